@@ -1,0 +1,3 @@
+//! Analyses built on the model: exact extremes and findings.
+
+pub mod exact;

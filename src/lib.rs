@@ -1,0 +1,13 @@
+//! graceline: does a load balancer stop routing new requests to a gracefully shutting-down server
+//! before the server stops listening? Exact per-provider answers from a discrete-event model.
+
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod error;
+pub mod profiles;
+pub mod provider;
+pub mod scenario;
+pub mod sim;
+pub mod time;
+pub mod timeline;

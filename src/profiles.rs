@@ -1,0 +1,158 @@
+//! Built-in profiles: the TOML files under `profiles/`, embedded so the binary works anywhere.
+
+use crate::provider::{Family, LbRaw, Limits};
+use crate::scenario::ServerRaw;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One embedded profile file.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// Profile name.
+    pub name: &'static str,
+    /// The file's text, sources included.
+    pub text: &'static str,
+}
+
+macro_rules! builtin {
+    ($($name:literal),* $(,)?) => {
+        /// Every built-in profile, load balancers first.
+        pub const BUILTIN: &[Builtin] = &[
+            $(Builtin { name: $name, text: include_str!(concat!("../profiles/", $name, ".toml")) },)*
+        ];
+    };
+}
+
+builtin!(
+    "aws-nlb",
+    "aws-alb",
+    "aws-clb",
+    "gcp",
+    "azure-lb",
+    "haproxy",
+    "kube-apiserver",
+    "kube-apiserver-openshift",
+    "kube-apiserver-openshift-aws",
+    "kube-apiserver-openshift-gcp",
+    "kube-apiserver-openshift-sno",
+    "kube-apiserver-pre-1.18",
+    "app-stops-at-sigterm",
+);
+
+/// A load-balancer profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LbProfile {
+    /// Profile name.
+    pub name: String,
+    /// Always `lb`.
+    pub kind: String,
+    /// Provider family whose rules apply.
+    pub family: Family,
+    /// Product within the family (e.g. `nlb`).
+    #[serde(default)]
+    pub variant: String,
+    /// One-line description.
+    pub description: String,
+    /// What is known about the delay from "marked down" to "no new requests".
+    pub propagation_note: Option<String>,
+    /// Default settings.
+    pub settings: LbRaw,
+    /// Accepted ranges.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Where each number comes from.
+    pub sources: BTreeMap<String, String>,
+}
+
+/// A server profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerProfile {
+    /// Profile name.
+    pub name: String,
+    /// Always `server`.
+    pub kind: String,
+    /// One-line description.
+    pub description: String,
+    /// Default settings.
+    pub settings: ServerRaw,
+    /// Where each number comes from.
+    pub sources: BTreeMap<String, String>,
+}
+
+/// A parsed built-in profile.
+#[derive(Debug, Clone)]
+pub enum Profile {
+    /// Load balancer.
+    Lb(Box<LbProfile>),
+    /// Server.
+    Server(Box<ServerProfile>),
+}
+
+#[derive(Deserialize)]
+struct Head {
+    kind: String,
+}
+
+/// Finds a built-in profile by name.
+pub fn find(name: &str) -> Option<&'static Builtin> {
+    BUILTIN.iter().find(|b| b.name == name)
+}
+
+impl Builtin {
+    /// Parses the embedded text (the test suite proves every built-in parses).
+    pub fn parse(&self) -> Result<Profile, String> {
+        let head: Head =
+            toml::from_str(self.text).map_err(|e| format!("profile {}: {e}", self.name))?;
+        match head.kind.as_str() {
+            "lb" => toml::from_str(self.text).map(|p| Profile::Lb(Box::new(p))),
+            "server" => toml::from_str(self.text).map(|p| Profile::Server(Box::new(p))),
+            other => return Err(format!("profile {}: unknown kind {other}", self.name)),
+        }
+        .map_err(|e| format!("profile {}: {e}", self.name))
+    }
+
+    /// `lb` or `server`.
+    pub fn kind(&self) -> &'static str {
+        match self.parse() {
+            Ok(Profile::Lb(_)) => "lb",
+            _ => "server",
+        }
+    }
+
+    /// The profile's one-line description.
+    pub fn description(&self) -> String {
+        match self.parse() {
+            Ok(Profile::Lb(p)) => p.description,
+            Ok(Profile::Server(p)) => p.description,
+            Err(e) => e,
+        }
+    }
+}
+
+/// Names of the built-in profiles of one kind.
+pub fn names(kind: &str) -> Vec<&'static str> {
+    BUILTIN
+        .iter()
+        .filter(|b| b.kind() == kind)
+        .map(|b| b.name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses_and_names_itself() {
+        for b in BUILTIN {
+            match b.parse().unwrap() {
+                Profile::Lb(p) => assert_eq!(p.name, b.name),
+                Profile::Server(p) => assert_eq!(p.name, b.name),
+            }
+        }
+        assert_eq!(names("lb").len(), 6);
+        assert_eq!(names("server").len(), 7);
+    }
+}

@@ -1,0 +1,395 @@
+//! Load-balancer health-check models: one module per provider family, each holding its scheduling
+//! rules and their sources; the numbers (defaults, accepted ranges) live in `profiles/*.toml`.
+
+pub mod aws;
+pub mod azure;
+pub mod gcp;
+pub mod haproxy;
+
+use crate::error::{Doc, InputError, Loc};
+use crate::time::Micros;
+use crate::timeline::ProbeView;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// Provider family: selects the module whose rules interpret the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// AWS Elastic Load Balancing (NLB, ALB, CLB).
+    Aws,
+    /// Google Cloud Load Balancing health checks.
+    Gcp,
+    /// Azure Load Balancer probes.
+    Azure,
+    /// HAProxy `server ... check`.
+    Haproxy,
+}
+
+impl Family {
+    /// Setting names this family accepts in an `[[lb]]` table (besides `name` and `profile`).
+    pub fn knobs(self, variant: &str) -> &'static [&'static str] {
+        match self {
+            Family::Aws => aws::knobs(variant),
+            Family::Gcp => gcp::KNOBS,
+            Family::Azure => azure::KNOBS,
+            Family::Haproxy => haproxy::KNOBS,
+        }
+    }
+}
+
+/// Health-check protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP connect only: sees the listener, never readiness.
+    Tcp,
+    /// HTTP request.
+    Http,
+    /// HTTPS request.
+    Https,
+}
+
+/// When probes start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "class", rename_all = "kebab-case")]
+pub enum Schedule {
+    /// A probe starts every `interval` whatever the previous one did (AWS, GCP, Azure).
+    FixedRate {
+        /// Start-to-start period.
+        interval: Micros,
+    },
+    /// The next check starts an interval after the previous one finished (HAProxy).
+    CompletionRelative {
+        /// Interval while fully up.
+        inter: Micros,
+        /// Interval while transitioning (after a failure while up).
+        fastinter: Micros,
+        /// Interval while fully down.
+        downinter: Micros,
+        /// `spread-checks` percentage: each wait is jittered by ±this share of the interval.
+        spread_pct: u32,
+    },
+}
+
+impl Schedule {
+    /// Largest jitter HAProxy adds to a wait of `interval`: `interval_ms * spread / 100` whole ms
+    /// (src/check.c `process_chk_conn()`); zero for fixed-rate schedules.
+    pub fn jitter_bound(&self, interval: Micros) -> Micros {
+        match *self {
+            Schedule::FixedRate { .. } => Micros::ZERO,
+            Schedule::CompletionRelative { spread_pct, .. } => {
+                Micros::from_millis(interval.0 / 1_000 * i64::from(spread_pct) / 100)
+            }
+        }
+    }
+}
+
+/// Everything the simulator and the exact analysis need to know about one LB's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeModel {
+    /// When probes start.
+    pub schedule: Schedule,
+    /// What a probe can see and its effective timeout.
+    pub view: ProbeView,
+    /// Consecutive failures that mark the server down.
+    pub threshold: u32,
+    /// Consecutive passes that bring it back up.
+    pub rise: u32,
+    /// Independent probers (LB nodes, GCP probers), each with its own phase.
+    pub probers: u32,
+    /// From "marked down" to "no new request routed".
+    pub propagation: Micros,
+}
+
+impl ProbeModel {
+    /// Probes per second this LB sends to one backend (all probers).
+    pub fn probes_per_second(&self, response_time: Micros) -> f64 {
+        let period = match self.schedule {
+            Schedule::FixedRate { interval } => interval,
+            Schedule::CompletionRelative { inter, .. } => inter + response_time,
+        };
+        f64::from(self.probers) / period.as_secs_f64()
+    }
+}
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where the user set it; for profile defaults, the `profile = ...` line that chose them.
+    pub loc: Loc,
+    /// True when the value is a profile default rather than written by the user.
+    pub from_profile: bool,
+}
+
+macro_rules! lb_fields {
+    ($($name:ident : $ty:ty),* $(,)?) => {
+        /// An `[[lb]]` table (or a profile's `[settings]`) as written, with byte spans.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct LbRaw {
+            /// Name of this LB in reports.
+            pub name: Option<Spanned<String>>,
+            /// Built-in profile the settings start from.
+            pub profile: Option<Spanned<String>>,
+            $(#[allow(missing_docs)] pub $name: Option<Spanned<$ty>>,)*
+        }
+
+        /// Merged LB settings (user over profile), each with its location.
+        #[derive(Debug, Clone, Default)]
+        pub struct LbSettings {
+            $(#[allow(missing_docs)] pub $name: Option<Located<$ty>>,)*
+        }
+
+        impl LbSettings {
+            /// Overlays the user's table on a profile's defaults; `chosen` is where the profile was named.
+            pub fn overlay(profile: &LbRaw, user: &LbRaw, udoc: &Doc, chosen: &Loc) -> Self {
+                LbSettings {
+                    $($name: pick(&profile.$name, &user.$name, udoc, chosen),)*
+                }
+            }
+        }
+
+        impl LbRaw {
+            /// Names and spans of the settings present in this table.
+            pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+                let mut out = Vec::new();
+                $(if let Some(v) = &self.$name { out.push((stringify!($name), v.span())); })*
+                out
+            }
+        }
+    };
+}
+
+lb_fields! {
+    interval: Micros,
+    timeout: Micros,
+    unhealthy_threshold: u32,
+    healthy_threshold: u32,
+    check_interval: Micros,
+    probe_threshold: u32,
+    inter: Micros,
+    fastinter: Micros,
+    downinter: Micros,
+    fall: u32,
+    rise: u32,
+    timeout_check: Micros,
+    timeout_connect: Micros,
+    spread_checks: u32,
+    protocol: Protocol,
+    path: String,
+    port: u16,
+    probers: u32,
+    propagation_delay: Micros,
+    connection_termination: bool,
+}
+
+fn pick<T: Clone>(
+    profile: &Option<Spanned<T>>,
+    user: &Option<Spanned<T>>,
+    udoc: &Doc,
+    chosen: &Loc,
+) -> Option<Located<T>> {
+    match (user, profile) {
+        (Some(u), _) => Some(Located {
+            value: u.get_ref().clone(),
+            loc: udoc.loc(u.span().start),
+            from_profile: false,
+        }),
+        (None, Some(p)) => Some(Located {
+            value: p.get_ref().clone(),
+            loc: chosen.clone(),
+            from_profile: true,
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Accepted ranges of a provider, from its profile's `[limits]` table.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Inclusive ranges of duration settings.
+    #[serde(default)]
+    pub durations: BTreeMap<String, [Micros; 2]>,
+    /// Inclusive ranges of count settings.
+    #[serde(default)]
+    pub counts: BTreeMap<String, [u32; 2]>,
+    /// How the probe timeout must relate to the interval.
+    pub timeout_vs_interval: Option<Relation>,
+    /// Protocols the provider offers.
+    pub protocols: Option<Vec<Protocol>>,
+}
+
+/// A required relation between timeout and interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Relation {
+    /// timeout < interval (ALB, CLB).
+    LessThan,
+    /// timeout <= interval (NLB, GCP).
+    AtMost,
+}
+
+/// A provider-range violation (becomes rule GL005).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitViolation {
+    /// Where the offending value was set.
+    pub loc: Loc,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Takes a required setting or reports that neither the user nor the profile gave it.
+pub fn required<T: Clone>(
+    v: &Option<Located<T>>,
+    field: &str,
+    at: &Loc,
+) -> Result<Located<T>, InputError> {
+    v.clone().ok_or_else(|| {
+        InputError::new(
+            at.clone(),
+            field,
+            "is required (the profile gives no default)",
+        )
+    })
+}
+
+/// Checks the settings against the provider's ranges and relations.
+pub fn check_limits(
+    s: &LbSettings,
+    limits: &Limits,
+    profile: &str,
+    timeout_key: &str,
+    interval_key: &str,
+) -> Vec<LimitViolation> {
+    let mut out = Vec::new();
+    let mut dur = |key: &str, v: &Option<Located<Micros>>| {
+        if let (Some(v), Some([lo, hi])) = (v, limits.durations.get(key)) {
+            if v.value < *lo || v.value > *hi {
+                out.push(LimitViolation {
+                    loc: v.loc.clone(),
+                    message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
+                });
+            }
+        }
+    };
+    dur("interval", &s.interval);
+    dur("timeout", &s.timeout);
+    dur("check_interval", &s.check_interval);
+    dur("inter", &s.inter);
+    dur("propagation_delay", &s.propagation_delay);
+    let mut cnt = |key: &str, v: &Option<Located<u32>>| {
+        if let (Some(v), Some([lo, hi])) = (v, limits.counts.get(key)) {
+            if v.value < *lo || v.value > *hi {
+                out.push(LimitViolation {
+                    loc: v.loc.clone(),
+                    message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
+                });
+            }
+        }
+    };
+    cnt("unhealthy_threshold", &s.unhealthy_threshold);
+    cnt("healthy_threshold", &s.healthy_threshold);
+    cnt("probe_threshold", &s.probe_threshold);
+    cnt("fall", &s.fall);
+    cnt("rise", &s.rise);
+    cnt("spread_checks", &s.spread_checks);
+    let get = |key: &str| match key {
+        "interval" => s.interval.clone(),
+        "check_interval" => s.check_interval.clone(),
+        "timeout" => s.timeout.clone(),
+        _ => None,
+    };
+    if let (Some(rel), Some(t), Some(i)) = (
+        limits.timeout_vs_interval,
+        get(timeout_key),
+        get(interval_key),
+    ) {
+        let bad = match rel {
+            Relation::LessThan => t.value >= i.value,
+            Relation::AtMost => t.value > i.value,
+        };
+        if bad {
+            let word = if rel == Relation::LessThan {
+                "less than"
+            } else {
+                "at most"
+            };
+            let loc = if t.from_profile {
+                i.loc.clone()
+            } else {
+                t.loc.clone()
+            };
+            out.push(LimitViolation {
+                loc,
+                message: format!(
+                    "{profile} requires {timeout_key} ({}) to be {word} {interval_key} ({})",
+                    t.value, i.value
+                ),
+            });
+        }
+    }
+    if let (Some(list), Some(p)) = (&limits.protocols, &s.protocol) {
+        if !list.contains(&p.value) {
+            out.push(LimitViolation {
+                loc: p.loc.clone(),
+                message: format!("{profile} does not offer {:?} health checks", p.value)
+                    .to_lowercase(),
+            });
+        }
+    }
+    out
+}
+
+/// Whether a check of this protocol and path can see the readiness endpoint.
+pub fn sees_readiness(protocol: Protocol, path: Option<&str>, readiness_path: &str) -> bool {
+    match protocol {
+        Protocol::Tcp => false,
+        Protocol::Http | Protocol::Https => {
+            let p = path.unwrap_or("/");
+            let p = p.split('?').next().unwrap_or(p);
+            p == readiness_path
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_visibility() {
+        assert!(sees_readiness(Protocol::Https, Some("/readyz"), "/readyz"));
+        assert!(sees_readiness(
+            Protocol::Https,
+            Some("/readyz?verbose"),
+            "/readyz"
+        ));
+        assert!(!sees_readiness(
+            Protocol::Https,
+            Some("/healthz"),
+            "/readyz"
+        ));
+        assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
+        assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));
+    }
+
+    #[test]
+    fn haproxy_jitter_is_whole_milliseconds() {
+        let s = Schedule::CompletionRelative {
+            inter: Micros::from_secs(2),
+            fastinter: Micros::from_secs(2),
+            downinter: Micros::from_secs(2),
+            spread_pct: 5,
+        };
+        assert_eq!(
+            s.jitter_bound(Micros::from_millis(2_000)),
+            Micros::from_millis(100)
+        );
+        assert_eq!(s.jitter_bound(Micros(1_999_999)), Micros::from_millis(99));
+    }
+}

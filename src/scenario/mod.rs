@@ -1,0 +1,551 @@
+//! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
+//! every value traced to its file, line and column.
+
+use crate::error::{Doc, InputError, Loc};
+use crate::profiles::{self, LbProfile, Profile};
+use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, Protocol};
+use crate::time::Micros;
+use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// Server profile used when a scenario names none.
+pub const DEFAULT_SERVER_PROFILE: &str = "kube-apiserver";
+/// Default minimum margin before GL002 warns.
+pub const DEFAULT_MIN_MARGIN: Micros = Micros::from_secs(5);
+/// Largest threshold or prober count accepted (larger is certainly a typo).
+pub const MAX_COUNT: u32 = 10_000;
+
+/// A `[server]` table (or a server profile's `[settings]`) as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerRaw {
+    /// Built-in server profile the values start from.
+    pub profile: Option<Spanned<String>>,
+    /// preStop sleep before SIGTERM.
+    pub prestop_sleep: Option<Spanned<Micros>>,
+    /// E2 − E1.
+    pub readyz_fail_after: Option<Spanned<Micros>>,
+    /// E3 − E2.
+    pub shutdown_delay: Option<Spanned<Micros>>,
+    /// E4 − E3 at most.
+    pub request_grace: Option<Spanned<Micros>>,
+    /// SIGKILL after this.
+    pub termination_grace_period: Option<Spanned<Micros>>,
+    /// `error` or `timeout`.
+    pub readyz_failure: Option<Spanned<ReadyzFailure>>,
+    /// `shutdown-start` or `listener-close`.
+    pub readyz_onset: Option<Spanned<ReadyzOnset>>,
+    /// Readiness endpoint path.
+    pub readiness_path: Option<Spanned<String>>,
+    /// Server response time to a probe.
+    pub response_time: Option<Spanned<Micros>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioRaw {
+    name: Option<Spanned<String>>,
+    server: Option<Spanned<ServerRaw>>,
+    #[serde(default)]
+    lb: Vec<Spanned<LbRaw>>,
+    analysis: Option<AnalysisRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalysisRaw {
+    min_margin: Option<Spanned<Micros>>,
+}
+
+/// One load balancer of a scenario, resolved.
+#[derive(Debug, Clone)]
+pub struct LbSpec {
+    /// Name in reports.
+    pub name: String,
+    /// Built-in profile it started from.
+    pub profile: String,
+    /// Provider family.
+    pub family: Family,
+    /// Product within the family.
+    pub variant: String,
+    /// The probe model the simulator and analysis use.
+    pub model: ProbeModel,
+    /// Merged settings with their locations.
+    pub settings: LbSettings,
+    /// The provider's accepted ranges.
+    pub limits: Limits,
+    /// Where this LB is declared.
+    pub loc: Loc,
+    /// What is known about the provider's propagation delay.
+    pub propagation_note: Option<String>,
+}
+
+/// A loaded scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Scenario name.
+    pub name: String,
+    /// File it came from.
+    pub file: String,
+    /// The server.
+    pub server: ServerSpec,
+    /// Where each server setting was given (profile defaults point at the `profile` line).
+    pub server_locs: BTreeMap<&'static str, Loc>,
+    /// The load balancers.
+    pub lbs: Vec<LbSpec>,
+    /// Minimum margin below which GL002 warns.
+    pub min_margin: Micros,
+}
+
+impl Scenario {
+    /// Where a server setting was given.
+    pub fn server_loc(&self, field: &str) -> Loc {
+        self.server_locs.get(field).cloned().unwrap_or_else(|| Loc {
+            file: self.file.clone(),
+            line: 1,
+            column: 1,
+        })
+    }
+}
+
+/// Reads and loads a scenario file.
+pub fn load_file(path: &Path) -> anyhow::Result<Scenario> {
+    let text =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let text = String::from_utf8(text).map_err(|e| {
+        let d = Doc {
+            file: &name,
+            text: "",
+        };
+        let mut loc = d.loc(0);
+        loc.line = 0;
+        anyhow::anyhow!(
+            "{}: not UTF-8 text (byte {})",
+            loc.file,
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(load_str(&name, &text)?)
+}
+
+fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
+    let at = e.span().map_or(0, |s| s.start);
+    let message = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    InputError::new(doc.loc(at), doc.toml_field_at(at), message)
+}
+
+/// Loads a scenario from TOML text; `file` names it in messages.
+pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
+    let doc = Doc { file, text };
+    let raw: ScenarioRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
+    let whole = doc.loc(0);
+    let (server, server_locs) = resolve_server(raw.server.as_ref(), &doc)?;
+    if raw.lb.is_empty() {
+        return Err(InputError::new(
+            whole,
+            "lb",
+            "no [[lb]] table: a scenario needs at least one load balancer",
+        ));
+    }
+    let mut lbs: Vec<LbSpec> = Vec::new();
+    for (i, lb) in raw.lb.iter().enumerate() {
+        let spec = resolve_lb(i, lb, &doc, &server)?;
+        if let Some(other) = lbs.iter().find(|o| o.name == spec.name) {
+            return Err(InputError::new(
+                spec.loc.clone(),
+                format!("lb[{i}].name"),
+                format!(
+                    "duplicate load balancer name \"{}\" (first at line {})",
+                    spec.name, other.loc.line
+                ),
+            ));
+        }
+        lbs.push(spec);
+    }
+    let min_margin = raw
+        .analysis
+        .and_then(|a| a.min_margin)
+        .map_or(DEFAULT_MIN_MARGIN, |m| *m.get_ref());
+    let name = raw.name.map_or_else(
+        || {
+            Path::new(file)
+                .file_stem()
+                .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned())
+        },
+        |n| n.into_inner(),
+    );
+    Ok(Scenario {
+        name,
+        file: file.to_string(),
+        server,
+        server_locs,
+        lbs,
+        min_margin,
+    })
+}
+
+fn resolve_server(
+    raw: Option<&Spanned<ServerRaw>>,
+    doc: &Doc,
+) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>), InputError> {
+    let empty = ServerRaw::default();
+    let user = raw.map_or(&empty, |r| r.get_ref());
+    let table_loc = raw.map_or_else(|| doc.loc(0), |r| doc.loc(r.span().start));
+    let (pname, chosen) = match &user.profile {
+        Some(p) => (p.get_ref().clone(), doc.loc(p.span().start)),
+        None => (DEFAULT_SERVER_PROFILE.to_string(), table_loc.clone()),
+    };
+    let profile = match profiles::find(&pname).map(|b| b.parse()) {
+        Some(Ok(Profile::Server(p))) => p,
+        Some(Ok(Profile::Lb(_))) => {
+            return Err(InputError::new(
+                chosen,
+                "server.profile",
+                format!(
+                    "\"{pname}\" is a load-balancer profile; server profiles: {}",
+                    profiles::names("server").join(", ")
+                ),
+            ))
+        }
+        Some(Err(e)) => return Err(InputError::new(chosen, "server.profile", e)),
+        None => {
+            return Err(InputError::new(
+                chosen,
+                "server.profile",
+                format!(
+                    "unknown server profile \"{pname}\"; built-in: {}",
+                    profiles::names("server").join(", ")
+                ),
+            ))
+        }
+    };
+    let p = &profile.settings;
+    let mut locs = BTreeMap::new();
+    macro_rules! take {
+        ($f:ident) => {{
+            match (&user.$f, &p.$f) {
+                (Some(v), _) => {
+                    locs.insert(stringify!($f), doc.loc(v.span().start));
+                    v.get_ref().clone()
+                }
+                (None, Some(v)) => {
+                    locs.insert(stringify!($f), chosen.clone());
+                    v.get_ref().clone()
+                }
+                (None, None) => {
+                    return Err(InputError::new(
+                        table_loc.clone(),
+                        concat!("server.", stringify!($f)),
+                        format!("is required (profile {pname} gives no default)"),
+                    ))
+                }
+            }
+        }};
+    }
+    let spec = ServerSpec {
+        profile: pname.clone(),
+        prestop_sleep: take!(prestop_sleep),
+        readyz_fail_after: take!(readyz_fail_after),
+        shutdown_delay: take!(shutdown_delay),
+        request_grace: take!(request_grace),
+        termination_grace_period: take!(termination_grace_period),
+        readyz_failure: take!(readyz_failure),
+        readyz_onset: take!(readyz_onset),
+        readiness_path: take!(readiness_path),
+        response_time: take!(response_time),
+    };
+    if !spec.readiness_path.starts_with('/') {
+        return Err(InputError::new(
+            locs["readiness_path"].clone(),
+            "server.readiness_path",
+            "must start with /",
+        ));
+    }
+    Ok((spec, locs))
+}
+
+fn resolve_lb(
+    i: usize,
+    lb: &Spanned<LbRaw>,
+    doc: &Doc,
+    server: &ServerSpec,
+) -> Result<LbSpec, InputError> {
+    let user = lb.get_ref();
+    let table_loc = doc.loc(lb.span().start);
+    let field = |f: &str| format!("lb[{i}].{f}");
+    let Some(pspan) = &user.profile else {
+        return Err(InputError::new(
+            table_loc,
+            field("profile"),
+            format!(
+                "is required; built-in: {}",
+                profiles::names("lb").join(", ")
+            ),
+        ));
+    };
+    let pname = pspan.get_ref().clone();
+    let chosen = doc.loc(pspan.span().start);
+    let profile: Box<LbProfile> = match profiles::find(&pname).map(|b| b.parse()) {
+        Some(Ok(Profile::Lb(p))) => p,
+        Some(Ok(Profile::Server(_))) => {
+            return Err(InputError::new(
+                chosen,
+                field("profile"),
+                format!(
+                    "\"{pname}\" is a server profile; load-balancer profiles: {}",
+                    profiles::names("lb").join(", ")
+                ),
+            ))
+        }
+        Some(Err(e)) => return Err(InputError::new(chosen, field("profile"), e)),
+        None => {
+            return Err(InputError::new(
+                chosen,
+                field("profile"),
+                format!(
+                    "unknown load-balancer profile \"{pname}\"; built-in: {}",
+                    profiles::names("lb").join(", ")
+                ),
+            ))
+        }
+    };
+    let knobs = profile.family.knobs(&profile.variant);
+    for (key, span) in user.present() {
+        if !knobs.contains(&key) {
+            return Err(InputError::new(
+                doc.loc(span.start),
+                field(key),
+                format!(
+                    "is not a {pname} setting; {pname} takes: {}",
+                    knobs.join(", ")
+                ),
+            ));
+        }
+    }
+    let s = LbSettings::overlay(&profile.settings, user, doc, &chosen);
+    validate_values(&s, i)?;
+    let name = user
+        .name
+        .as_ref()
+        .map_or_else(|| format!("{pname}#{i}"), |n| n.get_ref().clone());
+    let model = match profile.family {
+        Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
+        Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
+        Family::Azure => provider::azure::model(&s, &server.readiness_path, &table_loc),
+        Family::Haproxy => provider::haproxy::model(&s, &server.readiness_path, &table_loc),
+    }
+    .map_err(|mut e| {
+        e.field = field(&e.field);
+        e
+    })?;
+    if server.response_time >= model.view.timeout {
+        let timeout_loc = s
+            .timeout
+            .as_ref()
+            .or(s.timeout_check.as_ref())
+            .or(s.inter.as_ref())
+            .or(s.interval.as_ref())
+            .map_or_else(|| table_loc.clone(), |v| v.loc.clone());
+        return Err(InputError::new(
+            timeout_loc,
+            field("timeout"),
+            format!(
+                "contradicts server.response_time: every probe would time out (response time {} >= probe timeout {})",
+                server.response_time, model.view.timeout
+            ),
+        ));
+    }
+    Ok(LbSpec {
+        name,
+        profile: pname,
+        family: profile.family,
+        variant: profile.variant.clone(),
+        model,
+        settings: s,
+        limits: profile.limits.clone(),
+        loc: table_loc,
+        propagation_note: profile.propagation_note.clone(),
+    })
+}
+
+fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
+    let positive = [
+        ("interval", &s.interval),
+        ("timeout", &s.timeout),
+        ("check_interval", &s.check_interval),
+        ("inter", &s.inter),
+        ("fastinter", &s.fastinter),
+        ("downinter", &s.downinter),
+        ("timeout_check", &s.timeout_check),
+        ("timeout_connect", &s.timeout_connect),
+    ];
+    for (key, v) in positive {
+        if let Some(v) = v {
+            if v.value <= Micros::ZERO {
+                return Err(InputError::new(
+                    v.loc.clone(),
+                    format!("lb[{i}].{key}"),
+                    "must be positive, got 0s",
+                ));
+            }
+        }
+    }
+    let counts: [(&str, &Option<Located<u32>>); 6] = [
+        ("unhealthy_threshold", &s.unhealthy_threshold),
+        ("healthy_threshold", &s.healthy_threshold),
+        ("probe_threshold", &s.probe_threshold),
+        ("fall", &s.fall),
+        ("rise", &s.rise),
+        ("probers", &s.probers),
+    ];
+    for (key, v) in counts {
+        if let Some(v) = v {
+            if v.value == 0 {
+                return Err(InputError::new(
+                    v.loc.clone(),
+                    format!("lb[{i}].{key}"),
+                    "must be at least 1, got 0",
+                ));
+            }
+            if v.value > MAX_COUNT {
+                return Err(InputError::new(
+                    v.loc.clone(),
+                    format!("lb[{i}].{key}"),
+                    format!("{} is absurdly large (the limit is {MAX_COUNT})", v.value),
+                ));
+            }
+        }
+    }
+    if let Some(p) = &s.path {
+        if !p.value.starts_with('/') {
+            return Err(InputError::new(
+                p.loc.clone(),
+                format!("lb[{i}].path"),
+                "must start with /",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The built-in default matrix: every LB profile against every server profile, with defaults.
+pub fn builtin_matrix() -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for server in profiles::names("server") {
+        for lb in profiles::names("lb") {
+            let text = format!("name = \"{lb} / {server}\"\n[server]\nprofile = \"{server}\"\n[[lb]]\nname = \"{lb}\"\nprofile = \"{lb}\"\n");
+            let file = format!("builtin:{lb}+{server}");
+            out.push(load_str(&file, &text).expect("built-in profiles always load"));
+        }
+    }
+    out
+}
+
+/// The protocol a spec's checks use.
+pub fn protocol_of(lb: &LbSpec) -> Protocol {
+    lb.settings
+        .protocol
+        .as_ref()
+        .map_or(Protocol::Tcp, |p| p.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"
+[server]
+profile = "kube-apiserver"
+shutdown_delay = "30s"
+request_grace = "60s"
+termination_grace_period = "135s"
+readyz_failure = "timeout"
+
+[[lb]]
+name = "api-external"
+profile = "aws-nlb"
+interval = "10s"
+timeout = "10s"
+unhealthy_threshold = 2
+protocol = "https"
+path = "/readyz"
+"#;
+
+    #[test]
+    fn loads_the_seed_scenario() {
+        let s = load_str("seed.toml", SEED).unwrap();
+        assert_eq!(s.name, "seed");
+        assert_eq!(s.server.shutdown_delay, Micros::from_secs(30));
+        assert_eq!(s.lbs[0].name, "api-external");
+        assert!(s.lbs[0].model.view.sees_readiness);
+        assert_eq!(s.lbs[0].settings.interval.as_ref().unwrap().loc.line, 12);
+        assert!(
+            s.lbs[0]
+                .settings
+                .healthy_threshold
+                .as_ref()
+                .unwrap()
+                .from_profile
+        );
+    }
+
+    fn err(text: &str) -> InputError {
+        load_str("bad.toml", text).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_file_line_column_and_field() {
+        let e = err(&SEED.replace("interval = \"10s\"", "interval = \"0s\""));
+        assert_eq!((e.loc.line, e.field.as_str()), (12, "lb[0].interval"));
+        let e = err(&SEED.replace("interval = \"10s\"", "interval = \"-3s\""));
+        assert!(e.message.contains("negative"), "{e}");
+        assert_eq!(e.field, "lb[0].interval");
+        let e = err(&SEED.replace("interval = \"10s\"", "interval = 10"));
+        assert_eq!(e.field, "lb[0].interval");
+        let e = err(&SEED.replace("unhealthy_threshold = 2", "unhealthy_threshold = 0"));
+        assert!(e.message.contains("at least 1"));
+        let e = err(&SEED.replace("unhealthy_threshold = 2", "unhealthy_threshold = -2"));
+        assert_eq!(e.field, "lb[0].unhealthy_threshold");
+        let e = err(&SEED.replace(
+            "unhealthy_threshold = 2",
+            "unhealthy_threshold = 99999999999",
+        ));
+        assert_eq!(e.field, "lb[0].unhealthy_threshold");
+        let e = err(&SEED.replace("interval = \"10s\"", "inter = \"10s\""));
+        assert!(e.message.contains("not a aws-nlb setting"), "{e}");
+        assert_eq!((e.loc.line, e.loc.column), (12, 9));
+        let e = err(&SEED.replace("interval = \"10s\"", "intervall = \"10s\""));
+        assert_eq!(e.loc.line, 12);
+        assert!(e.message.contains("unknown field"), "{e}");
+        let e = err(&SEED.replace("profile = \"aws-nlb\"", "profile = \"aws-nlbx\""));
+        assert!(e.message.contains("unknown load-balancer profile"));
+        let e = err(&SEED.replace("shutdown_delay = \"30s\"", "shutdown_delay = \"1000000h\""));
+        assert_eq!(e.field, "server.shutdown_delay");
+        let e = err("[server]\n[[lb]\n");
+        assert_eq!(e.loc.line, 2);
+        let e = err("[server]\nprofile = \"kube-apiserver\"\n");
+        assert!(e.message.contains("no [[lb]]"));
+    }
+
+    #[test]
+    fn contradictory_response_time_is_an_error() {
+        let e = err(&SEED.replace("readyz_failure = \"timeout\"", "response_time = \"10s\""));
+        assert!(e.message.contains("contradicts"), "{e}");
+        assert_eq!(e.loc.line, 13);
+    }
+
+    #[test]
+    fn the_builtin_matrix_loads() {
+        assert_eq!(builtin_matrix().len(), 6 * 7);
+    }
+}

@@ -1,0 +1,266 @@
+//! The server side: a graceful-shutdown timeline (E1..E5, SIGKILL) and what a probe sees at any instant.
+//!
+//! Sources: kube-apiserver lifecycle in k8s.io/apiserver `pkg/server/genericapiserver.go`
+//! (readyz fails at shutdown initiation since v1.18.0/v1.17.4/v1.16.8, kubernetes#88911) and
+//! the OpenShift installer's `docs/dev/kube-apiserver-health-check.md` (E1..E5 naming).
+
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+
+/// How a probe of a failing `/readyz` behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadyzFailure {
+    /// The server answers at once with a 5xx (kube-apiserver answers HTTP 500).
+    Error,
+    /// The server accepts the connection but never answers; the probe fails at its timeout.
+    Timeout,
+}
+
+/// When `/readyz` starts failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadyzOnset {
+    /// At `readyz_fail_after` past SIGTERM (kube-apiserver v1.18+).
+    ShutdownStart,
+    /// Only when the listener closes (kube-apiserver before v1.18, kubernetes#88911).
+    ListenerClose,
+}
+
+/// A resolved server: every field has a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerSpec {
+    /// Built-in profile the values started from.
+    pub profile: String,
+    /// preStop hook sleep: runs before SIGTERM while the grace-period clock already runs.
+    pub prestop_sleep: Micros,
+    /// E2 − E1.
+    pub readyz_fail_after: Micros,
+    /// E3 − E2 (kube-apiserver `--shutdown-delay-duration`).
+    pub shutdown_delay: Micros,
+    /// E4 − E3 at most (in-flight requests; kube-apiserver `--request-timeout`).
+    pub request_grace: Micros,
+    /// SIGKILL at this time after the grace period starts (pod `terminationGracePeriodSeconds`).
+    pub termination_grace_period: Micros,
+    /// How a failing readiness probe behaves.
+    pub readyz_failure: ReadyzFailure,
+    /// When readiness starts failing.
+    pub readyz_onset: ReadyzOnset,
+    /// The path whose failure announces the shutdown.
+    pub readiness_path: String,
+    /// Time the server takes to answer a probe (pass, 5xx or refused connection).
+    pub response_time: Micros,
+}
+
+/// The instants of one shutdown, in microseconds from the start of the grace period (t = 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timeline {
+    /// SIGTERM.
+    pub e1: Micros,
+    /// `/readyz` starts failing.
+    pub e2: Micros,
+    /// The server stops listening.
+    pub e3: Micros,
+    /// In-flight requests are cut (or have finished).
+    pub e4: Micros,
+    /// The process exits.
+    pub e5: Micros,
+    /// SIGKILL from the kubelet.
+    pub kill: Micros,
+    /// True when SIGKILL comes before the drain would have ended on its own.
+    pub killed: bool,
+}
+
+/// What the server is doing at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Listening, `/readyz` passes.
+    Ready,
+    /// Listening, `/readyz` fails.
+    ReadyzFailing,
+    /// Listener closed, in-flight requests draining.
+    Draining,
+    /// Process gone.
+    Exited,
+}
+
+/// The outcome of one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The check passed.
+    Pass,
+    /// The server answered with an error status.
+    HttpError,
+    /// No answer before the probe's timeout.
+    Timeout,
+    /// The connection was refused (listener closed).
+    Refused,
+}
+
+impl Outcome {
+    /// True for every failing outcome.
+    pub fn is_failure(self) -> bool {
+        self != Outcome::Pass
+    }
+}
+
+impl ServerSpec {
+    /// The shutdown instants, clamped so that SIGKILL ends everything it pre-empts.
+    pub fn timeline(&self) -> Timeline {
+        let e1 = self.prestop_sleep;
+        let kill = self.termination_grace_period;
+        let e3_planned = e1 + self.readyz_fail_after + self.shutdown_delay;
+        let e2_planned = match self.readyz_onset {
+            ReadyzOnset::ShutdownStart => e1 + self.readyz_fail_after,
+            ReadyzOnset::ListenerClose => e3_planned,
+        };
+        let e3 = e3_planned.min(kill);
+        let e2 = e2_planned.min(e3);
+        let e4_planned = e3_planned + self.request_grace;
+        let e4 = e4_planned.min(kill);
+        Timeline {
+            e1: e1.min(kill),
+            e2,
+            e3,
+            e4,
+            e5: e4,
+            kill,
+            killed: kill < e4_planned,
+        }
+    }
+}
+
+impl Timeline {
+    /// E3 − E2: how long the load balancer has to stop routing.
+    pub fn budget(&self) -> Micros {
+        self.e3 - self.e2
+    }
+
+    /// The server phase at `t`. Tie rule: a phase change at `t` is already in force at `t`.
+    pub fn phase_at(&self, t: Micros) -> Phase {
+        if t >= self.e5 {
+            Phase::Exited
+        } else if t >= self.e3 {
+            Phase::Draining
+        } else if t >= self.e2 {
+            Phase::ReadyzFailing
+        } else {
+            Phase::Ready
+        }
+    }
+}
+
+/// How one load balancer's probes meet the server: the parts of the probe that matter to the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeView {
+    /// The probe asks the readiness endpoint (else it only sees the listener: TCP, `/healthz`, `/livez`).
+    pub sees_readiness: bool,
+    /// The probe's effective timeout.
+    pub timeout: Micros,
+}
+
+impl ProbeView {
+    /// Outcome and duration of a probe that starts at `start`; the server state at the start decides.
+    pub fn probe(&self, server: &ServerSpec, tl: &Timeline, start: Micros) -> (Outcome, Micros) {
+        let onset = if self.sees_readiness { tl.e2 } else { tl.e3 };
+        if start < onset {
+            (Outcome::Pass, server.response_time)
+        } else if start < tl.e3 {
+            match server.readyz_failure {
+                ReadyzFailure::Error => (Outcome::HttpError, server.response_time),
+                ReadyzFailure::Timeout => (Outcome::Timeout, self.timeout),
+            }
+        } else {
+            (Outcome::Refused, server.response_time)
+        }
+    }
+
+    /// Failure onset relative to E2: 0 for readiness probes, the budget for listener-only probes.
+    pub fn onset(&self, tl: &Timeline) -> Micros {
+        if self.sees_readiness {
+            Micros::ZERO
+        } else {
+            tl.budget()
+        }
+    }
+
+    /// Duration of a failing probe that starts before E3 (a 5xx, or the timeout).
+    pub fn hang(&self, server: &ServerSpec) -> Micros {
+        match server.readyz_failure {
+            ReadyzFailure::Error => server.response_time,
+            ReadyzFailure::Timeout => self.timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> ServerSpec {
+        ServerSpec {
+            profile: "t".into(),
+            prestop_sleep: Micros::ZERO,
+            readyz_fail_after: Micros::ZERO,
+            shutdown_delay: Micros::from_secs(30),
+            request_grace: Micros::from_secs(60),
+            termination_grace_period: Micros::from_secs(135),
+            readyz_failure: ReadyzFailure::Timeout,
+            readyz_onset: ReadyzOnset::ShutdownStart,
+            readiness_path: "/readyz".into(),
+            response_time: Micros::ZERO,
+        }
+    }
+
+    #[test]
+    fn seed_timeline() {
+        let tl = server().timeline();
+        assert_eq!(
+            (tl.e1, tl.e2, tl.e3),
+            (Micros::ZERO, Micros::ZERO, Micros::from_secs(30))
+        );
+        assert_eq!(tl.e5, Micros::from_secs(90));
+        assert!(!tl.killed);
+        assert_eq!(tl.budget(), Micros::from_secs(30));
+    }
+
+    #[test]
+    fn sigkill_pre_empts_the_drain_and_the_listener() {
+        let mut s = server();
+        s.termination_grace_period = Micros::from_secs(20);
+        let tl = s.timeline();
+        assert!(tl.killed);
+        assert_eq!(tl.e3, Micros::from_secs(20));
+        assert_eq!(tl.e5, Micros::from_secs(20));
+    }
+
+    #[test]
+    fn pre_118_readyz_fails_at_the_listener() {
+        let mut s = server();
+        s.readyz_onset = ReadyzOnset::ListenerClose;
+        let tl = s.timeline();
+        assert_eq!(tl.e2, tl.e3);
+        assert_eq!(tl.budget(), Micros::ZERO);
+    }
+
+    #[test]
+    fn tie_rule_phase_change_applies_at_its_instant() {
+        let s = server();
+        let tl = s.timeline();
+        let v = ProbeView {
+            sees_readiness: true,
+            timeout: Micros::from_secs(10),
+        };
+        assert_eq!(v.probe(&s, &tl, Micros(-1)).0, Outcome::Pass);
+        assert_eq!(v.probe(&s, &tl, tl.e2).0, Outcome::Timeout);
+        assert_eq!(v.probe(&s, &tl, tl.e3).0, Outcome::Refused);
+        let tcp = ProbeView {
+            sees_readiness: false,
+            timeout: Micros::from_secs(10),
+        };
+        assert_eq!(tcp.probe(&s, &tl, tl.e3 - Micros::UNIT).0, Outcome::Pass);
+        assert_eq!(tl.phase_at(tl.e3), Phase::Draining);
+    }
+}

@@ -4,7 +4,9 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod cli;
 pub mod error;
+pub mod output;
 pub mod profiles;
 pub mod provider;
 pub mod scenario;

@@ -1,0 +1,58 @@
+//! Machine-readable JSON: one object per scenario × LB, times in seconds.
+
+use super::{secs, Exporter};
+use crate::analysis::LbReport;
+use serde_json::{json, Value};
+
+/// JSON exporter.
+pub struct JsonExporter;
+
+/// The JSON object of one report.
+pub fn report_json(r: &LbReport) -> Value {
+    let tl = &r.timeline;
+    json!({
+        "scenario": r.scenario,
+        "file": r.file,
+        "lb": r.lb,
+        "provider": r.provider,
+        "family": r.family,
+        "server": r.server,
+        "worst_case_s": secs(r.extremes.worst.time),
+        "best_case_s": secs(r.extremes.best.time),
+        "worst_case_attained": r.extremes.worst.witness.attained,
+        "detection_worst_s": secs(r.extremes.worst.detection),
+        "detection_best_s": secs(r.extremes.best.detection),
+        "propagation_s": secs(r.extremes.worst.time - r.extremes.worst.detection),
+        "budget_s": secs(r.budget),
+        "margin_s": secs(r.margin),
+        "verdict": r.verdict,
+        "recommended_shutdown_delay_s": r.recommended_shutdown_delay.map(secs),
+        "probes_per_second": r.probes_per_second,
+        "timeline_s": {
+            "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
+            "sigkill": secs(tl.kill), "killed": tl.killed,
+        },
+        "findings": r.findings.iter().map(|f| json!({
+            "rule": f.rule.id(),
+            "name": f.rule.name(),
+            "severity": f.severity,
+            "message": f.message,
+            "file": f.loc.file,
+            "line": f.loc.line,
+            "column": f.loc.column,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl Exporter for JsonExporter {
+    fn render(&self, reports: &[LbReport]) -> String {
+        let doc = json!({
+            "tool": "graceline",
+            "version": env!("CARGO_PKG_VERSION"),
+            "results": reports.iter().map(report_json).collect::<Vec<_>>(),
+        });
+        let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+        s.push('\n');
+        s
+    }
+}

@@ -69,14 +69,8 @@ impl Doc<'_> {
         let offset = offset.min(self.text.len());
         let before = &self.text.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count() as u32
-            + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
         Loc {
             file: self.file.to_string(),
             line,
@@ -88,9 +82,7 @@ impl Doc<'_> {
     pub fn toml_field_at(&self, offset: usize) -> String {
         let offset = offset.min(self.text.len());
         let line_start = self.text[..offset].rfind('\n').map_or(0, |p| p + 1);
-        let line_end = self.text[offset..]
-            .find('\n')
-            .map_or(self.text.len(), |p| offset + p);
+        let line_end = self.text[offset..].find('\n').map_or(self.text.len(), |p| offset + p);
         let line = &self.text[line_start..line_end];
         let key = line
             .split_once('=')
@@ -132,10 +124,7 @@ mod tests {
     #[test]
     fn locates_lines_columns_and_fields() {
         let text = "[server]\nshutdown_delay = \"30s\"\n\n[[lb]]\nname = \"a\"\n[[lb]]\ninterval = \"0s\"\n";
-        let d = Doc {
-            file: "s.toml",
-            text,
-        };
+        let d = Doc { file: "s.toml", text };
         let off = text.find("\"0s\"").unwrap();
         assert_eq!(
             d.loc(off),
@@ -146,9 +135,6 @@ mod tests {
             }
         );
         assert_eq!(d.toml_field_at(off), "lb[1].interval");
-        assert_eq!(
-            d.toml_field_at(text.find("\"30s\"").unwrap()),
-            "server.shutdown_delay"
-        );
+        assert_eq!(d.toml_field_at(text.find("\"30s\"").unwrap()), "server.shutdown_delay");
     }
 }

@@ -103,8 +103,7 @@ pub fn find(name: &str) -> Option<&'static Builtin> {
 impl Builtin {
     /// Parses the embedded text (the test suite proves every built-in parses).
     pub fn parse(&self) -> Result<Profile, String> {
-        let head: Head =
-            toml::from_str(self.text).map_err(|e| format!("profile {}: {e}", self.name))?;
+        let head: Head = toml::from_str(self.text).map_err(|e| format!("profile {}: {e}", self.name))?;
         match head.kind.as_str() {
             "lb" => toml::from_str(self.text).map(|p| Profile::Lb(Box::new(p))),
             "server" => toml::from_str(self.text).map(|p| Profile::Server(Box::new(p))),
@@ -133,11 +132,7 @@ impl Builtin {
 
 /// Names of the built-in profiles of one kind.
 pub fn names(kind: &str) -> Vec<&'static str> {
-    BUILTIN
-        .iter()
-        .filter(|b| b.kind() == kind)
-        .map(|b| b.name)
-        .collect()
+    BUILTIN.iter().filter(|b| b.kind() == kind).map(|b| b.name).collect()
 }
 
 #[cfg(test)]

@@ -44,18 +44,15 @@ impl Micros {
             }
             return Err(format!("duration \"{text}\" needs a unit, e.g. \"{t}s\""));
         }
-        let d = humantime::parse_duration(t).map_err(|e| {
-            format!("invalid duration \"{text}\": {e} (use e.g. \"10s\", \"500ms\", \"1m30s\")")
-        })?;
+        let d = humantime::parse_duration(t)
+            .map_err(|e| format!("invalid duration \"{text}\": {e} (use e.g. \"10s\", \"500ms\", \"1m30s\")"))?;
         let us = i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
         if d.as_nanos() % 1_000 != 0 {
             return Err(format!("duration \"{text}\" is finer than a microsecond"));
         }
         let m = Micros(us);
         if m > MAX_INPUT {
-            return Err(format!(
-                "duration \"{text}\" is absurdly large (the limit is 30 days)"
-            ));
+            return Err(format!("duration \"{text}\" is absurdly large (the limit is 30 days)"));
         }
         Ok(m)
     }
@@ -152,10 +149,7 @@ impl<'de> Deserialize<'de> for Micros {
         impl serde::de::Visitor<'_> for V {
             type Value = Micros;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(
-                    f,
-                    "a duration string such as \"10s\", \"500ms\" or \"1m30s\""
-                )
+                write!(f, "a duration string such as \"10s\", \"500ms\" or \"1m30s\"")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Micros, E> {
                 Micros::parse(v).map_err(E::custom)

@@ -36,11 +36,7 @@ fn seed_aws_30s_is_flagged_with_equality() {
 
 #[test]
 fn seed_aws_with_openshift_70s_passes_with_40s_margin() {
-    let sc = load_str(
-        "70.toml",
-        include_str!("fixtures/seed-openshift-aws-70s.toml"),
-    )
-    .unwrap();
+    let sc = load_str("70.toml", include_str!("fixtures/seed-openshift-aws-70s.toml")).unwrap();
     let r = analyze(&sc, &sc.lbs[0]);
     assert_eq!(r.margin, s(40.0));
     assert!(!r
@@ -57,10 +53,7 @@ fn aws_alb_controller_defaults() {
     let lb = "profile = \"aws-alb\"\ninterval = \"15s\"\ntimeout = \"5s\"\nunhealthy_threshold = 2\npath = \"/readyz\"";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"60s\"", lb));
     assert_eq!((w, b), (s(30.0), s(15.0)));
-    let (w, b, _, _) = run(&scenario(
-        "shutdown_delay = \"60s\"\nreadyz_failure = \"timeout\"",
-        lb,
-    ));
+    let (w, b, _, _) = run(&scenario("shutdown_delay = \"60s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b), (s(35.0), s(20.0)));
 }
 
@@ -77,13 +70,11 @@ fn aws_clb_in_tree_defaults() {
 fn gcp_openshift_values_match_six_to_eight_seconds() {
     // OpenShift on GCP: interval 2 s, timeout 2 s, thresholds 3 -> "6-8s to notice failure"
     // (openshift/installer#3512). Error: [4 s, 6 s); timeout: [6 s, 8 s); + 10 s propagation.
-    let lb = "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
+    let lb =
+        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb));
     assert_eq!((w, b), (s(6.0), s(4.0)));
-    let (w, b, _, _) = run(&scenario(
-        "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
-        lb,
-    ));
+    let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b), (s(8.0), s(6.0)));
     let (w, _, _, _) = run(&scenario(
         "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
@@ -96,11 +87,9 @@ fn gcp_openshift_values_match_six_to_eight_seconds() {
 fn azure_timeout_is_min_of_interval_and_30s() {
     // CAPZ API probe: HTTPS /readyz every 15 s, probeThreshold 1. A hanging probe fails after
     // min(15, 30) = 15 s: t in [15 s, 30 s) -> flagged against a 30 s budget (equality).
-    let lb = "profile = \"azure-lb\"\ninterval = \"15s\"\nprobe_threshold = 1\nprotocol = \"https\"\npath = \"/readyz\"";
-    let (w, b, v, _) = run(&scenario(
-        "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
-        lb,
-    ));
+    let lb =
+        "profile = \"azure-lb\"\ninterval = \"15s\"\nprobe_threshold = 1\nprotocol = \"https\"\npath = \"/readyz\"";
+    let (w, b, v, _) = run(&scenario("shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b, v), (s(30.0), s(15.0), Verdict::Fail));
     // Interval 60 s: the timeout is capped at 30 s -> [30 s, 90 s).
     let lb60 = lb.replace("\"15s\"", "\"60s\"");
@@ -110,7 +99,8 @@ fn azure_timeout_is_min_of_interval_and_30s() {
     ));
     assert_eq!((w, b), (s(90.0), s(30.0)));
     // Error mode with threshold 2 every 5 s: [5 s, 10 s).
-    let lb5 = "profile = \"azure-lb\"\ninterval = \"5s\"\nprobe_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"";
+    let lb5 =
+        "profile = \"azure-lb\"\ninterval = \"5s\"\nprobe_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb5));
     assert_eq!((w, b), (s(10.0), s(5.0)));
 }
@@ -144,12 +134,8 @@ fn haproxy_chain_crossing_e3() {
     // s1 in [0, 2). s2 = s1 + 4: before E3 it hangs 2 s, after E3 it is refused at once.
     // s1 -> 1 s from below: s2 = 5 s - ε hangs until 7 s, s3 = 9 s - ε refused: sup 9 s.
     // s1 = 1 s: s2 = 5 s refused, s3 = 7 s refused: 7 s, the minimum (s1 = 0 gives 8 s).
-    let lb =
-        "profile = \"haproxy\"\ninter = \"2s\"\nfall = 3\nprotocol = \"http\"\npath = \"/readyz\"";
-    let (w, b, v, _) = run(&scenario(
-        "shutdown_delay = \"5s\"\nreadyz_failure = \"timeout\"",
-        lb,
-    ));
+    let lb = "profile = \"haproxy\"\ninter = \"2s\"\nfall = 3\nprotocol = \"http\"\npath = \"/readyz\"";
+    let (w, b, v, _) = run(&scenario("shutdown_delay = \"5s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b, v), (s(9.0), s(7.0), Verdict::Fail));
 }
 
@@ -159,16 +145,13 @@ fn kubeadm_haproxy_healthz_cannot_see_readiness() {
     // once: first within 10 s, second 10 s later (fastinter unset = inter): [10 s, 20 s).
     let (w, b, v, rules) = run(include_str!("fixtures/kubeadm-haproxy.toml"));
     assert_eq!((w, b, v), (s(20.0), s(10.0), Verdict::Fail));
-    assert!(
-        rules.contains(&Rule::GL001)
-            && rules.contains(&Rule::GL003)
-            && rules.contains(&Rule::GL004)
-    );
+    assert!(rules.contains(&Rule::GL001) && rules.contains(&Rule::GL003) && rules.contains(&Rule::GL004));
 }
 
 #[test]
 fn pre_118_apiserver_and_app_stopping_at_sigterm_always_fail() {
-    let lb = "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
+    let lb =
+        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
     for server in ["kube-apiserver-pre-1.18", "app-stops-at-sigterm"] {
         // A 70 s delay cannot help: /readyz fails only when the listener closes (pre-1.18), or the
         // server stops listening at SIGTERM.

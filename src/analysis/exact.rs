@@ -104,9 +104,7 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros)
     };
     let (worst, best) = match model.schedule {
         Schedule::FixedRate { interval } => fixed_rate(chain, interval, model.threshold),
-        Schedule::CompletionRelative {
-            inter, fastinter, ..
-        } => completion_relative(
+        Schedule::CompletionRelative { inter, fastinter, .. } => completion_relative(
             chain,
             server.response_time,
             inter,
@@ -321,10 +319,7 @@ mod tests {
         // p >= 5: second probe starts after E3, refused at p + 10 -> at most 20.
         let e = extremes(&server(15, ReadyzFailure::Timeout), &fixed(10, 10, 2));
         assert_eq!(e.worst.time, Micros::from_secs(25));
-        assert_eq!(
-            e.worst.witness.first_fail,
-            Micros::from_secs(5) - Micros::UNIT
-        );
+        assert_eq!(e.worst.witness.first_fail, Micros::from_secs(5) - Micros::UNIT);
         assert_eq!(
             unbounded_worst(&server(15, ReadyzFailure::Timeout), &fixed(10, 10, 2)),
             Micros::from_secs(30)

@@ -46,7 +46,8 @@ fn describe_schedule(lb: &LbSpec) -> String {
             spread_pct,
             ..
         } => {
-            let mut s = format!("the next check starts {inter} after the previous one ends ({fastinter} after a failure)");
+            let mut s =
+                format!("the next check starts {inter} after the previous one ends ({fastinter} after a failure)");
             if spread_pct > 0 {
                 write!(s, ", each wait jittered by up to ±{spread_pct}%").ok();
             }
@@ -67,12 +68,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let trace = replay(sc, lb, w)?;
     let mut out = String::new();
     let o = &mut out;
-    writeln!(
-        o,
-        "Scenario {} ({}), server {}",
-        sc.name, sc.file, sc.server.profile
-    )
-    .ok();
+    writeln!(o, "Scenario {} ({}), server {}", sc.name, sc.file, sc.server.profile).ok();
     writeln!(o, "Load balancer {}", describe_schedule(lb)).ok();
     if lb.model.probers > 1 {
         writeln!(
@@ -87,8 +83,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         ReadyzFailure::Timeout => "probes get no answer and fail at their timeout",
     };
     writeln!(o, "\nWorst case, event by event (T = SIGTERM):").ok();
-    let mut lines: Vec<(Micros, u8, String)> =
-        vec![(tl.e1, 0, format!("E1  {}  SIGTERM", at(tl.e1, tl.e1)))];
+    let mut lines: Vec<(Micros, u8, String)> = vec![(tl.e1, 0, format!("E1  {}  SIGTERM", at(tl.e1, tl.e1)))];
     if tl.e2 != tl.e3 {
         lines.push((
             tl.e2,
@@ -104,9 +99,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     for ev in &trace {
         let t = ev.at;
         match ev.kind {
-            TraceKind::Phase {
-                phase: Phase::Draining,
-            } => {
+            TraceKind::Phase { phase: Phase::Draining } => {
                 let extra = if tl.e2 == tl.e3 {
                     format!(" and {} starts failing", sc.server.readiness_path)
                 } else {
@@ -135,10 +128,9 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 let n = names[&probe];
                 let what = match outcome {
                     Outcome::Pass => "passes".to_string(),
-                    Outcome::HttpError => format!(
-                        "fails with an error status (failure {failures}/{})",
-                        lb.model.threshold
-                    ),
+                    Outcome::HttpError => {
+                        format!("fails with an error status (failure {failures}/{})", lb.model.threshold)
+                    }
                     Outcome::Timeout => {
                         format!("times out (failure {failures}/{})", lb.model.threshold)
                     }
@@ -152,26 +144,21 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                     ""
                 };
                 lines.push((started, 2, format!("P{n}  {}  starts", at(started, tl.e1))));
-                lines.push((t, 1, format!("P{n}  {}  {what}{note}", at(t, tl.e1))));
+                let class = if started == t { 3 } else { 1 };
+                lines.push((t, class, format!("P{n}  {}  {what}{note}", at(t, tl.e1))));
             }
             TraceKind::MarkedDown { .. } => {
                 lines.push((
                     t,
                     3,
-                    format!(
-                        "    {}  the unhealthy threshold is met: marked down",
-                        at(t, tl.e1)
-                    ),
+                    format!("    {}  the unhealthy threshold is met: marked down", at(t, tl.e1)),
                 ));
             }
             TraceKind::Removed => {
                 lines.push((
                     t,
                     4,
-                    format!(
-                        "    {}  no new request is routed to the server any more",
-                        at(t, tl.e1)
-                    ),
+                    format!("    {}  no new request is routed to the server any more", at(t, tl.e1)),
                 ));
             }
             _ => {}
@@ -185,12 +172,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let best = &r.extremes.best;
     writeln!(o).ok();
     if worst.witness.attained {
-        writeln!(
-            o,
-            "Worst case t = {} from E2 (reached at this phase).",
-            worst.time
-        )
-        .ok();
+        writeln!(o, "Worst case t = {} from E2 (reached at this phase).", worst.time).ok();
     } else {
         writeln!(
             o,
@@ -211,15 +193,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         writeln!(o, "No findings.").ok();
     }
     for f in &r.findings {
-        writeln!(
-            o,
-            "{}[{}] {}: {}",
-            f.severity,
-            f.rule.id(),
-            f.loc,
-            f.message
-        )
-        .ok();
+        writeln!(o, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
     }
     Ok(out)
 }

@@ -94,9 +94,7 @@ impl Rule {
     /// One-line description.
     pub fn short(self) -> &'static str {
         match self {
-            Rule::GL001 => {
-                "The load balancer can still route new requests after the server stopped listening"
-            }
+            Rule::GL001 => "The load balancer can still route new requests after the server stopped listening",
             Rule::GL002 => "The load balancer stops routing with less margin than required",
             Rule::GL003 => "The health check cannot see the readiness endpoint",
             Rule::GL004 => "SIGKILL arrives before the graceful drain ends",

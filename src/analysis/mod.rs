@@ -83,10 +83,10 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
 
     if worst >= budget {
         let how = if !sees {
-            "no shutdown delay helps: the check only fails once the server stops listening"
-                .to_string()
+            "no shutdown delay helps: the check only fails once the server stops listening".to_string()
         } else if server.readyz_onset == ReadyzOnset::ListenerClose {
-            "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)".to_string()
+            "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
+                .to_string()
         } else {
             format!(
                 "fix: shutdown_delay >= {} (worst case {} + margin {}; anything above {} avoids failures), or detect faster",
@@ -130,9 +130,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     }
     if !sees {
         let (loc, why) = match (&lb.settings.protocol, &lb.settings.path) {
-            (Some(p), _) if p.value == crate::provider::Protocol::Tcp => {
-                (p.loc.clone(), "a TCP check".to_string())
-            }
+            (Some(p), _) if p.value == crate::provider::Protocol::Tcp => (p.loc.clone(), "a TCP check".to_string()),
             (_, Some(path)) => (path.loc.clone(), format!("an HTTP check of {}", path.value)),
             _ => (lb.loc.clone(), "an HTTP check of /".to_string()),
         };
@@ -145,10 +143,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             ),
         ));
     }
-    let needed = server.prestop_sleep
-        + server.readyz_fail_after
-        + server.shutdown_delay
-        + server.request_grace;
+    let needed = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay + server.request_grace;
     if server.termination_grace_period < needed {
         findings.push(Finding::new(
             Rule::GL004,
@@ -169,26 +164,11 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         Family::Gcp => ("timeout", "check_interval"),
         _ => ("timeout", "interval"),
     };
-    for v in check_limits(
-        &lb.settings,
-        &lb.limits,
-        &lb.profile,
-        timeout_key,
-        interval_key,
-    ) {
-        findings.push(Finding::new(
-            Rule::GL005,
-            v.loc,
-            format!("{}: {}", lb.name, v.message),
-        ));
+    for v in check_limits(&lb.settings, &lb.limits, &lb.profile, timeout_key, interval_key) {
+        findings.push(Finding::new(Rule::GL005, v.loc, format!("{}: {}", lb.name, v.message)));
     }
     if lb.family == Family::Aws && lb.variant == "nlb" {
-        if let Some(ct) = lb
-            .settings
-            .connection_termination
-            .as_ref()
-            .filter(|c| c.value)
-        {
+        if let Some(ct) = lb.settings.connection_termination.as_ref().filter(|c| c.value) {
             let reset_from = ext.best.detection;
             if tl.e2 + reset_from < tl.e5 {
                 findings.push(Finding::new(
@@ -292,15 +272,9 @@ mod tests {
     #[test]
     fn blind_checks_sigkill_and_ranges() {
         let r = report(&SEED.replace("/readyz", "/healthz"));
-        assert!(r
-            .findings
-            .iter()
-            .any(|f| f.rule == Rule::GL003 && f.loc.line == 12));
+        assert!(r.findings.iter().any(|f| f.rule == Rule::GL003 && f.loc.line == 12));
         let r = report(&SEED.replace("\"135s\"", "\"60s\""));
-        assert!(r
-            .findings
-            .iter()
-            .any(|f| f.rule == Rule::GL004 && f.loc.line == 4));
+        assert!(r.findings.iter().any(|f| f.rule == Rule::GL004 && f.loc.line == 4));
         let r = report(&SEED.replace("interval = \"10s\"", "interval = \"3s\""));
         assert!(
             r.findings
@@ -309,13 +283,7 @@ mod tests {
             "{:?}",
             r.findings
         );
-        let r = report(&SEED.replace(
-            "connection_termination = false",
-            "connection_termination = true",
-        ));
-        assert!(r
-            .findings
-            .iter()
-            .any(|f| f.rule == Rule::GL006 && f.loc.line == 13));
+        let r = report(&SEED.replace("connection_termination = false", "connection_termination = true"));
+        assert!(r.findings.iter().any(|f| f.rule == Rule::GL006 && f.loc.line == 13));
     }
 }

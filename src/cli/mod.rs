@@ -92,14 +92,10 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = load_all(&o.inputs)?;
     let reports = analyze_all(&scenarios);
     let text = exporter(o.format).render(&reports);
-    out.write_all(text.as_bytes())
-        .context("cannot write the output")?;
-    let failing = o.fail_on.is_some_and(|min| {
-        reports
-            .iter()
-            .flat_map(|r| &r.findings)
-            .any(|f| f.severity >= min)
-    });
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    let failing = o
+        .fail_on
+        .is_some_and(|min| reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= min));
     Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
@@ -139,15 +135,7 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         None => {
             for kind in ["lb", "server"] {
-                writeln!(
-                    out,
-                    "{}:",
-                    if kind == "lb" {
-                        "Load balancers"
-                    } else {
-                        "Servers"
-                    }
-                )?;
+                writeln!(out, "{}:", if kind == "lb" { "Load balancers" } else { "Servers" })?;
                 for b in profiles::BUILTIN.iter().filter(|b| b.kind() == kind) {
                     let desc = match b.parse().map_err(|e| anyhow!(e))? {
                         Profile::Lb(p) => p.description,

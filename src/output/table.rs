@@ -44,15 +44,7 @@ impl Exporter for TableExporter {
                     out.push('\n');
                     any = true;
                 }
-                writeln!(
-                    out,
-                    "{}[{}] {}: {}",
-                    f.severity,
-                    f.rule.id(),
-                    f.loc,
-                    f.message
-                )
-                .ok();
+                writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
             }
         }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();

@@ -33,19 +33,12 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
     Ok(ProbeModel {
         schedule: Schedule::FixedRate { interval },
         view: ProbeView {
-            sees_readiness: sees_readiness(
-                protocol,
-                s.path.as_ref().map(|p| p.value.as_str()),
-                readiness_path,
-            ),
+            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
             timeout,
         },
         threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
         probers: s.probers.as_ref().map_or(1, |v| v.value),
-        propagation: s
-            .propagation_delay
-            .as_ref()
-            .map_or_else(Default::default, |v| v.value),
+        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     })
 }

@@ -59,10 +59,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             return Err(InputError::new(
                 sp.loc.clone(),
                 "spread_checks",
-                format!(
-                    "HAProxy accepts spread-checks from 0 to {MAX_SPREAD}, got {}",
-                    sp.value
-                ),
+                format!("HAProxy accepts spread-checks from 0 to {MAX_SPREAD}, got {}", sp.value),
             ));
         }
     }
@@ -75,20 +72,13 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             spread_pct: spread,
         },
         view: ProbeView {
-            sees_readiness: sees_readiness(
-                protocol,
-                s.path.as_ref().map(|p| p.value.as_str()),
-                readiness_path,
-            ),
+            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
             timeout: effective_timeout(inter, s.timeout_check.as_ref().map(|v| v.value)),
         },
         threshold: s.fall.as_ref().map_or(3, |v| v.value),
         rise: s.rise.as_ref().map_or(2, |v| v.value),
         probers: 1,
-        propagation: s
-            .propagation_delay
-            .as_ref()
-            .map_or_else(Default::default, |v| v.value),
+        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     })
 }
 
@@ -98,10 +88,7 @@ mod tests {
 
     #[test]
     fn timeout_check_replaces_inter_as_the_read_timeout() {
-        assert_eq!(
-            effective_timeout(Micros::from_secs(2), None),
-            Micros::from_secs(2)
-        );
+        assert_eq!(effective_timeout(Micros::from_secs(2), None), Micros::from_secs(2));
         assert_eq!(
             effective_timeout(Micros::from_secs(2), Some(Micros::from_secs(5))),
             Micros::from_secs(5)

@@ -244,18 +244,9 @@ pub struct LimitViolation {
 }
 
 /// Takes a required setting or reports that neither the user nor the profile gave it.
-pub fn required<T: Clone>(
-    v: &Option<Located<T>>,
-    field: &str,
-    at: &Loc,
-) -> Result<Located<T>, InputError> {
-    v.clone().ok_or_else(|| {
-        InputError::new(
-            at.clone(),
-            field,
-            "is required (the profile gives no default)",
-        )
-    })
+pub fn required<T: Clone>(v: &Option<Located<T>>, field: &str, at: &Loc) -> Result<Located<T>, InputError> {
+    v.clone()
+        .ok_or_else(|| InputError::new(at.clone(), field, "is required (the profile gives no default)"))
 }
 
 /// Checks the settings against the provider's ranges and relations.
@@ -304,11 +295,7 @@ pub fn check_limits(
         "timeout" => s.timeout.clone(),
         _ => None,
     };
-    if let (Some(rel), Some(t), Some(i)) = (
-        limits.timeout_vs_interval,
-        get(timeout_key),
-        get(interval_key),
-    ) {
+    if let (Some(rel), Some(t), Some(i)) = (limits.timeout_vs_interval, get(timeout_key), get(interval_key)) {
         let bad = match rel {
             Relation::LessThan => t.value >= i.value,
             Relation::AtMost => t.value > i.value,
@@ -319,11 +306,7 @@ pub fn check_limits(
             } else {
                 "at most"
             };
-            let loc = if t.from_profile {
-                i.loc.clone()
-            } else {
-                t.loc.clone()
-            };
+            let loc = if t.from_profile { i.loc.clone() } else { t.loc.clone() };
             out.push(LimitViolation {
                 loc,
                 message: format!(
@@ -337,8 +320,7 @@ pub fn check_limits(
         if !list.contains(&p.value) {
             out.push(LimitViolation {
                 loc: p.loc.clone(),
-                message: format!("{profile} does not offer {:?} health checks", p.value)
-                    .to_lowercase(),
+                message: format!("{profile} does not offer {:?} health checks", p.value).to_lowercase(),
             });
         }
     }
@@ -364,16 +346,8 @@ mod tests {
     #[test]
     fn readiness_visibility() {
         assert!(sees_readiness(Protocol::Https, Some("/readyz"), "/readyz"));
-        assert!(sees_readiness(
-            Protocol::Https,
-            Some("/readyz?verbose"),
-            "/readyz"
-        ));
-        assert!(!sees_readiness(
-            Protocol::Https,
-            Some("/healthz"),
-            "/readyz"
-        ));
+        assert!(sees_readiness(Protocol::Https, Some("/readyz?verbose"), "/readyz"));
+        assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));
     }
@@ -386,10 +360,7 @@ mod tests {
             downinter: Micros::from_secs(2),
             spread_pct: 5,
         };
-        assert_eq!(
-            s.jitter_bound(Micros::from_millis(2_000)),
-            Micros::from_millis(100)
-        );
+        assert_eq!(s.jitter_bound(Micros::from_millis(2_000)), Micros::from_millis(100));
         assert_eq!(s.jitter_bound(Micros(1_999_999)), Micros::from_millis(99));
     }
 }

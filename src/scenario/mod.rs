@@ -113,21 +113,13 @@ impl Scenario {
 
 /// Reads and loads a scenario file.
 pub fn load_file(path: &Path) -> anyhow::Result<Scenario> {
-    let text =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     let name = path.display().to_string();
     let text = String::from_utf8(text).map_err(|e| {
-        let d = Doc {
-            file: &name,
-            text: "",
-        };
+        let d = Doc { file: &name, text: "" };
         let mut loc = d.loc(0);
         loc.line = 0;
-        anyhow::anyhow!(
-            "{}: not UTF-8 text (byte {})",
-            loc.file,
-            e.utf8_error().valid_up_to()
-        )
+        anyhow::anyhow!("{}: not UTF-8 text (byte {})", loc.file, e.utf8_error().valid_up_to())
     })?;
     Ok(load_str(&name, &text)?)
 }
@@ -274,12 +266,7 @@ fn resolve_server(
     Ok((spec, locs))
 }
 
-fn resolve_lb(
-    i: usize,
-    lb: &Spanned<LbRaw>,
-    doc: &Doc,
-    server: &ServerSpec,
-) -> Result<LbSpec, InputError> {
+fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let user = lb.get_ref();
     let table_loc = doc.loc(lb.span().start);
     let field = |f: &str| format!("lb[{i}].{f}");
@@ -287,10 +274,7 @@ fn resolve_lb(
         return Err(InputError::new(
             table_loc,
             field("profile"),
-            format!(
-                "is required; built-in: {}",
-                profiles::names("lb").join(", ")
-            ),
+            format!("is required; built-in: {}", profiles::names("lb").join(", ")),
         ));
     };
     let pname = pspan.get_ref().clone();
@@ -325,10 +309,7 @@ fn resolve_lb(
             return Err(InputError::new(
                 doc.loc(span.start),
                 field(key),
-                format!(
-                    "is not a {pname} setting; {pname} takes: {}",
-                    knobs.join(", ")
-                ),
+                format!("is not a {pname} setting; {pname} takes: {}", knobs.join(", ")),
             ));
         }
     }
@@ -453,10 +434,7 @@ pub fn builtin_matrix() -> Vec<Scenario> {
 
 /// The protocol a spec's checks use.
 pub fn protocol_of(lb: &LbSpec) -> Protocol {
-    lb.settings
-        .protocol
-        .as_ref()
-        .map_or(Protocol::Tcp, |p| p.value)
+    lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value)
 }
 
 #[cfg(test)]
@@ -489,14 +467,7 @@ path = "/readyz"
         assert_eq!(s.lbs[0].name, "api-external");
         assert!(s.lbs[0].model.view.sees_readiness);
         assert_eq!(s.lbs[0].settings.interval.as_ref().unwrap().loc.line, 12);
-        assert!(
-            s.lbs[0]
-                .settings
-                .healthy_threshold
-                .as_ref()
-                .unwrap()
-                .from_profile
-        );
+        assert!(s.lbs[0].settings.healthy_threshold.as_ref().unwrap().from_profile);
     }
 
     fn err(text: &str) -> InputError {
@@ -516,10 +487,7 @@ path = "/readyz"
         assert!(e.message.contains("at least 1"));
         let e = err(&SEED.replace("unhealthy_threshold = 2", "unhealthy_threshold = -2"));
         assert_eq!(e.field, "lb[0].unhealthy_threshold");
-        let e = err(&SEED.replace(
-            "unhealthy_threshold = 2",
-            "unhealthy_threshold = 99999999999",
-        ));
+        let e = err(&SEED.replace("unhealthy_threshold = 2", "unhealthy_threshold = 99999999999"));
         assert_eq!(e.field, "lb[0].unhealthy_threshold");
         let e = err(&SEED.replace("interval = \"10s\"", "inter = \"10s\""));
         assert!(e.message.contains("not a aws-nlb setting"), "{e}");

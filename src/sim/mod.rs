@@ -8,8 +8,8 @@
 //!
 //! Termination: with [`Until::Removal`], every probe that starts at or after the failure onset
 //! fails, so each prober is marked down after at most `threshold + ceil(timeout/period) + 1` probes
-//! past the onset; a run processes at most `probers × (probes before the onset + that bound) × 2 + 8`
-//! events. [`MAX_EVENTS`] guards against a caller that asks for an unbounded horizon.
+//! past the onset, and starts at most `ceil(propagation/period)` more while the removal propagates;
+//! a run processes at most `probers × (probes before the onset + those bounds) × 2 + 8` events. [`MAX_EVENTS`] guards against a caller that asks for an unbounded horizon.
 
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
@@ -148,10 +148,7 @@ pub enum SimError {
 
 impl std::fmt::Display for SimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "simulation exceeded {MAX_EVENTS} events; shorten the horizon"
-        )
+        write!(f, "simulation exceeded {MAX_EVENTS} events; shorten the horizon")
     }
 }
 
@@ -229,8 +226,7 @@ impl<'a> Sim<'a> {
     ) -> Result<SimResult, SimError> {
         let m = self.model;
         let full = m.rise + m.threshold - 1;
-        let mut heap: BinaryHeap<Reverse<(Micros, u8, u64, Ev)>> =
-            BinaryHeap::with_capacity(16 + 2 * probers.len());
+        let mut heap: BinaryHeap<Reverse<(Micros, u8, u64, Ev)>> = BinaryHeap::with_capacity(16 + 2 * probers.len());
         let mut seq = 0u64;
         let mut push = |heap: &mut BinaryHeap<_>, at: Micros, ev: Ev| {
             seq += 1;
@@ -390,9 +386,7 @@ impl<'a> Sim<'a> {
                         } else {
                             fastinter
                         };
-                        let j = probers[prober as usize]
-                            .jitter
-                            .draw(m.schedule.jitter_bound(wait));
+                        let j = probers[prober as usize].jitter.draw(m.schedule.jitter_bound(wait));
                         push(&mut heap, at + wait + j, Ev::Start { prober });
                     }
                 }

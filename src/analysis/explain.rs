@@ -96,6 +96,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         ));
     }
     let mut names = std::collections::BTreeMap::new();
+    let mut prev_end: Option<(usize, Micros)> = None;
     for ev in &trace {
         let t = ev.at;
         match ev.kind {
@@ -139,11 +140,18 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                     }
                 };
                 let note = if outcome == Outcome::Pass && started == tl.e2 + w.last_pass {
-                    ": the last probe to pass; the worst phase has it start just before the failure onset"
+                    ": the last probe to pass before the failure onset"
                 } else {
                     ""
                 };
-                lines.push((started, 2, format!("P{n}  {}  starts", at(started, tl.e1))));
+                let after = match (lb.model.schedule, prev_end) {
+                    (Schedule::CompletionRelative { .. }, Some((k, end))) => {
+                        format!(", {} after P{k} ended", started - end)
+                    }
+                    _ => String::new(),
+                };
+                prev_end = Some((n, t));
+                lines.push((started, 2, format!("P{n}  {}  starts{after}", at(started, tl.e1))));
                 let class = if started == t { 3 } else { 1 };
                 lines.push((t, class, format!("P{n}  {}  {what}{note}", at(t, tl.e1))));
             }
@@ -176,7 +184,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     } else {
         writeln!(
             o,
-            "Worst case t = {} from E2: a supremum, approached as the last passing probe starts ever closer before the failure onset (this walk is {} short of it).",
+            "Worst case t = {} from E2: a supremum, approached but never reached; this walk at the critical phase is {} short of it.",
             worst.time,
             Micros::UNIT
         )

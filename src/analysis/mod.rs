@@ -3,6 +3,7 @@
 pub mod exact;
 pub mod explain;
 pub mod findings;
+pub mod recommend;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};
@@ -88,12 +89,21 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
                 .to_string()
         } else {
+            let faster: Vec<String> = recommend::alternatives(sc, lb)
+                .iter()
+                .map(|a| format!("{} = {} (worst case {})", a.key, a.value, a.worst))
+                .collect();
             format!(
-                "fix: shutdown_delay >= {} (worst case {} + margin {}; anything above {} avoids failures), or detect faster",
+                "fix: shutdown_delay >= {} (worst case {} + margin {}; anything above {} avoids failures), or detect faster{}",
                 unbounded + sc.min_margin,
                 unbounded,
                 sc.min_margin,
-                unbounded
+                unbounded,
+                if faster.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", faster.join(" or "))
+                }
             )
         };
         findings.push(Finding::new(

@@ -158,3 +158,90 @@ fn profiles_list_and_print_with_sources() {
         .stdout(predicate::str::contains("[sources]").and(predicate::str::contains("b284de7")));
     graceline().args(["profiles", "nope"]).assert().code(2);
 }
+
+#[test]
+fn sarif_validates_against_the_2_1_0_schema_and_points_at_the_line() {
+    // Schema: OASIS SARIF 2.1.0 (errata01) JSON schema, copied from shared/data/sarif-schema-2.1.0.json.
+    let schema: serde_json::Value = serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::draft4::new(&schema).unwrap();
+    for fixture_name in [
+        "seed-openshift-aws.toml",
+        "seed-openshift-aws-70s.toml",
+        "kubeadm-haproxy.toml",
+    ] {
+        let out = graceline()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "--no-fail", "--format", "sarif"])
+            .arg(format!("tests/fixtures/{fixture_name}"))
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{fixture_name}: {errors:?}");
+        let run = &v["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "graceline");
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 7);
+        assert!(run["results"].is_array());
+    }
+    let out = graceline()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "sarif", "tests/fixtures/seed-openshift-aws.toml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let r = &v["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "GL001");
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "tests/fixtures/seed-openshift-aws.toml");
+    assert_eq!(loc["region"]["startLine"], 15);
+    assert_eq!(loc["region"]["startColumn"], 12);
+}
+
+#[test]
+fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
+    let out = graceline()
+        .args(["check", "--format", "junit"])
+        .arg(fixture("seed-openshift-aws.toml"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let xml = String::from_utf8(out).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert!(
+        xml.contains("<testsuites name=\"graceline\" tests=\"7\" failures=\"1\">"),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 7);
+    assert!(xml.contains("<failure message=\"api-external: worst case 30s"));
+    // With --fail-on warning, GL006 fails too.
+    let out = graceline()
+        .args(["check", "--format", "junit", "--fail-on", "warning"])
+        .arg(fixture("seed-openshift-aws.toml"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("failures=\"2\""));
+}
+
+#[test]
+fn github_annotations_point_at_file_and_line() {
+    graceline()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "github", "tests/fixtures/seed-openshift-aws.toml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 30s",
+        ));
+}

@@ -3,7 +3,7 @@
 pub mod args;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
-use crate::output::{exporter, Format};
+use crate::output::{exporter, ExportContext, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
@@ -91,7 +91,7 @@ fn load_all(inputs: &Inputs) -> Result<Vec<Scenario>> {
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = load_all(&o.inputs)?;
     let reports = analyze_all(&scenarios);
-    let text = exporter(o.format).render(&reports);
+    let text = exporter(o.format).render(&reports, &ExportContext { fail_on: o.fail_on });
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     let failing = o
         .fail_on

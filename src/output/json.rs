@@ -1,6 +1,6 @@
 //! Machine-readable JSON: one object per scenario × LB, times in seconds.
 
-use super::{secs, Exporter};
+use super::{secs, ExportContext, Exporter};
 use crate::analysis::LbReport;
 use serde_json::{json, Value};
 
@@ -45,7 +45,7 @@ pub fn report_json(r: &LbReport) -> Value {
 }
 
 impl Exporter for JsonExporter {
-    fn render(&self, reports: &[LbReport]) -> String {
+    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
         let doc = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),

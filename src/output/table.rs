@@ -1,6 +1,6 @@
 //! Human-readable table (comfy-table) followed by the findings, one per line.
 
-use super::Exporter;
+use super::{ExportContext, Exporter};
 use crate::analysis::{LbReport, Verdict};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
@@ -9,7 +9,7 @@ use std::fmt::Write;
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
-    fn render(&self, reports: &[LbReport]) -> String {
+    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)

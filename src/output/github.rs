@@ -1,0 +1,57 @@
+//! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
+
+use super::{relative_uri, ExportContext, Exporter};
+use crate::analysis::findings::Severity;
+use crate::analysis::LbReport;
+use std::fmt::Write;
+
+/// GitHub workflow-command exporter.
+pub struct GithubExporter;
+
+/// Escapes a message as the runner expects (toolkit `escapeData`).
+fn data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value (toolkit `escapeProperty`).
+fn prop(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl Exporter for GithubExporter {
+    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
+        let mut out = String::new();
+        for r in reports {
+            for f in &r.findings {
+                let cmd = match f.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Note => "notice",
+                };
+                let title = format!("{} {}", f.rule.id(), f.rule.name());
+                writeln!(
+                    out,
+                    "::{cmd} file={},line={},col={},title={}::{}",
+                    prop(&relative_uri(&f.loc.file)),
+                    f.loc.line.max(1),
+                    f.loc.column.max(1),
+                    prop(&title),
+                    data(&f.message)
+                )
+                .ok();
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_the_actions_toolkit() {
+        assert_eq!(data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(prop("a:b,c"), "a%3Ab%2Cc");
+    }
+}

@@ -10,22 +10,10 @@
 //! (ELBv2 API reference). Each LB node probes on its own phase; traffic stops everywhere only
 //! once the slowest node has decided, so more nodes never shorten the worst case.
 
-use super::{required, sees_readiness, LbSettings, ProbeModel, Protocol, Schedule};
+use super::{fixed_rate_model, required, LbSettings, ProbeModel};
 use crate::error::{InputError, Loc};
-use crate::timeline::ProbeView;
 
-const COMMON: &[&str] = &[
-    "interval",
-    "timeout",
-    "unhealthy_threshold",
-    "healthy_threshold",
-    "protocol",
-    "path",
-    "port",
-    "probers",
-    "propagation_delay",
-];
-
+/// Every AWS setting; the last one (`connection_termination`) exists only on NLB target groups.
 const NLB: &[&str] = &[
     "interval",
     "timeout",
@@ -44,7 +32,7 @@ pub fn knobs(variant: &str) -> &'static [&'static str] {
     if variant == "nlb" {
         NLB
     } else {
-        COMMON
+        &NLB[..NLB.len() - 1]
     }
 }
 
@@ -52,16 +40,6 @@ pub fn knobs(variant: &str) -> &'static [&'static str] {
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
     let interval = required(&s.interval, "interval", at)?.value;
     let timeout = required(&s.timeout, "timeout", at)?.value;
-    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
-    Ok(ProbeModel {
-        schedule: Schedule::FixedRate { interval },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout,
-        },
-        threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
-        rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
-        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
-    })
+    let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
+    Ok(fixed_rate_model(s, interval, timeout, threshold, readiness_path))
 }

@@ -8,9 +8,8 @@
 //! by the slowest prober, whose worst case is the single-prober one. `timeoutSec` must not exceed
 //! `checkIntervalSec` (Compute API `healthChecks` field description).
 
-use super::{required, sees_readiness, LbSettings, ProbeModel, Protocol, Schedule};
+use super::{fixed_rate_model, required, LbSettings, ProbeModel};
 use crate::error::{InputError, Loc};
-use crate::timeline::ProbeView;
 
 /// Settings accepted in a GCP `[[lb]]` table.
 pub const KNOBS: &[&str] = &[
@@ -29,16 +28,6 @@ pub const KNOBS: &[&str] = &[
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
     let interval = required(&s.check_interval, "check_interval", at)?.value;
     let timeout = required(&s.timeout, "timeout", at)?.value;
-    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
-    Ok(ProbeModel {
-        schedule: Schedule::FixedRate { interval },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout,
-        },
-        threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
-        rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
-        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
-    })
+    let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
+    Ok(fixed_rate_model(s, interval, timeout, threshold, readiness_path))
 }

@@ -258,37 +258,25 @@ pub fn check_limits(
     interval_key: &str,
 ) -> Vec<LimitViolation> {
     let mut out = Vec::new();
-    let mut dur = |key: &str, v: &Option<Located<Micros>>| {
-        if let (Some(v), Some([lo, hi])) = (v, limits.durations.get(key)) {
-            if v.value < *lo || v.value > *hi {
-                out.push(LimitViolation {
-                    loc: v.loc.clone(),
-                    message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
-                });
-            }
-        }
-    };
-    dur("interval", &s.interval);
-    dur("timeout", &s.timeout);
-    dur("check_interval", &s.check_interval);
-    dur("inter", &s.inter);
-    dur("propagation_delay", &s.propagation_delay);
-    let mut cnt = |key: &str, v: &Option<Located<u32>>| {
-        if let (Some(v), Some([lo, hi])) = (v, limits.counts.get(key)) {
-            if v.value < *lo || v.value > *hi {
-                out.push(LimitViolation {
-                    loc: v.loc.clone(),
-                    message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
-                });
-            }
-        }
-    };
-    cnt("unhealthy_threshold", &s.unhealthy_threshold);
-    cnt("healthy_threshold", &s.healthy_threshold);
-    cnt("probe_threshold", &s.probe_threshold);
-    cnt("fall", &s.fall);
-    cnt("rise", &s.rise);
-    cnt("spread_checks", &s.spread_checks);
+    for (key, v) in [
+        ("interval", &s.interval),
+        ("timeout", &s.timeout),
+        ("check_interval", &s.check_interval),
+        ("inter", &s.inter),
+        ("propagation_delay", &s.propagation_delay),
+    ] {
+        out.extend(out_of_range(profile, key, v, limits.durations.get(key)));
+    }
+    for (key, v) in [
+        ("unhealthy_threshold", &s.unhealthy_threshold),
+        ("healthy_threshold", &s.healthy_threshold),
+        ("probe_threshold", &s.probe_threshold),
+        ("fall", &s.fall),
+        ("rise", &s.rise),
+        ("spread_checks", &s.spread_checks),
+    ] {
+        out.extend(out_of_range(profile, key, v, limits.counts.get(key)));
+    }
     let get = |key: &str| match key {
         "interval" => s.interval.clone(),
         "check_interval" => s.check_interval.clone(),
@@ -325,6 +313,41 @@ pub fn check_limits(
         }
     }
     out
+}
+
+fn out_of_range<T: PartialOrd + std::fmt::Display>(
+    profile: &str,
+    key: &str,
+    v: &Option<Located<T>>,
+    range: Option<&[T; 2]>,
+) -> Option<LimitViolation> {
+    let (v, [lo, hi]) = (v.as_ref()?, range?);
+    (v.value < *lo || v.value > *hi).then(|| LimitViolation {
+        loc: v.loc.clone(),
+        message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
+    })
+}
+
+/// Builds a fixed-rate model (AWS, GCP): `interval` start-to-start, `timeout` for a hanging probe.
+pub fn fixed_rate_model(
+    s: &LbSettings,
+    interval: Micros,
+    timeout: Micros,
+    threshold: u32,
+    readiness_path: &str,
+) -> ProbeModel {
+    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    ProbeModel {
+        schedule: Schedule::FixedRate { interval },
+        view: ProbeView {
+            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
+            timeout,
+        },
+        threshold,
+        rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
+        probers: s.probers.as_ref().map_or(1, |v| v.value),
+        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
+    }
 }
 
 /// Whether a check of this protocol and path can see the readiness endpoint.

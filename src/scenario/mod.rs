@@ -2,7 +2,7 @@
 //! every value traced to its file, line and column.
 
 use crate::error::{Doc, InputError, Loc};
-use crate::profiles::{self, LbProfile, Profile};
+use crate::profiles::{self, Profile};
 use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, Protocol};
 use crate::time::Micros;
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
@@ -197,29 +197,8 @@ fn resolve_server(
         Some(p) => (p.get_ref().clone(), doc.loc(p.span().start)),
         None => (DEFAULT_SERVER_PROFILE.to_string(), table_loc.clone()),
     };
-    let profile = match profiles::find(&pname).map(|b| b.parse()) {
-        Some(Ok(Profile::Server(p))) => p,
-        Some(Ok(Profile::Lb(_))) => {
-            return Err(InputError::new(
-                chosen,
-                "server.profile",
-                format!(
-                    "\"{pname}\" is a load-balancer profile; server profiles: {}",
-                    profiles::names("server").join(", ")
-                ),
-            ))
-        }
-        Some(Err(e)) => return Err(InputError::new(chosen, "server.profile", e)),
-        None => {
-            return Err(InputError::new(
-                chosen,
-                "server.profile",
-                format!(
-                    "unknown server profile \"{pname}\"; built-in: {}",
-                    profiles::names("server").join(", ")
-                ),
-            ))
-        }
+    let Profile::Server(profile) = lookup(&pname, "server", &chosen, "server.profile")? else {
+        unreachable!("lookup returns the requested kind")
     };
     let p = &profile.settings;
     let mut locs = BTreeMap::new();
@@ -266,6 +245,36 @@ fn resolve_server(
     Ok((spec, locs))
 }
 
+/// Finds a built-in profile of `kind` (`lb` or `server`) or explains what exists.
+fn lookup(name: &str, kind: &str, at: &Loc, field: &str) -> Result<Profile, InputError> {
+    let what = |k: &str| if k == "lb" { "load-balancer" } else { "server" };
+    let other = if kind == "lb" { "server" } else { "lb" };
+    let found = profiles::find(name).map(|b| b.parse());
+    match found {
+        Some(Ok(p)) if matches!((&p, kind), (Profile::Lb(_), "lb") | (Profile::Server(_), "server")) => Ok(p),
+        Some(Ok(_)) => Err(InputError::new(
+            at.clone(),
+            field,
+            format!(
+                "\"{name}\" is a {} profile; {} profiles: {}",
+                what(other),
+                what(kind),
+                profiles::names(kind).join(", ")
+            ),
+        )),
+        Some(Err(e)) => Err(InputError::new(at.clone(), field, e)),
+        None => Err(InputError::new(
+            at.clone(),
+            field,
+            format!(
+                "unknown {} profile \"{name}\"; built-in: {}",
+                what(kind),
+                profiles::names(kind).join(", ")
+            ),
+        )),
+    }
+}
+
 fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let user = lb.get_ref();
     let table_loc = doc.loc(lb.span().start);
@@ -279,29 +288,8 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     };
     let pname = pspan.get_ref().clone();
     let chosen = doc.loc(pspan.span().start);
-    let profile: Box<LbProfile> = match profiles::find(&pname).map(|b| b.parse()) {
-        Some(Ok(Profile::Lb(p))) => p,
-        Some(Ok(Profile::Server(_))) => {
-            return Err(InputError::new(
-                chosen,
-                field("profile"),
-                format!(
-                    "\"{pname}\" is a server profile; load-balancer profiles: {}",
-                    profiles::names("lb").join(", ")
-                ),
-            ))
-        }
-        Some(Err(e)) => return Err(InputError::new(chosen, field("profile"), e)),
-        None => {
-            return Err(InputError::new(
-                chosen,
-                field("profile"),
-                format!(
-                    "unknown load-balancer profile \"{pname}\"; built-in: {}",
-                    profiles::names("lb").join(", ")
-                ),
-            ))
-        }
+    let Profile::Lb(profile) = lookup(&pname, "lb", &chosen, &field("profile"))? else {
+        unreachable!("lookup returns the requested kind")
     };
     let knobs = profile.family.knobs(&profile.variant);
     for (key, span) in user.present() {

@@ -113,13 +113,12 @@ impl Scenario {
 
 /// Reads and loads a scenario file.
 pub fn load_file(path: &Path) -> anyhow::Result<Scenario> {
-    let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
     let name = path.display().to_string();
-    let text = String::from_utf8(text).map_err(|e| {
-        let d = Doc { file: &name, text: "" };
-        let mut loc = d.loc(0);
-        loc.line = 0;
-        anyhow::anyhow!("{}: not UTF-8 text (byte {})", loc.file, e.utf8_error().valid_up_to())
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow::anyhow!("{name}:{line}: not UTF-8 text")
     })?;
     Ok(load_str(&name, &text)?)
 }

@@ -61,7 +61,6 @@ impl Exporter for SarifExporter {
                 "tool": { "driver": {
                     "name": "graceline",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/graceline/graceline",
                     "rules": rules,
                 }},
                 "results": results,

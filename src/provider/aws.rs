@@ -58,6 +58,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         view: ProbeView {
             sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
             timeout,
+            timeout_min: timeout,
         },
         threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),

@@ -4,6 +4,8 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod backend;
+pub mod calibrate;
 pub mod cli;
 pub mod error;
 pub mod output;

@@ -245,3 +245,138 @@ fn github_annotations_point_at_file_and_line() {
             "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 30s",
         ));
 }
+
+#[test]
+fn backend_rejects_bad_flags_with_exit_2() {
+    graceline()
+        .args(["backend", "127.0.0.1:0", "--shutdown-delay=-5s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("negative"));
+    graceline()
+        .args(["backend", "not-an-address"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid listen address"));
+}
+
+#[test]
+fn backend_logs_json_lines_and_stops_on_its_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("b.log");
+    graceline()
+        .args([
+            "backend",
+            "127.0.0.1:0",
+            "--shutdown-at",
+            "50ms",
+            "--shutdown-delay",
+            "30ms",
+        ])
+        .args(["--request-grace", "0s", "--log"])
+        .arg(&log)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        events,
+        ["listening", "trigger", "readyz_failing", "stopped_listening", "exit"]
+    );
+}
+
+fn calibrate_inputs(dir: &std::path::Path, down_ms: i64) -> (PathBuf, PathBuf, PathBuf) {
+    let scenario = dir.join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[server]\nshutdown_delay = \"700ms\"\n[[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\ninter = \"200ms\"\nfall = 3\nprotocol = \"http\"\npath = \"/readyz\"\n",
+    )
+    .unwrap();
+    let e2 = 1_795_314_346_000_000i64;
+    let log = dir.join("b.log");
+    std::fs::write(
+        &log,
+        format!(
+            "{{\"t_us\":{},\"mono_us\":0,\"event\":\"listening\",\"addr\":\"127.0.0.1:1\"}}\n{{\"t_us\":{e2},\"mono_us\":1,\"event\":\"readyz_failing\",\"mode\":\"error\"}}\n{{\"t_us\":{},\"mono_us\":2,\"event\":\"stopped_listening\"}}\n",
+            e2 - 1_000_000,
+            e2 + 700_000
+        ),
+    )
+    .unwrap();
+    let hlog = dir.join("h.log");
+    std::fs::write(
+        &hlog,
+        format!(
+            "2026-11-22T02:25:46.{:06}+00:00 Server be/srv is DOWN. 0 active and 0 backup servers left.\n",
+            down_ms * 1000
+        ),
+    )
+    .unwrap();
+    (scenario, log, hlog)
+}
+
+#[test]
+fn calibrate_judges_measurements_against_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, log, hlog) = calibrate_inputs(dir.path(), 500);
+    let out = graceline()
+        .arg("calibrate")
+        .arg(&log)
+        .arg("--scenario")
+        .arg(&scenario)
+        .arg("--haproxy-log")
+        .arg(&hlog)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let m = &v["measurements"][0];
+    assert_eq!(
+        (m["measured_s"].as_f64(), m["best_s"].as_f64(), m["worst_s"].as_f64()),
+        (Some(0.5), Some(0.4), Some(0.6))
+    );
+    assert_eq!(m["inside"], true);
+    let (scenario, log, hlog) = calibrate_inputs(dir.path(), 650);
+    graceline()
+        .arg("calibrate")
+        .arg(&log)
+        .arg("--scenario")
+        .arg(&scenario)
+        .arg("--haproxy-log")
+        .arg(&hlog)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("OUTSIDE").and(predicate::str::contains("1 of 1 measurements outside")));
+}
+
+#[test]
+fn calibrate_bad_log_line_names_file_line_column_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, log, _) = calibrate_inputs(dir.path(), 500);
+    std::fs::write(
+        &log,
+        "{\"t_us\":1,\"event\":\"listening\"}\n{\"t_us\":\"soon\",\"event\":\"readyz_failing\"}\n",
+    )
+    .unwrap();
+    graceline()
+        .arg("calibrate")
+        .arg(&log)
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("b.log:2:2: field `t_us`"));
+}

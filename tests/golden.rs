@@ -119,11 +119,19 @@ fn haproxy_fastinter_and_spread_checks() {
         &format!("{lb}\nspread_checks = 10"),
     ));
     assert_eq!((w, b), (s(3.3), s(0.9)));
-    // timeout check 1 s on a server that never answers: each failure takes 1 s:
-    // s1 in [0, 2), +1 +0.5, +1 +0.5, +1 -> [4 s, 6 s).
+    // timeout check 1 s below inter 2 s on a server that never answers: HAProxy 2.6 ends each
+    // silent check after 1 s to 2 s (its check timer, measured in tests/haproxy_real.rs):
+    // best 0 + 1 + 0.5 + 1 + 0.5 + 1 = 4 s, worst 2 + 2 + 0.5 + 2 + 0.5 + 2 = 9 s.
     let (w, b, _, _) = run(&scenario(
         "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
         &format!("{lb}\ntimeout_check = \"1s\""),
+    ));
+    assert_eq!((w, b), (s(9.0), s(4.0)));
+    // With timeout connect 500 ms the timer wakes before 1 s and each failure takes exactly 1 s:
+    // s1 in [0, 2), +1 +0.5, +1 +0.5, +1 -> [4 s, 6 s).
+    let (w, b, _, _) = run(&scenario(
+        "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
+        &format!("{lb}\ntimeout_check = \"1s\"\ntimeout_connect = \"500ms\""),
     ));
     assert_eq!((w, b), (s(6.0), s(4.0)));
 }

@@ -31,6 +31,10 @@ impl JitterSource for Rand {
     fn draw(&mut self, bound: Micros) -> Micros {
         Micros(self.below(2 * bound.0 + 1) - bound.0)
     }
+
+    fn draw_hang(&mut self, shortest: Micros, longest: Micros) -> Micros {
+        shortest + Micros(self.below(longest.0 - shortest.0 + 1))
+    }
 }
 
 fn ms(x: i64) -> Micros {
@@ -86,6 +90,7 @@ fn model() -> impl Strategy<Value = ProbeModel> {
             view: ProbeView {
                 sees_readiness: sees,
                 timeout: ms((i * tpct / 100).max(25)),
+                timeout_min: ms((i * tpct / 100).max(25)),
             },
             threshold: u,
             rise: 2,
@@ -100,9 +105,11 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         1u32..6,
         prop::bool::ANY,
         prop::option::of(25i64..5_000),
+        10i64..=100,
     )
-        .prop_map(|(inter, fpct, dpct, spread, fall, sees, tcheck)| {
+        .prop_map(|(inter, fpct, dpct, spread, fall, sees, tcheck, tmin_pct)| {
             let inter = ms(inter);
+            let timeout = tcheck.map_or(inter, ms);
             ProbeModel {
                 schedule: Schedule::CompletionRelative {
                     inter,
@@ -112,7 +119,9 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                 },
                 view: ProbeView {
                     sees_readiness: sees,
-                    timeout: tcheck.map_or(inter, ms),
+                    timeout,
+                    // HAProxy 2.6: a silent check may end anywhere from `timeout check` up to the timer.
+                    timeout_min: Micros(timeout.0 * tmin_pct / 100).max(ms(25)).min(timeout),
                 },
                 threshold: fall,
                 rise: 2,
@@ -160,7 +169,7 @@ fn check_witnesses(s: &ServerSpec, m: &ProbeModel, e: &Extremes) -> Result<(), T
     let sim = Sim::new(s, &one);
     let e2 = sim.timeline().e2;
     for (bound, is_worst) in [(&e.worst, true), (&e.best, false)] {
-        let mut j = Scripted::new(&bound.witness.jitters);
+        let mut j = Scripted::new(&bound.witness.jitters).with_hangs(&bound.witness.hangs);
         let mut plans = [ProberPlan {
             first_start: e2 + bound.witness.last_pass,
             jitter: &mut j,
@@ -182,7 +191,7 @@ proptest! {
 
     #[test]
     fn simulator_stays_within_exact_extremes(s in server(), m in model(), seed in 1u64.., phases in prop::collection::vec(0.0f64..1.0, 4)) {
-        prop_assume!(s.response_time < m.view.timeout);
+        prop_assume!(s.response_time < m.view.timeout_min);
         let e = extremes(&s, &m);
         prop_assert!(e.best.time <= e.worst.time);
         let sim = Sim::new(&s, &m);
@@ -207,14 +216,14 @@ proptest! {
 
     #[test]
     fn witnesses_reach_the_extremes(s in server(), m in model()) {
-        prop_assume!(s.response_time < m.view.timeout);
+        prop_assume!(s.response_time < m.view.timeout_min);
         let e = extremes(&s, &m);
         check_witnesses(&s, &m, &e)?;
     }
 
     #[test]
     fn fixed_rate_phase_scan_never_beats_the_supremum(s in server(), m in model(), steps in 50i64..400) {
-        prop_assume!(s.response_time < m.view.timeout);
+        prop_assume!(s.response_time < m.view.timeout_min);
         let Schedule::FixedRate { interval } = m.schedule else { return Ok(()) };
         let mut one = m;
         one.probers = 1;
@@ -256,6 +265,7 @@ fn a_run_to_a_horizon_stops_there() {
         view: ProbeView {
             sees_readiness: true,
             timeout: Micros::from_secs(5),
+            timeout_min: Micros::from_secs(5),
         },
         threshold: 2,
         rise: 2,

@@ -14,9 +14,11 @@
 //! infimum `segment start + c` (attained).
 //!
 //! Completion-relative (HAProxy): `s₁ ∈ [O, O + R + inter + J(inter))`, then
-//! `s_{k+1} = s_k + dur(s_k) + fastinter + j`, `j ∈ [−J, J]`, and detection is `s_F + dur(s_F)`. For each
-//! choice of the first probe `m` that starts at or after E3, the reachable starts form half-open
-//! intervals (sums and intersections of intervals), so the extremes are interval end points.
+//! `s_{k+1} = s_k + dur(s_k) + fastinter + j`, `j ∈ [−J, J]`, and detection is `s_F + dur(s_F)`. A
+//! hanging probe's duration may itself lie anywhere in `[H_min, H]` (HAProxy 2.6's check timer,
+//! see `provider::haproxy`). For each choice of the first probe `m` that starts at or after E3,
+//! the reachable starts form half-open intervals (sums and intersections of intervals), so the
+//! extremes are interval end points: every hang at `H` for the worst case, at `H_min` for the best.
 
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
@@ -32,6 +34,9 @@ pub struct Witness {
     pub last_pass: Micros,
     /// Completion-relative only: the jitter of each wait from the last pass on.
     pub jitters: Vec<Micros>,
+    /// Completion-relative only: how long each probe that starts before E3 takes, in order (a 5xx
+    /// answer, or a timeout between the model's shortest and longest).
+    pub hangs: Vec<Micros>,
     /// True if the extreme is reached at this phase; false if it is a supremum approached one
     /// microsecond short.
     pub attained: bool,
@@ -63,6 +68,7 @@ struct Chain {
     onset: Micros,
     budget: Micros,
     hang: Micros,
+    hang_min: Micros,
     refused: Micros,
 }
 
@@ -100,6 +106,7 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros)
         },
         budget,
         hang: model.view.hang(server),
+        hang_min: model.view.hang_min(server),
         refused: server.response_time,
     };
     let (worst, best) = match model.schedule {
@@ -158,6 +165,7 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
                     first_fail: p,
                     last_pass: p - interval,
                     jitters: vec![],
+                    hangs: vec![],
                     attained: false,
                 },
             ));
@@ -170,6 +178,7 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
                     first_fail: a,
                     last_pass: a - interval,
                     jitters: vec![],
+                    hangs: vec![],
                     attained: true,
                 },
             ));
@@ -182,7 +191,9 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
 struct Span {
     lo: Micros,
     hi: Micros,
-    dur: Micros,
+    dur_lo: Micros,
+    dur_hi: Micros,
+    hanging: bool,
 }
 
 fn completion_relative(
@@ -203,31 +214,37 @@ fn completion_relative(
         let mut spans = Vec::with_capacity(f);
         let mut feasible = true;
         for k in 1..=f {
-            let dur = if k < m {
+            let (dur_lo, dur_hi) = if k < m {
                 hi = hi.min(c.budget);
-                c.hang
+                (c.hang_min, c.hang)
             } else {
                 if k == m {
                     lo = lo.max(c.budget);
                 }
-                c.refused
+                (c.refused, c.refused)
             };
             if lo >= hi {
                 feasible = false;
                 break;
             }
-            spans.push(Span { lo, hi, dur });
+            spans.push(Span {
+                lo,
+                hi,
+                dur_lo,
+                dur_hi,
+                hanging: k < m,
+            });
             if k < f {
-                lo = lo + dur + fastinter - j_fast;
-                hi = hi + dur + fastinter + j_fast;
+                lo = lo + dur_lo + fastinter - j_fast;
+                hi = hi + dur_hi + fastinter + j_fast;
             }
         }
         if !feasible {
             continue;
         }
         let last = spans[f - 1];
-        let sup = last.hi + last.dur;
-        let inf = last.lo + last.dur;
+        let sup = last.hi + last.dur_hi;
+        let inf = last.lo + last.dur_lo;
         if worst.as_ref().is_none_or(|(t, _)| sup > *t) {
             worst = Some((sup, spans.clone()));
         }
@@ -235,27 +252,38 @@ fn completion_relative(
             best = Some((inf, spans));
         }
     }
-    let step = |s: &Span| s.dur + fastinter;
+    // Walks back from the last start: each earlier start is the extreme one (latest for the
+    // supremum, earliest for the infimum) from which `next` is reachable, and the gap is split into
+    // a hang duration and a jitter that both lie in their ranges.
     let replay = |spans: &[Span], last: Micros, upper: bool| -> Witness {
+        let last_span = spans[spans.len() - 1];
         let mut starts = vec![last];
+        let mut durs = vec![if upper { last_span.dur_hi } else { last_span.dur_lo }];
         for k in (0..spans.len() - 1).rev() {
             let next = *starts.last().expect("non-empty");
-            let base = next - step(&spans[k]);
-            let (lo, hi) = (
-                (base - j_fast).max(spans[k].lo),
-                (base + j_fast).min(spans[k].hi - Micros::UNIT),
-            );
-            starts.push(if upper { hi } else { lo });
+            let sp = spans[k];
+            let lo = (next - fastinter - sp.dur_hi - j_fast).max(sp.lo);
+            let hi = (next - fastinter - sp.dur_lo + j_fast).min(sp.hi - Micros::UNIT);
+            let start = if upper { hi } else { lo };
+            durs.push((next - start - fastinter).clamp(sp.dur_lo, sp.dur_hi));
+            starts.push(start);
         }
         starts.reverse();
+        durs.reverse();
         let mut jitters = vec![j_inter];
         for k in 1..starts.len() {
-            jitters.push(starts[k] - starts[k - 1] - step(&spans[k - 1]));
+            jitters.push(starts[k] - starts[k - 1] - durs[k - 1] - fastinter);
         }
         Witness {
             first_fail: starts[0],
             last_pass: starts[0] - pass - inter - j_inter,
             jitters,
+            hangs: spans
+                .iter()
+                .zip(&durs)
+                .filter(|(sp, _)| sp.hanging)
+                .map(|(_, d)| *d)
+                .collect(),
             attained: !upper,
         }
     };
@@ -297,6 +325,7 @@ mod tests {
             view: ProbeView {
                 sees_readiness: true,
                 timeout: Micros::from_secs(t),
+                timeout_min: Micros::from_secs(t),
             },
             threshold: u,
             rise: 2,
@@ -339,6 +368,7 @@ mod tests {
             view: ProbeView {
                 sees_readiness: true,
                 timeout: Micros::from_secs(2),
+                timeout_min: Micros::from_secs(2),
             },
             threshold: 3,
             rise: 2,
@@ -355,5 +385,33 @@ mod tests {
             (e.worst.time, e.best.time),
             (Micros::from_secs(12), Micros::from_secs(10))
         );
+    }
+
+    #[test]
+    fn haproxy_2_6_timer_widens_the_timeout_mode_range() {
+        // Measured on HAProxy 2.6.12 (tests/haproxy_real.rs, "timeout-check-below-inter"):
+        // timeout check 100ms, inter 300ms, fall 2: a silent check ends after 100 to 300ms.
+        let ms = Micros::from_millis;
+        let m = ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: ms(300),
+                fastinter: ms(300),
+                downinter: ms(300),
+                spread_pct: 0,
+            },
+            view: ProbeView {
+                sees_readiness: true,
+                timeout: ms(300),
+                timeout_min: ms(100),
+            },
+            threshold: 2,
+            rise: 2,
+            probers: 1,
+            propagation: Micros::ZERO,
+        };
+        let e = extremes(&server(60, ReadyzFailure::Timeout), &m);
+        assert_eq!((e.best.time, e.worst.time), (ms(500), ms(1200)));
+        assert_eq!(e.best.witness.hangs, [ms(100), ms(100)]);
+        assert_eq!(e.worst.witness.hangs, [ms(300), ms(300)]);
     }
 }

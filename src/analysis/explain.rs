@@ -15,7 +15,7 @@ pub fn replay(sc: &Scenario, lb: &LbSpec, w: &Witness) -> Result<Vec<TraceEvent>
     model.probers = 1;
     let sim = Sim::new(&sc.server, &model);
     let e2 = sim.timeline().e2;
-    let mut jitter = Scripted::new(&w.jitters);
+    let mut jitter = Scripted::new(&w.jitters).with_hangs(&w.hangs);
     let mut plans = [ProberPlan {
         first_start: e2 + w.last_pass,
         jitter: &mut jitter,
@@ -56,7 +56,15 @@ fn describe_schedule(lb: &LbSpec) -> String {
     };
     format!(
         "{} ({}): {sched}; probe timeout {}; marked down after {} consecutive failures; propagation {}",
-        lb.name, lb.profile, m.view.timeout, m.threshold, m.propagation
+        lb.name,
+        lb.profile,
+        if m.view.timeout_min == m.view.timeout {
+            m.view.timeout.to_string()
+        } else {
+            format!("{} to {}", m.view.timeout_min, m.view.timeout)
+        },
+        m.threshold,
+        m.propagation
     )
 }
 

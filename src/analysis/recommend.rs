@@ -74,6 +74,7 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                         _ => m.view.timeout.min(i),
                     },
                 };
+                m.view.timeout_min = m.view.timeout;
                 if m.view.timeout >= min_t && sc.server.response_time < m.view.timeout {
                     if let Some(worst) = passes(sc, &m) {
                         let value = if lb.family == Family::Azure {

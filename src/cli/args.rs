@@ -1,6 +1,7 @@
 //! Raw command-line flags (clap); resolved into options by the command modules.
 
-use crate::output::Format;
+use crate::output::{Format, PlainFormat};
+use crate::time::Micros;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -22,6 +23,10 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the built-in profiles, or print one with its sources.
     Profiles(ProfilesArgs),
+    /// Serve HTTP like a shutting-down kube-apiserver, logging every event and probe as JSON lines.
+    Backend(BackendArgs),
+    /// Compare detection times measured in a backend log (and an HAProxy log) with the model.
+    Calibrate(CalibrateArgs),
 }
 
 /// Flags of `check`.
@@ -66,4 +71,74 @@ pub struct ExplainArgs {
 pub struct ProfilesArgs {
     /// Print this profile as TOML.
     pub name: Option<String>,
+}
+
+/// Parses a duration flag like scenario durations (`10s`, `500ms`, `1m30s`).
+fn duration(text: &str) -> Result<Micros, String> {
+    Micros::parse(text)
+}
+
+/// How a failing `/readyz` behaves in `graceline backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadyzFailureArg {
+    /// Answer HTTP 500 at once (what kube-apiserver does).
+    Error,
+    /// Accept and never answer (the probe fails at its timeout).
+    Timeout,
+}
+
+/// Flags of `backend`.
+#[derive(Debug, Args)]
+pub struct BackendArgs {
+    /// Address to listen on (port 0 picks a free port; the `listening` log event names it).
+    #[arg(default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// How `/readyz` fails from E2 on.
+    #[arg(long, value_enum, default_value_t = ReadyzFailureArg::Error)]
+    pub readyz_failure: ReadyzFailureArg,
+    /// E2 - E1: from the shutdown trigger until `/readyz` fails.
+    #[arg(long, value_parser = duration, default_value = "0s")]
+    pub readyz_fail_after: Micros,
+    /// E3 - E2: from `/readyz` failing until the listener closes (--shutdown-delay-duration).
+    #[arg(long, value_parser = duration, default_value = "30s")]
+    pub shutdown_delay: Micros,
+    /// E4 - E3: how long in-flight requests may still finish before the process exits.
+    #[arg(long, value_parser = duration, default_value = "60s")]
+    pub request_grace: Micros,
+    /// Also start the shutdown by itself this long after startup (SIGTERM, SIGINT and
+    /// `POST /admin/shutdown` always work).
+    #[arg(long, value_parser = duration)]
+    pub shutdown_at: Option<Micros>,
+    /// Extra latency added to every answered request.
+    #[arg(long, value_parser = duration, default_value = "0s")]
+    pub response_delay: Micros,
+    /// Append the JSON log to this file instead of writing it to stdout.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+}
+
+/// Flags of `calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The backend's JSON log (`graceline backend --log FILE`); several runs may be appended.
+    pub log: PathBuf,
+    /// Scenario whose load balancer the measurements are compared with.
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// Load balancer of the scenario (by name); needed when the scenario has several.
+    #[arg(long)]
+    pub lb: Option<String>,
+    /// HAProxy's own log with microsecond timestamps (`log ... format iso` or `rfc5424`): the
+    /// "Server B/S is DOWN" line is then the instant routing stopped.
+    #[arg(long)]
+    pub haproxy_log: Option<PathBuf>,
+    /// With `--haproxy-log`: only DOWN lines of this server (`backend/server`).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Widen the model's range by this much on both sides before judging a measurement.
+    #[arg(long, value_parser = duration, default_value = "10ms")]
+    pub tolerance: Micros,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
+    pub format: PlainFormat,
 }

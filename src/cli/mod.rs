@@ -3,11 +3,14 @@
 pub mod args;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
+use crate::backend;
 use crate::output::{exporter, ExportContext, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
-pub use args::{CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs};
+pub use args::{
+    BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, ReadyzFailureArg,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -77,6 +80,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Backend(a) => backend_cmd(&a, out),
+        Command::Calibrate(a) => crate::calibrate::run(&a, out),
     }
 }
 
@@ -146,6 +151,45 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
             }
             writeln!(out, "\nPrint one with its sources: graceline profiles NAME")?;
         }
+    }
+    Ok(Exit::Clean)
+}
+
+/// Resolves `backend` flags into the backend's configuration.
+pub fn backend_config(a: &BackendArgs) -> Result<backend::BackendConfig> {
+    let listen = a
+        .listen
+        .parse()
+        .map_err(|e| anyhow!("invalid listen address \"{}\": {e} (use e.g. 127.0.0.1:8080)", a.listen))?;
+    let dur = |m: crate::time::Micros| std::time::Duration::from_micros(m.0.unsigned_abs());
+    Ok(backend::BackendConfig {
+        listen,
+        readyz_failure: match a.readyz_failure {
+            ReadyzFailureArg::Error => backend::ReadyzFailure::Error,
+            ReadyzFailureArg::Timeout => backend::ReadyzFailure::Timeout,
+        },
+        readyz_fail_after: dur(a.readyz_fail_after),
+        shutdown_delay: dur(a.shutdown_delay),
+        request_grace: dur(a.request_grace),
+        trigger: a
+            .shutdown_at
+            .map_or(backend::Trigger::Signal, |m| backend::Trigger::After(dur(m))),
+        response_delay: dur(a.response_delay),
+    })
+}
+
+fn backend_cmd(a: &BackendArgs, out: &mut dyn Write) -> Result<Exit> {
+    let cfg = backend_config(a)?;
+    match &a.log {
+        Some(path) => {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("{}: cannot open the log for appending", path.display()))?;
+            backend::run(&cfg, &mut file)?;
+        }
+        None => backend::run(&cfg, out)?,
     }
     Ok(Exit::Clean)
 }

@@ -62,6 +62,15 @@ pub enum Format {
     Github,
 }
 
+/// Output formats of commands that report measurements rather than findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlainFormat {
+    /// Human-readable table.
+    Table,
+    /// Machine-readable JSON.
+    Json,
+}
+
 /// Seconds as a float for output (computed from integer microseconds).
 pub fn secs(m: crate::time::Micros) -> f64 {
     m.as_secs_f64()

@@ -47,6 +47,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         view: ProbeView {
             sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
             timeout: effective_timeout(protocol, interval),
+            timeout_min: effective_timeout(protocol, interval),
         },
         threshold: required(&s.probe_threshold, "probe_threshold", at)?.value,
         rise: required(&s.probe_threshold, "probe_threshold", at)?.value,

@@ -11,10 +11,19 @@
 //! Timeout: without `timeout check` the whole check is bounded by the configured `inter` (never
 //! `fastinter`); with it, the connect phase is bounded by min(`inter`, `timeout connect`) and, once
 //! connected, the read by `timeout check` (src/tcpcheck.c `tcpcheck_eval_connect()`; doc
-//! "timeout check", https://docs.haproxy.org/2.8/configuration.html#4.2-timeout%20check). A server
-//! that accepts and never answers (our `timeout` mode) is connected at once, so the check fails
-//! after `timeout check` when set, else after `inter`; `timeout connect` only matters for dropped
-//! SYNs, which this model does not produce.
+//! "timeout check", https://docs.haproxy.org/2.8/configuration.html#4.2-timeout%20check).
+//! That is the documented intent; real HAProxy 2.6.12 (Debian 12) differs, measured in
+//! tests/haproxy_real.rs ("timeout-check-below-inter": 814-950 ms detection where the documented
+//! rule gives at most 800 ms; single checks took 300, 181, 302, 101 ms with `timeout check 100`,
+//! `inter 300`). Cause: the check task sits in the timer tree at connect start + min(`inter`,
+//! `timeout connect`); when the connection completes later in an I/O callback, `t->expire` is
+//! moved to connect + `timeout check` but the task is not requeued, so the timeout fires at the
+//! first event-loop pass after it, at the latest at the old timer. Fixed upstream by commit
+//! 7c788f098 "BUG/MEDIUM: check: Requeue healthchecks on I/O events to handle check timeout"
+//! (v3.3-dev1, June 2025, marked for backport). So a check of a server that accepts and never
+//! answers fails after `timeout check` at the earliest and max(`timeout check`, min(`inter`,
+//! `timeout connect`)) at the latest; fixed versions always take the lower end.
+//! `timeout connect` alone (without `timeout check`) does not bound anything here.
 //!
 //! Steady state assumed: the server is fully up before E2 (a freshly reloaded HAProxy starts at
 //! health = rise and goes down on the first failure; see doc "init-state").
@@ -43,9 +52,21 @@ pub const KNOBS: &[&str] = &[
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).
 pub const MAX_SPREAD: u32 = 50;
 
-/// Effective timeout of a check against a server that accepted the connection.
-pub fn effective_timeout(inter: Micros, timeout_check: Option<Micros>) -> Micros {
-    timeout_check.unwrap_or(inter)
+/// Shortest and longest time a check takes against a server that accepted the connection and
+/// never answers: `inter` without `timeout check`; with it, from `timeout check` up to the
+/// connect-phase timer min(`inter`, `timeout connect`) that HAProxy 2.6 may still be sleeping on.
+pub fn effective_timeout(
+    inter: Micros,
+    timeout_check: Option<Micros>,
+    timeout_connect: Option<Micros>,
+) -> (Micros, Micros) {
+    match timeout_check {
+        None => (inter, inter),
+        Some(check) => {
+            let first_wake = timeout_connect.map_or(inter, |c| c.min(inter));
+            (check, check.max(first_wake))
+        }
+    }
 }
 
 /// Builds the probe model: completion-relative with `inter`/`fastinter`/`downinter`.
@@ -64,6 +85,11 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         }
     }
     let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    let (timeout_min, timeout) = effective_timeout(
+        inter,
+        s.timeout_check.as_ref().map(|v| v.value),
+        s.timeout_connect.as_ref().map(|v| v.value),
+    );
     Ok(ProbeModel {
         schedule: Schedule::CompletionRelative {
             inter,
@@ -73,7 +99,8 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         },
         view: ProbeView {
             sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout: effective_timeout(inter, s.timeout_check.as_ref().map(|v| v.value)),
+            timeout,
+            timeout_min,
         },
         threshold: s.fall.as_ref().map_or(3, |v| v.value),
         rise: s.rise.as_ref().map_or(2, |v| v.value),
@@ -87,11 +114,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timeout_check_replaces_inter_as_the_read_timeout() {
-        assert_eq!(effective_timeout(Micros::from_secs(2), None), Micros::from_secs(2));
+    fn timeout_check_and_the_2_6_timer() {
+        let ms = Micros::from_millis;
+        assert_eq!(effective_timeout(ms(2000), None, Some(ms(50))), (ms(2000), ms(2000)));
+        // Above inter: the task re-sleeps until connect + timeout check.
+        assert_eq!(effective_timeout(ms(150), Some(ms(400)), None), (ms(400), ms(400)));
+        // Below inter: anywhere up to inter (measured 101..302 ms for 100 ms / inter 300 ms).
         assert_eq!(
-            effective_timeout(Micros::from_secs(2), Some(Micros::from_secs(5))),
-            Micros::from_secs(5)
+            effective_timeout(ms(300), Some(ms(100)), Some(ms(1000))),
+            (ms(100), ms(300))
+        );
+        // A timeout connect below timeout check makes the first wake-up early enough.
+        assert_eq!(
+            effective_timeout(ms(300), Some(ms(100)), Some(ms(50))),
+            (ms(100), ms(100))
         );
     }
 }

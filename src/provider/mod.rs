@@ -342,6 +342,7 @@ pub fn fixed_rate_model(
         view: ProbeView {
             sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
             timeout,
+            timeout_min: timeout,
         },
         threshold,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),

@@ -316,7 +316,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
         e.field = field(&e.field);
         e
     })?;
-    if server.response_time >= model.view.timeout {
+    if server.response_time >= model.view.timeout_min {
         let timeout_loc = s
             .timeout
             .as_ref()
@@ -329,7 +329,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             field("timeout"),
             format!(
                 "contradicts server.response_time: every probe would time out (response time {} >= probe timeout {})",
-                server.response_time, model.view.timeout
+                server.response_time, model.view.timeout_min
             ),
         ));
     }

@@ -25,6 +25,13 @@ pub const MAX_EVENTS: u64 = 5_000_000;
 pub trait JitterSource {
     /// A jitter in `[-bound, bound]` for the next wait.
     fn draw(&mut self, bound: Micros) -> Micros;
+
+    /// How long a completion-relative probe of a silent server hangs, in `[shortest, longest]`
+    /// (a range only where the provider's timer is not deterministic); the longest by default.
+    fn draw_hang(&mut self, shortest: Micros, longest: Micros) -> Micros {
+        let _ = shortest;
+        longest
+    }
 }
 
 /// No jitter at all.
@@ -36,16 +43,30 @@ impl JitterSource for NoJitter {
     }
 }
 
-/// A fixed sequence of jitters (clamped to the bound), then zero: replays an analysis witness.
+/// A fixed sequence of jitters (clamped to the bound), then zero, and of hang durations for
+/// silent probes (clamped to their range), then the longest: replays an analysis witness.
 pub struct Scripted<'a> {
     values: &'a [Micros],
     next: usize,
+    hangs: &'a [Micros],
+    next_hang: usize,
 }
 
 impl<'a> Scripted<'a> {
-    /// Replays `values` in order.
+    /// Replays `values` in order; silent probes hang for their longest.
     pub fn new(values: &'a [Micros]) -> Self {
-        Scripted { values, next: 0 }
+        Scripted {
+            values,
+            next: 0,
+            hangs: &[],
+            next_hang: 0,
+        }
+    }
+
+    /// Makes the silent probes hang for `hangs`, in order.
+    pub fn with_hangs(mut self, hangs: &'a [Micros]) -> Self {
+        self.hangs = hangs;
+        self
     }
 }
 
@@ -54,6 +75,12 @@ impl JitterSource for Scripted<'_> {
         let v = self.values.get(self.next).copied().unwrap_or_default();
         self.next += 1;
         v.clamp(-bound, bound)
+    }
+
+    fn draw_hang(&mut self, shortest: Micros, longest: Micros) -> Micros {
+        let h = self.hangs.get(self.next_hang).copied();
+        self.next_hang += 1;
+        h.map_or(longest, |h| h.clamp(shortest, longest))
     }
 }
 
@@ -286,7 +313,12 @@ impl<'a> Sim<'a> {
                     let probe = s.probes;
                     s.probes += 1;
                     record(TraceKind::ProbeStart { prober, probe });
-                    let (outcome, dur) = m.view.probe(self.server, &tl, at);
+                    let (outcome, mut dur) = m.view.probe(self.server, &tl, at);
+                    if outcome == Outcome::Timeout && matches!(m.schedule, Schedule::CompletionRelative { .. }) {
+                        dur = probers[prober as usize]
+                            .jitter
+                            .draw_hang(m.view.timeout_min, m.view.timeout);
+                    }
                     push(
                         &mut heap,
                         at + dur,

@@ -157,8 +157,12 @@ impl Timeline {
 pub struct ProbeView {
     /// The probe asks the readiness endpoint (else it only sees the listener: TCP, `/healthz`, `/livez`).
     pub sees_readiness: bool,
-    /// The probe's effective timeout.
+    /// The probe's effective timeout (the longest a probe of a silent server can take).
     pub timeout: Micros,
+    /// The shortest a probe of a silent server can take; equals `timeout` except where the
+    /// provider's timer is not deterministic (HAProxy 2.6 with `timeout check` below `inter`,
+    /// see `provider::haproxy::effective_timeout`).
+    pub timeout_min: Micros,
 }
 
 impl ProbeView {
@@ -186,11 +190,19 @@ impl ProbeView {
         }
     }
 
-    /// Duration of a failing probe that starts before E3 (a 5xx, or the timeout).
+    /// Longest duration of a failing probe that starts before E3 (a 5xx, or the timeout).
     pub fn hang(&self, server: &ServerSpec) -> Micros {
         match server.readyz_failure {
             ReadyzFailure::Error => server.response_time,
             ReadyzFailure::Timeout => self.timeout,
+        }
+    }
+
+    /// Shortest duration of a failing probe that starts before E3.
+    pub fn hang_min(&self, server: &ServerSpec) -> Micros {
+        match server.readyz_failure {
+            ReadyzFailure::Error => server.response_time,
+            ReadyzFailure::Timeout => self.timeout_min,
         }
     }
 }
@@ -252,6 +264,7 @@ mod tests {
         let v = ProbeView {
             sees_readiness: true,
             timeout: Micros::from_secs(10),
+            timeout_min: Micros::from_secs(10),
         };
         assert_eq!(v.probe(&s, &tl, Micros(-1)).0, Outcome::Pass);
         assert_eq!(v.probe(&s, &tl, tl.e2).0, Outcome::Timeout);
@@ -259,6 +272,7 @@ mod tests {
         let tcp = ProbeView {
             sees_readiness: false,
             timeout: Micros::from_secs(10),
+            timeout_min: Micros::from_secs(10),
         };
         assert_eq!(tcp.probe(&s, &tl, tl.e3 - Micros::UNIT).0, Outcome::Pass);
         assert_eq!(tl.phase_at(tl.e3), Phase::Draining);

@@ -1,0 +1,421 @@
+//! `graceline calibrate`: detection times measured in a backend log (and an HAProxy log) next to
+//! the model's exact `[t_best, t_worst]`.
+//!
+//! One measurement per shutdown (`readyz_failing` event, E2) in the backend log; a log may hold
+//! several runs of the backend (restarts append). The instant the LB stopped routing is:
+//! - with `--haproxy-log`: the first "Server B/S is DOWN" line at or after E2 and before the
+//!   backend's next run. HAProxy removes the server from load balancing inside the check task
+//!   that logs this line (src/server.c `srv_set_stopped()`), so it is compared with the model's
+//!   detection time (no propagation).
+//! - otherwise: the last data request (any path other than the probe paths and `/admin/*`) that
+//!   reached the backend at or after E2 and before E3. That needs steady client traffic through the
+//!   LB; the LB stopped routing within one inter-request gap `g` after it, so the measurement is
+//!   compared with the model's full time (detection + propagation) widened by `g` below. If the
+//!   last data request came within `2g` of E3, the LB was still routing at E3 and the measurement
+//!   only says "at least the budget".
+//!
+//! The scenario gives the load balancer; the server's behaviour comes from the log: each shutdown
+//! is modelled with its logged failure mode and its logged E3 − E2 (the scenario's values when the
+//! log has no E3).
+
+pub mod log;
+
+use crate::analysis::exact::extremes;
+use crate::cli::{CalibrateArgs, Exit};
+use crate::output::{secs, PlainFormat};
+use crate::scenario::{self, LbSpec, Scenario};
+use crate::time::Micros;
+use crate::timeline::ReadyzFailure;
+use anyhow::{anyhow, bail, Context, Result};
+use log::{BackendEvent, DownLine, EventKind, Shutdown};
+use serde::Serialize;
+use std::io::Write;
+
+/// How the instant the LB stopped routing was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// HAProxy's "Server B/S is DOWN" log line.
+    HaproxyDown,
+    /// The last data request that reached the backend after E2.
+    LastDataRequest,
+}
+
+/// One shutdown's measurement against the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurement {
+    /// 1-based index of the shutdown in the log.
+    pub index: usize,
+    /// Line of its `readyz_failing` event.
+    pub line: u32,
+    /// E2, wall-clock microseconds since the Unix epoch.
+    pub e2_unix_us: i64,
+    /// Logged failure mode.
+    pub mode: ReadyzFailure,
+    /// E3 − E2 as logged.
+    pub budget: Option<Micros>,
+    /// From E2 until the LB stopped routing; `None` if the log does not show it.
+    pub measured: Option<Micros>,
+    /// True when the LB was still routing at E3 (last-data-request method): at least the budget.
+    pub censored: bool,
+    /// Model's best case for this shutdown.
+    pub best: Micros,
+    /// Model's worst case for this shutdown.
+    pub worst: Micros,
+    /// Extra slack below `best` (the inter-request gap for the last-data-request method).
+    pub slack_below: Micros,
+    /// Whether the measurement lies in `[best − tolerance − slack_below, worst + tolerance]`;
+    /// `None` when nothing was measured and the observation window cannot rule it out.
+    pub inside: Option<bool>,
+    /// What else to know about this measurement.
+    pub note: String,
+}
+
+/// Measures every shutdown of `events` against `lb` of `sc`.
+pub fn measure(
+    sc: &Scenario,
+    lb: &LbSpec,
+    events: &[BackendEvent],
+    downs: Option<&[DownLine]>,
+    tolerance: Micros,
+) -> Vec<Measurement> {
+    let list = log::shutdowns(events);
+    let probe_paths = [
+        sc.server.readiness_path.as_str(),
+        "/healthz",
+        "/livez",
+        lb.settings.path.as_ref().map_or("/", |p| p.value.as_str()),
+    ];
+    let is_data = |p: &str| !probe_paths.contains(&p) && !p.starts_with("/admin/");
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (best, worst) = model_range(sc, lb, s, downs.is_some());
+            let mut m = Measurement {
+                index: i + 1,
+                line: s.line,
+                e2_unix_us: s.e2,
+                mode: s.mode,
+                budget: s.e3.map(|e3| Micros(e3 - s.e2)),
+                measured: None,
+                censored: false,
+                best,
+                worst,
+                slack_below: Micros::ZERO,
+                inside: None,
+                note: String::new(),
+            };
+            let end = list.get(i + 1).map_or(s.until, |n| n.e2.min(s.until));
+            match downs {
+                Some(d) => match d.iter().find(|x| x.t_us >= s.e2 && x.t_us < end.max(s.e2 + 1)) {
+                    Some(x) => {
+                        let t = Micros(x.t_us - s.e2);
+                        m.measured = Some(t);
+                        m.inside = Some(t >= best - tolerance && t <= worst + tolerance);
+                        m.note = format!("DOWN at HAProxy log line {}", x.line);
+                    }
+                    None => {
+                        let window = Micros(end - s.e2);
+                        m.inside = (window > worst + tolerance).then_some(false);
+                        m.note = format!("no DOWN line within {window} after E2");
+                    }
+                },
+                None => {
+                    let stop = s.e3.unwrap_or(end);
+                    let data: Vec<i64> = events
+                        .iter()
+                        .filter(|e| matches!(&e.kind, EventKind::Request { path } if is_data(path)))
+                        .map(|e| e.t_us)
+                        .filter(|&t| t >= s.e2 - 1_000_000 && t < stop)
+                        .collect();
+                    let gap = median_gap(&data);
+                    match (data.iter().rev().find(|&&t| t >= s.e2), gap) {
+                        (Some(&last), Some(g)) => {
+                            m.slack_below = g;
+                            if s.e3.is_some_and(|e3| Micros(e3 - last) < g.times(2)) {
+                                let b = Micros(stop - s.e2);
+                                m.censored = true;
+                                m.measured = Some(b);
+                                m.inside = Some(worst + tolerance >= b);
+                                m.note = format!(
+                                    "still routing at E3 (last data request {} before it)",
+                                    Micros(stop - last)
+                                );
+                            } else {
+                                let t = Micros(last - s.e2);
+                                m.measured = Some(t);
+                                m.inside = Some(t >= best - tolerance - g && t <= worst + tolerance);
+                                m.note = format!("last data request; median request gap {g}");
+                            }
+                        }
+                        _ => {
+                            m.note = "no steady data traffic after E2: send requests through the LB during the shutdown"
+                                .to_string()
+                        }
+                    }
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+/// The model's range for one logged shutdown: detection alone for HAProxy's DOWN line, detection
+/// plus propagation for the last data request.
+fn model_range(sc: &Scenario, lb: &LbSpec, s: &Shutdown, detection_only: bool) -> (Micros, Micros) {
+    let mut server = sc.server.clone();
+    server.readyz_failure = s.mode;
+    if let Some(e3) = s.e3 {
+        server.shutdown_delay = Micros(e3 - s.e2);
+    }
+    let needed = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay + server.request_grace;
+    server.termination_grace_period = server.termination_grace_period.max(needed + Micros::UNIT);
+    let e = extremes(&server, &lb.model);
+    if detection_only {
+        (e.best.detection, e.worst.detection)
+    } else {
+        (e.best.time, e.worst.time)
+    }
+}
+
+fn median_gap(ts: &[i64]) -> Option<Micros> {
+    let mut gaps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    gaps.sort_unstable();
+    Some(Micros(gaps[gaps.len() / 2]))
+}
+
+/// Runs `graceline calibrate`.
+pub fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+    let sc = scenario::load_file(&a.scenario)?;
+    let lb = match &a.lb {
+        Some(name) => sc.lbs.iter().find(|l| &l.name == name),
+        None if sc.lbs.len() == 1 => sc.lbs.first(),
+        None => None,
+    }
+    .ok_or_else(|| {
+        let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
+        anyhow!(
+            "{}: choose the load balancer with --lb; the scenario has: {}",
+            sc.file,
+            names.join(", ")
+        )
+    })?;
+    let name = a.log.display().to_string();
+    let text = std::fs::read_to_string(&a.log).with_context(|| format!("{name}: cannot read"))?;
+    let events = log::parse_backend_log(&name, &text)?;
+    if !events.iter().any(|e| matches!(e.kind, EventKind::ReadyzFailing(_))) {
+        bail!("{name}: no readyz_failing event: the backend never started a shutdown");
+    }
+    let downs = match &a.haproxy_log {
+        Some(p) => {
+            let hname = p.display().to_string();
+            let htext = std::fs::read_to_string(p).with_context(|| format!("{hname}: cannot read"))?;
+            let mut d = log::parse_haproxy_log(&hname, &htext)?;
+            match &a.server {
+                Some(s) => d.retain(|x| &x.server == s),
+                None => {
+                    let mut names: Vec<&str> = d.iter().map(|x| x.server.as_str()).collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    if names.len() > 1 {
+                        bail!(
+                            "{hname}: several servers go DOWN ({}); choose one with --server",
+                            names.join(", ")
+                        );
+                    }
+                }
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    let method = if downs.is_some() {
+        Method::HaproxyDown
+    } else {
+        Method::LastDataRequest
+    };
+    let ms = measure(&sc, lb, &events, downs.as_deref(), a.tolerance);
+    let text = match a.format {
+        PlainFormat::Table => render_table(&sc, lb, method, a.tolerance, &ms),
+        PlainFormat::Json => render_json(&sc, lb, method, a.tolerance, &ms),
+    };
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    Ok(if ms.iter().any(|m| m.inside == Some(false)) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+fn verdict(m: &Measurement) -> &'static str {
+    match m.inside {
+        Some(true) => "inside",
+        Some(false) => "OUTSIDE",
+        None => "unmeasured",
+    }
+}
+
+fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Measurement]) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "#",
+        "E2 line",
+        "mode",
+        "E3 - E2",
+        "measured",
+        "model best",
+        "model worst",
+        "verdict",
+        "note",
+    ]);
+    for m in ms {
+        let measured = m.measured.map_or("-".to_string(), |x| {
+            if m.censored {
+                format!(">= {x}")
+            } else {
+                x.to_string()
+            }
+        });
+        t.add_row([
+            m.index.to_string(),
+            m.line.to_string(),
+            format!("{:?}", m.mode).to_lowercase(),
+            m.budget.map_or("-".to_string(), |b| b.to_string()),
+            measured,
+            m.best.to_string(),
+            m.worst.to_string(),
+            verdict(m).to_string(),
+            m.note.clone(),
+        ]);
+    }
+    let outside = ms.iter().filter(|m| m.inside == Some(false)).count();
+    let what = match method {
+        Method::HaproxyDown => "E2 -> HAProxy DOWN line vs model detection",
+        Method::LastDataRequest => "E2 -> last data request vs model detection + propagation",
+    };
+    format!(
+        "{} / {} ({}): {what}; tolerance {tol}\n{t}\n{} of {} measurements outside the model range\n",
+        sc.name,
+        lb.name,
+        lb.profile,
+        outside,
+        ms.len()
+    )
+}
+
+fn render_json(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Measurement]) -> String {
+    let rows: Vec<_> = ms
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "index": m.index,
+                "line": m.line,
+                "e2_unix_us": m.e2_unix_us,
+                "mode": m.mode,
+                "budget_s": m.budget.map(secs),
+                "measured_s": m.measured.map(secs),
+                "censored": m.censored,
+                "best_s": secs(m.best),
+                "worst_s": secs(m.worst),
+                "slack_below_s": secs(m.slack_below),
+                "inside": m.inside,
+                "note": m.note,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "tool": "graceline",
+        "version": env!("CARGO_PKG_VERSION"),
+        "scenario": sc.name,
+        "lb": lb.name,
+        "provider": lb.profile,
+        "method": method,
+        "tolerance_s": secs(tol),
+        "measurements": rows,
+        "outside": ms.iter().filter(|m| m.inside == Some(false)).count(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"700ms\"\nreadyz_failure = \"error\"\n\
+        [[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\ninter = \"200ms\"\nfall = 3\nprotocol = \"http\"\npath = \"/readyz\"\n";
+
+    fn backend_log(e2s: &[i64], data_until: Option<i64>) -> String {
+        let mut s = String::new();
+        for &e2 in e2s {
+            s += &format!("{{\"t_us\":{},\"event\":\"listening\"}}\n", e2 - 5_000_000);
+            if let Some(until) = data_until {
+                let mut t = e2 - 500_000;
+                while t < e2 + until {
+                    s += &format!("{{\"t_us\":{t},\"event\":\"request\",\"path\":\"/data\"}}\n");
+                    t += 10_000;
+                }
+            }
+            s += &format!("{{\"t_us\":{e2},\"event\":\"readyz_failing\",\"mode\":\"error\"}}\n");
+            s += &format!("{{\"t_us\":{},\"event\":\"stopped_listening\"}}\n", e2 + 700_000);
+        }
+        s
+    }
+
+    #[test]
+    fn haproxy_down_lines_are_judged_against_detection() {
+        let sc = scenario::load_str("s.toml", SCENARIO).unwrap();
+        let ev = log::parse_backend_log("b", &backend_log(&[10_000_000, 20_000_000], None)).unwrap();
+        let downs = [
+            DownLine {
+                line: 1,
+                t_us: 10_500_000,
+                server: "be/srv".into(),
+            },
+            DownLine {
+                line: 2,
+                t_us: 20_650_000,
+                server: "be/srv".into(),
+            },
+        ];
+        let ms = measure(&sc, &sc.lbs[0], &ev, Some(&downs), Micros::from_millis(10));
+        assert_eq!(ms.len(), 2);
+        assert_eq!(
+            (ms[0].best, ms[0].worst),
+            (Micros::from_millis(400), Micros::from_millis(600))
+        );
+        assert_eq!(ms[0].measured, Some(Micros::from_millis(500)));
+        assert_eq!(ms[0].inside, Some(true));
+        assert_eq!(ms[1].inside, Some(false), "650ms > 600ms + 10ms");
+        let ms = measure(&sc, &sc.lbs[0], &ev, Some(&downs[..1]), Micros::from_millis(10));
+        assert_eq!(
+            ms[1].inside,
+            Some(false),
+            "the log covers 700ms after E2 without a DOWN line"
+        );
+        assert!(ms[1].note.contains("no DOWN line"));
+    }
+
+    #[test]
+    fn last_data_request_and_censoring() {
+        let sc = scenario::load_str("s.toml", SCENARIO).unwrap();
+        let ev = log::parse_backend_log("b", &backend_log(&[10_000_000], Some(450_000))).unwrap();
+        let ms = measure(&sc, &sc.lbs[0], &ev, None, Micros::from_millis(10));
+        assert_eq!(ms[0].measured, Some(Micros::from_millis(440)));
+        assert_eq!(ms[0].slack_below, Micros::from_millis(10));
+        assert_eq!(ms[0].inside, Some(true));
+        let ev = log::parse_backend_log("b", &backend_log(&[10_000_000], Some(700_000))).unwrap();
+        let ms = measure(&sc, &sc.lbs[0], &ev, None, Micros::from_millis(10));
+        assert!(ms[0].censored);
+        assert_eq!(
+            ms[0].inside,
+            Some(false),
+            "routing past E3 contradicts a 600ms worst case"
+        );
+    }
+}

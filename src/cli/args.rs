@@ -22,6 +22,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the built-in profiles, or print one with its sources.
     Profiles(ProfilesArgs),
+    /// Draw the worst-case shutdown timeline (server phases, every probe, routing) as SVG or PNG.
+    Timeline(TimelineArgs),
 }
 
 /// Flags of `check`.
@@ -66,4 +68,17 @@ pub struct ExplainArgs {
 pub struct ProfilesArgs {
     /// Print this profile as TOML.
     pub name: Option<String>,
+}
+
+/// Flags of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Scenario file.
+    pub path: PathBuf,
+    /// Image file to write; its extension (.svg or .png) picks the format.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Only this load balancer (by name); default: every LB of the scenario.
+    #[arg(long)]
+    pub lb: Option<String>,
 }

@@ -3,11 +3,12 @@
 pub mod args;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
+use crate::output::chart::{render_timeline, ImageFormat};
 use crate::output::{exporter, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
-pub use args::{CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs};
+pub use args::{CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, TimelineArgs};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Timeline(a) => timeline_cmd(&a, out),
     }
 }
 
@@ -121,6 +123,14 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         out.write_all(explain(&sc, lb)?.as_bytes())?;
     }
+    Ok(Exit::Clean)
+}
+
+fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
+    let format = ImageFormat::from_path(&a.output)?;
+    let sc = scenario::load_file(&a.path)?;
+    render_timeline(&sc, a.lb.as_deref(), format, &a.output)?;
+    writeln!(out, "wrote {}", a.output.display())?;
     Ok(Exit::Clean)
 }
 

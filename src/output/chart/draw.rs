@@ -151,7 +151,7 @@ fn extent(x: i32, w: i32, align: Align) -> (i32, i32) {
 }
 
 /// Occupied horizontal intervals of one label row.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Row {
     used: Vec<(i32, i32)>,
 }
@@ -634,20 +634,26 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
     let det_text = format!("marked down {} after E2", lane.detection - chart.e2);
     let (right_of, left_of) = ((det + 6, Align::Left), (det - 6, Align::Right));
-    // With a propagation delay the detection label goes left, the removal label right.
-    let det_cands = if lane.removal == lane.detection {
-        [right_of, left_of]
+    if lane.removal == lane.detection {
+        if let Some((x, align)) = note_row.place(&det_text, SMALL, &[right_of, left_of]) {
+            p.text((x, note_y), align, &det_text, SMALL, DETECT);
+        }
     } else {
-        [left_of, right_of]
-    };
-    if let Some((x, align)) = note_row.place(&det_text, SMALL, &det_cands) {
-        p.text((x, note_y), align, &det_text, SMALL, DETECT);
-    }
-    if lane.removal != lane.detection {
-        let text = format!("no new requests from {} after E2", lane.worst);
+        // With a propagation delay: the detection label left, the removal label right, or both
+        // in one label when they do not fit apart.
         p.line((xr, note_y - 8), (xr, band.1), MUTED, 1, true);
-        if let Some((x, align)) = note_row.place(&text, SMALL, &[(xr + 6, Align::Left), (xr - 6, Align::Right)]) {
-            p.text((x, note_y), align, &text, SMALL, MUTED);
+        let removal_text = format!("no new requests from {} after E2", lane.worst);
+        let mut apart = note_row.clone();
+        let d = apart.place(&det_text, SMALL, &[left_of, right_of]);
+        let r = apart.place(&removal_text, SMALL, &[(xr + 6, Align::Left), (xr - 6, Align::Right)]);
+        if let (Some((dx, da)), Some((rx, ra))) = (d, r) {
+            p.text((dx, note_y), da, &det_text, SMALL, DETECT);
+            p.text((rx, note_y), ra, &removal_text, SMALL, MUTED);
+        } else {
+            let both = format!("{det_text}, no new requests from {}", lane.worst);
+            if let Some((x, align)) = note_row.place(&both, SMALL, &[left_of, right_of, (xr - 6, Align::Right)]) {
+                p.text((x, note_y), align, &both, SMALL, DETECT);
+            }
         }
     }
 

@@ -174,6 +174,22 @@ mod tests {
             let sc = crate::scenario::load_str(name, text).unwrap();
             assert_legible(name, &plan_timeline(&sc, None).unwrap());
         }
+        let inline = [
+            "name = \"pre-1.18, propagation at the edge\"\n[server]\nprofile = \"kube-apiserver-pre-1.18\"\n[[lb]]\nname = \"gcp\"\nprofile = \"gcp\"\n[[lb]]\nname = \"alb\"\nprofile = \"aws-alb\"\npropagation_delay = \"10s\"\n",
+            "name = \"preStop, SIGKILL\"\n[server]\nprofile = \"kube-apiserver-openshift\"\nprestop_sleep = \"15s\"\nreadyz_fail_after = \"3s\"\ntermination_grace_period = \"120s\"\n[[lb]]\nname = \"clb\"\nprofile = \"aws-clb\"\ninterval = \"30s\"\ntimeout = \"5s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"10s\"\n",
+        ];
+        for text in inline {
+            let sc = crate::scenario::load_str("inline.toml", text).unwrap();
+            let plan = plan_timeline(&sc, None).unwrap();
+            assert_legible(&sc.name, &plan);
+            let texts = plan
+                .text_boxes
+                .iter()
+                .map(|b| b.1.as_str())
+                .collect::<Vec<_>>()
+                .join("|");
+            assert!(texts.contains("no new requests from 1m10s"), "{texts}");
+        }
         for sc in crate::scenario::builtin_matrix() {
             let plan = plan_timeline(&sc, None).unwrap();
             assert_legible(&sc.name, &plan);

@@ -27,6 +27,8 @@ pub enum Command {
     Backend(BackendArgs),
     /// Compare detection times measured in a backend log (and an HAProxy log) with the model.
     Calibrate(CalibrateArgs),
+    /// Draw the worst-case shutdown timeline (server phases, every probe, routing) as SVG or PNG.
+    Timeline(TimelineArgs),
 }
 
 /// Flags of `check`.
@@ -141,4 +143,17 @@ pub struct CalibrateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
+}
+
+/// Flags of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Scenario file.
+    pub path: PathBuf,
+    /// Image file to write; its extension (.svg or .png) picks the format.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Only this load balancer (by name); default: every LB of the scenario.
+    #[arg(long)]
+    pub lb: Option<String>,
 }

@@ -4,12 +4,14 @@ pub mod args;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
+use crate::output::chart::{render_timeline, ImageFormat};
 use crate::output::{exporter, ExportContext, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
     BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, ReadyzFailureArg,
+    TimelineArgs,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Profiles(a) => profiles_cmd(&a, out),
         Command::Backend(a) => backend_cmd(&a, out),
         Command::Calibrate(a) => crate::calibrate::run(&a, out),
+        Command::Timeline(a) => timeline_cmd(&a, out),
     }
 }
 
@@ -126,6 +129,14 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         out.write_all(explain(&sc, lb)?.as_bytes())?;
     }
+    Ok(Exit::Clean)
+}
+
+fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
+    let format = ImageFormat::from_path(&a.output)?;
+    let sc = scenario::load_file(&a.path)?;
+    render_timeline(&sc, a.lb.as_deref(), format, &a.output)?;
+    writeln!(out, "wrote {}", a.output.display())?;
     Ok(Exit::Clean)
 }
 

@@ -1,5 +1,6 @@
-//! Output formats for `check`: one exporter per format.
+//! Output: one exporter per `check` format, and timeline charts (`chart`).
 
+pub mod chart;
 pub mod github;
 pub mod json;
 pub mod junit;

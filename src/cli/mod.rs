@@ -7,7 +7,7 @@ use crate::output::{exporter, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
-pub use args::{CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs};
+pub use args::{CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, RecommendArgs, SimulateArgs};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -77,7 +77,87 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Simulate(a) => simulate_cmd(&a, out),
+        Command::Recommend(a) => recommend_cmd(&a, out),
     }
+}
+
+/// Indices of the LBs a command runs on: all, or the one named by `--lb`.
+fn pick_lbs(sc: &Scenario, name: Option<&str>) -> Result<Vec<usize>> {
+    match name {
+        None => Ok((0..sc.lbs.len()).collect()),
+        Some(name) => sc
+            .lbs
+            .iter()
+            .position(|l| l.name == name)
+            .map(|i| vec![i])
+            .ok_or_else(|| {
+                let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
+                anyhow!(
+                    "{}: no load balancer named \"{name}\"; the scenario has: {}",
+                    sc.file,
+                    names.join(", ")
+                )
+            }),
+    }
+}
+
+/// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
+/// run has taken a second.
+fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
+    use crate::analysis::montecarlo::{sample, LbDistribution, SimulateOptions};
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sc = scenario::load_file(&a.path)?;
+    let picked = pick_lbs(&sc, a.lb.as_deref())?;
+    let opts = SimulateOptions {
+        trials: a.trials,
+        seed: a.seed,
+    };
+    let pb = ProgressBar::with_draw_target(Some(a.trials * picked.len() as u64), ProgressDrawTarget::hidden());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulate {bar:40} {human_pos}/{human_len} trials, {per_sec}, eta {eta}",
+        )
+        .expect("a valid template"),
+    );
+    let started = std::time::Instant::now();
+    let shown = AtomicBool::new(false);
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |n: u64| {
+        pb.inc(n);
+        if terminal && started.elapsed().as_secs_f64() >= 1.0 && !shown.swap(true, Ordering::Relaxed) {
+            pb.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let dists: Vec<(usize, LbDistribution)> = picked
+        .iter()
+        .map(|&i| {
+            let s = sample(&sc, i, &opts, &progress);
+            (i, LbDistribution::from_samples(&sc, &sc.lbs[i], &s, &opts))
+        })
+        .collect();
+    pb.finish_and_clear();
+    let text = crate::output::simulate::render(&sc, &dists, a.format);
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    Ok(Exit::Clean)
+}
+
+/// `graceline recommend`.
+fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
+    let sc = scenario::load_file(&a.path)?;
+    let picked = pick_lbs(&sc, a.lb.as_deref())?;
+    let recs: Vec<_> = picked
+        .iter()
+        .map(|&i| {
+            let lb = &sc.lbs[i];
+            (lb.family, crate::analysis::recommend::recommend(&sc, lb))
+        })
+        .collect();
+    let text = crate::output::recommend::render(&sc, &recs, a.format);
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    Ok(Exit::Clean)
 }
 
 fn load_all(inputs: &Inputs) -> Result<Vec<Scenario>> {

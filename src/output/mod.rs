@@ -1,6 +1,8 @@
 //! Output formats for `check`: one exporter per format.
 
 pub mod json;
+pub mod recommend;
+pub mod simulate;
 pub mod table;
 
 use crate::analysis::LbReport;

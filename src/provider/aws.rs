@@ -24,6 +24,7 @@ const COMMON: &[&str] = &[
     "port",
     "probers",
     "propagation_delay",
+    "latency",
 ];
 
 const NLB: &[&str] = &[
@@ -37,6 +38,7 @@ const NLB: &[&str] = &[
     "probers",
     "propagation_delay",
     "connection_termination",
+    "latency",
 ];
 
 /// Settings accepted for a variant (`nlb` adds `connection_termination`).
@@ -61,7 +63,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         },
         threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
+        probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     })
 }

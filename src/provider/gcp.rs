@@ -23,6 +23,7 @@ pub const KNOBS: &[&str] = &[
     "port",
     "probers",
     "propagation_delay",
+    "latency",
 ];
 
 /// Builds the probe model: each prober fixed-rate at `check_interval`, timeout `timeout`.
@@ -38,7 +39,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         },
         threshold: required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
+        probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     })
 }

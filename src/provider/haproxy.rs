@@ -38,6 +38,7 @@ pub const KNOBS: &[&str] = &[
     "path",
     "port",
     "propagation_delay",
+    "latency",
 ];
 
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).

@@ -19,7 +19,7 @@
 //! for fixed-rate checks, below the interval, so a pass is answered before the next probe starts.
 //!
 //! Determinism: trials run in fixed chunks of [`CHUNK`]; chunk `c` of LB `l` draws from a PCG seeded
-//! with `(seed, l, c)`, and results are gathered in chunk order and sorted, so the same seed gives
+//! with `(seed, l, c)` and writes its own slice of the results, so the same seed gives
 //! bit-identical output whatever the number of threads.
 
 use crate::analysis::{analyze, LbReport};
@@ -128,37 +128,48 @@ impl Kernel {
         lat: &mut impl FnMut(u32, u32) -> Micros,
     ) -> Micros {
         let i = interval.0;
-        let ahead = (self.onset - s0).0;
-        let first = if ahead > 0 { (ahead + i - 1) / i } else { 0 };
-        let e3 = self.tl.e3;
-        let before_e3 = (e3 - s0).0;
-        let first_refused = if before_e3 > 0 {
-            ((before_e3 + i - 1) / i).max(first)
-        } else {
-            first
+        // Probes before `first` pass; from `first_refused` on they start at or after E3.
+        let ceil_div = |d: i64| {
+            if d <= 0 {
+                0
+            } else if d <= i {
+                1
+            } else {
+                (d + i - 1) / i
+            }
         };
-        let end_of = |k: i64, lat: &mut dyn FnMut(u32, u32) -> Micros| -> Micros {
+        let first = ceil_div((self.onset - s0).0);
+        let first_refused = first + ceil_div(self.tl.e3.0 - (s0.0 + first * i));
+        let mut end_of = |k: i64| -> Micros {
             let start = s0 + Micros(k * i);
             let l = lat(prober, k as u32);
             start + self.model.view.probe_with_latency(&self.server, &self.tl, start, l).1
         };
         let (mut kh, mut kr) = (first, first_refused);
-        let mut hang = (kh < first_refused).then(|| end_of(kh, lat));
-        let mut refused = end_of(kr, lat);
+        let mut hang = if kh < first_refused { Some(end_of(kh)) } else { None };
+        let mut refused: Option<Micros> = None;
         let mut count = 0u32;
         loop {
-            let take_hang = matches!(hang, Some(h) if h <= refused);
-            let end = if take_hang { hang.expect("checked") } else { refused };
+            let take_hang = match hang {
+                // A refused probe ends no earlier than it starts: compare with its end only if needed.
+                Some(h) => h <= s0 + Micros(kr * i) || h <= *refused.get_or_insert_with(|| end_of(kr)),
+                None => false,
+            };
+            let end = if take_hang {
+                hang.expect("checked")
+            } else {
+                *refused.get_or_insert_with(|| end_of(kr))
+            };
             count += 1;
             if count >= self.model.threshold {
                 return end;
             }
             if take_hang {
                 kh += 1;
-                hang = (kh < first_refused).then(|| end_of(kh, lat));
+                hang = if kh < first_refused { Some(end_of(kh)) } else { None };
             } else {
                 kr += 1;
-                refused = end_of(kr, lat);
+                refused = None;
             }
         }
     }
@@ -339,38 +350,56 @@ fn chunk_rng(seed: u64, lb: u64, chunk: u64) -> Pcg64Mcg {
     Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(lo) | 1)
 }
 
-/// Sampled times of one LB, sorted ascending (microseconds from E2).
+/// Sampled times of one LB (microseconds from E2), in trial order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Samples {
-    /// Every trial's time from E2 until no new request is routed, ascending.
-    pub sorted: Vec<Micros>,
+    /// Every trial's time from E2 until no new request is routed, in trial order (chunk by chunk).
+    pub values: Vec<Micros>,
 }
 
 impl Samples {
-    /// Nearest-rank percentile (`q` in `[0, 1]`): the smallest sample with at least `q` of the
-    /// samples at or below it.
-    pub fn percentile(&self, q: f64) -> Micros {
-        let n = self.sorted.len();
-        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-        self.sorted[rank - 1]
+    /// Nearest-rank percentiles for ascending `qs` in `[0, 1]` (each the smallest sample with at least
+    /// that share of the samples at or below it), by successive selection rather than a full sort;
+    /// reorders `values`.
+    pub fn quantiles(&mut self, qs: &[f64]) -> Vec<Micros> {
+        let n = self.values.len();
+        let mut from = 0;
+        let mut out = Vec::with_capacity(qs.len());
+        for &q in qs {
+            let rank = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+            let rank = rank.max(from);
+            let (_, v, _) = self.values[from..].select_nth_unstable(rank - from);
+            out.push(*v);
+            from = rank;
+        }
+        out
+    }
+
+    /// The largest sample.
+    pub fn max(&self) -> Micros {
+        self.values.iter().copied().max().expect("at least one trial")
+    }
+
+    /// The smallest sample.
+    pub fn min(&self) -> Micros {
+        self.values.iter().copied().min().expect("at least one trial")
     }
 
     /// Mean in seconds (summed exactly in integer microseconds).
     pub fn mean_s(&self) -> f64 {
-        let sum: i128 = self.sorted.iter().map(|m| i128::from(m.0)).sum();
-        sum as f64 / self.sorted.len() as f64 / 1e6
+        let sum: i128 = self.values.iter().map(|m| i128::from(m.0)).sum();
+        sum as f64 / self.values.len() as f64 / 1e6
     }
 
     /// Share of samples at or above `t`.
     pub fn share_at_least(&self, t: Micros) -> f64 {
-        let below = self.sorted.partition_point(|&m| m < t);
-        (self.sorted.len() - below) as f64 / self.sorted.len() as f64
+        self.values.iter().filter(|&&m| m >= t).count() as f64 / self.values.len() as f64
     }
 
     /// Mean of `max(0, sample − t)` in seconds: how long, on average, routing outlives `t`.
     pub fn mean_excess_s(&self, t: Micros) -> f64 {
-        let sum: i128 = self.sorted.iter().map(|m| i128::from((m.0 - t.0).max(0))).sum();
-        sum as f64 / self.sorted.len() as f64 / 1e6
+        let sum: i128 = self.values.iter().map(|m| i128::from((m.0 - t.0).max(0))).sum();
+        sum as f64 / self.values.len() as f64 / 1e6
     }
 }
 
@@ -378,20 +407,15 @@ impl Samples {
 /// pool; calls `progress(n)` after each chunk of `n` trials.
 pub fn sample(sc: &Scenario, lb_index: usize, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Samples {
     let gen = TrialGen::new(sc, &sc.lbs[lb_index]);
-    let chunks = opts.trials.div_ceil(CHUNK);
-    let parts: Vec<Vec<Micros>> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let n = CHUNK.min(opts.trials - c * CHUNK);
-            let mut rng = chunk_rng(opts.seed, lb_index as u64, c);
-            let out: Vec<Micros> = (0..n).map(|_| gen.trial(&mut rng)).collect();
-            progress(n);
-            out
-        })
-        .collect();
-    let mut sorted: Vec<Micros> = parts.concat();
-    sorted.par_sort_unstable();
-    Samples { sorted }
+    let mut values = vec![Micros::ZERO; usize::try_from(opts.trials).expect("trials fit in memory")];
+    values.par_chunks_mut(CHUNK as usize).enumerate().for_each(|(c, out)| {
+        let mut rng = chunk_rng(opts.seed, lb_index as u64, c as u64);
+        for slot in out.iter_mut() {
+            *slot = gen.trial(&mut rng);
+        }
+        progress(out.len() as u64);
+    });
+    Samples { values }
 }
 
 /// What `simulate` reports for one LB.
@@ -426,20 +450,21 @@ pub struct LbDistribution {
 }
 
 impl LbDistribution {
-    /// Summarises sorted samples against the exact analysis.
-    pub fn from_samples(sc: &Scenario, lb: &LbSpec, s: &Samples, opts: &SimulateOptions) -> Self {
+    /// Summarises samples against the exact analysis (reorders them).
+    pub fn from_samples(sc: &Scenario, lb: &LbSpec, s: &mut Samples, opts: &SimulateOptions) -> Self {
         let exact = analyze(sc, lb);
         let budget = exact.budget;
         let mean_exposure_s = s.mean_excess_s(budget);
+        let q = s.quantiles(&[0.5, 0.9, 0.99, 0.999]);
         LbDistribution {
-            trials: s.sorted.len() as u64,
+            trials: s.values.len() as u64,
             seed: opts.seed,
-            p50: s.percentile(0.5),
-            p90: s.percentile(0.9),
-            p99: s.percentile(0.99),
-            p999: s.percentile(0.999),
-            max: *s.sorted.last().expect("at least one trial"),
-            min: s.sorted[0],
+            p50: q[0],
+            p90: q[1],
+            p99: q[2],
+            p999: q[3],
+            max: s.max(),
+            min: s.min(),
             mean_s: s.mean_s(),
             violation_probability: s.share_at_least(budget),
             mean_exposure_s,
@@ -454,7 +479,7 @@ pub fn simulate(sc: &Scenario, opts: &SimulateOptions, progress: &(dyn Fn(u64) +
     sc.lbs
         .iter()
         .enumerate()
-        .map(|(i, lb)| LbDistribution::from_samples(sc, lb, &sample(sc, i, opts, progress), opts))
+        .map(|(i, lb)| LbDistribution::from_samples(sc, lb, &mut sample(sc, i, opts, progress), opts))
         .collect()
 }
 
@@ -497,12 +522,14 @@ mod tests {
 
     #[test]
     fn percentiles_use_nearest_rank() {
-        let s = Samples {
-            sorted: (1..=1000).map(Micros).collect(),
+        let mut s = Samples {
+            values: (1..=1000).rev().map(Micros).collect(),
         };
-        assert_eq!(s.percentile(0.5), Micros(500));
-        assert_eq!(s.percentile(0.999), Micros(999));
-        assert_eq!(s.percentile(1.0), Micros(1000));
+        assert_eq!(
+            s.quantiles(&[0.0, 0.5, 0.9, 0.999, 1.0]),
+            [1, 500, 900, 999, 1000].map(Micros).to_vec()
+        );
+        assert_eq!((s.min(), s.max()), (Micros(1), Micros(1000)));
         assert_eq!(s.share_at_least(Micros(991)), 0.01);
         assert!((s.mean_excess_s(Micros(998)) - 3.0 / 1000.0 / 1e6).abs() < 1e-15);
     }

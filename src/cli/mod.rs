@@ -134,8 +134,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
     let dists: Vec<(usize, LbDistribution)> = picked
         .iter()
         .map(|&i| {
-            let s = sample(&sc, i, &opts, &progress);
-            (i, LbDistribution::from_samples(&sc, &sc.lbs[i], &s, &opts))
+            let mut s = sample(&sc, i, &opts, &progress);
+            (i, LbDistribution::from_samples(&sc, &sc.lbs[i], &mut s, &opts))
         })
         .collect();
     pb.finish_and_clear();

@@ -194,6 +194,7 @@ impl ProbeView {
     /// Like [`ProbeView::probe`], with this probe's response latency instead of the server's fixed
     /// `response_time`: the time a pass, a 5xx or a refusal takes to come back. An answer that
     /// would arrive at or after the timeout is a timeout (at the timeout).
+    #[inline]
     pub fn probe_with_latency(
         &self,
         server: &ServerSpec,

@@ -407,3 +407,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_builtin_pair_samples_within_its_exact_extremes() {
+    for sc in graceline::scenario::builtin_matrix() {
+        let r = analyze(&sc, &sc.lbs[0]);
+        let s = sample(&sc, 0, &SimulateOptions { trials: 2_000, seed: 5 }, &|_| {});
+        assert!(s.min() >= r.extremes.best.time, "{}", sc.name);
+        assert!(s.max() <= r.extremes.worst.time, "{}", sc.name);
+    }
+}

@@ -474,3 +474,44 @@ fn evaluate_ok(sc: &Scenario, lb: &LbSpec, s: &Setting) -> bool {
     let lat = lb.latency_range(&sc.server);
     lat.hi < s.timeout && !(lb.latency.is_some() && lb.family != Family::Haproxy && lat.hi >= s.interval)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    #[test]
+    fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
+        for profile in crate::profiles::names("lb") {
+            let text = format!(
+                "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\n"
+            );
+            let sc = load_str("r.toml", &text).unwrap();
+            let lb = &sc.lbs[0];
+            let g = grid(lb);
+            let r = recommend_on(&sc, lb, &g);
+            let best = r
+                .least_load
+                .as_ref()
+                .unwrap_or_else(|| panic!("{profile}: {:?}", r.note));
+            assert!(passes_with_margin(&sc, best.worst), "{profile}");
+            // No valid setting with a longer period (less load) passes.
+            assert!(
+                g.settings
+                    .iter()
+                    .filter_map(|s| evaluate(&sc, lb, s))
+                    .filter(|c| c.period > best.period)
+                    .all(|c| !passes_with_margin(&sc, c.worst)),
+                "{profile}"
+            );
+            assert!(r
+                .pareto
+                .windows(2)
+                .all(|w| w[1].worst < w[0].worst && w[1].period < w[0].period));
+            assert_eq!(
+                r.min_shutdown_delay,
+                Some(unbounded_worst_with(&sc.server, &lb.model, lb.latency_range(&sc.server)) + sc.min_margin)
+            );
+        }
+    }
+}

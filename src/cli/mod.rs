@@ -117,10 +117,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
     };
     let pb = ProgressBar::with_draw_target(Some(a.trials * picked.len() as u64), ProgressDrawTarget::hidden());
     pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} simulate {bar:40} {human_pos}/{human_len} trials, {per_sec}, eta {eta}",
-        )
-        .expect("a valid template"),
+        ProgressStyle::with_template("{spinner} simulate {bar:30} {human_pos}/{human_len} trials, eta {eta}")
+            .expect("a valid template"),
     );
     let started = std::time::Instant::now();
     let shown = AtomicBool::new(false);

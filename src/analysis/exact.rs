@@ -14,15 +14,23 @@
 //! infimum `segment start + c` (attained).
 //!
 //! Completion-relative (HAProxy): `s₁ ∈ [O, O + R + inter + J(inter))`, then
-//! `s_{k+1} = s_k + dur(s_k) + fastinter + j`, `j ∈ [−J, J]`, and detection is `s_F + dur(s_F)`. A
-//! hanging probe's duration may itself lie anywhere in `[H_min, H]` (HAProxy 2.6's check timer,
-//! see `provider::haproxy`). For each choice of the first probe `m` that starts at or after E3,
-//! the reachable starts form half-open intervals (sums and intersections of intervals), so the
-//! extremes are interval end points: every hang at `H` for the worst case, at `H_min` for the best.
+//! `s_{k+1} = s_k + dur(s_k) + fastinter + j`, `j ∈ [−J, J]`, and detection is `s_F + dur(s_F)`. For each
+//! choice of the first probe `m` that starts at or after E3, the reachable starts form half-open
+//! intervals (sums and intersections of intervals), so the extremes are interval end points.
+//!
+//! Latency ranges: when each probe's answer (pass, 5xx, refusal) may take anywhere in `[Llo, Lhi]`
+//! (below the timeout), every duration above becomes a range. Fixed rate: the `U`-th smallest end is
+//! monotone in every duration, so the supremum takes `Lhi` everywhere and the infimum `Llo` (passes
+//! cannot overtake failures because the loader keeps `Lhi` below the interval). Completion-relative:
+//! the reachable starts are still intervals, the lower end moving by `Llo` and the upper by `Lhi`.
+//! `readyz_failure = "either"`: the worse of both modes for the worst case, the better for the best.
+//! A silent server's probe may itself take anywhere in `[timeout_min, timeout]` (HAProxy 2.6's check
+//! timer, see `provider::haproxy`): the same interval reasoning applies, every hang at its longest for
+//! the supremum and at its shortest for the infimum.
 
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
-use crate::timeline::ServerSpec;
+use crate::timeline::{ReadyzFailure, ServerSpec};
 use serde::Serialize;
 
 /// A phase (and jitter) at which an extreme is reached, for replay in the simulator.
@@ -34,9 +42,13 @@ pub struct Witness {
     pub last_pass: Micros,
     /// Completion-relative only: the jitter of each wait from the last pass on.
     pub jitters: Vec<Micros>,
-    /// Completion-relative only: how long each probe that starts before E3 takes, in order (a 5xx
-    /// answer, or a timeout between the model's shortest and longest).
+    /// Response latency of each probe from the last pass on (past the end: the last value).
+    pub latencies: Vec<Micros>,
+    /// Completion-relative only: how long each probe of a silent server takes, in order (between
+    /// the model's shortest and longest timeout).
     pub hangs: Vec<Micros>,
+    /// The concrete readiness failure mode of this extreme (`readyz_failure = "either"` picks one).
+    pub failure: ReadyzFailure,
     /// True if the extreme is reached at this phase; false if it is a supremum approached one
     /// microsecond short.
     pub attained: bool,
@@ -62,18 +74,33 @@ pub struct Extremes {
     pub best: Bound,
 }
 
-/// The inputs of the formulas, all relative to E2.
+/// The inclusive range of probe response latencies (pass, 5xx or refusal) the extremes range over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LatencyRange {
+    /// Fastest answer.
+    pub lo: Micros,
+    /// Slowest answer.
+    pub hi: Micros,
+}
+
+impl LatencyRange {
+    /// Every probe answered after exactly `m`.
+    pub fn fixed(m: Micros) -> Self {
+        LatencyRange { lo: m, hi: m }
+    }
+}
+
+/// The inputs of the formulas, all relative to E2; durations are `(fastest, slowest)`.
 #[derive(Debug, Clone, Copy)]
 struct Chain {
     onset: Micros,
     budget: Micros,
-    hang: Micros,
-    hang_min: Micros,
-    refused: Micros,
+    hang: (Micros, Micros),
+    refused: (Micros, Micros),
 }
 
 impl Chain {
-    fn dur(&self, s: Micros) -> Micros {
+    fn dur(&self, s: Micros) -> (Micros, Micros) {
         if s < self.budget {
             self.hang
         } else {
@@ -85,19 +112,51 @@ impl Chain {
 /// Budget used for "as if the server never stopped listening".
 const FOREVER: Micros = Micros(i64::MAX / 8);
 
-/// Exact extremes of `model` against `server`.
+/// Exact extremes of `model` against `server`, every probe answered after the server's `response_time`.
 pub fn extremes(server: &ServerSpec, model: &ProbeModel) -> Extremes {
+    extremes_with(server, model, LatencyRange::fixed(server.response_time))
+}
+
+/// Exact extremes when each probe's response latency may be anywhere in `lat` (chosen per probe).
+pub fn extremes_with(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange) -> Extremes {
     let tl = server.timeline();
-    extremes_with_budget(server, model, tl.budget())
+    extremes_with_budget(server, model, lat, tl.budget())
 }
 
 /// Worst case if the server never stopped listening: the smallest shutdown delay that passes is
 /// one microsecond more than this (for readiness probes).
 pub fn unbounded_worst(server: &ServerSpec, model: &ProbeModel) -> Micros {
-    extremes_with_budget(server, model, FOREVER).worst.time
+    unbounded_worst_with(server, model, LatencyRange::fixed(server.response_time))
 }
 
-fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros) -> Extremes {
+/// [`unbounded_worst`] with per-probe latencies anywhere in `lat`.
+pub fn unbounded_worst_with(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange) -> Micros {
+    extremes_with_budget(server, model, lat, FOREVER).worst.time
+}
+
+fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange, budget: Micros) -> Extremes {
+    let mut out: Option<Extremes> = None;
+    for &mode in server.readyz_failure.concrete() {
+        let e = concrete_extremes(model, lat, budget, mode);
+        out = Some(match out {
+            None => e,
+            Some(mut o) => {
+                if e.worst.time > o.worst.time {
+                    o.worst = e.worst;
+                }
+                if e.best.time < o.best.time {
+                    o.best = e.best;
+                }
+                o
+            }
+        });
+    }
+    out.expect("every failure mode stands for at least one concrete mode")
+}
+
+fn concrete_extremes(model: &ProbeModel, lat: LatencyRange, budget: Micros, mode: ReadyzFailure) -> Extremes {
+    let t = model.view.timeout;
+    let answer = (lat.lo.min(t), lat.hi.min(t));
     let chain = Chain {
         onset: if model.view.sees_readiness {
             Micros::ZERO
@@ -105,15 +164,17 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros)
             budget
         },
         budget,
-        hang: model.view.hang(server),
-        hang_min: model.view.hang_min(server),
-        refused: server.response_time,
+        hang: match mode {
+            ReadyzFailure::Error => answer,
+            ReadyzFailure::Timeout | ReadyzFailure::Either => (model.view.timeout_min.min(t), t),
+        },
+        refused: answer,
     };
     let (worst, best) = match model.schedule {
-        Schedule::FixedRate { interval } => fixed_rate(chain, interval, model.threshold),
+        Schedule::FixedRate { interval } => fixed_rate(chain, interval, model.threshold, answer),
         Schedule::CompletionRelative { inter, fastinter, .. } => completion_relative(
             chain,
-            server.response_time,
+            answer.1,
             inter,
             fastinter,
             model.schedule.jitter_bound(inter),
@@ -121,10 +182,13 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros)
             model.threshold,
         ),
     };
-    let wrap = |(detection, witness): (Micros, Witness)| Bound {
-        time: detection + model.propagation,
-        detection,
-        witness,
+    let wrap = |(detection, mut witness): (Micros, Witness)| {
+        witness.failure = mode;
+        Bound {
+            time: detection + model.propagation,
+            detection,
+            witness,
+        }
     };
     Extremes {
         worst: wrap(worst),
@@ -134,7 +198,7 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, budget: Micros)
 
 type Ext = (Micros, Witness);
 
-fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
+fn fixed_rate(c: Chain, interval: Micros, threshold: u32, answer: (Micros, Micros)) -> (Ext, Ext) {
     let mut bps = vec![c.onset, c.onset + interval];
     if c.onset < c.budget {
         let r = Micros((c.budget - c.onset).0 % interval.0);
@@ -143,45 +207,39 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
         }
     }
     let u = threshold as usize;
-    let probes = u + (c.hang.0 / interval.0) as usize + 2;
-    let mut ends = Vec::with_capacity(probes);
+    let probes = u + (c.hang.1 .0 / interval.0) as usize + 2;
+    let mut ends_hi = Vec::with_capacity(probes);
+    let mut ends_lo = Vec::with_capacity(probes);
     let mut worst: Option<Ext> = None;
     let mut best: Option<Ext> = None;
+    let witness = |p: Micros, lat: Micros, attained: bool| Witness {
+        first_fail: p,
+        last_pass: p - interval,
+        jitters: vec![],
+        latencies: vec![lat],
+        hangs: vec![],
+        failure: ReadyzFailure::Error,
+        attained,
+    };
     for w in bps.windows(2) {
         let (a, b) = (w[0], w[1]);
-        ends.clear();
-        ends.extend((0..probes as i64).map(|k| {
+        ends_hi.clear();
+        ends_lo.clear();
+        for k in 0..probes as i64 {
             let off = interval.times(k);
-            off + c.dur(a + off)
-        }));
-        ends.sort_unstable();
-        let cst = ends[u - 1];
-        let hi = b + cst;
-        if worst.as_ref().is_none_or(|(t, _)| hi > *t) {
-            let p = b - Micros::UNIT;
-            worst = Some((
-                hi,
-                Witness {
-                    first_fail: p,
-                    last_pass: p - interval,
-                    jitters: vec![],
-                    hangs: vec![],
-                    attained: false,
-                },
-            ));
+            let (lo, hi) = c.dur(a + off);
+            ends_lo.push(off + lo);
+            ends_hi.push(off + hi);
         }
-        let lo = a + cst;
+        ends_hi.sort_unstable();
+        ends_lo.sort_unstable();
+        let hi = b + ends_hi[u - 1];
+        if worst.as_ref().is_none_or(|(t, _)| hi > *t) {
+            worst = Some((hi, witness(b - Micros::UNIT, answer.1, false)));
+        }
+        let lo = a + ends_lo[u - 1];
         if best.as_ref().is_none_or(|(t, _)| lo < *t) {
-            best = Some((
-                lo,
-                Witness {
-                    first_fail: a,
-                    last_pass: a - interval,
-                    jitters: vec![],
-                    hangs: vec![],
-                    attained: true,
-                },
-            ));
+            best = Some((lo, witness(a, answer.0, true)));
         }
     }
     (worst.expect("one segment"), best.expect("one segment"))
@@ -191,8 +249,7 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32) -> (Ext, Ext) {
 struct Span {
     lo: Micros,
     hi: Micros,
-    dur_lo: Micros,
-    dur_hi: Micros,
+    dur: (Micros, Micros),
     hanging: bool,
 }
 
@@ -214,14 +271,14 @@ fn completion_relative(
         let mut spans = Vec::with_capacity(f);
         let mut feasible = true;
         for k in 1..=f {
-            let (dur_lo, dur_hi) = if k < m {
+            let dur = if k < m {
                 hi = hi.min(c.budget);
-                (c.hang_min, c.hang)
+                c.hang
             } else {
                 if k == m {
                     lo = lo.max(c.budget);
                 }
-                (c.refused, c.refused)
+                c.refused
             };
             if lo >= hi {
                 feasible = false;
@@ -230,21 +287,20 @@ fn completion_relative(
             spans.push(Span {
                 lo,
                 hi,
-                dur_lo,
-                dur_hi,
+                dur,
                 hanging: k < m,
             });
             if k < f {
-                lo = lo + dur_lo + fastinter - j_fast;
-                hi = hi + dur_hi + fastinter + j_fast;
+                lo = lo + dur.0 + fastinter - j_fast;
+                hi = hi + dur.1 + fastinter + j_fast;
             }
         }
         if !feasible {
             continue;
         }
         let last = spans[f - 1];
-        let sup = last.hi + last.dur_hi;
-        let inf = last.lo + last.dur_lo;
+        let sup = last.hi + last.dur.1;
+        let inf = last.lo + last.dur.0;
         if worst.as_ref().is_none_or(|(t, _)| sup > *t) {
             worst = Some((sup, spans.clone()));
         }
@@ -252,38 +308,45 @@ fn completion_relative(
             best = Some((inf, spans));
         }
     }
-    // Walks back from the last start: each earlier start is the extreme one (latest for the
-    // supremum, earliest for the infimum) from which `next` is reachable, and the gap is split into
-    // a hang duration and a jitter that both lie in their ranges.
     let replay = |spans: &[Span], last: Micros, upper: bool| -> Witness {
-        let last_span = spans[spans.len() - 1];
         let mut starts = vec![last];
-        let mut durs = vec![if upper { last_span.dur_hi } else { last_span.dur_lo }];
         for k in (0..spans.len() - 1).rev() {
             let next = *starts.last().expect("non-empty");
-            let sp = spans[k];
-            let lo = (next - fastinter - sp.dur_hi - j_fast).max(sp.lo);
-            let hi = (next - fastinter - sp.dur_lo + j_fast).min(sp.hi - Micros::UNIT);
-            let start = if upper { hi } else { lo };
-            durs.push((next - start - fastinter).clamp(sp.dur_lo, sp.dur_hi));
-            starts.push(start);
+            let (dlo, dhi) = spans[k].dur;
+            let (lo, hi) = (
+                (next - fastinter - dhi - j_fast).max(spans[k].lo),
+                (next - fastinter - dlo + j_fast).min(spans[k].hi - Micros::UNIT),
+            );
+            starts.push(if upper { hi } else { lo });
         }
         starts.reverse();
-        durs.reverse();
         let mut jitters = vec![j_inter];
-        for k in 1..starts.len() {
-            jitters.push(starts[k] - starts[k - 1] - durs[k - 1] - fastinter);
+        let mut latencies = vec![pass];
+        let mut hangs = Vec::new();
+        for k in 0..starts.len() {
+            let (dlo, dhi) = spans[k].dur;
+            let d = if k + 1 < starts.len() {
+                let gap = starts[k + 1] - starts[k] - fastinter;
+                let d = gap.clamp(dlo, dhi);
+                jitters.push(gap - d);
+                d
+            } else if upper {
+                dhi
+            } else {
+                dlo
+            };
+            latencies.push(d);
+            if spans[k].hanging {
+                hangs.push(d);
+            }
         }
         Witness {
             first_fail: starts[0],
             last_pass: starts[0] - pass - inter - j_inter,
             jitters,
-            hangs: spans
-                .iter()
-                .zip(&durs)
-                .filter(|(sp, _)| sp.hanging)
-                .map(|(_, d)| *d)
-                .collect(),
+            latencies,
+            hangs,
+            failure: ReadyzFailure::Error,
             attained: !upper,
         }
     };

@@ -4,24 +4,28 @@ use super::{analyze, LbReport};
 use crate::analysis::exact::Witness;
 use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
-use crate::sim::{ProberPlan, Scripted, Sim, SimError, TraceEvent, TraceKind, Until};
+use crate::sim::{ProberPlan, Scripted, ScriptedLatency, Sim, SimError, TraceEvent, TraceKind, Until};
 use crate::time::Micros;
 use crate::timeline::{Outcome, Phase, ReadyzFailure};
 use std::fmt::Write;
 
-/// Replays a witness in the simulator with one prober and returns the trace.
+/// Replays a witness in the simulator with one prober (its failure mode, jitters and latencies)
+/// and returns the trace.
 pub fn replay(sc: &Scenario, lb: &LbSpec, w: &Witness) -> Result<Vec<TraceEvent>, SimError> {
     let mut model = lb.model;
     model.probers = 1;
-    let sim = Sim::new(&sc.server, &model);
+    let server = sc.server.with_failure(w.failure);
+    let sim = Sim::new(&server, &model);
     let e2 = sim.timeline().e2;
     let mut jitter = Scripted::new(&w.jitters).with_hangs(&w.hangs);
     let mut plans = [ProberPlan {
         first_start: e2 + w.last_pass,
         jitter: &mut jitter,
     }];
+    let rows = [w.latencies.clone()];
+    let mut latency = ScriptedLatency::new(&rows, server.response_time);
     let mut trace = Vec::new();
-    sim.run(&mut plans, Until::Removal, Some(&mut trace))?;
+    sim.run_with_latency(&mut plans, &mut latency, Until::Removal, Some(&mut trace))?;
     Ok(trace)
 }
 
@@ -86,9 +90,15 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         )
         .ok();
     }
-    let failing = match sc.server.readyz_failure {
-        ReadyzFailure::Error => "probes get an error status at once",
-        ReadyzFailure::Timeout => "probes get no answer and fail at their timeout",
+    let failing = match (sc.server.readyz_failure, w.failure) {
+        (ReadyzFailure::Either, ReadyzFailure::Error) => {
+            "it may answer 5xx or hang; the worse here: probes get an error status at once"
+        }
+        (ReadyzFailure::Either, _) => {
+            "it may answer 5xx or hang; the worse here: probes get no answer and fail at their timeout"
+        }
+        (_, ReadyzFailure::Error) => "probes get an error status at once",
+        _ => "probes get no answer and fail at their timeout",
     };
     writeln!(o, "\nWorst case, event by event (T = SIGTERM):").ok();
     let mut lines: Vec<(Micros, u8, String)> = vec![(tl.e1, 0, format!("E1  {}  SIGTERM", at(tl.e1, tl.e1)))];

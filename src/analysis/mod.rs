@@ -3,6 +3,7 @@
 pub mod exact;
 pub mod explain;
 pub mod findings;
+pub mod montecarlo;
 pub mod recommend;
 
 use crate::error::Loc;
@@ -72,12 +73,13 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     let server = &sc.server;
     let tl = server.timeline();
     let budget = tl.budget();
-    let ext = exact::extremes(server, &lb.model);
+    let lat = lb.latency_range(server);
+    let ext = exact::extremes_with(server, &lb.model, lat);
     let worst = ext.worst.time;
     let margin = budget - worst;
     let sees = lb.model.view.sees_readiness;
     let delay_helps = sees && server.readyz_onset == ReadyzOnset::ShutdownStart;
-    let unbounded = exact::unbounded_worst(server, &lb.model);
+    let unbounded = exact::unbounded_worst_with(server, &lb.model, lat);
     let recommended = delay_helps.then(|| unbounded + sc.min_margin);
     let mut findings = Vec::new();
     let lb_loc = key_loc(lb);
@@ -227,7 +229,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         extremes: ext,
         margin,
         recommended_shutdown_delay: recommended,
-        probes_per_second: lb.model.probes_per_second(server.response_time),
+        probes_per_second: lb.model.probes_per_second(lat.lo),
         findings,
         verdict,
     }

@@ -1,10 +1,13 @@
-//! Faster-detection alternatives for one LB: the gentlest single change, within the provider's
-//! accepted ranges, that passes the current shutdown delay with the required margin.
+//! Recommendations for one LB: the gentlest single change that passes (used by GL001), the smallest
+//! shutdown delay that passes as configured, and a parallel search of the provider's whole valid
+//! grid of check settings for the least probe load that passes and the Pareto front of worst case
+//! against probe load.
 
-use crate::analysis::exact::extremes;
-use crate::provider::{azure, Family, ProbeModel, Protocol, Relation, Schedule};
+use crate::analysis::exact::{extremes_with, unbounded_worst_with};
+use crate::provider::{azure, haproxy, Family, ProbeModel, Protocol, Relation, Schedule};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
+use crate::timeline::ReadyzOnset;
 
 /// One alternative setting, e.g. `interval = 4s (timeout 4s)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +20,8 @@ pub struct Alternative {
     pub worst: Micros,
 }
 
-fn passes(sc: &Scenario, m: &ProbeModel) -> Option<Micros> {
-    let worst = extremes(&sc.server, m).worst.time;
+fn passes(sc: &Scenario, lb: &LbSpec, m: &ProbeModel) -> Option<Micros> {
+    let worst = extremes_with(&sc.server, m, lb.latency_range(&sc.server)).worst.time;
     (worst + sc.min_margin <= sc.server.timeline().budget()).then_some(worst)
 }
 
@@ -43,7 +46,7 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
     for u in (min_thr..lb.model.threshold).rev() {
         let mut m = lb.model;
         m.threshold = u;
-        if let Some(worst) = passes(sc, &m) {
+        if let Some(worst) = passes(sc, lb, &m) {
             out.push(Alternative {
                 key: thr_key,
                 value: u.to_string(),
@@ -76,7 +79,7 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                 };
                 m.view.timeout_min = m.view.timeout;
                 if m.view.timeout >= min_t && sc.server.response_time < m.view.timeout {
-                    if let Some(worst) = passes(sc, &m) {
+                    if let Some(worst) = passes(sc, lb, &m) {
                         let value = if lb.family == Family::Azure {
                             i.to_string()
                         } else {
@@ -105,7 +108,7 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                     downinter,
                     spread_pct,
                 };
-                if let Some(worst) = passes(sc, &m) {
+                if let Some(worst) = passes(sc, lb, &m) {
                     out.push(Alternative {
                         key: "fastinter",
                         value: f.to_string(),
@@ -118,4 +121,408 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
         }
     }
     out
+}
+
+/// One provider-valid setting of the checks (the knobs that decide detection and probe load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Setting {
+    /// Start-to-start period (fixed rate) or HAProxy `inter`.
+    pub interval: Micros,
+    /// Probe timeout (derived for Azure, `timeout check` or `inter` for HAProxy).
+    pub timeout: Micros,
+    /// Shortest a silent probe can take (below `timeout` only for HAProxy 2.6's check timer).
+    pub timeout_min: Micros,
+    /// Consecutive failures that mark the server down.
+    pub threshold: u32,
+    /// HAProxy `fastinter` (the interval itself for fixed-rate providers).
+    pub fastinter: Micros,
+}
+
+/// A setting with its exact worst case and probe load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The setting.
+    pub setting: Setting,
+    /// Exact worst case (detection + propagation) from E2.
+    pub worst: Micros,
+    /// Probes per second on one backend, all probers together.
+    pub probes_per_second: f64,
+    /// Steady-state start-to-start period of one prober (the load is `probers / period`).
+    pub period: Micros,
+}
+
+/// Which settings a provider's grid spans, in words (for reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    /// Every setting to evaluate.
+    pub settings: Vec<Setting>,
+    /// How the grid was chosen.
+    pub description: String,
+}
+
+/// Everything `recommend` says about one LB.
+#[derive(Debug, Clone)]
+pub struct Recommendation {
+    /// LB name.
+    pub lb: String,
+    /// LB profile.
+    pub provider: String,
+    /// E3 − E2 with the current delay.
+    pub budget: Micros,
+    /// Required margin (`[analysis] min_margin`).
+    pub min_margin: Micros,
+    /// The current setting, its worst case and load.
+    pub current: Candidate,
+    /// Smallest `shutdown_delay` that passes with the margin, if a delay can help at all.
+    pub min_shutdown_delay: Option<Micros>,
+    /// `termination_grace_period` that this delay needs (prestop + readyz_fail_after + delay + request_grace).
+    pub termination_grace_period_needed: Option<Micros>,
+    /// Why no delay or setting helps, if so.
+    pub note: Option<String>,
+    /// The grid searched.
+    pub grid: String,
+    /// Valid settings evaluated.
+    pub evaluated: usize,
+    /// Among settings that pass the current delay with the margin: the least probe load (ties: the
+    /// smallest worst case).
+    pub least_load: Option<Candidate>,
+    /// Settings no other beats on both worst case and probe load, least load first.
+    pub pareto: Vec<Candidate>,
+}
+
+/// Largest fixed-rate interval the Azure grid searches (the API accepts far more; no such interval
+/// can pass a realistic delay).
+pub const AZURE_GRID_MAX: Micros = Micros::from_secs(300);
+/// HAProxy grid step and bounds for `inter` and `fastinter`.
+pub const HAPROXY_STEP: Micros = Micros::from_millis(100);
+/// Largest HAProxy `inter`/`fastinter` searched.
+pub const HAPROXY_MAX: Micros = Micros::from_secs(10);
+/// Largest HAProxy `fall` searched.
+pub const HAPROXY_MAX_FALL: u32 = 10;
+
+fn secs_range(lb: &LbSpec, key: &str, fallback: [Micros; 2]) -> std::ops::RangeInclusive<i64> {
+    let [lo, hi] = lb.limits.durations.get(key).copied().unwrap_or(fallback);
+    (lo.0 + 999_999) / 1_000_000..=hi.0 / 1_000_000
+}
+
+fn count_range(lb: &LbSpec, key: &str, fallback: [u32; 2]) -> std::ops::RangeInclusive<u32> {
+    let [lo, hi] = lb.limits.counts.get(key).copied().unwrap_or(fallback);
+    lo..=hi
+}
+
+/// The provider-valid grid for an LB: every whole-second interval, timeout and threshold within the
+/// profile's `[limits]` and timeout/interval relation (Azure: timeout derived, interval capped at
+/// [`AZURE_GRID_MAX`]); HAProxy: `inter` and `fastinter` in 100 ms steps up to 10 s, `fall` 1–10,
+/// `timeout check` as configured (else `inter`).
+pub fn grid(lb: &LbSpec) -> Grid {
+    let mut settings = Vec::new();
+    let protocol = lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    let description = match lb.family {
+        Family::Aws | Family::Gcp => {
+            let ikey = if lb.family == Family::Gcp {
+                "check_interval"
+            } else {
+                "interval"
+            };
+            let wide = [Micros::from_secs(1), Micros::from_secs(300)];
+            let (ir, tr) = (secs_range(lb, ikey, wide), secs_range(lb, "timeout", wide));
+            let ur = count_range(lb, "unhealthy_threshold", [1, 10]);
+            for i in ir.clone() {
+                for t in tr.clone() {
+                    let ok = match lb.limits.timeout_vs_interval {
+                        Some(Relation::LessThan) => t < i,
+                        Some(Relation::AtMost) => t <= i,
+                        None => true,
+                    };
+                    if !ok {
+                        continue;
+                    }
+                    for u in ur.clone() {
+                        settings.push(Setting {
+                            interval: Micros::from_secs(i),
+                            timeout: Micros::from_secs(t),
+                            timeout_min: Micros::from_secs(t),
+                            threshold: u,
+                            fastinter: Micros::from_secs(i),
+                        });
+                    }
+                }
+            }
+            let rel = match lb.limits.timeout_vs_interval {
+                Some(Relation::LessThan) => ", timeout < interval",
+                Some(Relation::AtMost) => ", timeout <= interval",
+                None => "",
+            };
+            format!(
+                "every whole-second {ikey} {}-{} s, timeout {}-{} s{rel}, unhealthy_threshold {}-{}",
+                ir.start(),
+                ir.end(),
+                tr.start(),
+                tr.end(),
+                ur.start(),
+                ur.end()
+            )
+        }
+        Family::Azure => {
+            let ir = secs_range(lb, "interval", [Micros::from_secs(5), AZURE_GRID_MAX]);
+            let ir = *ir.start()..=(*ir.end()).min(AZURE_GRID_MAX.0 / 1_000_000);
+            let ur = count_range(lb, "probe_threshold", [1, 100]);
+            for i in ir.clone() {
+                let interval = Micros::from_secs(i);
+                for u in ur.clone() {
+                    let timeout = azure::effective_timeout(protocol, interval);
+                    settings.push(Setting {
+                        interval,
+                        timeout,
+                        timeout_min: timeout,
+                        threshold: u,
+                        fastinter: interval,
+                    });
+                }
+            }
+            format!(
+                "every whole-second interval {}-{} s (capped at {AZURE_GRID_MAX}; the API accepts more), probe_threshold {}-{}, timeout fixed by the platform",
+                ir.start(),
+                ir.end(),
+                ur.start(),
+                ur.end()
+            )
+        }
+        Family::Haproxy => {
+            let tcheck = lb.settings.timeout_check.as_ref().map(|v| v.value);
+            let tconnect = lb.settings.timeout_connect.as_ref().map(|v| v.value);
+            let steps = HAPROXY_MAX.0 / HAPROXY_STEP.0;
+            for a in 1..=steps {
+                let inter = HAPROXY_STEP.times(a);
+                for b in 1..=steps {
+                    for fall in 1..=HAPROXY_MAX_FALL {
+                        let (timeout_min, timeout) = haproxy::effective_timeout(inter, tcheck, tconnect);
+                        settings.push(Setting {
+                            interval: inter,
+                            timeout,
+                            timeout_min,
+                            threshold: fall,
+                            fastinter: HAPROXY_STEP.times(b),
+                        });
+                    }
+                }
+            }
+            format!(
+                "inter and fastinter {HAPROXY_STEP}-{HAPROXY_MAX} in {HAPROXY_STEP} steps, fall 1-{HAPROXY_MAX_FALL}, {}, spread-checks as configured",
+                match tcheck {
+                    Some(t) => format!("timeout check {t}"),
+                    None => "timeout = inter (no timeout check)".to_string(),
+                }
+            )
+        }
+    };
+    Grid { settings, description }
+}
+
+/// The LB's probe model with `s` applied.
+pub fn apply(lb: &LbSpec, s: &Setting) -> ProbeModel {
+    let mut m = lb.model;
+    m.threshold = s.threshold;
+    m.view.timeout = s.timeout;
+    m.view.timeout_min = s.timeout_min;
+    m.schedule = match m.schedule {
+        Schedule::FixedRate { .. } => Schedule::FixedRate { interval: s.interval },
+        Schedule::CompletionRelative {
+            downinter, spread_pct, ..
+        } => Schedule::CompletionRelative {
+            inter: s.interval,
+            fastinter: s.fastinter,
+            downinter,
+            spread_pct,
+        },
+    };
+    if lb.family == Family::Azure {
+        m.rise = s.threshold;
+    }
+    m
+}
+
+/// The current setting of an LB.
+pub fn current_setting(lb: &LbSpec) -> Setting {
+    let m = &lb.model;
+    let (interval, fastinter) = match m.schedule {
+        Schedule::FixedRate { interval } => (interval, interval),
+        Schedule::CompletionRelative { inter, fastinter, .. } => (inter, fastinter),
+    };
+    Setting {
+        interval,
+        timeout: m.view.timeout,
+        timeout_min: m.view.timeout_min,
+        threshold: m.threshold,
+        fastinter,
+    }
+}
+
+/// Evaluates one setting: `None` when the server's answers could not fit in its timeout (or
+/// interval), which the loader would reject.
+pub fn evaluate(sc: &Scenario, lb: &LbSpec, s: &Setting) -> Option<Candidate> {
+    if !evaluate_ok(sc, lb, s) {
+        return None;
+    }
+    let lat = lb.latency_range(&sc.server);
+    let m = apply(lb, s);
+    let period = match m.schedule {
+        Schedule::FixedRate { interval } => interval,
+        Schedule::CompletionRelative { inter, .. } => inter + lat.lo,
+    };
+    Some(Candidate {
+        setting: *s,
+        worst: extremes_with(&sc.server, &m, lat).worst.time,
+        probes_per_second: m.probes_per_second(lat.lo),
+        period,
+    })
+}
+
+fn passes_with_margin(sc: &Scenario, worst: Micros) -> bool {
+    let budget = sc.server.timeline().budget();
+    worst < budget && budget - worst >= sc.min_margin
+}
+
+/// Searches the LB's whole valid grid in parallel: the least-load passing setting and the Pareto
+/// front of worst case against probe load; plus the smallest shutdown delay that passes as is.
+pub fn recommend(sc: &Scenario, lb: &LbSpec) -> Recommendation {
+    let g = grid(lb);
+    recommend_on(sc, lb, &g)
+}
+
+/// [`recommend`] over a given grid.
+pub fn recommend_on(sc: &Scenario, lb: &LbSpec, g: &Grid) -> Recommendation {
+    use rayon::prelude::*;
+    let server = &sc.server;
+    let lat = lb.latency_range(server);
+    let current = evaluate(sc, lb, &current_setting(lb)).unwrap_or_else(|| Candidate {
+        setting: current_setting(lb),
+        worst: extremes_with(server, &lb.model, lat).worst.time,
+        probes_per_second: lb.model.probes_per_second(lat.lo),
+        period: Micros::ZERO,
+    });
+    // Per steady-state period, the setting with the smallest worst case (ties: the smallest setting):
+    // both the least-load passing setting and the Pareto front are among these.
+    let key = |c: &Candidate| (c.worst, c.setting);
+    let per_period: std::collections::BTreeMap<Micros, Candidate> = g
+        .settings
+        .par_iter()
+        .filter_map(|s| evaluate(sc, lb, s))
+        .fold(
+            std::collections::BTreeMap::new,
+            |mut acc: std::collections::BTreeMap<Micros, Candidate>, c| {
+                match acc.get(&c.period) {
+                    Some(b) if key(b) <= key(&c) => {}
+                    _ => {
+                        acc.insert(c.period, c);
+                    }
+                }
+                acc
+            },
+        )
+        .reduce(std::collections::BTreeMap::new, |mut a, b| {
+            for (p, c) in b {
+                match a.get(&p) {
+                    Some(x) if key(x) <= key(&c) => {}
+                    _ => {
+                        a.insert(p, c);
+                    }
+                }
+            }
+            a
+        });
+    let evaluated = g.settings.par_iter().filter(|s| evaluate_ok(sc, lb, s)).count();
+    let least_load = per_period
+        .values()
+        .rev()
+        .find(|c| passes_with_margin(sc, c.worst))
+        .cloned();
+    let mut pareto: Vec<Candidate> = Vec::new();
+    for c in per_period.values().rev() {
+        if pareto.last().is_none_or(|p| c.worst < p.worst) {
+            pareto.push(c.clone());
+        }
+    }
+    let sees = lb.model.view.sees_readiness;
+    let delay_helps = sees && server.readyz_onset == ReadyzOnset::ShutdownStart;
+    let min_shutdown_delay = delay_helps.then(|| {
+        let w = unbounded_worst_with(server, &lb.model, lat);
+        w + sc.min_margin.max(Micros::UNIT)
+    });
+    let note = if !sees {
+        Some(format!(
+            "the check cannot see {} failing (TCP or another path): no delay and no timing setting helps; check {} over HTTP(S)",
+            server.readiness_path, server.readiness_path
+        ))
+    } else if !delay_helps {
+        Some("/readyz only fails when the listener closes (readyz_onset = listener-close): no delay and no timing setting helps".to_string())
+    } else if least_load.is_none() {
+        Some(format!(
+            "no provider-valid setting passes the current delay with the {} margin; raise shutdown_delay",
+            sc.min_margin
+        ))
+    } else {
+        None
+    };
+    Recommendation {
+        lb: lb.name.clone(),
+        provider: lb.profile.clone(),
+        budget: server.timeline().budget(),
+        min_margin: sc.min_margin,
+        current,
+        termination_grace_period_needed: min_shutdown_delay
+            .map(|d| server.prestop_sleep + server.readyz_fail_after + d + server.request_grace),
+        min_shutdown_delay,
+        note,
+        grid: g.description.clone(),
+        evaluated,
+        least_load,
+        pareto,
+    }
+}
+
+fn evaluate_ok(sc: &Scenario, lb: &LbSpec, s: &Setting) -> bool {
+    let lat = lb.latency_range(&sc.server);
+    lat.hi < s.timeout && !(lb.latency.is_some() && lb.family != Family::Haproxy && lat.hi >= s.interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    #[test]
+    fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
+        for profile in crate::profiles::names("lb") {
+            let text = format!(
+                "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\n"
+            );
+            let sc = load_str("r.toml", &text).unwrap();
+            let lb = &sc.lbs[0];
+            let g = grid(lb);
+            let r = recommend_on(&sc, lb, &g);
+            let best = r
+                .least_load
+                .as_ref()
+                .unwrap_or_else(|| panic!("{profile}: {:?}", r.note));
+            assert!(passes_with_margin(&sc, best.worst), "{profile}");
+            // No valid setting with a longer period (less load) passes.
+            assert!(
+                g.settings
+                    .iter()
+                    .filter_map(|s| evaluate(&sc, lb, s))
+                    .filter(|c| c.period > best.period)
+                    .all(|c| !passes_with_margin(&sc, c.worst)),
+                "{profile}"
+            );
+            assert!(r
+                .pareto
+                .windows(2)
+                .all(|w| w[1].worst < w[0].worst && w[1].period < w[0].period));
+            assert_eq!(
+                r.min_shutdown_delay,
+                Some(unbounded_worst_with(&sc.server, &lb.model, lb.latency_range(&sc.server)) + sc.min_margin)
+            );
+        }
+    }
 }

@@ -29,6 +29,42 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Draw the worst-case shutdown timeline (server phases, every probe, routing) as SVG or PNG.
     Timeline(TimelineArgs),
+    /// Monte Carlo: percentiles of the detection time over random phases, latencies, jitter and failure modes.
+    Simulate(SimulateArgs),
+    /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
+    Recommend(RecommendArgs),
+}
+
+/// Flags of `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Scenario file.
+    pub path: PathBuf,
+    /// Trials per load balancer.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=crate::analysis::montecarlo::MAX_TRIALS))]
+    pub trials: u64,
+    /// Random seed: the same seed gives bit-identical output on any number of threads.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
+    pub format: PlainFormat,
+    /// Only this load balancer (by name).
+    #[arg(long)]
+    pub lb: Option<String>,
+}
+
+/// Flags of `recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// Scenario file.
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
+    pub format: PlainFormat,
+    /// Only this load balancer (by name).
+    #[arg(long)]
+    pub lb: Option<String>,
 }
 
 /// Flags of `check`.

@@ -11,7 +11,7 @@ use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
     BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, ReadyzFailureArg,
-    TimelineArgs,
+    RecommendArgs, SimulateArgs, TimelineArgs,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,85 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Backend(a) => backend_cmd(&a, out),
         Command::Calibrate(a) => crate::calibrate::run(&a, out),
         Command::Timeline(a) => timeline_cmd(&a, out),
+        Command::Simulate(a) => simulate_cmd(&a, out),
+        Command::Recommend(a) => recommend_cmd(&a, out),
     }
+}
+
+/// Indices of the LBs a command runs on: all, or the one named by `--lb`.
+fn pick_lbs(sc: &Scenario, name: Option<&str>) -> Result<Vec<usize>> {
+    match name {
+        None => Ok((0..sc.lbs.len()).collect()),
+        Some(name) => sc
+            .lbs
+            .iter()
+            .position(|l| l.name == name)
+            .map(|i| vec![i])
+            .ok_or_else(|| {
+                let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
+                anyhow!(
+                    "{}: no load balancer named \"{name}\"; the scenario has: {}",
+                    sc.file,
+                    names.join(", ")
+                )
+            }),
+    }
+}
+
+/// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
+/// run has taken a second.
+fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
+    use crate::analysis::montecarlo::{sample, LbDistribution, SimulateOptions};
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sc = scenario::load_file(&a.path)?;
+    let picked = pick_lbs(&sc, a.lb.as_deref())?;
+    let opts = SimulateOptions {
+        trials: a.trials,
+        seed: a.seed,
+    };
+    let pb = ProgressBar::with_draw_target(Some(a.trials * picked.len() as u64), ProgressDrawTarget::hidden());
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} simulate {bar:30} {human_pos}/{human_len} trials, eta {eta}")
+            .expect("a valid template"),
+    );
+    let started = std::time::Instant::now();
+    let shown = AtomicBool::new(false);
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |n: u64| {
+        pb.inc(n);
+        if terminal && started.elapsed().as_secs_f64() >= 1.0 && !shown.swap(true, Ordering::Relaxed) {
+            pb.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let dists: Vec<(usize, LbDistribution)> = picked
+        .iter()
+        .map(|&i| {
+            let mut s = sample(&sc, i, &opts, &progress);
+            (i, LbDistribution::from_samples(&sc, &sc.lbs[i], &mut s, &opts))
+        })
+        .collect();
+    pb.finish_and_clear();
+    let text = crate::output::simulate::render(&sc, &dists, a.format);
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    Ok(Exit::Clean)
+}
+
+/// `graceline recommend`.
+fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
+    let sc = scenario::load_file(&a.path)?;
+    let picked = pick_lbs(&sc, a.lb.as_deref())?;
+    let recs: Vec<_> = picked
+        .iter()
+        .map(|&i| {
+            let lb = &sc.lbs[i];
+            (lb.family, crate::analysis::recommend::recommend(&sc, lb))
+        })
+        .collect();
+    let text = crate::output::recommend::render(&sc, &recs, a.format);
+    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    Ok(Exit::Clean)
 }
 
 fn load_all(inputs: &Inputs) -> Result<Vec<Scenario>> {

@@ -4,7 +4,9 @@ pub mod chart;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod recommend;
 pub mod sarif;
+pub mod simulate;
 pub mod table;
 
 use crate::analysis::findings::Severity;

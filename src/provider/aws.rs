@@ -25,6 +25,7 @@ const NLB: &[&str] = &[
     "probers",
     "propagation_delay",
     "connection_termination",
+    "latency",
 ];
 
 /// Settings accepted for a variant (`nlb` adds `connection_termination`).

@@ -25,6 +25,7 @@ pub const KNOBS: &[&str] = &[
     "port",
     "probers",
     "propagation_delay",
+    "latency",
 ];
 
 /// Azure's built-in HTTP(S) probe timeout.
@@ -51,7 +52,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         },
         threshold: required(&s.probe_threshold, "probe_threshold", at)?.value,
         rise: required(&s.probe_threshold, "probe_threshold", at)?.value,
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
+        probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     })
 }

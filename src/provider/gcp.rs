@@ -22,6 +22,7 @@ pub const KNOBS: &[&str] = &[
     "port",
     "probers",
     "propagation_delay",
+    "latency",
 ];
 
 /// Builds the probe model: each prober fixed-rate at `check_interval`, timeout `timeout`.

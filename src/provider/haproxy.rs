@@ -47,6 +47,7 @@ pub const KNOBS: &[&str] = &[
     "path",
     "port",
     "propagation_delay",
+    "latency",
 ];
 
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).

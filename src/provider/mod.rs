@@ -7,6 +7,7 @@ pub mod gcp;
 pub mod haproxy;
 
 use crate::error::{Doc, InputError, Loc};
+use crate::scenario::latency::LatencyRaw;
 use crate::time::Micros;
 use crate::timeline::ProbeView;
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,50 @@ impl ProbeModel {
     }
 }
 
+/// How many independent probers check each backend: `probers = 3`, or `probers = [2, 6]` when it
+/// varies (`simulate` draws a count uniformly from the range per restart; everything else uses the
+/// largest, which bounds the probe load and never shortens the worst case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProberCount {
+    /// Fewest probers.
+    pub lo: u32,
+    /// Most probers.
+    pub hi: u32,
+}
+
+impl<'de> Deserialize<'de> for ProberCount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ProberCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a count such as 3 or a range such as [2, 6]")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ProberCount, E> {
+                let n = u32::try_from(v)
+                    .map_err(|_| E::custom(format!("invalid count {v}: must be between 1 and 10000")))?;
+                Ok(ProberCount { lo: n, hi: n })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ProberCount, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ProberCount, A::Error> {
+                let len_err = || serde::de::Error::custom("a range of probers has two counts, e.g. [2, 6]");
+                let lo: u32 = seq.next_element()?.ok_or_else(len_err)?;
+                let hi: u32 = seq.next_element()?.ok_or_else(len_err)?;
+                if seq.next_element::<u32>()?.is_some() {
+                    return Err(len_err());
+                }
+                if lo > hi {
+                    return Err(serde::de::Error::custom(format!("range [{lo}, {hi}] is reversed")));
+                }
+                Ok(ProberCount { lo, hi })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A value together with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<T> {
@@ -182,9 +227,10 @@ lb_fields! {
     protocol: Protocol,
     path: String,
     port: u16,
-    probers: u32,
+    probers: ProberCount,
     propagation_delay: Micros,
     connection_termination: bool,
+    latency: LatencyRaw,
 }
 
 fn pick<T: Clone>(
@@ -346,7 +392,7 @@ pub fn fixed_rate_model(
         },
         threshold,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
-        probers: s.probers.as_ref().map_or(1, |v| v.value),
+        probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
     }
 }

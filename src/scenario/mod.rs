@@ -1,11 +1,14 @@
 //! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
 //! every value traced to its file, line and column.
 
+pub mod latency;
+
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, Profile};
-use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, Protocol};
+use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol};
 use crate::time::Micros;
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
+use latency::Latency;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,6 +45,8 @@ pub struct ServerRaw {
     pub readiness_path: Option<Spanned<String>>,
     /// Server response time to a probe.
     pub response_time: Option<Spanned<Micros>>,
+    /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
+    pub readyz_timeout_probability: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +57,34 @@ struct ScenarioRaw {
     #[serde(default)]
     lb: Vec<Spanned<LbRaw>>,
     analysis: Option<AnalysisRaw>,
+    traffic: Option<Spanned<TrafficRaw>>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrafficRaw {
+    requests_per_second: Option<Spanned<f64>>,
+    backends: Option<Spanned<u32>>,
+}
+
+/// The `[traffic]` table: the request rate the LB spreads over the backends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Traffic {
+    /// New requests per second through the LB, all backends together.
+    pub requests_per_second: f64,
+    /// Backends sharing them evenly.
+    pub backends: u32,
+}
+
+impl Traffic {
+    /// New requests per second one backend receives.
+    pub fn per_backend(&self) -> f64 {
+        self.requests_per_second / f64::from(self.backends)
+    }
+}
+
+/// Probability that an `either` readiness failure hangs when the scenario gives none.
+pub const DEFAULT_TIMEOUT_PROBABILITY: f64 = 0.5;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +113,21 @@ pub struct LbSpec {
     pub loc: Loc,
     /// What is known about the provider's propagation delay.
     pub propagation_note: Option<String>,
+    /// Prober count, possibly a range (the model carries the largest).
+    pub probers: ProberCount,
+    /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
+    pub latency: Option<Latency>,
+}
+
+impl LbSpec {
+    /// The latencies `check` ranges over for this LB: its `[lb.latency]` support, else the server's
+    /// fixed response time.
+    pub fn latency_range(&self, server: &ServerSpec) -> crate::analysis::exact::LatencyRange {
+        self.latency.map_or_else(
+            || crate::analysis::exact::LatencyRange::fixed(server.response_time),
+            |l| l.range(),
+        )
+    }
 }
 
 /// A loaded scenario.
@@ -98,6 +145,10 @@ pub struct Scenario {
     pub lbs: Vec<LbSpec>,
     /// Minimum margin below which GL002 warns.
     pub min_margin: Micros,
+    /// With `readyz_failure = "either"`: the probability a failing `/readyz` hangs rather than answers 5xx.
+    pub readyz_timeout_probability: f64,
+    /// Request rate for expected-failure estimates, if given.
+    pub traffic: Option<Traffic>,
 }
 
 impl Scenario {
@@ -141,6 +192,8 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
     let raw: ScenarioRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
     let whole = doc.loc(0);
     let (server, server_locs) = resolve_server(raw.server.as_ref(), &doc)?;
+    let readyz_timeout_probability = resolve_probability(raw.server.as_ref(), &server, &doc)?;
+    let traffic = raw.traffic.as_ref().map(|t| resolve_traffic(t, &doc)).transpose()?;
     if raw.lb.is_empty() {
         return Err(InputError::new(
             whole,
@@ -182,6 +235,60 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         server_locs,
         lbs,
         min_margin,
+        readyz_timeout_probability,
+        traffic,
+    })
+}
+
+fn resolve_probability(raw: Option<&Spanned<ServerRaw>>, server: &ServerSpec, doc: &Doc) -> Result<f64, InputError> {
+    let Some(p) = raw.and_then(|r| r.get_ref().readyz_timeout_probability.as_ref()) else {
+        return Ok(DEFAULT_TIMEOUT_PROBABILITY);
+    };
+    let at = doc.loc(p.span().start);
+    let field = "server.readyz_timeout_probability";
+    if server.readyz_failure != ReadyzFailure::Either {
+        return Err(InputError::new(
+            at,
+            field,
+            "only applies with readyz_failure = \"either\"",
+        ));
+    }
+    let v = *p.get_ref();
+    if !(0.0..=1.0).contains(&v) {
+        return Err(InputError::new(at, field, format!("must be between 0 and 1, got {v}")));
+    }
+    Ok(v)
+}
+
+fn resolve_traffic(t: &Spanned<TrafficRaw>, doc: &Doc) -> Result<Traffic, InputError> {
+    let r = t.get_ref();
+    let table = doc.loc(t.span().start);
+    let rps = r
+        .requests_per_second
+        .as_ref()
+        .ok_or_else(|| InputError::new(table.clone(), "traffic.requests_per_second", "is required"))?;
+    let v = *rps.get_ref();
+    if !v.is_finite() || !(0.0..=1e12).contains(&v) {
+        return Err(InputError::new(
+            doc.loc(rps.span().start),
+            "traffic.requests_per_second",
+            format!("must be a rate from 0 to 1e12, got {v}"),
+        ));
+    }
+    let backends = match &r.backends {
+        None => 1,
+        Some(b) if *b.get_ref() == 0 || *b.get_ref() > MAX_COUNT => {
+            return Err(InputError::new(
+                doc.loc(b.span().start),
+                "traffic.backends",
+                format!("must be between 1 and {MAX_COUNT}, got {}", b.get_ref()),
+            ))
+        }
+        Some(b) => *b.get_ref(),
+    };
+    Ok(Traffic {
+        requests_per_second: v,
+        backends,
     })
 }
 
@@ -333,16 +440,23 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             ),
         ));
     }
+    let latency = user
+        .latency
+        .as_ref()
+        .map(|l| latency::resolve(l, &model, doc, &field("latency")))
+        .transpose()?;
     Ok(LbSpec {
         name,
         profile: pname,
         family: profile.family,
         variant: profile.variant.clone(),
         model,
-        settings: s,
         limits: profile.limits.clone(),
         loc: table_loc,
         propagation_note: profile.propagation_note.clone(),
+        probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
+        latency,
+        settings: s,
     })
 }
 
@@ -368,13 +482,24 @@ fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
             }
         }
     }
-    let counts: [(&str, &Option<Located<u32>>); 6] = [
+    let probers = s.probers.as_ref().map(|p| Located {
+        value: p.value.lo,
+        loc: p.loc.clone(),
+        from_profile: p.from_profile,
+    });
+    let probers_hi = s.probers.as_ref().map(|p| Located {
+        value: p.value.hi,
+        loc: p.loc.clone(),
+        from_profile: p.from_profile,
+    });
+    let counts: [(&str, &Option<Located<u32>>); 7] = [
         ("unhealthy_threshold", &s.unhealthy_threshold),
         ("healthy_threshold", &s.healthy_threshold),
         ("probe_threshold", &s.probe_threshold),
         ("fall", &s.fall),
         ("rise", &s.rise),
-        ("probers", &s.probers),
+        ("probers", &probers),
+        ("probers", &probers_hi),
     ];
     for (key, v) in counts {
         if let Some(v) = v {

@@ -84,6 +84,44 @@ impl JitterSource for Scripted<'_> {
     }
 }
 
+/// Where each probe gets its response latency (the time a pass, a 5xx or a refusal takes).
+pub trait LatencySource {
+    /// Latency of probe number `probe` (0 = its first) of prober `prober`. The simulator asks once
+    /// per probe, at its start, in start order within each prober.
+    fn latency(&mut self, prober: u32, probe: u32) -> Micros;
+}
+
+/// The same latency for every probe.
+pub struct ConstLatency(pub Micros);
+
+impl LatencySource for ConstLatency {
+    fn latency(&mut self, _prober: u32, _probe: u32) -> Micros {
+        self.0
+    }
+}
+
+/// Latencies per prober and probe from a table; past the end of a row, its last value (or the
+/// fallback for an empty or missing row). Replays witnesses and proptest cases.
+pub struct ScriptedLatency<'a> {
+    rows: &'a [Vec<Micros>],
+    fallback: Micros,
+}
+
+impl<'a> ScriptedLatency<'a> {
+    /// Replays `rows[prober][probe]`, else `fallback`.
+    pub fn new(rows: &'a [Vec<Micros>], fallback: Micros) -> Self {
+        ScriptedLatency { rows, fallback }
+    }
+}
+
+impl LatencySource for ScriptedLatency<'_> {
+    fn latency(&mut self, prober: u32, probe: u32) -> Micros {
+        self.rows.get(prober as usize).map_or(self.fallback, |row| {
+            row.get(probe as usize).or(row.last()).copied().unwrap_or(self.fallback)
+        })
+    }
+}
+
 /// How a prober starts: its first probe's start instant (absolute) and its jitter.
 pub struct ProberPlan<'a> {
     /// Absolute start of this prober's first probe; must precede the failure onset for steady state.
@@ -245,9 +283,21 @@ impl<'a> Sim<'a> {
     }
 
     /// Runs the probers from their first starts until `until`; records every event in `trace` if given.
+    /// Every probe takes the server's fixed `response_time` to be answered.
     pub fn run(
         &self,
         probers: &mut [ProberPlan<'_>],
+        until: Until,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<SimResult, SimError> {
+        self.run_with_latency(probers, &mut ConstLatency(self.server.response_time), until, trace)
+    }
+
+    /// Like [`Sim::run`], with each probe's response latency drawn from `latency`.
+    pub fn run_with_latency(
+        &self,
+        probers: &mut [ProberPlan<'_>],
+        latency: &mut dyn LatencySource,
         until: Until,
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<SimResult, SimError> {
@@ -313,7 +363,8 @@ impl<'a> Sim<'a> {
                     let probe = s.probes;
                     s.probes += 1;
                     record(TraceKind::ProbeStart { prober, probe });
-                    let (outcome, mut dur) = m.view.probe(self.server, &tl, at);
+                    let lat = latency.latency(prober, probe);
+                    let (outcome, mut dur) = m.view.probe_with_latency(self.server, &tl, at, lat);
                     if outcome == Outcome::Timeout && matches!(m.schedule, Schedule::CompletionRelative { .. }) {
                         dur = probers[prober as usize]
                             .jitter

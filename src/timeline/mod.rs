@@ -15,6 +15,22 @@ pub enum ReadyzFailure {
     Error,
     /// The server accepts the connection but never answers; the probe fails at its timeout.
     Timeout,
+    /// Unknown which of the two: `check` takes the worse of both for the worst case and the better
+    /// for the best case; `simulate` draws one per restart (`readyz_timeout_probability`). The
+    /// simulator itself needs a resolved mode ([`ServerSpec::with_failure`]); left unresolved it
+    /// behaves as `Timeout`.
+    Either,
+}
+
+impl ReadyzFailure {
+    /// The concrete modes this one stands for.
+    pub fn concrete(self) -> &'static [ReadyzFailure] {
+        match self {
+            ReadyzFailure::Error => &[ReadyzFailure::Error],
+            ReadyzFailure::Timeout => &[ReadyzFailure::Timeout],
+            ReadyzFailure::Either => &[ReadyzFailure::Error, ReadyzFailure::Timeout],
+        }
+    }
 }
 
 /// When `/readyz` starts failing.
@@ -107,6 +123,14 @@ impl Outcome {
 }
 
 impl ServerSpec {
+    /// The same server with a failing `/readyz` behaving as `mode`.
+    pub fn with_failure(&self, mode: ReadyzFailure) -> ServerSpec {
+        ServerSpec {
+            readyz_failure: mode,
+            ..self.clone()
+        }
+    }
+
     /// The shutdown instants, clamped so that SIGKILL ends everything it pre-empts.
     pub fn timeline(&self) -> Timeline {
         let e1 = self.prestop_sleep;
@@ -168,16 +192,35 @@ pub struct ProbeView {
 impl ProbeView {
     /// Outcome and duration of a probe that starts at `start`; the server state at the start decides.
     pub fn probe(&self, server: &ServerSpec, tl: &Timeline, start: Micros) -> (Outcome, Micros) {
+        self.probe_with_latency(server, tl, start, server.response_time)
+    }
+
+    /// Like [`ProbeView::probe`], with this probe's response latency instead of the server's fixed
+    /// `response_time`: the time a pass, a 5xx or a refusal takes to come back. An answer that
+    /// would arrive at or after the timeout is a timeout (at the timeout).
+    #[inline]
+    pub fn probe_with_latency(
+        &self,
+        server: &ServerSpec,
+        tl: &Timeline,
+        start: Micros,
+        latency: Micros,
+    ) -> (Outcome, Micros) {
         let onset = if self.sees_readiness { tl.e2 } else { tl.e3 };
-        if start < onset {
-            (Outcome::Pass, server.response_time)
+        let (outcome, dur) = if start < onset {
+            (Outcome::Pass, latency)
         } else if start < tl.e3 {
             match server.readyz_failure {
-                ReadyzFailure::Error => (Outcome::HttpError, server.response_time),
-                ReadyzFailure::Timeout => (Outcome::Timeout, self.timeout),
+                ReadyzFailure::Error => (Outcome::HttpError, latency),
+                ReadyzFailure::Timeout | ReadyzFailure::Either => return (Outcome::Timeout, self.timeout),
             }
         } else {
-            (Outcome::Refused, server.response_time)
+            (Outcome::Refused, latency)
+        };
+        if dur >= self.timeout {
+            (Outcome::Timeout, self.timeout)
+        } else {
+            (outcome, dur)
         }
     }
 
@@ -194,7 +237,7 @@ impl ProbeView {
     pub fn hang(&self, server: &ServerSpec) -> Micros {
         match server.readyz_failure {
             ReadyzFailure::Error => server.response_time,
-            ReadyzFailure::Timeout => self.timeout,
+            ReadyzFailure::Timeout | ReadyzFailure::Either => self.timeout,
         }
     }
 
@@ -202,7 +245,7 @@ impl ProbeView {
     pub fn hang_min(&self, server: &ServerSpec) -> Micros {
         match server.readyz_failure {
             ReadyzFailure::Error => server.response_time,
-            ReadyzFailure::Timeout => self.timeout_min,
+            ReadyzFailure::Timeout | ReadyzFailure::Either => self.timeout_min,
         }
     }
 }

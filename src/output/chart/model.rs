@@ -4,7 +4,7 @@
 use crate::analysis::{analyze, exact::Witness, findings::Severity, Verdict};
 use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
-use crate::sim::{ProberPlan, Scripted, Sim, SimError, TraceEvent, TraceKind, Until};
+use crate::sim::{ProberPlan, Scripted, ScriptedLatency, Sim, SimError, TraceEvent, TraceKind, Until};
 use crate::time::Micros;
 use crate::timeline::{Outcome, ReadyzFailure};
 use std::collections::BTreeMap;
@@ -163,11 +163,13 @@ fn replay_until(
 ) -> Result<Vec<TraceEvent>, SimError> {
     let mut model = lb.model;
     model.probers = 1;
-    let sim = Sim::new(&sc.server, &model);
+    let server = sc.server.with_failure(w.failure);
+    let sim = Sim::new(&server, &model);
     let last_pass = sim.timeline().e2 + w.last_pass;
+    let pass_latency = w.latencies.first().copied().unwrap_or(server.response_time);
     let period = match model.schedule {
         Schedule::FixedRate { interval } => interval,
-        Schedule::CompletionRelative { inter, .. } => inter + sc.server.response_time,
+        Schedule::CompletionRelative { inter, .. } => inter + pass_latency,
     };
     let earlier = if last_pass > from && period > Micros::ZERO {
         (last_pass - from).0 / period.0
@@ -176,13 +178,17 @@ fn replay_until(
     };
     let mut jitters = vec![Micros::ZERO; earlier as usize];
     jitters.extend_from_slice(&w.jitters);
-    let mut jitter = Scripted::new(&jitters);
+    let mut jitter = Scripted::new(&jitters).with_hangs(&w.hangs);
     let mut plans = [ProberPlan {
         first_start: last_pass - period.times(earlier),
         jitter: &mut jitter,
     }];
+    let mut row = vec![pass_latency; earlier as usize];
+    row.extend_from_slice(&w.latencies);
+    let rows = [row];
+    let mut latency = ScriptedLatency::new(&rows, server.response_time);
     let mut trace = Vec::new();
-    sim.run(&mut plans, Until::Time(end), Some(&mut trace))?;
+    sim.run_with_latency(&mut plans, &mut latency, Until::Time(end), Some(&mut trace))?;
     Ok(trace)
 }
 
@@ -275,6 +281,7 @@ fn server_words(sc: &Scenario) -> String {
         match s.readyz_failure {
             ReadyzFailure::Error => "answers an error",
             ReadyzFailure::Timeout => "never answers",
+            ReadyzFailure::Either => "answers an error or never answers",
         }
     ));
     w

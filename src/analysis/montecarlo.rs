@@ -1,0 +1,536 @@
+//! Monte Carlo: the distribution of the time from E2 until no new request is routed, over what is
+//! random in a real restart.
+//!
+//! Per trial and LB: the readiness failure mode (`readyz_failure = "either"`: a hang with
+//! `readyz_timeout_probability`, else a 5xx), the number of probers (uniform over `probers = [lo, hi]`),
+//! each prober's phase relative to the failure onset (stationary: uniform over its period), each
+//! probe's response latency (`[lb.latency]`, else the server's fixed `response_time`) and HAProxy's
+//! `spread-checks` jitter, drawn as HAProxy draws it.
+//!
+//! Phase: a fixed-rate prober's last passing probe starts uniformly in `[onset − I, onset)`. A
+//! completion-relative prober's cycle (latency + wait + jitter) varies, so the cycle that covers the
+//! onset is drawn length-biased (by rejection) and the onset falls uniformly inside it: the
+//! stationary phase of a renewal process, not an approximation that needs warm-up cycles.
+//!
+//! Semantics: [`Kernel`] computes a prober's "marked down" instant directly, without an event queue or
+//! allocation; a proptest (`tests/prop_montecarlo.rs`) proves it bit-identical to
+//! [`Sim::run_with_latency`](crate::sim::Sim::run_with_latency) for the same phases, jitters and
+//! latencies. Preconditions (the loader enforces them): every latency below the probe timeout and,
+//! for fixed-rate checks, below the interval, so a pass is answered before the next probe starts.
+//!
+//! Determinism: trials run in fixed chunks of [`CHUNK`]; chunk `c` of LB `l` draws from a PCG seeded
+//! with `(seed, l, c)` and writes its own slice of the results, so the same seed gives
+//! bit-identical output whatever the number of threads.
+
+use crate::analysis::{analyze, LbReport};
+use crate::provider::{ProbeModel, Schedule};
+use crate::scenario::latency::LatencySampler;
+use crate::scenario::{LbSpec, Scenario};
+use crate::time::Micros;
+use crate::timeline::{ServerSpec, Timeline};
+use rand::{Rng, RngExt};
+use rand_pcg::Pcg64Mcg;
+use rayon::prelude::*;
+
+/// Trials per chunk: the unit of seeding and of parallel work (independent of the thread count).
+pub const CHUNK: u64 = 8192;
+/// Most trials one run accepts (8 bytes of memory per trial and LB).
+pub const MAX_TRIALS: u64 = 100_000_000;
+
+/// How many trials and from which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulateOptions {
+    /// Trials per LB.
+    pub trials: u64,
+    /// Seed; the same seed gives the same output.
+    pub seed: u64,
+}
+
+/// One prober's deterministic walk from its first probe to "marked down", with latencies and
+/// jitters supplied by the caller: the hot path of the Monte Carlo, equal to the simulator.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    server: ServerSpec,
+    tl: Timeline,
+    model: ProbeModel,
+    onset: Micros,
+}
+
+impl Kernel {
+    /// A kernel for `model` against `server`, whose `readyz_failure` must be concrete (not `either`).
+    pub fn new(server: &ServerSpec, model: &ProbeModel) -> Self {
+        let tl = server.timeline();
+        Kernel {
+            server: server.clone(),
+            tl,
+            model: *model,
+            onset: if model.view.sees_readiness { tl.e2 } else { tl.e3 },
+        }
+    }
+
+    /// The server timeline.
+    pub fn timeline(&self) -> &Timeline {
+        &self.tl
+    }
+
+    /// Absolute instant from which probes fail (E2 for readiness checks, else E3).
+    pub fn onset(&self) -> Micros {
+        self.onset
+    }
+
+    /// When prober `prober`, whose first probe starts at `first_start`, marks the server down.
+    /// `lat(prober, probe)` gives each probe's latency; `jit(prober, bound)` each wait's jitter
+    /// (in `[-bound, bound]`), in the order the simulator draws them.
+    #[inline]
+    pub fn marked_down(
+        &self,
+        prober: u32,
+        first_start: Micros,
+        lat: &mut impl FnMut(u32, u32) -> Micros,
+        jit: &mut impl FnMut(u32, Micros) -> Micros,
+    ) -> Micros {
+        match self.model.schedule {
+            Schedule::FixedRate { interval } => self.fixed_rate(prober, first_start, interval, lat),
+            Schedule::CompletionRelative {
+                inter,
+                fastinter,
+                downinter,
+                ..
+            } => self.completion_relative(prober, first_start, [inter, fastinter, downinter], lat, jit),
+        }
+    }
+
+    /// The absolute instant from which no new request is routed: the last prober's decision plus
+    /// the propagation delay (what `Sim::run` reports as `removal`).
+    #[inline]
+    pub fn removal(
+        &self,
+        first_starts: &[Micros],
+        lat: &mut impl FnMut(u32, u32) -> Micros,
+        jit: &mut impl FnMut(u32, Micros) -> Micros,
+    ) -> Micros {
+        let mut last = Micros(i64::MIN);
+        for (i, &s) in first_starts.iter().enumerate() {
+            last = last.max(self.marked_down(i as u32, s, lat, jit));
+        }
+        last + self.model.propagation
+    }
+
+    /// Fixed rate: probes at `s0 + k·I`. Failing probes that start before E3 end at `start + d`
+    /// (increasing in `k`, as every latency is below the interval), refused ones likewise, so the
+    /// ends are two increasing runs and the threshold-th failure is found by merging them.
+    #[inline]
+    fn fixed_rate(
+        &self,
+        prober: u32,
+        s0: Micros,
+        interval: Micros,
+        lat: &mut impl FnMut(u32, u32) -> Micros,
+    ) -> Micros {
+        let i = interval.0;
+        // Probes before `first` pass; from `first_refused` on they start at or after E3.
+        let ceil_div = |d: i64| {
+            if d <= 0 {
+                0
+            } else if d <= i {
+                1
+            } else {
+                (d + i - 1) / i
+            }
+        };
+        let first = ceil_div((self.onset - s0).0);
+        let first_refused = first + ceil_div(self.tl.e3.0 - (s0.0 + first * i));
+        let mut end_of = |k: i64| -> Micros {
+            let start = s0 + Micros(k * i);
+            let l = lat(prober, k as u32);
+            start + self.model.view.probe_with_latency(&self.server, &self.tl, start, l).1
+        };
+        let (mut kh, mut kr) = (first, first_refused);
+        let mut hang = if kh < first_refused { Some(end_of(kh)) } else { None };
+        let mut refused: Option<Micros> = None;
+        let mut count = 0u32;
+        loop {
+            let take_hang = match hang {
+                // A refused probe ends no earlier than it starts: compare with its end only if needed.
+                Some(h) => h <= s0 + Micros(kr * i) || h <= *refused.get_or_insert_with(|| end_of(kr)),
+                None => false,
+            };
+            let end = if take_hang {
+                hang.expect("checked")
+            } else {
+                *refused.get_or_insert_with(|| end_of(kr))
+            };
+            count += 1;
+            if count >= self.model.threshold {
+                return end;
+            }
+            if take_hang {
+                kh += 1;
+                hang = if kh < first_refused { Some(end_of(kh)) } else { None };
+            } else {
+                kr += 1;
+                refused = None;
+            }
+        }
+    }
+
+    /// Completion-relative: the simulator's per-prober loop (src/check.c health counter, srv_getinter()).
+    #[inline]
+    fn completion_relative(
+        &self,
+        prober: u32,
+        s0: Micros,
+        [inter, fastinter, downinter]: [Micros; 3],
+        lat: &mut impl FnMut(u32, u32) -> Micros,
+        jit: &mut impl FnMut(u32, Micros) -> Micros,
+    ) -> Micros {
+        let m = &self.model;
+        let full = m.rise + m.threshold - 1;
+        let mut health = full;
+        let mut down = false;
+        let mut s = s0;
+        let mut k = 0u32;
+        loop {
+            let (outcome, dur) = m.view.probe_with_latency(&self.server, &self.tl, s, lat(prober, k));
+            k += 1;
+            let end = s + dur;
+            if outcome.is_failure() {
+                if health > 0 {
+                    health -= 1;
+                    if health < m.rise {
+                        health = 0;
+                    }
+                }
+                if health == 0 {
+                    return end;
+                }
+            } else if health < full {
+                health += 1;
+                if health >= m.rise {
+                    health = full;
+                    down = false;
+                }
+            }
+            let wait = if health == full {
+                inter
+            } else if down && health == 0 {
+                downinter
+            } else {
+                fastinter
+            };
+            s = end + wait + jit(prober, m.schedule.jitter_bound(wait));
+        }
+    }
+}
+
+/// HAProxy's `spread-checks` draw: `rv = interval_ms * spread / 100`, then
+/// `rv -= (int)(2 * rv * (prng / 4294967295.0))` (src/check.c), in whole milliseconds.
+#[inline]
+pub fn haproxy_jitter<R: Rng + ?Sized>(rng: &mut R, bound: Micros) -> Micros {
+    let rv = bound.0 / 1_000;
+    if rv == 0 {
+        return Micros::ZERO;
+    }
+    let u = f64::from(rng.next_u32()) / 4_294_967_295.0;
+    let k = (2.0 * rv as f64 * u) as i64;
+    Micros::from_millis(rv - k)
+}
+
+/// The per-trial randomness of one LB, ready to draw.
+struct TrialGen {
+    kernels: Vec<Kernel>,
+    /// Probability of each concrete mode beyond the first (`either`: the hang).
+    p_timeout: f64,
+    probers: (u32, u32),
+    latency: Option<LatencySampler>,
+    fixed_latency: Micros,
+    latency_hi: Micros,
+    e2: Micros,
+}
+
+impl TrialGen {
+    fn new(sc: &Scenario, lb: &LbSpec) -> Self {
+        let kernels = sc
+            .server
+            .readyz_failure
+            .concrete()
+            .iter()
+            .map(|&m| Kernel::new(&sc.server.with_failure(m), &lb.model))
+            .collect();
+        TrialGen {
+            kernels,
+            p_timeout: sc.readyz_timeout_probability,
+            probers: (lb.probers.lo.min(lb.model.probers), lb.model.probers),
+            latency: lb.latency.map(|l| l.sampler()),
+            fixed_latency: sc.server.response_time,
+            latency_hi: lb.latency_range(&sc.server).hi,
+            e2: sc.server.timeline().e2,
+        }
+    }
+
+    #[inline]
+    fn latency<R: Rng>(&self, rng: &mut R) -> Micros {
+        match &self.latency {
+            Some(s) => s.draw(rng),
+            None => self.fixed_latency,
+        }
+    }
+
+    /// One trial: the time from E2 until no new request is routed.
+    #[inline]
+    fn trial<R: Rng>(&self, rng: &mut R) -> Micros {
+        let k = if self.kernels.len() > 1 && rng.random::<f64>() < self.p_timeout {
+            &self.kernels[1]
+        } else {
+            &self.kernels[0]
+        };
+        let n = if self.probers.0 == self.probers.1 {
+            self.probers.0
+        } else {
+            rng.random_range(self.probers.0..=self.probers.1)
+        };
+        let mut last = Micros(i64::MIN);
+        for p in 0..n {
+            let t = match k.model.schedule {
+                Schedule::FixedRate { interval } => {
+                    let s0 = k.onset - interval + Micros(rng.random_range(0..interval.0));
+                    let mut lat = |_: u32, _: u32| self.latency(rng);
+                    k.marked_down(p, s0, &mut lat, &mut |_, _| Micros::ZERO)
+                }
+                Schedule::CompletionRelative { inter, .. } => {
+                    // Length-biased cycle covering the onset, by rejection; then a uniform position.
+                    let j_max = k.model.schedule.jitter_bound(inter);
+                    let (l0, j0, cycle) = loop {
+                        let l0 = self.latency(rng);
+                        let j0 = haproxy_jitter(rng, j_max);
+                        let cycle = l0 + inter + j0;
+                        let bound = (self.latency_hi + inter + j_max).0;
+                        if rng.random_range(0..bound) < cycle.0 {
+                            break (l0, j0, cycle);
+                        }
+                    };
+                    let s0 = k.onset - cycle + Micros(rng.random_range(0..cycle.0));
+                    let rng = std::cell::RefCell::new(&mut *rng);
+                    let mut lat = |_: u32, probe: u32| {
+                        if probe == 0 {
+                            l0
+                        } else {
+                            self.latency(&mut **rng.borrow_mut())
+                        }
+                    };
+                    let mut first_jitter = true;
+                    let mut jit = |_: u32, bound: Micros| {
+                        if std::mem::take(&mut first_jitter) {
+                            j0
+                        } else {
+                            haproxy_jitter(&mut **rng.borrow_mut(), bound)
+                        }
+                    };
+                    k.marked_down(p, s0, &mut lat, &mut jit)
+                }
+            };
+            last = last.max(t);
+        }
+        last + k.model.propagation - self.e2
+    }
+}
+
+/// The seed of one chunk: SplitMix64 over `(seed, lb, chunk)`, widened to PCG's 128-bit state.
+fn chunk_rng(seed: u64, lb: u64, chunk: u64) -> Pcg64Mcg {
+    let mut x = seed;
+    let mut mix = |v: u64| {
+        x = x.wrapping_add(v).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let hi = mix(lb);
+    let lo = mix(chunk);
+    Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(lo) | 1)
+}
+
+/// Sampled times of one LB (microseconds from E2), in trial order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Samples {
+    /// Every trial's time from E2 until no new request is routed, in trial order (chunk by chunk).
+    pub values: Vec<Micros>,
+}
+
+impl Samples {
+    /// Nearest-rank percentiles for ascending `qs` in `[0, 1]` (each the smallest sample with at least
+    /// that share of the samples at or below it), by successive selection rather than a full sort;
+    /// reorders `values`.
+    pub fn quantiles(&mut self, qs: &[f64]) -> Vec<Micros> {
+        let n = self.values.len();
+        let mut from = 0;
+        let mut out = Vec::with_capacity(qs.len());
+        for &q in qs {
+            let rank = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+            let rank = rank.max(from);
+            let (_, v, _) = self.values[from..].select_nth_unstable(rank - from);
+            out.push(*v);
+            from = rank;
+        }
+        out
+    }
+
+    /// The largest sample.
+    pub fn max(&self) -> Micros {
+        self.values.iter().copied().max().expect("at least one trial")
+    }
+
+    /// The smallest sample.
+    pub fn min(&self) -> Micros {
+        self.values.iter().copied().min().expect("at least one trial")
+    }
+
+    /// Mean in seconds (summed exactly in integer microseconds).
+    pub fn mean_s(&self) -> f64 {
+        let sum: i128 = self.values.iter().map(|m| i128::from(m.0)).sum();
+        sum as f64 / self.values.len() as f64 / 1e6
+    }
+
+    /// Share of samples at or above `t`.
+    pub fn share_at_least(&self, t: Micros) -> f64 {
+        self.values.iter().filter(|&&m| m >= t).count() as f64 / self.values.len() as f64
+    }
+
+    /// Mean of `max(0, sample − t)` in seconds: how long, on average, routing outlives `t`.
+    pub fn mean_excess_s(&self, t: Micros) -> f64 {
+        let sum: i128 = self.values.iter().map(|m| i128::from((m.0 - t.0).max(0))).sum();
+        sum as f64 / self.values.len() as f64 / 1e6
+    }
+}
+
+/// Runs `opts.trials` trials of LB number `lb_index` of `sc`, in parallel on the current rayon
+/// pool; calls `progress(n)` after each chunk of `n` trials.
+pub fn sample(sc: &Scenario, lb_index: usize, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Samples {
+    let gen = TrialGen::new(sc, &sc.lbs[lb_index]);
+    let mut values = vec![Micros::ZERO; usize::try_from(opts.trials).expect("trials fit in memory")];
+    values.par_chunks_mut(CHUNK as usize).enumerate().for_each(|(c, out)| {
+        let mut rng = chunk_rng(opts.seed, lb_index as u64, c as u64);
+        for slot in out.iter_mut() {
+            *slot = gen.trial(&mut rng);
+        }
+        progress(out.len() as u64);
+    });
+    Samples { values }
+}
+
+/// What `simulate` reports for one LB.
+#[derive(Debug, Clone)]
+pub struct LbDistribution {
+    /// The exact analysis of the same LB (`check`), for comparison.
+    pub exact: LbReport,
+    /// Trials run.
+    pub trials: u64,
+    /// Seed used.
+    pub seed: u64,
+    /// Median time from E2 until no new request is routed.
+    pub p50: Micros,
+    /// 90th percentile.
+    pub p90: Micros,
+    /// 99th percentile.
+    pub p99: Micros,
+    /// 99.9th percentile.
+    pub p999: Micros,
+    /// Largest sample (never above the exact worst case).
+    pub max: Micros,
+    /// Smallest sample (never below the exact best case).
+    pub min: Micros,
+    /// Mean in seconds.
+    pub mean_s: f64,
+    /// Share of restarts with `E2 + t >= E3`: new requests can reach a closed port.
+    pub violation_probability: f64,
+    /// Mean time per restart that the LB still routes new requests after E3, in seconds.
+    pub mean_exposure_s: f64,
+    /// `[traffic]` requests per second per backend × `mean_exposure_s`, if a `[traffic]` table is given.
+    pub expected_failed_requests: Option<f64>,
+}
+
+impl LbDistribution {
+    /// Summarises samples against the exact analysis (reorders them).
+    pub fn from_samples(sc: &Scenario, lb: &LbSpec, s: &mut Samples, opts: &SimulateOptions) -> Self {
+        let exact = analyze(sc, lb);
+        let budget = exact.budget;
+        let mean_exposure_s = s.mean_excess_s(budget);
+        let q = s.quantiles(&[0.5, 0.9, 0.99, 0.999]);
+        LbDistribution {
+            trials: s.values.len() as u64,
+            seed: opts.seed,
+            p50: q[0],
+            p90: q[1],
+            p99: q[2],
+            p999: q[3],
+            max: s.max(),
+            min: s.min(),
+            mean_s: s.mean_s(),
+            violation_probability: s.share_at_least(budget),
+            mean_exposure_s,
+            expected_failed_requests: sc.traffic.map(|t| t.per_backend() * mean_exposure_s),
+            exact,
+        }
+    }
+}
+
+/// Runs every LB of a scenario (one after the other, each in parallel).
+pub fn simulate(sc: &Scenario, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Vec<LbDistribution> {
+    sc.lbs
+        .iter()
+        .enumerate()
+        .map(|(i, lb)| LbDistribution::from_samples(sc, lb, &mut sample(sc, i, opts, progress), opts))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    const SEED: &str = include_str!("../../tests/fixtures/seed-openshift-aws.toml");
+
+    #[test]
+    fn haproxy_jitter_is_whole_ms_within_the_bound() {
+        let mut rng = chunk_rng(1, 2, 3);
+        let b = Micros::from_millis(100);
+        let v: Vec<Micros> = (0..10_000).map(|_| haproxy_jitter(&mut rng, b)).collect();
+        assert!(v.iter().all(|j| j.0 % 1_000 == 0 && j.0.abs() <= b.0));
+        assert!(v.contains(&b) && v.contains(&Micros::from_millis(-99)));
+        assert_eq!(haproxy_jitter(&mut rng, Micros(999)), Micros::ZERO);
+    }
+
+    #[test]
+    fn seed_case_samples_stay_within_the_exact_extremes() {
+        let sc = load_str("seed.toml", SEED).unwrap();
+        let opts = SimulateOptions {
+            trials: 20_000,
+            seed: 1,
+        };
+        let d = &simulate(&sc, &opts, &|_| {})[0];
+        assert_eq!(d.trials, 20_000);
+        assert!(d.max <= d.exact.extremes.worst.time && d.min >= d.exact.extremes.best.time);
+        // 3 probers, each uniform over one 10 s period: P(t >= 30 s) is 0, P(t > 29 s) = 1 - 0.9^3.
+        assert_eq!(d.violation_probability, 0.0);
+        assert!(d.max > Micros::from_secs(29) + Micros::from_millis(990));
+        // Each prober marks down at 20 s + its phase p ~ U[0, 10 s); t is the largest of three:
+        // P(t <= 20 s + x) = (x / 10 s)^3, so the mean is 27.5 s and the median 20 s + 10 s * 0.5^(1/3).
+        assert!((d.mean_s - 27.5).abs() < 0.05, "mean {}", d.mean_s);
+        let median = 20.0 + 10.0 * 0.5f64.cbrt();
+        assert!((d.p50.as_secs_f64() - median).abs() < 0.06, "p50 {}", d.p50);
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let mut s = Samples {
+            values: (1..=1000).rev().map(Micros).collect(),
+        };
+        assert_eq!(
+            s.quantiles(&[0.0, 0.5, 0.9, 0.999, 1.0]),
+            [1, 500, 900, 999, 1000].map(Micros).to_vec()
+        );
+        assert_eq!((s.min(), s.max()), (Micros(1), Micros(1000)));
+        assert_eq!(s.share_at_least(Micros(991)), 0.01);
+        assert!((s.mean_excess_s(Micros(998)) - 3.0 / 1000.0 / 1e6).abs() < 1e-15);
+    }
+}

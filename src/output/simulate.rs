@@ -1,0 +1,157 @@
+//! `simulate` output: percentiles per LB next to the exact extremes, as a table or JSON.
+
+use super::{secs, PlainFormat};
+use crate::analysis::montecarlo::LbDistribution;
+use crate::scenario::Scenario;
+use crate::time::Micros;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// Seconds truncated to the millisecond, for tables: a sample one microsecond short of 30 s shows
+/// as 29.999s, never as the worst case it only approaches.
+pub fn short(m: Micros) -> String {
+    if m.0 < 0 {
+        return m.to_string();
+    }
+    format!("{}.{:03}s", m.0 / 1_000_000, m.0 % 1_000_000 / 1_000)
+}
+
+/// What was random for this LB, in words.
+pub fn randomness(sc: &Scenario, lb_index: usize) -> String {
+    let lb = &sc.lbs[lb_index];
+    let mut parts = Vec::new();
+    parts.push(if lb.probers.lo == lb.probers.hi {
+        format!("phase of {} prober(s)", lb.probers.hi)
+    } else {
+        format!("{}-{} probers and their phases", lb.probers.lo, lb.probers.hi)
+    });
+    match &lb.latency {
+        Some(l) => {
+            let r = l.range();
+            parts.push(format!("latency per probe ({} to {})", r.lo, r.hi));
+        }
+        None => parts.push(format!("latency fixed at {}", sc.server.response_time)),
+    }
+    if let crate::provider::Schedule::CompletionRelative { spread_pct, .. } = lb.model.schedule {
+        if spread_pct > 0 {
+            parts.push(format!("spread-checks jitter ±{spread_pct}%"));
+        }
+    }
+    if sc.server.readyz_failure == crate::timeline::ReadyzFailure::Either {
+        parts.push(format!(
+            "failure mode (timeout with p = {})",
+            sc.readyz_timeout_probability
+        ));
+    }
+    parts.join(", ")
+}
+
+/// The JSON object of one LB's distribution.
+pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> Value {
+    let e = &d.exact.extremes;
+    json!({
+        "scenario": sc.name,
+        "lb": d.exact.lb,
+        "provider": d.exact.provider,
+        "trials": d.trials,
+        "seed": d.seed,
+        "p50_s": secs(d.p50),
+        "p90_s": secs(d.p90),
+        "p99_s": secs(d.p99),
+        "p999_s": secs(d.p999),
+        "max_s": secs(d.max),
+        "min_s": secs(d.min),
+        "mean_s": d.mean_s,
+        "violation_probability": d.violation_probability,
+        "mean_exposure_s": d.mean_exposure_s,
+        "expected_failed_requests": d.expected_failed_requests,
+        "requests_per_second_per_backend": sc.traffic.map(|t| t.per_backend()),
+        "exact_worst_s": secs(e.worst.time),
+        "exact_best_s": secs(e.best.time),
+        "budget_s": secs(d.exact.budget),
+        "random": randomness(sc, lb_index),
+    })
+}
+
+/// Renders `simulate` results.
+pub fn render(sc: &Scenario, dists: &[(usize, LbDistribution)], format: PlainFormat) -> String {
+    match format {
+        PlainFormat::Json => {
+            let doc = json!({
+                "tool": "graceline",
+                "version": env!("CARGO_PKG_VERSION"),
+                "results": dists.iter().map(|(i, d)| distribution_json(sc, *i, d)).collect::<Vec<_>>(),
+            });
+            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+            s.push('\n');
+            s
+        }
+        PlainFormat::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(160);
+            t.set_header(vec![
+                "lb",
+                "provider",
+                "p50",
+                "p90",
+                "p99",
+                "p99.9",
+                "max",
+                "mean",
+                "exact worst",
+                "exact best",
+                "budget",
+                "P(violation)",
+                "failed req/restart",
+            ]);
+            let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+            for (_, d) in dists {
+                let e = &d.exact.extremes;
+                t.add_row(vec![
+                    Cell::new(&d.exact.lb),
+                    Cell::new(&d.exact.provider),
+                    right(short(d.p50)),
+                    right(short(d.p90)),
+                    right(short(d.p99)),
+                    right(short(d.p999)),
+                    right(short(d.max)),
+                    right(format!("{:.3}s", d.mean_s)),
+                    right(e.worst.time.to_string()),
+                    right(e.best.time.to_string()),
+                    right(d.exact.budget.to_string()),
+                    right(format!("{:.4}", d.violation_probability)),
+                    right(
+                        d.expected_failed_requests
+                            .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+                    ),
+                ]);
+            }
+            let mut out = format!("{t}\n");
+            let trials = dists.first().map_or(0, |(_, d)| d.trials);
+            let seed = dists.first().map_or(0, |(_, d)| d.seed);
+            writeln!(
+                out,
+                "\n{} ({}): {trials} trials per LB, seed {seed}. t = time from E2 (/readyz failing) until no new request is routed.",
+                sc.name, sc.file
+            )
+            .ok();
+            for (i, d) in dists {
+                writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
+            }
+            writeln!(
+                out,
+                "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3{}.",
+                if sc.traffic.is_none() {
+                    " (no [traffic] table: -)"
+                } else {
+                    ""
+                }
+            )
+            .ok();
+            out
+        }
+    }
+}

@@ -29,6 +29,8 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Draw the worst-case shutdown timeline (server phases, every probe, routing) as SVG or PNG.
     Timeline(TimelineArgs),
+    /// Write a capacity-planning report (report.md and timeline charts) into a directory.
+    Report(ReportArgs),
     /// Monte Carlo: percentiles of the detection time over random phases, latencies, jitter and failure modes.
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
@@ -192,4 +194,21 @@ pub struct TimelineArgs {
     /// Only this load balancer (by name); default: every LB of the scenario.
     #[arg(long)]
     pub lb: Option<String>,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario files (one section each).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Directory for report.md and its charts (created if missing).
+    #[arg(long)]
+    pub output_dir: PathBuf,
+    /// Monte Carlo trials per load balancer.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=crate::analysis::montecarlo::MAX_TRIALS))]
+    pub trials: u64,
+    /// Random seed: the same seed gives the same report.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

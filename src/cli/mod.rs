@@ -11,7 +11,7 @@ use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
     BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, ReadyzFailureArg,
-    RecommendArgs, SimulateArgs, TimelineArgs,
+    RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Backend(a) => backend_cmd(&a, out),
         Command::Calibrate(a) => crate::calibrate::run(&a, out),
         Command::Timeline(a) => timeline_cmd(&a, out),
+        Command::Report(a) => report_cmd(&a, out),
         Command::Simulate(a) => simulate_cmd(&a, out),
         Command::Recommend(a) => recommend_cmd(&a, out),
     }
@@ -206,6 +207,18 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
             writeln!(out, "\n{}\n", "-".repeat(72))?;
         }
         out.write_all(explain(&sc, lb)?.as_bytes())?;
+    }
+    Ok(Exit::Clean)
+}
+
+fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
+    let scenarios: Vec<Scenario> = a.paths.iter().map(|p| scenario::load_file(p)).collect::<Result<_>>()?;
+    let opts = crate::output::report::ReportOptions {
+        trials: a.trials,
+        seed: a.seed,
+    };
+    for f in crate::output::report::write_report(&scenarios, &a.output_dir, &opts)? {
+        writeln!(out, "wrote {}", f.display())?;
     }
     Ok(Exit::Clean)
 }

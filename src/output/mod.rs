@@ -5,6 +5,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod recommend;
+pub mod report;
 pub mod sarif;
 pub mod simulate;
 pub mod table;

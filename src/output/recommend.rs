@@ -79,7 +79,7 @@ pub fn recommendation_json(sc: &Scenario, family: Family, r: &Recommendation) ->
 }
 
 /// Evenly spread rows of the front, always with both ends and the least-load passing point.
-fn thin<'a>(front: &'a [Candidate], keep: Option<&Candidate>) -> Vec<&'a Candidate> {
+pub fn thin<'a>(front: &'a [Candidate], keep: Option<&Candidate>) -> Vec<&'a Candidate> {
     if front.len() <= TABLE_PARETO_ROWS {
         return front.iter().collect();
     }

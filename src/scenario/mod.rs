@@ -58,6 +58,26 @@ struct ScenarioRaw {
     lb: Vec<Spanned<LbRaw>>,
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
+    rollout: Option<Spanned<RolloutRaw>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolloutRaw {
+    replicas: Option<Spanned<u32>>,
+    max_unavailable: Option<Spanned<u32>>,
+    startup_time: Option<Spanned<Micros>>,
+}
+
+/// The `[rollout]` table: a rolling restart of every replica, for `report`'s rollout estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rollout {
+    /// Replicas restarted one wave after another.
+    pub replicas: u32,
+    /// Replicas restarted at once (a wave).
+    pub max_unavailable: u32,
+    /// From process exit until the replacement answers its readiness checks.
+    pub startup_time: Micros,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +169,8 @@ pub struct Scenario {
     pub readyz_timeout_probability: f64,
     /// Request rate for expected-failure estimates, if given.
     pub traffic: Option<Traffic>,
+    /// Rolling-restart parameters, when the scenario gives them.
+    pub rollout: Option<Rollout>,
 }
 
 impl Scenario {
@@ -194,6 +216,11 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
     let (server, server_locs) = resolve_server(raw.server.as_ref(), &doc)?;
     let readyz_timeout_probability = resolve_probability(raw.server.as_ref(), &server, &doc)?;
     let traffic = raw.traffic.as_ref().map(|t| resolve_traffic(t, &doc)).transpose()?;
+    let rollout = raw
+        .rollout
+        .as_ref()
+        .map(|r| resolve_rollout(r, &doc, traffic))
+        .transpose()?;
     if raw.lb.is_empty() {
         return Err(InputError::new(
             whole,
@@ -237,6 +264,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         min_margin,
         readyz_timeout_probability,
         traffic,
+        rollout,
     })
 }
 
@@ -258,6 +286,39 @@ fn resolve_probability(raw: Option<&Spanned<ServerRaw>>, server: &ServerSpec, do
         return Err(InputError::new(at, field, format!("must be between 0 and 1, got {v}")));
     }
     Ok(v)
+}
+
+fn resolve_rollout(r: &Spanned<RolloutRaw>, doc: &Doc, traffic: Option<Traffic>) -> Result<Rollout, InputError> {
+    let raw = r.get_ref();
+    let count = |v: &Option<Spanned<u32>>, field: &str, default: u32| -> Result<u32, InputError> {
+        match v {
+            None => Ok(default),
+            Some(c) if *c.get_ref() == 0 || *c.get_ref() > MAX_COUNT => Err(InputError::new(
+                doc.loc(c.span().start),
+                field,
+                format!("must be between 1 and {MAX_COUNT}, got {}", c.get_ref()),
+            )),
+            Some(c) => Ok(*c.get_ref()),
+        }
+    };
+    let replicas = count(&raw.replicas, "rollout.replicas", traffic.map_or(3, |t| t.backends))?;
+    let max_unavailable = count(&raw.max_unavailable, "rollout.max_unavailable", 1)?;
+    if max_unavailable > replicas {
+        let at = raw
+            .max_unavailable
+            .as_ref()
+            .map_or_else(|| doc.loc(r.span().start), |m| doc.loc(m.span().start));
+        return Err(InputError::new(
+            at,
+            "rollout.max_unavailable",
+            format!("contradicts rollout.replicas: {max_unavailable} unavailable of {replicas} replicas"),
+        ));
+    }
+    Ok(Rollout {
+        replicas,
+        max_unavailable,
+        startup_time: raw.startup_time.as_ref().map_or(Micros::ZERO, |t| *t.get_ref()),
+    })
 }
 
 fn resolve_traffic(t: &Spanned<TrafficRaw>, doc: &Doc) -> Result<Traffic, InputError> {

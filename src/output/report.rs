@@ -437,6 +437,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_lb_profile_reports_against_a_server_profile() {
+        let scenarios: Vec<Scenario> = crate::scenario::builtin_matrix()
+            .into_iter()
+            .filter(|s| s.server.profile == "kube-apiserver-openshift")
+            .collect();
+        assert_eq!(scenarios.len(), 6);
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_report(&scenarios, dir.path(), &ReportOptions { trials: 2_000, seed: 1 }).unwrap();
+        assert_eq!(files.len(), 7);
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        for lb in ["aws-nlb", "aws-alb", "aws-clb", "gcp", "azure-lb", "haproxy"] {
+            assert!(md.contains(&format!("| {lb} | {lb} |")), "{lb} missing from the report");
+        }
+        assert!(md.contains("No `[rollout]` table"));
+    }
+
+    #[test]
     fn slugs_are_file_safe() {
         assert_eq!(slug("OpenShift on AWS / 70s"), "openshift-on-aws-70s");
         assert_eq!(slug("///"), "scenario");

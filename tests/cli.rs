@@ -2,7 +2,13 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use rustls::pki_types::ServerName;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+mod support;
+use support::tls_client;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -379,4 +385,118 @@ fn calibrate_bad_log_line_names_file_line_column_and_field() {
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("b.log:2:2: field `t_us`"));
+}
+
+/// GET over HTTPS with `Connection: close`; returns the whole response text.
+fn https_get(addr: &str, path: &str, config: Arc<rustls::ClientConfig>) -> String {
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(config, name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    tls.read_to_string(&mut text).unwrap();
+    text
+}
+
+/// Starts `graceline backend ARGS` logging to stdout; returns the child, its stdout lines and
+/// the `listening` event.
+fn spawn_backend(args: &[&str]) -> (std::process::Child, impl Iterator<Item = String>, serde_json::Value) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_graceline"))
+        .arg("backend")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let listening: serde_json::Value = serde_json::from_str(&lines.next().unwrap()).unwrap();
+    assert_eq!(listening["event"], "listening");
+    (child, lines, listening)
+}
+
+#[test]
+fn backend_tls_serves_https_with_a_generated_certificate_and_exits_0() {
+    let (mut child, lines, listening) = spawn_backend(&[
+        "127.0.0.1:0",
+        "--tls",
+        "--shutdown-at",
+        "300ms",
+        "--readyz-fail-after",
+        "1s",
+        "--shutdown-delay",
+        "0s",
+        "--request-grace",
+        "0s",
+    ]);
+    assert_eq!(listening["tls"], true);
+    let addr = listening["addr"].as_str().unwrap().to_owned();
+    let response = https_get(&addr, "/readyz", tls_client(None));
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.ends_with("\r\n\r\nok\n"), "{response}");
+    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(&l).unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    let (requests, phases): (Vec<_>, Vec<_>) = events.iter().partition(|e| e["event"] == "request");
+    let names: Vec<_> = phases.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(names, ["trigger", "readyz_failing", "stopped_listening", "exit"]);
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let request = (requests[0]["path"].as_str(), requests[0]["status"].as_u64());
+    assert_eq!(request, (Some("/readyz"), Some(200)));
+}
+
+#[test]
+fn backend_serves_https_with_user_pem_files() {
+    let (cert, key) = (fixture("tls/cert.pem"), fixture("tls/key.pem"));
+    let (mut child, _lines, listening) = spawn_backend(&[
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--shutdown-at",
+        "2s",
+        "--shutdown-delay",
+        "0s",
+        "--request-grace",
+        "0s",
+    ]);
+    assert_eq!(listening["tls"], true);
+    let addr = listening["addr"].as_str().unwrap().to_owned();
+    let response = https_get(&addr, "/healthz", tls_client(Some(&cert)));
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn backend_rejects_unusable_tls_flags_with_exit_2() {
+    graceline()
+        .args(["backend", "127.0.0.1:0", "--tls-cert"])
+        .arg(fixture("tls/cert.pem"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--tls-key"));
+    graceline()
+        .args(["backend", "127.0.0.1:0", "--tls", "--tls-cert"])
+        .arg(fixture("tls/cert.pem"))
+        .arg("--tls-key")
+        .arg(fixture("tls/key.pem"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    let other = fixture("tls/other-key.pem");
+    graceline()
+        .args(["backend", "127.0.0.1:0", "--tls-cert"])
+        .arg(fixture("tls/cert.pem"))
+        .arg("--tls-key")
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: field `--tls-key`: does not fit the certificate",
+            other.display()
+        )));
 }

@@ -37,6 +37,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod support;
+
 const SERVER: &str = "be/srv";
 /// Scheduling delay above which the machine counts as perturbed during a trial.
 const PERTURBED_US: i64 = 5_000;
@@ -112,6 +114,8 @@ struct Cfg {
     budget: Option<i64>,
     /// Drive client traffic through HAProxy and count failed requests.
     traffic: bool,
+    /// The backend serves HTTPS (`--tls`) and HAProxy checks it with `check-ssl verify none`.
+    tls: bool,
 }
 
 impl Cfg {
@@ -131,6 +135,7 @@ impl Cfg {
             coverage: Some(0.5),
             budget: None,
             traffic: false,
+            tls: false,
         }
     }
 
@@ -195,6 +200,9 @@ impl Cfg {
         }
         if let Some(v) = self.downinter {
             write!(s, " downinter {v}").unwrap();
+        }
+        if self.tls {
+            s.push_str(" check-ssl verify none");
         }
         s.push('\n');
         if let Some(p) = spare {
@@ -269,6 +277,12 @@ fn matrix() -> Vec<Cfg> {
             traffic: true,
             trials: 8,
             ..Cfg::new("traffic-across-e3")
+        },
+        Cfg {
+            fall: 2,
+            trials: 8,
+            tls: true,
+            ..Cfg::new("https-check-ssl")
         },
     ]
 }
@@ -347,7 +361,7 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn spawn_backend(addr: &str, mode: &str, budget_ms: i64, log: &Path) -> Guard {
+fn spawn_backend(addr: &str, mode: &str, budget_ms: i64, log: &Path, tls: bool) -> Guard {
     Guard(
         Command::new(env!("CARGO_BIN_EXE_graceline"))
             .args([
@@ -361,6 +375,7 @@ fn spawn_backend(addr: &str, mode: &str, budget_ms: i64, log: &Path) -> Guard {
             ])
             .arg(log)
             .args(["--shutdown-delay", &format!("{budget_ms}ms")])
+            .args(tls.then_some("--tls"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -407,12 +422,21 @@ fn spawn_haproxy(bin: &Path, dir: &Path, text: &str) -> Option<(Guard, HaproxyLo
     Some((Guard(child), HaproxyLog(lines)))
 }
 
-fn admin_shutdown(port: u16) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("admin connect");
-    s.write_all(b"POST /admin/shutdown HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .unwrap();
+fn admin_shutdown(port: u16, tls: bool) {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("admin connect");
+    let request = b"POST /admin/shutdown HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     let mut buf = [0u8; 12];
-    let _ = s.read(&mut buf);
+    if tls {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(support::tls_client(None), name).unwrap();
+        let mut s = rustls::StreamOwned::new(conn, s);
+        s.write_all(request).unwrap();
+        let _ = s.read(&mut buf);
+    } else {
+        let mut s = s;
+        s.write_all(request).unwrap();
+        let _ = s.read(&mut buf);
+    }
 }
 
 /// One client request through HAProxy: send instant and whether it got a 200.
@@ -481,12 +505,12 @@ fn run_config(cfg: Cfg, haproxy: PathBuf, seed: u64) -> Outcome {
     let (tol_lo, tol_hi) = cfg.tolerance();
     let be_log = dir.path().join("backend.log");
     let mut tail = Tail::new(&be_log);
-    let mut backend = spawn_backend("127.0.0.1:0", cfg.mode, budget, &be_log);
+    let mut backend = spawn_backend("127.0.0.1:0", cfg.mode, budget, &be_log, cfg.tls);
     let port = listening_port(&mut tail, 0);
     let addr = format!("127.0.0.1:{port}");
     let spare_log = dir.path().join("spare.log");
     let spare = cfg.traffic.then(|| {
-        let g = spawn_backend("127.0.0.1:0", "error", 3_600_000, &spare_log);
+        let g = spawn_backend("127.0.0.1:0", "error", 3_600_000, &spare_log, false);
         let p = listening_port(&mut Tail::new(&spare_log), 0);
         (g, p)
     });
@@ -551,7 +575,7 @@ fn run_config(cfg: Cfg, haproxy: PathBuf, seed: u64) -> Outcome {
             .traffic
             .then(|| drive_traffic(fe_port, Duration::from_millis(10), Arc::clone(&stop)));
         thread::sleep(Duration::from_micros((target - now_us()).max(0) as u64));
-        admin_shutdown(port);
+        admin_shutdown(port, cfg.tls);
         let e2 = tail.wait_for("E2", deadline, |ev| {
             ev.iter()
                 .rev()
@@ -587,7 +611,7 @@ fn run_config(cfg: Cfg, haproxy: PathBuf, seed: u64) -> Outcome {
             .rev()
             .find(|e| e.kind == EventKind::StoppedListening && e.t_us > e2)
             .map(|e| e.t_us);
-        backend = spawn_backend(&addr, cfg.mode, budget, &be_log);
+        backend = spawn_backend(&addr, cfg.mode, budget, &be_log, cfg.tls);
         listening_port(&mut tail, runs);
         runs += 1;
         let t = Micros(down - e2);

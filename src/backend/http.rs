@@ -1,6 +1,7 @@
 //! Minimal HTTP/1.x connection handling: request heads, keep-alive, routing and responses.
+//! It is generic over the byte stream, so plain TCP and TLS connections share every line of it.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,8 +14,8 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
 /// Read timeout used to poll for the end of the run while waiting for bytes.
 const READ_POLL: Duration = Duration::from_millis(50);
-/// How long a connection may wait for a complete request before it is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a connection may wait for a complete request (or TLS handshake) before it is closed.
+pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest time a response write may block.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long unread input is drained before closing after an error response.
@@ -29,19 +30,38 @@ const DATA_BODY: &str = "graceline backend data\n";
 const READYZ_FAILED_BODY: &str = "[-]shutdown failed: process is shutting down\nreadyz check failed\n";
 const SHUTTING_DOWN_BODY: &str = "server is shutting down\n";
 
-/// Serves requests on one connection until it closes, fails, or the run is over.
-pub(super) fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
-    let _ = stream.set_nodelay(true);
-    if stream.set_read_timeout(Some(READ_POLL)).is_err() || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
-        return;
+/// A connection's byte stream: plain TCP or TLS over TCP.
+pub(super) trait Transport: Read + Write {
+    /// Ends the sending direction (TLS: `close_notify`, then TCP FIN) while reads go on.
+    fn close_write(&mut self) -> io::Result<()>;
+}
+
+impl Transport for TcpStream {
+    fn close_write(&mut self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
     }
+}
+
+/// Sets the socket options every connection needs: no Nagle delay, blocking reads that wake every
+/// [`READ_POLL`] to notice the end of the run, and bounded writes.
+pub(super) fn prepare(stream: &TcpStream) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    let _ = stream.set_nodelay(true);
+    stream.set_read_timeout(Some(READ_POLL))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))
+}
+
+/// Serves requests on one prepared connection until it closes, fails, or the run is over.
+pub(super) fn serve<S: Transport>(stream: S, peer: SocketAddr, shared: &Shared) {
     let mut conn = Conn {
         stream,
         peer,
         buf: Vec::new(),
         scanned: 0,
+        write_closed: false,
     };
     while conn.serve_one(shared) {}
+    conn.close_write();
 }
 
 /// Outcome of waiting for a request head.
@@ -88,14 +108,15 @@ impl Reply {
     }
 }
 
-struct Conn {
-    stream: TcpStream,
+struct Conn<S> {
+    stream: S,
     peer: SocketAddr,
     buf: Vec<u8>,
     scanned: usize,
+    write_closed: bool,
 }
 
-impl Conn {
+impl<S: Transport> Conn<S> {
     /// Reads, answers and logs one request; returns whether to keep the connection.
     fn serve_one(&mut self, shared: &Shared) -> bool {
         let end = match self.read_head(shared) {
@@ -222,7 +243,7 @@ impl Conn {
         if self.stream.write_all(format!("{head}{body}").as_bytes()).is_err() {
             return;
         }
-        let _ = self.stream.shutdown(Shutdown::Write);
+        self.close_write();
         let until = Instant::now() + LINGER;
         let mut sink = [0u8; 8192];
         let mut drained = 0;
@@ -233,6 +254,14 @@ impl Conn {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => return,
             }
+        }
+    }
+
+    /// Ends the sending direction once; errors are moot as the connection is over.
+    fn close_write(&mut self) {
+        if !self.write_closed {
+            self.write_closed = true;
+            let _ = self.stream.close_write();
         }
     }
 

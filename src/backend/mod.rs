@@ -7,10 +7,15 @@
 // Framework servers hide both. The caller's thread only writes the log (the writer is not `Send`);
 // a scheduler thread sleeps until absolute phase instants and polls the non-blocking listener, so
 // it alone owns the listener and can drop it exactly at E3. Each connection gets its own thread.
+// HTTPS is the same: the listener stays a plain TcpListener (so E3 is the same close), and each
+// connection thread runs the rustls handshake before handing the stream to the same HTTP code.
 
 mod http;
 #[cfg(test)]
 mod tests;
+mod tls;
+
+pub use tls::Tls;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -70,6 +75,8 @@ pub struct BackendConfig {
     pub trigger: Trigger,
     /// Artificial latency added to every answered request.
     pub response_delay: Duration,
+    /// Serve HTTPS with this identity instead of plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 /// Serves until E4 of the shutdown timeline, writing one JSON event per line to `log`.
@@ -95,11 +102,13 @@ fn run_limited(cfg: &BackendConfig, log: &mut dyn Write, max_connections: usize)
         aborted: AtomicBool::new(false),
         readyz_failure: cfg.readyz_failure,
         response_delay: cfg.response_delay,
+        tls: cfg.tls.clone(),
         connections: AtomicUsize::new(0),
         max_connections,
         log_tx: Mutex::new(tx),
     });
-    shared.record(|_| (Some(Event::Listening { addr }), ()));
+    let tls = cfg.tls.is_some();
+    shared.record(|_| (Some(Event::Listening { addr, tls }), ()));
     let scheduler = {
         let shared = Arc::clone(&shared);
         let cfg = cfg.clone();
@@ -227,11 +236,22 @@ fn spawn_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     let _ = thread::Builder::new()
         .name("backend-conn".into())
         .stack_size(CONN_STACK)
-        .spawn(move || {
-            if stream.set_nonblocking(false).is_ok() {
-                http::serve(stream, peer, &guard.0);
+        .spawn(move || serve_connection(stream, peer, &guard.0));
+}
+
+/// Serves one accepted connection: plain HTTP, or HTTP after a TLS handshake.
+fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    if http::prepare(&stream).is_err() {
+        return;
+    }
+    match &shared.tls {
+        None => http::serve(stream, peer, shared),
+        Some(identity) => {
+            if let Some(stream) = tls::handshake(stream, peer, identity, shared) {
+                http::serve(stream, peer, shared);
             }
-        });
+        }
+    }
 }
 
 /// Counts one live connection thread; releases the slot when dropped.
@@ -268,6 +288,7 @@ enum TriggerSource {
 enum Event {
     Listening {
         addr: SocketAddr,
+        tls: bool,
     },
     Trigger {
         source: TriggerSource,
@@ -284,6 +305,13 @@ enum Event {
         path: Option<String>,
         peer: SocketAddr,
         status: Option<u16>,
+        phase: Phase,
+    },
+    /// A connection to the HTTPS port that never completed its TLS handshake (plain HTTP, a
+    /// TCP-only health check, an untrusting client); it was closed without an HTTP answer.
+    TlsHandshakeFailed {
+        peer: SocketAddr,
+        error: String,
         phase: Phase,
     },
 }
@@ -305,6 +333,7 @@ struct Shared {
     aborted: AtomicBool,
     readyz_failure: ReadyzFailure,
     response_delay: Duration,
+    tls: Option<Tls>,
     connections: AtomicUsize,
     max_connections: usize,
     log_tx: Mutex<Sender<Line>>,

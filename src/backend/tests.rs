@@ -1,14 +1,46 @@
-//! End-to-end tests: a real backend on `127.0.0.1:0` driven by `std` `TcpStream` clients.
+//! End-to-end tests: a real backend on `127.0.0.1:0` driven by `std` `TcpStream` clients, or by
+//! rustls clients that trust the backend's self-signed certificate. The shutdown scenarios run
+//! over both (`<name>::http` and `<name>::https`) to show that TLS changes nothing else.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use serde_json::Value;
 
 use super::*;
+
+/// Runs a scenario `fn name(tls: bool)` as the tests `name::http` and `name::https`.
+macro_rules! over_http_and_https {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn http() {
+                super::$name(false);
+            }
+
+            #[test]
+            fn https() {
+                super::$name(true);
+            }
+        }
+    )*};
+}
+
+over_http_and_https!(
+    serves_all_endpoints_before_the_trigger,
+    error_mode_fails_readyz_after_e2_while_healthz_stays_up,
+    timeout_mode_accepts_readyz_but_never_answers,
+    healthz_answers_until_e3_then_connections_are_refused,
+    keep_alive_requests_after_e3_get_503_and_close,
+    in_flight_request_started_before_e3_completes_after_it,
+    keep_alive_pipelining_bodies_head_and_http10,
+);
 
 /// Signal tests take this exclusively; every other backend holds it shared.
 static SIGNALS: RwLock<()> = RwLock::new(());
@@ -33,6 +65,68 @@ struct Backend {
     addr: SocketAddr,
     log: SharedLog,
     handle: JoinHandle<anyhow::Result<()>>,
+    client: Client,
+}
+
+/// A test client's connection: plain TCP or TLS over TCP.
+trait Stream: Read + Write + Send + std::fmt::Debug {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Stream for StreamOwned<ClientConnection, TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        &self.sock
+    }
+}
+
+/// How test clients reach a backend.
+#[derive(Clone)]
+enum Client {
+    Plain,
+    /// TLS with this configuration, verifying the server as this name.
+    Tls(Arc<ClientConfig>, ServerName<'static>),
+}
+
+/// A client configuration that trusts exactly `cert`.
+fn trusting(cert: &rustls::pki_types::CertificateDer<'static>) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").unwrap()
+}
+
+impl Client {
+    /// Connects and, over TLS, completes the handshake.
+    fn connect(&self, addr: SocketAddr) -> io::Result<Box<dyn Stream>> {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(WAIT))?;
+        match self {
+            Client::Plain => Ok(Box::new(stream)),
+            Client::Tls(config, name) => {
+                let conn = ClientConnection::new(Arc::clone(config), name.clone()).map_err(io::Error::other)?;
+                let mut tls = StreamOwned::new(conn, stream);
+                while tls.conn.is_handshaking() {
+                    tls.conn.complete_io(&mut tls.sock)?;
+                }
+                Ok(Box::new(tls))
+            }
+        }
+    }
 }
 
 fn config(trigger: Trigger, fail_after_ms: u64, delay_ms: u64, grace_ms: u64) -> BackendConfig {
@@ -44,6 +138,7 @@ fn config(trigger: Trigger, fail_after_ms: u64, delay_ms: u64, grace_ms: u64) ->
         request_grace: Duration::from_millis(grace_ms),
         trigger,
         response_delay: Duration::ZERO,
+        tls: None,
     }
 }
 
@@ -56,7 +151,19 @@ impl Backend {
         Self::start_limited(cfg, MAX_CONNECTIONS)
     }
 
+    /// Starts over HTTPS with a fresh self-signed certificate when `tls`, else over HTTP.
+    fn start_over(mut cfg: BackendConfig, tls: bool) -> Self {
+        if tls {
+            cfg.tls = Some(Tls::self_signed(cfg.listen).unwrap());
+        }
+        Self::start(cfg)
+    }
+
     fn start_limited(cfg: BackendConfig, limit: usize) -> Self {
+        let client = match &cfg.tls {
+            None => Client::Plain,
+            Some(tls) => Client::Tls(trusting(tls.certificate()), localhost()),
+        };
         let log = SharedLog::default();
         let mut writer = log.clone();
         let handle = thread::spawn(move || run_limited(&cfg, &mut writer, limit));
@@ -64,10 +171,31 @@ impl Backend {
             addr: "0.0.0.0:0".parse().unwrap(),
             log,
             handle,
+            client,
         };
         let listening = backend.wait_event("listening");
+        assert_eq!(listening["tls"], matches!(backend.client, Client::Tls(..)));
         backend.addr = listening["addr"].as_str().unwrap().parse().unwrap();
         backend
+    }
+
+    fn connect(&self) -> io::Result<Box<dyn Stream>> {
+        self.client.connect(self.addr)
+    }
+
+    fn send(&self, raw: &str) -> io::Result<Response> {
+        let mut stream = self.connect()?;
+        stream.write_all(raw.as_bytes())?;
+        read_response(&mut stream, raw.starts_with("HEAD"))
+    }
+
+    fn get(&self, path: &str) -> io::Result<Response> {
+        self.send(&format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+    }
+
+    fn admin_shutdown(&self) -> Response {
+        let raw = "POST /admin/shutdown HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        self.send(raw).unwrap()
     }
 
     fn events(&self) -> Vec<Value> {
@@ -107,14 +235,8 @@ struct Response {
     body: String,
 }
 
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(WAIT))?;
-    Ok(stream)
-}
-
 /// Reads one response with a Content-Length body from a stream.
-fn read_response(stream: &mut TcpStream, head_only: bool) -> io::Result<Response> {
+fn read_response<R: Read + ?Sized>(stream: &mut R, head_only: bool) -> io::Result<Response> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -137,24 +259,6 @@ fn read_response(stream: &mut TcpStream, head_only: bool) -> io::Result<Response
     Ok(Response { status, head, body })
 }
 
-fn send(addr: SocketAddr, raw: &str) -> io::Result<Response> {
-    let mut stream = connect(addr)?;
-    stream.write_all(raw.as_bytes())?;
-    read_response(&mut stream, raw.starts_with("HEAD"))
-}
-
-fn get(addr: SocketAddr, path: &str) -> io::Result<Response> {
-    send(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
-    )
-}
-
-fn admin_shutdown(addr: SocketAddr) -> Response {
-    let raw = "POST /admin/shutdown HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    send(addr, raw).unwrap()
-}
-
 fn mono(event: &Value) -> u64 {
     event["mono_us"].as_u64().unwrap()
 }
@@ -169,21 +273,20 @@ fn requests<'a>(events: &'a [Value], path: &'a str) -> impl Iterator<Item = &'a 
         .filter(move |e| e["event"] == "request" && e["path"] == path)
 }
 
-#[test]
-fn serves_all_endpoints_before_the_trigger() {
+fn serves_all_endpoints_before_the_trigger(tls: bool) {
     let _g = shared_guard();
-    let backend = Backend::start(config(Trigger::Admin, 0, 0, 0));
+    let backend = Backend::start_over(config(Trigger::Admin, 0, 0, 0), tls);
     for path in ["/readyz", "/healthz", "/livez"] {
-        let r = get(backend.addr, path).unwrap();
+        let r = backend.get(path).unwrap();
         assert_eq!((r.status, r.body.as_str()), (200, "ok\n"), "{path}");
         assert!(r.head.contains("Connection: close"));
     }
     for path in ["/", "/data", "/data?sleep=5"] {
-        assert_eq!(get(backend.addr, path).unwrap().status, 200, "{path}");
+        assert_eq!(backend.get(path).unwrap().status, 200, "{path}");
     }
-    assert_eq!(get(backend.addr, "/nope").unwrap().status, 404);
+    assert_eq!(backend.get("/nope").unwrap().status, 404);
     assert!(backend.events().iter().all(|e| e["event"] != "trigger"));
-    assert_eq!(admin_shutdown(backend.addr).status, 202);
+    assert_eq!(backend.admin_shutdown().status, 202);
     let events = backend.finish();
     let readyz = requests(&events, "/readyz").next().unwrap();
     assert_eq!(readyz["method"], "GET");
@@ -192,14 +295,13 @@ fn serves_all_endpoints_before_the_trigger() {
     assert!(readyz["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
 }
 
-#[test]
-fn error_mode_fails_readyz_after_e2_while_healthz_stays_up() {
+fn error_mode_fails_readyz_after_e2_while_healthz_stays_up(tls: bool) {
     let _g = shared_guard();
-    let backend = Backend::start(config(Trigger::Admin, 150, 300, 20));
+    let backend = Backend::start_over(config(Trigger::Admin, 150, 300, 20), tls);
     let t0 = Instant::now();
-    assert_eq!(admin_shutdown(backend.addr).status, 202);
+    assert_eq!(backend.admin_shutdown().status, 202);
     let failed_at = loop {
-        let r = get(backend.addr, "/readyz").unwrap();
+        let r = backend.get("/readyz").unwrap();
         if r.status != 200 {
             assert_eq!(r.status, 500);
             assert!(r.body.contains("readyz check failed"));
@@ -209,8 +311,8 @@ fn error_mode_fails_readyz_after_e2_while_healthz_stays_up() {
         thread::sleep(Duration::from_millis(5));
     };
     assert!(failed_at >= Duration::from_millis(150), "{failed_at:?}");
-    assert_eq!(get(backend.addr, "/healthz").unwrap().status, 200);
-    assert_eq!(get(backend.addr, "/livez").unwrap().status, 200);
+    assert_eq!(backend.get("/healthz").unwrap().status, 200);
+    assert_eq!(backend.get("/livez").unwrap().status, 200);
     let events = backend.finish();
     let last_ready = requests(&events, "/readyz").find(|e| e["status"] == 500);
     assert_eq!(last_ready.unwrap()["phase"], "readyz_failing");
@@ -218,19 +320,18 @@ fn error_mode_fails_readyz_after_e2_while_healthz_stays_up() {
     assert_eq!(healthz["phase"], "readyz_failing");
 }
 
-#[test]
-fn timeout_mode_accepts_readyz_but_never_answers() {
+fn timeout_mode_accepts_readyz_but_never_answers(tls: bool) {
     let _g = shared_guard();
     let mut cfg = config(Trigger::Admin, 0, 600, 20);
     cfg.readyz_failure = ReadyzFailure::Timeout;
-    let backend = Backend::start(cfg);
-    admin_shutdown(backend.addr);
+    let backend = Backend::start_over(cfg, tls);
+    backend.admin_shutdown();
     backend.wait_event("readyz_failing");
-    let mut stream = connect(backend.addr).unwrap();
+    let mut stream = backend.connect().unwrap();
     stream
         .write_all(b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n")
         .unwrap();
-    stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    stream.tcp().set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut buf = [0u8; 64];
     let err = stream.read(&mut buf).expect_err("readyz must not answer");
     assert!(matches!(
@@ -241,22 +342,21 @@ fn timeout_mode_accepts_readyz_but_never_answers() {
     let hung = requests(&events, "/readyz").next().unwrap();
     assert!(hung["status"].is_null());
     assert_eq!(hung["phase"], "readyz_failing");
-    assert_eq!(get(backend.addr, "/healthz").unwrap().status, 200);
+    assert_eq!(backend.get("/healthz").unwrap().status, 200);
     let events = backend.finish();
     assert!(find(&events, "exit")["open_connections"].as_u64().unwrap() >= 1);
-    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.tcp().set_read_timeout(Some(WAIT)).unwrap();
     assert_eq!(stream.read(&mut buf).unwrap(), 0, "held connection closes after E4");
 }
 
-#[test]
-fn healthz_answers_until_e3_then_connections_are_refused() {
+fn healthz_answers_until_e3_then_connections_are_refused(tls: bool) {
     let _g = shared_guard();
-    let backend = Backend::start(config(Trigger::Admin, 50, 100, 100));
+    let backend = Backend::start_over(config(Trigger::Admin, 50, 100, 100), tls);
     let t0 = Instant::now();
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     let mut statuses = Vec::new();
     let refused_at = loop {
-        match get(backend.addr, "/healthz") {
+        match backend.get("/healthz") {
             Ok(r) => statuses.push(r.status),
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => break t0.elapsed(),
             Err(_) => statuses.push(0),
@@ -270,23 +370,22 @@ fn healthz_answers_until_e3_then_connections_are_refused() {
     assert!([200, 503, 0].contains(last), "{statuses:?}");
     backend.wait_event("stopped_listening");
     for _ in 0..3 {
-        let err = connect(backend.addr).expect_err("listener is closed after E3");
+        let err = backend.connect().expect_err("listener is closed after E3");
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
     }
     backend.finish();
 }
 
-#[test]
-fn keep_alive_requests_after_e3_get_503_and_close() {
+fn keep_alive_requests_after_e3_get_503_and_close(tls: bool) {
     let _g = shared_guard();
-    let backend = Backend::start(config(Trigger::Admin, 0, 50, 300));
-    let mut stream = connect(backend.addr).unwrap();
+    let backend = Backend::start_over(config(Trigger::Admin, 0, 50, 300), tls);
+    let mut stream = backend.connect().unwrap();
     let request = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
     stream.write_all(request).unwrap();
     let r = read_response(&mut stream, false).unwrap();
     assert_eq!(r.status, 200);
     assert!(r.head.contains("Connection: keep-alive"));
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     backend.wait_event("stopped_listening");
     stream.write_all(request).unwrap();
     let r = read_response(&mut stream, false).unwrap();
@@ -301,11 +400,10 @@ fn keep_alive_requests_after_e3_get_503_and_close() {
     );
 }
 
-#[test]
-fn in_flight_request_started_before_e3_completes_after_it() {
+fn in_flight_request_started_before_e3_completes_after_it(tls: bool) {
     let _g = shared_guard();
-    let backend = Backend::start(config(Trigger::Admin, 0, 100, 700));
-    let mut stream = connect(backend.addr).unwrap();
+    let backend = Backend::start_over(config(Trigger::Admin, 0, 100, 700), tls);
+    let mut stream = backend.connect().unwrap();
     let sent = Instant::now();
     stream
         .write_all(b"GET /data?sleep=400 HTTP/1.1\r\nConnection: close\r\n\r\n")
@@ -321,7 +419,7 @@ fn in_flight_request_started_before_e3_completes_after_it() {
     while requests(&backend.events(), "/data").next().is_none() {
         thread::sleep(Duration::from_millis(1));
     }
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     let (r, took, stopped_before) = in_flight.join().unwrap();
     assert_eq!((r.status, r.body.as_str()), (200, "graceline backend data\n"));
     assert!(took >= Duration::from_millis(400), "{took:?}");
@@ -334,11 +432,11 @@ fn in_flight_request_started_before_e3_completes_after_it() {
 fn run_returns_after_request_grace_even_with_open_connections() {
     let _g = shared_guard();
     let backend = Backend::start(config(Trigger::Admin, 50, 50, 150));
-    let mut slow = connect(backend.addr).unwrap();
+    let mut slow = backend.connect().unwrap();
     slow.write_all(b"GET /data?sleep=5000 HTTP/1.1\r\n\r\n").unwrap();
-    let _idle = connect(backend.addr).unwrap();
+    let _idle = backend.connect().unwrap();
     let t0 = Instant::now();
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     let events = backend.finish();
     let took = t0.elapsed();
     assert!(took >= Duration::from_millis(250), "{took:?}");
@@ -353,8 +451,8 @@ fn run_returns_after_request_grace_even_with_open_connections() {
 fn log_lines_are_ordered_json_with_exact_phase_offsets() {
     let _g = shared_guard();
     let backend = Backend::start(config(Trigger::Admin, 100, 60, 40));
-    get(backend.addr, "/readyz").unwrap();
-    admin_shutdown(backend.addr);
+    backend.get("/readyz").unwrap();
+    backend.admin_shutdown();
     let events = backend.finish();
     let mut last = 0;
     for e in &events {
@@ -391,12 +489,12 @@ fn log_lines_are_ordered_json_with_exact_phase_offsets() {
 fn admin_endpoint_triggers_once_and_requires_post() {
     let _g = shared_guard();
     let backend = Backend::start(config(Trigger::Admin, 300, 50, 20));
-    let r = get(backend.addr, "/admin/shutdown").unwrap();
+    let r = backend.get("/admin/shutdown").unwrap();
     assert_eq!(r.status, 405);
     assert!(r.head.contains("Allow: POST"));
     assert!(backend.events().iter().all(|e| e["event"] != "trigger"));
-    assert_eq!(admin_shutdown(backend.addr).status, 202);
-    assert_eq!(admin_shutdown(backend.addr).status, 202);
+    assert_eq!(backend.admin_shutdown().status, 202);
+    assert_eq!(backend.admin_shutdown().status, 202);
     let events = backend.finish();
     let triggers: Vec<_> = events.iter().filter(|e| e["event"] == "trigger").collect();
     assert_eq!(triggers.len(), 1);
@@ -410,7 +508,7 @@ fn schedule_trigger_fires_after_its_delay() {
     let _g = shared_guard();
     let after = Trigger::After(Duration::from_millis(100));
     let backend = Backend::start(config(after, 20, 20, 20));
-    assert_eq!(get(backend.addr, "/readyz").unwrap().status, 200);
+    assert_eq!(backend.get("/readyz").unwrap().status, 200);
     let events = backend.finish();
     let trigger = find(&events, "trigger");
     assert_eq!(trigger["source"], "schedule");
@@ -431,35 +529,34 @@ fn signal_trigger_starts_the_shutdown() {
 fn malformed_and_oversized_requests_get_errors_without_panicking() {
     let _g = shared_guard();
     let backend = Backend::start(config(Trigger::Admin, 0, 0, 0));
-    let garbage = send(backend.addr, "\x00\x01\x7fgarbage\r\n\r\n").unwrap();
+    let garbage = backend.send("\x00\x01\x7fgarbage\r\n\r\n").unwrap();
     assert_eq!(garbage.status, 400);
     assert!(garbage.head.contains("Connection: close"));
-    assert_eq!(send(backend.addr, "GET / HTTP/9.9\r\n\r\n").unwrap().status, 400);
+    assert_eq!(backend.send("GET / HTTP/9.9\r\n\r\n").unwrap().status, 400);
     let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(70 * 1024));
-    assert_eq!(send(backend.addr, &huge).unwrap().status, 431);
+    assert_eq!(backend.send(&huge).unwrap().status, 431);
     let huge_complete = format!("{huge}\r\n");
-    assert_eq!(send(backend.addr, &huge_complete).unwrap().status, 431);
+    assert_eq!(backend.send(&huge_complete).unwrap().status, 431);
     let too_long = "POST /data HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
-    assert_eq!(send(backend.addr, too_long).unwrap().status, 413);
-    drop(connect(backend.addr).unwrap());
-    let mut half = connect(backend.addr).unwrap();
+    assert_eq!(backend.send(too_long).unwrap().status, 413);
+    drop(backend.connect().unwrap());
+    let mut half = backend.connect().unwrap();
     half.write_all(b"GET /heal").unwrap();
     drop(half);
-    assert_eq!(get(backend.addr, "/healthz").unwrap().status, 200);
-    admin_shutdown(backend.addr);
+    assert_eq!(backend.get("/healthz").unwrap().status, 200);
+    backend.admin_shutdown();
     let events = backend.finish();
     let rejected = events.iter().filter(|e| e["event"] == "request");
     let statuses: Vec<_> = rejected.map(|e| e["status"].as_u64().unwrap()).collect();
     assert_eq!(&statuses[..5], [400, 400, 431, 431, 413]);
 }
 
-#[test]
-fn keep_alive_pipelining_bodies_head_and_http10() {
+fn keep_alive_pipelining_bodies_head_and_http10(tls: bool) {
     let _g = shared_guard();
     let mut cfg = config(Trigger::Admin, 0, 0, 200);
     cfg.response_delay = Duration::from_millis(30);
-    let backend = Backend::start(cfg);
-    let mut stream = connect(backend.addr).unwrap();
+    let backend = Backend::start_over(cfg, tls);
+    let mut stream = backend.connect().unwrap();
     let t0 = Instant::now();
     stream
         .write_all(
@@ -476,9 +573,9 @@ fn keep_alive_pipelining_bodies_head_and_http10() {
     assert_eq!((last.status, last.body.as_str()), (200, "ok\n"));
     assert!(t0.elapsed() >= Duration::from_millis(90), "response_delay applies");
     assert_eq!(stream.read(&mut [0u8; 16]).unwrap(), 0);
-    let old = send(backend.addr, "GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    let old = backend.send("GET /healthz HTTP/1.0\r\n\r\n").unwrap();
     assert!(old.head.contains("Connection: close"));
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     let events = backend.finish();
     let methods: Vec<_> = requests(&events, "/data").map(|e| e["method"].clone()).collect();
     assert_eq!(methods, ["POST", "HEAD"]);
@@ -488,19 +585,19 @@ fn keep_alive_pipelining_bodies_head_and_http10() {
 fn connections_beyond_the_limit_are_closed() {
     let _g = shared_guard();
     let backend = Backend::start_limited(config(Trigger::Admin, 0, 0, 0), 2);
-    let first = connect(backend.addr).unwrap();
-    let second = connect(backend.addr).unwrap();
+    let first = backend.connect().unwrap();
+    let second = backend.connect().unwrap();
     thread::sleep(Duration::from_millis(50));
-    let mut third = connect(backend.addr).unwrap();
+    let mut third = backend.connect().unwrap();
     third.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").ok();
     assert!(matches!(third.read(&mut [0u8; 16]), Ok(0) | Err(_)));
     drop((first, second));
     let deadline = Instant::now() + WAIT;
-    while get(backend.addr, "/healthz").map(|r| r.status).ok() != Some(200) {
+    while backend.get("/healthz").map(|r| r.status).ok() != Some(200) {
         assert!(Instant::now() < deadline, "slots are freed when connections close");
         thread::sleep(Duration::from_millis(10));
     }
-    admin_shutdown(backend.addr);
+    backend.admin_shutdown();
     backend.finish();
 }
 
@@ -512,4 +609,94 @@ fn bind_failure_is_an_error() {
     cfg.listen = taken.local_addr().unwrap();
     let err = run(&cfg, &mut io::sink()).unwrap_err();
     assert!(format!("{err:#}").contains("binding"));
+}
+
+fn handshake_failures(events: &[Value]) -> Vec<&Value> {
+    events.iter().filter(|e| e["event"] == "tls_handshake_failed").collect()
+}
+
+#[test]
+fn self_signed_backend_verifies_for_its_names_only() {
+    let _g = shared_guard();
+    let backend = Backend::start_over(config(Trigger::Admin, 0, 0, 0), true);
+    let Client::Tls(trust, _) = backend.client.clone() else {
+        panic!("the backend serves HTTPS");
+    };
+    for name in ["localhost", "127.0.0.1", "::1"] {
+        let client = Client::Tls(Arc::clone(&trust), ServerName::try_from(name.to_owned()).unwrap());
+        let mut stream = client.connect(backend.addr).unwrap();
+        stream
+            .write_all(b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut stream, false).unwrap().status, 200, "{name}");
+    }
+    let wrong = Client::Tls(trust, ServerName::try_from("example.com").unwrap());
+    let err = wrong
+        .connect(backend.addr)
+        .expect_err("the name is not in the certificate");
+    assert!(err.to_string().contains("not valid for name \"example.com\""), "{err}");
+    assert_eq!(backend.get("/healthz").unwrap().status, 200);
+    backend.admin_shutdown();
+    let events = backend.finish();
+    let failed = handshake_failures(&events);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("BadCertificate"),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(requests(&events, "/readyz").count(), 3);
+}
+
+#[test]
+fn plain_http_and_tcp_checks_on_the_tls_port_are_logged_and_harmless() {
+    let _g = shared_guard();
+    let backend = Backend::start_over(config(Trigger::Admin, 0, 0, 0), true);
+    let mut plain = TcpStream::connect(backend.addr).unwrap();
+    plain.set_read_timeout(Some(WAIT)).unwrap();
+    plain.write_all(b"GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(
+        answer.first().is_none_or(|&b| b == 0x15),
+        "at most a TLS alert record: {answer:?}"
+    );
+    drop(TcpStream::connect(backend.addr).unwrap());
+    let deadline = Instant::now() + WAIT;
+    while handshake_failures(&backend.events()).len() < 2 {
+        assert!(Instant::now() < deadline, "both failures are logged");
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(backend.get("/readyz").unwrap().status, 200);
+    backend.admin_shutdown();
+    let events = backend.finish();
+    let failed = handshake_failures(&events);
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    for e in &failed {
+        assert!(e["peer"].as_str().unwrap().starts_with("127.0.0.1:"), "{e}");
+        assert_eq!(e["phase"], "ready");
+        assert!(e["t_us"].as_u64().is_some() && e["mono_us"].as_u64().is_some());
+    }
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("corrupt message"),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(failed[1]["error"], "connection closed during the handshake");
+    let readyz: Vec<_> = requests(&events, "/readyz").collect();
+    assert_eq!(readyz.len(), 1, "plain HTTP never reaches the HTTP code");
+    assert_eq!(readyz[0]["status"], 200);
+}
+
+#[test]
+fn user_certificate_from_pem_files_is_served() {
+    let _g = shared_guard();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let tls = Tls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap();
+    let mut cfg = config(Trigger::Admin, 0, 0, 0);
+    cfg.tls = Some(tls);
+    let backend = Backend::start(cfg);
+    assert_eq!(backend.get("/readyz").unwrap().status, 200);
+    backend.admin_shutdown();
+    backend.finish();
 }

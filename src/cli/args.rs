@@ -155,6 +155,16 @@ pub struct BackendArgs {
     /// Append the JSON log to this file instead of writing it to stdout.
     #[arg(long)]
     pub log: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate generated at start (for localhost, 127.0.0.1,
+    /// ::1 and the listen address); plain HTTP without it.
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub tls: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Flags of `calibrate`.

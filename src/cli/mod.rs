@@ -264,6 +264,11 @@ pub fn backend_config(a: &BackendArgs) -> Result<backend::BackendConfig> {
         .parse()
         .map_err(|e| anyhow!("invalid listen address \"{}\": {e} (use e.g. 127.0.0.1:8080)", a.listen))?;
     let dur = |m: crate::time::Micros| std::time::Duration::from_micros(m.0.unsigned_abs());
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(cert), Some(key)) => Some(backend::Tls::from_pem_files(cert, key)?),
+        _ if a.tls => Some(backend::Tls::self_signed(listen)?),
+        _ => None,
+    };
     Ok(backend::BackendConfig {
         listen,
         readyz_failure: match a.readyz_failure {
@@ -277,6 +282,7 @@ pub fn backend_config(a: &BackendArgs) -> Result<backend::BackendConfig> {
             .shutdown_at
             .map_or(backend::Trigger::Signal, |m| backend::Trigger::After(dur(m))),
         response_delay: dur(a.response_delay),
+        tls,
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod input;
 pub mod output;
 pub mod profiles;
 pub mod provider;

@@ -132,6 +132,16 @@ fn server(t: &Text, pod: &Node, spec: &Node, container: &Node) -> Result<ServerI
     if let Some((d, l)) = duration("shutdown-delay-duration")? {
         s.shutdown_delay = d;
         locs.insert("shutdown_delay", l);
+    } else if let Some(f) = ["openshift-config", "config"]
+        .iter()
+        .find_map(|n| find_flag(t, container, n))
+    {
+        // OpenShift passes its shutdown flags in a config file graceline cannot see.
+        return Err(InputError::new(
+            f.flag_loc,
+            "--shutdown-delay-duration",
+            "the flags come from a config file graceline does not read, so the shutdown delay is unknown; name the server with --server (e.g. kube-apiserver-openshift-aws) or add --shutdown-delay-duration to the command",
+        ));
     }
     if let Some((d, l)) = duration("request-timeout")? {
         s.request_grace = d;
@@ -462,5 +472,11 @@ spec:
             load("kind: Pod\nspec:\n  containers:\n  - name: etcd\n").unwrap().len(),
             0
         );
+        let e = load(
+            "kind: Pod\nspec:\n  containers:\n  - name: kube-apiserver\n    args: [\"--openshift-config=/c.yaml\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("config file"), "{e}");
+        assert_eq!((e.loc.line, e.loc.column), (5, 13));
     }
 }

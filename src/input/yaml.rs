@@ -19,6 +19,15 @@ pub struct Text<'a> {
     /// Full text.
     pub text: &'a str,
     line_starts: Vec<usize>,
+    /// Characters before each 4 KiB block, so columns cost O(4 KiB) even on one-line JSON.
+    block_chars: Vec<usize>,
+}
+
+const BLOCK: usize = 4096;
+
+/// Characters in a byte range: bytes that do not continue a UTF-8 sequence.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 impl<'a> Text<'a> {
@@ -31,10 +40,17 @@ impl<'a> Text<'a> {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut total = 0;
+        for chunk in text.as_bytes().chunks(BLOCK) {
+            block_chars.push(total);
+            total += count_chars(chunk);
+        }
         Text {
             file,
             text,
             line_starts,
+            block_chars,
         }
     }
 
@@ -63,13 +79,18 @@ impl<'a> Text<'a> {
         rest.char_indices().nth(col).map_or(self.text.len(), |(i, _)| start + i)
     }
 
+    /// Characters before a byte offset.
+    fn chars_before(&self, offset: usize) -> usize {
+        let b = offset / BLOCK;
+        self.block_chars.get(b).copied().unwrap_or(0) + count_chars(&self.text.as_bytes()[b * BLOCK..offset])
+    }
+
     /// The location of a byte offset.
     pub fn loc_of_offset(&self, offset: usize) -> Loc {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count());
-        self.at(line, col)
+        self.at(line, self.chars_before(offset) - self.chars_before(start))
     }
 
     /// Where `needle` first occurs in the source of a scalar node (for a flag inside a command
@@ -197,5 +218,9 @@ mod tests {
         assert_eq!(t.offset(2, 3), 3 + 4);
         let l = t.loc_of_offset(7);
         assert_eq!((l.line, l.column), (2, 4));
+        let long = format!("a\n{}x", "é".repeat(5000));
+        let t = Text::new("f", &long);
+        let l = t.loc_of_offset(2 + 10_000);
+        assert_eq!((l.line, l.column), (2, 5001));
     }
 }

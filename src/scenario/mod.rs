@@ -4,7 +4,7 @@
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile, Profile};
 use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, Protocol};
-use crate::time::Micros;
+use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -470,6 +470,13 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         if let Some(v) = v {
             if v.value <= Micros::ZERO {
                 return Err(InputError::new(v.loc.clone(), field(key), "must be positive, got 0s"));
+            }
+            if v.value > MAX_INPUT {
+                return Err(InputError::new(
+                    v.loc.clone(),
+                    field(key),
+                    format!("{} is absurdly large (the limit is 30 days)", v.value),
+                ));
             }
         }
     }

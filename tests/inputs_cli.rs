@@ -267,6 +267,7 @@ fn bad_inputs_exit_2_with_file_line_and_column() {
         (&["bad/bad-unit.cfg"], "bad-unit.cfg:2:42: invalid time unit 'sec' in '2sec' for 'inter'"),
         (&["bad/malformed.yaml"], "malformed.yaml:5:5: malformed YAML"),
         (&["bad/no-lb.yaml"], "no-lb.yaml:1:1: no Service of type LoadBalancer"),
+        (&["bad/malformed.json"], "malformed.json:6:45: malformed JSON"),
         (&["kubeadm-ha/kube-apiserver.yaml"], "no load-balancer-to-server pair"),
         (
             &["kubeadm-ha/haproxy.cfg", "kubeadm-ha/kube-apiserver.yaml", "openshift/kube-apiserver-pod.yaml"],

@@ -12,7 +12,7 @@ use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 /// A YAML node with its span.
 pub type Node<'a> = MarkedYaml<'a>;
 
-/// The text of one YAML file with a line index, to locate nodes and substrings of scalars.
+/// The text of one YAML or JSON file with a line index, to locate nodes, substrings and byte offsets.
 pub struct Text<'a> {
     /// Name shown in messages.
     pub file: &'a str,
@@ -33,11 +33,14 @@ fn count_chars(bytes: &[u8]) -> usize {
 impl<'a> Text<'a> {
     /// Indexes `text` by line.
     pub fn new(file: &'a str, text: &'a str) -> Self {
+        // Lines end at LF, CRLF or a lone CR, as in YAML and SARIF (saphyr counts lone CRs too).
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
         line_starts.extend(
-            text.bytes()
+            bytes
+                .iter()
                 .enumerate()
-                .filter(|(_, b)| *b == b'\n')
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
                 .map(|(i, _)| i + 1),
         );
         let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
@@ -222,5 +225,9 @@ mod tests {
         let t = Text::new("f", &long);
         let l = t.loc_of_offset(2 + 10_000);
         assert_eq!((l.line, l.column), (2, 5001));
+        let t = Text::new("f", "a\rb\r\nc\nd");
+        assert_eq!(t.loc_of_offset(2).line, 2);
+        assert_eq!(t.loc_of_offset(5).line, 3);
+        assert_eq!(t.loc_of_offset(7).line, 4);
     }
 }

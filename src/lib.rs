@@ -8,6 +8,7 @@ pub mod backend;
 pub mod calibrate;
 pub mod cli;
 pub mod error;
+pub mod input;
 pub mod output;
 pub mod profiles;
 pub mod provider;

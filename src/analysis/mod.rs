@@ -8,7 +8,7 @@ pub mod recommend;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};
-use crate::scenario::{LbSpec, Scenario};
+use crate::scenario::{LbSpec, Scenario, ServerSource};
 use crate::time::Micros;
 use crate::timeline::{ReadyzOnset, Timeline};
 use exact::Extremes;
@@ -40,8 +40,10 @@ pub struct LbReport {
     pub provider: String,
     /// Provider family.
     pub family: Family,
-    /// Server profile.
+    /// Server profile (or the manifest it was read from).
     pub server: String,
+    /// Where the server came from and whether it was assumed.
+    pub server_source: ServerSource,
     /// Server timeline.
     pub timeline: Timeline,
     /// E3 − E2.
@@ -224,6 +226,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         provider: lb.profile.clone(),
         family: lb.family,
         server: server.profile.clone(),
+        server_source: sc.server_source.clone(),
         timeline: tl,
         budget,
         extremes: ext,

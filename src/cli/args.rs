@@ -1,5 +1,6 @@
 //! Raw command-line flags (clap); resolved into options by the command modules.
 
+use crate::input::{Cloud, InputKind};
 use crate::output::{Format, PlainFormat};
 use crate::time::Micros;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -69,11 +70,34 @@ pub struct RecommendArgs {
     pub lb: Option<String>,
 }
 
+/// How inputs are read (shared by `check` and `explain`).
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Read every path as this kind instead of detecting it from its name and content.
+    #[arg(long, value_enum)]
+    pub input_kind: Option<InputKind>,
+    /// The server behind the load balancers: a built-in server profile, a scenario file (its
+    /// [server]) or a kube-apiserver manifest; default: a manifest among the inputs, else kube-apiserver.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub server: Option<String>,
+    /// Cloud of Kubernetes Services that carry no cloud-specific annotation.
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// An input (or glob) without any load-balancer-to-server pair is not an error.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Scenario files; default: ./graceline.toml, else the built-in matrix of every profile.
+    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
+    /// manifests, scenario files or a graceline.toml project file; default: ./graceline.toml, else
+    /// the built-in matrix of every profile.
     pub paths: Vec<PathBuf>,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -99,8 +123,11 @@ pub enum FailOn {
 /// Flags of `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Scenario file.
+    /// Scenario file or any input `check` reads.
     pub path: PathBuf,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Only this load balancer (by name).
     #[arg(long)]
     pub lb: Option<String>,

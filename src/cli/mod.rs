@@ -4,14 +4,15 @@ pub mod args;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
+use crate::input;
 use crate::output::chart::{render_timeline, ImageFormat};
 use crate::output::{exporter, ExportContext, Format};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
-    BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, ProfilesArgs, ReadyzFailureArg,
-    RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
+    BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
+    ReadyzFailureArg, RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,19 @@ pub struct CheckOptions {
     pub format: Format,
     /// Lowest severity that makes the exit code 1; `None` never fails.
     pub fail_on: Option<Severity>,
+    /// How inputs are read.
+    pub input: input::Options,
+}
+
+impl From<&InputArgs> for input::Options {
+    fn from(a: &InputArgs) -> Self {
+        input::Options {
+            kind: a.input_kind,
+            server: a.server.clone(),
+            cloud: a.cloud,
+            allow_empty: a.allow_empty,
+        }
+    }
 }
 
 impl CheckOptions {
@@ -69,6 +83,7 @@ impl CheckOptions {
             inputs,
             format: a.format,
             fail_on,
+            input: (&a.input).into(),
         }
     }
 }
@@ -167,16 +182,16 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
-fn load_all(inputs: &Inputs) -> Result<Vec<Scenario>> {
+fn load_all(inputs: &Inputs, opts: &input::Options) -> Result<Vec<Scenario>> {
     match inputs {
         Inputs::BuiltinMatrix => Ok(scenario::builtin_matrix()),
-        Inputs::Files(paths) => paths.iter().map(|p| scenario::load_file(p)).collect(),
+        Inputs::Files(paths) => input::load(paths, opts),
     }
 }
 
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = load_all(&o.inputs)?;
+    let scenarios = load_all(&o.inputs, &o.input)?;
     let reports = analyze_all(&scenarios);
     let text = exporter(o.format).render(&reports, &ExportContext { fail_on: o.fail_on });
     out.write_all(text.as_bytes()).context("cannot write the output")?;
@@ -187,26 +202,31 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
-    let sc = scenario::load_file(&a.path)?;
-    let lbs: Vec<_> = match &a.lb {
+    let scenarios = input::load(std::slice::from_ref(&a.path), &(&a.input).into())?;
+    let all: Vec<_> = scenarios
+        .iter()
+        .flat_map(|sc| sc.lbs.iter().map(move |lb| (sc, lb)))
+        .collect();
+    let chosen: Vec<_> = match &a.lb {
         Some(name) => {
-            let lb = sc.lbs.iter().find(|l| &l.name == name).ok_or_else(|| {
-                let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
-                anyhow!(
-                    "{}: no load balancer named \"{name}\"; the scenario has: {}",
-                    sc.file,
+            let found: Vec<_> = all.iter().filter(|(_, l)| &l.name == name).copied().collect();
+            if found.is_empty() {
+                let names: Vec<_> = all.iter().map(|(_, l)| l.name.as_str()).collect();
+                return Err(anyhow!(
+                    "{}: no load balancer named \"{name}\"; the input has: {}",
+                    a.path.display(),
                     names.join(", ")
-                )
-            })?;
-            vec![lb]
+                ));
+            }
+            found
         }
-        None => sc.lbs.iter().collect(),
+        None => all,
     };
-    for (i, lb) in lbs.iter().enumerate() {
+    for (i, (sc, lb)) in chosen.iter().enumerate() {
         if i > 0 {
             writeln!(out, "\n{}\n", "-".repeat(72))?;
         }
-        out.write_all(explain(&sc, lb)?.as_bytes())?;
+        out.write_all(explain(sc, lb)?.as_bytes())?;
     }
     Ok(Exit::Clean)
 }

@@ -17,6 +17,11 @@ pub fn report_json(r: &LbReport) -> Value {
         "provider": r.provider,
         "family": r.family,
         "server": r.server,
+        "server_source": {
+            "origin": r.server_source.origin,
+            "assumed": r.server_source.assumed,
+            "reason": r.server_source.reason,
+        },
         "worst_case_s": secs(r.extremes.worst.time),
         "best_case_s": secs(r.extremes.best.time),
         "worst_case_attained": r.extremes.worst.witness.attained,

@@ -47,6 +47,20 @@ impl Exporter for TableExporter {
                 writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
             }
         }
+        let mut assumed: Vec<&str> = Vec::new();
+        for r in reports.iter().filter(|r| r.server_source.assumed) {
+            if !assumed.contains(&r.server_source.reason.as_str()) {
+                assumed.push(&r.server_source.reason);
+            }
+        }
+        for reason in assumed {
+            let n = reports.iter().filter(|r| r.server_source.reason == reason).count();
+            writeln!(
+                out,
+                "\nnote: server {reason} ({n} pairs); name it with --server NAME|PATH or server = in graceline.toml"
+            )
+            .ok();
+        }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
         writeln!(
             out,

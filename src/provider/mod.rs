@@ -198,6 +198,19 @@ macro_rules! lb_fields {
             }
         }
 
+        impl LbSettings {
+            /// Fills every setting the input left unset from a profile's defaults, located at `chosen`.
+            pub fn with_defaults(self, profile: &LbRaw, chosen: &Loc) -> Self {
+                LbSettings {
+                    $($name: self.$name.or_else(|| profile.$name.as_ref().map(|p| Located {
+                        value: p.get_ref().clone(),
+                        loc: chosen.clone(),
+                        from_profile: true,
+                    })),)*
+                }
+            }
+        }
+
         impl LbRaw {
             /// Names and spans of the settings present in this table.
             pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {

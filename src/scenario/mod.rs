@@ -4,9 +4,9 @@
 pub mod latency;
 
 use crate::error::{Doc, InputError, Loc};
-use crate::profiles::{self, Profile};
+use crate::profiles::{self, LbProfile, Profile};
 use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol};
-use crate::time::Micros;
+use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
 use latency::Latency;
 use serde::Deserialize;
@@ -150,6 +150,33 @@ impl LbSpec {
     }
 }
 
+/// Where a scenario's server came from, so reports can say what was assumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSource {
+    /// A file path (scenario file or kube-apiserver manifest) or `builtin:<profile>`.
+    pub origin: String,
+    /// True when nothing named the server and graceline fell back to a default.
+    pub assumed: bool,
+    /// Why this server was chosen, in one line.
+    pub reason: String,
+}
+
+/// What an input reader hands over for one load balancer before the server is known: the settings
+/// it read, each located in the user's own file (controller defaults are marked `from_profile`).
+#[derive(Debug, Clone)]
+pub struct LbInput {
+    /// Name in reports (`backend/server`, `namespace/service`, a Terraform address).
+    pub name: String,
+    /// Built-in LB profile whose rules, limits and remaining defaults apply.
+    pub profile: String,
+    /// Settings read from the input.
+    pub settings: LbSettings,
+    /// Where the LB is declared.
+    pub loc: Loc,
+    /// Prefix of field names in error messages (e.g. `apiserver/cp1.`).
+    pub field_prefix: String,
+}
+
 /// A loaded scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -171,6 +198,8 @@ pub struct Scenario {
     pub traffic: Option<Traffic>,
     /// Rolling-restart parameters, when the scenario gives them.
     pub rollout: Option<Rollout>,
+    /// Where the server came from.
+    pub server_source: ServerSource,
 }
 
 impl Scenario {
@@ -255,6 +284,15 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         },
         |n| n.into_inner(),
     );
+    let server_source = ServerSource {
+        origin: file.to_string(),
+        assumed: raw.server.is_none(),
+        reason: if raw.server.is_none() {
+            format!("the scenario has no [server] table: built-in profile {DEFAULT_SERVER_PROFILE}")
+        } else {
+            "the scenario's [server] table".to_string()
+        },
+    };
     Ok(Scenario {
         name,
         file: file.to_string(),
@@ -265,6 +303,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         readyz_timeout_probability,
         traffic,
         rollout,
+        server_source,
     })
 }
 
@@ -351,6 +390,74 @@ fn resolve_traffic(t: &Spanned<TrafficRaw>, doc: &Doc) -> Result<Traffic, InputE
         requests_per_second: v,
         backends,
     })
+}
+
+/// Loads only the `[server]` table of a scenario file (for `--server FILE`); `[[lb]]` tables are
+/// ignored and may be absent.
+pub fn load_server_str(file: &str, text: &str) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>), InputError> {
+    let doc = Doc { file, text };
+    let raw: ScenarioRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
+    if raw.server.is_none() {
+        return Err(InputError::new(
+            doc.loc(0),
+            "server",
+            "no [server] table to take the server from",
+        ));
+    }
+    resolve_server(raw.server.as_ref(), &doc)
+}
+
+/// A built-in server profile resolved to a server, every setting located at `at`.
+pub fn server_from_profile(name: &str, at: &Loc) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>), String> {
+    let doc = Doc {
+        file: &at.file,
+        text: "",
+    };
+    let raw = Spanned::new(
+        0..0,
+        ServerRaw {
+            profile: Some(Spanned::new(0..0, name.to_string())),
+            ..ServerRaw::default()
+        },
+    );
+    let (spec, mut locs) = resolve_server(Some(&raw), &doc).map_err(|e| e.message)?;
+    for l in locs.values_mut() {
+        *l = at.clone();
+    }
+    Ok((spec, locs))
+}
+
+fn lb_profile(pname: &str) -> Result<Box<LbProfile>, String> {
+    match profiles::find(pname).map(|b| b.parse()) {
+        Some(Ok(Profile::Lb(p))) => Ok(p),
+        Some(Ok(Profile::Server(_))) => Err(format!(
+            "\"{pname}\" is a server profile; load-balancer profiles: {}",
+            profiles::names("lb").join(", ")
+        )),
+        Some(Err(e)) => Err(e),
+        None => Err(format!(
+            "unknown load-balancer profile \"{pname}\"; built-in: {}",
+            profiles::names("lb").join(", ")
+        )),
+    }
+}
+
+/// Builds a load balancer read from any input through the same profile, limits and provider model
+/// as a scenario's `[[lb]]` table.
+pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputError> {
+    let profile = lb_profile(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
+    let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
+    let field = |f: &str| format!("{}{f}", input.field_prefix);
+    finish_lb(
+        input.name.clone(),
+        &input.profile,
+        &profile,
+        s,
+        input.loc.clone(),
+        server,
+        &field,
+        None,
+    )
 }
 
 fn resolve_server(
@@ -455,9 +562,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     };
     let pname = pspan.get_ref().clone();
     let chosen = doc.loc(pspan.span().start);
-    let Profile::Lb(profile) = lookup(&pname, "lb", &chosen, &field("profile"))? else {
-        unreachable!("lookup returns the requested kind")
-    };
+    let profile = lb_profile(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
     let knobs = profile.family.knobs(&profile.variant);
     for (key, span) in user.present() {
         if !knobs.contains(&key) {
@@ -469,11 +574,27 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
         }
     }
     let s = LbSettings::overlay(&profile.settings, user, doc, &chosen);
-    validate_values(&s, i)?;
     let name = user
         .name
         .as_ref()
         .map_or_else(|| format!("{pname}#{i}"), |n| n.get_ref().clone());
+    let latency = user.latency.as_ref().map(|l| (l, doc));
+    finish_lb(name, &pname, &profile, s, table_loc, server, &field, latency)
+}
+
+/// Validates merged settings and builds the probe model (shared by scenario files and inputs).
+#[allow(clippy::too_many_arguments)]
+fn finish_lb(
+    name: String,
+    pname: &str,
+    profile: &LbProfile,
+    s: LbSettings,
+    table_loc: Loc,
+    server: &ServerSpec,
+    field: &dyn Fn(&str) -> String,
+    latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
+) -> Result<LbSpec, InputError> {
+    validate_values(&s, field)?;
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -501,14 +622,12 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             ),
         ));
     }
-    let latency = user
-        .latency
-        .as_ref()
-        .map(|l| latency::resolve(l, &model, doc, &field("latency")))
+    let latency = latency
+        .map(|(l, doc)| latency::resolve(l, &model, doc, &field("latency")))
         .transpose()?;
     Ok(LbSpec {
         name,
-        profile: pname,
+        profile: pname.to_string(),
         family: profile.family,
         variant: profile.variant.clone(),
         model,
@@ -521,7 +640,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     })
 }
 
-fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
+fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
     let positive = [
         ("interval", &s.interval),
         ("timeout", &s.timeout),
@@ -535,10 +654,13 @@ fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
     for (key, v) in positive {
         if let Some(v) = v {
             if v.value <= Micros::ZERO {
+                return Err(InputError::new(v.loc.clone(), field(key), "must be positive, got 0s"));
+            }
+            if v.value > MAX_INPUT {
                 return Err(InputError::new(
                     v.loc.clone(),
-                    format!("lb[{i}].{key}"),
-                    "must be positive, got 0s",
+                    field(key),
+                    format!("{} is absurdly large (the limit is 30 days)", v.value),
                 ));
             }
         }
@@ -565,16 +687,12 @@ fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
     for (key, v) in counts {
         if let Some(v) = v {
             if v.value == 0 {
-                return Err(InputError::new(
-                    v.loc.clone(),
-                    format!("lb[{i}].{key}"),
-                    "must be at least 1, got 0",
-                ));
+                return Err(InputError::new(v.loc.clone(), field(key), "must be at least 1, got 0"));
             }
             if v.value > MAX_COUNT {
                 return Err(InputError::new(
                     v.loc.clone(),
-                    format!("lb[{i}].{key}"),
+                    field(key),
                     format!("{} is absurdly large (the limit is {MAX_COUNT})", v.value),
                 ));
             }
@@ -582,11 +700,7 @@ fn validate_values(s: &LbSettings, i: usize) -> Result<(), InputError> {
     }
     if let Some(p) = &s.path {
         if !p.value.starts_with('/') {
-            return Err(InputError::new(
-                p.loc.clone(),
-                format!("lb[{i}].path"),
-                "must start with /",
-            ));
+            return Err(InputError::new(p.loc.clone(), field("path"), "must start with /"));
         }
     }
     Ok(())

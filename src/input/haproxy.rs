@@ -1,0 +1,150 @@
+//! haproxy.cfg: every `server` with `check` in a `backend` or `listen` section becomes one
+//! load-balancer-to-server check named `section/server`, with HAProxy's knobs located on the
+//! user's lines (the `inter` value on the server line or its `default-server`, the `timeout check`
+//! line, the `option httpchk` URI, the global `spread-checks`).
+//!
+//! Mapping: `option httpchk` / `http-check send` → HTTP with the request path, HTTPS when the
+//! check runs over TLS (`check-ssl`, `ssl` without a check port, `http-check connect ssl`); any
+//! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `timeout check 0` and
+//! `timeout connect 0` mean unset, as in HAProxy (`tick_add_ifset`).
+
+use super::haproxy_cfg::{self, Pos};
+use crate::error::{InputError, Loc};
+use crate::provider::{LbSettings, Located, Protocol};
+use crate::scenario::LbInput;
+use crate::time::Micros;
+
+fn at(file: &str, p: Pos) -> Loc {
+    Loc {
+        file: file.to_string(),
+        line: p.line,
+        column: p.column,
+    }
+}
+
+fn located<T>(file: &str, v: T, p: Pos) -> Located<T> {
+    Located {
+        value: v,
+        loc: at(file, p),
+        from_profile: false,
+    }
+}
+
+fn micros(file: &str, v: &Option<haproxy_cfg::Located<u64>>) -> Option<Located<Micros>> {
+    v.as_ref()
+        .filter(|l| l.value > 0)
+        .map(|l| located(file, Micros(i64::try_from(l.value).unwrap_or(i64::MAX)), l.pos))
+}
+
+/// Reads the checks of an haproxy.cfg.
+pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
+    let cfg = haproxy_cfg::parse(text).map_err(|e| {
+        InputError::new(
+            Loc {
+                file: file.to_string(),
+                line: e.line,
+                column: e.column,
+            },
+            "",
+            e.message,
+        )
+    })?;
+    let mut out: Vec<LbInput> = Vec::new();
+    for srv in cfg.servers.iter().filter(|s| s.check) {
+        let name = format!("{}/{}", srv.section, srv.server);
+        let loc = at(file, srv.pos);
+        if let Some(first) = out.iter().find(|o| o.name == name) {
+            return Err(InputError::new(
+                loc,
+                "server",
+                format!(
+                    "server '{}' is declared twice in '{}' (first at line {}); HAProxy refuses this",
+                    srv.server, srv.section, first.loc.line
+                ),
+            ));
+        }
+        let check_loc = srv.check_pos.unwrap_or(srv.pos);
+        let (protocol, path) = match &srv.http_check {
+            Some(h) if h.path.is_empty() => {
+                return Err(InputError::new(
+                    at(file, h.pos),
+                    "http-check",
+                    format!("{name}: the http-check ruleset sends no request, so every check of this server fails"),
+                ))
+            }
+            Some(h) => (
+                located(
+                    file,
+                    if srv.check_ssl { Protocol::Https } else { Protocol::Http },
+                    h.pos,
+                ),
+                Some(located(file, h.path.clone(), h.pos)),
+            ),
+            None => (located(file, Protocol::Tcp, check_loc), None),
+        };
+        let s = LbSettings {
+            inter: micros(file, &srv.inter),
+            fastinter: micros(file, &srv.fastinter),
+            downinter: micros(file, &srv.downinter),
+            fall: srv.fall.as_ref().map(|l| located(file, l.value, l.pos)),
+            rise: srv.rise.as_ref().map(|l| located(file, l.value, l.pos)),
+            timeout_check: micros(file, &srv.timeout_check),
+            timeout_connect: micros(file, &srv.timeout_connect),
+            spread_checks: cfg.spread_checks.as_ref().map(|l| located(file, l.value, l.pos)),
+            protocol: Some(protocol),
+            path,
+            ..LbSettings::default()
+        };
+        out.push(LbInput {
+            field_prefix: format!("{name}."),
+            name,
+            profile: "haproxy".to_string(),
+            settings: s,
+            loc,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_with_check_become_lbs() {
+        let cfg = "global\n  spread-checks 5\ndefaults\n  timeout check 0\nbackend api\n  option httpchk GET /readyz\n  server a 10.0.0.1:6443 check check-ssl inter 1s fall 2\n  server b 10.0.0.2:6443\nlisten l\n  server c 10.0.0.3:6443 check\n";
+        let lbs = lbs("h.cfg", cfg).unwrap();
+        assert_eq!(lbs.len(), 2);
+        let a = &lbs[0];
+        assert_eq!(a.name, "api/a");
+        let s = &a.settings;
+        assert_eq!(s.protocol.as_ref().unwrap().value, Protocol::Https);
+        assert_eq!(s.path.as_ref().unwrap().value, "/readyz");
+        let i = s.inter.as_ref().unwrap();
+        assert_eq!((i.value, i.loc.line, i.loc.column), (Micros::from_secs(1), 7, 48));
+        assert!(s.timeout_check.is_none());
+        assert_eq!(s.spread_checks.as_ref().unwrap().value, 5);
+        let c = &lbs[1];
+        assert_eq!(c.settings.protocol.as_ref().unwrap().value, Protocol::Tcp);
+        assert_eq!(c.settings.protocol.as_ref().unwrap().loc.column, 26);
+    }
+
+    #[test]
+    fn errors_keep_the_position() {
+        let e = lbs("h.cfg", "backend b\n  server s 1.2.3.4:80 check inter 2sec\n").unwrap_err();
+        assert_eq!((e.loc.file.as_str(), e.loc.line, e.loc.column), ("h.cfg", 2, 35));
+        let e = lbs(
+            "h.cfg",
+            "backend b\n  server s 1.2.3.4:80 check\n  server s 1.2.3.5:80 check\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("twice"), "{e}");
+        let e = lbs(
+            "h.cfg",
+            "defaults\n  option httpchk GET /healthz\nbackend b\n  http-check expect status 200\n  server s 1.2.3.4:80 check\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("sends no request"), "{e}");
+        assert_eq!(e.loc.line, 4);
+    }
+}

@@ -1,0 +1,578 @@
+//! Terraform plans and states as `terraform show -json` prints them: `aws_lb_target_group`
+//! (`health_check`, `target_health_state`), `google_compute_health_check` and
+//! `google_compute_region_health_check`, the legacy `google_compute_http(s)_health_check`, and
+//! `azurerm_lb_probe`; every value located at its attribute in the JSON.
+//!
+//! Positions: `serde_json` with the `raw_value` feature parses each object into borrowed
+//! `&RawValue` slices of the input, and a slice's address minus the input's address is its byte
+//! offset. This needs no extra crate (the span-keeping JSON crates are unmaintained) and only
+//! walks the paths graceline reads, so a large plan costs a few linear passes.
+//!
+//! A plan holds the values as they will be after apply (`planned_values`); a state holds them in
+//! `values`. Attributes the provider only knows after apply are absent: graceline then applies
+//! the provider's documented default, located at the enclosing block:
+//! - `aws_lb_target_group.health_check` (hashicorp/terraform-provider-aws
+//!   website/docs/r/lb_target_group.html.markdown): interval 30, thresholds 3/3, protocol HTTP,
+//!   path `/`; the timeout is AWS's (ELBv2 API CreateTargetGroup: 6 s for HTTP, 10 s for
+//!   TCP/HTTPS). Target-group protocol TCP/TLS/UDP/TCP_UDP (or target type `alb`) means an NLB,
+//!   HTTP/HTTPS an ALB; GENEVE (Gateway LB) and lambda target groups are not modeled and skipped.
+//! - `google_compute_*health_check` (terraform-provider-google compute_health_check.html.markdown,
+//!   compute_http_health_check.html.markdown): interval 5, timeout 5, thresholds 2/2, path `/`.
+//! - `azurerm_lb_probe` (terraform-provider-azurerm lb_probe_resource.go): protocol Tcp,
+//!   interval 15, probe_threshold 1; `number_of_probes` is ignored by the platform
+//!   (openshift/installer#9111).
+
+use super::yaml::Text;
+use crate::error::{InputError, Loc};
+use crate::provider::{LbSettings, Located, Protocol};
+use crate::scenario::LbInput;
+use crate::time::Micros;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+
+/// True when a JSON document looks like `terraform show -json` output.
+pub fn looks_like(text: &str) -> bool {
+    match serde_json::from_str::<BTreeMap<String, &RawValue>>(text) {
+        Ok(m) => {
+            m.contains_key("format_version")
+                && ["planned_values", "values", "terraform_version"]
+                    .iter()
+                    .any(|k| m.contains_key(*k))
+        }
+        Err(_) => false,
+    }
+}
+
+/// A JSON object whose members remember where they are.
+struct Obj<'a> {
+    members: BTreeMap<String, &'a RawValue>,
+    at: usize,
+}
+
+struct Reader<'t, 'a> {
+    t: &'t Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct Resource<'a> {
+    address: Option<String>,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    ty: Option<String>,
+    #[serde(borrow)]
+    values: Option<&'a RawValue>,
+}
+
+impl<'a> Reader<'_, 'a> {
+    fn offset(&self, raw: &RawValue) -> usize {
+        (raw.get().as_ptr() as usize).saturating_sub(self.t.text.as_ptr() as usize)
+    }
+
+    fn loc(&self, offset: usize) -> Loc {
+        self.t.loc_of_offset(offset)
+    }
+
+    fn json_error(&self, base: usize, e: &serde_json::Error, what: &str) -> InputError {
+        // serde_json counts lines and columns within the slice it parsed.
+        let base_loc = self.loc(base);
+        let mut loc = self.loc(base);
+        if e.line() > 1 {
+            loc.line = base_loc.line + u32::try_from(e.line() - 1).unwrap_or(0);
+            loc.column = u32::try_from(e.column().max(1)).unwrap_or(1);
+        } else {
+            loc.column = base_loc.column + u32::try_from(e.column().saturating_sub(1)).unwrap_or(0);
+        }
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg);
+        InputError::new(loc, "", format!("malformed JSON ({what}): {msg}"))
+    }
+
+    fn obj(&self, raw: &'a RawValue, what: &str) -> Result<Obj<'a>, InputError> {
+        let at = self.offset(raw);
+        let members = serde_json::from_str::<BTreeMap<String, &'a RawValue>>(raw.get())
+            .map_err(|e| self.json_error(at, &e, what))?;
+        Ok(Obj { members, at })
+    }
+
+    fn list(&self, raw: &'a RawValue, what: &str) -> Result<Vec<&'a RawValue>, InputError> {
+        let at = self.offset(raw);
+        if raw.get() == "null" {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).map_err(|e| self.json_error(at, &e, what))
+    }
+
+    fn member(&self, o: &Obj<'a>, key: &str) -> Option<&'a RawValue> {
+        o.members.get(key).copied().filter(|r| r.get() != "null")
+    }
+
+    /// The first object of a nested block (`health_check = [{...}]`), if any.
+    fn block(&self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, InputError> {
+        let Some(raw) = self.member(o, key) else {
+            return Ok(None);
+        };
+        match self.list(raw, key)?.first() {
+            Some(first) => Ok(Some(self.obj(first, key)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn located<T>(&self, value: T, raw: &RawValue) -> Located<T> {
+        Located {
+            value,
+            loc: self.loc(self.offset(raw)),
+            from_profile: false,
+        }
+    }
+
+    fn default<T>(&self, value: T, at: usize) -> Option<Located<T>> {
+        Some(Located {
+            value,
+            loc: self.loc(at),
+            from_profile: true,
+        })
+    }
+
+    fn err(&self, raw: &RawValue, field: &str, message: impl Into<String>) -> InputError {
+        InputError::new(self.loc(self.offset(raw)), field, message)
+    }
+
+    fn string(&self, o: &Obj<'a>, key: &str, field: &str) -> Result<Option<(String, &'a RawValue)>, InputError> {
+        let Some(raw) = self.member(o, key) else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<String>(raw.get()) {
+            Ok(s) => Ok(Some((s, raw))),
+            Err(_) => Err(self.err(raw, field, format!("expected a string, got {}", raw.get()))),
+        }
+    }
+
+    fn count(&self, o: &Obj<'a>, key: &str, field: &str) -> Result<Option<Located<u32>>, InputError> {
+        let Some(raw) = self.member(o, key) else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<u32>(raw.get()) {
+            Ok(n) => Ok(Some(self.located(n, raw))),
+            Err(_) => Err(self.err(raw, field, format!("expected a whole number, got {}", raw.get()))),
+        }
+    }
+
+    fn seconds(&self, o: &Obj<'a>, key: &str, field: &str) -> Result<Option<Located<Micros>>, InputError> {
+        Ok(self.count(o, key, field)?.map(|n| Located {
+            value: Micros::from_secs(i64::from(n.value)),
+            loc: n.loc,
+            from_profile: false,
+        }))
+    }
+
+    fn boolean(&self, o: &Obj<'a>, key: &str, field: &str) -> Result<Option<Located<bool>>, InputError> {
+        let Some(raw) = self.member(o, key) else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<bool>(raw.get()) {
+            Ok(b) => Ok(Some(self.located(b, raw))),
+            Err(_) => Err(self.err(raw, field, format!("expected true or false, got {}", raw.get()))),
+        }
+    }
+
+    fn path(&self, o: &Obj<'a>, key: &str, field: &str) -> Result<Option<Located<String>>, InputError> {
+        match self.string(o, key, field)? {
+            Some((p, _)) if p.is_empty() => Ok(None),
+            Some((p, raw)) if !p.starts_with('/') => Err(self.err(raw, field, format!("\"{p}\" must start with /"))),
+            Some((p, raw)) => Ok(Some(self.located(p, raw))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Reads every health check a plan or state describes.
+pub fn lbs(t: &Text) -> Result<Vec<LbInput>, InputError> {
+    let r = Reader { t };
+    let top: BTreeMap<String, &RawValue> =
+        serde_json::from_str(t.text).map_err(|e| r.json_error(0, &e, "terraform show -json output"))?;
+    if !top.contains_key("format_version") {
+        return Err(InputError::new(
+            r.loc(0),
+            "format_version",
+            "JSON without format_version: not the output of `terraform show -json`",
+        ));
+    }
+    let Some(values) = top
+        .get("planned_values")
+        .or_else(|| top.get("values"))
+        .copied()
+        .filter(|v| v.get() != "null")
+    else {
+        return Ok(Vec::new());
+    };
+    let values = r.obj(values, "values")?;
+    let mut modules: Vec<&RawValue> = r.member(&values, "root_module").into_iter().collect();
+    let mut out = Vec::new();
+    while let Some(m) = modules.pop() {
+        let m = r.obj(m, "module")?;
+        if let Some(children) = r.member(&m, "child_modules") {
+            let mut c = r.list(children, "child_modules")?;
+            c.reverse();
+            modules.extend(c);
+        }
+        let Some(resources) = r.member(&m, "resources") else {
+            continue;
+        };
+        for raw in r.list(resources, "resources")? {
+            let at = r.offset(raw);
+            let res: Resource = serde_json::from_str(raw.get()).map_err(|e| r.json_error(at, &e, "resource"))?;
+            if res.mode.as_deref().is_some_and(|m| m != "managed") {
+                continue;
+            }
+            let (Some(ty), Some(values)) = (res.ty.as_deref(), res.values) else {
+                continue;
+            };
+            let address = res.address.clone().unwrap_or_else(|| ty.to_string());
+            let lb = match ty {
+                "aws_lb_target_group" | "aws_alb_target_group" => aws_target_group(&r, &address, values)?,
+                "google_compute_health_check" | "google_compute_region_health_check" => {
+                    gcp_health_check(&r, &address, values, false)?
+                }
+                "google_compute_http_health_check" | "google_compute_https_health_check" => {
+                    gcp_health_check(&r, &address, values, true)?.map(|mut lb| {
+                        let p = if ty.contains("https") {
+                            Protocol::Https
+                        } else {
+                            Protocol::Http
+                        };
+                        lb.settings.protocol = r.default(p, r.offset(values));
+                        lb
+                    })
+                }
+                "azurerm_lb_probe" => Some(azure_probe(&r, &address, values)?),
+                _ => None,
+            };
+            out.extend(lb);
+        }
+    }
+    Ok(out)
+}
+
+fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Option<LbInput>, InputError> {
+    let v = r.obj(values, address)?;
+    let f = |k: &str| format!("{address}.{k}");
+    let target_type = r.string(&v, "target_type", &f("target_type"))?.map(|(s, _)| s);
+    if target_type.as_deref() == Some("lambda") {
+        return Ok(None);
+    }
+    let profile = match r.string(&v, "protocol", &f("protocol"))? {
+        _ if target_type.as_deref() == Some("alb") => "aws-nlb",
+        Some((p, raw)) => match p.as_str() {
+            "TCP" | "TLS" | "UDP" | "TCP_UDP" => "aws-nlb",
+            "HTTP" | "HTTPS" => "aws-alb",
+            "GENEVE" => return Ok(None),
+            other => {
+                return Err(r.err(
+                    raw,
+                    &f("protocol"),
+                    format!("unknown target-group protocol \"{other}\""),
+                ))
+            }
+        },
+        None => return Ok(None),
+    };
+    let hc = r.block(&v, "health_check")?;
+    let mut s = LbSettings::default();
+    let block_at = hc.as_ref().map_or(v.at, |h| h.at);
+    if let Some(h) = &hc {
+        let hf = |k: &str| format!("{address}.health_check.{k}");
+        if let Some(en) = r.boolean(h, "enabled", &hf("enabled"))? {
+            if !en.value {
+                return Err(InputError::new(
+                    en.loc,
+                    hf("enabled"),
+                    "health checks are off: the load balancer never takes a target out (AWS allows this only for lambda targets)",
+                ));
+            }
+        }
+        s.interval = r.seconds(h, "interval", &hf("interval"))?;
+        s.timeout = r.seconds(h, "timeout", &hf("timeout"))?;
+        s.healthy_threshold = r.count(h, "healthy_threshold", &hf("healthy_threshold"))?;
+        s.unhealthy_threshold = r.count(h, "unhealthy_threshold", &hf("unhealthy_threshold"))?;
+        if let Some((p, raw)) = r.string(h, "protocol", &hf("protocol"))? {
+            let proto = match p.to_ascii_uppercase().as_str() {
+                "TCP" => Protocol::Tcp,
+                "HTTP" => Protocol::Http,
+                "HTTPS" => Protocol::Https,
+                _ => {
+                    return Err(r.err(
+                        raw,
+                        &hf("protocol"),
+                        format!("unknown health-check protocol \"{p}\"; accepted: TCP, HTTP, HTTPS"),
+                    ))
+                }
+            };
+            s.protocol = Some(r.located(proto, raw));
+        }
+        if s.protocol.as_ref().is_some_and(|p| p.value != Protocol::Tcp) {
+            s.path = r.path(h, "path", &hf("path"))?;
+        }
+        if let Some((p, raw)) = r.string(h, "port", &hf("port"))? {
+            if p != "traffic-port" {
+                let port = p.parse::<u16>().map_err(|_| {
+                    r.err(
+                        raw,
+                        &hf("port"),
+                        format!("\"{p}\" is not a port number or traffic-port"),
+                    )
+                })?;
+                s.port = Some(r.located(port, raw));
+            }
+        }
+    }
+    if s.protocol.is_none() {
+        s.protocol = r.default(Protocol::Http, block_at);
+    }
+    let protocol = s.protocol.as_ref().map_or(Protocol::Http, |p| p.value);
+    if protocol != Protocol::Tcp && s.path.is_none() {
+        s.path = r.default("/".to_string(), block_at);
+    }
+    if s.interval.is_none() {
+        s.interval = r.default(Micros::from_secs(30), block_at);
+    }
+    if s.timeout.is_none() {
+        s.timeout = r.default(
+            Micros::from_secs(if protocol == Protocol::Http { 6 } else { 10 }),
+            block_at,
+        );
+    }
+    if s.healthy_threshold.is_none() {
+        s.healthy_threshold = r.default(3, block_at);
+    }
+    if s.unhealthy_threshold.is_none() {
+        s.unhealthy_threshold = r.default(3, block_at);
+    }
+    if profile == "aws-nlb" {
+        if let Some(ths) = r.block(&v, "target_health_state")? {
+            s.connection_termination = r.boolean(
+                &ths,
+                "enable_unhealthy_connection_termination",
+                &format!("{address}.target_health_state.enable_unhealthy_connection_termination"),
+            )?;
+        }
+    }
+    Ok(Some(LbInput {
+        name: address.to_string(),
+        profile: profile.to_string(),
+        settings: s,
+        loc: r.loc(v.at),
+        field_prefix: format!("{address}."),
+    }))
+}
+
+fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) -> Result<Option<LbInput>, InputError> {
+    let v = r.obj(values, address)?;
+    let f = |k: &str| format!("{address}.{k}");
+    let mut s = LbSettings {
+        check_interval: r.seconds(&v, "check_interval_sec", &f("check_interval_sec"))?,
+        timeout: r.seconds(&v, "timeout_sec", &f("timeout_sec"))?,
+        healthy_threshold: r.count(&v, "healthy_threshold", &f("healthy_threshold"))?,
+        unhealthy_threshold: r.count(&v, "unhealthy_threshold", &f("unhealthy_threshold"))?,
+        ..LbSettings::default()
+    };
+    if legacy {
+        s.path = r.path(&v, "request_path", &f("request_path"))?;
+    } else {
+        let blocks = [
+            ("http_health_check", Protocol::Http),
+            ("https_health_check", Protocol::Https),
+            ("http2_health_check", Protocol::Https),
+            ("tcp_health_check", Protocol::Tcp),
+            ("ssl_health_check", Protocol::Tcp),
+            ("grpc_health_check", Protocol::Tcp),
+        ];
+        for (key, proto) in blocks {
+            let Some(b) = r.block(&v, key)? else { continue };
+            s.protocol = r.default(proto, b.at).map(|mut p| {
+                p.from_profile = false;
+                p
+            });
+            if proto != Protocol::Tcp {
+                s.path = r
+                    .path(&b, "request_path", &format!("{address}.{key}.request_path"))?
+                    .or_else(|| r.default("/".to_string(), b.at));
+            }
+            break;
+        }
+        if s.protocol.is_none() {
+            return Err(InputError::new(
+                r.loc(v.at),
+                address,
+                "no http_health_check, https_health_check, http2_health_check, tcp_health_check, ssl_health_check or grpc_health_check block",
+            ));
+        }
+    }
+    let at = v.at;
+    s.check_interval = s.check_interval.or_else(|| r.default(Micros::from_secs(5), at));
+    s.timeout = s.timeout.or_else(|| r.default(Micros::from_secs(5), at));
+    s.healthy_threshold = s.healthy_threshold.or_else(|| r.default(2, at));
+    s.unhealthy_threshold = s.unhealthy_threshold.or_else(|| r.default(2, at));
+    if legacy && s.path.is_none() {
+        s.path = r.default("/".to_string(), at);
+    }
+    Ok(Some(LbInput {
+        name: address.to_string(),
+        profile: "gcp".to_string(),
+        settings: s,
+        loc: r.loc(at),
+        field_prefix: format!("{address}."),
+    }))
+}
+
+fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, InputError> {
+    let v = r.obj(values, address)?;
+    let f = |k: &str| format!("{address}.{k}");
+    let mut s = LbSettings {
+        interval: r.seconds(&v, "interval_in_seconds", &f("interval_in_seconds"))?,
+        probe_threshold: r.count(&v, "probe_threshold", &f("probe_threshold"))?,
+        ..LbSettings::default()
+    };
+    s.protocol = match r.string(&v, "protocol", &f("protocol"))? {
+        Some((p, raw)) => Some(r.located(
+            match p.as_str() {
+                "Tcp" => Protocol::Tcp,
+                "Http" => Protocol::Http,
+                "Https" => Protocol::Https,
+                _ => {
+                    return Err(r.err(
+                        raw,
+                        &f("protocol"),
+                        format!("unknown probe protocol \"{p}\"; accepted: Tcp, Http, Https"),
+                    ))
+                }
+            },
+            raw,
+        )),
+        None => r.default(Protocol::Tcp, v.at),
+    };
+    if s.protocol.as_ref().is_some_and(|p| p.value != Protocol::Tcp) {
+        s.path = r.path(&v, "request_path", &f("request_path"))?;
+        if s.path.is_none() {
+            return Err(InputError::new(
+                r.loc(v.at),
+                f("request_path"),
+                "an Http/Https probe needs request_path (Azure has no default)",
+            ));
+        }
+    }
+    s.interval = s.interval.or_else(|| r.default(Micros::from_secs(15), v.at));
+    s.probe_threshold = s.probe_threshold.or_else(|| r.default(1, v.at));
+    Ok(LbInput {
+        name: address.to_string(),
+        profile: "azure-lb".to_string(),
+        settings: s,
+        loc: r.loc(v.at),
+        field_prefix: format!("{address}."),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Result<Vec<LbInput>, InputError> {
+        lbs(&Text::new("plan.json", src))
+    }
+
+    const PLAN: &str = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.0",
+  "planned_values": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_lb_target_group.api",
+          "mode": "managed",
+          "type": "aws_lb_target_group",
+          "name": "api",
+          "values": {
+            "protocol": "TCP",
+            "health_check": [
+              {
+                "enabled": true,
+                "interval": 10,
+                "healthy_threshold": 2,
+                "unhealthy_threshold": 2,
+                "protocol": "HTTPS",
+                "path": "/readyz",
+                "port": "6443"
+              }
+            ],
+            "target_health_state": [ { "enable_unhealthy_connection_termination": false } ]
+          }
+        }
+      ],
+      "child_modules": [
+        {
+          "resources": [
+            {
+              "address": "module.gcp.google_compute_region_health_check.api",
+              "mode": "managed",
+              "type": "google_compute_region_health_check",
+              "values": { "check_interval_sec": 2, "timeout_sec": 2, "healthy_threshold": 3,
+                          "unhealthy_threshold": 3, "https_health_check": [ { "request_path": "/readyz", "port": 6443 } ] }
+            },
+            {
+              "address": "module.az.azurerm_lb_probe.api",
+              "mode": "managed",
+              "type": "azurerm_lb_probe",
+              "values": { "protocol": "Https", "request_path": "/readyz", "interval_in_seconds": 5, "number_of_probes": 2 }
+            },
+            { "address": "data.x.y", "mode": "data", "type": "aws_lb_target_group", "values": {} }
+          ]
+        }
+      ]
+    }
+  }
+}"#;
+
+    #[test]
+    fn reads_each_provider_with_attribute_locations() {
+        let lbs = read(PLAN).unwrap();
+        let names: Vec<_> = lbs.iter().map(|l| (l.name.as_str(), l.profile.as_str())).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("aws_lb_target_group.api", "aws-nlb"),
+                ("module.gcp.google_compute_region_health_check.api", "gcp"),
+                ("module.az.azurerm_lb_probe.api", "azure-lb")
+            ]
+        );
+        let aws = &lbs[0].settings;
+        let i = aws.interval.as_ref().unwrap();
+        assert_eq!((i.value, i.loc.line, i.loc.column), (Micros::from_secs(10), 17, 29));
+        let t = aws.timeout.as_ref().unwrap();
+        assert_eq!((t.value, t.from_profile, t.loc.line), (Micros::from_secs(10), true, 15));
+        assert!(!aws.connection_termination.as_ref().unwrap().value);
+        assert_eq!(aws.port.as_ref().unwrap().value, 6443);
+        let g = &lbs[1].settings;
+        assert_eq!(g.protocol.as_ref().unwrap().value, Protocol::Https);
+        assert_eq!(g.path.as_ref().unwrap().value, "/readyz");
+        let a = &lbs[2].settings;
+        assert_eq!(a.probe_threshold.as_ref().unwrap().value, 1);
+        assert!(a.probe_threshold.as_ref().unwrap().from_profile);
+    }
+
+    #[test]
+    fn bad_values_and_malformed_json_are_located() {
+        let e = read(&PLAN.replace("\"interval\": 10", "\"interval\": \"10\"")).unwrap_err();
+        assert_eq!((e.loc.line, e.loc.column), (17, 29));
+        assert_eq!(e.field, "aws_lb_target_group.api.health_check.interval");
+        let e = read(&PLAN.replace("\"Https\"", "\"Grpc\"")).unwrap_err();
+        assert!(e.message.contains("unknown probe protocol"), "{e}");
+        let e = read(&PLAN.replace("\"port\": \"6443\"\n", "\"port\": \"6443\",\n")).unwrap_err();
+        assert!(e.message.contains("malformed JSON"), "{e}");
+        assert_eq!(e.loc.line, 23);
+        let e = read("{\"a\": 1}").unwrap_err();
+        assert!(e.message.contains("terraform show -json"), "{e}");
+        let e = read("{\"format_version\": 1,").unwrap_err();
+        assert_eq!(e.loc.line, 1);
+        assert!(read(r#"{"format_version":"1.0","values":null}"#).unwrap().is_empty());
+    }
+}

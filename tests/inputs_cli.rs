@@ -1,0 +1,392 @@
+//! CLI tests of the real binary on users' own configurations: haproxy.cfg, Kubernetes Services,
+//! Terraform JSON, kube-apiserver manifests and graceline.toml; every exit code and bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fx(name: &str) -> String {
+    format!("tests/fixtures/inputs/{name}")
+}
+
+fn graceline() -> Command {
+    let mut c = Command::cargo_bin("graceline").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn json(args: &[&str], code: i32) -> Value {
+    let out = graceline()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn findings(v: &Value) -> Vec<(String, String, u64, u64)> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap().iter())
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn has(v: &Value, rule: &str, file: &str, line: u64, column: u64) -> bool {
+    findings(v)
+        .iter()
+        .any(|f| f.0 == rule && f.1 == file && f.2 == line && f.3 == column)
+}
+
+#[test]
+fn kubeadm_haproxy_with_its_manifest_points_into_both_files() {
+    let cfg = fx("kubeadm-ha/haproxy.cfg");
+    let man = fx("kubeadm-ha/kube-apiserver.yaml");
+    let v = json(&[&cfg, &man], 1);
+    let r = &v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0]["lb"], "apiserverbackend/cp1");
+    assert_eq!(r[0]["provider"], "haproxy");
+    assert_eq!(r[0]["server"], man.as_str());
+    assert_eq!(r[0]["server_source"]["origin"], man.as_str());
+    assert_eq!(r[0]["server_source"]["assumed"], false);
+    // The check of /healthz is blind to /readyz (the `http-check send ... uri /healthz` token).
+    assert!(has(&v, "GL003", &cfg, 48, 34), "{:?}", findings(&v));
+    // GL001 at the server line (no inter written), GL004 at the manifest's pod spec.
+    assert!(has(&v, "GL001", &cfg, 54, 5), "{:?}", findings(&v));
+    assert!(has(&v, "GL004", &man, 15, 1), "{:?}", findings(&v));
+}
+
+#[test]
+fn without_a_server_the_output_says_which_was_assumed() {
+    graceline()
+        .args(["check", &fx("kubeadm-ha/haproxy.cfg")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "note: server assumed built-in profile kube-apiserver: no --server and no kube-apiserver manifest among the inputs (3 pairs)",
+        ));
+    let v = json(&[&fx("kubeadm-ha/haproxy.cfg")], 1);
+    let s = &v["results"][0]["server_source"];
+    assert_eq!(s["assumed"], true);
+    assert_eq!(s["origin"], "builtin:kube-apiserver");
+    let v = json(
+        &[&fx("kubeadm-ha/haproxy.cfg"), "--server", "kube-apiserver-openshift"],
+        1,
+    );
+    assert_eq!(v["results"][0]["server_source"]["assumed"], false);
+    assert_eq!(v["results"][0]["server"], "kube-apiserver-openshift");
+}
+
+#[test]
+fn openshift_aws_nlb_from_terraform_passes_against_the_openshift_manifest() {
+    let plan = fx("aws/openshift-nlb.tfplan.json");
+    let pod = fx("openshift/kube-apiserver-pod.yaml");
+    let v = json(&[&plan, "--server", &pod], 0);
+    let r = &v["results"][0];
+    assert_eq!(r["lb"], "module.vpc.aws_lb_target_group.api_internal");
+    assert_eq!(r["provider"], "aws-nlb");
+    // HTTPS /readyz, interval 10, threshold 2, timeout 10 (AWS default for HTTPS): 20 s worst.
+    assert_eq!(r["worst_case_s"], 20.0);
+    assert_eq!(r["budget_s"], 129.0);
+    // No target_health_state in the plan: AWS resets connections (GL006, a warning).
+    assert!(has(&v, "GL006", &plan, 17, 25), "{:?}", findings(&v));
+    graceline()
+        .args(["check", "--fail-on", "warning", &plan, "--server", &pod])
+        .assert()
+        .code(1);
+    // The same LB in front of upstream defaults (no delay) fails at the interval attribute.
+    let v = json(&[&plan], 1);
+    assert!(has(&v, "GL001", &plan, 24, 33), "{:?}", findings(&v));
+}
+
+#[test]
+fn lbc_service_annotations_are_the_locations() {
+    let svc = fx("aws/service-lbc-nlb.yaml");
+    let v = json(&[&svc], 1);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0]["lb"], "hcp-demo/kube-apiserver");
+    assert_eq!(r[0]["worst_case_s"], 20.0);
+    // The healthcheck-interval annotation value, and no GL006 (connection termination disabled).
+    assert!(has(&v, "GL001", &svc, 16, 72), "{:?}", findings(&v));
+    assert!(!findings(&v).iter().any(|f| f.0 == "GL006" && f.2 < 30));
+    // The in-tree NLB without annotations: TCP every 30 s, blind to /readyz.
+    assert_eq!(r[1]["lb"], "hcp-demo/kube-apiserver-legacy");
+    assert!(has(&v, "GL003", &svc, 35, 9), "{:?}", findings(&v));
+    let v = json(&[&svc, "--server", "kube-apiserver-openshift-aws", "--no-fail"], 0);
+    assert_eq!(v["results"][0]["verdict"], "pass");
+}
+
+#[test]
+fn gcp_state_and_service_use_documented_defaults() {
+    let state = fx("gcp/openshift-gcp.tfstate.json");
+    let v = json(&[&state, "--server", "kube-apiserver-openshift-gcp"], 0);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    // interval 2 s, threshold 3: 6 s worst when /readyz answers 500 at once.
+    assert_eq!(r[0]["worst_case_s"], 6.0);
+    // One-line JSON as terraform prints it: line 1, the column of the resource's values.
+    assert!(findings(&v).iter().all(|f| f.1 == state && f.2 == 1 && f.3 > 100));
+    let svc = fx("gcp/service.yaml");
+    let v = json(&[&svc, "--server", "kube-apiserver-openshift-gcp"], 1);
+    assert!(has(&v, "GL003", &svc, 6, 9), "{:?}", findings(&v));
+}
+
+#[test]
+fn azure_probe_and_service() {
+    let plan = fx("azure/openshift-azure.tfplan.json");
+    let svc = fx("azure/service.yaml");
+    let v = json(&[&plan, &svc, "--server", "kube-apiserver-openshift"], 0);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0]["worst_case_s"], 5.0);
+    assert_eq!(r[2]["lb"], "hcp-demo/kube-apiserver");
+    assert_eq!(r[2]["worst_case_s"], 10.0);
+    let v = json(&[&plan, &svc], 1);
+    assert!(has(&v, "GL001", &svc, 12, 75), "{:?}", findings(&v));
+    assert!(has(&v, "GL001", &plan, 18, 40), "{:?}", findings(&v));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+fn project() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("repo");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(fx("project")), &dir);
+    (tmp, dir)
+}
+
+#[test]
+fn project_file_checks_everything_from_the_repository_root() {
+    let (_tmp, dir) = project();
+    let out = Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 5);
+    assert!(r.iter().all(|x| x["scenario"] == "api"));
+    assert!(r.iter().all(|x| x["server"] == "manifests/kube-apiserver.yaml"));
+    assert!(has(&v, "GL001", "haproxy/apiserver.cfg", 54, 5), "{:?}", findings(&v));
+    assert!(has(&v, "GL001", "k8s/service-api.yaml", 16, 72), "{:?}", findings(&v));
+    assert!(
+        has(&v, "GL004", "manifests/kube-apiserver.yaml", 15, 1),
+        "{:?}",
+        findings(&v)
+    );
+    // The same project named explicitly from elsewhere: paths relative to the working directory.
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(dir.parent().unwrap())
+        .args(["check", "repo/graceline.toml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("repo/haproxy/apiserver.cfg:54:5"));
+}
+
+#[test]
+fn a_glob_matching_nothing_fails_unless_allowed() {
+    let (_tmp, dir) = project();
+    std::fs::write(
+        dir.join("graceline.toml"),
+        "[[check]]\nserver = \"kube-apiserver\"\nlbs = [\"haproxy/*.cfg\", \"tf/plan.json\"]\n",
+    )
+    .unwrap();
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(&dir)
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("graceline.toml:3:25").and(predicate::str::contains("matches no file")));
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["check", "--allow-empty"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_plain_scenario_graceline_toml_keeps_working() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-openshift-aws.toml"),
+        tmp.path().join("graceline.toml"),
+    )
+    .unwrap();
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(tmp.path())
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("openshift-installer-seed"));
+}
+
+#[test]
+fn bad_inputs_exit_2_with_file_line_and_column() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["bad/unknown-annotation.yaml"],
+            "unknown-annotation.yaml:6:56: field `service.beta.kubernetes.io/aws-load-balancer-type`: unknown load-balancer type \"alb\"",
+        ),
+        (&["bad/haproxy-in.json"], "haproxy-in.json:1:1: the file name says JSON"),
+        (&["bad/bad-unit.cfg"], "bad-unit.cfg:2:42: invalid time unit 'sec' in '2sec' for 'inter'"),
+        (&["bad/malformed.yaml"], "malformed.yaml:5:5: malformed YAML"),
+        (&["bad/no-lb.yaml"], "no-lb.yaml:1:1: no Service of type LoadBalancer"),
+        (&["bad/malformed.json"], "malformed.json:6:45: malformed JSON"),
+        (&["kubeadm-ha/kube-apiserver.yaml"], "no load-balancer-to-server pair"),
+        (
+            &["kubeadm-ha/haproxy.cfg", "kubeadm-ha/kube-apiserver.yaml", "openshift/kube-apiserver-pod.yaml"],
+            "2 kube-apiserver manifests among the inputs",
+        ),
+    ];
+    for (files, expected) in cases {
+        let args: Vec<String> = files.iter().map(|f| fx(f)).collect();
+        graceline()
+            .arg("check")
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(*expected));
+    }
+    graceline()
+        .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--server nope: is neither a built-in server profile",
+        ));
+    graceline()
+        .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "aws-nlb"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a load-balancer profile"));
+    graceline()
+        .args(["check", "--input-kind", "yaml", &fx("kubeadm-ha/haproxy.cfg")])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn allow_empty_and_input_kind_override() {
+    graceline()
+        .args(["check", "--allow-empty", &fx("bad/no-lb.yaml")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 pairs"));
+    // A haproxy.cfg saved as .json is read as what --input-kind says.
+    graceline()
+        .args(["check", "--input-kind", "haproxy", &fx("bad/haproxy-in.json")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("haproxy-in.json:4:5"));
+}
+
+#[test]
+fn oversized_files_are_refused_before_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("plan.json");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    graceline()
+        .args(["check", big.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ":1:1: the file is 100 MiB, over the 64 MiB graceline reads",
+        ));
+    let yaml = tmp.path().join("svc.yaml");
+    std::fs::write(&yaml, format!("kind: Service\n#{}\n", "x".repeat(17 * 1024 * 1024))).unwrap();
+    graceline()
+        .args(["check", yaml.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("over the 16 MiB graceline parses"));
+}
+
+#[test]
+fn many_files_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let svc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(fx("azure/service.yaml"))).unwrap();
+    let n: usize = std::env::var("GRACELINE_MANY_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    std::fs::create_dir(tmp.path().join("k8s")).unwrap();
+    for i in 0..n {
+        let text = svc.replace("name: kube-apiserver\n", &format!("name: api-{i}\n"));
+        std::fs::write(tmp.path().join(format!("k8s/svc-{i:05}.yaml")), text).unwrap();
+    }
+    std::fs::write(
+        tmp.path().join("graceline.toml"),
+        "[[check]]\nserver = \"kube-apiserver-openshift\"\nlbs = [\"k8s/*.yaml\"]\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["results"].as_array().unwrap().len(), n);
+}
+
+#[test]
+fn explain_walks_an_haproxy_server() {
+    graceline()
+        .args([
+            "explain",
+            &fx("kubeadm-ha/haproxy.cfg"),
+            "--lb",
+            "apiserverbackend/cp2",
+            "--server",
+            "kube-apiserver-openshift",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("apiserverbackend/cp2"));
+    graceline()
+        .args(["explain", &fx("kubeadm-ha/haproxy.cfg"), "--lb", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("apiserverbackend/cp1"));
+}

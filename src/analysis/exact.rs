@@ -264,12 +264,11 @@ fn completion_relative(
 ) -> (Ext, Ext) {
     let f = fall as usize;
     let first = (c.onset, c.onset + pass + inter + j_inter);
-    let mut worst: Option<(Micros, Vec<Span>)> = None;
-    let mut best: Option<(Micros, Vec<Span>)> = None;
-    for m in 1..=f + 1 {
+    // The start intervals of probes 1..=f when probe `m` is the first to start at or after E3
+    // (`m = f + 1`: none does); `None` when that choice is infeasible. O(f).
+    let spans_for = |m: usize| -> Option<Vec<Span>> {
         let (mut lo, mut hi) = first;
         let mut spans = Vec::with_capacity(f);
-        let mut feasible = true;
         for k in 1..=f {
             let dur = if k < m {
                 hi = hi.min(c.budget);
@@ -281,8 +280,7 @@ fn completion_relative(
                 c.refused
             };
             if lo >= hi {
-                feasible = false;
-                break;
+                return None;
             }
             spans.push(Span {
                 lo,
@@ -295,19 +293,46 @@ fn completion_relative(
                 hi = hi + dur.1 + fastinter + j_fast;
             }
         }
-        if !feasible {
-            continue;
+        Some(spans)
+    };
+    // One pass over every choice of `m`: the hanging prefix is shared, and after `m` every step
+    // adds the same refused duration, so each candidate's extremes are closed-form. O(f) in all.
+    let mut worst: Option<(Micros, usize)> = None;
+    let mut best: Option<(Micros, usize)> = None;
+    let (mut lo, mut hi) = first;
+    for m in 1..=f + 1 {
+        let (extremes, go_on) = if m <= f {
+            let rest = (f - m) as i64;
+            let (mlo, mhi) = (lo.max(c.budget), hi);
+            let cand = (mlo < mhi).then(|| {
+                let sup = mhi + (c.refused.1 + fastinter + j_fast).times(rest) + c.refused.1;
+                let inf = mlo + (c.refused.0 + fastinter - j_fast).times(rest) + c.refused.0;
+                (sup, inf)
+            });
+            hi = hi.min(c.budget);
+            let feasible = lo < hi;
+            if feasible && m < f {
+                lo = lo + c.hang.0 + fastinter - j_fast;
+                hi = hi + c.hang.1 + fastinter + j_fast;
+            }
+            (cand, feasible)
+        } else {
+            ((lo < hi).then(|| (hi + c.hang.1, lo + c.hang.0)), false)
+        };
+        if let Some((sup, inf)) = extremes {
+            if worst.is_none_or(|(t, _)| sup > t) {
+                worst = Some((sup, m));
+            }
+            if best.is_none_or(|(t, _)| inf < t) {
+                best = Some((inf, m));
+            }
         }
-        let last = spans[f - 1];
-        let sup = last.hi + last.dur.1;
-        let inf = last.lo + last.dur.0;
-        if worst.as_ref().is_none_or(|(t, _)| sup > *t) {
-            worst = Some((sup, spans.clone()));
-        }
-        if best.as_ref().is_none_or(|(t, _)| inf < *t) {
-            best = Some((inf, spans));
+        if !go_on && m <= f {
+            break;
         }
     }
+    let worst = worst.map(|(t, m)| (t, spans_for(m).expect("the scan found this choice feasible")));
+    let best = best.map(|(t, m)| (t, spans_for(m).expect("the scan found this choice feasible")));
     let replay = |spans: &[Span], last: Micros, upper: bool| -> Witness {
         let mut starts = vec![last];
         for k in (0..spans.len() - 1).rev() {
@@ -476,5 +501,39 @@ mod tests {
         assert_eq!((e.best.time, e.worst.time), (ms(500), ms(1200)));
         assert_eq!(e.best.witness.hangs, [ms(100), ms(100)]);
         assert_eq!(e.worst.witness.hangs, [ms(300), ms(300)]);
+    }
+
+    #[test]
+    fn a_huge_fall_is_linear_work() {
+        // fall 10 000, inter 2 s, /readyz 500 at once, never-closing listener: the failures run
+        // 2 s apart after a first one within 2 s of E2: [19 998 s, 20 000 s).
+        let m = ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: Micros::from_secs(2),
+                fastinter: Micros::from_secs(2),
+                downinter: Micros::from_secs(2),
+                spread_pct: 0,
+            },
+            view: ProbeView {
+                sees_readiness: true,
+                timeout: Micros::from_secs(2),
+                timeout_min: Micros::from_secs(2),
+            },
+            threshold: 10_000,
+            rise: 2,
+            probers: 1,
+            propagation: Micros::ZERO,
+        };
+        let e = extremes(&server(100_000, ReadyzFailure::Error), &m);
+        assert_eq!(
+            (e.best.time, e.worst.time),
+            (Micros::from_secs(19_998), Micros::from_secs(20_000))
+        );
+        // With E3 at 30 s every later probe is refused at once: the same spacing, so the same range.
+        let e = extremes(&server(30, ReadyzFailure::Error), &m);
+        assert_eq!(
+            (e.best.time, e.worst.time),
+            (Micros::from_secs(19_998), Micros::from_secs(20_000))
+        );
     }
 }

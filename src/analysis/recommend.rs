@@ -29,6 +29,24 @@ fn duration_range(lb: &LbSpec, key: &str, fallback: Micros) -> Micros {
     lb.limits.durations.get(key).map_or(fallback, |r| r[0])
 }
 
+/// Largest `v` in `lo..=hi` whose `ok(v)` passes, by bisection: detection only gets slower as a
+/// threshold or interval grows, so the passing values form a prefix. O(log(hi - lo)) evaluations.
+fn largest(lo: i64, hi: i64, ok: impl Fn(i64) -> Option<Micros>) -> Option<(i64, Micros)> {
+    if lo > hi {
+        return None;
+    }
+    let (mut good, mut good_worst) = (lo, ok(lo)?);
+    let mut bad = hi + 1;
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        match ok(mid) {
+            Some(w) => (good, good_worst) = (mid, w),
+            None => bad = mid,
+        }
+    }
+    Some((good, good_worst))
+}
+
 /// Alternatives that pass, gentlest first: a lower threshold, then a shorter interval.
 pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
     let mut out = Vec::new();
@@ -43,17 +61,17 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
         Family::Azure => ("probe_threshold", 1),
         Family::Haproxy => ("fall", 1),
     };
-    for u in (min_thr..lb.model.threshold).rev() {
+    let threshold = |u: i64| {
         let mut m = lb.model;
-        m.threshold = u;
-        if let Some(worst) = passes(sc, lb, &m) {
-            out.push(Alternative {
-                key: thr_key,
-                value: u.to_string(),
-                worst,
-            });
-            break;
-        }
+        m.threshold = u as u32;
+        passes(sc, lb, &m)
+    };
+    if let Some((u, worst)) = largest(i64::from(min_thr), i64::from(lb.model.threshold) - 1, threshold) {
+        out.push(Alternative {
+            key: thr_key,
+            value: u.to_string(),
+            worst,
+        });
     }
     match lb.model.schedule {
         Schedule::FixedRate { interval } => {
@@ -64,32 +82,41 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
             };
             let min_i = duration_range(lb, key, Micros::from_secs(1));
             let min_t = duration_range(lb, "timeout", Micros::from_secs(1));
-            let mut i = Micros::from_secs(interval.0 / 1_000_000 - 1);
-            while i >= min_i && i > Micros::ZERO {
+            let less_than = lb.limits.timeout_vs_interval == Some(Relation::LessThan);
+            let with_interval = |i: Micros| {
                 let mut m = lb.model;
                 m.schedule = Schedule::FixedRate { interval: i };
                 m.view.timeout = match lb.family {
                     Family::Azure => {
                         azure::effective_timeout(lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value), i)
                     }
-                    _ => match lb.limits.timeout_vs_interval {
-                        Some(Relation::LessThan) if m.view.timeout >= i => i - Micros::from_secs(1),
-                        _ => m.view.timeout.min(i),
-                    },
+                    _ if less_than && m.view.timeout >= i => i - Micros::from_secs(1),
+                    _ => m.view.timeout.min(i),
                 };
                 m.view.timeout_min = m.view.timeout;
-                if m.view.timeout >= min_t && sc.server.response_time < m.view.timeout {
-                    if let Some(worst) = passes(sc, lb, &m) {
-                        let value = if lb.family == Family::Azure {
-                            i.to_string()
-                        } else {
-                            format!("{i} (timeout {})", m.view.timeout)
-                        };
-                        out.push(Alternative { key, value, worst });
-                        break;
-                    }
+                m
+            };
+            let valid = |m: &ProbeModel| m.view.timeout >= min_t && sc.server.response_time < m.view.timeout;
+            let ok = |secs: i64| {
+                let m = with_interval(Micros::from_secs(secs));
+                if valid(&m) {
+                    passes(sc, lb, &m)
+                } else {
+                    None
                 }
-                i = i - Micros::from_secs(1);
+            };
+            let smallest = ((min_i.0 + 999_999) / 1_000_000).max(1);
+            let smallest = (smallest..smallest + 3)
+                .find(|&i| valid(&with_interval(Micros::from_secs(i))))
+                .unwrap_or(smallest);
+            if let Some((secs, worst)) = largest(smallest, interval.0 / 1_000_000 - 1, ok) {
+                let m = with_interval(Micros::from_secs(secs));
+                let value = if lb.family == Family::Azure {
+                    Micros::from_secs(secs).to_string()
+                } else {
+                    format!("{} (timeout {})", Micros::from_secs(secs), m.view.timeout)
+                };
+                out.push(Alternative { key, value, worst });
             }
         }
         Schedule::CompletionRelative {
@@ -99,24 +126,22 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
             spread_pct,
         } => {
             let step = Micros::from_millis(100);
-            let mut f = Micros::from_millis(fastinter.0 / 1_000 / 100 * 100) - step;
-            while f >= step {
+            let ok = |k: i64| {
                 let mut m = lb.model;
                 m.schedule = Schedule::CompletionRelative {
                     inter,
-                    fastinter: f,
+                    fastinter: step.times(k),
                     downinter,
                     spread_pct,
                 };
-                if let Some(worst) = passes(sc, lb, &m) {
-                    out.push(Alternative {
-                        key: "fastinter",
-                        value: f.to_string(),
-                        worst,
-                    });
-                    break;
-                }
-                f = f - step;
+                passes(sc, lb, &m)
+            };
+            if let Some((k, worst)) = largest(1, fastinter.0 / step.0 - 1, ok) {
+                out.push(Alternative {
+                    key: "fastinter",
+                    value: step.times(k).to_string(),
+                    worst,
+                });
             }
         }
     }

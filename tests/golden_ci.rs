@@ -1,0 +1,63 @@
+//! Golden SARIF and JUnit outputs for realistic inputs (kubeadm + HAProxy, OpenShift's AWS NLB plan),
+//! as insta snapshots: a change in what CI systems receive shows up as a reviewed diff.
+
+use assert_cmd::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.code() == Some(1) || out.status.code() == Some(0), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const KUBEADM: [&str; 2] = [
+    "tests/fixtures/inputs/kubeadm-ha/haproxy.cfg",
+    "tests/fixtures/inputs/kubeadm-ha/kube-apiserver.yaml",
+];
+const AWS: [&str; 3] = [
+    "tests/fixtures/inputs/aws/openshift-nlb.tfplan.json",
+    "--server",
+    "kube-apiserver-openshift-aws",
+];
+
+/// Asserts the SARIF 2.1.0 schema (tests/fixtures/sarif-schema-2.1.0.json) accepts `text`.
+fn valid_sarif(text: &str) -> &str {
+    let schema: serde_json::Value = serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let errors: Vec<String> = jsonschema::draft4::new(&schema)
+        .unwrap()
+        .iter_errors(&v)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    text
+}
+
+#[test]
+fn sarif_kubeadm_haproxy() {
+    insta::assert_snapshot!(valid_sarif(&run(&[&KUBEADM[..], &["--format", "sarif"]].concat())));
+}
+
+#[test]
+fn junit_kubeadm_haproxy() {
+    insta::assert_snapshot!(run(&[&KUBEADM[..], &["--format", "junit"]].concat()));
+}
+
+#[test]
+fn sarif_openshift_aws_plan() {
+    insta::assert_snapshot!(valid_sarif(&run(&[
+        &AWS[..],
+        &["--format", "sarif", "--fail-on", "warning"]
+    ]
+    .concat())));
+}
+
+#[test]
+fn junit_openshift_aws_plan() {
+    insta::assert_snapshot!(run(&[&AWS[..], &["--format", "junit", "--fail-on", "warning"]].concat()));
+}

@@ -17,6 +17,7 @@
 
 use super::{Cloud, Group, InputKind, ServerRef};
 use crate::error::{Doc, InputError};
+use crate::scenario::toml_error;
 use crate::time::Micros;
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
@@ -38,18 +39,6 @@ struct CheckRaw {
     kind: Option<Spanned<InputKind>>,
     cloud: Option<Spanned<Cloud>>,
     min_margin: Option<Spanned<Micros>>,
-}
-
-fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
-    let at = e.span().map_or(0, |s| s.start);
-    let message = e
-        .message()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    InputError::new(doc.loc(at), doc.toml_field_at(at), message)
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).

@@ -225,7 +225,8 @@ pub fn load_file(path: &Path) -> anyhow::Result<Scenario> {
     Ok(load_str(&name, &text)?)
 }
 
-fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
+/// A TOML parse or type error as a one-line located input error.
+pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
     let at = e.span().map_or(0, |s| s.start);
     let message = e
         .message()

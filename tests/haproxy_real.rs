@@ -639,8 +639,11 @@ fn run_config(cfg: Cfg, haproxy: PathBuf, seed: u64) -> Outcome {
             model_fail: (0, 0),
         };
         if let (Some(sends), Some(e3)) = (sends, e3) {
-            // Routing continues until the DOWN; from E3 on the server refuses connections.
-            let edge = 3_000;
+            // Routing continues until the DOWN; from E3 on the server refuses connections. A request
+            // is timestamped when the client sends it and meets the listener later (client -> HAProxy
+            // -> backend connect): a clean-clone CI run on the loaded 2-core machine saw one sent
+            // 3.3 ms before E3 fail, so the edge allows 10 ms of transit.
+            let edge = 10_000;
             let count = |a: i64, b: i64| sends.iter().filter(|(s, _)| *s >= a && *s < b).count();
             trial.failed = sends.iter().filter(|(_, ok)| !ok).count();
             trial.must_fail = count(e3 + edge, down - edge);

@@ -130,6 +130,44 @@ impl Builtin {
     }
 }
 
+/// What to say when `name` is not a built-in profile of `kind` (`lb` or `server`).
+fn not_found(name: &str, kind: &str, found: Option<Result<Profile, String>>) -> String {
+    let what = |k: &str| if k == "lb" { "load-balancer" } else { "server" };
+    match found {
+        Some(Err(e)) => e,
+        Some(Ok(_)) => {
+            let other = if kind == "lb" { "server" } else { "lb" };
+            format!(
+                "\"{name}\" is a {} profile; {} profiles: {}",
+                what(other),
+                what(kind),
+                names(kind).join(", ")
+            )
+        }
+        None => format!(
+            "unknown {} profile \"{name}\"; built-in: {}",
+            what(kind),
+            names(kind).join(", ")
+        ),
+    }
+}
+
+/// The built-in load-balancer profile `name`, or a message naming the ones that exist.
+pub fn lb(name: &str) -> Result<Box<LbProfile>, String> {
+    match find(name).map(|b| b.parse()) {
+        Some(Ok(Profile::Lb(p))) => Ok(p),
+        other => Err(not_found(name, "lb", other)),
+    }
+}
+
+/// The built-in server profile `name`, or a message naming the ones that exist.
+pub fn server(name: &str) -> Result<Box<ServerProfile>, String> {
+    match find(name).map(|b| b.parse()) {
+        Some(Ok(Profile::Server(p))) => Ok(p),
+        other => Err(not_found(name, "server", other)),
+    }
+}
+
 /// Names of the built-in profiles of one kind.
 pub fn names(kind: &str) -> Vec<&'static str> {
     BUILTIN.iter().filter(|b| b.kind() == kind).map(|b| b.name).collect()

@@ -9,23 +9,52 @@ use crate::time::Micros;
 use crate::timeline::{Outcome, Phase, ReadyzFailure};
 use std::fmt::Write;
 
-/// Replays a witness in the simulator with one prober (its failure mode, jitters and latencies)
-/// and returns the trace.
+/// Replays a witness in the simulator with one prober (its failure mode, jitters, latencies and
+/// hangs) until the removal, and returns the trace.
 pub fn replay(sc: &Scenario, lb: &LbSpec, w: &Witness) -> Result<Vec<TraceEvent>, SimError> {
+    replay_from(sc, lb, w, Micros(i64::MAX), Until::Removal)
+}
+
+/// Like [`replay`], starting whole probe periods earlier so the first probe is at or after `from`
+/// (for charts), and running until `until`.
+///
+/// Probes before the witness's last pass all pass at full health, so starting whole periods
+/// earlier (with zero jitter on the waits between them) leaves the witness run unchanged.
+pub fn replay_from(
+    sc: &Scenario,
+    lb: &LbSpec,
+    w: &Witness,
+    from: Micros,
+    until: Until,
+) -> Result<Vec<TraceEvent>, SimError> {
     let mut model = lb.model;
     model.probers = 1;
     let server = sc.server.with_failure(w.failure);
     let sim = Sim::new(&server, &model);
-    let e2 = sim.timeline().e2;
-    let mut jitter = Scripted::new(&w.jitters).with_hangs(&w.hangs);
+    let last_pass = sim.timeline().e2 + w.last_pass;
+    let pass_latency = w.latencies.first().copied().unwrap_or(server.response_time);
+    let period = match model.schedule {
+        Schedule::FixedRate { interval } => interval,
+        Schedule::CompletionRelative { inter, .. } => inter + pass_latency,
+    };
+    let earlier = if last_pass > from && period > Micros::ZERO {
+        (last_pass - from).0 / period.0
+    } else {
+        0
+    };
+    let mut jitters = vec![Micros::ZERO; earlier as usize];
+    jitters.extend_from_slice(&w.jitters);
+    let mut jitter = Scripted::new(&jitters).with_hangs(&w.hangs);
     let mut plans = [ProberPlan {
-        first_start: e2 + w.last_pass,
+        first_start: last_pass - period.times(earlier),
         jitter: &mut jitter,
     }];
-    let rows = [w.latencies.clone()];
+    let mut row = vec![pass_latency; earlier as usize];
+    row.extend_from_slice(&w.latencies);
+    let rows = [row];
     let mut latency = ScriptedLatency::new(&rows, server.response_time);
     let mut trace = Vec::new();
-    sim.run_with_latency(&mut plans, &mut latency, Until::Removal, Some(&mut trace))?;
+    sim.run_with_latency(&mut plans, &mut latency, until, Some(&mut trace))?;
     Ok(trace)
 }
 

@@ -5,7 +5,7 @@
 use crate::analysis::montecarlo::{simulate, LbDistribution, SimulateOptions};
 use crate::analysis::recommend::{recommend, Recommendation};
 use crate::output::chart::{render_timeline, ImageFormat};
-use crate::profiles::{self, Profile};
+use crate::profiles;
 use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use crate::time::Micros;
@@ -398,14 +398,14 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
 }
 
 fn assumptions(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
-    if let Some(Ok(Profile::Server(p))) = profiles::find(&sc.server.profile).map(|b| b.parse()) {
+    if let Ok(p) = profiles::server(&sc.server.profile) {
         writeln!(md, "Server profile `{}`: {}\n", p.name, p.description).ok();
         for (k, v) in &p.sources {
             writeln!(md, "- `{k}`: {v}").ok();
         }
     }
     for x in lbs {
-        if let Some(Ok(Profile::Lb(p))) = profiles::find(&x.lb.profile).map(|b| b.parse()) {
+        if let Ok(p) = profiles::lb(&x.lb.profile) {
             writeln!(
                 md,
                 "\nLoad balancer `{}` (profile `{}`): {}\n",

@@ -4,7 +4,7 @@
 pub mod latency;
 
 use crate::error::{Doc, InputError, Loc};
-use crate::profiles::{self, LbProfile, Profile};
+use crate::profiles::{self, LbProfile};
 use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol};
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
@@ -428,25 +428,10 @@ pub fn server_from_profile(name: &str, at: &Loc) -> Result<(ServerSpec, BTreeMap
     Ok((spec, locs))
 }
 
-fn lb_profile(pname: &str) -> Result<Box<LbProfile>, String> {
-    match profiles::find(pname).map(|b| b.parse()) {
-        Some(Ok(Profile::Lb(p))) => Ok(p),
-        Some(Ok(Profile::Server(_))) => Err(format!(
-            "\"{pname}\" is a server profile; load-balancer profiles: {}",
-            profiles::names("lb").join(", ")
-        )),
-        Some(Err(e)) => Err(e),
-        None => Err(format!(
-            "unknown load-balancer profile \"{pname}\"; built-in: {}",
-            profiles::names("lb").join(", ")
-        )),
-    }
-}
-
 /// Builds a load balancer read from any input through the same profile, limits and provider model
 /// as a scenario's `[[lb]]` table.
 pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputError> {
-    let profile = lb_profile(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
+    let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     finish_lb(
@@ -472,9 +457,7 @@ fn resolve_server(
         Some(p) => (p.get_ref().clone(), doc.loc(p.span().start)),
         None => (DEFAULT_SERVER_PROFILE.to_string(), table_loc.clone()),
     };
-    let Profile::Server(profile) = lookup(&pname, "server", &chosen, "server.profile")? else {
-        unreachable!("lookup returns the requested kind")
-    };
+    let profile = profiles::server(&pname).map_err(|m| InputError::new(chosen.clone(), "server.profile", m))?;
     let p = &profile.settings;
     let mut locs = BTreeMap::new();
     macro_rules! take {
@@ -520,36 +503,6 @@ fn resolve_server(
     Ok((spec, locs))
 }
 
-/// Finds a built-in profile of `kind` (`lb` or `server`) or explains what exists.
-fn lookup(name: &str, kind: &str, at: &Loc, field: &str) -> Result<Profile, InputError> {
-    let what = |k: &str| if k == "lb" { "load-balancer" } else { "server" };
-    let other = if kind == "lb" { "server" } else { "lb" };
-    let found = profiles::find(name).map(|b| b.parse());
-    match found {
-        Some(Ok(p)) if matches!((&p, kind), (Profile::Lb(_), "lb") | (Profile::Server(_), "server")) => Ok(p),
-        Some(Ok(_)) => Err(InputError::new(
-            at.clone(),
-            field,
-            format!(
-                "\"{name}\" is a {} profile; {} profiles: {}",
-                what(other),
-                what(kind),
-                profiles::names(kind).join(", ")
-            ),
-        )),
-        Some(Err(e)) => Err(InputError::new(at.clone(), field, e)),
-        None => Err(InputError::new(
-            at.clone(),
-            field,
-            format!(
-                "unknown {} profile \"{name}\"; built-in: {}",
-                what(kind),
-                profiles::names(kind).join(", ")
-            ),
-        )),
-    }
-}
-
 fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let user = lb.get_ref();
     let table_loc = doc.loc(lb.span().start);
@@ -563,7 +516,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     };
     let pname = pspan.get_ref().clone();
     let chosen = doc.loc(pspan.span().start);
-    let profile = lb_profile(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
+    let profile = profiles::lb(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
     let knobs = profile.family.knobs(&profile.variant);
     for (key, span) in user.present() {
         if !knobs.contains(&key) {

@@ -1,10 +1,11 @@
 //! What a timeline chart shows, in integer time: the server's phases, the E-markers, and per load
 //! balancer the probes of the worst-case run replayed in the simulator, with its routing state.
 
-use crate::analysis::{analyze, exact::Witness, findings::Severity, Verdict};
+use crate::analysis::explain::replay_from;
+use crate::analysis::{analyze, findings::Severity, Verdict};
 use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
-use crate::sim::{ProberPlan, Scripted, ScriptedLatency, Sim, SimError, TraceEvent, TraceKind, Until};
+use crate::sim::{TraceEvent, TraceKind, Until};
 use crate::time::Micros;
 use crate::timeline::{Outcome, ReadyzFailure};
 use std::collections::BTreeMap;
@@ -147,49 +148,6 @@ fn min_period(lb: &LbSpec, response_time: Micros) -> Micros {
         }
     };
     p.max(Micros::UNIT)
-}
-
-/// Replays a worst-case witness with one prober from `from` until `end`, so the chart shows the
-/// steady state before the shutdown and the probes that go on after the removal.
-///
-/// Probes before the witness's last pass all pass at full health, so starting whole periods
-/// earlier (with zero jitter on the waits between them) leaves the witness run unchanged.
-fn replay_until(
-    sc: &Scenario,
-    lb: &LbSpec,
-    w: &Witness,
-    from: Micros,
-    end: Micros,
-) -> Result<Vec<TraceEvent>, SimError> {
-    let mut model = lb.model;
-    model.probers = 1;
-    let server = sc.server.with_failure(w.failure);
-    let sim = Sim::new(&server, &model);
-    let last_pass = sim.timeline().e2 + w.last_pass;
-    let pass_latency = w.latencies.first().copied().unwrap_or(server.response_time);
-    let period = match model.schedule {
-        Schedule::FixedRate { interval } => interval,
-        Schedule::CompletionRelative { inter, .. } => inter + pass_latency,
-    };
-    let earlier = if last_pass > from && period > Micros::ZERO {
-        (last_pass - from).0 / period.0
-    } else {
-        0
-    };
-    let mut jitters = vec![Micros::ZERO; earlier as usize];
-    jitters.extend_from_slice(&w.jitters);
-    let mut jitter = Scripted::new(&jitters).with_hangs(&w.hangs);
-    let mut plans = [ProberPlan {
-        first_start: last_pass - period.times(earlier),
-        jitter: &mut jitter,
-    }];
-    let mut row = vec![pass_latency; earlier as usize];
-    row.extend_from_slice(&w.latencies);
-    let rows = [row];
-    let mut latency = ScriptedLatency::new(&rows, server.response_time);
-    let mut trace = Vec::new();
-    sim.run_with_latency(&mut plans, &mut latency, Until::Time(end), Some(&mut trace))?;
-    Ok(trace)
 }
 
 fn schedule_words(lb: &LbSpec) -> String {
@@ -335,7 +293,7 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
             );
         }
         let w = &r.extremes.worst;
-        let trace = replay_until(sc, spec, &w.witness, start, end)?;
+        let trace = replay_from(sc, spec, &w.witness, start, Until::Time(end))?;
         lanes.push(LbLane {
             name: spec.name.clone(),
             profile: spec.profile.clone(),

@@ -1,5 +1,6 @@
 //! Check semantics: `option httpchk` and the other check options, `http-check` rulesets.
 
+use super::keywords;
 use super::lex::{arg_of, Token};
 use super::sections::{Modifier, ServerSettings};
 use super::{error, HttpCheck, Located, ParseError, Pos};
@@ -201,6 +202,14 @@ pub(super) fn option_keyword(args: &[Token], modifier: Modifier, checks: &mut Pr
         return Ok(());
     };
     let is_httpchk = name.text == "httpchk";
+    if !keywords::OPTIONS.contains(&name.text.as_str()) {
+        return keywords::unknown(
+            name.pos,
+            &name.text,
+            "after 'option'",
+            keywords::OPTIONS.iter().copied(),
+        );
+    }
     if !is_httpchk && !OTHER_CHECK_OPTIONS.contains(&name.text.as_str()) {
         return Ok(());
     }

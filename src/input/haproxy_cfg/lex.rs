@@ -30,12 +30,20 @@ pub(super) fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\u{b}' | '\u{c}')
 }
 
-/// Splits one line into words as HAProxy's `parse_line` does (sections 2.1 and 2.2).
+/// Splits one line into words as HAProxy's `parse_line` does (sections 2.1, 2.2 and 2.3).
 ///
-/// Environment variables are not expanded: `"$VAR"` stays literal.
-pub(super) fn tokenize(line: &str, line_no: u32, col_offset: usize) -> Result<Vec<Token>, ParseError> {
+/// Environment variables are expanded inside double quotes only, as HAProxy does: `"$VAR"`,
+/// `"${VAR}"` and `"${VAR-default}"`; an undefined variable expands to nothing and a word left
+/// empty by expansion is dropped (HAProxy 2.6 behaviour, checked with `haproxy -c`).
+pub(super) fn tokenize(
+    line: &str,
+    line_no: u32,
+    col_offset: usize,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Token>, ParseError> {
     let chars: Vec<char> = line.chars().collect();
     let pos_at = |i: usize| Pos {
+        file: 0,
         line: line_no,
         column: to_u32(col_offset.saturating_add(i).saturating_add(1)),
     };
@@ -135,9 +143,18 @@ pub(super) fn tokenize(line: &str, line_no: u32, col_offset: usize) -> Result<Ve
                 start = None;
                 i += 1;
             }
+            '$' if dquote && expansion_starts(chars.get(i + 1).copied()) => {
+                start.get_or_insert(i);
+                let (name, default, next) = env_reference(&chars, i).or_else(|m| error(pos_at(i), m))?;
+                let value = vars(&name).or(default).unwrap_or_default();
+                buf.extend_from_slice(value.as_bytes());
+                env = true;
+                in_arg = true;
+                empty_quote = false;
+                i = next;
+            }
             c => {
                 start.get_or_insert(i);
-                env |= c == '$' && dquote;
                 push_char(&mut buf, c);
                 in_arg = true;
                 empty_quote = false;
@@ -157,10 +174,51 @@ pub(super) fn tokenize(line: &str, line_no: u32, col_offset: usize) -> Result<Ve
             format!("too many words on one line (HAProxy accepts at most {MAX_LINE_ARGS})"),
         );
     }
+    // A word emptied by an undefined variable disappears, as in HAProxy.
+    tokens.retain(|t| !(t.env && t.text.is_empty()));
     if let Some((n, t)) = tokens.iter().enumerate().find(|(_, t)| t.text.is_empty()) {
         return error(t.pos, format!("argument number {n} is empty"));
     }
     Ok(tokens)
+}
+
+/// Whether `$` followed by this character starts a variable reference (`$NAME` or `${...}`).
+fn expansion_starts(next: Option<char>) -> bool {
+    next.is_some_and(|c| c == '{' || c == '_' || c.is_ascii_alphabetic())
+}
+
+/// Reads `$NAME`, `${NAME}` or `${NAME-default}` starting at the `$` at `i`; returns the name, the
+/// default and the index after the reference.
+fn env_reference(chars: &[char], i: usize) -> Result<(String, Option<String>, usize), String> {
+    let is_name = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
+    if chars.get(i + 1) != Some(&'{') {
+        let name: String = chars[i + 1..].iter().take_while(|c| is_name(c)).collect();
+        let next = i + 1 + name.chars().count();
+        return Ok((name, None, next));
+    }
+    let body_start = i + 2;
+    let Some(close) = chars[body_start..].iter().position(|c| *c == '}') else {
+        return Err("missing '}' after '${'".to_string());
+    };
+    let body: String = chars[body_start..body_start + close].iter().collect();
+    let name: String = body.chars().take_while(is_name).collect();
+    let rest = &body[name.len()..];
+    if name.is_empty() {
+        return Err(format!("invalid environment variable reference '${{{body}}}'"));
+    }
+    let default = match rest {
+        "" => None,
+        "[*]" => {
+            return Err(format!(
+                "'${{{name}[*]}}' (a variable split into several words) is not supported by graceline; expand it before checking"
+            ))
+        }
+        r => match r.strip_prefix('-') {
+            Some(d) => Some(d.to_string()),
+            None => return Err(format!("invalid environment variable reference '${{{body}}}'")),
+        },
+    };
+    Ok((name, default, body_start + close + 1))
 }
 
 fn finish_token(buf: &mut Vec<u8>, pos: Pos, env: bool) -> Token {
@@ -177,7 +235,7 @@ fn finish_token(buf: &mut Vec<u8>, pos: Pos, env: bool) -> Token {
 pub(super) fn parse_timer(tok: &Token, what: &str, positive: bool) -> Result<Located<u64>, ParseError> {
     let s = tok.text.as_str();
     let hint = if tok.env {
-        " (environment variables are not expanded)"
+        " (after environment variable expansion)"
     } else {
         ""
     };
@@ -263,14 +321,10 @@ pub(super) fn check_name(tok: &Token, what: &str) -> Result<(), ParseError> {
     }
 }
 
-/// Config directives (section 2.4). Conditional blocks are rejected rather than guessed.
+/// Message directives (section 2.4); conditional blocks are handled in [`super::cond`].
 pub(super) fn directive(tokens: &[Token]) -> Result<(), ParseError> {
     let kw = &tokens[0];
     match kw.text.as_str() {
-        ".if" | ".elif" | ".else" | ".endif" => error(
-            kw.pos,
-            format!("conditional block directive '{}' is not supported", kw.text),
-        ),
         ".notice" | ".warning" | ".diag" | ".alert" => {
             if let Some(extra) = tokens.get(2) {
                 return error(

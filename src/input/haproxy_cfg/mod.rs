@@ -13,11 +13,14 @@
 //! `http-check connect ssl`), which graceline needs to tell HTTP from HTTPS checks.
 
 mod checks;
+pub mod cond;
+mod keywords;
 mod lex;
 mod sections;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use sections::Parser;
@@ -25,6 +28,8 @@ use sections::Parser;
 /// A 1-based source position; `column` counts characters, not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
+    /// Index of the file in the configuration (0 for the first `-f`).
+    pub file: u32,
     /// 1-based line.
     pub line: u32,
     /// 1-based column in characters.
@@ -43,6 +48,8 @@ pub struct Located<T> {
 /// A configuration error at a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// Index of the file in the configuration.
+    pub file: u32,
     /// 1-based line.
     pub line: u32,
     /// 1-based column in characters.
@@ -119,11 +126,31 @@ pub struct HttpCheck {
     pub pos: Pos,
 }
 
-/// Parses the text of an `haproxy.cfg` file.
+/// How the configuration is read: the environment and the HAProxy build it is read for.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Environment variables for `"${VAR}"` and `defined(VAR)`.
+    pub env: HashMap<String, String>,
+    /// Version and features for `.if` predicates.
+    pub build: cond::Build,
+}
+
+/// Parses the text of one `haproxy.cfg` file with an empty environment.
 pub fn parse(text: &str) -> Result<HaproxyConfig, ParseError> {
-    let mut parser = Parser::default();
-    for (idx, raw) in text.split('\n').enumerate() {
-        parser.line(raw, to_u32(idx.saturating_add(1)))?;
+    parse_files(&[text], &ReadOptions::default())
+}
+
+/// Parses several files as one configuration, in order, as `haproxy -f A -f B` does: sections
+/// and defaults carry over from one file to the next; positions carry the file's index.
+pub fn parse_files(texts: &[&str], opts: &ReadOptions) -> Result<HaproxyConfig, ParseError> {
+    let mut parser = Parser::new(opts);
+    for (file, text) in texts.iter().enumerate() {
+        parser.start_file(to_u32(file));
+        for (idx, raw) in text.split('\n').enumerate() {
+            parser.line(raw, to_u32(idx.saturating_add(1)))?;
+        }
+        // A conditional block must close in the file that opened it (HAProxy 2.6).
+        parser.end_file()?;
     }
     parser.finish()
 }
@@ -134,6 +161,7 @@ pub(super) fn to_u32(n: usize) -> u32 {
 
 pub(super) fn error<T>(pos: Pos, message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError {
+        file: pos.file,
         line: pos.line,
         column: pos.column,
         message: message.into(),

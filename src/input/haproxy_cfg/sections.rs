@@ -3,8 +3,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::checks::{http_check_keyword, option_keyword, ProxyChecks};
+use super::cond::{Build, Conditions};
+use super::keywords;
 use super::lex::{arg_of, check_name, directive, is_blank, parse_count, parse_timer, tokenize, Token};
-use super::{error, HaproxyConfig, Located, ParseError, Pos, ServerCheck};
+use super::{error, HaproxyConfig, Located, ParseError, Pos, ReadOptions, ServerCheck};
 
 /// Section keywords accepted but ignored (section 3 and later chapters).
 const IGNORED_SECTIONS: &[&str] = &[
@@ -177,7 +179,17 @@ impl ServerSettings {
                 }
                 // A missing trailing value is left for HAProxy to judge (it accepts some).
                 _ if SERVER_KW_ONE_ARG.contains(&kw) => i += 1,
-                _ => {}
+                _ if keywords::SERVER_FLAGS.contains(&kw) => {}
+                _ => {
+                    let known = keywords::SERVER_FLAGS.iter().chain(SERVER_KW_ONE_ARG).copied().chain([
+                        "inter",
+                        "fastinter",
+                        "downinter",
+                        "fall",
+                        "rise",
+                    ]);
+                    return keywords::unknown(tok.pos, &tok.text, "on a server line", known);
+                }
             }
             i += 1;
         }
@@ -227,10 +239,15 @@ pub(super) struct Parser {
     frontend_names: HashSet<String>,
     backend_names: HashSet<String>,
     servers: Vec<ServerCheck>,
+    /// Index of the file being read.
+    file: u32,
+    env: HashMap<String, String>,
+    build: Build,
+    conds: Conditions,
 }
 
-impl Default for Parser {
-    fn default() -> Self {
+impl Parser {
+    pub(super) fn new(opts: &ReadOptions) -> Self {
         Parser {
             section: Section::None,
             spread_checks: None,
@@ -239,7 +256,23 @@ impl Default for Parser {
             frontend_names: HashSet::new(),
             backend_names: HashSet::new(),
             servers: Vec::new(),
+            file: 0,
+            env: opts.env.clone(),
+            build: opts.build.clone(),
+            conds: Conditions::default(),
         }
+    }
+
+    /// Starts reading the next file of the configuration.
+    pub(super) fn start_file(&mut self, file: u32) {
+        self.file = file;
+    }
+
+    /// Ends a file: its conditional blocks must be closed.
+    pub(super) fn end_file(&mut self) -> Result<(), ParseError> {
+        self.conds.finish()?;
+        self.conds = Conditions::default();
+        Ok(())
     }
 }
 
@@ -258,10 +291,30 @@ impl Parser {
         if rest.starts_with('[') {
             return Ok(());
         }
-        let tokens = tokenize(rest, line_no, skipped)?;
+        let env = &self.env;
+        let vars = |name: &str| env.get(name).cloned();
+        let mut tokens = tokenize(rest, line_no, skipped, &vars).map_err(|mut e| {
+            e.file = self.file;
+            e
+        })?;
+        for t in &mut tokens {
+            t.pos.file = self.file;
+        }
         let Some(first) = tokens.first() else {
             return Ok(());
         };
+        if matches!(first.text.as_str(), ".if" | ".elif" | ".else" | ".endif") {
+            let expr_text = tokens[1..]
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let expr = tokens.get(1).map(|t| (expr_text.as_str(), t.pos));
+            return self.conds.directive(&first.text, first.pos, expr, &vars, &self.build);
+        }
+        if !self.conds.active() {
+            return Ok(());
+        }
         if first.text.starts_with('.') {
             return directive(&tokens);
         }
@@ -527,7 +580,8 @@ fn proxy_keyword(
             let slot = match which.text.as_str() {
                 "check" => &mut checks.timeout_check,
                 "connect" => &mut checks.timeout_connect,
-                _ => return Ok(()),
+                t if keywords::TIMEOUTS.contains(&t) => return Ok(()),
+                t => return keywords::unknown(which.pos, t, "after 'timeout'", keywords::TIMEOUTS.iter().copied()),
             };
             let what = format!("timeout {}", which.text);
             let value = arg_of(args, 1, &what)?;
@@ -589,6 +643,12 @@ fn proxy_keyword(
             });
             Ok(())
         }
-        _ => Ok(()),
+        k if keywords::PROXY.contains(&k) => Ok(()),
+        k => keywords::unknown(
+            kw.pos,
+            k,
+            "in a 'defaults', 'backend' or 'listen' section",
+            keywords::PROXY.iter().copied(),
+        ),
     }
 }

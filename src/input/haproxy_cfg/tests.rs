@@ -5,7 +5,7 @@ use super::*;
 use proptest::prelude::*;
 
 fn pos(line: u32, column: u32) -> Pos {
-    Pos { line, column }
+    Pos { file: 0, line, column }
 }
 
 fn ok(text: &str) -> HaproxyConfig {
@@ -419,7 +419,7 @@ backend a
 fn server_argument_skipping() {
     let cfg = ok("\
 backend a
-    server s 10.0.0.1:80 cookie check weight 10 agent-inter 5s source 1.2.3.4 usesrc clientip maxconn 10 inter 4s set-proxy-v2-tlv-fmt(0x20) %[fc_pp_tlv(0x20)] fall 3 unknown-flag
+    server s 10.0.0.1:80 cookie check weight 10 agent-inter 5s source 1.2.3.4 usesrc clientip maxconn 10 inter 4s set-proxy-v2-tlv-fmt(0x20) %[fc_pp_tlv(0x20)] fall 3
     server t 10.0.0.1:80 agent-send check
 ");
     let s = server(&cfg, "s");
@@ -429,6 +429,9 @@ backend a
     assert!(!server(&cfg, "t").check);
     assert!(ok("backend a\n    server s 10.0.0.1:80 check weight\n").servers[0].check);
     let e = err("backend a\n    server s 10.0.0.1:80 check fall\n");
+    assert_eq!((e.line, e.column), (2, 32));
+    // HAProxy: "unknown keyword 'unknown-flag'" (haproxy -c 2.6.12).
+    let e = err("backend a\n    server s 10.0.0.1:80 check unknown-flag\n");
     assert_eq!((e.line, e.column), (2, 32));
 }
 
@@ -578,7 +581,7 @@ fn server_template_and_missing_address() {
 #[test]
 fn tokenizer_quotes_escapes_comments_and_crlf() {
     let cfg = ok(
-            "backend b\r\n\tserver \"my-srv\" 'a b:80' check inter \"2s\" # inter 9s\r\n  server x\\x79 1.2.3.4:80 fall\\x20 3#c\r\n",
+            "backend b\r\n\tserver \"my-srv\" 'a b:80' check inter \"2s\" # inter 9s\r\n  server x\\x79 1.2.3.4:80 cookie a\\x20fall#c\r\n",
         );
     let s = &cfg.servers[0];
     assert_eq!(s.server, "my-srv");
@@ -588,13 +591,23 @@ fn tokenizer_quotes_escapes_comments_and_crlf() {
     let t = &cfg.servers[1];
     assert_eq!(t.server, "xy");
     assert!(!t.check);
-    // "fall\x20" is one word ("fall "), an unknown flag; "3#c" ends at the comment.
+    // "a\x20fall" is one word ("a fall"), the cookie value; "#c" starts the comment.
     assert_eq!(n(&t.fall), None);
+    // An escaped blank inside a keyword makes an unknown keyword, as in HAProxy.
+    let e = err("backend b\n  server x 1.2.3.4:80 fall\\x20 3\n");
+    assert!(e.message.contains("unknown keyword 'fall '"), "{e}");
 
-    let toks = tokenize(r#"a\#b "c\"d" 'e\f' "$HOME" \x41 g\q"#, 1, 0).unwrap_or_default();
+    let toks = tokenize(
+        r#"a\#b "c\"d" 'e\f' "$HOME" "${NOPE-x}y" "$NOPE" \x41 g\q '$HOME'"#,
+        1,
+        0,
+        &|n| (n == "HOME").then(|| "/root".to_string()),
+    )
+    .unwrap_or_default();
     let words: Vec<_> = toks.iter().map(|t| t.text.as_str()).collect();
-    assert_eq!(words, vec!["a#b", "c\"d", "e\\f", "$HOME", "A", "g\\q"]);
-    assert!(toks[3].env);
+    // "$NOPE" expands to nothing and the word disappears; single quotes do not expand.
+    assert_eq!(words, vec!["a#b", "c\"d", "e\\f", "/root", "xy", "A", "g\\q", "$HOME"]);
+    assert!(toks[3].env && !toks[7].env);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::error::{InputError, Loc};
 use crate::provider::{LbSettings, Located, Protocol};
 use crate::scenario::LbInput;
 use crate::time::Micros;
+use std::collections::HashMap;
 
 /// The names of the files of one configuration, indexed by [`Pos::file`].
 type Files<'a> = &'a [&'a str];
@@ -69,18 +70,78 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
         )
     })?;
     let mut out: Vec<LbInput> = Vec::new();
-    for srv in cfg.servers.iter().filter(|s| s.check) {
+    // Index of every server by `backend/server`, for duplicates and `track` (linear in servers).
+    let mut by_name: HashMap<String, usize> = HashMap::with_capacity(cfg.servers.len());
+    for (i, srv) in cfg.servers.iter().enumerate() {
         let name = format!("{}/{}", srv.section, srv.server);
-        let loc = at(file, srv.pos);
-        if let Some(first) = out.iter().find(|o| o.name == name) {
-            return Err(InputError::new(
-                loc,
-                "server",
-                format!(
-                    "server '{}' is declared twice in '{}' (first at line {}); HAProxy refuses this",
-                    srv.server, srv.section, first.loc.line
-                ),
-            ));
+        if let Some(&first) = by_name.get(&name) {
+            if srv.check || cfg.servers[first].check {
+                return Err(InputError::new(
+                    at(file, srv.pos),
+                    "server",
+                    format!(
+                        "server '{}' is declared twice in '{}' (first at line {}); HAProxy refuses this",
+                        srv.server, srv.section, cfg.servers[first].pos.line
+                    ),
+                ));
+            }
+        }
+        by_name.insert(name, i);
+    }
+    for own in cfg.servers.iter().filter(|s| s.check || s.track.is_some()) {
+        let name = format!("{}/{}", own.section, own.server);
+        let loc = at(file, own.pos);
+        // `track`: the state follows the tracked server's checks (manual 5.2, "track"), so its
+        // settings are the ones that decide when this server leaves the rotation.
+        let srv = match &own.track {
+            None => own,
+            Some(t) => {
+                let target = if t.value.contains('/') {
+                    t.value.clone()
+                } else {
+                    format!("{}/{}", own.section, t.value)
+                };
+                match by_name.get(&target).map(|&i| &cfg.servers[i]) {
+                    Some(s) if s.check && s.track.is_none() => s,
+                    Some(s) if s.track.is_some() => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: tracks '{target}', which itself tracks another server; graceline follows one level of track"),
+                        ))
+                    }
+                    Some(_) => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: the tracked server '{target}' has no 'check'; HAProxy refuses this"),
+                        ))
+                    }
+                    None => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: no server '{target}' to track; HAProxy refuses this"),
+                        ))
+                    }
+                }
+            }
+        };
+        let mut refused = srv
+            .refusal
+            .as_ref()
+            .map(|r| InputError::new(at(file, r.pos), "", format!("{name}: {}", r.value)));
+        if let (Some(cp), None, Some(traffic)) = (&srv.check_port, &srv.http_check, port_of(&own.address)) {
+            if cp.value != traffic && refused.is_none() {
+                refused = Some(InputError::new(
+                    at(file, cp.pos),
+                    "port",
+                    format!(
+                        "{name}: the TCP check connects to port {}, not the traffic port {traffic}: it sees neither /readyz nor this listener closing, so graceline cannot model when the server leaves the rotation",
+                        cp.value
+                    ),
+                ));
+            }
         }
         let check_loc = srv.check_pos.unwrap_or(srv.pos);
         let (protocol, path) = match &srv.http_check {
@@ -120,7 +181,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             profile: "haproxy".to_string(),
             settings: s,
             loc,
-            ports: port_of(&srv.address).into_iter().collect(),
+            ports: port_of(&own.address).into_iter().collect(),
+            refused,
         });
     }
     Ok(out)

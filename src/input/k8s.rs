@@ -534,6 +534,7 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         loc: svc.loc.clone(),
         field_prefix: String::new(),
         ports: Vec::new(),
+        refused: None,
     })
 }
 
@@ -598,6 +599,7 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         loc: svc.loc.clone(),
         field_prefix: String::new(),
         ports: Vec::new(),
+        refused: None,
     })
 }
 
@@ -694,6 +696,7 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
             loc: svc.loc.clone(),
             field_prefix: String::new(),
             ports: Vec::new(),
+            refused: None,
         });
     }
     Ok(out)

@@ -955,6 +955,9 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
         }
         for (file, inputs) in lb_files {
             let (inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
+            if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
+                return Err(anyhow!(e));
+            }
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
             for i in &inputs {

@@ -110,6 +110,7 @@ mod tests {
             },
             field_prefix: String::new(),
             ports: ports.to_vec(),
+            refused: None,
         }
     }
 

@@ -375,6 +375,7 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
         ports,
+        refused: None,
     }))
 }
 
@@ -441,6 +442,7 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
         loc: r.loc(at),
         field_prefix: format!("{address}."),
         ports,
+        refused: None,
     }))
 }
 
@@ -490,6 +492,7 @@ fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, 
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
         ports,
+        refused: None,
     })
 }
 

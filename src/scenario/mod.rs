@@ -178,6 +178,9 @@ pub struct LbInput {
     /// Server ports the LB sends traffic to (empty: not known from the input); the default
     /// selection keeps the LBs whose ports include the server's port.
     pub ports: Vec<u16>,
+    /// Why graceline cannot judge this LB (e.g. `option external-check`); an error only when the
+    /// LB is selected, so an unrelated backend does not reject the whole file.
+    pub refused: Option<InputError>,
 }
 
 /// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
@@ -671,8 +674,14 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         }
     }
     if let Some(p) = &s.path {
-        if !p.value.starts_with('/') {
-            return Err(InputError::new(p.loc.clone(), field("path"), "must start with /"));
+        // `*` is the asterisk-form of `OPTIONS * HTTP/1.1` (RFC 9112 section 3.2.4), a documented
+        // HAProxy check request; it never names the readiness path.
+        if !p.value.starts_with('/') && p.value != "*" {
+            return Err(InputError::new(
+                p.loc.clone(),
+                field("path"),
+                "must start with / (or be * for OPTIONS *)",
+            ));
         }
     }
     Ok(())

@@ -79,6 +79,95 @@ pub(super) struct ProxyChecks {
     pub(super) timeout_check: Option<Located<u64>>,
     pub(super) timeout_connect: Option<Located<u64>>,
     pub(super) default_server: ServerSettings,
+    /// The non-HTTP check option in force (`option tcp-check`, `option external-check`, ...).
+    pub(super) other: Option<Located<String>>,
+    /// `tcp-check` rules, as far as they show what the check sees.
+    pub(super) tcp: TcpRules,
+}
+
+/// What a `tcp-check` ruleset (section 4.2, "tcp-check") sends and expects: a ruleset that sends
+/// an HTTP request line and expects an answer checks that URI as an HTTP check does.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TcpRules {
+    /// Whether the section declared its own rules (inherited ones are then dropped).
+    own: bool,
+    /// The data of the first `tcp-check send` / `send-lf`.
+    send: Option<Located<String>>,
+    /// Whether an `expect` rule follows the send.
+    expect: bool,
+    /// `tcp-check connect ssl`.
+    pub(super) ssl: bool,
+    /// `tcp-check connect port N`.
+    pub(super) port: Option<Located<u16>>,
+}
+
+/// `tcp-check` directives: `connect [port N] [ssl]`, `send`/`send-lf`, `expect`; others kept silent.
+pub(super) fn tcp_check_keyword(args: &[Token], checks: &mut ProxyChecks) -> Result<(), ParseError> {
+    let kw = &args[0];
+    let Some(sub) = args.get(1) else {
+        return error(
+            kw.pos,
+            "'tcp-check' expects a directive such as 'connect', 'send' or 'expect'",
+        );
+    };
+    if !checks.tcp.own {
+        checks.tcp = TcpRules {
+            own: true,
+            ..TcpRules::default()
+        };
+    }
+    match sub.text.as_str() {
+        "connect" => {
+            let mut i = 2;
+            while let Some(t) = args.get(i) {
+                match t.text.as_str() {
+                    "ssl" => checks.tcp.ssl = true,
+                    "port" => {
+                        let v = arg_of(args, i, "port")?;
+                        let port = v.text.parse::<u16>().ok().filter(|p| *p > 0);
+                        let Some(port) = port else {
+                            return error(
+                                v.pos,
+                                format!("'tcp-check connect port' expects a port, got '{}'", v.text),
+                            );
+                        };
+                        checks.tcp.port = Some(Located {
+                            value: port,
+                            pos: v.pos,
+                        });
+                        i += 1;
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        "send" | "send-lf" => {
+            let data = arg_of(args, 1, &format!("tcp-check {}", sub.text))?;
+            if checks.tcp.send.is_none() {
+                checks.tcp.send = Some(data.located());
+            }
+        }
+        "send-binary" | "send-binary-lf" => {}
+        "expect" => checks.tcp.expect |= checks.tcp.send.is_some(),
+        "comment" => {}
+        s if s.starts_with("set-var") || s.starts_with("unset-var") => {}
+        other => {
+            let known = [
+                "comment",
+                "connect",
+                "expect",
+                "send",
+                "send-binary",
+                "send-binary-lf",
+                "send-lf",
+                "set-var",
+                "unset-var",
+            ];
+            return keywords::unknown(sub.pos, other, "after 'tcp-check'", known);
+        }
+    }
+    Ok(())
 }
 
 impl ProxyChecks {
@@ -104,7 +193,31 @@ impl ProxyChecks {
             timeout_check: self.timeout_check.clone(),
             timeout_connect: self.timeout_connect.clone(),
             default_server: self.default_server.clone(),
+            other: self.other.clone(),
+            tcp: TcpRules {
+                own: false,
+                ..self.tcp.clone()
+            },
         }
+    }
+
+    /// The HTTP request a `tcp-check` ruleset sends and expects an answer to (`tcp-check send
+    /// "GET /readyz HTTP/1.1\r\n..."` + `tcp-check expect ...`), as an HTTP check.
+    pub(super) fn tcp_http_check(&self) -> Option<HttpCheck> {
+        if self.mode != CheckMode::Other || self.other.as_ref().is_none_or(|o| o.value != "tcp-check") {
+            return None;
+        }
+        let send = self.tcp.send.as_ref().filter(|_| self.tcp.expect)?;
+        let line = send.value.lines().next()?;
+        let mut words = line.split(' ');
+        let (method, uri) = (words.next()?, words.next()?);
+        let is_method = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
+        let is_uri = uri.starts_with('/') || uri == "*";
+        (is_method && is_uri && words.next().is_some_and(|v| v.starts_with("HTTP/"))).then(|| HttpCheck {
+            method: method.to_string(),
+            path: uri.to_string(),
+            pos: send.pos,
+        })
     }
 
     /// `option httpchk`: its implicit send rule replaces a previous implicit one,
@@ -222,8 +335,10 @@ pub(super) fn option_keyword(args: &[Token], modifier: Modifier, checks: &mut Pr
     }
     if !is_httpchk {
         checks.mode = CheckMode::Other;
+        checks.other = Some(name.located());
         return Ok(());
     }
+    checks.other = None;
     // option httpchk [[<method>] <uri> [<version> [<host>]]]
     if let Some(extra) = args.get(6) {
         return error(

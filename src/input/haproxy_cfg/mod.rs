@@ -109,8 +109,16 @@ pub struct ServerCheck {
     pub timeout_check: Option<Located<u64>>,
     /// Section-level `timeout connect` in microseconds.
     pub timeout_connect: Option<Located<u64>>,
-    /// The HTTP check request; `None` for a TCP-connect or other non-HTTP check.
+    /// The HTTP check request; `None` for a TCP-connect or other non-HTTP check. A `tcp-check`
+    /// ruleset that sends an HTTP request line and expects an answer counts as HTTP.
     pub http_check: Option<HttpCheck>,
+    /// `port N` on the server (or `tcp-check connect port N`): checks go to another port.
+    pub check_port: Option<Located<u16>>,
+    /// `track [<backend>/]<server>`: this server's state follows another server's checks.
+    pub track: Option<Located<String>>,
+    /// Why graceline cannot model this server's check (`option external-check`, a 3.x
+    /// `healthcheck` section), with the keyword's position.
+    pub refusal: Option<Located<String>>,
 }
 
 /// The request of an HTTP health check (`option httpchk`, `http-check send`).

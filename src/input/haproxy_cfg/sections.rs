@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::checks::{http_check_keyword, option_keyword, ProxyChecks};
+use super::checks::{http_check_keyword, option_keyword, tcp_check_keyword, ProxyChecks};
 use super::cond::{Build, Conditions};
 use super::keywords;
 use super::lex::{arg_of, check_name, directive, is_blank, parse_count, parse_timer, tokenize, Token};
@@ -131,6 +131,12 @@ pub(super) struct ServerSettings {
     downinter: Option<Located<u64>>,
     fall: Option<Located<u32>>,
     rise: Option<Located<u32>>,
+    /// `port N`: the port checks connect to.
+    check_port: Option<Located<u16>>,
+    /// `track [<backend>/]<server>`: the state follows another server's checks.
+    track: Option<Located<String>>,
+    /// `healthcheck <name>` (HAProxy 3.x `healthcheck` sections).
+    healthcheck: Option<Located<String>>,
 }
 
 impl ServerSettings {
@@ -151,6 +157,22 @@ impl ServerSettings {
                 "no-ssl" => self.ssl = Some(false),
                 "port" | "addr" => {
                     self.check_port_or_addr = true;
+                    if kw == "port" {
+                        let v = arg_of(params, i, kw)?;
+                        match v.text.parse::<u16>() {
+                            Ok(p) if p > 0 => self.check_port = Some(Located { value: p, pos: v.pos }),
+                            _ => return error(v.pos, format!("'port' expects a port number, got '{}'", v.text)),
+                        }
+                    }
+                    i += 1;
+                }
+                "track" | "healthcheck" => {
+                    let v = arg_of(params, i, kw)?.located();
+                    if kw == "track" {
+                        self.track = Some(v);
+                    } else {
+                        self.healthcheck = Some(v);
+                    }
                     i += 1;
                 }
                 "inter" | "fastinter" | "downinter" => {
@@ -539,11 +561,22 @@ impl Parser {
             Section::Proxy {
                 pos, checks, servers, ..
             } => {
-                let http_check = checks.http_check(pos);
-                let connect_ssl = checks.connect_ssl();
+                let tcp_http = checks.tcp_http_check();
+                let connect_ssl = checks.connect_ssl() || (tcp_http.is_some() && checks.tcp.ssl);
+                let http_check = checks.http_check(pos).or(tcp_http);
+                let external = checks.other.as_ref().filter(|o| o.value == "external-check").map(|o| Located {
+                    value: "option external-check runs a command whose result graceline cannot model (it may or may not see /readyz); use option httpchk to check /readyz".to_string(),
+                    pos: o.pos,
+                });
                 for mut server in servers {
                     server.http_check = http_check.clone();
                     server.check_ssl |= connect_ssl;
+                    if server.refusal.is_none() {
+                        server.refusal.clone_from(&external);
+                    }
+                    if server.check_port.is_none() && checks.other.as_ref().is_some_and(|o| o.value == "tcp-check") {
+                        server.check_port.clone_from(&checks.tcp.port);
+                    }
                     server.timeout_check = checks.timeout_check.clone();
                     server.timeout_connect = checks.timeout_connect.clone();
                     self.servers.push(server);
@@ -573,6 +606,7 @@ fn proxy_keyword(
     match kw.text.as_str() {
         "option" => option_keyword(args, modifier, checks),
         "http-check" => http_check_keyword(args, checks),
+        "tcp-check" => tcp_check_keyword(args, checks),
         "timeout" => {
             let Some(which) = args.get(1) else {
                 return Ok(());
@@ -640,6 +674,15 @@ fn proxy_keyword(
                 timeout_check: None,
                 timeout_connect: None,
                 http_check: None,
+                check_port: settings.check_port,
+                track: settings.track,
+                refusal: settings.healthcheck.map(|h| Located {
+                    value: format!(
+                        "server keyword 'healthcheck {}' (an HAProxy 3.x healthcheck section) is not modelled by graceline; describe the check with option httpchk / http-check in the backend",
+                        h.value
+                    ),
+                    pos: h.pos,
+                }),
             });
             Ok(())
         }

@@ -150,7 +150,8 @@ fn cli_bad_output_path_format_or_lb_exits_2_and_writes_nothing() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("no load balancer named \"nope\"").and(predicate::str::contains("api-external")),
+            predicate::str::contains("no load balancer matches --lb nope")
+                .and(predicate::str::contains("api-external")),
         );
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "old");
 

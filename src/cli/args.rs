@@ -41,8 +41,9 @@ pub enum Command {
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Trials per load balancer.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=crate::analysis::montecarlo::MAX_TRIALS))]
     pub trials: u64,
@@ -52,27 +53,31 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
-    /// Only this load balancer (by name).
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `recommend`.
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
-    /// Only this load balancer (by name).
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
-/// How inputs are read (shared by `check` and `explain`).
+/// What every analysing command reads (`check`, `explain`, `simulate`, `recommend`, `timeline`,
+/// `report`): raw flags, resolved by [`crate::cli::inputs::InputOptions::from_cli_arguments`].
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
+    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
+    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input.
+    /// Default: ./graceline.toml.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only load balancers whose name matches this glob (`backend/*`, `default/api-*`); repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub lb: Vec<String>,
     /// Read every path as this kind instead of detecting it from its name and content.
     #[arg(long, value_enum)]
     pub input_kind: Option<InputKind>,
@@ -91,11 +96,8 @@ pub struct InputArgs {
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
-    /// manifests, scenario files or a graceline.toml project file; default: ./graceline.toml, else
-    /// the built-in matrix of every profile.
-    pub paths: Vec<PathBuf>,
-    /// How inputs are read.
+    /// What to read; with nothing to read, the table format shows a teaching matrix of the
+    /// built-in profiles.
     #[command(flatten)]
     pub input: InputArgs,
     /// Output format.
@@ -123,14 +125,9 @@ pub enum FailOn {
 /// Flags of `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Scenario file or any input `check` reads.
-    pub path: PathBuf,
-    /// How inputs are read.
+    /// What to read (the same inputs as `check`).
     #[command(flatten)]
     pub input: InputArgs,
-    /// Only this load balancer (by name).
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `profiles`.
@@ -223,22 +220,20 @@ pub struct CalibrateArgs {
 /// Flags of `timeline`.
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`); the chart draws one scenario's load balancers.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Image file to write; its extension (.svg or .png) picks the format.
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Only this load balancer (by name); default: every LB of the scenario.
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Scenario files (one section each).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    /// What to read (the same inputs as `check`); one section per scenario.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Directory for report.md and its charts (created if missing).
     #[arg(long)]
     pub output_dir: PathBuf,

@@ -111,6 +111,8 @@ pub struct Options {
     pub cloud: Option<Cloud>,
     /// An input without any load-balancer-to-server pair is not an error.
     pub allow_empty: bool,
+    /// Glob patterns on LB names (`--lb`); empty = default selection.
+    pub lb_patterns: Vec<String>,
 }
 
 /// Where a group's server is named.
@@ -151,8 +153,56 @@ fn whole_file(file: &str) -> Loc {
     }
 }
 
-/// Reads a file as UTF-8 text, refusing files over [`MAX_FILE_BYTES`] before reading them.
+/// The path that stands for standard input on the command line.
+pub const STDIN_PATH: &str = "-";
+
+/// How standard input is named in messages and finding locations.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// True for the path `-` (standard input).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+}
+
+/// The name of an input in messages and locations (`<stdin>` for `-`).
+pub fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads standard input as UTF-8 text under the same size limit as files.
+fn read_stdin() -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow!("{STDIN_NAME}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(anyhow!(
+            "{STDIN_NAME}:1:1: over the {} MiB graceline reads",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow!(
+            "{STDIN_NAME}:{line}: not UTF-8 text (invalid byte at offset {})",
+            valid.len()
+        )
+    })
+}
+
+/// Reads a file (or standard input for `-`) as UTF-8 text, refusing files over
+/// [`MAX_FILE_BYTES`] before reading them.
 pub fn read_text(path: &Path) -> Result<String> {
+    if is_stdin(path) {
+        return read_stdin();
+    }
     let name = path.display();
     let f = std::fs::File::open(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -472,7 +522,7 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
     let mut lb_files: Vec<(String, Vec<LbInput>)> = Vec::new();
     let mut manifests: Vec<ServerInput> = Vec::new();
     for path in &g.files {
-        let display = path.display().to_string();
+        let display = display_name(path);
         let text = read_text(path)?;
         let p = parse_file(&display, &text, kind, cloud, opts.allow_empty)?;
         scenarios.extend(p.scenario);

@@ -6,7 +6,7 @@ pub mod inputs;
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
 use crate::output::chart::{render_timeline, ImageFormat};
-use crate::output::{exporter, ExportContext, Format};
+use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
@@ -174,12 +174,17 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);
-    let text = exporter(o.format).render(&reports, &ExportContext { fail_on: o.fail_on });
+    let ctx = ExportContext {
+        fail_on: o.fail_on,
+        root: SourceRoot::current(),
+    };
+    let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    let failing = o
-        .fail_on
-        .is_some_and(|min| reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= min));
-    Ok(if failing { Exit::Findings } else { Exit::Clean })
+    Ok(if fails(&reports, o.fail_on) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {

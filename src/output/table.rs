@@ -1,6 +1,6 @@
 //! Human-readable table (comfy-table) followed by the findings, one per line.
 
-use super::{ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter};
 use crate::analysis::{LbReport, Verdict};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
@@ -38,14 +38,18 @@ impl Exporter for TableExporter {
         }
         let mut out = format!("{t}\n");
         let mut any = false;
-        for r in reports {
-            for f in &r.findings {
-                if !any {
-                    out.push('\n');
-                    any = true;
-                }
-                writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
+        for x in reported(reports) {
+            let f = x.finding;
+            if !any {
+                out.push('\n');
+                any = true;
             }
+            let shared = if x.lbs.len() > 1 {
+                format!(" (server {}, behind {} load balancers)", x.report.server, x.lbs.len())
+            } else {
+                String::new()
+            };
+            writeln!(out, "{}[{}] {}: {}{shared}", f.severity, f.rule.id(), f.loc, f.message).ok();
         }
         let mut assumed: Vec<&str> = Vec::new();
         for r in reports.iter().filter(|r| r.server_source.assumed) {

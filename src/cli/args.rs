@@ -13,6 +13,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour verdicts and severities: on a terminal (auto; NO_COLOR turns it off), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (also into a pipe).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Subcommands.
@@ -36,6 +50,18 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output.
+    Man,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `simulate`.
@@ -109,6 +135,9 @@ pub struct CheckArgs {
     /// Report only: exit 0 whatever the findings.
     #[arg(long)]
     pub no_fail: bool,
+    /// Print only the findings (table format), one a line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Severity threshold for a failing exit code.

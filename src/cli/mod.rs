@@ -6,6 +6,7 @@ pub mod inputs;
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
 use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::term::Term;
 use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
@@ -50,12 +51,16 @@ pub struct CheckOptions {
     pub format: Format,
     /// Lowest severity that makes the exit code 1; `None` never fails.
     pub fail_on: Option<Severity>,
+    /// Only the findings.
+    pub quiet: bool,
+    /// Terminal width and colour.
+    pub term: Term,
 }
 
 impl CheckOptions {
     /// Resolves raw flags; with nothing to read, the built-in matrix in the table format and an
     /// error in the machine formats (a CI job must never lint a demo).
-    pub fn from_args(a: &CheckArgs, cwd: &Path) -> Result<Self> {
+    pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
@@ -75,6 +80,8 @@ impl CheckOptions {
             inputs,
             format: a.format,
             fail_on,
+            quiet: a.quiet,
+            term,
         })
     }
 }
@@ -91,7 +98,19 @@ fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Scenario>> {
 /// Runs a parsed command line, writing the result to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
-        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?)?, out),
+        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color))?, out),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "graceline", out);
+            Ok(Exit::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(out)
+                .context("cannot write the manual page")?;
+            Ok(Exit::Clean)
+        }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
         Command::Backend(a) => backend_cmd(&a, out),
@@ -170,13 +189,24 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = match &o.inputs {
-        Inputs::BuiltinMatrix => scenario::builtin_matrix(),
+        Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);
+    if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
+        let text = crate::output::teach::render(&scenarios, &reports, &o.term);
+        out.write_all(text.as_bytes()).context("cannot write the output")?;
+        return Ok(if fails(&reports, o.fail_on) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        });
+    }
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
+        term: o.term,
+        quiet: o.quiet,
     };
     let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;

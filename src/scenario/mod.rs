@@ -2,6 +2,7 @@
 //! every value traced to its file, line and column.
 
 pub mod latency;
+pub mod teaching;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};

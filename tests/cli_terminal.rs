@@ -138,3 +138,92 @@ fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
     );
     assert!(lines.iter().rev().take(8).any(|l| l.starts_with("Next:")), "{out}");
 }
+
+#[test]
+fn errors_in_words_with_did_you_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = |lb_line: &str| {
+        format!("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\n{lb_line}\n")
+    };
+    for (line, says) in [
+        (
+            "intervall = \"10s\"",
+            "unknown key 'intervall'; did you mean 'interval'?",
+        ),
+        ("inter = \"10s\"", "is not a aws-nlb setting; did you mean 'interval'?"),
+        (
+            "unhealthy_threshold = 2.5",
+            "the number `2.5` is not allowed here: expected a whole number from 0",
+        ),
+        (
+            "interval = \"10.5s\"",
+            "10.5s is not a whole number of seconds; aws-nlb takes whole seconds",
+        ),
+    ] {
+        let path = tmp.path().join("s.toml");
+        std::fs::write(&path, scenario(line)).unwrap();
+        graceline()
+            .arg("check")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says).and(predicate::str::contains("u32").not()));
+    }
+    let project = tmp.path().join("graceline.toml");
+    std::fs::write(&project, "[[check]]\nlbz = [\"a.cfg\"]\n").unwrap();
+    graceline()
+        .current_dir(tmp.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("graceline.toml:2:1").and(predicate::str::contains("did you mean 'lbs'?")));
+}
+
+#[test]
+fn durations_with_a_space_read_like_without() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = |interval: &str| {
+        let path = tmp.path().join("s.toml");
+        std::fs::write(
+            &path,
+            format!("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\ninterval = \"{interval}\"\n"),
+        )
+        .unwrap();
+        let out = stdout(graceline().args(["check", "--format", "json"]).arg(&path));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["results"][0]["worst_case_s"].clone()
+    };
+    assert_eq!(json("10 s"), json("10s"));
+    assert_eq!(json("1m 30s"), json("90s"));
+}
+
+#[test]
+fn backend_names_its_address_on_stderr() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("graceline"))
+        .args([
+            "backend",
+            "127.0.0.1:0",
+            "--shutdown-at",
+            "0s",
+            "--shutdown-delay",
+            "0s",
+            "--request-grace",
+            "0s",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        line.starts_with("graceline backend: listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0, "port 0 is resolved to the port actually bound");
+}

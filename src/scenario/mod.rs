@@ -528,7 +528,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
                 field(key),
                 format!(
                     "is not a {pname} setting;{} {pname} takes: {}",
-                    words::nearest(key, &knobs).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
+                    words::nearest(key, knobs).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
                     knobs.join(", ")
                 ),
             ));
@@ -544,7 +544,6 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
 }
 
 /// Validates merged settings and builds the probe model (shared by scenario files and inputs).
-#[allow(clippy::too_many_arguments)]
 /// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
 /// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as
 /// they would refuse it; HAProxy takes milliseconds.
@@ -577,6 +576,7 @@ fn whole_seconds(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish_lb(
     name: String,
     pname: &str,

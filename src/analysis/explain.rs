@@ -332,7 +332,10 @@ mod tests {
         assert!(!best.contains("exactly at E2") || start == r.timeline.e2, "{best}");
         // The best case above, hand-checked: refused at T+1s, then two fastinter waits of 500ms.
         assert_eq!(r.extremes.best.time, Micros::from_secs(2));
-        let micros_unit = text.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && &w[1..] == b"us");
+        let micros_unit = text
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0].is_ascii_digit() && &w[1..] == b"us");
         assert!(!micros_unit, "one unit for instants: {text}");
     }
 }

@@ -125,7 +125,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
 /// run has taken a second.
 fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
-    use crate::analysis::montecarlo::{sample, LbDistribution, SimulateOptions};
+    use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
+    use crate::analysis::streaming::{distribution, passes};
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -135,7 +136,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         seed: a.seed,
     };
     let lbs: u64 = scenarios.iter().map(|s| s.lbs.len() as u64).sum();
-    let pb = ProgressBar::with_draw_target(Some(a.trials.saturating_mul(lbs)), ProgressDrawTarget::hidden());
+    let total = a.trials.saturating_mul(lbs).saturating_mul(passes(a.trials));
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     pb.set_style(
         ProgressStyle::with_template("{spinner} simulate {bar:30} {human_pos}/{human_len} trials, eta {eta}")
             .expect("a valid template"),
@@ -153,11 +155,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         .iter()
         .map(|sc| {
             let dists = (0..sc.lbs.len())
-                .map(|i| {
-                    let mut s = sample(sc, i, &opts, &progress);
-                    (i, LbDistribution::from_samples(sc, &sc.lbs[i], &mut s, &opts))
-                })
-                .collect();
+                .map(|i| (i, distribution(sc, i, &opts, &progress)))
+                .collect::<Vec<(usize, LbDistribution)>>();
             (sc, dists)
         })
         .collect();

@@ -80,7 +80,9 @@ fn at(t: Micros, e1: Micros) -> String {
     }
 }
 
-fn describe_schedule(lb: &LbSpec) -> String {
+/// The LB's effective check in one line: schedule, timeout, threshold, propagation (defaults and
+/// derived values such as HAProxy's `fastinter = inter` resolved).
+pub fn describe_schedule(lb: &LbSpec) -> String {
     let m = &lb.model;
     let sched = match m.schedule {
         Schedule::FixedRate { interval } => {

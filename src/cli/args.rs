@@ -90,6 +90,13 @@ pub struct RecommendArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
+    /// Also propose an unhealthy threshold of 1 with a probe timeout of 2 s or less (one slow probe
+    /// then takes a healthy server out).
+    #[arg(long)]
+    pub allow_single_failure: bool,
+    /// Propose no unhealthy threshold below this.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_threshold: u32,
 }
 
 /// What every analysing command reads (`check`, `explain`, `simulate`, `recommend`, `timeline`,

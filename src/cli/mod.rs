@@ -169,13 +169,17 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline recommend`.
 fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = load_inputs(&a.input, "recommend")?;
+    let opts = crate::analysis::recommend::RecommendOptions {
+        min_threshold: a.min_threshold,
+        allow_single_failure: a.allow_single_failure,
+    };
     let sections: Vec<_> = scenarios
         .iter()
         .map(|sc| {
             let recs: Vec<_> = sc
                 .lbs
                 .iter()
-                .map(|lb| (lb.family, crate::analysis::recommend::recommend(sc, lb)))
+                .map(|lb| (lb.family, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
                 .collect();
             (sc, recs)
         })

@@ -92,7 +92,13 @@ fn report_md_and_charts_get_the_same_mode() {
     Command::cargo_bin("graceline")
         .unwrap()
         .current_dir(root)
-        .args(["report", "tests/fixtures/seed-openshift-aws.toml", "--trials", "1000", "--output-dir"])
+        .args([
+            "report",
+            "tests/fixtures/seed-openshift-aws.toml",
+            "--trials",
+            "1000",
+            "--output-dir",
+        ])
         .arg(tmp.path())
         .assert()
         .code(0);

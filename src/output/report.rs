@@ -500,7 +500,10 @@ fn server_assumptions(md: &mut String, sc: &Scenario) {
             if default.as_deref() == Some(value.as_str()) {
                 assumption_row(md, key, &value, &format!("profile `{}` default", s.profile), &source);
             } else {
-                let at = sc.server_locs.get(key).map_or_else(|| sc.file.clone(), |l| l.to_string());
+                let at = sc
+                    .server_locs
+                    .get(key)
+                    .map_or_else(|| sc.file.clone(), |l| l.to_string());
                 let was = default.map_or(String::new(), |d| format!(" (profile default {d})"));
                 assumption_row(md, key, &value, &format!("set at `{at}`"), &format!("the input{was}"));
             }
@@ -520,7 +523,11 @@ fn server_assumptions(md: &mut String, sc: &Scenario) {
 
 /// Every uncertainty knob that drives a sampled figure, stated with its value.
 fn uncertainty(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
-    writeln!(md, "\nWhat the sampled figures (percentiles, P, failed requests) draw at random:\n").ok();
+    writeln!(
+        md,
+        "\nWhat the sampled figures (percentiles, P, failed requests) draw at random:\n"
+    )
+    .ok();
     if sc.server.readyz_failure == crate::timeline::ReadyzFailure::Either {
         writeln!(
             md,
@@ -564,7 +571,12 @@ fn lb_assumptions(md: &mut String, x: &LbSection) {
     let Ok(p) = profiles::lb(&lb.profile) else {
         return;
     };
-    writeln!(md, "\nLoad balancer `{}` (profile `{}`): {}\n", lb.name, p.name, p.description).ok();
+    writeln!(
+        md,
+        "\nLoad balancer `{}` (profile `{}`): {}\n",
+        lb.name, p.name, p.description
+    )
+    .ok();
     writeln!(md, "| setting | value | from | source |").ok();
     writeln!(md, "|---|---|---|---|").ok();
     let st = &lb.settings;

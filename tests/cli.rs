@@ -109,18 +109,29 @@ fn missing_file_and_bad_flags_exit_2() {
 }
 
 #[test]
-fn no_path_runs_the_builtin_matrix_or_the_project_file() {
+fn no_path_teaches_in_a_table_refuses_in_machine_formats_or_reads_the_project_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     graceline()
         .current_dir(&dir)
-        .args(["check", "--format", "json"])
+        .args(["check"])
         .assert()
         .code(1)
-        .stdout(
-            predicate::str::contains("\"aws-nlb / kube-apiserver\"")
-                .and(predicate::str::contains("haproxy / app-stops-at-sigterm")),
-        );
+        .stdout(predicate::str::contains("aws-nlb").and(predicate::str::contains("haproxy")));
+    // A CI job must never lint the demo: every machine format exits 2 and says what to pass.
+    for format in ["json", "sarif", "github", "junit"] {
+        graceline()
+            .current_dir(&dir)
+            .args(["check", "--format", format])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(
+                predicate::str::contains("nothing to check")
+                    .and(predicate::str::contains("graceline.toml"))
+                    .and(predicate::str::contains("haproxy.cfg")),
+            );
+    }
     std::fs::copy(fixture("seed-openshift-aws-70s.toml"), dir.join("graceline.toml")).unwrap();
     graceline()
         .current_dir(&dir)
@@ -128,6 +139,12 @@ fn no_path_runs_the_builtin_matrix_or_the_project_file() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("openshift-installer-seed-70s"));
+    graceline()
+        .current_dir(&dir)
+        .args(["check", "--format", "sarif"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("GL006"));
 }
 
 #[test]

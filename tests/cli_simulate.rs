@@ -142,7 +142,7 @@ fn simulate_and_recommend_reject_bad_input_with_exit_2() {
             .args(["--lb", "nope"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("no load balancer named \"nope\""));
+            .stderr(predicate::str::contains("no load balancer matches --lb nope"));
         graceline().arg(cmd).assert().code(2);
     }
     for trials in ["0", "-5", "ten", "100000001"] {

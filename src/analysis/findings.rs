@@ -56,6 +56,12 @@ pub const RULES: [Rule; 7] = [
 ];
 
 impl Rule {
+    /// True for a finding about the server alone (its grace period, its flags): the same for every
+    /// load balancer in front of it, so CI formats report it once per server, not once per LB.
+    pub fn server_level(self) -> bool {
+        matches!(self, Rule::GL004)
+    }
+
     /// The id, e.g. `GL001`.
     pub fn id(self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod findings;
 pub mod montecarlo;
 pub mod recommend;
+pub mod streaming;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};

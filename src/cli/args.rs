@@ -13,6 +13,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour verdicts and severities: on a terminal (auto; NO_COLOR turns it off), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (also into a pipe).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Subcommands.
@@ -36,13 +50,26 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output.
+    Man,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Trials per load balancer.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=crate::analysis::montecarlo::MAX_TRIALS))]
     pub trials: u64,
@@ -52,27 +79,39 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
-    /// Only this load balancer (by name).
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `recommend`.
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
-    /// Only this load balancer (by name).
+    /// Also propose an unhealthy threshold of 1 with a probe timeout of 2 s or less (one slow probe
+    /// then takes a healthy server out).
     #[arg(long)]
-    pub lb: Option<String>,
+    pub allow_single_failure: bool,
+    /// Propose no unhealthy threshold below this.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_threshold: u32,
 }
 
-/// How inputs are read (shared by `check` and `explain`).
+/// What every analysing command reads (`check`, `explain`, `simulate`, `recommend`, `timeline`,
+/// `report`): raw flags, resolved by [`crate::cli::inputs::InputOptions::from_cli_arguments`].
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
+    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
+    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input.
+    /// Default: ./graceline.toml.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only load balancers whose name matches this glob (`backend/*`, `default/api-*`); repeatable;
+    /// replaces the default selection (the LBs that send traffic to the server's port).
+    #[arg(long, value_name = "PATTERN")]
+    pub lb: Vec<String>,
     /// Read every path as this kind instead of detecting it from its name and content.
     #[arg(long, value_enum)]
     pub input_kind: Option<InputKind>,
@@ -114,17 +153,10 @@ fn env_pair(text: &str) -> Result<(String, String), String> {
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
-    /// manifests, scenario files or a graceline.toml project file; default: ./graceline.toml, else
-    /// the built-in matrix of every profile.
-    pub paths: Vec<PathBuf>,
-    /// How inputs are read.
+    /// What to read; with nothing to read, the table format shows a teaching matrix of the
+    /// built-in profiles.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Judge only the load balancers whose name matches this glob (repeatable); replaces the
-    /// default selection (the LBs that send traffic to the server's port).
-    #[arg(long = "lb", value_name = "PATTERN")]
-    pub lb: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -134,6 +166,9 @@ pub struct CheckArgs {
     /// Report only: exit 0 whatever the findings.
     #[arg(long)]
     pub no_fail: bool,
+    /// Print only the findings (table format), one a line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Severity threshold for a failing exit code.
@@ -150,14 +185,9 @@ pub enum FailOn {
 /// Flags of `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Scenario file or any input `check` reads.
-    pub path: PathBuf,
-    /// How inputs are read.
+    /// What to read (the same inputs as `check`).
     #[command(flatten)]
     pub input: InputArgs,
-    /// Only this load balancer (by name).
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `profiles`.
@@ -250,22 +280,20 @@ pub struct CalibrateArgs {
 /// Flags of `timeline`.
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
-    /// Scenario file.
-    pub path: PathBuf,
+    /// What to read (the same inputs as `check`); the chart draws one scenario's load balancers.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Image file to write; its extension (.svg or .png) picks the format.
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Only this load balancer (by name); default: every LB of the scenario.
-    #[arg(long)]
-    pub lb: Option<String>,
 }
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Scenario files (one section each).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    /// What to read (the same inputs as `check`); one section per scenario.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Directory for report.md and its charts (created if missing).
     #[arg(long)]
     pub output_dir: PathBuf,

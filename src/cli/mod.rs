@@ -1,12 +1,13 @@
 //! Command line: raw flags (`args`), resolved options and the commands that run them.
 
 pub mod args;
+pub mod inputs;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
-use crate::input;
 use crate::output::chart::{render_timeline, ImageFormat};
-use crate::output::{exporter, ExportContext, Format};
+use crate::output::term::Term;
+use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
@@ -14,6 +15,7 @@ pub use args::{
     BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
     ReadyzFailureArg, RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
 };
+pub use inputs::{InputOptions, Sources};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,15 +30,15 @@ pub enum Exit {
     Error = 2,
 }
 
-/// Project file `check` reads when no path is given.
+/// Project file every analysing command reads when no path is given.
 pub const PROJECT_FILE: &str = "graceline.toml";
 
 /// Where `check` takes its scenarios from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Inputs {
-    /// These files.
-    Files(Vec<PathBuf>),
-    /// The built-in matrix of every LB profile against every server profile.
+    /// The inputs the user named (or `./graceline.toml`).
+    Given(InputOptions),
+    /// Nothing to read, table format: the built-in teaching matrix.
     BuiltinMatrix,
 }
 
@@ -49,58 +51,65 @@ pub struct CheckOptions {
     pub format: Format,
     /// Lowest severity that makes the exit code 1; `None` never fails.
     pub fail_on: Option<Severity>,
-    /// How inputs are read.
-    pub input: input::Options,
-}
-
-impl From<&InputArgs> for input::Options {
-    fn from(a: &InputArgs) -> Self {
-        input::Options {
-            kind: a.input_kind,
-            server: a.server.clone(),
-            cloud: a.cloud,
-            allow_empty: a.allow_empty,
-            lb_patterns: Vec::new(),
-            haproxy_env: a.haproxy_env.clone(),
-            haproxy_version: a.haproxy_version.clone(),
-            haproxy_join: a.haproxy_join,
-        }
-    }
+    /// Only the findings.
+    pub quiet: bool,
+    /// Terminal width and colour.
+    pub term: Term,
 }
 
 impl CheckOptions {
-    /// Resolves raw flags; with no path, `./graceline.toml` if present, else the built-in matrix.
-    pub fn from_args(a: &CheckArgs, cwd: &Path) -> Self {
-        let inputs = if !a.paths.is_empty() {
-            Inputs::Files(a.paths.clone())
-        } else if cwd.join(PROJECT_FILE).is_file() {
-            Inputs::Files(vec![PathBuf::from(PROJECT_FILE)])
-        } else {
-            Inputs::BuiltinMatrix
+    /// Resolves raw flags; with nothing to read, the built-in matrix in the table format and an
+    /// error in the machine formats (a CI job must never lint a demo).
+    pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
+        let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
+        let inputs = match (&given.sources, a.format) {
+            (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
+            (Sources::Nothing, f) => bail!(
+                "{} (--format {} never checks the built-in demo matrix)",
+                inputs::nothing_to_read("check"),
+                f.name()
+            ),
+            _ => Inputs::Given(given),
         };
         let fail_on = (!a.no_fail).then_some(match a.fail_on {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
             FailOn::Note => Severity::Note,
         });
-        CheckOptions {
+        Ok(CheckOptions {
             inputs,
             format: a.format,
             fail_on,
-            input: input::Options {
-                lb_patterns: a.lb.clone(),
-                ..(&a.input).into()
-            },
-        }
+            quiet: a.quiet,
+            term,
+        })
     }
+}
+
+fn cwd() -> Result<PathBuf> {
+    std::env::current_dir().context("cannot read the working directory")
+}
+
+/// Loads what a command's input flags name (one pipeline for every analysing command).
+fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Scenario>> {
+    InputOptions::from_cli_arguments(a, &cwd()?)?.load(command)
 }
 
 /// Runs a parsed command line, writing the result to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
-        Command::Check(a) => {
-            let cwd = std::env::current_dir().context("cannot read the working directory")?;
-            check(&CheckOptions::from_args(&a, &cwd), out)
+        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color))?, out),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "graceline", out);
+            Ok(Exit::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(out)
+                .context("cannot write the manual page")?;
+            Ok(Exit::Clean)
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
@@ -113,40 +122,22 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     }
 }
 
-/// Indices of the LBs a command runs on: all, or the one named by `--lb`.
-fn pick_lbs(sc: &Scenario, name: Option<&str>) -> Result<Vec<usize>> {
-    match name {
-        None => Ok((0..sc.lbs.len()).collect()),
-        Some(name) => sc
-            .lbs
-            .iter()
-            .position(|l| l.name == name)
-            .map(|i| vec![i])
-            .ok_or_else(|| {
-                let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
-                anyhow!(
-                    "{}: no load balancer named \"{name}\"; the scenario has: {}",
-                    sc.file,
-                    names.join(", ")
-                )
-            }),
-    }
-}
-
 /// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
 /// run has taken a second.
 fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
-    use crate::analysis::montecarlo::{sample, LbDistribution, SimulateOptions};
+    use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
+    use crate::analysis::streaming::{distribution, passes};
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let sc = scenario::load_file(&a.path)?;
-    let picked = pick_lbs(&sc, a.lb.as_deref())?;
+    let scenarios = load_inputs(&a.input, "simulate")?;
     let opts = SimulateOptions {
         trials: a.trials,
         seed: a.seed,
     };
-    let pb = ProgressBar::with_draw_target(Some(a.trials * picked.len() as u64), ProgressDrawTarget::hidden());
+    let lbs: u64 = scenarios.iter().map(|s| s.lbs.len() as u64).sum();
+    let total = a.trials.saturating_mul(lbs).saturating_mul(passes(a.trials));
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     pb.set_style(
         ProgressStyle::with_template("{spinner} simulate {bar:30} {human_pos}/{human_len} trials, eta {eta}")
             .expect("a valid template"),
@@ -160,83 +151,86 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
             pb.set_draw_target(ProgressDrawTarget::stderr());
         }
     };
-    let dists: Vec<(usize, LbDistribution)> = picked
+    let sections: Vec<(&Scenario, Vec<(usize, LbDistribution)>)> = scenarios
         .iter()
-        .map(|&i| {
-            let mut s = sample(&sc, i, &opts, &progress);
-            (i, LbDistribution::from_samples(&sc, &sc.lbs[i], &mut s, &opts))
+        .map(|sc| {
+            let dists = (0..sc.lbs.len())
+                .map(|i| (i, distribution(sc, i, &opts, &progress)))
+                .collect::<Vec<(usize, LbDistribution)>>();
+            (sc, dists)
         })
         .collect();
     pb.finish_and_clear();
-    let text = crate::output::simulate::render(&sc, &dists, a.format);
+    let text = crate::output::simulate::render(&sections, a.format);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
 
 /// `graceline recommend`.
 fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
-    let sc = scenario::load_file(&a.path)?;
-    let picked = pick_lbs(&sc, a.lb.as_deref())?;
-    let recs: Vec<_> = picked
+    let scenarios = load_inputs(&a.input, "recommend")?;
+    let opts = crate::analysis::recommend::RecommendOptions {
+        min_threshold: a.min_threshold,
+        allow_single_failure: a.allow_single_failure,
+    };
+    let sections: Vec<_> = scenarios
         .iter()
-        .map(|&i| {
-            let lb = &sc.lbs[i];
-            (lb.family, crate::analysis::recommend::recommend(&sc, lb))
+        .map(|sc| {
+            let recs: Vec<_> = sc
+                .lbs
+                .iter()
+                .map(|lb| (lb.family, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
+                .collect();
+            (sc, recs)
         })
         .collect();
-    let text = crate::output::recommend::render(&sc, &recs, a.format);
+    let text = crate::output::recommend::render(&sections, a.format);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
 
-fn load_all(inputs: &Inputs, opts: &input::Options) -> Result<Vec<Scenario>> {
-    match inputs {
-        Inputs::BuiltinMatrix => Ok(scenario::builtin_matrix()),
-        Inputs::Files(paths) => input::load(paths, opts),
-    }
-}
-
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = load_all(&o.inputs, &o.input)?;
+    let scenarios = match &o.inputs {
+        Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
+        Inputs::Given(i) => i.load("check")?,
+    };
     let reports = analyze_all(&scenarios);
     let skipped = scenarios
         .iter()
         .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
         .collect();
+    if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
+        let text = crate::output::teach::render(&scenarios, &reports, &o.term);
+        out.write_all(text.as_bytes()).context("cannot write the output")?;
+        return Ok(if fails(&reports, o.fail_on) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        });
+    }
     let ctx = ExportContext {
         fail_on: o.fail_on,
+        root: SourceRoot::current(),
+        term: o.term,
+        quiet: o.quiet,
         skipped,
     };
     let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    let failing = o
-        .fail_on
-        .is_some_and(|min| reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= min));
-    Ok(if failing { Exit::Findings } else { Exit::Clean })
+    Ok(if fails(&reports, o.fail_on) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = input::load(std::slice::from_ref(&a.path), &(&a.input).into())?;
-    let all: Vec<_> = scenarios
+    let scenarios = load_inputs(&a.input, "explain")?;
+    let chosen: Vec<_> = scenarios
         .iter()
         .flat_map(|sc| sc.lbs.iter().map(move |lb| (sc, lb)))
         .collect();
-    let chosen: Vec<_> = match &a.lb {
-        Some(name) => {
-            let found: Vec<_> = all.iter().filter(|(_, l)| &l.name == name).copied().collect();
-            if found.is_empty() {
-                let names: Vec<_> = all.iter().map(|(_, l)| l.name.as_str()).collect();
-                return Err(anyhow!(
-                    "{}: no load balancer named \"{name}\"; the input has: {}",
-                    a.path.display(),
-                    names.join(", ")
-                ));
-            }
-            found
-        }
-        None => all,
-    };
     for (i, (sc, lb)) in chosen.iter().enumerate() {
         if i > 0 {
             writeln!(out, "\n{}\n", "-".repeat(72))?;
@@ -247,7 +241,7 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
 }
 
 fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios: Vec<Scenario> = a.paths.iter().map(|p| scenario::load_file(p)).collect::<Result<_>>()?;
+    let scenarios = load_inputs(&a.input, "report on")?;
     let opts = crate::output::report::ReportOptions {
         trials: a.trials,
         seed: a.seed,
@@ -260,8 +254,16 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
-    let sc = scenario::load_file(&a.path)?;
-    render_timeline(&sc, a.lb.as_deref(), format, &a.output)?;
+    let scenarios = load_inputs(&a.input, "draw")?;
+    let [sc] = scenarios.as_slice() else {
+        let names: Vec<_> = scenarios.iter().map(|s| format!("{} ({})", s.name, s.file)).collect();
+        bail!(
+            "the inputs hold {} scenarios ({}); a chart draws one: pass one input, or pick load balancers of one with --lb",
+            scenarios.len(),
+            names.join(", ")
+        );
+    };
+    render_timeline(sc, None, format, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
     Ok(Exit::Clean)
 }

@@ -169,29 +169,55 @@ fn whole_file(file: &str) -> Loc {
     }
 }
 
-/// Reads a file as UTF-8 text, refusing files over [`MAX_FILE_BYTES`] before reading them.
+/// The path that stands for standard input on the command line.
+pub const STDIN_PATH: &str = "-";
+
+/// How standard input is named in messages and finding locations.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// True for the path `-` (standard input).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+}
+
+/// The name of an input in messages and locations (`<stdin>` for `-`).
+pub fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Standard input's bytes, read once: several readers may look at `-` (content sniffing, then
+/// parsing), and standard input cannot be read twice.
+fn stdin_bytes() -> Result<Vec<u8>> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("{STDIN_NAME}: cannot read: {e}"))?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(format!(
+                    "{STDIN_NAME}:1:1: over the {} MiB graceline reads",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ));
+            }
+            Ok(bytes)
+        })
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+/// Reads a file (or standard input for `-`) as UTF-8 text, refusing files over
+/// [`MAX_FILE_BYTES`] before reading them.
 pub fn read_text(path: &Path) -> Result<String> {
-    let name = path.display();
-    let f = std::fs::File::open(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_FILE_BYTES {
-        return Err(anyhow!(
-            "{name}:1:1: the file is {} MiB, over the {} MiB graceline reads; real configurations are far smaller (is this the right file?)",
-            len / (1024 * 1024),
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    let mut bytes = Vec::new();
-    f.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(anyhow!(
-            "{name}:1:1: the file is over the {} MiB graceline reads",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
+    let name = display_name(path);
+    String::from_utf8(read_bytes(path)?).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
         anyhow!("{name}:{line}: not UTF-8 text (invalid byte at offset {})", valid.len())
@@ -607,7 +633,7 @@ fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, L
             profiles::names("server").join(", ")
         )));
     }
-    let display = path.display().to_string();
+    let display = display_name(&path);
     let text = read_text(&path)?;
     let source = ServerSource {
         origin: display.clone(),
@@ -723,6 +749,9 @@ fn bom_error(name: &str, why: &str) -> InputError {
 
 /// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] before reading them.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    if is_stdin(path) {
+        return stdin_bytes();
+    }
     let name = path.display();
     if path.is_dir() {
         return Err(anyhow!(
@@ -756,7 +785,7 @@ fn is_haproxy_path(path: &Path, kind: Option<InputKind>) -> Result<bool> {
     if let Some(k) = kind {
         return Ok(k == InputKind::Haproxy);
     }
-    let display = path.display().to_string();
+    let display = display_name(path);
     let by_name = family_of_name(&display);
     if by_name.is_some_and(|f| f != Family::Haproxy) {
         return Ok(false);
@@ -787,9 +816,9 @@ fn units(g: &Group, kind: Option<InputKind>, join: bool, allow_empty: bool) -> R
                     path.display()
                 ));
             }
-            (path.display().to_string(), files)
+            (display_name(path), files)
         } else if is_haproxy_path(path, kind)? {
-            (path.display().to_string(), vec![path.clone()])
+            (display_name(path), vec![path.clone()])
         } else {
             out.push(Unit::File(path.clone()));
             continue;
@@ -857,7 +886,7 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
     for unit in units(g, kind, join, opts.allow_empty)? {
         match unit {
             Unit::File(path) => {
-                let display = path.display().to_string();
+                let display = display_name(&path);
                 let bytes = read_bytes(&path)?;
                 let p = parse_bytes(&display, bytes, kind, cloud, opts, named.is_some())?;
                 scenarios.extend(p.scenario);
@@ -871,7 +900,7 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                     Some(o) => o,
                     None => haproxy_opts.insert(haproxy_read_options(opts)?),
                 };
-                let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+                let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
                 let mut texts = Vec::new();
                 for (f, n) in files.iter().zip(&names) {
                     texts.push(decode_haproxy(n, read_bytes(f)?)?);

@@ -1,6 +1,7 @@
-//! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
+//! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`, one per
+//! finding (a server-level finding once per server), paths relative to the repository root.
 
-use super::{relative_uri, ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::Severity;
 use crate::analysis::LbReport;
 use std::fmt::Write;
@@ -19,27 +20,26 @@ fn prop(s: &str) -> String {
 }
 
 impl Exporter for GithubExporter {
-    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
+    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let mut out = String::new();
-        for r in reports {
-            for f in &r.findings {
-                let cmd = match f.severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                    Severity::Note => "notice",
-                };
-                let title = format!("{} {}", f.rule.id(), f.rule.name());
-                writeln!(
-                    out,
-                    "::{cmd} file={},line={},col={},title={}::{}",
-                    prop(&relative_uri(&f.loc.file)),
-                    f.loc.line.max(1),
-                    f.loc.column.max(1),
-                    prop(&title),
-                    data(&f.message)
-                )
-                .ok();
-            }
+        for x in reported(reports) {
+            let f = x.finding;
+            let cmd = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "notice",
+            };
+            let title = format!("{} {}", f.rule.id(), f.rule.name());
+            writeln!(
+                out,
+                "::{cmd} file={},line={},col={},title={}::{}",
+                prop(&ctx.root.display(&f.loc.file)),
+                f.loc.line.max(1),
+                f.loc.column.max(1),
+                prop(&title),
+                data(&f.message)
+            )
+            .ok();
         }
         out
     }

@@ -1,6 +1,6 @@
 //! Machine-readable JSON: one object per scenario × LB, times in seconds.
 
-use super::{secs, ExportContext, Exporter};
+use super::{fails, secs, Counts, ExportContext, Exporter};
 use crate::analysis::LbReport;
 use serde_json::{json, Value};
 
@@ -45,7 +45,21 @@ pub fn report_json(r: &LbReport) -> Value {
             "file": f.loc.file,
             "line": f.loc.line,
             "column": f.loc.column,
+            "scope": if f.rule.server_level() { "server" } else { "lb" },
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// Counts per verdict and per severity (a server-level finding counted once per server) and the
+/// exit code `check` returns.
+pub fn summary_json(reports: &[LbReport], ctx: &ExportContext) -> Value {
+    let c = Counts::of(reports);
+    json!({
+        "pairs": reports.len(),
+        "verdicts": { "pass": c.pass, "warn": c.warn, "fail": c.fail },
+        "findings": { "error": c.errors, "warning": c.warnings, "note": c.notes },
+        "fail_on": ctx.fail_on,
+        "exit_code": if fails(reports, ctx.fail_on) { 1 } else { 0 },
     })
 }
 
@@ -54,6 +68,7 @@ impl Exporter for JsonExporter {
         let doc = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
+            "summary": summary_json(reports, ctx),
             "results": reports.iter().map(report_json).collect::<Vec<_>>(),
             "skipped": ctx.skipped.iter().map(|(scenario, k)| json!({
                 "scenario": scenario,

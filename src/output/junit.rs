@@ -1,7 +1,8 @@
-//! JUnit XML for GitLab and Jenkins: one test suite per scenario × LB, one test case per rule;
-//! a case fails when that rule has a finding at or above `--fail-on`.
+//! JUnit XML for GitLab and Jenkins: one test suite per scenario × LB with a test case per
+//! LB-level rule, one suite per server with its server-level rules (GL004); a case fails when
+//! that rule has a finding at or above `--fail-on`.
 
-use super::{ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::{Finding, Rule, RULES};
 use crate::analysis::LbReport;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -10,94 +11,153 @@ use quick_xml::Writer;
 /// JUnit exporter.
 pub struct JunitExporter;
 
-fn failing<'a>(r: &'a LbReport, rule: Rule, ctx: &'a ExportContext) -> impl Iterator<Item = &'a Finding> + 'a {
-    r.findings
+const IO: &str = "writing to memory cannot fail";
+
+/// One test case: `rule` fails with the findings at or above `--fail-on`; lower ones are printed.
+fn write_case(
+    w: &mut Writer<Vec<u8>>,
+    rule: Rule,
+    name: &str,
+    classname: &str,
+    file: &str,
+    findings: &[&Finding],
+    ctx: &ExportContext,
+) {
+    let mut case = BytesStart::new("testcase");
+    case.push_attribute(("name", name));
+    case.push_attribute(("classname", classname));
+    case.push_attribute(("file", file));
+    let (failing, others): (Vec<&Finding>, Vec<&Finding>) = findings
         .iter()
-        .filter(move |f| f.rule == rule && ctx.fail_on.is_some_and(|min| f.severity >= min))
+        .filter(|f| f.rule == rule)
+        .partition(|f| ctx.fail_on.is_some_and(|min| f.severity >= min));
+    if failing.is_empty() && others.is_empty() {
+        w.write_event(Event::Empty(case)).expect(IO);
+        return;
+    }
+    w.write_event(Event::Start(case)).expect(IO);
+    for f in &failing {
+        let mut fail = BytesStart::new("failure");
+        let sev = f.severity.to_string();
+        fail.push_attribute(("message", f.message.as_str()));
+        fail.push_attribute(("type", sev.as_str()));
+        w.write_event(Event::Start(fail)).expect(IO);
+        let body = format!(
+            "{}[{}] {}: {}\n{}",
+            f.severity,
+            f.rule.id(),
+            f.loc,
+            f.message,
+            rule.help()
+        );
+        w.write_event(Event::Text(BytesText::new(&body))).expect(IO);
+        w.write_event(Event::End(BytesEnd::new("failure"))).expect(IO);
+    }
+    if !others.is_empty() {
+        let text: Vec<String> = others
+            .iter()
+            .map(|f| format!("{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message))
+            .collect();
+        w.write_event(Event::Start(BytesStart::new("system-out"))).expect(IO);
+        w.write_event(Event::Text(BytesText::new(&text.join("\n")))).expect(IO);
+        w.write_event(Event::End(BytesEnd::new("system-out"))).expect(IO);
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase"))).expect(IO);
+}
+
+/// A JUnit test suite: the rules it has a case for, its names and the findings its cases judge.
+struct Suite<'a> {
+    name: String,
+    rules: Vec<Rule>,
+    classname: String,
+    file: String,
+    case_suffix: String,
+    findings: Vec<&'a Finding>,
+}
+
+impl Suite<'_> {
+    fn failures(&self, ctx: &ExportContext) -> usize {
+        self.rules
+            .iter()
+            .filter(|&&rule| {
+                self.findings
+                    .iter()
+                    .any(|f| f.rule == rule && ctx.fail_on.is_some_and(|min| f.severity >= min))
+            })
+            .count()
+    }
+}
+
+/// One suite per scenario × LB with the LB-level rules, then one per server with the server-level
+/// rules (reported once, whatever the number of LBs in front of it).
+fn suites<'a>(reports: &'a [LbReport]) -> Vec<Suite<'a>> {
+    let lb_rules: Vec<Rule> = RULES.iter().copied().filter(|r| !r.server_level()).collect();
+    let server_rules: Vec<Rule> = RULES.iter().copied().filter(|r| r.server_level()).collect();
+    let mut out: Vec<Suite> = reports
+        .iter()
+        .map(|r| Suite {
+            name: format!("{} / {} / {}", r.scenario, r.lb, r.server),
+            rules: lb_rules.clone(),
+            classname: format!("graceline.{}.{}", r.scenario, r.lb),
+            file: r.file.clone(),
+            case_suffix: r.server.clone(),
+            findings: r.findings.iter().filter(|f| !f.rule.server_level()).collect(),
+        })
+        .collect();
+    let mut servers: Vec<Suite> = Vec::new();
+    for r in reports {
+        if !servers.iter().any(|s| s.case_suffix == r.server) {
+            servers.push(Suite {
+                name: format!("server {}", r.server),
+                rules: server_rules.clone(),
+                classname: format!("graceline.server.{}", r.server),
+                file: r.server_source.origin.clone(),
+                case_suffix: r.server.clone(),
+                findings: Vec::new(),
+            });
+        }
+    }
+    for x in reported(reports).into_iter().filter(|x| x.finding.rule.server_level()) {
+        if let Some(s) = servers.iter_mut().find(|s| s.case_suffix == x.report.server) {
+            s.findings.push(x.finding);
+        }
+    }
+    out.extend(servers);
+    out
 }
 
 impl Exporter for JunitExporter {
     fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
-        let fails = |r, rule| failing(r, rule, ctx);
-        let total_failures: usize = reports
-            .iter()
-            .map(|r| RULES.iter().filter(|&&x| fails(r, x).next().is_some()).count())
-            .sum();
+        let suites = suites(reports);
+        let total_failures: usize = suites.iter().map(|s| s.failures(ctx)).sum();
+        let total_tests: usize = suites.iter().map(|s| s.rules.len()).sum();
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        let io = "writing to memory cannot fail";
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-            .expect(io);
+            .expect(IO);
         let mut root = BytesStart::new("testsuites");
-        let tests = (reports.len() * RULES.len()).to_string();
+        let tests = total_tests.to_string();
         let failures = total_failures.to_string();
         root.push_attribute(("name", "graceline"));
         root.push_attribute(("tests", tests.as_str()));
         root.push_attribute(("failures", failures.as_str()));
-        w.write_event(Event::Start(root)).expect(io);
-        for r in reports {
-            let suite_name = format!("{} / {} / {}", r.scenario, r.lb, r.server);
-            let suite_failures = RULES
-                .iter()
-                .filter(|&&x| fails(r, x).next().is_some())
-                .count()
-                .to_string();
-            let rules = RULES.len().to_string();
+        w.write_event(Event::Start(root)).expect(IO);
+        for s in &suites {
+            let suite_failures = s.failures(ctx).to_string();
+            let rules = s.rules.len().to_string();
             let mut suite = BytesStart::new("testsuite");
-            suite.push_attribute(("name", suite_name.as_str()));
+            suite.push_attribute(("name", s.name.as_str()));
             suite.push_attribute(("tests", rules.as_str()));
             suite.push_attribute(("failures", suite_failures.as_str()));
             suite.push_attribute(("errors", "0"));
             suite.push_attribute(("skipped", "0"));
-            w.write_event(Event::Start(suite)).expect(io);
-            let classname = format!("graceline.{}.{}", r.scenario, r.lb);
-            for rule in RULES {
-                let name = format!("{} {} ({})", rule.id(), rule.name(), r.server);
-                let mut case = BytesStart::new("testcase");
-                case.push_attribute(("name", name.as_str()));
-                case.push_attribute(("classname", classname.as_str()));
-                case.push_attribute(("file", r.file.as_str()));
-                let failing: Vec<_> = fails(r, rule).collect();
-                let others: Vec<_> = r
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule == rule && !failing.contains(f))
-                    .collect();
-                if failing.is_empty() && others.is_empty() {
-                    w.write_event(Event::Empty(case)).expect(io);
-                    continue;
-                }
-                w.write_event(Event::Start(case)).expect(io);
-                for f in &failing {
-                    let mut fail = BytesStart::new("failure");
-                    let sev = f.severity.to_string();
-                    fail.push_attribute(("message", f.message.as_str()));
-                    fail.push_attribute(("type", sev.as_str()));
-                    w.write_event(Event::Start(fail)).expect(io);
-                    let body = format!(
-                        "{}[{}] {}: {}\n{}",
-                        f.severity,
-                        f.rule.id(),
-                        f.loc,
-                        f.message,
-                        rule.help()
-                    );
-                    w.write_event(Event::Text(BytesText::new(&body))).expect(io);
-                    w.write_event(Event::End(BytesEnd::new("failure"))).expect(io);
-                }
-                if !others.is_empty() {
-                    let text: Vec<String> = others
-                        .iter()
-                        .map(|f| format!("{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message))
-                        .collect();
-                    w.write_event(Event::Start(BytesStart::new("system-out"))).expect(io);
-                    w.write_event(Event::Text(BytesText::new(&text.join("\n")))).expect(io);
-                    w.write_event(Event::End(BytesEnd::new("system-out"))).expect(io);
-                }
-                w.write_event(Event::End(BytesEnd::new("testcase"))).expect(io);
+            w.write_event(Event::Start(suite)).expect(IO);
+            for &rule in &s.rules {
+                let name = format!("{} {} ({})", rule.id(), rule.name(), s.case_suffix);
+                write_case(&mut w, rule, &name, &s.classname, &s.file, &s.findings, ctx);
             }
-            w.write_event(Event::End(BytesEnd::new("testsuite"))).expect(io);
+            w.write_event(Event::End(BytesEnd::new("testsuite"))).expect(IO);
         }
-        w.write_event(Event::End(BytesEnd::new("testsuites"))).expect(io);
+        w.write_event(Event::End(BytesEnd::new("testsuites"))).expect(IO);
         let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
         s.push('\n');
         s

@@ -9,9 +9,12 @@ pub mod report;
 pub mod sarif;
 pub mod simulate;
 pub mod table;
+pub mod teach;
+pub mod term;
 
-use crate::analysis::findings::Severity;
-use crate::analysis::LbReport;
+use crate::analysis::findings::{Finding, Severity};
+use crate::analysis::{LbReport, Verdict};
+use std::path::{Component, Path, PathBuf};
 
 /// What every exporter may need besides the reports.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +23,12 @@ pub struct ExportContext {
     pub fail_on: Option<Severity>,
     /// Load balancers read but not judged (scenario name, LB), listed with the reason.
     pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
+    /// What finding locations are made relative to.
+    pub root: SourceRoot,
+    /// Terminal width and colour (table format).
+    pub term: term::Term,
+    /// Only the findings (table format, `-q`).
+    pub quiet: bool,
 }
 
 /// Renders a set of reports in one format.
@@ -39,18 +48,215 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
     }
 }
 
-/// A finding's file as a forward-slash path relative to the working directory when possible.
-pub fn relative_uri(file: &str) -> String {
-    let p = std::path::Path::new(file);
-    let rel = match std::env::current_dir() {
-        Ok(cwd) if p.is_absolute() => p
-            .strip_prefix(&cwd)
-            .map(|r| r.to_path_buf())
-            .unwrap_or_else(|_| p.to_path_buf()),
-        _ => p.to_path_buf(),
-    };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map_or(s.clone(), str::to_string)
+/// The directory finding locations are relative to in CI formats: the repository root (the
+/// nearest ancestor of the working directory holding `.git`, a directory or a worktree's file),
+/// else the working directory. GitHub code scanning and annotations resolve paths against the
+/// repository root, whatever folder the job ran graceline in.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRoot {
+    /// The working directory relative input paths are resolved against.
+    pub cwd: PathBuf,
+    /// The repository root (or the working directory).
+    pub root: PathBuf,
+}
+
+/// `path` with `.` and `..` resolved lexically.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl SourceRoot {
+    /// Finds the repository root above `cwd` (no git subprocess: a `.git` entry marks it).
+    pub fn discover(cwd: &Path) -> SourceRoot {
+        let root = cwd
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(cwd)
+            .to_path_buf();
+        SourceRoot {
+            cwd: cwd.to_path_buf(),
+            root,
+        }
+    }
+
+    /// The root and the working directory of this process.
+    pub fn current() -> SourceRoot {
+        std::env::current_dir().map_or_else(|_| SourceRoot::default(), |d| SourceRoot::discover(&d))
+    }
+
+    /// The file's absolute, normalised path; `None` for pseudo-files (`builtin:…`, `<stdin>`).
+    fn absolute(&self, file: &str) -> Option<PathBuf> {
+        if file.starts_with("builtin:") || file == crate::input::STDIN_NAME {
+            return None;
+        }
+        Some(normalize(&self.cwd.join(file)))
+    }
+
+    /// The file as a forward-slash path relative to the root, when it lies inside it.
+    pub fn relative(&self, file: &str) -> Option<String> {
+        let abs = self.absolute(file)?;
+        let rel = abs.strip_prefix(&self.root).map(Path::to_path_buf).or_else(|_| {
+            // Symlinked directories (a /tmp that is /private/tmp): compare real paths.
+            let (a, r) = (
+                abs.canonicalize().map_err(|_| ())?,
+                self.root.canonicalize().map_err(|_| ())?,
+            );
+            a.strip_prefix(r).map(Path::to_path_buf).map_err(|_| ())
+        });
+        rel.ok().map(|r| r.to_string_lossy().replace('\\', "/"))
+    }
+
+    /// A path for humans and annotations: relative to the root when inside it, else as given.
+    pub fn display(&self, file: &str) -> String {
+        self.relative(file).unwrap_or_else(|| file.to_string())
+    }
+
+    /// The root as a `file://` URI ending in `/` (SARIF `originalUriBaseIds`).
+    pub fn root_uri(&self) -> String {
+        let mut s = file_uri(&self.root);
+        if !s.ends_with('/') {
+            s.push('/');
+        }
+        s
+    }
+
+    /// A SARIF artifact location: `(uri, true)` relative to the root (`%SRCROOT%`), else an
+    /// absolute `file://` URI or the pseudo-file's name, percent-encoded, with `false`.
+    pub fn artifact(&self, file: &str) -> (String, bool) {
+        if let Some(rel) = self.relative(file) {
+            return (encode_uri_path(&rel), true);
+        }
+        match self.absolute(file) {
+            Some(abs) => (file_uri(&abs), false),
+            None => (encode_uri_path(file), false),
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/` (RFC 3986 path segments).
+fn encode_uri_path(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An absolute path as a `file://` URI.
+fn file_uri(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let s = if s.starts_with('/') { s } else { format!("/{s}") };
+    format!("file://{}", encode_uri_path(&s))
+}
+
+/// A finding as CI formats report it: a server-level finding once per server (with every LB it
+/// was found for), an LB-level finding once per LB.
+#[derive(Debug, Clone)]
+pub struct Reported<'a> {
+    /// The (first) report the finding belongs to.
+    pub report: &'a LbReport,
+    /// The finding.
+    pub finding: &'a Finding,
+    /// Every LB the finding was found for (one for LB-level findings).
+    pub lbs: Vec<&'a str>,
+}
+
+impl Reported<'_> {
+    /// A stable fingerprint: rule, scenario and LB, or rule, file and server for a server-level
+    /// finding (the same on every LB in front of it).
+    pub fn fingerprint(&self, root: &SourceRoot) -> String {
+        let (f, r) = (self.finding, self.report);
+        if f.rule.server_level() {
+            format!("{}:{}:{}", f.rule.id(), root.display(&f.loc.file), r.server)
+        } else {
+            format!("{}:{}:{}:{}", f.rule.id(), r.scenario, r.lb, r.server)
+        }
+    }
+}
+
+/// Every finding of `reports` once: server-level findings merged across the LBs that share the
+/// server (same rule, place and message).
+pub fn reported(reports: &[LbReport]) -> Vec<Reported<'_>> {
+    let mut out: Vec<Reported> = Vec::new();
+    for r in reports {
+        for f in &r.findings {
+            if f.rule.server_level() {
+                if let Some(seen) = out.iter_mut().find(|x| {
+                    x.finding.rule == f.rule
+                        && x.finding.loc == f.loc
+                        && x.finding.message == f.message
+                        && x.report.server == r.server
+                }) {
+                    seen.lbs.push(&r.lb);
+                    continue;
+                }
+            }
+            out.push(Reported {
+                report: r,
+                finding: f,
+                lbs: vec![&r.lb],
+            });
+        }
+    }
+    out
+}
+
+/// True when a finding reaches the `--fail-on` threshold (exit code 1).
+pub fn fails(reports: &[LbReport], fail_on: Option<Severity>) -> bool {
+    fail_on.is_some_and(|min| reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= min))
+}
+
+/// Counts per verdict of the pairs and per severity of the (deduplicated) findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Pairs that pass.
+    pub pass: usize,
+    /// Pairs with warnings only.
+    pub warn: usize,
+    /// Pairs with an error.
+    pub fail: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Notes.
+    pub notes: usize,
+}
+
+impl Counts {
+    /// Counts `reports`.
+    pub fn of(reports: &[LbReport]) -> Counts {
+        let mut c = Counts::default();
+        for r in reports {
+            match r.verdict {
+                Verdict::Pass => c.pass += 1,
+                Verdict::Warn => c.warn += 1,
+                Verdict::Fail => c.fail += 1,
+            }
+        }
+        for x in reported(reports) {
+            match x.finding.severity {
+                Severity::Error => c.errors += 1,
+                Severity::Warning => c.warnings += 1,
+                Severity::Note => c.notes += 1,
+            }
+        }
+        c
+    }
 }
 
 /// Output formats of `check`.
@@ -68,6 +274,19 @@ pub enum Format {
     Github,
 }
 
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+        }
+    }
+}
+
 /// Output formats of commands that report measurements rather than findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlainFormat {
@@ -80,4 +299,46 @@ pub enum PlainFormat {
 /// Seconds as a float for output (computed from integer microseconds).
 pub fn secs(m: crate::time::Micros) -> f64 {
     m.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_relative_to_the_repository_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(".git")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("a/b")).unwrap();
+        let root = SourceRoot::discover(&tmp.path().join("a/b"));
+        assert_eq!(root.root, tmp.path());
+        assert_eq!(root.relative("x.cfg").as_deref(), Some("a/b/x.cfg"));
+        assert_eq!(root.relative("../c/./y.yaml").as_deref(), Some("a/c/y.yaml"));
+        let abs = tmp.path().join("z dir/w.json");
+        assert_eq!(
+            root.artifact(abs.to_str().unwrap()),
+            ("z%20dir/w.json".to_string(), true)
+        );
+        assert_eq!(root.relative("/elsewhere/f.cfg"), None);
+        assert_eq!(
+            root.artifact("/elsewhere/f.cfg"),
+            ("file:///elsewhere/f.cfg".to_string(), false)
+        );
+        assert_eq!(
+            root.artifact("builtin:haproxy"),
+            ("builtin%3Ahaproxy".to_string(), false)
+        );
+        assert!(root.root_uri().starts_with("file:///") && root.root_uri().ends_with('/'));
+    }
+
+    #[test]
+    fn without_a_repository_the_working_directory_is_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = SourceRoot::discover(tmp.path());
+        // (unless the temporary directory itself lies in a repository)
+        if !tmp.path().ancestors().any(|d| d.join(".git").exists()) {
+            assert_eq!(root.root, tmp.path());
+            assert_eq!(root.relative("x.cfg").as_deref(), Some("x.cfg"));
+        }
+    }
 }

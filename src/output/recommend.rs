@@ -95,14 +95,21 @@ pub fn thin<'a>(front: &'a [Candidate], keep: Option<&Candidate>) -> Vec<&'a Can
     idx.into_iter().map(|i| &front[i]).collect()
 }
 
-/// Renders `recommend` results; `families[i]` is the family of `recs[i]`.
-pub fn render(sc: &Scenario, recs: &[(Family, Recommendation)], format: PlainFormat) -> String {
+/// One scenario's recommendations, one per LB with the LB's provider family.
+pub type Section<'a> = (&'a Scenario, Vec<(Family, Recommendation)>);
+
+/// Renders `recommend` results of every scenario.
+pub fn render(sections: &[Section], format: PlainFormat) -> String {
     match format {
         PlainFormat::Json => {
+            let results: Vec<Value> = sections
+                .iter()
+                .flat_map(|(sc, recs)| recs.iter().map(move |(f, r)| recommendation_json(sc, *f, r)))
+                .collect();
             let doc = json!({
                 "tool": "graceline",
                 "version": env!("CARGO_PKG_VERSION"),
-                "results": recs.iter().map(|(f, r)| recommendation_json(sc, *f, r)).collect::<Vec<_>>(),
+                "results": results,
             });
             let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
             s.push('\n');
@@ -110,7 +117,10 @@ pub fn render(sc: &Scenario, recs: &[(Family, Recommendation)], format: PlainFor
         }
         PlainFormat::Table => {
             let mut out = String::new();
-            for (k, (family, r)) in recs.iter().enumerate() {
+            let all = sections
+                .iter()
+                .flat_map(|(sc, recs)| recs.iter().map(move |(f, r)| (*sc, f, r)));
+            for (k, (sc, family, r)) in all.enumerate() {
                 if k > 0 {
                     out.push('\n');
                 }

@@ -1,10 +1,14 @@
-//! SARIF 2.1.0 for GitHub code scanning: the driver with every rule, one result per finding with a
-//! repository-relative physical location.
+//! SARIF 2.1.0 for GitHub code scanning: the driver with every rule, one result per finding (a
+//! server-level finding once per server) with a location relative to the repository root
+//! (`%SRCROOT%` in `originalUriBaseIds`).
 
-use super::{relative_uri, ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::{Severity, RULES};
 use crate::analysis::LbReport;
 use serde_json::{json, Value};
+
+/// The base id of repository-relative URIs, as GitHub code scanning expects.
+const SRCROOT: &str = "%SRCROOT%";
 
 /// SARIF exporter.
 pub struct SarifExporter;
@@ -18,7 +22,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 impl Exporter for SarifExporter {
-    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
+    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let rules: Vec<Value> = RULES
             .iter()
             .map(|r| {
@@ -32,10 +36,20 @@ impl Exporter for SarifExporter {
                 })
             })
             .collect();
-        let results: Vec<Value> = reports
+        let results: Vec<Value> = reported(reports)
             .iter()
-            .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
-            .map(|(r, f)| {
+            .map(|x| {
+                let (f, r) = (x.finding, x.report);
+                let (uri, relative) = ctx.root.artifact(&f.loc.file);
+                let mut artifact = json!({ "uri": uri });
+                if relative {
+                    artifact["uriBaseId"] = json!(SRCROOT);
+                }
+                let properties = if f.rule.server_level() {
+                    json!({ "scenario": r.scenario, "lbs": x.lbs, "server": r.server })
+                } else {
+                    json!({ "scenario": r.scenario, "lb": r.lb, "server": r.server })
+                };
                 json!({
                     "ruleId": f.rule.id(),
                     "ruleIndex": RULES.iter().position(|x| *x == f.rule).unwrap_or(0),
@@ -43,14 +57,12 @@ impl Exporter for SarifExporter {
                     "message": { "text": f.message },
                     "locations": [{
                         "physicalLocation": {
-                            "artifactLocation": { "uri": relative_uri(&f.loc.file) },
+                            "artifactLocation": artifact,
                             "region": { "startLine": f.loc.line.max(1), "startColumn": f.loc.column.max(1) },
                         }
                     }],
-                    "partialFingerprints": {
-                        "graceline/v1": format!("{}:{}:{}:{}", f.rule.id(), r.scenario, r.lb, r.server),
-                    },
-                    "properties": { "scenario": r.scenario, "lb": r.lb, "server": r.server },
+                    "partialFingerprints": { "graceline/v1": x.fingerprint(&ctx.root) },
+                    "properties": properties,
                 })
             })
             .collect();
@@ -63,6 +75,7 @@ impl Exporter for SarifExporter {
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
                 }},
+                "originalUriBaseIds": { SRCROOT: { "uri": ctx.root.root_uri() } },
                 "results": results,
             }],
         });

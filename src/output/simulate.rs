@@ -74,84 +74,98 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
     })
 }
 
-/// Renders `simulate` results.
-pub fn render(sc: &Scenario, dists: &[(usize, LbDistribution)], format: PlainFormat) -> String {
+/// One scenario's distributions, each with the index of its LB in the scenario.
+pub type Section<'a> = (&'a Scenario, Vec<(usize, LbDistribution)>);
+
+/// Renders `simulate` results of every scenario.
+pub fn render(sections: &[Section], format: PlainFormat) -> String {
     match format {
         PlainFormat::Json => {
+            let results: Vec<Value> = sections
+                .iter()
+                .flat_map(|(sc, dists)| dists.iter().map(move |(i, d)| distribution_json(sc, *i, d)))
+                .collect();
             let doc = json!({
                 "tool": "graceline",
                 "version": env!("CARGO_PKG_VERSION"),
-                "results": dists.iter().map(|(i, d)| distribution_json(sc, *i, d)).collect::<Vec<_>>(),
+                "results": results,
             });
             let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
             s.push('\n');
             s
         }
-        PlainFormat::Table => {
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(160);
-            t.set_header(vec![
-                "lb",
-                "provider",
-                "p50",
-                "p90",
-                "p99",
-                "p99.9",
-                "max",
-                "mean",
-                "exact worst",
-                "exact best",
-                "budget",
-                "P(violation)",
-                "failed req/restart",
-            ]);
-            let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-            for (_, d) in dists {
-                let e = &d.exact.extremes;
-                t.add_row(vec![
-                    Cell::new(&d.exact.lb),
-                    Cell::new(&d.exact.provider),
-                    right(short(d.p50)),
-                    right(short(d.p90)),
-                    right(short(d.p99)),
-                    right(short(d.p999)),
-                    right(short(d.max)),
-                    right(format!("{:.3}s", d.mean_s)),
-                    right(e.worst.time.to_string()),
-                    right(e.best.time.to_string()),
-                    right(d.exact.budget.to_string()),
-                    right(format!("{:.4}", d.violation_probability)),
-                    right(
-                        d.expected_failed_requests
-                            .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
-                    ),
-                ]);
-            }
-            let mut out = format!("{t}\n");
-            let trials = dists.first().map_or(0, |(_, d)| d.trials);
-            let seed = dists.first().map_or(0, |(_, d)| d.seed);
-            writeln!(
-                out,
-                "\n{} ({}): {trials} trials per LB, seed {seed}. t = time from E2 (/readyz failing) until no new request is routed.",
-                sc.name, sc.file
-            )
-            .ok();
-            for (i, d) in dists {
-                writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
-            }
-            writeln!(
-                out,
-                "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3{}.",
-                if sc.traffic.is_none() {
-                    " (no [traffic] table: -)"
-                } else {
-                    ""
-                }
-            )
-            .ok();
-            out
-        }
+        PlainFormat::Table => sections
+            .iter()
+            .map(|(sc, dists)| table(sc, dists))
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
+}
+
+/// One scenario's distributions as a table with the run's parameters under it.
+fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(160);
+    t.set_header(vec![
+        "lb",
+        "provider",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+        "mean",
+        "exact worst",
+        "exact best",
+        "budget",
+        "P(violation)",
+        "failed req/restart",
+    ]);
+    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+    for (_, d) in dists {
+        let e = &d.exact.extremes;
+        t.add_row(vec![
+            Cell::new(&d.exact.lb),
+            Cell::new(&d.exact.provider),
+            right(short(d.p50)),
+            right(short(d.p90)),
+            right(short(d.p99)),
+            right(short(d.p999)),
+            right(short(d.max)),
+            right(format!("{:.3}s", d.mean_s)),
+            right(e.worst.time.to_string()),
+            right(e.best.time.to_string()),
+            right(d.exact.budget.to_string()),
+            right(format!("{:.4}", d.violation_probability)),
+            right(
+                d.expected_failed_requests
+                    .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+            ),
+        ]);
+    }
+    let mut out = format!("{t}\n");
+    let trials = dists.first().map_or(0, |(_, d)| d.trials);
+    let seed = dists.first().map_or(0, |(_, d)| d.seed);
+    writeln!(
+        out,
+        "\n{} ({}): {trials} trials per LB, seed {seed}. t = time from E2 (/readyz failing) until no new request is routed.",
+        sc.name, sc.file
+    )
+    .ok();
+    for (i, d) in dists {
+        writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
+    }
+    writeln!(
+        out,
+        "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3{}.",
+        if sc.traffic.is_none() {
+            " (no [traffic] table: -)"
+        } else {
+            ""
+        }
+    )
+    .ok();
+    out
 }

@@ -2,6 +2,8 @@
 //! every value traced to its file, line and column.
 
 pub mod latency;
+pub mod teaching;
+pub mod words;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
@@ -253,6 +255,7 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .map(words::humanize)
         .collect::<Vec<_>>()
         .join("; ");
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
@@ -544,7 +547,11 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             return Err(InputError::new(
                 doc.loc(span.start),
                 field(key),
-                format!("is not a {pname} setting; {pname} takes: {}", knobs.join(", ")),
+                format!(
+                    "is not a {pname} setting;{} {pname} takes: {}",
+                    words::nearest(key, knobs).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
+                    knobs.join(", ")
+                ),
             ));
         }
     }
@@ -558,6 +565,38 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
 }
 
 /// Validates merged settings and builds the probe model (shared by scenario files and inputs).
+/// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
+/// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as
+/// they would refuse it; HAProxy takes milliseconds.
+fn whole_seconds(
+    s: &LbSettings,
+    family: Family,
+    pname: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(), InputError> {
+    if family == Family::Haproxy {
+        return Ok(());
+    }
+    for (name, v) in [
+        ("interval", &s.interval),
+        ("check_interval", &s.check_interval),
+        ("timeout", &s.timeout),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| v.value.0 % 1_000_000 != 0) {
+            return Err(InputError::new(
+                v.loc.clone(),
+                field(name),
+                format!(
+                    "{} is not a whole number of seconds; {pname} takes whole seconds (e.g. \"{}s\")",
+                    v.value,
+                    v.value.0 / 1_000_000
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finish_lb(
     name: String,
@@ -570,6 +609,7 @@ fn finish_lb(
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
+    whole_seconds(&s, profile.family, pname, field)?;
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -762,7 +802,7 @@ path = "/readyz"
         assert_eq!((e.loc.line, e.loc.column), (12, 9));
         let e = err(&SEED.replace("interval = \"10s\"", "intervall = \"10s\""));
         assert_eq!(e.loc.line, 12);
-        assert!(e.message.contains("unknown field"), "{e}");
+        assert!(e.message.contains("did you mean 'interval'?"), "{e}");
         let e = err(&SEED.replace("profile = \"aws-nlb\"", "profile = \"aws-nlbx\""));
         assert!(e.message.contains("unknown load-balancer profile"));
         let e = err(&SEED.replace("shutdown_delay = \"30s\"", "shutdown_delay = \"1000000h\""));

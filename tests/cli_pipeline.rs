@@ -1,0 +1,178 @@
+//! One input pipeline for every command, on the real binary: every analysing command reads an
+//! haproxy.cfg + kube-apiserver manifest, `-` reads standard input, `--lb` globs select LBs.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+fn fx(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/inputs")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn graceline() -> Command {
+    Command::cargo_bin("graceline").unwrap()
+}
+
+/// kubeadm HA: three `apiserverbackend/cpN` servers checked by HAProxy, against the manifest.
+fn kubeadm() -> [String; 2] {
+    [fx("kubeadm-ha/haproxy.cfg"), fx("kubeadm-ha/kube-apiserver.yaml")]
+}
+
+#[test]
+fn every_command_reads_an_haproxy_cfg_and_a_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    graceline()
+        .arg("check")
+        .args(kubeadm())
+        .assert()
+        .stdout(predicate::str::contains("apiserverbackend/cp1"));
+    graceline()
+        .arg("explain")
+        .args(kubeadm())
+        .args(["--lb", "*/cp2"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("apiserverbackend/cp2").and(predicate::str::contains("cp1").not()));
+    graceline()
+        .args(["simulate", "--trials", "2000", "--format", "json"])
+        .args(kubeadm())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("apiserverbackend/cp3"));
+    graceline()
+        .args(["recommend", "--format", "json", "--lb", "apiserverbackend/cp1"])
+        .args(kubeadm())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("apiserverbackend/cp1").and(predicate::str::contains("cp2").not()));
+    let svg = tmp.path().join("t.svg");
+    graceline()
+        .arg("timeline")
+        .args(kubeadm())
+        .arg("--output")
+        .arg(&svg)
+        .assert()
+        .code(0);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("apiserverbackend/cp1"));
+    let dir = tmp.path().join("report");
+    graceline()
+        .args(["report", "--trials", "2000", "--output-dir"])
+        .arg(&dir)
+        .args(kubeadm())
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("apiserverbackend/cp1"), "{md}");
+}
+
+#[test]
+fn timeline_of_an_haproxy_cfg_is_not_a_toml_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    graceline()
+        .args(["timeline", &fx("kubeadm-ha/haproxy.cfg"), "--output"])
+        .arg(tmp.path().join("x.png"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn every_command_reads_the_project_file_when_no_path_is_given() {
+    let project = fx("project");
+    graceline()
+        .current_dir(&project)
+        .args(["simulate", "--trials", "1000"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("p99"));
+    graceline()
+        .current_dir(&project)
+        .arg("explain")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Worst case"));
+}
+
+#[test]
+fn nothing_to_read_says_what_to_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    for cmd in ["explain", "simulate", "recommend"] {
+        graceline().current_dir(tmp.path()).arg(cmd).assert().code(2).stderr(
+            predicate::str::contains(format!("nothing to {cmd}")).and(predicate::str::contains("graceline.toml")),
+        );
+    }
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    let cfg = std::fs::read_to_string(fx("kubeadm-ha/haproxy.cfg")).unwrap();
+    graceline()
+        .args(["check", "-", "--input-kind", "haproxy", "--format", "json", "--no-fail"])
+        .write_stdin(cfg.clone())
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("\"file\": \"<stdin>\"").and(predicate::str::contains("apiserverbackend/cp1")),
+        );
+    // Without --input-kind, a recognisable text is read by its content...
+    graceline()
+        .args(["explain", "-", "--lb", "*/cp1"])
+        .write_stdin(cfg)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("apiserverbackend/cp1"));
+    // ...and an unrecognisable one says to pass --input-kind.
+    graceline()
+        .args(["check", "-"])
+        .write_stdin("hello\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("<stdin>").and(predicate::str::contains("--input-kind")));
+    graceline()
+        .args(["check", "-", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only once"));
+}
+
+#[test]
+fn lb_globs_are_repeatable_and_say_what_exists() {
+    let out = graceline()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--no-fail",
+            "--lb",
+            "*/cp1",
+            "--lb",
+            "*/cp3",
+        ])
+        .args(kubeadm())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let lbs: Vec<_> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["lb"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(lbs, ["apiserverbackend/cp1", "apiserverbackend/cp3"]);
+    graceline()
+        .args(["simulate", "--lb", "nope"])
+        .args(kubeadm())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no load balancer matches --lb nope")
+                .and(predicate::str::contains("apiserverbackend/cp2")),
+        );
+}

@@ -172,7 +172,7 @@ fn lb_globs_are_repeatable_and_say_what_exists() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("no load balancer matches --lb nope")
+            predicate::str::contains("nope match no load balancer")
                 .and(predicate::str::contains("apiserverbackend/cp2")),
         );
 }

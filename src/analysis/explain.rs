@@ -101,6 +101,20 @@ fn describe_schedule(lb: &LbSpec) -> String {
     )
 }
 
+/// Where an LB's propagation range comes from, in one line (for explain, reports and JSON).
+pub fn propagation_origin(lb: &LbSpec) -> String {
+    let p = lb.model.propagation;
+    match &lb.settings.propagation_delay {
+        Some(v) if !v.from_profile => format!("{p}, your propagation_delay ({})", v.loc),
+        _ => format!(
+            "{p}, the {} profile's default ({}){}",
+            lb.profile,
+            lb.propagation_evidence.describe(),
+            lb.propagation_note.as_ref().map_or_else(String::new, |n| format!(": {n}"))
+        ),
+    }
+}
+
 /// The full text of `graceline explain` for one LB.
 pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let r: LbReport = analyze(sc, lb);
@@ -213,7 +227,11 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 lines.push((
                     t,
                     4,
-                    format!("    {}  no new request is routed to the server any more", at(t, tl.e1)),
+                    format!(
+                        "    {}  no new request is routed to the server any more ({} of propagation after marked down)",
+                        at(t, tl.e1),
+                        lb.model.propagation.hi
+                    ),
                 ));
             }
             _ => {}
@@ -243,6 +261,16 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         best.time
     )
     .ok();
+    writeln!(
+        o,
+        "Stages (worst case): detection {} (E2 until the last prober marks the server down), then propagation {} (until no new request is routed); best case: detection {}, propagation {}.",
+        worst.detection,
+        worst.time - worst.detection,
+        best.detection,
+        best.time - best.detection
+    )
+    .ok();
+    writeln!(o, "Propagation: {}.", propagation_origin(lb)).ok();
     writeln!(o, "Budget E3 - E2 = {}; margin = {}.", r.budget, r.margin).ok();
     if r.findings.is_empty() {
         writeln!(o, "No findings.").ok();

@@ -40,7 +40,7 @@ pub enum Rule {
     GL005,
     /// An NLB resets established connections when the target turns unhealthy.
     GL006,
-    /// The provider's propagation delay is assumed to be zero.
+    /// No figure exists for the provider's propagation delay: 0 is assumed.
     GL007,
 }
 
@@ -78,7 +78,7 @@ impl Rule {
             Rule::GL004 => "sigkill-before-drain",
             Rule::GL005 => "setting-out-of-range",
             Rule::GL006 => "nlb-resets-connections",
-            Rule::GL007 => "propagation-delay-assumed-zero",
+            Rule::GL007 => "propagation-delay-unknown",
         }
     }
 
@@ -86,8 +86,7 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 => Severity::Error,
-            Rule::GL002 | Rule::GL006 => Severity::Warning,
-            Rule::GL007 => Severity::Note,
+            Rule::GL002 | Rule::GL006 | Rule::GL007 => Severity::Warning,
         }
     }
 
@@ -100,7 +99,7 @@ impl Rule {
             Rule::GL004 => "SIGKILL arrives before the graceful drain ends",
             Rule::GL005 => "A setting is outside what the provider accepts",
             Rule::GL006 => "The NLB resets established connections when the target turns unhealthy",
-            Rule::GL007 => "The provider's propagation delay is assumed to be zero",
+            Rule::GL007 => "The provider's propagation delay is unknown and assumed to be zero",
         }
     }
 
@@ -113,7 +112,7 @@ impl Rule {
             Rule::GL004 => "terminationGracePeriodSeconds is shorter than preStop + readiness delay + shutdown delay + request grace, so the kubelet kills the server while it still drains.",
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
-            Rule::GL007 => "The provider publishes no bound on the time from 'marked down' to 'no new requests'; graceline assumes the configured propagation_delay, which is 0.",
+            Rule::GL007 => "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
         }
     }
 
@@ -126,7 +125,7 @@ impl Rule {
             Rule::GL004 => "Raise terminationGracePeriodSeconds to at least preStop + readiness delay + shutdown delay + request grace.",
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",
-            Rule::GL007 => "Set propagation_delay to a measured value (graceline backend + calibrate), or keep extra margin.",
+            Rule::GL007 => "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
         }
     }
 }

@@ -118,7 +118,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
                 lb.name,
                 worst,
                 ext.worst.detection,
-                lb.model.propagation,
+                lb.model.propagation.hi,
                 budget,
                 if worst == budget {
                     "the LB can route new requests right up to the instant the server stops listening".to_string()
@@ -199,19 +199,19 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             }
         }
     }
-    if lb.model.propagation == Micros::ZERO {
-        if let Some(note) = &lb.propagation_note {
-            let loc = lb
-                .settings
-                .propagation_delay
-                .as_ref()
-                .map_or_else(|| lb.loc.clone(), |p| p.loc.clone());
-            findings.push(Finding::new(
-                Rule::GL007,
-                loc,
-                format!("{}: propagation_delay is 0, but {note}", lb.name),
-            ));
-        }
+    let user_propagation = lb.settings.propagation_delay.as_ref().is_some_and(|p| !p.from_profile);
+    if !user_propagation && lb.propagation_evidence == crate::profiles::Evidence::None {
+        findings.push(Finding::new(
+            Rule::GL007,
+            lb.loc.clone(),
+            format!(
+                "{}: the delay from 'marked down' until no new request is routed is unknown for {} ({}); graceline uses {}, so the worst case lacks that delay; measure it (graceline backend + calibrate) and set propagation_delay",
+                lb.name,
+                lb.profile,
+                lb.propagation_note.as_deref().unwrap_or("no published or measured figure"),
+                lb.model.propagation
+            ),
+        ));
     }
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = match findings.iter().map(|f| f.severity).max() {

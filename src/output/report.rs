@@ -415,14 +415,12 @@ fn assumptions(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
             for (k, v) in &p.sources {
                 writeln!(md, "- `{k}`: {v}").ok();
             }
-            if let Some(n) = &p.propagation_note {
-                writeln!(
-                    md,
-                    "- propagation delay: {n}; this report uses {}.",
-                    x.lb.model.propagation
-                )
-                .ok();
-            }
+            writeln!(
+                md,
+                "- propagation delay used here: {} (the worst case takes the upper end, the best case the lower, Monte Carlo draws uniformly between them).",
+                crate::analysis::explain::propagation_origin(x.lb)
+            )
+            .ok();
         }
     }
     writeln!(

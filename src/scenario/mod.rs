@@ -133,6 +133,11 @@ pub struct LbSpec {
     pub loc: Loc,
     /// What is known about the provider's propagation delay.
     pub propagation_note: Option<String>,
+    /// The evidence behind the profile's propagation range (ignored when the user set their own).
+    pub propagation_evidence: profiles::Evidence,
+    /// Settings whose value is the profile's assumption (not written by the user), with the
+    /// profile's source text for each.
+    pub assumed: Vec<(String, String)>,
     /// Prober count, possibly a range (the model carries the largest).
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
@@ -518,12 +523,16 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     let chosen = doc.loc(pspan.span().start);
     let profile = profiles::lb(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
     let knobs = profile.family.knobs(&profile.variant);
+    let layout = provider::layout_knobs(profile.family, &profile.variant);
     for (key, span) in user.present() {
-        if !knobs.contains(&key) {
+        if !knobs.contains(&key) && !layout.contains(&key) {
             return Err(InputError::new(
                 doc.loc(span.start),
                 field(key),
-                format!("is not a {pname} setting; {pname} takes: {}", knobs.join(", ")),
+                format!(
+                    "is not a {pname} setting; {pname} takes: {}",
+                    [knobs, layout].concat().join(", ")
+                ),
             ));
         }
     }
@@ -588,6 +597,13 @@ fn finish_lb(
         limits: profile.limits.clone(),
         loc: table_loc,
         propagation_note: profile.propagation_note.clone(),
+        propagation_evidence: profile.propagation_evidence,
+        assumed: profile
+            .assumed
+            .iter()
+            .filter(|k| s.present_from_profile(k))
+            .map(|k| (k.clone(), profile.sources.get(k.as_str()).cloned().unwrap_or_default()))
+            .collect(),
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,

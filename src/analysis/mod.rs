@@ -60,6 +60,12 @@ pub struct LbReport {
     pub findings: Vec<Finding>,
     /// Overall verdict.
     pub verdict: Verdict,
+    /// Propagation range used (the worst case takes `hi`, the best case `lo`).
+    pub propagation: crate::provider::Propagation,
+    /// Where that range comes from, in one line.
+    pub propagation_source: String,
+    /// Values the profile assumed rather than the input gave: (setting, value, source).
+    pub assumed: Vec<(String, String, String)>,
 }
 
 /// Analyzes every LB of every scenario.
@@ -235,7 +241,25 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         probes_per_second: lb.model.probes_per_second(lat.lo),
         findings,
         verdict,
+        propagation: lb.model.propagation,
+        propagation_source: explain::propagation_origin(lb),
+        assumed: assumed_values(lb),
     }
+}
+
+/// The profile assumptions an LB runs on, with their values: (setting, value, source).
+pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
+    lb.assumed
+        .iter()
+        .map(|(k, src)| {
+            let value = match k.as_str() {
+                "probers" if lb.probers.lo == lb.probers.hi => lb.probers.hi.to_string(),
+                "probers" => format!("{}-{}", lb.probers.lo, lb.probers.hi),
+                _ => "(profile default)".to_string(),
+            };
+            (k.clone(), value, src.clone())
+        })
+        .collect()
 }
 
 /// Where a finding about the LB as a whole points: its interval setting if the user wrote one.

@@ -1,6 +1,8 @@
 //! Analyses built on the model: exact extremes, findings and the per-LB verdict.
 
+pub mod client;
 pub mod exact;
+pub mod failopen;
 pub mod explain;
 pub mod findings;
 pub mod montecarlo;
@@ -219,6 +221,8 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             ),
         ));
     }
+    findings.extend(failopen::findings(sc, lb));
+    findings.extend(client::findings(sc, lb, worst > budget));
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,

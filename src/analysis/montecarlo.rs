@@ -461,14 +461,18 @@ pub struct LbDistribution {
     pub violation_probability: f64,
     /// Mean time per restart that the LB still routes new requests after E3, in seconds.
     pub mean_exposure_s: f64,
-    /// `[traffic]` requests per second per backend × `mean_exposure_s`, if a `[traffic]` table is given.
+    /// `[traffic]` requests per second per backend × `mean_exposure_s` × the share of those requests
+    /// that fail (HAProxy with `option redispatch`: none), if a `[traffic]` table is given.
     pub expected_failed_requests: Option<f64>,
+    /// What the client sees of the requests routed after E3 and of established connections.
+    pub client: crate::analysis::client::ClientView,
 }
 
 impl LbDistribution {
     /// Summarises samples against the exact analysis (reorders them).
     pub fn from_samples(sc: &Scenario, lb: &LbSpec, s: &mut Samples, opts: &SimulateOptions) -> Self {
         let exact = analyze(sc, lb);
+        let client = crate::analysis::client::client_view(sc, lb);
         let budget = exact.budget;
         let mean_exposure_s = s.mean_excess_s(budget);
         let q = s.quantiles(&[0.5, 0.9, 0.99, 0.999]);
@@ -484,7 +488,10 @@ impl LbDistribution {
             mean_s: s.mean_s(),
             violation_probability: s.share_at_least(budget),
             mean_exposure_s,
-            expected_failed_requests: sc.traffic.map(|t| t.per_backend() * mean_exposure_s),
+            expected_failed_requests: sc
+                .traffic
+                .map(|t| t.per_backend() * mean_exposure_s * client.failing_share),
+            client,
             exact,
         }
     }

@@ -353,6 +353,9 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
         replicas: sc.traffic.map_or(3, |t| t.backends),
         max_unavailable: 1,
         startup_time: Micros::ZERO,
+        min_ready: Micros::ZERO,
+        line: 1,
+        column: 1,
     });
     if given.is_none() {
         writeln!(

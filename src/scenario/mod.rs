@@ -67,6 +67,7 @@ struct RolloutRaw {
     replicas: Option<Spanned<u32>>,
     max_unavailable: Option<Spanned<u32>>,
     startup_time: Option<Spanned<Micros>>,
+    min_ready: Option<Spanned<Micros>>,
 }
 
 /// The `[rollout]` table: a rolling restart of every replica, for `report`'s rollout estimate.
@@ -78,6 +79,13 @@ pub struct Rollout {
     pub max_unavailable: u32,
     /// From process exit until the replacement answers its readiness checks.
     pub startup_time: Micros,
+    /// How long a ready replacement must stay ready before the next wave starts (Kubernetes
+    /// `minReadySeconds`; 0 by default).
+    pub min_ready: Micros,
+    /// Line of the `[rollout]` table (for findings).
+    pub line: u32,
+    /// Column of the `[rollout]` table.
+    pub column: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,10 +367,14 @@ fn resolve_rollout(r: &Spanned<RolloutRaw>, doc: &Doc, traffic: Option<Traffic>)
             format!("contradicts rollout.replicas: {max_unavailable} unavailable of {replicas} replicas"),
         ));
     }
+    let at = doc.loc(r.span().start);
     Ok(Rollout {
         replicas,
         max_unavailable,
         startup_time: raw.startup_time.as_ref().map_or(Micros::ZERO, |t| *t.get_ref()),
+        min_ready: raw.min_ready.as_ref().map_or(Micros::ZERO, |t| *t.get_ref()),
+        line: at.line,
+        column: at.column,
     })
 }
 
@@ -558,6 +570,7 @@ fn finish_lb(
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
+    let s = nlb_probers_follow_zones(s, profile);
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -610,7 +623,36 @@ fn finish_lb(
     })
 }
 
+/// An NLB's prober count is one LB node per enabled AZ (the common, unverified reading; see the
+/// profile's `[sources]`): with `zones` given and `probers` not, the assumed count follows `zones`.
+fn nlb_probers_follow_zones(mut s: LbSettings, profile: &LbProfile) -> LbSettings {
+    if profile.family == Family::Aws && profile.variant == "nlb" {
+        if let (Some(z), Some(p)) = (&s.zones, &s.probers) {
+            if !z.from_profile && p.from_profile {
+                s.probers = Some(Located {
+                    value: ProberCount {
+                        lo: z.value,
+                        hi: z.value,
+                    },
+                    loc: z.loc.clone(),
+                    from_profile: true,
+                });
+            }
+        }
+    }
+    s
+}
+
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
+    if let Some(r) = &s.retries {
+        if r.value > MAX_COUNT {
+            return Err(InputError::new(
+                r.loc.clone(),
+                field("retries"),
+                format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
+            ));
+        }
+    }
     let positive = [
         ("interval", &s.interval),
         ("timeout", &s.timeout),
@@ -645,7 +687,9 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         loc: p.loc.clone(),
         from_profile: p.from_profile,
     });
-    let counts: [(&str, &Option<Located<u32>>); 7] = [
+    let counts: [(&str, &Option<Located<u32>>); 9] = [
+        ("targets", &s.targets),
+        ("zones", &s.zones),
         ("unhealthy_threshold", &s.unhealthy_threshold),
         ("healthy_threshold", &s.healthy_threshold),
         ("probe_threshold", &s.probe_threshold),

@@ -88,10 +88,10 @@ pub fn client_view(sc: &Scenario, lb: &LbSpec) -> ClientView {
 /// Established connections through an L4 load balancer, in one line (None for L7 proxies).
 fn connections(sc: &Scenario, lb: &LbSpec) -> Option<String> {
     let tl = sc.server.timeline();
-    let l4 = match (lb.family, lb.variant.as_str()) {
-        (Family::Aws, "nlb") | (Family::Gcp, _) | (Family::Azure, _) => true,
-        _ => false,
-    };
+    let l4 = matches!(
+        (lb.family, lb.variant.as_str()),
+        (Family::Aws, "nlb") | (Family::Gcp, _) | (Family::Azure, _)
+    );
     if !l4 {
         return None;
     }

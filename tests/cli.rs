@@ -31,19 +31,97 @@ fn seed_case_exits_1_with_gl001() {
 }
 
 #[test]
-fn openshift_70s_exits_0_and_warning_threshold_exits_1() {
+fn openshift_70s_on_aws_no_longer_passes_and_warning_threshold_exits_1() {
+    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2: detection 30 s + NLB field
+    // propagation up to 240 s = 270 s >= 70 s.
     graceline()
         .arg("check")
         .arg(fixture("seed-openshift-aws-70s.toml"))
         .assert()
-        .code(0);
-    // GL006 (NLB connection termination) is a warning.
+        .code(1)
+        .stdout(
+            predicate::str::contains("error[GL001]").and(predicate::str::contains("30s detection + 4m propagation")),
+        );
+    // With the user's own measured propagation of 20 s: 50 s, margin 20 s; GL006 (NLB connection
+    // termination) is a warning.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("own.toml");
+    let text =
+        std::fs::read_to_string(fixture("seed-openshift-aws-70s.toml")).unwrap() + "propagation_delay = \"20s\"\n";
+    std::fs::write(&p, text).unwrap();
+    graceline().arg("check").arg(&p).assert().code(0);
     graceline()
         .args(["check", "--fail-on", "warning"])
-        .arg(fixture("seed-openshift-aws-70s.toml"))
+        .arg(&p)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("warning[GL006]"));
+}
+
+#[test]
+fn openshift_70s_on_gcp_no_longer_passes() {
+    // OpenShift on GCP, 70 s, 2 s/2 s/3 timeout mode: 8 s detection + 61 s propagation = 69 s,
+    // margin 1 s < 5 s: WARN (GL002), exit 1 with --fail-on warning.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("gcp.toml");
+    std::fs::write(
+        &p,
+        "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"135s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nname = \"api-int\"\nprofile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\nprotocol = \"https\"\npath = \"/readyz\"\n",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", "--fail-on", "warning"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("warning[GL002]").and(predicate::str::contains("WARN")));
+}
+
+#[test]
+fn propagation_ranges_are_validated_with_file_line_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("seed-openshift-aws.toml")).unwrap();
+    for (value, want) in [
+        ("[\"40s\", \"20s\"]", "is reversed: low must be <= high"),
+        ("[\"20s\"]", "a propagation range has two durations"),
+        ("[\"10s\", \"20s\", \"30s\"]", "a propagation range has two durations"),
+        ("\"-5s\"", "negative duration"),
+        ("[\"1s\", \"1000000h\"]", "absurdly large"),
+        ("35", "a duration such as"),
+    ] {
+        let p = tmp.path().join("bad.toml");
+        std::fs::write(&p, format!("{base}propagation_delay = {value}\n")).unwrap();
+        graceline()
+            .arg("check")
+            .arg(&p)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(
+                predicate::str::contains("bad.toml:21:")
+                    .and(predicate::str::contains("propagation_delay"))
+                    .and(predicate::str::contains(want)),
+            );
+    }
+    // A range is accepted: [20 s, 40 s] -> worst 30 + 40 = 70 s, best 20 + 20 = 40 s.
+    let p = tmp.path().join("range.toml");
+    std::fs::write(&p, format!("{base}propagation_delay = [\"20s\", \"40s\"]\n")).unwrap();
+    let out = graceline()
+        .args(["check", "--format", "json"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["results"][0]["worst_case_s"], 70.0);
+    assert_eq!(v["results"][0]["best_case_s"], 40.0);
+    assert_eq!(v["results"][0]["propagation_range_s"], serde_json::json!([20.0, 40.0]));
+    assert!(v["results"][0]["propagation_source"]
+        .as_str()
+        .unwrap()
+        .contains("your propagation_delay"));
 }
 
 #[test]
@@ -70,17 +148,21 @@ fn json_has_the_documented_fields() {
     assert_eq!(r["scenario"], "openshift-installer-seed");
     assert_eq!(r["lb"], "api-external");
     assert_eq!(r["provider"], "aws-nlb");
-    assert_eq!(r["worst_case_s"], 30.0);
-    assert_eq!(r["best_case_s"], 20.0);
+    // Detection 30 s (best 20 s) + the NLB's field propagation range [30 s, 240 s].
+    assert_eq!(r["worst_case_s"], 270.0);
+    assert_eq!(r["best_case_s"], 50.0);
+    assert_eq!(r["detection_worst_s"], 30.0);
+    assert_eq!(r["propagation_s"], 240.0);
+    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
     assert_eq!(r["budget_s"], 30.0);
-    assert_eq!(r["margin_s"], 0.0);
+    assert_eq!(r["margin_s"], -240.0);
     assert_eq!(r["verdict"], "fail");
     let f = &r["findings"][0];
     assert_eq!(f["rule"], "GL001");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("seed-openshift-aws.toml"));
     assert_eq!(f["line"], 15);
-    assert!(f["message"].as_str().unwrap().contains("30s"));
+    assert!(f["message"].as_str().unwrap().contains("4m30s"));
 }
 
 #[test]
@@ -121,7 +203,9 @@ fn no_path_runs_the_builtin_matrix_or_the_project_file() {
             predicate::str::contains("\"aws-nlb / kube-apiserver\"")
                 .and(predicate::str::contains("haproxy / app-stops-at-sigterm")),
         );
-    std::fs::copy(fixture("seed-openshift-aws-70s.toml"), dir.join("graceline.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(fixture("seed-openshift-aws-70s.toml")).unwrap() + "propagation_delay = \"20s\"\n";
+    std::fs::write(dir.join("graceline.toml"), text).unwrap();
     graceline()
         .current_dir(&dir)
         .arg("check")
@@ -140,7 +224,11 @@ fn explain_walks_the_seed_case() {
         .stdout(
             predicate::str::contains("P2  T+9.999999s  starts")
                 .and(predicate::str::contains("P3  T+29.999999s  times out (failure 2/2)"))
-                .and(predicate::str::contains("Worst case t = 30s")),
+                .and(predicate::str::contains("Worst case t = 4m30s"))
+                .and(predicate::str::contains(
+                    "detection 30s (E2 until the last prober marks the server down), then propagation 4m",
+                ))
+                .and(predicate::str::contains("field measurements")),
         );
     graceline()
         .args(["explain", "--lb", "nope"])
@@ -192,7 +280,10 @@ fn sarif_validates_against_the_2_1_0_schema_and_points_at_the_line() {
         assert!(errors.is_empty(), "{fixture_name}: {errors:?}");
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "graceline");
-        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 7);
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            graceline::analysis::findings::RULES.len()
+        );
         assert!(run["results"].is_array());
     }
     let out = graceline()
@@ -226,11 +317,17 @@ fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
     let xml = String::from_utf8(out).unwrap();
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     assert!(
-        xml.contains("<testsuites name=\"graceline\" tests=\"7\" failures=\"1\">"),
+        xml.contains(&format!(
+            "<testsuites name=\"graceline\" tests=\"{}\" failures=\"1\">",
+            graceline::analysis::findings::RULES.len()
+        )),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testcase ").count(), 7);
-    assert!(xml.contains("<failure message=\"api-external: worst case 30s"));
+    assert_eq!(
+        xml.matches("<testcase ").count(),
+        graceline::analysis::findings::RULES.len()
+    );
+    assert!(xml.contains("<failure message=\"api-external: worst case 4m30s"));
     // With --fail-on warning, GL006 fails too.
     let out = graceline()
         .args(["check", "--format", "junit", "--fail-on", "warning"])
@@ -248,7 +345,7 @@ fn github_annotations_point_at_file_and_line() {
         .assert()
         .code(1)
         .stdout(predicate::str::starts_with(
-            "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 30s",
+            "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 4m30s",
         ));
 }
 

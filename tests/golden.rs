@@ -92,7 +92,10 @@ fn aws_clb_in_tree_defaults() {
     let lb = "profile = \"aws-clb\"\ninterval = \"10s\"\ntimeout = \"5s\"\nunhealthy_threshold = 6\nprotocol = \"https\"\npath = \"/readyz\"";
     let (w, b, v, rules) = run(&scenario("shutdown_delay = \"70s\"", lb));
     assert_eq!((w, b, v, rules), (s(60.0), s(50.0), Verdict::Warn, vec![Rule::GL007]));
-    let (_, _, v, _) = run(&scenario("shutdown_delay = \"70s\"", &format!("{lb}\npropagation_delay = \"0s\"")));
+    let (_, _, v, _) = run(&scenario(
+        "shutdown_delay = \"70s\"",
+        &format!("{lb}\npropagation_delay = \"0s\""),
+    ));
     assert_eq!(v, Verdict::Pass);
 }
 

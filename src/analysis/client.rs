@@ -128,7 +128,10 @@ pub fn findings(sc: &Scenario, lb: &LbSpec, routes_after_e3: bool) -> Vec<Findin
         out.push(Finding::new(
             Rule::GL019,
             loc,
-            format!("{}: {}; add `option redispatch` to the backend (or defaults)", lb.name, v.summary),
+            format!(
+                "{}: {}; add `option redispatch` to the backend (or defaults)",
+                lb.name, v.summary
+            ),
         ));
     }
     if let Some(c) = v.connections {

@@ -110,7 +110,9 @@ pub fn propagation_origin(lb: &LbSpec) -> String {
             "{p}, the {} profile's default ({}){}",
             lb.profile,
             lb.propagation_evidence.describe(),
-            lb.propagation_note.as_ref().map_or_else(String::new, |n| format!(": {n}"))
+            lb.propagation_note
+                .as_ref()
+                .map_or_else(String::new, |n| format!(": {n}"))
         ),
     }
 }

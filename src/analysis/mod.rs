@@ -2,8 +2,8 @@
 
 pub mod client;
 pub mod exact;
-pub mod failopen;
 pub mod explain;
+pub mod failopen;
 pub mod findings;
 pub mod montecarlo;
 pub mod recommend;

@@ -141,6 +141,8 @@ pub struct Group {
     pub cloud: Option<Cloud>,
     /// GL002 threshold.
     pub min_margin: Option<Micros>,
+    /// The user's propagation figure for every LB of the group (`propagation_delay =` of a check).
+    pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -525,7 +527,14 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
         for (file, inputs) in lb_files {
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             for i in &inputs {
-                let spec = build_lb(i, &server)?;
+                let spec = match &g.propagation_delay {
+                    Some(p) => {
+                        let mut i = i.clone();
+                        i.settings.propagation_delay = Some(p.clone());
+                        build_lb(&i, &server)?
+                    }
+                    None => build_lb(i, &server)?,
+                };
                 if let Some(first) = lbs.iter().find(|o| o.name == spec.name) {
                     return Err(anyhow!(InputError::new(
                         spec.loc.clone(),

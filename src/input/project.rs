@@ -10,6 +10,7 @@
 //! kind = "k8s"                                  # optional: read every input as this kind
 //! cloud = "aws"                                 # optional: cloud of Services without cloud annotations
 //! min_margin = "5s"                             # optional: GL002 threshold
+//! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
 //! ```
 //!
 //! A glob that matches no file is an error (a typo must not pass silently) unless `--allow-empty`.
@@ -39,6 +40,7 @@ struct CheckRaw {
     kind: Option<Spanned<InputKind>>,
     cloud: Option<Spanned<Cloud>>,
     min_margin: Option<Spanned<Micros>>,
+    propagation_delay: Option<Spanned<crate::provider::Propagation>>,
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).
@@ -103,6 +105,11 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
             kind: c.kind.as_ref().map(|k| *k.get_ref()),
             cloud: c.cloud.as_ref().map(|k| *k.get_ref()),
             min_margin: c.min_margin.as_ref().map(|m| *m.get_ref()),
+            propagation_delay: c.propagation_delay.as_ref().map(|p| crate::provider::Located {
+                value: *p.get_ref(),
+                loc: doc.loc(p.span().start),
+                from_profile: false,
+            }),
         });
     }
     Ok(out)

@@ -156,7 +156,12 @@ pub fn render(sc: &Scenario, dists: &[(usize, LbDistribution)], format: PlainFor
             for (i, d) in dists {
                 writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
                 for (k, v, src) in &d.exact.assumed {
-                    writeln!(out, "  {}: ASSUMED {k} = {v} (changes every figure above): {src}", d.exact.lb).ok();
+                    writeln!(
+                        out,
+                        "  {}: ASSUMED {k} = {v} (changes every figure above): {src}",
+                        d.exact.lb
+                    )
+                    .ok();
                 }
                 writeln!(out, "  {}: propagation {}", d.exact.lb, d.exact.propagation_source).ok();
                 writeln!(out, "  {}: clients: {}", d.exact.lb, d.client.summary).ok();

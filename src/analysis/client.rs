@@ -141,3 +141,46 @@ pub fn findings(sc: &Scenario, lb: &LbSpec, routes_after_e3: bool) -> Vec<Findin
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    const HAP: &str = "[server]\nprofile = \"kube-apiserver\"\n[traffic]\nrequests_per_second = 200\nbackends = 2\n[[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\n";
+
+    fn view(text: &str) -> ClientView {
+        let sc = load_str("c.toml", text).unwrap();
+        client_view(&sc, &sc.lbs[0])
+    }
+
+    #[test]
+    fn haproxy_retries_and_redispatch() {
+        // Defaults: retries 3, no redispatch: every request routed after E3 fails after ~3 s.
+        let v = view(HAP);
+        assert_eq!((v.failing_share, v.after), (1.0, Micros::from_secs(3)));
+        assert!(v.connections.is_none());
+        // option redispatch with two backends: re-sent elsewhere, none fail.
+        let v = view(&format!("{HAP}redispatch = true\n"));
+        assert_eq!(v.failing_share, 0.0);
+        // retries 0: fail at once, redispatch or not.
+        let v = view(&format!("{HAP}retries = 0\nredispatch = true\n"));
+        assert_eq!((v.failing_share, v.after), (1.0, Micros::ZERO));
+        // A single backend: nowhere to redispatch to.
+        let v = view(&format!(
+            "{}redispatch = true\n",
+            HAP.replace("backends = 2", "backends = 1")
+        ));
+        assert_eq!(v.failing_share, 1.0);
+    }
+
+    #[test]
+    fn l4_connections_are_described() {
+        let nlb = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"aws-nlb\"\n";
+        assert!(view(nlb).connections.unwrap().contains("the NLB resets them"));
+        let off = format!("{nlb}connection_termination = false\n");
+        assert!(view(&off).connections.unwrap().contains("until the server closes them"));
+        let alb = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"aws-alb\"\n";
+        assert!(view(alb).connections.is_none());
+    }
+}

@@ -199,3 +199,72 @@ fn rollout_finding(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> Option<Finding> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze, findings::Severity};
+    use crate::scenario::load_str;
+
+    const NLB: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\nrequest_grace = \"60s\"\ntermination_grace_period = \"135s\"\n[[lb]]\nname = \"nlb\"\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"20s\"\n";
+
+    fn rules(text: &str) -> Vec<(Rule, Severity)> {
+        let sc = load_str("f.toml", text).unwrap();
+        analyze(&sc, &sc.lbs[0])
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn single_target_and_one_target_per_zone_fail_open() {
+        assert!(rules(&format!("{NLB}targets = 1\ncross_zone = true\n")).contains(&(Rule::GL015, Severity::Error)));
+        assert!(!rules(&format!("{NLB}targets = 2\ncross_zone = true\n"))
+            .iter()
+            .any(|r| r.0 == Rule::GL015));
+        // Cross-zone off (the profile's default), 3 targets over 3 zones: one per AZ.
+        assert!(rules(&format!("{NLB}targets = 3\nzones = 3\n")).contains(&(Rule::GL016, Severity::Error)));
+        // 6 targets over 3 zones: two per AZ; cross-zone on: the thresholds span the zones.
+        assert!(!rules(&format!("{NLB}targets = 6\nzones = 3\n"))
+            .iter()
+            .any(|r| r.0 == Rule::GL016));
+        assert!(!rules(&format!("{NLB}targets = 3\nzones = 3\ncross_zone = true\n"))
+            .iter()
+            .any(|r| r.0 == Rule::GL016));
+        // Zones unknown: no finding.
+        assert!(!rules(&format!("{NLB}targets = 3\n")).iter().any(|r| r.0 == Rule::GL016));
+    }
+
+    #[test]
+    fn nlb_probers_follow_zones_and_stay_assumed() {
+        let sc = load_str("f.toml", &format!("{NLB}zones = 2\n")).unwrap();
+        assert_eq!(sc.lbs[0].model.probers, 2);
+        assert_eq!(sc.lbs[0].assumed[0].0, "probers");
+    }
+
+    #[test]
+    fn rolling_restart_overlap_by_hand() {
+        // E2 = 0, E5 = 70 + 60 = 130 s; startup 20 s; re-admission = 2 x 10 s + 0 s response + 20 s
+        // propagation = 40 s. Waves start 130 + 20 + min_ready apart; a replica is out from E2 until
+        // 130 + 20 + 40 = 190 s. min_ready 0: period 150 s, window 190 s -> ceil(190/150) = 2 of 3
+        // replicas out at once (GL017). min_ready 40 s >= 40 s - E2: no overlap.
+        let text = format!("{NLB}\n[rollout]\nreplicas = 3\nstartup_time = \"20s\"\n");
+        let sc = load_str("f.toml", &text).unwrap();
+        let o = overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap());
+        assert_eq!(o.readmission, Micros::from_secs(40));
+        assert_eq!(o.out_at_once, 2);
+        assert!(rules(&text).contains(&(Rule::GL017, Severity::Warning)));
+        let ok = text.replace("startup_time", "min_ready = \"40s\"\nstartup_time");
+        assert!(!rules(&ok).iter().any(|r| r.0 == Rule::GL017 || r.0 == Rule::GL018));
+        // Two replicas, one at a time: 2 of 2 out at once -> all unhealthy, ELBv2 fails open (GL018).
+        let two = text.replace("replicas = 3", "replicas = 2");
+        assert!(rules(&two).contains(&(Rule::GL018, Severity::Error)));
+        // The profile's field propagation (240 s): re-admission 260 s, window 410 s over a 150 s
+        // period -> 3 waves out: all 3 replicas unhealthy.
+        let field = text.replace("propagation_delay = \"20s\"\n", "");
+        let sc = load_str("f.toml", &field).unwrap();
+        assert_eq!(overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap()).out_at_once, 3);
+        assert!(rules(&field).contains(&(Rule::GL018, Severity::Error)));
+    }
+}

@@ -289,7 +289,7 @@ mod tests {
     const SEED: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"30s\"\ntermination_grace_period = \"135s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\npropagation_delay = \"0s\"\n";
 
     #[test]
-    fn seed_is_flagged_with_equality_and_openshift_passes_with_40s() {
+    fn seed_is_flagged_with_equality_and_70s_passes_only_with_propagation_pinned_to_0() {
         let r = report(SEED);
         assert_eq!(r.extremes.worst.time, Micros::from_secs(30));
         assert_eq!(r.margin, Micros::ZERO);

@@ -111,6 +111,10 @@ pub struct ServerCheck {
     pub timeout_connect: Option<Located<u64>>,
     /// The HTTP check request; `None` for a TCP-connect or other non-HTTP check.
     pub http_check: Option<HttpCheck>,
+    /// `retries` of the backend (or its defaults).
+    pub retries: Option<Located<u32>>,
+    /// `option redispatch` of the backend (or its defaults).
+    pub redispatch: Option<Located<bool>>,
 }
 
 /// The request of an HTTP health check (`option httpchk`, `http-check send`).

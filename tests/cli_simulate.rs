@@ -195,7 +195,7 @@ fn recommend_finds_the_least_load_setting_and_the_delay() {
     }
     graceline()
         .arg("recommend")
-        .arg(fixture("seed-openshift-aws.toml"))
+        .arg(seed_detection_only(&dir))
         .assert()
         .code(0)
         .stdout(

@@ -160,8 +160,27 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     }
     let mut names = std::collections::BTreeMap::new();
     let mut prev_end: Option<(usize, Micros)> = None;
+    // Probes that start after the server is marked down only run while the removal propagates:
+    // they are counted in one line instead of listed.
+    let marked_at = trace
+        .iter()
+        .find(|e| matches!(e.kind, TraceKind::MarkedDown { .. }))
+        .map(|e| e.at);
+    let mut during_propagation = 0usize;
     for ev in &trace {
         let t = ev.at;
+        if let (TraceKind::ProbeStart { .. } | TraceKind::ProbeEnd { .. }, Some(m)) = (&ev.kind, marked_at) {
+            let started = match ev.kind {
+                TraceKind::ProbeEnd { started, .. } => started,
+                _ => t,
+            };
+            if started > m {
+                if matches!(ev.kind, TraceKind::ProbeStart { .. }) {
+                    during_propagation += 1;
+                }
+                continue;
+            }
+        }
         match ev.kind {
             TraceKind::Phase { phase: Phase::Draining } => {
                 let extra = if tl.e2 == tl.e3 {
@@ -230,9 +249,14 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                     t,
                     4,
                     format!(
-                        "    {}  no new request is routed to the server any more ({} of propagation after marked down)",
+                        "    {}  no new request is routed to the server any more ({} of propagation after marked down{})",
                         at(t, tl.e1),
-                        lb.model.propagation.hi
+                        lb.model.propagation.hi,
+                        if during_propagation > 0 {
+                            format!("; {during_propagation} more probes meanwhile, not listed")
+                        } else {
+                            String::new()
+                        }
                     ),
                 ));
             }

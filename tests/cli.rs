@@ -465,6 +465,62 @@ fn calibrate_judges_measurements_against_the_model() {
 }
 
 #[test]
+fn calibrate_prints_the_measured_propagation_to_paste_and_it_fits() {
+    // ALB, interval 5 s, timeout 2 s, threshold 2, /readyz answering 500: detection [5 s, 10 s).
+    // Data requests every 10 ms reach the backend until E2 + 12.99 s (E3 at E2 + 30 s): the LB
+    // routed 12.99 s, so propagation lies in [12.99 - 10, 12.99 + 0.01 - 5] = [2.99 s, 8 s]. With
+    // the profile's unknown (0 s) propagation the measurement is outside; pasted, it fits.
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[server]\nshutdown_delay = \"30s\"\nreadyz_failure = \"error\"\n[[lb]]\nname = \"alb\"\nprofile = \"aws-alb\"\ninterval = \"5s\"\ntimeout = \"2s\"\nunhealthy_threshold = 2\npath = \"/readyz\"\n";
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, base).unwrap();
+    let e2 = 1_795_314_346_000_000i64;
+    let mut log = format!(
+        "{{\"t_us\":{},\"mono_us\":0,\"event\":\"listening\",\"addr\":\"127.0.0.1:1\"}}\n",
+        e2 - 2_000_000
+    );
+    let mut t = e2 - 1_000_000;
+    while t <= e2 + 12_990_000 {
+        if t == e2 {
+            log += &format!("{{\"t_us\":{e2},\"mono_us\":1,\"event\":\"readyz_failing\",\"mode\":\"error\"}}\n");
+        }
+        log += &format!("{{\"t_us\":{t},\"mono_us\":1,\"event\":\"request\",\"path\":\"/data\"}}\n");
+        t += 10_000;
+    }
+    log += &format!(
+        "{{\"t_us\":{},\"mono_us\":2,\"event\":\"stopped_listening\"}}\n",
+        e2 + 30_000_000
+    );
+    let logp = dir.path().join("b.log");
+    std::fs::write(&logp, log).unwrap();
+    let out = graceline()
+        .arg("calibrate")
+        .arg(&logp)
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("propagation_delay = "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(line, "propagation_delay = [\"2990ms\", \"8000ms\"]");
+    std::fs::write(&scenario, format!("{base}{line}\n")).unwrap();
+    graceline()
+        .arg("calibrate")
+        .arg(&logp)
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 of 1 measurements outside"));
+}
+
+#[test]
 fn calibrate_bad_log_line_names_file_line_column_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let (scenario, log, _) = calibrate_inputs(dir.path(), 500);

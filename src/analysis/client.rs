@@ -135,7 +135,13 @@ pub fn findings(sc: &Scenario, lb: &LbSpec, routes_after_e3: bool) -> Vec<Findin
         ));
     }
     if let Some(c) = v.connections {
-        let mut f = Finding::new(Rule::GL019, lb.loc.clone(), format!("{}: {c}", lb.name));
+        let loc = lb
+            .settings
+            .connection_termination
+            .as_ref()
+            .filter(|t| !t.from_profile)
+            .map_or_else(|| lb.loc.clone(), |t| t.loc.clone());
+        let mut f = Finding::new(Rule::GL019, loc, format!("{}: {c}", lb.name));
         f.severity = Severity::Note;
         out.push(f);
     }

@@ -2,8 +2,8 @@
 //! happens to established connections (GL019).
 //!
 //! HAProxy: a connection refused by the closed port is retried on the same server `retries` times
-//! (default 3, configuration manual `retries`), each retry after HAProxy's 1 s turn-around, so a
-//! request routed after E3 fails after about `retries` seconds; with `option redispatch` (or
+//! (default 3, configuration manual `retries`), each retry after HAProxy's turn-around of
+//! min(`timeout connect`, 1 s), so a request routed after E3 fails after about `retries` seconds; with `option redispatch` (or
 //! `redispatch <interval>`) the retry goes to another server and the request succeeds. Measured on
 //! HAProxy 2.6.12 (reference notes routing-after-detection.md §9): without redispatch 40 failed
 //! requests, each after about 3 s; with it 1. With a single backend there is nowhere to redispatch.
@@ -17,9 +17,9 @@ use crate::provider::Family;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 
-/// HAProxy's wait before retrying a refused connection on the same server (the "turn-around
-/// timer", 1 s: src/backend.c / `retries` in the configuration manual). Measured: with retries 3,
-/// each failed request took about 3 s.
+/// The cap of HAProxy's wait before retrying a refused connection: "a turn-around timer of
+/// min("timeout connect", one second) is applied before a retry occurs" (configuration manual,
+/// `retries`). Measured: with retries 3, each failed request took about 3 s.
 pub const HAPROXY_RETRY_TURNAROUND: Micros = Micros::from_secs(1);
 
 /// What a client sees for the new requests the LB routes after E3.
@@ -41,7 +41,12 @@ pub fn client_view(sc: &Scenario, lb: &LbSpec) -> ClientView {
         let retries = lb.settings.retries.as_ref().map_or(3, |r| r.value);
         let redispatch = lb.settings.redispatch.as_ref().is_some_and(|r| r.value);
         let backends = sc.traffic.map_or(0, |t| t.backends);
-        let waited = HAPROXY_RETRY_TURNAROUND.times(i64::from(retries));
+        let turnaround = lb
+            .settings
+            .timeout_connect
+            .as_ref()
+            .map_or(HAPROXY_RETRY_TURNAROUND, |t| t.value.min(HAPROXY_RETRY_TURNAROUND));
+        let waited = turnaround.times(i64::from(retries));
         if retries == 0 {
             (
                 1.0,
@@ -172,6 +177,9 @@ mod tests {
         // retries 0: fail at once, redispatch or not.
         let v = view(&format!("{HAP}retries = 0\nredispatch = true\n"));
         assert_eq!((v.failing_share, v.after), (1.0, Micros::ZERO));
+        // The turn-around is min(timeout connect, 1 s): 200 ms x 3.
+        let v = view(&format!("{HAP}timeout_connect = \"200ms\"\n"));
+        assert_eq!(v.after, Micros::from_millis(600));
         // A single backend: nowhere to redispatch to.
         let v = view(&format!(
             "{}redispatch = true\n",

@@ -31,19 +31,97 @@ fn seed_case_exits_1_with_gl001() {
 }
 
 #[test]
-fn openshift_70s_exits_0_and_warning_threshold_exits_1() {
+fn openshift_70s_on_aws_no_longer_passes_and_warning_threshold_exits_1() {
+    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2: detection 30 s + NLB field
+    // propagation up to 240 s = 270 s >= 70 s.
     graceline()
         .arg("check")
         .arg(fixture("seed-openshift-aws-70s.toml"))
         .assert()
-        .code(0);
-    // GL006 (NLB connection termination) is a warning.
+        .code(1)
+        .stdout(
+            predicate::str::contains("error[GL001]").and(predicate::str::contains("30s detection + 4m propagation")),
+        );
+    // With the user's own measured propagation of 20 s: 50 s, margin 20 s; GL006 (NLB connection
+    // termination) is a warning.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("own.toml");
+    let text =
+        std::fs::read_to_string(fixture("seed-openshift-aws-70s.toml")).unwrap() + "propagation_delay = \"20s\"\n";
+    std::fs::write(&p, text).unwrap();
+    graceline().arg("check").arg(&p).assert().code(0);
     graceline()
         .args(["check", "--fail-on", "warning"])
-        .arg(fixture("seed-openshift-aws-70s.toml"))
+        .arg(&p)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("warning[GL006]"));
+}
+
+#[test]
+fn openshift_70s_on_gcp_no_longer_passes() {
+    // OpenShift on GCP, 70 s, 2 s/2 s/3 timeout mode: 8 s detection + 61 s propagation = 69 s,
+    // margin 1 s < 5 s: WARN (GL002), exit 1 with --fail-on warning.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("gcp.toml");
+    std::fs::write(
+        &p,
+        "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"135s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nname = \"api-int\"\nprofile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\nprotocol = \"https\"\npath = \"/readyz\"\n",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", "--fail-on", "warning"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("warning[GL002]").and(predicate::str::contains("WARN")));
+}
+
+#[test]
+fn propagation_ranges_are_validated_with_file_line_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("seed-openshift-aws.toml")).unwrap();
+    for (value, want) in [
+        ("[\"40s\", \"20s\"]", "is reversed: low must be <= high"),
+        ("[\"20s\"]", "a propagation range has two durations"),
+        ("[\"10s\", \"20s\", \"30s\"]", "a propagation range has two durations"),
+        ("\"-5s\"", "negative duration"),
+        ("[\"1s\", \"1000000h\"]", "absurdly large"),
+        ("35", "a duration such as"),
+    ] {
+        let p = tmp.path().join("bad.toml");
+        std::fs::write(&p, format!("{base}propagation_delay = {value}\n")).unwrap();
+        graceline()
+            .arg("check")
+            .arg(&p)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(
+                predicate::str::contains("bad.toml:21:")
+                    .and(predicate::str::contains("propagation_delay"))
+                    .and(predicate::str::contains(want)),
+            );
+    }
+    // A range is accepted: [20 s, 40 s] -> worst 30 + 40 = 70 s, best 20 + 20 = 40 s.
+    let p = tmp.path().join("range.toml");
+    std::fs::write(&p, format!("{base}propagation_delay = [\"20s\", \"40s\"]\n")).unwrap();
+    let out = graceline()
+        .args(["check", "--format", "json"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["results"][0]["worst_case_s"], 70.0);
+    assert_eq!(v["results"][0]["best_case_s"], 40.0);
+    assert_eq!(v["results"][0]["propagation_range_s"], serde_json::json!([20.0, 40.0]));
+    assert!(v["results"][0]["propagation_source"]
+        .as_str()
+        .unwrap()
+        .contains("your propagation_delay"));
 }
 
 #[test]
@@ -70,17 +148,21 @@ fn json_has_the_documented_fields() {
     assert_eq!(r["scenario"], "openshift-installer-seed");
     assert_eq!(r["lb"], "api-external");
     assert_eq!(r["provider"], "aws-nlb");
-    assert_eq!(r["worst_case_s"], 30.0);
-    assert_eq!(r["best_case_s"], 20.0);
+    // Detection 30 s (best 20 s) + the NLB's field propagation range [30 s, 240 s].
+    assert_eq!(r["worst_case_s"], 270.0);
+    assert_eq!(r["best_case_s"], 50.0);
+    assert_eq!(r["detection_worst_s"], 30.0);
+    assert_eq!(r["propagation_s"], 240.0);
+    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
     assert_eq!(r["budget_s"], 30.0);
-    assert_eq!(r["margin_s"], 0.0);
+    assert_eq!(r["margin_s"], -240.0);
     assert_eq!(r["verdict"], "fail");
     let f = &r["findings"][0];
     assert_eq!(f["rule"], "GL001");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("seed-openshift-aws.toml"));
     assert_eq!(f["line"], 15);
-    assert!(f["message"].as_str().unwrap().contains("30s"));
+    assert!(f["message"].as_str().unwrap().contains("4m30s"));
 }
 
 #[test]
@@ -132,7 +214,9 @@ fn no_path_teaches_in_a_table_refuses_in_machine_formats_or_reads_the_project_fi
                     .and(predicate::str::contains("haproxy.cfg")),
             );
     }
-    std::fs::copy(fixture("seed-openshift-aws-70s.toml"), dir.join("graceline.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(fixture("seed-openshift-aws-70s.toml")).unwrap() + "propagation_delay = \"20s\"\n";
+    std::fs::write(dir.join("graceline.toml"), text).unwrap();
     graceline()
         .current_dir(&dir)
         .arg("check")
@@ -157,7 +241,11 @@ fn explain_walks_the_seed_case() {
         .stdout(
             predicate::str::contains("P2  T+9.999999s  starts")
                 .and(predicate::str::contains("P3  T+29.999999s  times out (failure 2/2)"))
-                .and(predicate::str::contains("Worst case t = 30s")),
+                .and(predicate::str::contains("Worst case t = 4m30s"))
+                .and(predicate::str::contains(
+                    "detection 30s (E2 until the last prober marks the server down), then propagation 4m",
+                ))
+                .and(predicate::str::contains("field measurements")),
         );
     graceline()
         .args(["explain", "--lb", "nope"])
@@ -209,7 +297,10 @@ fn sarif_validates_against_the_2_1_0_schema_and_points_at_the_line() {
         assert!(errors.is_empty(), "{fixture_name}: {errors:?}");
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "graceline");
-        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 7);
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            graceline::analysis::findings::RULES.len()
+        );
         assert!(run["results"].is_array());
     }
     let out = graceline()
@@ -243,11 +334,17 @@ fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
     let xml = String::from_utf8(out).unwrap();
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     assert!(
-        xml.contains("<testsuites name=\"graceline\" tests=\"7\" failures=\"1\">"),
+        xml.contains(&format!(
+            "<testsuites name=\"graceline\" tests=\"{}\" failures=\"1\">",
+            graceline::analysis::findings::RULES.len()
+        )),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testcase ").count(), 7);
-    assert!(xml.contains("<failure message=\"api-external: worst case 30s"));
+    assert_eq!(
+        xml.matches("<testcase ").count(),
+        graceline::analysis::findings::RULES.len()
+    );
+    assert!(xml.contains("<failure message=\"api-external: worst case 4m30s"));
     // With --fail-on warning, GL006 fails too.
     let out = graceline()
         .args(["check", "--format", "junit", "--fail-on", "warning"])
@@ -265,7 +362,7 @@ fn github_annotations_point_at_file_and_line() {
         .assert()
         .code(1)
         .stdout(predicate::str::starts_with(
-            "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 30s",
+            "::error file=tests/fixtures/seed-openshift-aws.toml,line=15,col=12,title=GL001 routes-to-closed-port::api-external: worst case 4m30s",
         ));
 }
 
@@ -382,6 +479,62 @@ fn calibrate_judges_measurements_against_the_model() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("OUTSIDE").and(predicate::str::contains("1 of 1 measurements outside")));
+}
+
+#[test]
+fn calibrate_prints_the_measured_propagation_to_paste_and_it_fits() {
+    // ALB, interval 5 s, timeout 2 s, threshold 2, /readyz answering 500: detection [5 s, 10 s).
+    // Data requests every 10 ms reach the backend until E2 + 12.99 s (E3 at E2 + 30 s): the LB
+    // routed 12.99 s, so propagation lies in [12.99 - 10, 12.99 + 0.01 - 5] = [2.99 s, 8 s]. With
+    // the profile's unknown (0 s) propagation the measurement is outside; pasted, it fits.
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[server]\nshutdown_delay = \"30s\"\nreadyz_failure = \"error\"\n[[lb]]\nname = \"alb\"\nprofile = \"aws-alb\"\ninterval = \"5s\"\ntimeout = \"2s\"\nunhealthy_threshold = 2\npath = \"/readyz\"\n";
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, base).unwrap();
+    let e2 = 1_795_314_346_000_000i64;
+    let mut log = format!(
+        "{{\"t_us\":{},\"mono_us\":0,\"event\":\"listening\",\"addr\":\"127.0.0.1:1\"}}\n",
+        e2 - 2_000_000
+    );
+    let mut t = e2 - 1_000_000;
+    while t <= e2 + 12_990_000 {
+        if t == e2 {
+            log += &format!("{{\"t_us\":{e2},\"mono_us\":1,\"event\":\"readyz_failing\",\"mode\":\"error\"}}\n");
+        }
+        log += &format!("{{\"t_us\":{t},\"mono_us\":1,\"event\":\"request\",\"path\":\"/data\"}}\n");
+        t += 10_000;
+    }
+    log += &format!(
+        "{{\"t_us\":{},\"mono_us\":2,\"event\":\"stopped_listening\"}}\n",
+        e2 + 30_000_000
+    );
+    let logp = dir.path().join("b.log");
+    std::fs::write(&logp, log).unwrap();
+    let out = graceline()
+        .arg("calibrate")
+        .arg(&logp)
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("propagation_delay = "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(line, "propagation_delay = [\"2990ms\", \"8000ms\"]");
+    std::fs::write(&scenario, format!("{base}{line}\n")).unwrap();
+    graceline()
+        .arg("calibrate")
+        .arg(&logp)
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 of 1 measurements outside"));
 }
 
 #[test]

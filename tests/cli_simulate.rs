@@ -21,6 +21,12 @@ fn json(cmd: &mut Command) -> Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// The installer's seed with propagation pinned to 0: detection alone, for closed forms over phases.
+fn seed_detection_only(dir: &tempfile::TempDir) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("seed-openshift-aws.toml")).unwrap() + "propagation_delay = \"0s\"\n";
+    write(dir, "seed-detection.toml", &text)
+}
+
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
@@ -29,10 +35,11 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn simulate_seed_matches_the_closed_form_and_stays_below_the_worst_case() {
+    let dir = tempfile::tempdir().unwrap();
     let v = json(
         graceline()
             .args(["simulate", "--trials", "200000", "--seed", "3", "--format", "json"])
-            .arg(fixture("seed-openshift-aws.toml")),
+            .arg(seed_detection_only(&dir)),
     );
     let r = &v["results"][0];
     for key in [
@@ -88,7 +95,7 @@ fn simulate_is_bit_identical_across_thread_counts_and_changes_with_the_seed() {
 #[test]
 fn expected_failed_requests_follow_the_traffic_table() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixture("seed-openshift-aws.toml"))
+    let text = std::fs::read_to_string(seed_detection_only(&dir))
         .unwrap()
         .replace("shutdown_delay = \"30s\"", "shutdown_delay = \"25s\"")
         + "\n[traffic]\nrequests_per_second = 300\nbackends = 3\n";
@@ -168,10 +175,11 @@ fn simulate_and_recommend_reject_bad_input_with_exit_2() {
 
 #[test]
 fn recommend_finds_the_least_load_setting_and_the_delay() {
+    let dir = tempfile::tempdir().unwrap();
     let v = json(
         graceline()
             .args(["recommend", "--format", "json"])
-            .arg(fixture("seed-openshift-aws.toml")),
+            .arg(seed_detection_only(&dir)),
     );
     let r = &v["results"][0];
     assert_eq!(r["min_shutdown_delay_s"], 35.0);
@@ -187,7 +195,7 @@ fn recommend_finds_the_least_load_setting_and_the_delay() {
     }
     graceline()
         .arg("recommend")
-        .arg(fixture("seed-openshift-aws.toml"))
+        .arg(seed_detection_only(&dir))
         .assert()
         .code(0)
         .stdout(
@@ -218,4 +226,72 @@ fn recommend_explains_when_nothing_helps_and_is_thread_independent() {
     assert!(r["min_shutdown_delay_s"].is_null());
     assert!(r["note"].as_str().unwrap().contains("cannot see /readyz"));
     assert!(r["grid"].as_str().unwrap().contains("100ms steps"));
+}
+
+#[test]
+fn simulate_samples_the_nlb_propagation_range_and_names_assumptions() {
+    // The seed with the NLB profile's propagation [30 s, 240 s]: detection is the largest of three
+    // 20 s + U[0, 10 s) (mean 27.5 s), propagation U[30 s, 240 s] (mean 135 s): mean 162.5 s;
+    // every sample within [20 + 30, 30 + 240] = [50 s, 270 s]; P(t >= 30 s) = 1.
+    let v = json(
+        graceline()
+            .args(["simulate", "--trials", "200000", "--seed", "5", "--format", "json"])
+            .arg(fixture("seed-openshift-aws.toml")),
+    );
+    let r = &v["results"][0];
+    assert_eq!(r["exact_worst_s"], 270.0);
+    assert_eq!(r["exact_best_s"], 50.0);
+    let mean = r["mean_s"].as_f64().unwrap();
+    assert!((mean - 162.5).abs() < 0.5, "mean {mean}");
+    assert!(r["min_s"].as_f64().unwrap() >= 50.0 && r["max_s"].as_f64().unwrap() < 270.0);
+    assert_eq!(r["violation_probability"], 1.0);
+    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
+    assert!(r["propagation_source"].as_str().unwrap().contains("field measurements"));
+    assert_eq!(r["assumed"][0]["setting"], "probers");
+    assert_eq!(r["assumed"][0]["value"], "3");
+    graceline()
+        .args(["simulate", "--trials", "1000"])
+        .arg(fixture("seed-openshift-aws.toml"))
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("ASSUMED probers = 3")
+                .and(predicate::str::contains("propagation uniform over 30s to 4m")),
+        );
+}
+
+#[test]
+fn haproxy_redispatch_changes_what_clients_see() {
+    // kubeadm + HAProxy with a 0 s delay: requests reach the closed port. Without redispatch they
+    // fail after retries x 1 s; with it, none fail (measured 40 -> 1 on HAProxy 2.6.12).
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[server]\nprofile = \"kube-apiserver\"\n[traffic]\nrequests_per_second = 200\nbackends = 2\n[[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\n";
+    let run = |text: &str, name: &str| {
+        let p = write(&dir, name, text);
+        json(
+            graceline()
+                .args(["simulate", "--trials", "20000", "--format", "json"])
+                .arg(&p),
+        )
+    };
+    let without = run(base, "without.toml");
+    let r = &without["results"][0];
+    assert_eq!(r["client_view"]["failing_share"], 1.0);
+    assert_eq!(r["client_view"]["after_s"], 3.0);
+    assert!(r["expected_failed_requests"].as_f64().unwrap() > 100.0);
+    let with = run(&format!("{base}redispatch = true\n"), "with.toml");
+    let r = &with["results"][0];
+    assert_eq!(r["client_view"]["failing_share"], 0.0);
+    assert_eq!(r["expected_failed_requests"], 0.0);
+    assert!(r["client_view"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("option redispatch"));
+    let p = write(&dir, "c.toml", base);
+    graceline()
+        .arg("check")
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("warning[GL019]").and(predicate::str::contains("no option redispatch")));
 }

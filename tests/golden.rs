@@ -26,23 +26,50 @@ fn scenario(server: &str, lb: &str) -> String {
 
 #[test]
 fn seed_aws_30s_is_flagged_with_equality() {
-    // P1 passes just before E2; P2 starts at E2+10s and times out at E2+20s; P3 starts at E2+20s
-    // and times out at E2+30s: t = 30 s = E3 - E2, so E2 + t >= E3 holds with equality.
-    let (w, b, v, rules) = run(include_str!("fixtures/seed-openshift-aws.toml"));
+    // Detection as the installer's hand analysis has it: P1 passes just before E2; P2 starts at
+    // E2+10s and times out at E2+20s; P3 starts at E2+20s and times out at E2+30s: detection 30 s
+    // = E3 - E2, so with propagation pinned to 0, E2 + t >= E3 holds with equality.
+    let seed = include_str!("fixtures/seed-openshift-aws.toml");
+    let (w, b, v, rules) = run(&format!("{seed}propagation_delay = \"0s\"\n"));
     assert_eq!((w, b), (s(30.0), s(20.0)));
     assert_eq!(v, Verdict::Fail);
     assert_eq!(rules[0], Rule::GL001);
+    // With the NLB profile's field range [30 s, 240 s]: worst 30 + 240 = 270 s, best 20 + 30 = 50 s.
+    let (w, b, v, _) = run(seed);
+    assert_eq!((w, b, v), (s(270.0), s(50.0), Verdict::Fail));
 }
 
 #[test]
-fn seed_aws_with_openshift_70s_passes_with_40s_margin() {
+fn openshift_on_aws_with_70s_no_longer_passes() {
+    // OpenShift on AWS: NLB HTTPS /readyz 10 s/10 s/2, shutdown delay 70 s. Detection worst 30 s
+    // (above); NLB propagation reaches 240 s in the field (profile aws-nlb), so the worst case is
+    // 270 s >= 70 s: GL001. Even the low end of the field range (30-40 s, containers-roadmap#470)
+    // gives 30 + 40 = 70 s >= 70 s.
     let sc = load_str("70.toml", include_str!("fixtures/seed-openshift-aws-70s.toml")).unwrap();
     let r = analyze(&sc, &sc.lbs[0]);
-    assert_eq!(r.margin, s(40.0));
-    assert!(!r
-        .findings
-        .iter()
-        .any(|f| f.rule == Rule::GL001 || f.rule == Rule::GL002));
+    assert_eq!(r.extremes.worst.time, s(270.0));
+    assert_eq!(r.extremes.worst.detection, s(30.0));
+    assert_eq!(r.margin, s(-200.0));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.findings.iter().any(|f| f.rule == Rule::GL001));
+    // The user's own 40 s: 30 + 40 = 70 s = budget: still GL001 (equality).
+    let text = format!(
+        "{}propagation_delay = \"40s\"\n",
+        include_str!("fixtures/seed-openshift-aws-70s.toml")
+    );
+    let (w, _, v, _) = run(&text);
+    assert_eq!((w, v), (s(70.0), Verdict::Fail));
+}
+
+#[test]
+fn openshift_on_gcp_with_70s_no_longer_passes() {
+    // OpenShift on GCP: 2 s/2 s/3, timeout mode: detection [6 s, 8 s); GCP propagation [59 s, 61 s]
+    // (OCPBUGS-61674): worst 8 + 61 = 69 s, best 6 + 59 = 65 s; budget 70 s, margin 1 s < 5 s: GL002.
+    let lb = "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\nprotocol = \"https\"\npath = \"/readyz\"";
+    let (w, b, v, rules) = run(&scenario("shutdown_delay = \"70s\"\nreadyz_failure = \"timeout\"", lb));
+    assert_eq!((w, b), (s(69.0), s(65.0)));
+    assert_eq!(v, Verdict::Warn);
+    assert!(rules.contains(&Rule::GL002));
 }
 
 #[test]
@@ -61,24 +88,31 @@ fn aws_alb_controller_defaults() {
 fn aws_clb_in_tree_defaults() {
     // cloud-provider-aws CLB defaults: interval 10 s, timeout 5 s, unhealthy 6 (aws_loadbalancer.go).
     // Error mode: 6 failing probes 10 s apart -> [50 s, 60 s); a 70 s delay leaves 10 s.
+    // CLB propagation is unknown: 0 s with GL007 as a warning naming it.
     let lb = "profile = \"aws-clb\"\ninterval = \"10s\"\ntimeout = \"5s\"\nunhealthy_threshold = 6\nprotocol = \"https\"\npath = \"/readyz\"";
-    let (w, b, v, _) = run(&scenario("shutdown_delay = \"70s\"", lb));
-    assert_eq!((w, b, v), (s(60.0), s(50.0), Verdict::Pass));
+    let (w, b, v, rules) = run(&scenario("shutdown_delay = \"70s\"", lb));
+    assert_eq!((w, b, v, rules), (s(60.0), s(50.0), Verdict::Warn, vec![Rule::GL007]));
+    let (_, _, v, _) = run(&scenario(
+        "shutdown_delay = \"70s\"",
+        &format!("{lb}\npropagation_delay = \"0s\""),
+    ));
+    assert_eq!(v, Verdict::Pass);
 }
 
 #[test]
 fn gcp_openshift_values_match_six_to_eight_seconds() {
     // OpenShift on GCP: interval 2 s, timeout 2 s, thresholds 3 -> "6-8s to notice failure"
     // (openshift/installer#3512). Error: [4 s, 6 s); timeout: [6 s, 8 s); + 10 s propagation.
+    // Detection only: propagation pinned to 0 (the profile's 59-61 s is tested above).
     let lb =
-        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
+        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"\npropagation_delay = \"0s\"";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb));
     assert_eq!((w, b), (s(6.0), s(4.0)));
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b), (s(8.0), s(6.0)));
     let (w, _, _, _) = run(&scenario(
         "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
-        &format!("{lb}\npropagation_delay = \"10s\""),
+        &lb.replace("\"0s\"", "\"10s\""),
     ));
     assert_eq!(w, s(18.0));
 }
@@ -159,7 +193,7 @@ fn kubeadm_haproxy_healthz_cannot_see_readiness() {
 #[test]
 fn pre_118_apiserver_and_app_stopping_at_sigterm_always_fail() {
     let lb =
-        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"";
+        "profile = \"gcp\"\ncheck_interval = \"2s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\npath = \"/readyz\"\npropagation_delay = \"0s\"";
     for server in ["kube-apiserver-pre-1.18", "app-stops-at-sigterm"] {
         // A 70 s delay cannot help: /readyz fails only when the listener closes (pre-1.18), or the
         // server stops listening at SIGTERM.

@@ -92,7 +92,7 @@ fn without_a_server_the_output_says_which_was_assumed() {
 }
 
 #[test]
-fn openshift_aws_nlb_from_terraform_passes_against_the_openshift_manifest() {
+fn openshift_aws_nlb_from_terraform_fails_against_the_openshift_manifest_on_field_propagation() {
     let plan = fx("aws/openshift-nlb.tfplan.json");
     let pod = fx("openshift/kube-apiserver-pod.yaml");
     // The operator-rendered pod pins its image by digest only: the release is unknown, so the
@@ -105,14 +105,59 @@ fn openshift_aws_nlb_from_terraform_passes_against_the_openshift_manifest() {
         r["server_source"]["reason"].as_str().unwrap().contains("digest only"),
         "{r}"
     );
-    // With the OpenShift profile (shutdown-delay 129 s, modern /readyz) the same LB passes.
-    let v = json(&[&plan, "--server", "kube-apiserver-openshift-aws"], 0);
+    // With the OpenShift AWS profile (shutdown-delay 129 s, modern /readyz) the NLB's field
+    // propagation still fails it.
+    let v = json(&[&plan, "--server", "kube-apiserver-openshift-aws"], 1);
     let r = &v["results"][0];
     assert_eq!(r["lb"], "module.vpc.aws_lb_target_group.api_internal");
     assert_eq!(r["provider"], "aws-nlb");
-    // HTTPS /readyz, interval 10, threshold 2, timeout 10 (AWS default for HTTPS): 20 s worst.
-    assert_eq!(r["worst_case_s"], 20.0);
+    // HTTPS /readyz, interval 10, threshold 2, timeout 10 (AWS default for HTTPS): 20 s detection,
+    // + the NLB's field propagation up to 240 s = 260 s against OpenShift's 129 s: GL001.
+    assert_eq!(r["detection_worst_s"], 20.0);
+    assert_eq!(r["worst_case_s"], 260.0);
     assert_eq!(r["budget_s"], 129.0);
+    assert!(has(&v, "GL001", &plan, 24, 33), "{:?}", findings(&v));
+    // With a propagation measured inside 129 - 20 - 5 s, it passes: the user's own figure in
+    // graceline.toml replaces the profile's range for every LB of the check.
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = dir.path().join("graceline.toml");
+    std::fs::write(
+        &project,
+        format!(
+            "[[check]]\nserver = \"kube-apiserver-openshift-aws\"\nlbs = [\"{}\"]\npropagation_delay = [\"30s\", \"40s\"]\n",
+            root.join(&plan).display()
+        ),
+    )
+    .unwrap();
+    let out = graceline()
+        .args(["check", "--format", "json"])
+        .arg(&project)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let own: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(own["results"][0]["worst_case_s"], 60.0);
+    assert!(own["results"][0]["propagation_source"]
+        .as_str()
+        .unwrap()
+        .contains("graceline.toml:4:21"));
+    std::fs::write(
+        &project,
+        format!(
+            "[[check]]\nserver = \"kube-apiserver-openshift-aws\"\nlbs = [\"{}\"]\npropagation_delay = [\"40s\", \"30s\"]\n",
+            root.join(&plan).display()
+        ),
+    )
+    .unwrap();
+    graceline()
+        .arg("check")
+        .arg(&project)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("graceline.toml:4:").and(predicates::str::contains("reversed")));
     // No target_health_state in the plan: AWS resets connections (GL006, a warning).
     assert!(has(&v, "GL006", &plan, 17, 25), "{:?}", findings(&v));
     graceline()
@@ -138,15 +183,18 @@ fn lbc_service_annotations_are_the_locations() {
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 2);
     assert_eq!(r[0]["lb"], "hcp-demo/kube-apiserver");
-    assert_eq!(r[0]["worst_case_s"], 20.0);
+    // 20 s detection + the NLB's field propagation up to 240 s.
+    assert_eq!(r[0]["detection_worst_s"], 20.0);
+    assert_eq!(r[0]["worst_case_s"], 260.0);
     // The healthcheck-interval annotation value, and no GL006 (connection termination disabled).
     assert!(has(&v, "GL001", &svc, 16, 72), "{:?}", findings(&v));
     assert!(!findings(&v).iter().any(|f| f.0 == "GL006" && f.2 < 30));
     // The in-tree NLB without annotations: TCP every 30 s, blind to /readyz.
     assert_eq!(r[1]["lb"], "hcp-demo/kube-apiserver-legacy");
     assert!(has(&v, "GL003", &svc, 35, 9), "{:?}", findings(&v));
+    // Against OpenShift's 129 s: 260 s > 129 s, so even OpenShift's AWS delay fails on the field range.
     let v = json(&[&svc, "--server", "kube-apiserver-openshift-aws", "--no-fail"], 0);
-    assert_eq!(v["results"][0]["verdict"], "pass");
+    assert_eq!(v["results"][0]["verdict"], "fail");
 }
 
 #[test]
@@ -155,8 +203,9 @@ fn gcp_state_and_service_use_documented_defaults() {
     let v = json(&[&state, "--server", "kube-apiserver-openshift-gcp"], 0);
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 2);
-    // interval 2 s, threshold 3: 6 s worst when /readyz answers 500 at once.
-    assert_eq!(r[0]["worst_case_s"], 6.0);
+    // interval 2 s, threshold 3: 6 s detection when /readyz answers 500 at once, + GCP's 61 s.
+    assert_eq!(r[0]["detection_worst_s"], 6.0);
+    assert_eq!(r[0]["worst_case_s"], 67.0);
     // One-line JSON as terraform prints it: line 1, the column of the resource's values.
     assert!(findings(&v).iter().all(|f| f.1 == state && f.2 == 1 && f.3 > 100));
     let svc = fx("gcp/service.yaml");

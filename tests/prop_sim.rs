@@ -2,7 +2,7 @@
 //! worst case within one microsecond at the witness phase, and always terminates within its bound.
 
 use graceline::analysis::exact::{extremes, Extremes};
-use graceline::provider::{ProbeModel, Schedule};
+use graceline::provider::{ProbeModel, Propagation, Schedule};
 use graceline::sim::{JitterSource, NoJitter, ProberPlan, Scripted, Sim, Until};
 use graceline::time::Micros;
 use graceline::timeline::{ProbeView, ReadyzFailure, ReadyzOnset, ServerSpec};
@@ -83,9 +83,9 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         1u32..6,
         1u32..4,
         prop::bool::ANY,
-        0i64..5_000,
+        (0i64..5_000, 0i64..3_000),
     )
-        .prop_map(|(i, tpct, u, n, sees, prop_ms)| ProbeModel {
+        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra))| ProbeModel {
             schedule: Schedule::FixedRate { interval: ms(i) },
             view: ProbeView {
                 sees_readiness: sees,
@@ -95,7 +95,11 @@ fn model() -> impl Strategy<Value = ProbeModel> {
             threshold: u,
             rise: 2,
             probers: n,
-            propagation: ms(prop_ms),
+            // A propagation range: the exact best takes `lo`, the worst and the simulator `hi`.
+            propagation: Propagation {
+                lo: ms(prop_ms),
+                hi: ms(prop_ms + prop_extra),
+            },
         });
     let completion = (
         100i64..10_000,
@@ -126,7 +130,7 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                 threshold: fall,
                 rise: 2,
                 probers: 1,
-                propagation: Micros::ZERO,
+                propagation: Propagation::default(),
             }
         });
     prop_oneof![fixed, completion]
@@ -150,7 +154,7 @@ fn event_bound(m: &ProbeModel, pre: Micros) -> u64 {
         }
     };
     let steps = |d: Micros| (d.0 / min_step.0.max(1)) as u64 + 1;
-    let per = steps(pre) + u64::from(m.threshold) + steps(m.view.timeout) + steps(m.propagation) + 1;
+    let per = steps(pre) + u64::from(m.threshold) + steps(m.view.timeout) + steps(m.propagation.hi) + 1;
     u64::from(m.probers) * per * 2 + 8
 }
 
@@ -166,9 +170,11 @@ fn onset_abs(s: &ServerSpec, m: &ProbeModel) -> Micros {
 fn check_witnesses(s: &ServerSpec, m: &ProbeModel, e: &Extremes) -> Result<(), TestCaseError> {
     let mut one = *m;
     one.probers = 1;
-    let sim = Sim::new(s, &one);
-    let e2 = sim.timeline().e2;
     for (bound, is_worst) in [(&e.worst, true), (&e.best, false)] {
+        // The simulator runs with one propagation delay: the range's end this extreme takes.
+        one.propagation = Propagation::fixed(if is_worst { m.propagation.hi } else { m.propagation.lo });
+        let sim = Sim::new(s, &one);
+        let e2 = sim.timeline().e2;
         let mut j = Scripted::new(&bound.witness.jitters).with_hangs(&bound.witness.hangs);
         let mut plans = [ProberPlan {
             first_start: e2 + bound.witness.last_pass,
@@ -270,7 +276,7 @@ fn a_run_to_a_horizon_stops_there() {
         threshold: 2,
         rise: 2,
         probers: 1,
-        propagation: Micros::ZERO,
+        propagation: Propagation::default(),
     };
     let sim = Sim::new(&s, &m);
     let mut nj = NoJitter;

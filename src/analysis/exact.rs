@@ -182,17 +182,17 @@ fn concrete_extremes(model: &ProbeModel, lat: LatencyRange, budget: Micros, mode
             model.threshold,
         ),
     };
-    let wrap = |(detection, mut witness): (Micros, Witness)| {
+    let wrap = |(detection, mut witness): (Micros, Witness), propagation: Micros| {
         witness.failure = mode;
         Bound {
-            time: detection + model.propagation,
+            time: detection + propagation,
             detection,
             witness,
         }
     };
     Extremes {
-        worst: wrap(worst),
-        best: wrap(best),
+        worst: wrap(worst, model.propagation.hi),
+        best: wrap(best, model.propagation.lo),
     }
 }
 
@@ -418,7 +418,7 @@ mod tests {
             threshold: u,
             rise: 2,
             probers: 1,
-            propagation: Micros::ZERO,
+            propagation: Default::default(),
         }
     }
 
@@ -461,7 +461,7 @@ mod tests {
             threshold: 3,
             rise: 2,
             probers: 1,
-            propagation: Micros::ZERO,
+            propagation: Default::default(),
         };
         let e = extremes(&server(60, ReadyzFailure::Error), &m);
         assert_eq!(
@@ -495,7 +495,7 @@ mod tests {
             threshold: 2,
             rise: 2,
             probers: 1,
-            propagation: Micros::ZERO,
+            propagation: Default::default(),
         };
         let e = extremes(&server(60, ReadyzFailure::Timeout), &m);
         assert_eq!((e.best.time, e.worst.time), (ms(500), ms(1200)));
@@ -522,7 +522,7 @@ mod tests {
             threshold: 10_000,
             rise: 2,
             probers: 1,
-            propagation: Micros::ZERO,
+            propagation: Default::default(),
         };
         let e = extremes(&server(100_000, ReadyzFailure::Error), &m);
         assert_eq!(

@@ -145,6 +145,22 @@ fn best_placement(r: &LbReport) -> String {
     }
 }
 
+/// Where an LB's propagation range comes from, in one line (for explain, reports and JSON).
+pub fn propagation_origin(lb: &LbSpec) -> String {
+    let p = lb.model.propagation;
+    match &lb.settings.propagation_delay {
+        Some(v) if !v.from_profile => format!("{p}, your propagation_delay ({})", v.loc),
+        _ => format!(
+            "{p}, the {} profile's default ({}){}",
+            lb.profile,
+            lb.propagation_evidence.describe(),
+            lb.propagation_note
+                .as_ref()
+                .map_or_else(String::new, |n| format!(": {n}"))
+        ),
+    }
+}
+
 /// The full text of `graceline explain` for one LB.
 pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let r: LbReport = analyze(sc, lb);
@@ -191,8 +207,27 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     }
     let mut names = std::collections::BTreeMap::new();
     let mut prev_end: Option<(usize, Micros)> = None;
+    // Probes that start after the server is marked down only run while the removal propagates:
+    // they are counted in one line instead of listed.
+    let marked_at = trace
+        .iter()
+        .find(|e| matches!(e.kind, TraceKind::MarkedDown { .. }))
+        .map(|e| e.at);
+    let mut during_propagation = 0usize;
     for ev in &trace {
         let t = ev.at;
+        if let (TraceKind::ProbeStart { .. } | TraceKind::ProbeEnd { .. }, Some(m)) = (&ev.kind, marked_at) {
+            let started = match ev.kind {
+                TraceKind::ProbeEnd { started, .. } => started,
+                _ => t,
+            };
+            if started > m {
+                if matches!(ev.kind, TraceKind::ProbeStart { .. }) {
+                    during_propagation += 1;
+                }
+                continue;
+            }
+        }
         match ev.kind {
             TraceKind::Phase { phase: Phase::Draining } => {
                 let extra = if tl.e2 == tl.e3 {
@@ -260,7 +295,16 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 lines.push((
                     t,
                     4,
-                    format!("    {}  no new request is routed to the server any more", at(t, tl.e1)),
+                    format!(
+                        "    {}  no new request is routed to the server any more ({} of propagation after marked down{})",
+                        at(t, tl.e1),
+                        lb.model.propagation.hi,
+                        if during_propagation > 0 {
+                            format!("; {during_propagation} more probes meanwhile, not listed")
+                        } else {
+                            String::new()
+                        }
+                    ),
                 ));
             }
             _ => {}
@@ -285,6 +329,16 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         .ok();
     }
     writeln!(o, "Best case t = {} from E2: {}.", best.time, best_placement(&r)).ok();
+    writeln!(
+        o,
+        "Stages (worst case): detection {} (E2 until the last prober marks the server down), then propagation {} (until no new request is routed); best case: detection {}, propagation {}.",
+        worst.detection,
+        worst.time - worst.detection,
+        best.detection,
+        best.time - best.detection
+    )
+    .ok();
+    writeln!(o, "Propagation: {}.", propagation_origin(lb)).ok();
     writeln!(o, "Budget E3 - E2 = {}; margin = {}.", r.budget, r.margin).ok();
     if r.findings.is_empty() {
         writeln!(o, "No findings.").ok();

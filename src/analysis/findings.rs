@@ -40,12 +40,22 @@ pub enum Rule {
     GL005,
     /// An NLB resets established connections when the target turns unhealthy.
     GL006,
-    /// The provider's propagation delay is assumed to be zero.
+    /// No figure exists for the provider's propagation delay: 0 is assumed.
     GL007,
+    /// An ELBv2 target group with a single target fails open when it turns unhealthy.
+    GL015,
+    /// NLB with cross-zone off and one target in an AZ fails open inside that AZ.
+    GL016,
+    /// A rolling restart takes a replica out before the previous one is routed again.
+    GL017,
+    /// A rolling restart makes every replica unhealthy at once.
+    GL018,
+    /// What clients see: HAProxy retries without redispatch; keep-alive connections through L4 LBs.
+    GL019,
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 12] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -53,6 +63,11 @@ pub const RULES: [Rule; 7] = [
     Rule::GL005,
     Rule::GL006,
     Rule::GL007,
+    Rule::GL015,
+    Rule::GL016,
+    Rule::GL017,
+    Rule::GL018,
+    Rule::GL019,
 ];
 
 impl Rule {
@@ -72,6 +87,11 @@ impl Rule {
             Rule::GL005 => "GL005",
             Rule::GL006 => "GL006",
             Rule::GL007 => "GL007",
+            Rule::GL015 => "GL015",
+            Rule::GL016 => "GL016",
+            Rule::GL017 => "GL017",
+            Rule::GL018 => "GL018",
+            Rule::GL019 => "GL019",
         }
     }
 
@@ -84,16 +104,22 @@ impl Rule {
             Rule::GL004 => "sigkill-before-drain",
             Rule::GL005 => "setting-out-of-range",
             Rule::GL006 => "nlb-resets-connections",
-            Rule::GL007 => "propagation-delay-assumed-zero",
+            Rule::GL007 => "propagation-delay-unknown",
+            Rule::GL015 => "target-group-fails-open",
+            Rule::GL016 => "nlb-zone-fails-open",
+            Rule::GL017 => "rollout-overlap",
+            Rule::GL018 => "rollout-all-unhealthy",
+            Rule::GL019 => "client-view",
         }
     }
 
     /// Severity of every finding of this rule.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 => Severity::Error,
-            Rule::GL002 | Rule::GL006 => Severity::Warning,
-            Rule::GL007 => Severity::Note,
+            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 | Rule::GL015 | Rule::GL016 | Rule::GL018 => {
+                Severity::Error
+            }
+            Rule::GL002 | Rule::GL006 | Rule::GL007 | Rule::GL017 | Rule::GL019 => Severity::Warning,
         }
     }
 
@@ -106,7 +132,12 @@ impl Rule {
             Rule::GL004 => "SIGKILL arrives before the graceful drain ends",
             Rule::GL005 => "A setting is outside what the provider accepts",
             Rule::GL006 => "The NLB resets established connections when the target turns unhealthy",
-            Rule::GL007 => "The provider's propagation delay is assumed to be zero",
+            Rule::GL007 => "The provider's propagation delay is unknown and assumed to be zero",
+            Rule::GL015 => "An ELBv2 target group whose only target turns unhealthy fails open",
+            Rule::GL016 => "An NLB AZ with a single target fails open inside that AZ",
+            Rule::GL017 => "A rolling restart takes the next replica out before the previous one is routed again",
+            Rule::GL018 => "A rolling restart makes every replica unhealthy at once",
+            Rule::GL019 => "What clients see of the shutdown (retries, redispatch, keep-alive connections)",
         }
     }
 
@@ -119,7 +150,12 @@ impl Rule {
             Rule::GL004 => "terminationGracePeriodSeconds is shorter than preStop + readiness delay + shutdown delay + request grace, so the kubelet kills the server while it still drains.",
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
-            Rule::GL007 => "The provider publishes no bound on the time from 'marked down' to 'no new requests'; graceline assumes the configured propagation_delay, which is 0.",
+            Rule::GL015 => "When every target of an ELBv2 target group is unhealthy, the load balancer routes to all of them (fail open); with a single target, marking it unhealthy never stops traffic to it.",
+            Rule::GL016 => "With NLB cross-zone load balancing off (the NLB default), health thresholds apply per enabled AZ: an AZ whose only target is unhealthy fails open inside that AZ until DNS failover removes its address (60 s TTL).",
+            Rule::GL017 => "Re-admission (healthy threshold x interval, plus propagation) outlasts the time from a replacement answering its checks to the next replica's E2, so two waves are out of the load balancer at once.",
+            Rule::GL018 => "The rolling restart's overlapping waves leave no healthy replica: ELBv2 and GCP passthrough LBs fail open to the stopped servers, proxies answer 503.",
+            Rule::GL019 => "Warning: HAProxy retries a refused connection on the same server (retries, default 3) and the request fails after the retries unless option redispatch sends it elsewhere. Note: L4 load balancers (NLB, GCP passthrough, Azure) stop new connections, not requests on established keep-alive connections, which run until the server closes them or the NLB resets them.",
+            Rule::GL007 => "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
         }
     }
 
@@ -132,7 +168,12 @@ impl Rule {
             Rule::GL004 => "Raise terminationGracePeriodSeconds to at least preStop + readiness delay + shutdown delay + request grace.",
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",
-            Rule::GL007 => "Set propagation_delay to a measured value (graceline backend + calibrate), or keep extra margin.",
+            Rule::GL015 => "Run at least two targets per target group.",
+            Rule::GL016 => "Enable cross-zone load balancing (load_balancing.cross_zone.enabled=true) or run at least two targets per AZ.",
+            Rule::GL017 => "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, or lower the healthy threshold.",
+            Rule::GL018 => "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, restart fewer replicas at once, or lower the healthy threshold.",
+            Rule::GL019 => "HAProxy: add option redispatch. L4 load balancers: make the server close keep-alive connections when it starts shutting down, or rely on connection termination.",
+            Rule::GL007 => "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Analyses built on the model: exact extremes, findings and the per-LB verdict.
 
+pub mod client;
 pub mod exact;
 pub mod explain;
+pub mod failopen;
 pub mod findings;
 pub mod montecarlo;
 pub mod recommend;
@@ -61,6 +63,12 @@ pub struct LbReport {
     pub findings: Vec<Finding>,
     /// Overall verdict.
     pub verdict: Verdict,
+    /// Propagation range used (the worst case takes `hi`, the best case `lo`).
+    pub propagation: crate::provider::Propagation,
+    /// Where that range comes from, in one line.
+    pub propagation_source: String,
+    /// Values the profile assumed rather than the input gave: (setting, value, source).
+    pub assumed: Vec<(String, String, String)>,
 }
 
 /// Analyzes every LB of every scenario.
@@ -119,7 +127,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
                 lb.name,
                 worst,
                 ext.worst.detection,
-                lb.model.propagation,
+                lb.model.propagation.hi,
                 budget,
                 if worst == budget {
                     "the LB can route new requests right up to the instant the server stops listening".to_string()
@@ -200,20 +208,22 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             }
         }
     }
-    if lb.model.propagation == Micros::ZERO {
-        if let Some(note) = &lb.propagation_note {
-            let loc = lb
-                .settings
-                .propagation_delay
-                .as_ref()
-                .map_or_else(|| lb.loc.clone(), |p| p.loc.clone());
-            findings.push(Finding::new(
-                Rule::GL007,
-                loc,
-                format!("{}: propagation_delay is 0, but {note}", lb.name),
-            ));
-        }
+    let user_propagation = lb.settings.propagation_delay.as_ref().is_some_and(|p| !p.from_profile);
+    if !user_propagation && lb.propagation_evidence == crate::profiles::Evidence::None {
+        findings.push(Finding::new(
+            Rule::GL007,
+            lb.loc.clone(),
+            format!(
+                "{}: the delay from 'marked down' until no new request is routed is unknown for {} ({}); graceline uses {}, so the worst case lacks that delay; measure it (graceline backend + calibrate) and set propagation_delay",
+                lb.name,
+                lb.profile,
+                lb.propagation_note.as_deref().unwrap_or("no published or measured figure"),
+                lb.model.propagation
+            ),
+        ));
     }
+    findings.extend(failopen::findings(sc, lb));
+    findings.extend(client::findings(sc, lb, worst > budget));
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,
@@ -236,7 +246,25 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         probes_per_second: lb.model.probes_per_second(lat.lo),
         findings,
         verdict,
+        propagation: lb.model.propagation,
+        propagation_source: explain::propagation_origin(lb),
+        assumed: assumed_values(lb),
     }
+}
+
+/// The profile assumptions an LB runs on, with their values: (setting, value, source).
+pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
+    lb.assumed
+        .iter()
+        .map(|(k, src)| {
+            let value = match k.as_str() {
+                "probers" if lb.probers.lo == lb.probers.hi => lb.probers.hi.to_string(),
+                "probers" => format!("{}-{}", lb.probers.lo, lb.probers.hi),
+                _ => "(profile default)".to_string(),
+            };
+            (k.clone(), value, src.clone())
+        })
+        .collect()
 }
 
 /// Where a finding about the LB as a whole points: its interval setting if the user wrote one.
@@ -262,7 +290,7 @@ mod tests {
     const SEED: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"30s\"\ntermination_grace_period = \"135s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\npropagation_delay = \"0s\"\n";
 
     #[test]
-    fn seed_is_flagged_with_equality_and_openshift_passes_with_40s() {
+    fn seed_is_flagged_with_equality_and_70s_passes_only_with_propagation_pinned_to_0() {
         let r = report(SEED);
         assert_eq!(r.extremes.worst.time, Micros::from_secs(30));
         assert_eq!(r.margin, Micros::ZERO);

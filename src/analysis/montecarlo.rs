@@ -5,7 +5,8 @@
 //! `readyz_timeout_probability`, else a 5xx), the number of probers (uniform over `probers = [lo, hi]`),
 //! each prober's phase relative to the failure onset (stationary: uniform over its period), each
 //! probe's response latency (`[lb.latency]`, else the server's fixed `response_time`) and HAProxy's
-//! `spread-checks` jitter, drawn as HAProxy draws it.
+//! `spread-checks` jitter, drawn as HAProxy draws it, and the propagation delay, uniform over the
+//! LB's `propagation_delay` range (see [`draw_propagation`] for why uniform).
 //!
 //! Phase: a fixed-rate prober's last passing probe starts uniformly in `[onset − I, onset)`. A
 //! completion-relative prober's cycle (latency + wait + jitter) varies, so the cycle that covers the
@@ -101,7 +102,7 @@ impl Kernel {
     }
 
     /// The absolute instant from which no new request is routed: the last prober's decision plus
-    /// the propagation delay (what `Sim::run` reports as `removal`).
+    /// the propagation range's upper end (what `Sim::run` reports as `removal`).
     #[inline]
     pub fn removal(
         &self,
@@ -113,7 +114,7 @@ impl Kernel {
         for (i, &s) in first_starts.iter().enumerate() {
             last = last.max(self.marked_down(i as u32, s, lat, jit));
         }
-        last + self.model.propagation
+        last + self.model.propagation.hi
     }
 
     /// Fixed rate: probes at `s0 + k·I`. Failing probes that start before E3 end at `start + d`
@@ -331,7 +332,22 @@ impl TrialGen {
             };
             last = last.max(t);
         }
-        last + k.model.propagation - self.e2
+        last + draw_propagation(rng, k.model.propagation) - self.e2
+    }
+}
+
+/// One propagation delay from the model's range, uniform over `[lo, hi]` in whole microseconds.
+///
+/// Uniform because the sources give bounds (field observations, one support statement), not
+/// frequencies: it is the maximum-entropy law on a bounded interval and invents no mode. It is
+/// pessimistic where most reports sit near the low end (AWS NLB), so the simulated tail is an
+/// upper estimate; a user's own measured range (`graceline calibrate`) narrows it.
+#[inline]
+pub fn draw_propagation<R: Rng + ?Sized>(rng: &mut R, p: crate::provider::Propagation) -> Micros {
+    if p.lo >= p.hi {
+        p.hi
+    } else {
+        Micros(rng.random_range(p.lo.0..=p.hi.0))
     }
 }
 
@@ -445,14 +461,18 @@ pub struct LbDistribution {
     pub violation_probability: f64,
     /// Mean time per restart that the LB still routes new requests after E3, in seconds.
     pub mean_exposure_s: f64,
-    /// `[traffic]` requests per second per backend × `mean_exposure_s`, if a `[traffic]` table is given.
+    /// `[traffic]` requests per second per backend × `mean_exposure_s` × the share of those requests
+    /// that fail (HAProxy with `option redispatch`: none), if a `[traffic]` table is given.
     pub expected_failed_requests: Option<f64>,
+    /// What the client sees of the requests routed after E3 and of established connections.
+    pub client: crate::analysis::client::ClientView,
 }
 
 impl LbDistribution {
     /// Summarises samples against the exact analysis (reorders them).
     pub fn from_samples(sc: &Scenario, lb: &LbSpec, s: &mut Samples, opts: &SimulateOptions) -> Self {
         let exact = analyze(sc, lb);
+        let client = crate::analysis::client::client_view(sc, lb);
         let budget = exact.budget;
         let mean_exposure_s = s.mean_excess_s(budget);
         let q = s.quantiles(&[0.5, 0.9, 0.99, 0.999]);
@@ -468,7 +488,10 @@ impl LbDistribution {
             mean_s: s.mean_s(),
             violation_probability: s.share_at_least(budget),
             mean_exposure_s,
-            expected_failed_requests: sc.traffic.map(|t| t.per_backend() * mean_exposure_s),
+            expected_failed_requests: sc
+                .traffic
+                .map(|t| t.per_backend() * mean_exposure_s * client.failing_share),
+            client,
             exact,
         }
     }
@@ -486,7 +509,11 @@ mod tests {
     use super::*;
     use crate::scenario::load_str;
 
-    const SEED: &str = include_str!("../../tests/fixtures/seed-openshift-aws.toml");
+    // The installer's hand analysis counts detection only: propagation pinned to 0 here.
+    const SEED: &str = concat!(
+        include_str!("../../tests/fixtures/seed-openshift-aws.toml"),
+        "propagation_delay = \"0s\"\n"
+    );
 
     #[test]
     fn haproxy_jitter_is_whole_ms_within_the_bound() {

@@ -603,7 +603,7 @@ mod tests {
     fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
         for profile in crate::profiles::names("lb") {
             let text = format!(
-                "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\n"
+                "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"0s\"\n"
             );
             let sc = load_str("r.toml", &text).unwrap();
             let lb = &sc.lbs[0];

@@ -210,6 +210,7 @@ pub fn two_pass(
     };
     let q: Vec<Micros> = wanted.into_iter().map(pick).collect();
     let mean_exposure_s = tally.excess as f64 / n as f64 / 1e6;
+    let client = crate::analysis::client::client_view(sc, &sc.lbs[lb_index]);
     LbDistribution {
         trials: n,
         seed: opts.seed,
@@ -222,7 +223,10 @@ pub fn two_pass(
         mean_s: tally.sum as f64 / n as f64 / 1e6,
         violation_probability: tally.at_least_budget as f64 / n as f64,
         mean_exposure_s,
-        expected_failed_requests: sc.traffic.map(|t| t.per_backend() * mean_exposure_s),
+        expected_failed_requests: sc
+            .traffic
+            .map(|t| t.per_backend() * mean_exposure_s * client.failing_share),
+        client,
         exact,
     }
 }

@@ -69,6 +69,64 @@ pub struct Measurement {
     pub inside: Option<bool>,
     /// What else to know about this measurement.
     pub note: String,
+    /// Model's detection range for this shutdown (best, worst), to separate propagation.
+    pub detection: (Micros, Micros),
+}
+
+/// The propagation the measurements imply, as a range to paste (`propagation_delay = [lo, hi]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeasuredPropagation {
+    /// Smallest propagation consistent with every uncensored measurement.
+    pub lo: Micros,
+    /// Largest propagation consistent with them (the LB stopped within one request gap after the
+    /// last data request, and detection took at least the model's best case).
+    pub hi: Micros,
+    /// True when some shutdown was still routing at E3: the real top may be higher.
+    pub censored: bool,
+}
+
+/// Separates propagation from detection in last-data-request measurements: the LB stopped routing
+/// in `[t, t + gap]` after E2 and detection took `[best, worst]`, so propagation lies in
+/// `[t - worst, t + gap - best]` (clipped at 0); the range covers every shutdown. `None` without an
+/// uncensored measurement (HAProxy's DOWN line measures detection only: HAProxy has none).
+pub fn measured_propagation(ms: &[Measurement]) -> Option<MeasuredPropagation> {
+    let mut out: Option<MeasuredPropagation> = None;
+    for m in ms.iter().filter(|m| !m.censored) {
+        let Some(t) = m.measured else { continue };
+        let lo = (t - m.detection.1).max(Micros::ZERO);
+        let hi = (t + m.slack_below - m.detection.0).max(lo);
+        out = Some(match out {
+            None => MeasuredPropagation {
+                lo,
+                hi,
+                censored: false,
+            },
+            Some(o) => MeasuredPropagation {
+                lo: o.lo.min(lo),
+                hi: o.hi.max(hi),
+                censored: false,
+            },
+        });
+    }
+    out.map(|mut o| {
+        o.censored = ms.iter().any(|m| m.censored);
+        o
+    })
+}
+
+/// A duration in whole milliseconds, rounded down or up, in the form the loader reads.
+fn paste_ms(m: Micros, up: bool) -> String {
+    let ms = if up { (m.0 + 999) / 1_000 } else { m.0 / 1_000 };
+    format!("{ms}ms")
+}
+
+/// The line to paste into the scenario's `[[lb]]` table (or a `[[check]]` of graceline.toml).
+pub fn paste_line(p: &MeasuredPropagation) -> String {
+    format!(
+        "propagation_delay = [\"{}\", \"{}\"]",
+        paste_ms(p.lo, false),
+        paste_ms(p.hi, true)
+    )
 }
 
 /// Measures every shutdown of `events` against `lb` of `sc`.
@@ -91,6 +149,7 @@ pub fn measure(
         .enumerate()
         .map(|(i, s)| {
             let (best, worst) = model_range(sc, lb, s, downs.is_some());
+            let detection = model_range(sc, lb, s, true);
             let mut m = Measurement {
                 index: i + 1,
                 line: s.line,
@@ -104,6 +163,7 @@ pub fn measure(
                 slack_below: Micros::ZERO,
                 inside: None,
                 note: String::new(),
+                detection,
             };
             let end = list.get(i + 1).map_or(s.until, |n| n.e2.min(s.until));
             match downs {
@@ -301,7 +361,7 @@ fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[M
         Method::HaproxyDown => "E2 -> HAProxy DOWN line vs model detection",
         Method::LastDataRequest => "E2 -> last data request vs model detection + propagation",
     };
-    format!(
+    let mut text = format!(
         "{} / {} ({}): {what}; tolerance {tol}\n{t}\n{} of {} measurements outside the model range{}\n",
         sc.name,
         lb.name,
@@ -315,7 +375,23 @@ fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[M
         } else {
             String::new()
         }
-    )
+    );
+    match (method, measured_propagation(ms)) {
+        (Method::HaproxyDown, _) => text.push_str(
+            "propagation: not measured by HAProxy's DOWN line (HAProxy stops choosing the server in the same step: 0 s)\n",
+        ),
+        (_, Some(p)) => {
+            text.push_str(&format!(
+                "measured propagation (last data request minus the model's detection, one request gap of slack): paste into the [[lb]] table:\n{}\n",
+                paste_line(&p)
+            ));
+            if p.censored {
+                text.push_str("note: a shutdown was still routing at E3, so the real top may be higher: lengthen shutdown_delay and measure again\n");
+            }
+        }
+        (_, None) => text.push_str("propagation: no uncensored measurement to derive it from\n"),
+    }
+    text
 }
 
 fn render_json(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Measurement]) -> String {
@@ -349,6 +425,15 @@ fn render_json(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Me
         "tolerance_s": secs(tol),
         "measurements": rows,
         "outside": ms.iter().filter(|m| m.inside == Some(false)).count(),
+        "measured_propagation": match (method, measured_propagation(ms)) {
+            (Method::LastDataRequest, Some(p)) => serde_json::json!({
+                "lo_s": secs(p.lo),
+                "hi_s": secs(p.hi),
+                "censored": p.censored,
+                "paste": paste_line(&p),
+            }),
+            _ => serde_json::Value::Null,
+        },
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
     s.push('\n');
@@ -421,6 +506,14 @@ mod tests {
         assert_eq!(ms[0].measured, Some(Micros::from_millis(440)));
         assert_eq!(ms[0].slack_below, Micros::from_millis(10));
         assert_eq!(ms[0].inside, Some(true));
+        // Detection [400 ms, 600 ms], last request at 440 ms, gap 10 ms: propagation in
+        // [max(0, 440 - 600), 440 + 10 - 400] = [0 ms, 50 ms].
+        let p = measured_propagation(&ms).unwrap();
+        assert_eq!((p.lo, p.hi, p.censored), (Micros::ZERO, Micros::from_millis(50), false));
+        assert_eq!(paste_line(&p), "propagation_delay = [\"0ms\", \"50ms\"]");
+        let pasted = format!("{SCENARIO}{}\n", paste_line(&p));
+        let with = scenario::load_str("s.toml", &pasted).unwrap();
+        assert_eq!(with.lbs[0].model.propagation.hi, Micros::from_millis(50));
         let ev = log::parse_backend_log("b", &backend_log(&[10_000_000], Some(700_000))).unwrap();
         let ms = measure(&sc, &sc.lbs[0], &ev, None, Micros::from_millis(10));
         assert!(ms[0].censored);

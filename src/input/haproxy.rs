@@ -173,6 +173,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             spread_checks: cfg.spread_checks.as_ref().map(|l| located(file, l.value, l.pos)),
             protocol: Some(protocol),
             path,
+            retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
+            redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
             ..LbSettings::default()
         };
         out.push(LbInput {
@@ -209,6 +211,32 @@ mod tests {
         let c = &lbs[1];
         assert_eq!(c.settings.protocol.as_ref().unwrap().value, Protocol::Tcp);
         assert_eq!(c.settings.protocol.as_ref().unwrap().loc.column, 26);
+    }
+
+    #[test]
+    fn retries_and_redispatch_are_read_as_haproxy_reads_them() {
+        // Defaults inherit; a backend overrides; `no option redispatch` and interval 0 turn it off;
+        // HAProxy reads `retries` with atol (measured on 2.6.12: `retries 2x` and `abc` are accepted).
+        let cfg = "defaults\n  retries 5\n  option redispatch\nbackend a\n  server s 10.0.0.1:6443 check\nbackend b\n  retries 2x\n  no option redispatch\n  server s 10.0.0.2:6443 check\nbackend c\n  retries abc\n  option redispatch 0\n  server s 10.0.0.3:6443 check\n";
+        let read = lbs("h.cfg", cfg).unwrap();
+        let get = |i: usize| {
+            let s = &read[i].settings;
+            (s.retries.as_ref().unwrap().value, s.redispatch.as_ref().unwrap().value)
+        };
+        assert_eq!(get(0), (5, true));
+        assert_eq!(get(1), (2, false));
+        assert_eq!(get(2), (0, false));
+        let r = read[1].settings.retries.as_ref().unwrap();
+        assert_eq!((r.loc.line, r.loc.column), (7, 11));
+        // HAProxy 2.6 refuses the pre-2.1 keyword and a bare `retries`.
+        let e = lbs("h.cfg", "backend b\n  redispatch 1\n  server s 1.2.3.4:80 check\n").unwrap_err();
+        assert!(
+            e.message.contains("not supported anymore since HAProxy 2.1"),
+            "{}",
+            e.message
+        );
+        let e = lbs("h.cfg", "backend b\n  retries\n  server s 1.2.3.4:80 check\n").unwrap_err();
+        assert!(e.message.contains("expects an integer"), "{}", e.message);
     }
 
     #[test]

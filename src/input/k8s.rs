@@ -55,6 +55,8 @@ const GKE_CLASSES: &[&str] = &[
     "networking.gke.io/l4-regional-internal",
 ];
 const CONNECTION_TERMINATION: &str = "target_health_state.unhealthy.connection_termination.enabled";
+/// The load-balancer attribute for cross-zone load balancing (`aws-load-balancer-attributes`).
+const CROSS_ZONE: &str = "load_balancing.cross_zone.enabled";
 
 /// True when the stream holds a `Service` of any type.
 pub fn has_services(docs: &[Node]) -> bool {
@@ -527,6 +529,34 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
             }
         }
     }
+    // AWS Load Balancer Controller load-balancer attributes: cross-zone load balancing (off by
+    // default for NLB; the aws-nlb profile's `cross_zone` source), read for the fail-open rules.
+    let lb_attr_key = format!("{AWS}attributes");
+    if let (Some(a), false) = (svc.ann(&lb_attr_key), clb) {
+        for pair in a.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((k, v)) = pair.split_once('=') else {
+                return Err(svc.err(a.node, &lb_attr_key, format!("\"{pair}\" is not key=value")));
+            };
+            if k.trim() == CROSS_ZONE {
+                let on = match v.trim() {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        return Err(svc.err(
+                            a.node,
+                            &lb_attr_key,
+                            format!("{CROSS_ZONE} must be true or false, got \"{other}\""),
+                        ))
+                    }
+                };
+                s.cross_zone = Some(Located {
+                    value: on,
+                    loc: svc.t.loc_within(a.node, CROSS_ZONE),
+                    from_profile: false,
+                });
+            }
+        }
+    }
     Ok(LbInput {
         name: svc.name.clone(),
         profile: if clb { "aws-clb" } else { "aws-nlb" }.to_string(),
@@ -742,6 +772,21 @@ mod tests {
         let ct = s.connection_termination.as_ref().unwrap();
         assert!(!ct.value);
         assert_eq!(ct.loc.line, 13);
+    }
+
+    #[test]
+    fn aws_cross_zone_attribute_is_read() {
+        let y = svc(
+            "    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-attributes: load_balancing.cross_zone.enabled=true\n",
+            "",
+        );
+        let cz = read(&y, None).unwrap()[0].settings.cross_zone.clone().unwrap();
+        assert!(cz.value && !cz.from_profile);
+        let bad = svc(
+            "    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-attributes: load_balancing.cross_zone.enabled=yes\n",
+            "",
+        );
+        assert!(read(&bad, None).unwrap_err().message.contains("must be true or false"));
     }
 
     #[test]

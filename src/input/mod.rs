@@ -159,6 +159,8 @@ pub struct Group {
     pub select: Vec<String>,
     /// Read the group's haproxy.cfg files as one configuration (`haproxy_join = true`).
     pub haproxy_join: bool,
+    /// The user's propagation figure for every LB of the group (`propagation_delay =` of a check).
+    pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -990,7 +992,14 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
             for i in &inputs {
-                let spec = build_lb(i, &server)?;
+                let spec = match &g.propagation_delay {
+                    Some(p) => {
+                        let mut i = i.clone();
+                        i.settings.propagation_delay = Some(p.clone());
+                        build_lb(&i, &server)?
+                    }
+                    None => build_lb(i, &server)?,
+                };
                 if let Some(first_line) = seen.get(&spec.name) {
                     return Err(anyhow!(InputError::new(
                         spec.loc.clone(),

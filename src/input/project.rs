@@ -12,6 +12,7 @@
 //! min_margin = "5s"                             # optional: GL002 threshold
 //! select = ["api-server/*"]                     # optional: LB-name globs to judge (default: the LBs on the server's port)
 //! haproxy_join = true                           # optional: the haproxy.cfg inputs are one configuration (haproxy -f A -f B)
+//! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
 //! ```
 //!
 //! An entry of `lbs` without glob characters may name a directory: its `*.cfg` files are one
@@ -46,6 +47,7 @@ struct CheckRaw {
     min_margin: Option<Spanned<Micros>>,
     select: Option<Vec<String>>,
     haproxy_join: Option<bool>,
+    propagation_delay: Option<Spanned<crate::provider::Propagation>>,
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).
@@ -112,6 +114,11 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
             min_margin: c.min_margin.as_ref().map(|m| *m.get_ref()),
             select: c.select.clone().unwrap_or_default(),
             haproxy_join: c.haproxy_join.unwrap_or(false),
+            propagation_delay: c.propagation_delay.as_ref().map(|p| crate::provider::Located {
+                value: *p.get_ref(),
+                loc: doc.loc(p.span().start),
+                from_profile: false,
+            }),
         });
     }
     Ok(out)

@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod recommend;
 pub mod report;
+pub mod report_stages;
 pub mod sarif;
 pub mod simulate;
 pub mod table;

@@ -216,6 +216,8 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         }
     }
 
+    let pairs: Vec<_> = lbs.iter().map(|x| (x.lb, &x.dist)).collect();
+    super::report_stages::stages(md, &pairs);
     writeln!(md, "### Findings\n").ok();
     let mut any = false;
     for x in lbs {
@@ -237,7 +239,9 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         writeln!(md, "No findings.").ok();
     }
 
-    writeln!(md, "\n### Recommendations\n").ok();
+    writeln!(md).ok();
+    super::report_stages::clients(md, &pairs);
+    writeln!(md, "### Recommendations\n").ok();
     for x in lbs {
         recommendation(md, x);
     }
@@ -253,9 +257,14 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         let m = &x.lb.model;
         writeln!(
             md,
-            "| {} | {} | {} | {:.3} |",
+            "| {} | {}{} | {} | {:.3} |",
             x.lb.name,
             m.probers,
+            if x.dist.exact.assumed.iter().any(|(k, _, _)| k == "probers") {
+                " (assumed)"
+            } else {
+                ""
+            },
             period(m, s.response_time),
             x.dist.exact.probes_per_second
         )
@@ -380,24 +389,15 @@ fn recommendation(md: &mut String, x: &LbSection) {
     }
 }
 
-/// Time for the LB to route to a restarted replica again: `rise` passing checks, then the same
-/// propagation as a removal (from "marked up" until new requests arrive).
-fn readd_worst(m: &ProbeModel, response: Micros) -> Micros {
-    let checks = match m.schedule {
-        Schedule::FixedRate { interval } => interval.times(i64::from(m.rise)) + response,
-        Schedule::CompletionRelative {
-            fastinter, downinter, ..
-        } => downinter + fastinter.times(i64::from(m.rise) - 1) + response.times(i64::from(m.rise)),
-    };
-    checks + m.propagation
-}
-
 fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
     let given = sc.rollout;
     let r = given.unwrap_or(Rollout {
         replicas: sc.traffic.map_or(3, |t| t.backends),
         max_unavailable: 1,
         startup_time: Micros::ZERO,
+        min_ready: Micros::ZERO,
+        line: 1,
+        column: 1,
     });
     if given.is_none() {
         writeln!(
@@ -415,11 +415,13 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
         r.replicas, r.max_unavailable, waves, exit, r.startup_time
     )
     .ok();
-    writeln!(md, "| load balancer | re-added after (worst) | rollout time | capacity while a wave is out | P(some restart reaches a closed port) | expected failed requests per rollout |").ok();
-    writeln!(md, "|---|---|---|---|---|---|").ok();
+    writeln!(md, "| load balancer | re-added after (worst) | replicas out at once | all unhealthy | rollout time | capacity while a wave is out | P(some restart reaches a closed port) | expected failed requests per rollout |").ok();
+    writeln!(md, "|---|---|---|---|---|---|---|---|").ok();
+    let period = exit + r.startup_time + r.min_ready;
     for x in lbs {
-        let readd = readd_worst(&x.lb.model, sc.server.response_time);
-        let total = (exit + r.startup_time + readd).times(i64::from(waves));
+        let (readd, out, all) = super::report_stages::rollout_row(sc, x.lb, &r);
+        let last = exit + r.startup_time + crate::analysis::failopen::readmission(&x.lb.model, sc.server.response_time);
+        let total = period.times(i64::from(waves) - 1) + last;
         let serving = r.replicas.saturating_sub(r.max_unavailable);
         let capacity = match sc.traffic {
             Some(t) if serving > 0 => format!(
@@ -444,14 +446,15 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
             });
         writeln!(
             md,
-            "| {} | {} | {} | {} | {:.4} | {} |",
-            x.lb.name, readd, total, capacity, p_any, failed
+            "| {} | {} | {} | {} | {} | {} | {:.4} | {} |",
+            x.lb.name, readd, out, all, total, capacity, p_any, failed
         )
         .ok();
     }
     writeln!(
         md,
-        "\nRollout time = waves x (grace period start to exit + startup + the LB's `rise`/healthy-threshold passing checks). Re-added after = the LB's passing checks (`rise`/healthy threshold) plus its propagation delay. Capacity counts the backends that receive new requests while a wave is out (with `[traffic]`: the requests per second each then takes, all traffic spread over them). Failed requests = replicas x the sampled mean of (requests per second per backend x time the LB still routes after E3)."
+        "\nWaves start {} apart (grace period start to exit + startup + `min_ready` = {}): Kubernetes starts the next wave once the replacement is ready, not once the load balancer routes to it again. Re-added after = the LB's healthy-threshold passing checks plus the propagation range's top; while that outlasts the time to the next replica's E2, waves overlap (GL017) and may leave every replica unhealthy (GL018). Rollout time = (waves - 1) x the wave period + the last replica's exit, startup and re-admission. Capacity counts the backends that receive new requests while a single wave is out (with `[traffic]`: the requests per second each then takes, all traffic spread over them). Failed requests = replicas x the sampled mean of (requests per second per backend x time the LB still routes after E3 x the share that fails, see What clients see).",
+        period, r.min_ready
     )
     .ok();
 }
@@ -618,7 +621,7 @@ fn lb_assumptions(md: &mut String, x: &LbSection) {
     } else {
         format!("{}-{}", v.lo, v.hi)
     });
-    row!(propagation_delay, dur);
+    row!(propagation_delay, |v: &crate::provider::Propagation| v.to_string());
     row!(connection_termination, |v: &bool| v.to_string());
     writeln!(
         md,
@@ -626,14 +629,12 @@ fn lb_assumptions(md: &mut String, x: &LbSection) {
         crate::analysis::explain::describe_schedule(lb)
     )
     .ok();
-    if let Some(n) = &p.propagation_note {
-        writeln!(
-            md,
-            "\nPropagation delay: {n}; this report uses {}.",
-            lb.model.propagation
-        )
-        .ok();
-    }
+    writeln!(
+        md,
+        "\nPropagation delay used here: {} (the worst case takes the upper end, the best case the lower, Monte Carlo draws uniformly between them).",
+        crate::analysis::explain::propagation_origin(lb)
+    )
+    .ok();
 }
 
 fn assumptions(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {

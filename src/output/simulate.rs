@@ -38,6 +38,12 @@ pub fn randomness(sc: &Scenario, lb_index: usize) -> String {
             parts.push(format!("spread-checks jitter ±{spread_pct}%"));
         }
     }
+    if lb.model.propagation.lo < lb.model.propagation.hi {
+        parts.push(format!(
+            "propagation uniform over {} to {}",
+            lb.model.propagation.lo, lb.model.propagation.hi
+        ));
+    }
     if sc.server.readyz_failure == crate::timeline::ReadyzFailure::Either {
         parts.push(format!(
             "failure mode (timeout with p = {})",
@@ -71,6 +77,15 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
         "exact_best_s": secs(e.best.time),
         "budget_s": secs(d.exact.budget),
         "random": randomness(sc, lb_index),
+        "propagation_range_s": [secs(d.exact.propagation.lo), secs(d.exact.propagation.hi)],
+        "propagation_source": d.exact.propagation_source,
+        "assumed": d.exact.assumed.iter().map(|(k, v, src)| json!({"setting": k, "value": v, "source": src})).collect::<Vec<_>>(),
+        "client_view": {
+            "failing_share": d.client.failing_share,
+            "after_s": secs(d.client.after),
+            "summary": d.client.summary,
+            "connections": d.client.connections,
+        },
     })
 }
 
@@ -156,10 +171,23 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
     .ok();
     for (i, d) in dists {
         writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
+        for (k, v, src) in &d.exact.assumed {
+            writeln!(
+                out,
+                "  {}: ASSUMED {k} = {v} (changes every figure above): {src}",
+                d.exact.lb
+            )
+            .ok();
+        }
+        writeln!(out, "  {}: propagation {}", d.exact.lb, d.exact.propagation_source).ok();
+        writeln!(out, "  {}: clients: {}", d.exact.lb, d.client.summary).ok();
+        if let Some(c) = &d.client.connections {
+            writeln!(out, "  {}: connections: {c}", d.exact.lb).ok();
+        }
     }
     writeln!(
         out,
-        "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3{}.",
+        "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3 x the share of those requests that fail (see clients){}.",
         if sc.traffic.is_none() {
             " (no [traffic] table: -)"
         } else {

@@ -53,7 +53,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         threshold: required(&s.probe_threshold, "probe_threshold", at)?.value,
         rise: required(&s.probe_threshold, "probe_threshold", at)?.value,
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
-        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
+        propagation: super::propagation_of(s),
     })
 }
 

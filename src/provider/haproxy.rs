@@ -106,7 +106,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         threshold: s.fall.as_ref().map_or(3, |v| v.value),
         rise: s.rise.as_ref().map_or(2, |v| v.value),
         probers: 1,
-        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
+        propagation: super::propagation_of(s),
     })
 }
 

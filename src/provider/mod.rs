@@ -40,6 +40,17 @@ impl Family {
     }
 }
 
+/// Settings beyond the family's check knobs: the target layout that decides fail-open (ELBv2
+/// target count, NLB zones and cross-zone) and what HAProxy does with a refused connection.
+pub fn layout_knobs(family: Family, variant: &str) -> &'static [&'static str] {
+    match (family, variant) {
+        (Family::Aws, "nlb") => &["targets", "zones", "cross_zone"],
+        (Family::Aws, _) => &["targets"],
+        (Family::Haproxy, _) => &["retries", "redispatch"],
+        _ => &[],
+    }
+}
+
 /// Health-check protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -100,8 +111,77 @@ pub struct ProbeModel {
     pub rise: u32,
     /// Independent probers (LB nodes, GCP probers), each with its own phase.
     pub probers: u32,
-    /// From "marked down" to "no new request routed".
-    pub propagation: Micros,
+    /// From "marked down" to "no new request routed": a range where the evidence is one. The exact
+    /// worst case takes `hi`, the best case `lo`; the simulator runs with `hi`.
+    pub propagation: Propagation,
+}
+
+/// The delay from "marked down" until no new request is routed, as a closed range `[lo, hi]`
+/// (`propagation_delay = "35s"` or `propagation_delay = ["20s", "40s"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Propagation {
+    /// Shortest delay the evidence allows (the best case uses it).
+    pub lo: Micros,
+    /// Longest delay the evidence allows (the worst case uses it).
+    pub hi: Micros,
+}
+
+impl Propagation {
+    /// A single known delay.
+    pub const fn fixed(d: Micros) -> Self {
+        Propagation { lo: d, hi: d }
+    }
+
+    /// True when both ends are zero (no propagation modelled).
+    pub fn is_zero(&self) -> bool {
+        self.hi == Micros::ZERO
+    }
+}
+
+impl std::fmt::Display for Propagation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.lo == self.hi {
+            write!(f, "{}", self.hi)
+        } else {
+            write!(f, "{}-{}", self.lo, self.hi)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Propagation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Propagation;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a duration such as \"35s\" or a range such as [\"20s\", \"40s\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Propagation, E> {
+                Micros::parse(v).map(Propagation::fixed).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Propagation, A::Error> {
+                let len_err =
+                    || serde::de::Error::custom("a propagation range has two durations, e.g. [\"20s\", \"40s\"]");
+                let lo: Micros = seq.next_element()?.ok_or_else(len_err)?;
+                let hi: Micros = seq.next_element()?.ok_or_else(len_err)?;
+                if seq.next_element::<Micros>()?.is_some() {
+                    return Err(len_err());
+                }
+                if lo > hi {
+                    return Err(serde::de::Error::custom(format!(
+                        "range [\"{lo}\", \"{hi}\"] is reversed: low must be <= high"
+                    )));
+                }
+                Ok(Propagation { lo, hi })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The propagation range the settings give (none: zero).
+pub fn propagation_of(s: &LbSettings) -> Propagation {
+    s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value)
 }
 
 impl ProbeModel {
@@ -211,6 +291,16 @@ macro_rules! lb_fields {
             }
         }
 
+        impl LbSettings {
+            /// True when `key` holds the profile's default rather than a value the input gave.
+            pub fn present_from_profile(&self, key: &str) -> bool {
+                match key {
+                    $(stringify!($name) => self.$name.as_ref().is_some_and(|v| v.from_profile),)*
+                    _ => false,
+                }
+            }
+        }
+
         impl LbRaw {
             /// Names and spans of the settings present in this table.
             pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
@@ -241,9 +331,14 @@ lb_fields! {
     path: String,
     port: u16,
     probers: ProberCount,
-    propagation_delay: Micros,
+    propagation_delay: Propagation,
     connection_termination: bool,
     latency: LatencyRaw,
+    targets: u32,
+    zones: u32,
+    cross_zone: bool,
+    retries: u32,
+    redispatch: bool,
 }
 
 fn pick<T: Clone>(
@@ -322,7 +417,6 @@ pub fn check_limits(
         ("timeout", &s.timeout),
         ("check_interval", &s.check_interval),
         ("inter", &s.inter),
-        ("propagation_delay", &s.propagation_delay),
     ] {
         out.extend(out_of_range(profile, key, v, limits.durations.get(key)));
     }
@@ -406,7 +500,7 @@ pub fn fixed_rate_model(
         threshold,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
-        propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
+        propagation: propagation_of(s),
     }
 }
 

@@ -69,6 +69,7 @@ struct RolloutRaw {
     replicas: Option<Spanned<u32>>,
     max_unavailable: Option<Spanned<u32>>,
     startup_time: Option<Spanned<Micros>>,
+    min_ready: Option<Spanned<Micros>>,
 }
 
 /// The `[rollout]` table: a rolling restart of every replica, for `report`'s rollout estimate.
@@ -80,6 +81,13 @@ pub struct Rollout {
     pub max_unavailable: u32,
     /// From process exit until the replacement answers its readiness checks.
     pub startup_time: Micros,
+    /// How long a ready replacement must stay ready before the next wave starts (Kubernetes
+    /// `minReadySeconds`; 0 by default).
+    pub min_ready: Micros,
+    /// Line of the `[rollout]` table (for findings).
+    pub line: u32,
+    /// Column of the `[rollout]` table.
+    pub column: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +143,11 @@ pub struct LbSpec {
     pub loc: Loc,
     /// What is known about the provider's propagation delay.
     pub propagation_note: Option<String>,
+    /// The evidence behind the profile's propagation range (ignored when the user set their own).
+    pub propagation_evidence: profiles::Evidence,
+    /// Settings whose value is the profile's assumption (not written by the user), with the
+    /// profile's source text for each.
+    pub assumed: Vec<(String, String)>,
     /// Prober count, possibly a range (the model carries the largest).
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
@@ -378,10 +391,14 @@ fn resolve_rollout(r: &Spanned<RolloutRaw>, doc: &Doc, traffic: Option<Traffic>)
             format!("contradicts rollout.replicas: {max_unavailable} unavailable of {replicas} replicas"),
         ));
     }
+    let at = doc.loc(r.span().start);
     Ok(Rollout {
         replicas,
         max_unavailable,
         startup_time: raw.startup_time.as_ref().map_or(Micros::ZERO, |t| *t.get_ref()),
+        min_ready: raw.min_ready.as_ref().map_or(Micros::ZERO, |t| *t.get_ref()),
+        line: at.line,
+        column: at.column,
     })
 }
 
@@ -542,15 +559,17 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     let chosen = doc.loc(pspan.span().start);
     let profile = profiles::lb(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
     let knobs = profile.family.knobs(&profile.variant);
+    let layout = provider::layout_knobs(profile.family, &profile.variant);
+    let all = [knobs, layout].concat();
     for (key, span) in user.present() {
-        if !knobs.contains(&key) {
+        if !all.contains(&key) {
             return Err(InputError::new(
                 doc.loc(span.start),
                 field(key),
                 format!(
                     "is not a {pname} setting;{} {pname} takes: {}",
-                    words::nearest(key, knobs).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
-                    knobs.join(", ")
+                    words::nearest(key, &all).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
+                    all.join(", ")
                 ),
             ));
         }
@@ -610,6 +629,7 @@ fn finish_lb(
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
     whole_seconds(&s, profile.family, pname, field)?;
+    let s = nlb_probers_follow_zones(s, profile);
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -649,13 +669,49 @@ fn finish_lb(
         limits: profile.limits.clone(),
         loc: table_loc,
         propagation_note: profile.propagation_note.clone(),
+        propagation_evidence: profile.propagation_evidence,
+        assumed: profile
+            .assumed
+            .iter()
+            .filter(|k| s.present_from_profile(k))
+            .map(|k| (k.clone(), profile.sources.get(k.as_str()).cloned().unwrap_or_default()))
+            .collect(),
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,
     })
 }
 
+/// An NLB's prober count is one LB node per enabled AZ (the common, unverified reading; see the
+/// profile's `[sources]`): with `zones` given and `probers` not, the assumed count follows `zones`.
+fn nlb_probers_follow_zones(mut s: LbSettings, profile: &LbProfile) -> LbSettings {
+    if profile.family == Family::Aws && profile.variant == "nlb" {
+        if let (Some(z), Some(p)) = (&s.zones, &s.probers) {
+            if !z.from_profile && p.from_profile {
+                s.probers = Some(Located {
+                    value: ProberCount {
+                        lo: z.value,
+                        hi: z.value,
+                    },
+                    loc: z.loc.clone(),
+                    from_profile: true,
+                });
+            }
+        }
+    }
+    s
+}
+
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
+    if let Some(r) = &s.retries {
+        if r.value > MAX_COUNT {
+            return Err(InputError::new(
+                r.loc.clone(),
+                field("retries"),
+                format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
+            ));
+        }
+    }
     let positive = [
         ("interval", &s.interval),
         ("timeout", &s.timeout),
@@ -690,7 +746,9 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         loc: p.loc.clone(),
         from_profile: p.from_profile,
     });
-    let counts: [(&str, &Option<Located<u32>>); 7] = [
+    let counts: [(&str, &Option<Located<u32>>); 9] = [
+        ("targets", &s.targets),
+        ("zones", &s.zones),
         ("unhealthy_threshold", &s.unhealthy_threshold),
         ("healthy_threshold", &s.healthy_threshold),
         ("probe_threshold", &s.probe_threshold),

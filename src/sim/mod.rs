@@ -446,8 +446,8 @@ impl<'a> Sim<'a> {
                             s.marked = Some(at);
                             down_count += 1;
                             if down_count == st.len() && removal.is_none() {
-                                removal = Some(at + m.propagation);
-                                push(&mut heap, at + m.propagation, Ev::Removed);
+                                removal = Some(at + m.propagation.hi);
+                                push(&mut heap, at + m.propagation.hi, Ev::Removed);
                             }
                         }
                     } else if was_down && !s.down {

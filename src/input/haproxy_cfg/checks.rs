@@ -83,6 +83,10 @@ pub(super) struct ProxyChecks {
     pub(super) other: Option<Located<String>>,
     /// `tcp-check` rules, as far as they show what the check sees.
     pub(super) tcp: TcpRules,
+    /// `retries` (connection attempts after the first; HAProxy reads it with `atol`).
+    pub(super) retries: Option<Located<u32>>,
+    /// `option redispatch` (true), `no option redispatch` / `option redispatch 0` (false).
+    pub(super) redispatch: Option<Located<bool>>,
 }
 
 /// What a `tcp-check` ruleset (section 4.2, "tcp-check") sends and expects: a ruleset that sends
@@ -198,6 +202,8 @@ impl ProxyChecks {
                 own: false,
                 ..self.tcp.clone()
             },
+            retries: self.retries.clone(),
+            redispatch: self.redispatch.clone(),
         }
     }
 
@@ -309,6 +315,24 @@ impl ProxyChecks {
     }
 }
 
+/// C's `atol` as HAProxy applies it to `retries` and the redispatch interval: optional blanks and
+/// sign, then leading digits; anything else ends the number (`abc` is 0, `2x` is 2).
+pub(super) fn atol(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).take(18).collect();
+    let v = digits.parse::<i64>().unwrap_or(0);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 /// `option httpchk` and the other check-selecting options (section 4.2).
 pub(super) fn option_keyword(args: &[Token], modifier: Modifier, checks: &mut ProxyChecks) -> Result<(), ParseError> {
     let Some(name) = args.get(1) else {
@@ -322,6 +346,15 @@ pub(super) fn option_keyword(args: &[Token], modifier: Modifier, checks: &mut Pr
             "after 'option'",
             keywords::OPTIONS.iter().copied(),
         );
+    }
+    if name.text == "redispatch" {
+        // `option redispatch [<interval>]`: 0 disables it; `no`/`default` turn it off (the default).
+        let interval = args.get(2).map_or(-1, |t| atol(&t.text));
+        checks.redispatch = Some(Located {
+            value: modifier == Modifier::None && interval != 0,
+            pos: name.pos,
+        });
+        return Ok(());
     }
     if !is_httpchk && !OTHER_CHECK_OPTIONS.contains(&name.text.as_str()) {
         return Ok(());

@@ -119,6 +119,10 @@ pub struct ServerCheck {
     /// Why graceline cannot model this server's check (`option external-check`, a 3.x
     /// `healthcheck` section), with the keyword's position.
     pub refusal: Option<Located<String>>,
+    /// `retries` of the backend (or its defaults).
+    pub retries: Option<Located<u32>>,
+    /// `option redispatch` of the backend (or its defaults).
+    pub redispatch: Option<Located<bool>>,
 }
 
 /// The request of an HTTP health check (`option httpchk`, `http-check send`).

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::checks::{http_check_keyword, option_keyword, tcp_check_keyword, ProxyChecks};
+use super::checks::{atol, http_check_keyword, option_keyword, tcp_check_keyword, ProxyChecks};
 use super::cond::{Build, Conditions};
 use super::keywords;
 use super::lex::{arg_of, check_name, directive, is_blank, parse_count, parse_timer, tokenize, Token};
@@ -579,6 +579,8 @@ impl Parser {
                     }
                     server.timeout_check = checks.timeout_check.clone();
                     server.timeout_connect = checks.timeout_connect.clone();
+                    server.retries = checks.retries.clone();
+                    server.redispatch = checks.redispatch.clone();
                     self.servers.push(server);
                 }
             }
@@ -628,6 +630,25 @@ fn proxy_keyword(
             *slot = Some(parse_timer(value, &what, false)?);
             Ok(())
         }
+        "retries" => {
+            // HAProxy: `'retries' expects an integer argument`, then atol (negative: no retry).
+            let Some(v) = args.get(1) else {
+                return error(
+                    kw.pos,
+                    "'retries' expects an integer argument (dispatch counts for one).",
+                );
+            };
+            let n = u32::try_from(atol(&v.text).max(0)).unwrap_or(u32::MAX);
+            checks.retries = Some(Located { value: n, pos: v.pos });
+            Ok(())
+        }
+        "redispatch" | "redisp" => error(
+            kw.pos,
+            format!(
+                "keyword '{}' directive is not supported anymore since HAProxy 2.1. Use 'option redispatch'.",
+                kw.text
+            ),
+        ),
         "contimeout" | "clitimeout" | "srvtimeout" => error(
             kw.pos,
             format!("'{}' is not supported since HAProxy 2.1; use 'timeout ...'", kw.text),
@@ -683,6 +704,8 @@ fn proxy_keyword(
                     ),
                     pos: h.pos,
                 }),
+                retries: None,
+                redispatch: None,
             });
             Ok(())
         }

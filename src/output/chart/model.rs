@@ -188,8 +188,8 @@ fn schedule_words(lb: &LbSpec) -> String {
         m.threshold,
         if m.threshold == 1 { "" } else { "s" }
     ));
-    if m.propagation > Micros::ZERO {
-        s.push_str(&format!(", +{} propagation", m.propagation));
+    if !m.propagation.is_zero() {
+        s.push_str(&format!(", then +{} propagation", m.propagation.hi));
     }
     if m.probers > 1 {
         s.push_str(&format!(", {} probers in phase", m.probers));
@@ -441,7 +441,11 @@ mod tests {
     use super::*;
     use crate::scenario::{builtin_matrix, load_str};
 
-    const SEED: &str = include_str!("../../../tests/fixtures/seed-openshift-aws.toml");
+    // The installer's hand analysis counts detection only: propagation pinned to 0 here.
+    const SEED: &str = concat!(
+        include_str!("../../../tests/fixtures/seed-openshift-aws.toml"),
+        "propagation_delay = \"0s\"\n"
+    );
 
     #[test]
     fn seed_worst_case_run() {

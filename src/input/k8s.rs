@@ -535,6 +535,7 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         field_prefix: String::new(),
         ports: Vec::new(),
         refused: None,
+        assumed: Vec::new(),
     })
 }
 
@@ -600,6 +601,7 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         field_prefix: String::new(),
         ports: Vec::new(),
         refused: None,
+        assumed: Vec::new(),
     })
 }
 
@@ -697,6 +699,7 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
             field_prefix: String::new(),
             ports: Vec::new(),
             refused: None,
+            assumed: Vec::new(),
         });
     }
     Ok(out)

@@ -523,7 +523,7 @@ fn parse_file_as(
             if out.lbs.is_empty() && !allow_empty {
                 return Err(empty(
                     file,
-                    "no aws_lb_target_group, google_compute_*health_check or azurerm_lb_probe in the plan or state",
+                    "no aws_lb_target_group, aws_elb, google_compute_*health_check or azurerm_lb_probe in the plan or state",
                 ));
             }
         }

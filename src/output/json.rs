@@ -37,6 +37,7 @@ pub fn report_json(r: &LbReport) -> Value {
             "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
             "sigkill": secs(tl.kill), "killed": tl.killed,
         },
+        "assumed": r.assumed,
         "findings": r.findings.iter().map(|f| json!({
             "rule": f.rule.id(),
             "name": f.rule.name(),

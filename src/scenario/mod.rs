@@ -137,6 +137,8 @@ pub struct LbSpec {
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
     pub latency: Option<Latency>,
+    /// Values assumed rather than read from the input (see [`LbInput::assumed`]).
+    pub assumed: Vec<String>,
 }
 
 impl LbSpec {
@@ -181,6 +183,9 @@ pub struct LbInput {
     /// Why graceline cannot judge this LB (e.g. `option external-check`); an error only when the
     /// LB is selected, so an unrelated backend does not reject the whole file.
     pub refused: Option<InputError>,
+    /// Values the reader assumed rather than read (provider defaults for a missing block), each
+    /// "field = value (why)"; printed in the output.
+    pub assumed: Vec<String>,
 }
 
 /// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
@@ -455,7 +460,7 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
-    finish_lb(
+    let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
         &profile,
@@ -464,7 +469,9 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
         server,
         &field,
         None,
-    )
+    )?;
+    spec.assumed.clone_from(&input.assumed);
+    Ok(spec)
 }
 
 fn resolve_server(
@@ -612,6 +619,7 @@ fn finish_lb(
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,
+        assumed: Vec::new(),
     })
 }
 

@@ -210,6 +210,10 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         root: SourceRoot::current(),
         term: o.term,
         quiet: o.quiet,
+        skipped: scenarios
+            .iter()
+            .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
+            .collect(),
     };
     let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;

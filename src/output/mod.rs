@@ -27,6 +27,8 @@ pub struct ExportContext {
     pub term: term::Term,
     /// Only the findings (table format, `-q`).
     pub quiet: bool,
+    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
+    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
 }
 
 /// Renders a set of reports in one format.

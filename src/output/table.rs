@@ -115,6 +115,15 @@ impl Exporter for TableExporter {
             )
             .ok();
         }
+        for r in reports.iter().filter(|r| !r.assumed.is_empty()) {
+            writeln!(out, "\nnote: {}: assumed, not read: {}", r.lb, r.assumed.join("; ")).ok();
+        }
+        if !ctx.skipped.is_empty() {
+            writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();
+            for (scenario, k) in &ctx.skipped {
+                writeln!(out, "  {scenario}: {} at {}: {}", k.name, k.loc, k.reason).ok();
+            }
+        }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
         writeln!(
             out,

@@ -139,6 +139,8 @@ pub struct LbSpec {
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
     pub latency: Option<Latency>,
+    /// Values assumed rather than read from the input (see [`LbInput::assumed`]).
+    pub assumed: Vec<String>,
 }
 
 impl LbSpec {
@@ -177,6 +179,26 @@ pub struct LbInput {
     pub loc: Loc,
     /// Prefix of field names in error messages (e.g. `apiserver/cp1.`).
     pub field_prefix: String,
+    /// Server ports the LB sends traffic to (empty: not known from the input); the default
+    /// selection keeps the LBs whose ports include the server's port.
+    pub ports: Vec<u16>,
+    /// Why graceline cannot judge this LB (e.g. `option external-check`); an error only when the
+    /// LB is selected, so an unrelated backend does not reject the whole file.
+    pub refused: Option<InputError>,
+    /// Values the reader assumed rather than read (provider defaults for a missing block), each
+    /// "field = value (why)"; printed in the output.
+    pub assumed: Vec<String>,
+}
+
+/// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
+#[derive(Debug, Clone)]
+pub struct SkippedLb {
+    /// Name the LB would have in reports.
+    pub name: String,
+    /// Where it is declared.
+    pub loc: Loc,
+    /// Why it is not judged, in one line.
+    pub reason: String,
 }
 
 /// A loaded scenario.
@@ -202,6 +224,9 @@ pub struct Scenario {
     pub rollout: Option<Rollout>,
     /// Where the server came from.
     pub server_source: ServerSource,
+    /// Load balancers of the input left out by the selection (`--lb`, `select =`, or the
+    /// server-port rule), listed in the output with the reason.
+    pub skipped: Vec<SkippedLb>,
 }
 
 impl Scenario {
@@ -307,6 +332,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         readyz_timeout_probability,
         traffic,
         rollout,
+        skipped: Vec::new(),
         server_source,
     })
 }
@@ -437,7 +463,7 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
-    finish_lb(
+    let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
         &profile,
@@ -446,7 +472,9 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
         server,
         &field,
         None,
-    )
+    )?;
+    spec.assumed.clone_from(&input.assumed);
+    Ok(spec)
 }
 
 fn resolve_server(
@@ -631,6 +659,7 @@ fn finish_lb(
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,
+        assumed: Vec::new(),
     })
 }
 
@@ -693,8 +722,14 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         }
     }
     if let Some(p) = &s.path {
-        if !p.value.starts_with('/') {
-            return Err(InputError::new(p.loc.clone(), field("path"), "must start with /"));
+        // `*` is the asterisk-form of `OPTIONS * HTTP/1.1` (RFC 9112 section 3.2.4), a documented
+        // HAProxy check request; it never names the readiness path.
+        if !p.value.starts_with('/') && p.value != "*" {
+            return Err(InputError::new(
+                p.loc.clone(),
+                field("path"),
+                "must start with / (or be * for OPTIONS *)",
+            ));
         }
     }
     Ok(())

@@ -227,3 +227,15 @@ fn backend_names_its_address_on_stderr() {
     let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0, "port 0 is resolved to the port actually bound");
 }
+
+#[test]
+fn simulate_and_recommend_tables_fit_80_columns() {
+    for args in [vec!["simulate", "--trials", "2000"], vec!["recommend"]] {
+        let out = stdout(graceline().env("COLUMNS", "80").args(&args).arg(fx("multi-lb.toml")));
+        let table: Vec<&str> = out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])).collect();
+        assert!(!table.is_empty(), "{args:?}: {out}");
+        for line in table {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+    }
+}

@@ -248,23 +248,8 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         verdict,
         propagation: lb.model.propagation,
         propagation_source: explain::propagation_origin(lb),
-        assumed: assumed_values(lb),
+        assumed: lb.assumed.clone(),
     }
-}
-
-/// The profile assumptions an LB runs on, with their values: (setting, value, source).
-pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
-    lb.assumed
-        .iter()
-        .map(|(k, src)| {
-            let value = match k.as_str() {
-                "probers" if lb.probers.lo == lb.probers.hi => lb.probers.hi.to_string(),
-                "probers" => format!("{}-{}", lb.probers.lo, lb.probers.hi),
-                _ => "(profile default)".to_string(),
-            };
-            (k.clone(), value, src.clone())
-        })
-        .collect()
 }
 
 /// Where a finding about the LB as a whole points: its interval setting if the user wrote one.

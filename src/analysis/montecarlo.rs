@@ -35,7 +35,8 @@ use rayon::prelude::*;
 
 /// Trials per chunk: the unit of seeding and of parallel work (independent of the thread count).
 pub const CHUNK: u64 = 8192;
-/// Most trials one run accepts (8 bytes of memory per trial and LB).
+/// Most trials one run accepts (kept in memory up to `streaming::IN_MEMORY_TRIALS`, above in two
+/// passes of bounded memory).
 pub const MAX_TRIALS: u64 = 100_000_000;
 
 /// How many trials and from which seed.

@@ -108,8 +108,8 @@ pub struct InputArgs {
     /// Default: ./graceline.toml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Only load balancers whose name matches this glob (`backend/*`, `default/api-*`); repeatable;
-    /// replaces the default selection (the LBs that send traffic to the server's port).
+    /// Only the load balancers whose name matches this glob (`backend/*`, `default/api-*`);
+    /// repeatable; replaces the default selection (the LBs that send traffic to the server's port).
     #[arg(long, value_name = "PATTERN")]
     pub lb: Vec<String>,
     /// Read every path as this kind instead of detecting it from its name and content.

@@ -196,10 +196,6 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);
-    let skipped = scenarios
-        .iter()
-        .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
-        .collect();
     if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
         let text = crate::output::teach::render(&scenarios, &reports, &o.term);
         out.write_all(text.as_bytes()).context("cannot write the output")?;
@@ -214,7 +210,10 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         root: SourceRoot::current(),
         term: o.term,
         quiet: o.quiet,
-        skipped,
+        skipped: scenarios
+            .iter()
+            .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
+            .collect(),
     };
     let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
@@ -254,11 +253,27 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
-    let scenarios = load_inputs(&a.input, "draw")?;
+    let mut scenarios = load_inputs(&a.input, "draw")?;
+    // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
+    // picture: their LBs share the server lane.
+    if scenarios.len() > 1
+        && scenarios
+            .windows(2)
+            .all(|w| w[0].server == w[1].server && w[0].min_margin == w[1].min_margin)
+    {
+        let mut merged = scenarios.remove(0);
+        for s in scenarios.drain(..) {
+            if s.name != merged.name {
+                merged.name = format!("{}, {}", merged.name, s.name);
+            }
+            merged.lbs.extend(s.lbs);
+        }
+        scenarios.push(merged);
+    }
     let [sc] = scenarios.as_slice() else {
         let names: Vec<_> = scenarios.iter().map(|s| format!("{} ({})", s.name, s.file)).collect();
         bail!(
-            "the inputs hold {} scenarios ({}); a chart draws one: pass one input, or pick load balancers of one with --lb",
+            "the inputs hold {} scenarios with different servers ({}); a chart draws one server: pass its inputs, or pick load balancers of one with --lb",
             scenarios.len(),
             names.join(", ")
         );

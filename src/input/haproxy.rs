@@ -185,6 +185,7 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             loc,
             ports: port_of(&own.address).into_iter().collect(),
             refused,
+            assumed: Vec::new(),
         });
     }
     Ok(out)

@@ -565,6 +565,7 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         field_prefix: String::new(),
         ports: Vec::new(),
         refused: None,
+        assumed: Vec::new(),
     })
 }
 
@@ -630,6 +631,7 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         field_prefix: String::new(),
         ports: Vec::new(),
         refused: None,
+        assumed: Vec::new(),
     })
 }
 
@@ -727,6 +729,7 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
             field_prefix: String::new(),
             ports: Vec::new(),
             refused: None,
+            assumed: Vec::new(),
         });
     }
     Ok(out)

@@ -551,7 +551,7 @@ fn parse_file_as(
             if out.lbs.is_empty() && !allow_empty {
                 return Err(empty(
                     file,
-                    "no aws_lb_target_group, google_compute_*health_check or azurerm_lb_probe in the plan or state",
+                    "no aws_lb_target_group, aws_elb, google_compute_*health_check or azurerm_lb_probe in the plan or state",
                 ));
             }
         }
@@ -984,6 +984,8 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 ));
             }
         }
+        let mut profile_cache: std::collections::HashMap<String, Box<profiles::LbProfile>> =
+            std::collections::HashMap::new();
         for (file, inputs) in lb_files {
             let (inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
             if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
@@ -992,12 +994,23 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
             for i in &inputs {
-                let spec = match &g.propagation_delay {
+                // Parse each LB profile once per run: a large haproxy.cfg has thousands of LBs.
+                if !profile_cache.contains_key(&i.profile) {
+                    let p = profiles::lb(&i.profile).map_err(|m| InputError::new(i.loc.clone(), "profile", m))?;
+                    profile_cache.insert(i.profile.clone(), p);
+                }
+                let with_own;
+                let i = match &g.propagation_delay {
                     Some(p) => {
-                        let mut i = i.clone();
-                        i.settings.propagation_delay = Some(p.clone());
-                        build_lb(&i, &server)?
+                        let mut own = i.clone();
+                        own.settings.propagation_delay = Some(p.clone());
+                        with_own = own;
+                        &with_own
                     }
+                    None => i,
+                };
+                let spec = match profile_cache.get(&i.profile) {
+                    Some(p) => scenario::build_lb_with(i, p, &server)?,
                     None => build_lb(i, &server)?,
                 };
                 if let Some(first_line) = seen.get(&spec.name) {

@@ -111,6 +111,7 @@ mod tests {
             field_prefix: String::new(),
             ports: ports.to_vec(),
             refused: None,
+            assumed: Vec::new(),
         }
     }
 

@@ -22,14 +22,14 @@ use std::path::{Component, Path, PathBuf};
 pub struct ExportContext {
     /// Lowest severity that fails the run (`None` with `--no-fail`).
     pub fail_on: Option<Severity>,
-    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
-    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
     /// What finding locations are made relative to.
     pub root: SourceRoot,
     /// Terminal width and colour (table format).
     pub term: term::Term,
     /// Only the findings (table format, `-q`).
     pub quiet: bool,
+    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
+    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
 }
 
 /// Renders a set of reports in one format.

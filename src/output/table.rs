@@ -115,6 +115,20 @@ impl Exporter for TableExporter {
             )
             .ok();
         }
+        for r in reports.iter().filter(|r| !r.assumed.is_empty()) {
+            let list: Vec<String> = r
+                .assumed
+                .iter()
+                .map(|(k, v, _)| format!("{k} = {v}"))
+                .collect();
+            writeln!(
+                out,
+                "\nnote: {}: assumed, not read: {} (why: --format json or graceline report)",
+                r.lb,
+                list.join("; ")
+            )
+            .ok();
+        }
         if !ctx.skipped.is_empty() {
             writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();
             for (scenario, k) in &ctx.skipped {

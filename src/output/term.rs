@@ -58,6 +58,21 @@ impl Term {
     }
 }
 
+/// The terminal width: `COLUMNS` (a positive number), else the terminal's when stdout is one.
+pub fn width_from_env() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .or_else(|| {
+            if std::io::stdout().is_terminal() {
+                Table::new().width().map(usize::from)
+            } else {
+                None
+            }
+        })
+}
+
 /// The colours graceline uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paint {
@@ -180,10 +195,12 @@ pub fn widths(cols: &[Col], rows: &[Vec<String>], term: &Term) -> Vec<usize> {
         cols.iter()
             .enumerate()
             .map(|(i, c)| {
-                if c.numeric {
-                    return widths[i];
-                }
                 let word = c.header.split_whitespace().map(width_of).max().unwrap_or(0);
+                if c.numeric {
+                    // Numbers never wrap; a long header wraps at its spaces.
+                    let values = rows.iter().flat_map(|r| r[i].lines()).map(width_of).max().unwrap_or(0);
+                    return values.max(word);
+                }
                 let piece = if soft {
                     rows.iter()
                         .flat_map(|r| pieces(&r[i]))

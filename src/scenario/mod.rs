@@ -145,9 +145,9 @@ pub struct LbSpec {
     pub propagation_note: Option<String>,
     /// The evidence behind the profile's propagation range (ignored when the user set their own).
     pub propagation_evidence: profiles::Evidence,
-    /// Settings whose value is the profile's assumption (not written by the user), with the
-    /// profile's source text for each.
-    pub assumed: Vec<(String, String)>,
+    /// Values assumed rather than read: (setting, value, source). The profile's assumptions the
+    /// input did not override (e.g. the prober count) and the reader's defaults for a missing block.
+    pub assumed: Vec<(String, String, String)>,
     /// Prober count, possibly a range (the model carries the largest).
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
@@ -196,6 +196,9 @@ pub struct LbInput {
     /// Why graceline cannot judge this LB (e.g. `option external-check`); an error only when the
     /// LB is selected, so an unrelated backend does not reject the whole file.
     pub refused: Option<InputError>,
+    /// Values the reader assumed rather than read (provider defaults for a missing block):
+    /// (setting, value, why); printed in the output.
+    pub assumed: Vec<(String, String, String)>,
 }
 
 /// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
@@ -473,18 +476,25 @@ pub fn server_from_profile(name: &str, at: &Loc) -> Result<(ServerSpec, BTreeMap
 /// as a scenario's `[[lb]]` table.
 pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
+    build_lb_with(input, &profile, server)
+}
+
+/// [`build_lb`] with the LB profile already parsed (readers of large inputs parse it once).
+pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
-    finish_lb(
+    let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
-        &profile,
+        profile,
         s,
         input.loc.clone(),
         server,
         &field,
         None,
-    )
+    )?;
+    spec.assumed.extend(input.assumed.iter().cloned());
+    Ok(spec)
 }
 
 fn resolve_server(
@@ -674,7 +684,15 @@ fn finish_lb(
             .assumed
             .iter()
             .filter(|k| s.present_from_profile(k))
-            .map(|k| (k.clone(), profile.sources.get(k.as_str()).cloned().unwrap_or_default()))
+            .map(|k| {
+                let value = match (k.as_str(), &s.probers) {
+                    ("probers", Some(p)) if p.value.lo == p.value.hi => p.value.hi.to_string(),
+                    ("probers", Some(p)) => format!("{}-{}", p.value.lo, p.value.hi),
+                    _ => "(profile default)".to_string(),
+                };
+                let source = profile.sources.get(k.as_str()).cloned().unwrap_or_default();
+                (k.clone(), value, source)
+            })
             .collect(),
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,

@@ -259,7 +259,7 @@ pub(super) fn parse_timer(tok: &Token, what: &str, positive: bool) -> Result<Loc
         _ => {
             return error(
                 tok.pos,
-                format!("invalid time unit '{unit}' in '{s}' for '{what}': use us, ms, s, m, h or d"),
+                format!("invalid time unit '{unit}' in '{s}' for '{what}': use us, ms, s, m, h or d{hint}"),
             );
         }
     };

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod matcher;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::scenario::latency::LatencyRaw;
@@ -102,6 +103,9 @@ pub struct ProbeModel {
     pub probers: u32,
     /// From "marked down" to "no new request routed".
     pub propagation: Micros,
+    /// An answered failure (a non-matching status, a refused or reset connection) marks the
+    /// server down at once; `threshold` counts only timeouts (Azure Load Balancer).
+    pub answered_marks_down: bool,
 }
 
 impl ProbeModel {
@@ -244,6 +248,7 @@ lb_fields! {
     propagation_delay: Micros,
     connection_termination: bool,
     latency: LatencyRaw,
+    matcher: matcher::Matcher,
 }
 
 fn pick<T: Clone>(
@@ -395,29 +400,54 @@ pub fn fixed_rate_model(
     threshold: u32,
     readiness_path: &str,
 ) -> ProbeModel {
-    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
     ProbeModel {
         schedule: Schedule::FixedRate { interval },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout,
-            timeout_min: timeout,
-        },
+        view: probe_view(s, readiness_path, timeout, timeout),
         threshold,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: s.propagation_delay.as_ref().map_or_else(Default::default, |v| v.value),
+        answered_marks_down: false,
     }
 }
 
-/// Whether a check of this protocol and path can see the readiness endpoint.
+/// What a check of these settings sees of a shutting-down kube-apiserver: its path (see
+/// [`sees_readiness`]), whether its success matcher accepts the failing `/readyz` (500) and, for a
+/// path that is not exempt from send-retry-after, whether it rejects the 429. Without a matcher
+/// only 200 passes (GCP, Azure, CLB; AWS's defaults 200 and 200-399 come from the profiles).
+pub fn probe_view(s: &LbSettings, readiness_path: &str, timeout: Micros, timeout_min: Micros) -> ProbeView {
+    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    let path = s.path.as_ref().map(|p| p.value.as_str());
+    let http = protocol != Protocol::Tcp;
+    let m = s.matcher.as_ref().map(|m| &m.value);
+    let bare = path.unwrap_or("/");
+    let bare = bare.split('?').next().unwrap_or(bare);
+    let exempt = crate::timeline::RETRY_AFTER_EXEMPT.iter().any(|p| bare.starts_with(p));
+    ProbeView {
+        sees_readiness: sees_readiness(protocol, path, readiness_path),
+        accepts_readyz_error: http && m.is_some_and(|m| m.accepts_failing_readyz()),
+        fails_on_retry_after: http && !exempt && !m.is_some_and(|m| m.accepts_retry_after()),
+        timeout,
+        timeout_min,
+    }
+}
+
+/// Whether a check of this protocol and path fails when readiness does (E2), as kube-apiserver
+/// serves its paths (k8s.io/apiserver pkg/server/healthz/healthz.go): the readiness path with any
+/// query except one that excludes the `shutdown` check (`?exclude=shutdown`), and the per-check
+/// endpoint `<readiness path>/shutdown` (it is the shutdown check itself). `/livez`, `/healthz`
+/// and every other path keep passing until the listener closes.
 pub fn sees_readiness(protocol: Protocol, path: Option<&str>, readiness_path: &str) -> bool {
     match protocol {
         Protocol::Tcp => false,
         Protocol::Http | Protocol::Https => {
             let p = path.unwrap_or("/");
-            let p = p.split('?').next().unwrap_or(p);
-            p == readiness_path
+            let (bare, query) = p.split_once('?').unwrap_or((p, ""));
+            let excludes_shutdown = query.split('&').any(|kv| {
+                kv.split_once('=')
+                    .is_some_and(|(k, v)| k == "exclude" && v == "shutdown")
+            });
+            (bare == readiness_path && !excludes_shutdown) || bare == format!("{readiness_path}/shutdown")
         }
     }
 }
@@ -430,6 +460,19 @@ mod tests {
     fn readiness_visibility() {
         assert!(sees_readiness(Protocol::Https, Some("/readyz"), "/readyz"));
         assert!(sees_readiness(Protocol::Https, Some("/readyz?verbose"), "/readyz"));
+        assert!(sees_readiness(Protocol::Https, Some("/readyz?exclude=etcd"), "/readyz"));
+        assert!(!sees_readiness(
+            Protocol::Https,
+            Some("/readyz?exclude=shutdown"),
+            "/readyz"
+        ));
+        assert!(!sees_readiness(
+            Protocol::Https,
+            Some("/readyz?verbose&exclude=shutdown"),
+            "/readyz"
+        ));
+        assert!(sees_readiness(Protocol::Https, Some("/readyz/shutdown"), "/readyz"));
+        assert!(!sees_readiness(Protocol::Https, Some("/readyz/etcd"), "/readyz"));
         assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));

@@ -492,6 +492,7 @@ fn resolve_server(
         readyz_onset: take!(readyz_onset),
         readiness_path: take!(readiness_path),
         response_time: take!(response_time),
+        send_retry_after: false,
     };
     if !spec.readiness_path.starts_with('/') {
         return Err(InputError::new(

@@ -109,7 +109,7 @@ impl Rule {
         match self {
             Rule::GL001 => "With the worst-case probe phase, the load balancer marks the server down only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
             Rule::GL002 => "The load balancer stops routing before E3, but with less margin than the configured minimum (default 5 s), leaving no room for clock drift, slow control planes or probe jitter.",
-            Rule::GL003 => "A TCP check, or an HTTP check of /healthz or /livez, only fails once the server stops listening (E3), so the load balancer can never remove the server before E3.",
+            Rule::GL003 => "A TCP check, an HTTP check of /healthz, /livez or /readyz?exclude=shutdown, or one whose success matcher accepts the 500 of a failing /readyz (e.g. 200-599, rstatus ^[2345]) only fails once the server stops listening (E3, or later under shutdown-send-retry-after), so the load balancer can never remove the server before E3.",
             Rule::GL004 => "terminationGracePeriodSeconds is shorter than preStop + readiness delay + shutdown delay + request grace, so the kubelet kills the server while it still drains.",
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
@@ -120,9 +120,9 @@ impl Rule {
     /// How to fix it.
     pub fn help(self) -> &'static str {
         match self {
-            Rule::GL001 => "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz.",
+            Rule::GL001 => "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
             Rule::GL002 => "Raise shutdown_delay or detect faster so the margin reaches the minimum.",
-            Rule::GL003 => "Use an HTTP(S) check of the readiness path (/readyz).",
+            Rule::GL003 => "Use an HTTP(S) check of the readiness path (/readyz, or /readyz/shutdown) whose success matcher rejects 5xx.",
             Rule::GL004 => "Raise terminationGracePeriodSeconds to at least preStop + readiness delay + shutdown delay + request grace.",
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",

@@ -216,6 +216,15 @@ macro_rules! lb_fields {
         }
 
         impl LbRaw {
+            /// This table's settings, each one it lacks taken from `base`.
+            pub fn over(&self, base: &LbRaw) -> LbRaw {
+                LbRaw {
+                    name: self.name.clone().or_else(|| base.name.clone()),
+                    profile: self.profile.clone().or_else(|| base.profile.clone()),
+                    $($name: self.$name.clone().or_else(|| base.$name.clone()),)*
+                }
+            }
+
             /// Names and spans of the settings present in this table.
             pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
                 let mut out = Vec::new();
@@ -286,6 +295,10 @@ pub struct Limits {
     pub timeout_vs_interval: Option<Relation>,
     /// Protocols the provider offers.
     pub protocols: Option<Vec<Protocol>>,
+    /// Inclusive range of status codes a success matcher may name (ELBv2 `Matcher.HttpCode`).
+    pub matcher_codes: Option<[u16; 2]>,
+    /// `interval × threshold` must stay below this (Azure, cloud-provider-azure).
+    pub interval_times_threshold_below: Option<Micros>,
 }
 
 /// A required relation between timeout and interval.
@@ -364,6 +377,20 @@ pub fn check_limits(
                 message: format!(
                     "{profile} requires {timeout_key} ({}) to be {word} {interval_key} ({})",
                     t.value, i.value
+                ),
+            });
+        }
+    }
+    if let (Some(max), Some(i), Some(t)) = (limits.interval_times_threshold_below, &s.interval, &s.probe_threshold) {
+        if i.value.times(i64::from(t.value)) >= max {
+            let loc = if i.from_profile { t.loc.clone() } else { i.loc.clone() };
+            out.push(LimitViolation {
+                loc,
+                message: format!(
+                    "{profile} requires interval x probe_threshold below {max}, got {} x {} = {}",
+                    i.value,
+                    t.value,
+                    i.value.times(i64::from(t.value))
                 ),
             });
         }

@@ -47,6 +47,8 @@ pub struct ServerRaw {
     pub response_time: Option<Spanned<Micros>>,
     /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
     pub readyz_timeout_probability: Option<Spanned<f64>>,
+    /// kube-apiserver `--shutdown-send-retry-after`.
+    pub send_retry_after: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -432,7 +434,8 @@ pub fn server_from_profile(name: &str, at: &Loc) -> Result<(ServerSpec, BTreeMap
 /// as a scenario's `[[lb]]` table.
 pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
-    let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
+    let defaults = profile.settings_for(input.settings.protocol.as_ref().map(|p| p.value));
+    let s = input.settings.clone().with_defaults(&defaults, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     finish_lb(
         input.name.clone(),
@@ -492,7 +495,18 @@ fn resolve_server(
         readyz_onset: take!(readyz_onset),
         readiness_path: take!(readiness_path),
         response_time: take!(response_time),
-        send_retry_after: false,
+        send_retry_after: match (&user.send_retry_after, &p.send_retry_after) {
+            (Some(v), _) => {
+                locs.insert("send_retry_after", doc.loc(v.span().start));
+                *v.get_ref()
+            }
+            (None, Some(v)) => {
+                locs.insert("send_retry_after", chosen.clone());
+                *v.get_ref()
+            }
+            // Off unless a profile or the scenario says so: the upstream default (server_run_options.go:136).
+            (None, None) => false,
+        },
     };
     if !spec.readiness_path.starts_with('/') {
         return Err(InputError::new(
@@ -528,7 +542,8 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             ));
         }
     }
-    let s = LbSettings::overlay(&profile.settings, user, doc, &chosen);
+    let defaults = profile.settings_for(user.protocol.as_ref().map(|p| *p.get_ref()));
+    let s = LbSettings::overlay(&defaults, user, doc, &chosen);
     let name = user
         .name
         .as_ref()
@@ -550,6 +565,7 @@ fn finish_lb(
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
+    validate_matcher(&s, profile, pname, field)?;
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -593,6 +609,34 @@ fn finish_lb(
         latency,
         settings: s,
     })
+}
+
+/// ELBv2 takes only status codes, inside the provider's range (ALB 200-499, NLB 200-599).
+fn validate_matcher(
+    s: &LbSettings,
+    profile: &LbProfile,
+    pname: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(), InputError> {
+    let Some(m) = &s.matcher else { return Ok(()) };
+    if profile.family == Family::Aws && !matches!(m.value.test, provider::matcher::Test::Status(_)) {
+        return Err(InputError::new(
+            m.loc.clone(),
+            field("matcher"),
+            format!("{pname} takes HTTP codes such as 200,202-299, got \"{}\"", m.value),
+        ));
+    }
+    if let Some([lo, hi]) = profile.limits.matcher_codes {
+        if let Some(&(a, b)) = m.value.codes_outside(lo, hi).first() {
+            let got = if a == b { a.to_string() } else { format!("{a}-{b}") };
+            return Err(InputError::new(
+                m.loc.clone(),
+                field("matcher"),
+                format!("{pname} accepts success codes from {lo} to {hi}, got {got}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {

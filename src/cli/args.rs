@@ -86,6 +86,29 @@ pub struct InputArgs {
     /// An input (or glob) without any load-balancer-to-server pair is not an error.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Set an environment variable for haproxy.cfg ("${VAR}", defined(VAR)), over the process
+    /// environment; repeatable.
+    #[arg(long, value_name = "VAR=VALUE", value_parser = env_pair)]
+    pub haproxy_env: Vec<(String, String)>,
+    /// HAProxy version assumed by `.if version_atleast(...)` / `version_before(...)` [default: 2.8.0].
+    #[arg(long, value_name = "VERSION")]
+    pub haproxy_version: Option<String>,
+    /// Read all haproxy.cfg inputs as one configuration, in the order given (as `haproxy -f A -f B`);
+    /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
+    #[arg(long)]
+    pub haproxy_join: bool,
+}
+
+/// Parses `VAR=VALUE` for `--haproxy-env`.
+fn env_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Ok((k.to_string(), v.to_string()))
+        }
+        _ => Err(format!(
+            "expected VAR=VALUE with VAR made of letters, digits and '_', got \"{text}\""
+        )),
+    }
 }
 
 /// Flags of `check`.
@@ -98,6 +121,10 @@ pub struct CheckArgs {
     /// How inputs are read.
     #[command(flatten)]
     pub input: InputArgs,
+    /// Judge only the load balancers whose name matches this glob (repeatable); replaces the
+    /// default selection (the LBs that send traffic to the server's port).
+    #[arg(long = "lb", value_name = "PATTERN")]
+    pub lb: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -60,6 +60,10 @@ impl From<&InputArgs> for input::Options {
             server: a.server.clone(),
             cloud: a.cloud,
             allow_empty: a.allow_empty,
+            lb_patterns: Vec::new(),
+            haproxy_env: a.haproxy_env.clone(),
+            haproxy_version: a.haproxy_version.clone(),
+            haproxy_join: a.haproxy_join,
         }
     }
 }
@@ -83,7 +87,10 @@ impl CheckOptions {
             inputs,
             format: a.format,
             fail_on,
-            input: (&a.input).into(),
+            input: input::Options {
+                lb_patterns: a.lb.clone(),
+                ..(&a.input).into()
+            },
         }
     }
 }
@@ -193,7 +200,15 @@ fn load_all(inputs: &Inputs, opts: &input::Options) -> Result<Vec<Scenario>> {
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = load_all(&o.inputs, &o.input)?;
     let reports = analyze_all(&scenarios);
-    let text = exporter(o.format).render(&reports, &ExportContext { fail_on: o.fail_on });
+    let skipped = scenarios
+        .iter()
+        .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
+        .collect();
+    let ctx = ExportContext {
+        fail_on: o.fail_on,
+        skipped,
+    };
+    let text = exporter(o.format).render(&reports, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     let failing = o
         .fail_on

@@ -8,21 +8,24 @@
 //! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `timeout check 0` and
 //! `timeout connect 0` mean unset, as in HAProxy (`tick_add_ifset`).
 
-use super::haproxy_cfg::{self, Pos};
+use super::haproxy_cfg::{self, Pos, ReadOptions};
 use crate::error::{InputError, Loc};
 use crate::provider::{LbSettings, Located, Protocol};
 use crate::scenario::LbInput;
 use crate::time::Micros;
 
-fn at(file: &str, p: Pos) -> Loc {
+/// The names of the files of one configuration, indexed by [`Pos::file`].
+type Files<'a> = &'a [&'a str];
+
+fn at(files: Files, p: Pos) -> Loc {
     Loc {
-        file: file.to_string(),
+        file: files.get(p.file as usize).copied().unwrap_or_default().to_string(),
         line: p.line,
         column: p.column,
     }
 }
 
-fn located<T>(file: &str, v: T, p: Pos) -> Located<T> {
+fn located<T>(file: Files, v: T, p: Pos) -> Located<T> {
     Located {
         value: v,
         loc: at(file, p),
@@ -30,18 +33,34 @@ fn located<T>(file: &str, v: T, p: Pos) -> Located<T> {
     }
 }
 
-fn micros(file: &str, v: &Option<haproxy_cfg::Located<u64>>) -> Option<Located<Micros>> {
+fn micros(file: Files, v: &Option<haproxy_cfg::Located<u64>>) -> Option<Located<Micros>> {
     v.as_ref()
         .filter(|l| l.value > 0)
         .map(|l| located(file, Micros(i64::try_from(l.value).unwrap_or(i64::MAX)), l.pos))
 }
 
-/// Reads the checks of an haproxy.cfg.
+/// The port of a server address (`10.0.0.1:6443`, `[::1]:6443`, `ipv4@host:6443`); none when the
+/// address has no port or a `+N`/`-N` offset (the port then comes from the client's connection).
+pub fn port_of(address: &str) -> Option<u16> {
+    let (_, port) = address.rsplit_once(':')?;
+    if port.starts_with(['+', '-']) || address.ends_with(']') {
+        return None;
+    }
+    port.parse::<u16>().ok().filter(|p| *p > 0)
+}
+
+/// Reads the checks of one haproxy.cfg with an empty environment.
 pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
-    let cfg = haproxy_cfg::parse(text).map_err(|e| {
+    lbs_of(&[file], &[text], &ReadOptions::default())
+}
+
+/// Reads several files as one configuration (`haproxy -f A -f B`), `names[i]` naming `texts[i]`.
+pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<LbInput>, InputError> {
+    let file = names;
+    let cfg = haproxy_cfg::parse_files(texts, opts).map_err(|e| {
         InputError::new(
             Loc {
-                file: file.to_string(),
+                file: names.get(e.file as usize).copied().unwrap_or_default().to_string(),
                 line: e.line,
                 column: e.column,
             },
@@ -101,6 +120,7 @@ pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
             profile: "haproxy".to_string(),
             settings: s,
             loc,
+            ports: port_of(&srv.address).into_iter().collect(),
         });
     }
     Ok(out)

@@ -109,6 +109,16 @@ impl<'a> Reader<'_, 'a> {
         o.members.get(key).copied().filter(|r| r.get() != "null")
     }
 
+    /// A `port` attribute (number or numeric string) as the selection's traffic port; anything
+    /// else (`traffic-port`, absent) gives no port.
+    fn port(&self, o: &Obj<'a>) -> Vec<u16> {
+        let Some(raw) = self.member(o, "port") else {
+            return Vec::new();
+        };
+        let text = raw.get().trim_matches('"');
+        text.parse::<u16>().ok().filter(|p| *p > 0).into_iter().collect()
+    }
+
     /// The first object of a nested block (`health_check = [{...}]`), if any.
     fn block(&self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, InputError> {
         let Some(raw) = self.member(o, key) else {
@@ -366,18 +376,21 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
             )?;
         }
     }
+    let ports = r.port(&v);
     Ok(Some(LbInput {
         name: address.to_string(),
         profile: profile.to_string(),
         settings: s,
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
+        ports,
     }))
 }
 
 fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) -> Result<Option<LbInput>, InputError> {
     let v = r.obj(values, address)?;
     let f = |k: &str| format!("{address}.{k}");
+    let mut block_ports = Vec::new();
     let mut s = LbSettings {
         check_interval: r.seconds(&v, "check_interval_sec", &f("check_interval_sec"))?,
         timeout: r.seconds(&v, "timeout_sec", &f("timeout_sec"))?,
@@ -398,6 +411,7 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
         ];
         for (key, proto) in blocks {
             let Some(b) = r.block(&v, key)? else { continue };
+            block_ports = r.port(&b);
             s.protocol = r.default(proto, b.at).map(|mut p| {
                 p.from_profile = false;
                 p
@@ -425,12 +439,17 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
     if legacy && s.path.is_none() {
         s.path = r.default("/".to_string(), at);
     }
+    // A GCP health check names the port it probes, which need not be the traffic port
+    // (OpenShift's GCP installer probes an apiserver-watcher proxy on 6080): not used for selection.
+    let _probe_port = if legacy { r.port(&v) } else { block_ports };
+    let ports = Vec::new();
     Ok(Some(LbInput {
         name: address.to_string(),
         profile: "gcp".to_string(),
         settings: s,
         loc: r.loc(at),
         field_prefix: format!("{address}."),
+        ports,
     }))
 }
 
@@ -472,12 +491,14 @@ fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, 
     }
     s.interval = s.interval.or_else(|| r.default(Micros::from_secs(15), v.at));
     s.probe_threshold = s.probe_threshold.or_else(|| r.default(1, v.at));
+    let ports = r.port(&v);
     Ok(LbInput {
         name: address.to_string(),
         profile: "azure-lb".to_string(),
         settings: s,
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
+        ports,
     })
 }
 

@@ -50,11 +50,19 @@ pub fn report_json(r: &LbReport) -> Value {
 }
 
 impl Exporter for JsonExporter {
-    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
+    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let doc = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
             "results": reports.iter().map(report_json).collect::<Vec<_>>(),
+            "skipped": ctx.skipped.iter().map(|(scenario, k)| json!({
+                "scenario": scenario,
+                "lb": k.name,
+                "file": k.loc.file,
+                "line": k.loc.line,
+                "column": k.loc.column,
+                "reason": k.reason,
+            })).collect::<Vec<_>>(),
         });
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         s.push('\n');

@@ -18,6 +18,8 @@ use crate::analysis::LbReport;
 pub struct ExportContext {
     /// Lowest severity that fails the run (`None` with `--no-fail`).
     pub fail_on: Option<Severity>,
+    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
+    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
 }
 
 /// Renders a set of reports in one format.

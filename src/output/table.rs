@@ -9,7 +9,7 @@ use std::fmt::Write;
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
-    fn render(&self, reports: &[LbReport], _ctx: &ExportContext) -> String {
+    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
@@ -60,6 +60,12 @@ impl Exporter for TableExporter {
                 "\nnote: server {reason} ({n} pairs); name it with --server NAME|PATH or server = in graceline.toml"
             )
             .ok();
+        }
+        if !ctx.skipped.is_empty() {
+            writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();
+            for (scenario, k) in &ctx.skipped {
+                writeln!(out, "  {scenario}: {} at {}: {}", k.name, k.loc, k.reason).ok();
+            }
         }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
         writeln!(

@@ -177,6 +177,20 @@ pub struct LbInput {
     pub loc: Loc,
     /// Prefix of field names in error messages (e.g. `apiserver/cp1.`).
     pub field_prefix: String,
+    /// Server ports the LB sends traffic to (empty: not known from the input); the default
+    /// selection keeps the LBs whose ports include the server's port.
+    pub ports: Vec<u16>,
+}
+
+/// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
+#[derive(Debug, Clone)]
+pub struct SkippedLb {
+    /// Name the LB would have in reports.
+    pub name: String,
+    /// Where it is declared.
+    pub loc: Loc,
+    /// Why it is not judged, in one line.
+    pub reason: String,
 }
 
 /// A loaded scenario.
@@ -202,6 +216,9 @@ pub struct Scenario {
     pub rollout: Option<Rollout>,
     /// Where the server came from.
     pub server_source: ServerSource,
+    /// Load balancers of the input left out by the selection (`--lb`, `select =`, or the
+    /// server-port rule), listed in the output with the reason.
+    pub skipped: Vec<SkippedLb>,
 }
 
 impl Scenario {
@@ -306,6 +323,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         readyz_timeout_probability,
         traffic,
         rollout,
+        skipped: Vec::new(),
         server_source,
     })
 }

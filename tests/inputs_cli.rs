@@ -410,3 +410,72 @@ fn explain_walks_an_haproxy_server() {
         .code(2)
         .stderr(predicate::str::contains("apiserverbackend/cp1"));
 }
+
+#[test]
+fn server_applies_to_scenarios_and_the_builtin_matrix_or_fails() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-openshift-aws.toml");
+    let seed = seed.to_str().unwrap();
+    // The scenario's own server (delay 30 s, hanging /readyz): worst 30 s. With --server
+    // kube-apiserver-openshift (/readyz answers 500 at once, delay 70 s) the same NLB 10/10/2
+    // needs p + 10 -> 20 s and the server is the named one.
+    let v = json(&[seed], 1);
+    assert_eq!(v["results"][0]["worst_case_s"], 30.0);
+    let v = json(&[seed, "--server", "kube-apiserver-openshift"], 0);
+    assert_eq!(v["results"][0]["server"], "kube-apiserver-openshift");
+    assert_eq!(v["results"][0]["worst_case_s"], 20.0);
+    // A name that is neither a profile nor a file: exit 2 for a scenario and the built-in matrix
+    // alike (it is resolved before any input is read), with a suggestion for a near miss.
+    for args in [
+        vec!["check", seed, "--server", "no-such-server"],
+        vec!["check", "--server", "no-such-server"],
+    ] {
+        graceline()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("neither a built-in server profile nor a file"));
+    }
+    graceline()
+        .args(["check", seed, "--server", "kube-apiserver-openshfit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean \"kube-apiserver-openshift\""));
+    // The built-in matrix with --server: every LB profile against that server only.
+    let out = graceline()
+        .args(["check", "--server", "kube-apiserver-openshift-gcp", "--format", "json"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 6);
+    assert!(r.iter().all(|x| x["server"] == "kube-apiserver-openshift-gcp"));
+}
+
+#[test]
+fn a_server_typo_in_the_project_file_is_an_input_error() {
+    let (_tmp, dir) = project();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-openshift-aws.toml"),
+        dir.join("seed.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("graceline.toml"),
+        "[[check]]\nserver = \"kube-apiserver-openshfit\"\nlbs = [\"seed.toml\"]\n",
+    )
+    .unwrap();
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(&dir)
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(
+            predicate::str::contains("graceline.toml:2:")
+                .and(predicate::str::contains("did you mean \"kube-apiserver-openshift\"")),
+        );
+}

@@ -191,7 +191,10 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn load_all(inputs: &Inputs, opts: &input::Options) -> Result<Vec<Scenario>> {
     match inputs {
-        Inputs::BuiltinMatrix => Ok(scenario::builtin_matrix()),
+        Inputs::BuiltinMatrix => match input::named_server(opts)? {
+            Some(named) => Ok(scenario::builtin_matrix_for(&named)?),
+            None => Ok(scenario::builtin_matrix()),
+        },
         Inputs::Files(paths) => input::load(paths, opts),
     }
 }

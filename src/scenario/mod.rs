@@ -257,13 +257,32 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
 }
 
+/// A server named outside the scenario (`--server`, `server =` in graceline.toml), replacing its
+/// `[server]` table.
+pub type NamedServer = (ServerSpec, BTreeMap<&'static str, Loc>, ServerSource);
+
 /// Loads a scenario from TOML text; `file` names it in messages.
 pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
+    load_str_with(file, text, None)
+}
+
+/// Loads a scenario, its load balancers checked against `named` instead of its own `[server]`
+/// when given (the scenario's `[server]` table is still validated).
+pub fn load_str_with(file: &str, text: &str, named: Option<&NamedServer>) -> Result<Scenario, InputError> {
     let doc = Doc { file, text };
     let raw: ScenarioRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
     let whole = doc.loc(0);
     let (server, server_locs) = resolve_server(raw.server.as_ref(), &doc)?;
     let readyz_timeout_probability = resolve_probability(raw.server.as_ref(), &server, &doc)?;
+    let (server, server_locs) = match named {
+        Some((spec, locs, _)) => (spec.clone(), locs.clone()),
+        None => (server, server_locs),
+    };
+    let readyz_timeout_probability = if named.is_some_and(|n| n.0.readyz_failure != ReadyzFailure::Either) {
+        DEFAULT_TIMEOUT_PROBABILITY
+    } else {
+        readyz_timeout_probability
+    };
     let traffic = raw.traffic.as_ref().map(|t| resolve_traffic(t, &doc)).transpose()?;
     let rollout = raw
         .rollout
@@ -304,14 +323,20 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         },
         |n| n.into_inner(),
     );
-    let server_source = ServerSource {
-        origin: file.to_string(),
-        assumed: raw.server.is_none(),
-        reason: if raw.server.is_none() {
-            format!("the scenario has no [server] table: built-in profile {DEFAULT_SERVER_PROFILE}")
-        } else {
-            "the scenario's [server] table".to_string()
-        },
+    let server_source = if let Some((_, _, src)) = named {
+        let mut src = src.clone();
+        src.reason.push_str(" (replaces the scenario's server)");
+        src
+    } else {
+        ServerSource {
+            origin: file.to_string(),
+            assumed: raw.server.is_none(),
+            reason: if raw.server.is_none() {
+                format!("the scenario has no [server] table: built-in profile {DEFAULT_SERVER_PROFILE}")
+            } else {
+                "the scenario's [server] table".to_string()
+            },
+        }
     };
     Ok(Scenario {
         name,
@@ -721,6 +746,20 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Every LB profile with its defaults against one named server (`check --server X` without inputs).
+pub fn builtin_matrix_for(named: &NamedServer) -> Result<Vec<Scenario>, InputError> {
+    profiles::names("lb")
+        .into_iter()
+        .map(|lb| {
+            let text = format!(
+                "name = \"{lb} / {}\"\n[[lb]]\nname = \"{lb}\"\nprofile = \"{lb}\"\n",
+                named.0.profile
+            );
+            load_str_with(&format!("builtin:{lb}"), &text, Some(named))
+        })
+        .collect()
 }
 
 /// The built-in default matrix: every LB profile against every server profile, with defaults.

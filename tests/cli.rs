@@ -192,7 +192,7 @@ fn sarif_validates_against_the_2_1_0_schema_and_points_at_the_line() {
         assert!(errors.is_empty(), "{fixture_name}: {errors:?}");
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "graceline");
-        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 7);
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 8);
         assert!(run["results"].is_array());
     }
     let out = graceline()
@@ -226,10 +226,10 @@ fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
     let xml = String::from_utf8(out).unwrap();
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     assert!(
-        xml.contains("<testsuites name=\"graceline\" tests=\"7\" failures=\"1\">"),
+        xml.contains("<testsuites name=\"graceline\" tests=\"8\" failures=\"1\">"),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testcase ").count(), 7);
+    assert_eq!(xml.matches("<testcase ").count(), 8);
     assert!(xml.contains("<failure message=\"api-external: worst case 30s"));
     // With --fail-on warning, GL006 fails too.
     let out = graceline()

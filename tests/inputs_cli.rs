@@ -309,7 +309,7 @@ fn bad_inputs_exit_2_with_file_line_and_column() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--server nope: is neither a built-in server profile",
+            "--server nope: \"nope\" is neither a built-in server profile",
         ));
     graceline()
         .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "aws-nlb"])
@@ -478,4 +478,27 @@ fn a_server_typo_in_the_project_file_is_an_input_error() {
             predicate::str::contains("graceline.toml:2:")
                 .and(predicate::str::contains("did you mean \"kube-apiserver-openshift\"")),
         );
+}
+
+#[test]
+fn an_unchecked_server_is_named_in_an_error() {
+    // kubeadm-like backend: `a` is checked over HTTPS /readyz, `b` has no `check`. HAProxy never
+    // takes `b` out: with the upstream server (delay 0 s, request grace 60 s, SIGKILL at 30 s, so
+    // E5 = min(0 + 60, 30) = E2 + 30 s) new connections reach it until the process is back, 30 s
+    // after E2 (no rollout startup given).
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "backend api\n  option httpchk GET /readyz\n  http-check expect status 200\n  server a 10.0.0.1:6443 check check-ssl\n  server b 10.0.0.2:6443\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let v = json(&[cfg], 1);
+    assert!(has(&v, "GL008", cfg, 5, 3), "{:?}", findings(&v));
+    let r = v["results"].as_array().unwrap();
+    let b = r.iter().find(|x| x["lb"] == "api/b").unwrap();
+    assert_eq!(b["worst_case_s"], 30.0);
+    let msg = findings(&v);
+    assert!(msg.iter().any(|f| f.0 == "GL008"), "{msg:?}");
 }

@@ -42,10 +42,12 @@ pub enum Rule {
     GL006,
     /// The provider's propagation delay is assumed to be zero.
     GL007,
+    /// An HAProxy server without `check`: never taken out of rotation.
+    GL008,
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 8] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -53,6 +55,7 @@ pub const RULES: [Rule; 7] = [
     Rule::GL005,
     Rule::GL006,
     Rule::GL007,
+    Rule::GL008,
 ];
 
 impl Rule {
@@ -66,6 +69,7 @@ impl Rule {
             Rule::GL005 => "GL005",
             Rule::GL006 => "GL006",
             Rule::GL007 => "GL007",
+            Rule::GL008 => "GL008",
         }
     }
 
@@ -79,13 +83,14 @@ impl Rule {
             Rule::GL005 => "setting-out-of-range",
             Rule::GL006 => "nlb-resets-connections",
             Rule::GL007 => "propagation-delay-assumed-zero",
+            Rule::GL008 => "server-never-checked",
         }
     }
 
     /// Severity of every finding of this rule.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 => Severity::Error,
+            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 | Rule::GL008 => Severity::Error,
             Rule::GL002 | Rule::GL006 => Severity::Warning,
             Rule::GL007 => Severity::Note,
         }
@@ -101,6 +106,7 @@ impl Rule {
             Rule::GL005 => "A setting is outside what the provider accepts",
             Rule::GL006 => "The NLB resets established connections when the target turns unhealthy",
             Rule::GL007 => "The provider's propagation delay is assumed to be zero",
+            Rule::GL008 => "An HAProxy server without health checks is never taken out of rotation",
         }
     }
 
@@ -114,6 +120,7 @@ impl Rule {
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
             Rule::GL007 => "The provider publishes no bound on the time from 'marked down' to 'no new requests'; graceline assumes the configured propagation_delay, which is 0.",
+            Rule::GL008 => "A `server` line without `check` in a backend that fronts the server is never marked down: HAProxy keeps sending it new connections after E3, which fail until the process is back.",
         }
     }
 
@@ -127,6 +134,7 @@ impl Rule {
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",
             Rule::GL007 => "Set propagation_delay to a measured value (graceline backend + calibrate), or keep extra margin.",
+            Rule::GL008 => "Add `check` (with `option httpchk GET /readyz` and `check-ssl` for kube-apiserver) to the server line or its default-server.",
         }
     }
 }

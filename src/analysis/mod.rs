@@ -207,6 +207,37 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             ));
         }
     }
+    let (ext, margin, recommended) = match lb.settings.unchecked.as_ref().filter(|u| u.value) {
+        Some(u) => {
+            // Never checked: routed to until the process is back; the detection findings do not apply.
+            findings.retain(|f| {
+                !matches!(
+                    f.rule,
+                    Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL005 | Rule::GL007
+                )
+            });
+            let startup = sc.rollout.map_or(Micros::ZERO, |r| r.startup_time);
+            let back = tl.e5 - tl.e2 + startup;
+            let mut e = ext;
+            for b in [&mut e.worst, &mut e.best] {
+                b.time = back;
+                b.detection = back;
+            }
+            findings.push(Finding::new(
+                Rule::GL008,
+                u.loc.clone(),
+                format!(
+                    "{}: the server has no `check`, so HAProxy never takes it out: new connections keep reaching it after E3 until the process is back (E5 + startup {} = E2 + {}), failing for {}",
+                    lb.name,
+                    startup,
+                    back,
+                    back - budget
+                ),
+            ));
+            (e, budget - back, None)
+        }
+        None => (ext, margin, recommended),
+    };
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,

@@ -38,6 +38,8 @@ pub enum Test {
     Body(String),
     /// A regular expression on the body.
     BodyRegex(Regex),
+    /// Several rules that must all match (HAProxy evaluates every `http-check expect` in turn).
+    All(Vec<Matcher>),
 }
 
 /// A success matcher, possibly inverted, with the text it was read from.
@@ -73,6 +75,7 @@ impl Matcher {
             Test::StatusRegex(re) => re.is_match(&status.to_string()),
             Test::Body(s) => body.contains(s.as_str()),
             Test::BodyRegex(re) => re.is_match(body),
+            Test::All(all) => all.iter().all(|m| m.accepts(status, body)),
         };
         hit != self.inverted
     }
@@ -85,9 +88,23 @@ impl Matcher {
     /// Whether the 429 of send-retry-after passes this check. Its body is not modelled: a body
     /// matcher is taken to reject it (the status-only answer is the documented part).
     pub fn accepts_retry_after(&self) -> bool {
-        match self.test {
+        match &self.test {
             Test::Body(_) | Test::BodyRegex(_) => self.inverted,
+            Test::All(all) => all.iter().all(Matcher::accepts_retry_after) != self.inverted,
             _ => self.accepts(RETRY_AFTER_STATUS, ""),
+        }
+    }
+
+    /// Every rule together: a check passes only if all of them match.
+    pub fn all(rules: Vec<Matcher>) -> Option<Matcher> {
+        match rules.len() {
+            0 => None,
+            1 => rules.into_iter().next(),
+            _ => Some(Matcher {
+                text: rules.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("; "),
+                test: Test::All(rules),
+                inverted: false,
+            }),
         }
     }
 
@@ -103,7 +120,7 @@ impl Matcher {
     /// Parses ELBv2's `HttpCode` syntax: `200`, `200,202`, `200-299`.
     pub fn parse_codes(text: &str) -> Result<Self, String> {
         Ok(Matcher {
-            test: Test::Status(parse_code_list(text)?),
+            test: Test::Status(parse_code_list(text, true)?),
             inverted: false,
             text: text.trim().to_string(),
         })
@@ -115,9 +132,14 @@ impl Matcher {
         let mut first = words
             .next()
             .ok_or("needs a match type: status, rstatus, string or rstring")?;
-        let inverted = first == "!";
-        if inverted {
-            first = words.next().ok_or("needs a match type after !")?;
+        let mut inverted = false;
+        if let Some(rest) = first.strip_prefix('!') {
+            inverted = true;
+            first = if rest.is_empty() {
+                words.next().ok_or("needs a match type after !")?
+            } else {
+                rest
+            };
         }
         let pattern = words.collect::<Vec<_>>().join(" ");
         if pattern.is_empty() {
@@ -125,10 +147,15 @@ impl Matcher {
         }
         let regex = |p: &str| Regex::new(p).map_err(|e| format!("bad regular expression \"{p}\": {}", first_line(&e)));
         let test = match first {
-            "status" => Test::Status(parse_code_list(&pattern)?),
+            "status" => Test::Status(parse_code_list(&pattern, false)?),
             "rstatus" => Test::StatusRegex(regex(&pattern)?),
             "string" => Test::Body(pattern.clone()),
             "rstring" => Test::BodyRegex(regex(&pattern)?),
+            "hdr" | "fhdr" | "string-lf" | "rstring-lf" | "status-lf" => {
+                return Err(format!(
+                    "'{first}' matches graceline cannot evaluate against a failing /readyz; use status, rstatus, string or rstring"
+                ))
+            }
             other => {
                 return Err(format!(
                     "unknown match type \"{other}\"; graceline reads status, rstatus, string and rstring"
@@ -157,13 +184,16 @@ fn first_line(e: &regex::Error) -> String {
     e.to_string().lines().last().unwrap_or("").trim().to_string()
 }
 
-/// `200`, `200,202`, `200-299`: HTTP status codes 100-599, ranges not reversed.
-fn parse_code_list(text: &str) -> Result<Vec<(u16, u16)>, String> {
+/// `200`, `200,202`, `200-299`: HTTP status codes 100-599 (`strict`, ELBv2) or any number
+/// (HAProxy 2.6 accepts `status 1000`), ranges not reversed.
+fn parse_code_list(text: &str, strict: bool) -> Result<Vec<(u16, u16)>, String> {
     let code = |s: &str| -> Result<u16, String> {
         let s = s.trim();
+        let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         match s.parse::<u16>() {
-            Ok(c) if (100..=599).contains(&c) && s.len() == 3 => Ok(c),
-            _ => Err(format!("\"{s}\" is not an HTTP status code (100 to 599)")),
+            Ok(c) if digits && (!strict || ((100..=599).contains(&c) && s.len() == 3)) => Ok(c),
+            _ if strict => Err(format!("\"{s}\" is not an HTTP status code (100 to 599)")),
+            _ => Err(format!("\"{s}\" is not a status code")),
         }
     };
     let mut out = Vec::new();

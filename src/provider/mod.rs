@@ -258,6 +258,7 @@ lb_fields! {
     connection_termination: bool,
     latency: LatencyRaw,
     matcher: matcher::Matcher,
+    unchecked: bool,
 }
 
 fn pick<T: Clone>(

@@ -502,3 +502,60 @@ fn an_unchecked_server_is_named_in_an_error() {
     let msg = findings(&v);
     assert!(msg.iter().any(|f| f.0 == "GL008"), "{msg:?}");
 }
+
+#[test]
+fn terraform_target_groups_take_aws_defaults_for_their_protocol() {
+    // ALB (HTTPS target group) with a health_check block but no timeout: AWS applies 5 s for
+    // ALB, below the 10 s interval, so no GL005 (reading it as 10 s gave a false "timeout must be
+    // less than interval"). An NLB (TCP) target group without any health_check block: Terraform
+    // sends nothing and AWS's NLB defaults apply (TCP, 30 s, timeout 10 s, thresholds 5/2), each
+    // named as assumed.
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {"root_module": {"resources": [
+  {"address": "aws_lb_target_group.alb", "mode": "managed", "type": "aws_lb_target_group", "name": "alb",
+   "values": {"protocol": "HTTPS", "port": 6443,
+              "health_check": [{"interval": 10, "healthy_threshold": 2, "unhealthy_threshold": 2, "protocol": "HTTPS", "path": "/readyz", "matcher": "200"}]}},
+  {"address": "aws_lb_target_group.nlb", "mode": "managed", "type": "aws_lb_target_group", "name": "nlb",
+   "values": {"protocol": "TCP", "port": 6443}}
+]}}}"#,
+    )
+    .unwrap();
+    let plan = plan.to_str().unwrap();
+    let v = json(&[plan, "--server", "kube-apiserver-openshift"], 1);
+    let r = v["results"].as_array().unwrap();
+    let alb = r.iter().find(|x| x["lb"] == "aws_lb_target_group.alb").unwrap();
+    assert!(
+        !alb["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "GL005"),
+        "{alb}"
+    );
+    assert_eq!(alb["assumed_settings"][0], "timeout = 5s");
+    let nlb = r.iter().find(|x| x["lb"] == "aws_lb_target_group.nlb").unwrap();
+    let assumed: Vec<&str> = nlb["assumed_settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for want in [
+        "interval = 30s",
+        "timeout = 10s",
+        "unhealthy_threshold = 2",
+        "healthy_threshold = 5",
+        "protocol = tcp",
+    ] {
+        assert!(assumed.contains(&want), "{want} not in {assumed:?}");
+    }
+    // The table names them too.
+    graceline()
+        .args(["check", plan, "--server", "kube-apiserver-openshift"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("assumed (profile defaults, not in the input):").and(predicate::str::contains(
+                "aws_lb_target_group.alb (aws-alb): timeout = 5s",
+            )),
+        );
+}

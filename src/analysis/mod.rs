@@ -56,6 +56,9 @@ pub struct LbReport {
     pub recommended_shutdown_delay: Option<Micros>,
     /// Probes per second on one backend.
     pub probes_per_second: f64,
+    /// Settings graceline took from the LB profile's defaults rather than from the input, as
+    /// `key = value` (an assumption the output names).
+    pub assumed: Vec<String>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
     /// Overall verdict.
@@ -258,9 +261,39 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         margin,
         recommended_shutdown_delay: recommended,
         probes_per_second: lb.model.probes_per_second(lat.lo),
+        assumed: assumed_settings(lb),
         findings,
         verdict,
     }
+}
+
+/// The settings that shape the verdict and came from the profile's defaults, not the input.
+fn assumed_settings(lb: &LbSpec) -> Vec<String> {
+    let s = &lb.settings;
+    let mut out = Vec::new();
+    macro_rules! take {
+        ($($f:ident),*) => {$(
+            if let Some(v) = s.$f.as_ref().filter(|v| v.from_profile) {
+                out.push(format!("{} = {}", stringify!($f), v.value));
+            }
+        )*};
+    }
+    take!(
+        interval,
+        timeout,
+        unhealthy_threshold,
+        healthy_threshold,
+        check_interval,
+        probe_threshold
+    );
+    take!(inter, fall, rise, propagation_delay, matcher);
+    if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
+        out.push(format!("protocol = {}", format!("{:?}", p.value).to_lowercase()));
+    }
+    if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
+        out.push(format!("path = {}", p.value));
+    }
+    out
 }
 
 /// From the start of the grace period until the server has drained and exited on its own.

@@ -33,9 +33,10 @@ pub fn report_json(r: &LbReport) -> Value {
         "verdict": r.verdict,
         "recommended_shutdown_delay_s": r.recommended_shutdown_delay.map(secs),
         "probes_per_second": r.probes_per_second,
+        "assumed_settings": r.assumed,
         "timeline_s": {
             "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
-            "sigkill": secs(tl.kill), "killed": tl.killed,
+            "sigkill": secs(tl.kill), "killed": tl.killed, "listener_close": secs(tl.listener_close),
         },
         "findings": r.findings.iter().map(|f| json!({
             "rule": f.rule.id(),

@@ -61,6 +61,13 @@ impl Exporter for TableExporter {
             )
             .ok();
         }
+        let with_defaults: Vec<&LbReport> = reports.iter().filter(|r| !r.assumed.is_empty()).collect();
+        if !with_defaults.is_empty() {
+            writeln!(out, "\nassumed (profile defaults, not in the input):").ok();
+            for r in with_defaults {
+                writeln!(out, "  {} ({}): {}", r.lb, r.provider, r.assumed.join(", ")).ok();
+            }
+        }
         if !ctx.skipped.is_empty() {
             writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();
             for (scenario, k) in &ctx.skipped {

@@ -27,6 +27,16 @@
 //! A silent server's probe may itself take anywhere in `[timeout_min, timeout]` (HAProxy 2.6's check
 //! timer, see `provider::haproxy`): the same interval reasoning applies, every hang at its longest for
 //! the supremum and at its shortest for the infimum.
+//!
+//! The server's real end: a probe the server accepted (started before the listener closes) ends at
+//! the latest at E5 (exit or SIGKILL resets it; tie rule: ending exactly at E5 counts as cut). Fixed
+//! rate: the instants where a hang reaches E5 are extra segment break points, so every end stays
+//! continuous and non-decreasing inside a segment. Completion-relative: only the last hanging check
+//! can be cut (the next one starts after E5 and is refused), so its end interval is clamped at E5;
+//! a supremum reached through a cut is attained.
+//! send-retry-after: `B` is the listener's real close (E3 + drain) and a non-exempt HTTP path fails
+//! from E3 on the 429. Azure (`answered_marks_down`): detection is the earlier of the threshold-th
+//! failure and the first answered one (non-200 or reset), both non-decreasing in the phase.
 
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
@@ -638,5 +648,51 @@ mod tests {
             (e.best.time, e.worst.time),
             (Micros::from_secs(19_998), Micros::from_secs(20_000))
         );
+    }
+
+    #[test]
+    fn a_hanging_check_ends_with_the_process() {
+        // HAProxy inter 2 s (bounds the check), fall 3, /readyz hangs; E3 = 3 s, E5 = 3.5 s.
+        // First failing check at s in [0, 2): it hangs until s + 2, the next two start at s + 4 and
+        // s + 6, both after E3, refused at once -> s + 6. From s = 1.5 s the hang is cut at E5 =
+        // 3.5 s, so the chain is 3.5 + 2 + 2 = 7.5 s for every s in [1.5, 2): attained, not the
+        // 8 s supremum of the uncut chain.
+        let mut srv = server(3, ReadyzFailure::Timeout);
+        srv.request_grace = Micros::from_millis(500);
+        let m = ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: Micros::from_secs(2),
+                fastinter: Micros::from_secs(2),
+                downinter: Micros::from_secs(2),
+                spread_pct: 0,
+            },
+            view: ProbeView {
+                sees_readiness: true,
+                timeout: Micros::from_secs(2),
+                timeout_min: Micros::from_secs(2),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
+            },
+            threshold: 3,
+            rise: 2,
+            probers: 1,
+            propagation: Micros::ZERO,
+            answered_marks_down: false,
+        };
+        let e = extremes(&srv, &m);
+        assert_eq!(
+            (e.best.time, e.worst.time),
+            (Micros::from_secs(6), Micros::from_millis(7_500))
+        );
+        assert!(e.worst.witness.attained);
+        let sim = crate::sim::Sim::new(&srv, &m);
+        let e2 = sim.timeline().e2;
+        let mut j = crate::sim::Scripted::new(&e.worst.witness.jitters).with_hangs(&e.worst.witness.hangs);
+        let mut plans = [crate::sim::ProberPlan {
+            first_start: e2 + e.worst.witness.last_pass,
+            jitter: &mut j,
+        }];
+        let r = sim.run(&mut plans, crate::sim::Until::Removal, None).unwrap();
+        assert_eq!(r.removal.unwrap() - e2, Micros::from_millis(7_500));
     }
 }

@@ -153,14 +153,15 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 } else {
                     String::new()
                 };
-                lines.push((
-                    t,
-                    0,
+                let what = if sc.server.send_retry_after {
                     format!(
-                        "E3  {}  the server stops listening{extra}; new connections are refused",
-                        at(t, tl.e1)
-                    ),
-                ));
+                        "the server stops accepting requests{extra}; new ones get 429 + Retry-After (send-retry-after), the listener stays open until {}",
+                        at(tl.listener_close, tl.e1)
+                    )
+                } else {
+                    format!("the server stops listening{extra}; new connections are refused")
+                };
+                lines.push((t, 0, format!("E3  {}  {what}", at(t, tl.e1))));
             }
             TraceKind::ProbeStart { probe, .. } => {
                 let n = names.len() + 1;

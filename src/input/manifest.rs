@@ -524,4 +524,18 @@ spec:
         assert!(e.message.contains("config file"), "{e}");
         assert_eq!((e.loc.line, e.loc.column), (5, 13));
     }
+
+    #[test]
+    fn send_retry_after_is_read_into_the_server() {
+        let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.30.0\n    command:\n    - kube-apiserver\n    - --shutdown-delay-duration=70s\n    - --shutdown-send-retry-after=true\n";
+        let t = Text::new("m.yaml", y);
+        let docs = yaml::load(&t).unwrap();
+        let s = &servers(&t, &docs).unwrap()[0];
+        assert!(s.spec.send_retry_after);
+        assert_eq!(s.locs["send_retry_after"].line, 12);
+        let off = y.replace("retry-after=true", "retry-after=false");
+        let t = Text::new("m.yaml", &off);
+        let docs = yaml::load(&t).unwrap();
+        assert!(!servers(&t, &docs).unwrap()[0].spec.send_retry_after);
+    }
 }

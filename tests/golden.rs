@@ -348,3 +348,22 @@ fn send_retry_after_keeps_listener_checks_passing() {
         s(20.0)
     );
 }
+
+#[test]
+fn azure_limits_are_sourced() {
+    // cloud-provider-azure refuses interval x probes >= 120 s: 60 s x 2 = 120 s is GL005; the
+    // interval minimum is 5 s; 119 s x 1 is accepted.
+    let lb =
+        "profile = \"azure-lb\"\ninterval = \"60s\"\nprobe_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"";
+    let f = findings_of(&scenario("shutdown_delay = \"300s\"", lb));
+    let g = f.iter().find(|f| f.rule == Rule::GL005).expect("GL005");
+    assert!(g.message.contains("below 2m"), "{}", g.message);
+    let rules = run(&scenario("shutdown_delay = \"300s\"", &lb.replace("\"60s\"", "\"4s\""))).3;
+    assert!(rules.contains(&Rule::GL005));
+    let ok = lb
+        .replace("\"60s\"", "\"119s\"")
+        .replace("probe_threshold = 2", "probe_threshold = 1");
+    assert!(!run(&scenario("shutdown_delay = \"300s\"", &ok))
+        .3
+        .contains(&Rule::GL005));
+}

@@ -559,3 +559,33 @@ fn terraform_target_groups_take_aws_defaults_for_their_protocol() {
             )),
         );
 }
+
+#[test]
+fn bad_success_codes_in_annotations_and_plans_exit_2_at_the_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let svc = tmp.path().join("svc.yaml");
+    std::fs::write(
+        &svc,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-healthcheck-success-codes: \"200-\"\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 6443\n",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", svc.to_str().unwrap(), "--server", "kube-apiserver"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("svc.yaml:7:").and(predicate::str::contains("not an HTTP status code")));
+    // ALB accepts 200-499 only: a plan asking for 200-599 is refused at the matcher.
+    let plan = tmp.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        "{\"format_version\": \"1.2\", \"terraform_version\": \"1.9.0\", \"planned_values\": {\"root_module\": {\"resources\": [\n{\"address\": \"aws_lb_target_group.alb\", \"mode\": \"managed\", \"type\": \"aws_lb_target_group\", \"name\": \"alb\", \"values\": {\"protocol\": \"HTTPS\", \"port\": 6443,\n\"health_check\": [{\"interval\": 10, \"protocol\": \"HTTPS\", \"path\": \"/readyz\", \"matcher\": \"200-599\"}]}}\n]}}}",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", plan.to_str().unwrap(), "--server", "kube-apiserver"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("plan.json:3:").and(predicate::str::contains("from 200 to 499")));
+}

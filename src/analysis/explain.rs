@@ -105,6 +105,14 @@ fn describe_schedule(lb: &LbSpec) -> String {
 pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let r: LbReport = analyze(sc, lb);
     let tl = r.timeline;
+    if lb.settings.unchecked.as_ref().is_some_and(|u| u.value) {
+        // No check, no probe walk: HAProxy routes to it until the process is back.
+        let mut out = format!("Scenario {} ({}), server {}\n", sc.name, sc.file, sc.server.profile);
+        for f in &r.findings {
+            writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
+        }
+        return Ok(out);
+    }
     let w = &r.extremes.worst.witness;
     let trace = replay(sc, lb, w)?;
     let mut out = String::new();

@@ -12,10 +12,13 @@
 //!   `service.k8s.aws/nlb`): TCP on the traffic port, interval 10 s, timeout 10 s, thresholds 3/3;
 //!   instance targets with `externalTrafficPolicy: Local`: HTTP `/healthz` on the
 //!   healthCheckNodePort, 10 s / 6 s / 2 / 2 (kubernetes-sigs/aws-load-balancer-controller
-//!   pkg/service/model_builder.go; docs/guide/service/annotations.md).
+//!   pkg/service/model_builder.go; docs/guide/service/annotations.md). Its
+//!   `healthcheck-success-codes` annotation is the check's success matcher (default 200-399 from
+//!   the aws-nlb profile); the in-tree controllers have no such annotation.
 //! - In-tree cloud-provider-aws NLB (`aws-load-balancer-type: nlb`): TCP, interval 30 s,
 //!   thresholds 3/3; `Local`: HTTP `/healthz` on the healthCheckNodePort, 10 s, 2/2. It never sends
-//!   the timeout, so AWS applies its own (6 s HTTP, 10 s TCP/HTTPS) and the `-healthcheck-timeout`
+//!   the timeout, so AWS applies its own (6 s HTTP, 10 s TCP/HTTPS, from the aws-nlb profile's
+//!   `[protocol_defaults]` like every reader) and the `-healthcheck-timeout`
 //!   annotation has no effect (kubernetes/cloud-provider-aws pkg/providers/v1/aws.go
 //!   `buildNLBHealthCheckConfiguration`, aws_loadbalancer.go `ensureTargetGroup`).
 //! - In-tree Classic ELB (no type annotation): TCP (SSL with `aws-load-balancer-backend-protocol:

@@ -286,12 +286,16 @@ fn assumed_settings(lb: &LbSpec) -> Vec<String> {
         check_interval,
         probe_threshold
     );
-    take!(inter, fall, rise, propagation_delay, matcher);
+    take!(inter, fall, rise, propagation_delay);
     if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
         out.push(format!("protocol = {}", format!("{:?}", p.value).to_lowercase()));
     }
-    if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
-        out.push(format!("path = {}", p.value));
+    // Path and matcher only matter for HTTP(S) checks.
+    if crate::scenario::protocol_of(lb) != crate::provider::Protocol::Tcp {
+        if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
+            out.push(format!("path = {}", p.value));
+        }
+        take!(matcher);
     }
     out
 }

@@ -1,6 +1,6 @@
 //! Built-in profiles: the TOML files under `profiles/`, embedded so the binary works anywhere.
 
-use crate::provider::{Family, LbRaw, Limits};
+use crate::provider::{Family, LbRaw, Limits, Protocol};
 use crate::scenario::ServerRaw;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -65,6 +65,9 @@ pub struct LbProfile {
     pub assumed: Vec<String>,
     /// Default settings.
     pub settings: LbRaw,
+    /// Defaults that depend on the health-check protocol (`tcp`, `http`, `https`), over `settings`.
+    #[serde(default)]
+    pub protocol_defaults: BTreeMap<String, LbRaw>,
     /// Accepted ranges.
     #[serde(default)]
     pub limits: Limits,
@@ -96,6 +99,23 @@ impl Evidence {
             Evidence::Documented => "documented",
             Evidence::Code => "from the provider's source code",
         }
+    }
+}
+
+impl LbProfile {
+    /// The default settings for a check of `protocol` (else the profile's own protocol): the
+    /// protocol's defaults over the general ones. Every reader starts from these.
+    pub fn settings_for(&self, protocol: Option<Protocol>) -> LbRaw {
+        let p = protocol.or_else(|| self.settings.protocol.as_ref().map(|p| *p.get_ref()));
+        let key = match p {
+            Some(Protocol::Tcp) => "tcp",
+            Some(Protocol::Http) => "http",
+            Some(Protocol::Https) => "https",
+            None => return self.settings.clone(),
+        };
+        self.protocol_defaults
+            .get(key)
+            .map_or_else(|| self.settings.clone(), |d| d.over(&self.settings))
     }
 }
 

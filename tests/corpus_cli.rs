@@ -383,7 +383,11 @@ fn terraform_aws_elb_and_assumed_defaults() {
     assert_eq!(r["worst_case_s"], 20.0);
     // Only the profile's own assumption (the unpublished LB node count) is left assumed.
     assert!(
-        r["assumed"].as_array().unwrap().iter().all(|a| a["setting"] == "probers"),
+        r["assumed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["setting"] == "probers"),
         "{}",
         r["assumed"]
     );
@@ -400,7 +404,14 @@ fn terraform_aws_elb_and_assumed_defaults() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| format!("{} = {} ({})", a["setting"].as_str().unwrap(), a["value"].as_str().unwrap(), a["source"].as_str().unwrap()))
+        .map(|a| {
+            format!(
+                "{} = {} ({})",
+                a["setting"].as_str().unwrap(),
+                a["value"].as_str().unwrap(),
+                a["source"].as_str().unwrap()
+            )
+        })
         .collect();
     for field in [
         "interval",

@@ -132,11 +132,18 @@ fn azure_timeout_is_min_of_interval_and_30s() {
         &lb60,
     ));
     assert_eq!((w, b), (s(90.0), s(30.0)));
-    // Error mode with threshold 2 every 5 s: [5 s, 10 s).
+    // Error mode with threshold 2 every 5 s: Azure marks the instance down on the first non-200
+    // "regardless of configured time-out threshold" (probeThreshold counts timeouts), so the first
+    // failing probe decides: it starts at p in [0 s, 5 s) after E2 and answers 500 at once
+    // -> [0 s, 5 s) (the conservative reading gave [5 s, 10 s)).
     let lb5 =
         "profile = \"azure-lb\"\ninterval = \"5s\"\nprobe_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb5));
-    assert_eq!((w, b), (s(10.0), s(5.0)));
+    assert_eq!((w, b), (s(5.0), s(0.0)));
+    // Timeout mode, same settings: the threshold counts the hangs (timeout min(5, 30) = 5 s): the
+    // second hang ends at p + 5 + 5 < p + 10 -> [10 s, 15 s).
+    let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"", lb5));
+    assert_eq!((w, b), (s(15.0), s(10.0)));
 }
 
 #[test]
@@ -210,4 +217,187 @@ fn pre_118_apiserver_and_app_stopping_at_sigterm_always_fail() {
             assert_eq!(w, s(6.0));
         }
     }
+}
+
+fn findings_of(text: &str) -> Vec<graceline::analysis::findings::Finding> {
+    let sc = load_str("golden.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    analyze(&sc, &sc.lbs[0]).findings
+}
+
+#[test]
+fn nlb_http_default_timeout_is_six_seconds() {
+    // NLB HTTP /readyz, interval 10 s, threshold 2, no timeout: AWS applies 6 s for HTTP (10 s only
+    // for TCP/HTTPS). Timeout mode: the first failing probe starts at p in [0, 10) after E2 and
+    // hangs until p + 6; the second starts at p + 10 and hangs until p + 16 -> [16 s, 26 s).
+    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"http\"\npath = \"/readyz\"\nconnection_termination = false";
+    let (w, b, _, rules) = run(&scenario("shutdown_delay = \"70s\"\nreadyz_failure = \"timeout\"", lb));
+    assert_eq!((w, b), (s(26.0), s(16.0)));
+    assert!(!rules.contains(&Rule::GL005), "{rules:?}");
+    // HTTPS: 10 s -> the second probe hangs until p + 20 -> [20 s, 30 s).
+    let (w, _, _, _) = run(&scenario(
+        "shutdown_delay = \"70s\"\nreadyz_failure = \"timeout\"",
+        &lb.replace("\"http\"", "\"https\""),
+    ));
+    assert_eq!(w, s(30.0));
+    // Interval 6 s with the 6 s HTTP default: timeout <= interval holds, no GL005.
+    let rules = run(&scenario("shutdown_delay = \"70s\"", &lb.replace("\"10s\"", "\"6s\""))).3;
+    assert!(!rules.contains(&Rule::GL005), "{rules:?}");
+}
+
+#[test]
+fn matchers_that_accept_500_are_blind() {
+    // kube-apiserver's failing /readyz answers 500; a matcher of 200-599 counts it as healthy, so
+    // the check fails only at E3 (refused): the worst case is the budget 30 s plus one interval's
+    // phase, 30 + 10 = 40 s (two refused probes at 30 + p and 40 + p... the first at the first
+    // start >= E3, the second an interval later: [40 s, 50 s) with threshold 2) -> GL001 + GL003.
+    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\nmatcher = \"200-599\"";
+    let (w, b, v, rules) = run(&scenario("shutdown_delay = \"30s\"", lb));
+    assert_eq!((w, b), (s(50.0), s(40.0)));
+    assert_eq!(v, Verdict::Fail);
+    assert!(rules.contains(&Rule::GL003), "{rules:?}");
+    let f = findings_of(&scenario("shutdown_delay = \"30s\"", lb));
+    let g = f.iter().find(|f| f.rule == Rule::GL003).unwrap();
+    assert!(
+        g.message.contains("200-599") && g.message.contains("500"),
+        "{}",
+        g.message
+    );
+    assert_eq!(g.loc.line, 12);
+    // 200-399 rejects the 500: the check sees readiness; error mode, threshold 2: the second
+    // failing probe answers at p + 10 -> worst 20 s.
+    let (w, _, _, rules) = run(&scenario("shutdown_delay = \"30s\"", &lb.replace("200-599", "200-399")));
+    assert_eq!(w, s(20.0));
+    assert!(!rules.contains(&Rule::GL003));
+    // HAProxy `http-check expect rstatus ^[2345]` accepts 500 as well.
+    let hap = "profile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\nmatcher = \"rstatus ^[2345]\"";
+    let rules = run(&scenario("shutdown_delay = \"30s\"", hap)).3;
+    assert!(rules.contains(&Rule::GL003), "{rules:?}");
+    let rules = run(&scenario("shutdown_delay = \"30s\"", &hap.replace("^[2345]", "^[23]"))).3;
+    assert!(!rules.contains(&Rule::GL003), "{rules:?}");
+    // A hanging /readyz still fails the check whatever the matcher: not blind in timeout mode.
+    let rules = run(&scenario("shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"", hap)).3;
+    assert!(!rules.contains(&Rule::GL003), "{rules:?}");
+}
+
+#[test]
+fn bad_matchers_are_input_errors() {
+    for (m, want) in [
+        ("200-", "not an HTTP status code"),
+        ("abc", "not an HTTP status code"),
+        ("399-200", "reversed"),
+        ("rstatus ^[2345]", "takes HTTP codes"),
+    ] {
+        let lb = format!("profile = \"aws-nlb\"\nprotocol = \"https\"\npath = \"/readyz\"\nmatcher = \"{m}\"");
+        let e = load_str("golden.toml", &scenario("", &lb)).unwrap_err();
+        assert!(e.message.contains(want), "{m}: {e}");
+        assert_eq!((e.loc.line, e.field.as_str()), (9, "lb[0].matcher"), "{m}: {e}");
+    }
+    // ALB accepts 200-499 only, NLB 200-599.
+    let alb = "profile = \"aws-alb\"\ninterval = \"10s\"\npath = \"/readyz\"\nmatcher = \"200-599\"";
+    let e = load_str("golden.toml", &scenario("", alb)).unwrap_err();
+    assert!(e.message.contains("from 200 to 499"), "{e}");
+    // GCP and Azure accept only 200: no matcher setting.
+    let gcp = "profile = \"gcp\"\nmatcher = \"200\"";
+    let e = load_str("golden.toml", &scenario("", gcp)).unwrap_err();
+    assert!(e.message.contains("is not a gcp setting"), "{e}");
+}
+
+#[test]
+fn readiness_paths_as_kube_apiserver_serves_them() {
+    // /readyz/shutdown is the shutdown check itself: it fails at E2 like /readyz (error mode,
+    // 10 s interval, threshold 2: p + 10 -> 20 s worst); /readyz?exclude=shutdown never fails
+    // before E3 (refused from E3 = 30 s: [40 s, 50 s)).
+    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz/shutdown\"\nconnection_termination = false";
+    let (w, _, _, rules) = run(&scenario("shutdown_delay = \"30s\"", lb));
+    assert_eq!(w, s(20.0));
+    assert!(!rules.contains(&Rule::GL003));
+    let (w, _, v, rules) = run(&scenario(
+        "shutdown_delay = \"30s\"",
+        &lb.replace("/readyz/shutdown", "/readyz?exclude=shutdown"),
+    ));
+    assert_eq!((w, v), (s(50.0), Verdict::Fail));
+    assert!(rules.contains(&Rule::GL003));
+    let f = findings_of(&scenario(
+        "shutdown_delay = \"30s\"",
+        &lb.replace("/readyz/shutdown", "/readyz?exclude=shutdown"),
+    ));
+    assert!(f
+        .iter()
+        .any(|f| f.rule == Rule::GL003 && f.message.contains("shutdown check is excluded")));
+}
+
+#[test]
+fn probes_end_with_the_process() {
+    // Delay 15 s, request grace 2 s: E3 = 15 s, E5 = 17 s. NLB 10/10/2, /readyz hangs. First
+    // failing probe at p in [0, 10). p < 5: the second starts at p + 10 < 15, hangs and is reset at
+    // E5 = 17 s -> 17 s. p >= 5: the first ends at min(p + 10, 17) and the second starts at or
+    // after E3, refused at p + 10 -> [15 s, 20 s). Without the cut p < 5 ran to p + 20 -> 25 s.
+    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false";
+    let (w, b, _, _) = run(&scenario(
+        "shutdown_delay = \"15s\"\nrequest_grace = \"2s\"\nreadyz_failure = \"timeout\"",
+        lb,
+    ));
+    assert_eq!((w, b), (s(20.0), s(15.0)));
+}
+
+#[test]
+fn sigkill_fix_names_the_grace_period() {
+    // Delay 70 s, but SIGKILL at 30 s: E3 = 30 s. NLB 10/10/2 timeout mode needs 30 s + margin 5 s;
+    // the delay already suffices, so the fix is terminationGracePeriodSeconds >= 70 + 60 = 130 s.
+    let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"30s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\n";
+    let f = findings_of(text);
+    let g = f.iter().find(|f| f.rule == Rule::GL001).expect("GL001");
+    assert!(
+        g.message
+            .contains("termination_grace_period (terminationGracePeriodSeconds) >= 2m10s"),
+        "{}",
+        g.message
+    );
+    assert!(!g.message.contains("fix: shutdown_delay"), "{}", g.message);
+}
+
+#[test]
+fn send_retry_after_keeps_listener_checks_passing() {
+    // send-retry-after: after E3 (30 s) the listener stays open until the drain ends, at most
+    // request_grace 60 s later (E3 + 60 = 90 s). A TCP check (10 s, threshold 2) therefore fails
+    // first at the first start >= 90 s: [100 s, 110 s) after E2, where without the mode it was
+    // [40 s, 50 s).
+    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"tcp\"\nconnection_termination = false";
+    let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb));
+    assert_eq!((w, b), (s(50.0), s(40.0)));
+    let (w, b, v, rules) = run(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", lb));
+    assert_eq!((w, b, v), (s(110.0), s(100.0), Verdict::Fail));
+    assert!(rules.contains(&Rule::GL003));
+    let f = findings_of(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", lb));
+    let g = f.iter().find(|f| f.rule == Rule::GL001).unwrap();
+    assert!(g.message.contains("429 with Retry-After"), "{}", g.message);
+    // A check of a non-exempt path whose matcher rejects 429 fails from E3: [40 s, 50 s) again.
+    let http = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/version\"\nconnection_termination = false";
+    let (w, _, _, _) = run(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", http));
+    assert_eq!(w, s(50.0));
+    // /readyz keeps failing with 500 through the drain: unchanged 20 s worst (error mode).
+    let readyz = http.replace("/version", "/readyz");
+    assert_eq!(
+        run(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", &readyz)).0,
+        s(20.0)
+    );
+}
+
+#[test]
+fn azure_limits_are_sourced() {
+    // cloud-provider-azure refuses interval x probes >= 120 s: 60 s x 2 = 120 s is GL005; the
+    // interval minimum is 5 s; 119 s x 1 is accepted.
+    let lb =
+        "profile = \"azure-lb\"\ninterval = \"60s\"\nprobe_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"";
+    let f = findings_of(&scenario("shutdown_delay = \"300s\"", lb));
+    let g = f.iter().find(|f| f.rule == Rule::GL005).expect("GL005");
+    assert!(g.message.contains("below 2m"), "{}", g.message);
+    let rules = run(&scenario("shutdown_delay = \"300s\"", &lb.replace("\"60s\"", "\"4s\""))).3;
+    assert!(rules.contains(&Rule::GL005));
+    let ok = lb
+        .replace("\"60s\"", "\"119s\"")
+        .replace("probe_threshold = 2", "probe_threshold = 1");
+    assert!(!run(&scenario("shutdown_delay = \"300s\"", &ok))
+        .3
+        .contains(&Rule::GL005));
 }

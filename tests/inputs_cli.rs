@@ -222,7 +222,9 @@ fn azure_probe_and_service() {
     assert_eq!(r.len(), 3);
     assert_eq!(r[0]["worst_case_s"], 5.0);
     assert_eq!(r[2]["lb"], "hcp-demo/kube-apiserver");
-    assert_eq!(r[2]["worst_case_s"], 10.0);
+    // Azure: interval 5 s, probeThreshold 2, /readyz answers 500: the first non-200 marks the
+    // instance down at once -> worst 5 s (not 2 x 5 s).
+    assert_eq!(r[2]["worst_case_s"], 5.0);
     let v = json(&[&plan, &svc], 1);
     assert!(has(&v, "GL001", &svc, 12, 75), "{:?}", findings(&v));
     assert!(has(&v, "GL001", &plan, 18, 40), "{:?}", findings(&v));
@@ -356,7 +358,7 @@ fn bad_inputs_exit_2_with_file_line_and_column() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--server nope: is neither a built-in server profile",
+            "--server nope: \"nope\" is neither a built-in server profile",
         ));
     graceline()
         .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "aws-nlb"])
@@ -456,4 +458,188 @@ fn explain_walks_an_haproxy_server() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("apiserverbackend/cp1"));
+}
+
+#[test]
+fn server_applies_to_scenarios_and_the_builtin_matrix_or_fails() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-openshift-aws.toml");
+    let seed = seed.to_str().unwrap();
+    // The scenario's own server (delay 30 s, hanging /readyz): worst 30 s. With --server
+    // kube-apiserver-openshift (/readyz answers 500 at once, delay 70 s) the same NLB 10/10/2
+    // needs p + 10 -> 20 s and the server is the named one.
+    let v = json(&[seed], 1);
+    assert_eq!(v["results"][0]["worst_case_s"], 30.0);
+    let v = json(&[seed, "--server", "kube-apiserver-openshift"], 0);
+    assert_eq!(v["results"][0]["server"], "kube-apiserver-openshift");
+    assert_eq!(v["results"][0]["worst_case_s"], 20.0);
+    // A name that is neither a profile nor a file: exit 2 for a scenario and the built-in matrix
+    // alike (it is resolved before any input is read), with a suggestion for a near miss.
+    for args in [
+        vec!["check", seed, "--server", "no-such-server"],
+        vec!["check", "--server", "no-such-server"],
+    ] {
+        graceline()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("neither a built-in server profile nor a file"));
+    }
+    graceline()
+        .args(["check", seed, "--server", "kube-apiserver-openshfit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean \"kube-apiserver-openshift\""));
+    // The built-in matrix with --server: every LB profile against that server only.
+    let out = graceline()
+        .args(["check", "--server", "kube-apiserver-openshift-gcp", "--format", "json"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 6);
+    assert!(r.iter().all(|x| x["server"] == "kube-apiserver-openshift-gcp"));
+}
+
+#[test]
+fn a_server_typo_in_the_project_file_is_an_input_error() {
+    let (_tmp, dir) = project();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-openshift-aws.toml"),
+        dir.join("seed.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("graceline.toml"),
+        "[[check]]\nserver = \"kube-apiserver-openshfit\"\nlbs = [\"seed.toml\"]\n",
+    )
+    .unwrap();
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(&dir)
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(
+            predicate::str::contains("graceline.toml:2:")
+                .and(predicate::str::contains("did you mean \"kube-apiserver-openshift\"")),
+        );
+}
+
+#[test]
+fn an_unchecked_server_is_named_in_an_error() {
+    // kubeadm-like backend: `a` is checked over HTTPS /readyz, `b` has no `check`. HAProxy never
+    // takes `b` out: with the upstream server (delay 0 s, request grace 60 s, SIGKILL at 30 s, so
+    // E5 = min(0 + 60, 30) = E2 + 30 s) new connections reach it until the process is back, 30 s
+    // after E2 (no rollout startup given).
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "backend api\n  option httpchk GET /readyz\n  http-check expect status 200\n  server a 10.0.0.1:6443 check check-ssl\n  server b 10.0.0.2:6443\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let v = json(&[cfg], 1);
+    assert!(has(&v, "GL008", cfg, 5, 3), "{:?}", findings(&v));
+    let r = v["results"].as_array().unwrap();
+    let b = r.iter().find(|x| x["lb"] == "api/b").unwrap();
+    assert_eq!(b["worst_case_s"], 30.0);
+    let msg = findings(&v);
+    assert!(msg.iter().any(|f| f.0 == "GL008"), "{msg:?}");
+}
+
+#[test]
+fn terraform_target_groups_take_aws_defaults_for_their_protocol() {
+    // ALB (HTTPS target group) with a health_check block but no timeout: AWS applies 5 s for
+    // ALB, below the 10 s interval, so no GL005 (reading it as 10 s gave a false "timeout must be
+    // less than interval"). An NLB (TCP) target group without any health_check block: Terraform
+    // sends nothing and AWS's NLB defaults apply (TCP, 30 s, timeout 10 s, thresholds 5/2), each
+    // named as assumed.
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {"root_module": {"resources": [
+  {"address": "aws_lb_target_group.alb", "mode": "managed", "type": "aws_lb_target_group", "name": "alb",
+   "values": {"protocol": "HTTPS", "port": 6443,
+              "health_check": [{"interval": 10, "healthy_threshold": 2, "unhealthy_threshold": 2, "protocol": "HTTPS", "path": "/readyz", "matcher": "200"}]}},
+  {"address": "aws_lb_target_group.nlb", "mode": "managed", "type": "aws_lb_target_group", "name": "nlb",
+   "values": {"protocol": "TCP", "port": 6443}}
+]}}}"#,
+    )
+    .unwrap();
+    let plan = plan.to_str().unwrap();
+    let v = json(&[plan, "--server", "kube-apiserver-openshift"], 1);
+    let r = v["results"].as_array().unwrap();
+    let alb = r.iter().find(|x| x["lb"] == "aws_lb_target_group.alb").unwrap();
+    assert!(
+        !alb["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "GL005"),
+        "{alb}"
+    );
+    assert!(settings(alb).contains(&"timeout = 5s".to_string()), "{alb}");
+    let nlb = r.iter().find(|x| x["lb"] == "aws_lb_target_group.nlb").unwrap();
+    let assumed = settings(nlb);
+    for want in [
+        "interval = 30s",
+        "timeout = 10s",
+        "unhealthy_threshold = 2",
+        "healthy_threshold = 5",
+        "protocol = tcp",
+    ] {
+        assert!(assumed.contains(&want.to_string()), "{want} not in {assumed:?}");
+    }
+    // The table names them too.
+    graceline()
+        .args(["check", plan, "--server", "kube-apiserver-openshift"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("assumed, not read from the input")
+                .and(predicate::str::contains("aws_lb_target_group.alb (aws-alb):"))
+                .and(predicate::str::contains("timeout = 5s")),
+        );
+}
+
+#[test]
+fn bad_success_codes_in_annotations_and_plans_exit_2_at_the_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let svc = tmp.path().join("svc.yaml");
+    std::fs::write(
+        &svc,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-healthcheck-success-codes: \"200-\"\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 6443\n",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", svc.to_str().unwrap(), "--server", "kube-apiserver"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("svc.yaml:7:").and(predicate::str::contains("not an HTTP status code")));
+    // ALB accepts 200-499 only: a plan asking for 200-599 is refused at the matcher.
+    let plan = tmp.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        "{\"format_version\": \"1.2\", \"terraform_version\": \"1.9.0\", \"planned_values\": {\"root_module\": {\"resources\": [\n{\"address\": \"aws_lb_target_group.alb\", \"mode\": \"managed\", \"type\": \"aws_lb_target_group\", \"name\": \"alb\", \"values\": {\"protocol\": \"HTTPS\", \"port\": 6443,\n\"health_check\": [{\"interval\": 10, \"protocol\": \"HTTPS\", \"path\": \"/readyz\", \"matcher\": \"200-599\"}]}}\n]}}}",
+    )
+    .unwrap();
+    graceline()
+        .args(["check", plan.to_str().unwrap(), "--server", "kube-apiserver"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("plan.json:3:").and(predicate::str::contains("from 200 to 499")));
+}
+
+/// A result's assumed values as "setting = value".
+fn settings(r: &Value) -> Vec<String> {
+    r["assumed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} = {}", a["setting"].as_str().unwrap(), a["value"].as_str().unwrap()))
+        .collect()
 }

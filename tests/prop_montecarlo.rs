@@ -40,8 +40,9 @@ fn server() -> impl Strategy<Value = ServerSpec> {
         prop::bool::ANY,
         prop::bool::ANY,
         1i64..200_000,
+        prop::bool::ANY,
     )
-        .prop_map(|(fail_after, delay, grace, timeout, pre118, tgp)| ServerSpec {
+        .prop_map(|(fail_after, delay, grace, timeout, pre118, tgp, sra)| ServerSpec {
             profile: "prop".into(),
             prestop_sleep: Micros::ZERO,
             readyz_fail_after: ms(fail_after),
@@ -60,6 +61,7 @@ fn server() -> impl Strategy<Value = ServerSpec> {
             },
             readiness_path: "/readyz".into(),
             response_time: Micros::ZERO,
+            send_retry_after: sra,
         })
 }
 
@@ -71,13 +73,16 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         1u32..4,
         prop::bool::ANY,
         (0i64..5_000, 0i64..3_000),
+        0u8..8,
     )
-        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra))| ProbeModel {
+        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra), flags)| ProbeModel {
             schedule: Schedule::FixedRate { interval: ms(i) },
             view: ProbeView {
                 sees_readiness: sees,
                 timeout: ms((i * tpct / 100).max(25)),
                 timeout_min: ms((i * tpct / 100).max(25)),
+                accepts_readyz_error: flags & 1 != 0,
+                fails_on_retry_after: flags & 2 != 0,
             },
             threshold: u,
             rise: 2,
@@ -87,6 +92,7 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                 lo: ms(prop_ms),
                 hi: ms(prop_ms + prop_extra),
             },
+            answered_marks_down: flags & 4 != 0,
         });
     let completion = (
         100i64..10_000,
@@ -97,8 +103,9 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         1u32..3,
         prop::bool::ANY,
         prop::option::of(25i64..5_000),
+        0u8..4,
     )
-        .prop_map(|(inter, fpct, dpct, spread, fall, n, sees, tcheck)| {
+        .prop_map(|(inter, fpct, dpct, spread, fall, n, sees, tcheck, flags)| {
             let inter = ms(inter);
             ProbeModel {
                 schedule: Schedule::CompletionRelative {
@@ -111,11 +118,14 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                     sees_readiness: sees,
                     timeout: tcheck.map_or(inter, ms),
                     timeout_min: tcheck.map_or(inter, ms),
+                    accepts_readyz_error: flags & 1 != 0,
+                    fails_on_retry_after: flags & 2 != 0,
                 },
                 threshold: fall,
                 rise: 2,
                 probers: n,
                 propagation: Propagation::default(),
+                answered_marks_down: false,
             }
         });
     prop_oneof![fixed, completion]
@@ -143,7 +153,7 @@ proptest! {
     ) {
         let sim = Sim::new(&s, &m);
         let tl = *sim.timeline();
-        let onset = if m.view.sees_readiness { tl.e2 } else { tl.e3 };
+        let onset = m.view.onset_at(s.readyz_failure, &tl);
         let cap = latency_cap(&m);
         let (a, b) = (cap.0 * lat_pct.0.min(lat_pct.1) / 100, cap.0 * lat_pct.0.max(lat_pct.1) / 100);
         let mut x = XorShift(seed | 1);

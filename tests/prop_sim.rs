@@ -51,9 +51,10 @@ fn server() -> impl Strategy<Value = ServerSpec> {
         prop::bool::ANY,
         0i64..20,
         1i64..200_000,
+        prop::bool::ANY,
     )
         .prop_map(
-            |(prestop, fail_after, delay, grace, timeout, pre118, resp, tgp)| ServerSpec {
+            |(prestop, fail_after, delay, grace, timeout, pre118, resp, tgp, sra)| ServerSpec {
                 profile: "prop".into(),
                 prestop_sleep: ms(prestop),
                 readyz_fail_after: ms(fail_after),
@@ -72,6 +73,7 @@ fn server() -> impl Strategy<Value = ServerSpec> {
                 },
                 readiness_path: "/readyz".into(),
                 response_time: ms(resp),
+                send_retry_after: sra,
             },
         )
 }
@@ -84,13 +86,16 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         1u32..4,
         prop::bool::ANY,
         (0i64..5_000, 0i64..3_000),
+        0u8..8,
     )
-        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra))| ProbeModel {
+        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra), flags)| ProbeModel {
             schedule: Schedule::FixedRate { interval: ms(i) },
             view: ProbeView {
                 sees_readiness: sees,
                 timeout: ms((i * tpct / 100).max(25)),
                 timeout_min: ms((i * tpct / 100).max(25)),
+                accepts_readyz_error: flags & 1 != 0,
+                fails_on_retry_after: flags & 2 != 0,
             },
             threshold: u,
             rise: 2,
@@ -100,6 +105,7 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                 lo: ms(prop_ms),
                 hi: ms(prop_ms + prop_extra),
             },
+            answered_marks_down: flags & 4 != 0,
         });
     let completion = (
         100i64..10_000,
@@ -110,8 +116,9 @@ fn model() -> impl Strategy<Value = ProbeModel> {
         prop::bool::ANY,
         prop::option::of(25i64..5_000),
         10i64..=100,
+        0u8..4,
     )
-        .prop_map(|(inter, fpct, dpct, spread, fall, sees, tcheck, tmin_pct)| {
+        .prop_map(|(inter, fpct, dpct, spread, fall, sees, tcheck, tmin_pct, flags)| {
             let inter = ms(inter);
             let timeout = tcheck.map_or(inter, ms);
             ProbeModel {
@@ -126,11 +133,14 @@ fn model() -> impl Strategy<Value = ProbeModel> {
                     timeout,
                     // HAProxy 2.6: a silent check may end anywhere from `timeout check` up to the timer.
                     timeout_min: Micros(timeout.0 * tmin_pct / 100).max(ms(25)).min(timeout),
+                    accepts_readyz_error: flags & 1 != 0,
+                    fails_on_retry_after: flags & 2 != 0,
                 },
                 threshold: fall,
                 rise: 2,
                 probers: 1,
                 propagation: Propagation::default(),
+                answered_marks_down: false,
             }
         });
     prop_oneof![fixed, completion]
@@ -159,12 +169,7 @@ fn event_bound(m: &ProbeModel, pre: Micros) -> u64 {
 }
 
 fn onset_abs(s: &ServerSpec, m: &ProbeModel) -> Micros {
-    let tl = s.timeline();
-    if m.view.sees_readiness {
-        tl.e2
-    } else {
-        tl.e3
-    }
+    m.view.onset_at(s.readyz_failure, &s.timeline())
 }
 
 fn check_witnesses(s: &ServerSpec, m: &ProbeModel, e: &Extremes) -> Result<(), TestCaseError> {
@@ -263,6 +268,7 @@ fn a_run_to_a_horizon_stops_there() {
         readyz_onset: ReadyzOnset::ShutdownStart,
         readiness_path: "/readyz".into(),
         response_time: Micros::ZERO,
+        send_retry_after: false,
     };
     let m = ProbeModel {
         schedule: Schedule::FixedRate {
@@ -272,11 +278,14 @@ fn a_run_to_a_horizon_stops_there() {
             sees_readiness: true,
             timeout: Micros::from_secs(5),
             timeout_min: Micros::from_secs(5),
+            accepts_readyz_error: false,
+            fails_on_retry_after: false,
         },
         threshold: 2,
         rise: 2,
         probers: 1,
         propagation: Propagation::default(),
+        answered_marks_down: false,
     };
     let sim = Sim::new(&s, &m);
     let mut nj = NoJitter;

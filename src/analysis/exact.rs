@@ -27,6 +27,16 @@
 //! A silent server's probe may itself take anywhere in `[timeout_min, timeout]` (HAProxy 2.6's check
 //! timer, see `provider::haproxy`): the same interval reasoning applies, every hang at its longest for
 //! the supremum and at its shortest for the infimum.
+//!
+//! The server's real end: a probe the server accepted (started before the listener closes) ends at
+//! the latest at E5 (exit or SIGKILL resets it; tie rule: ending exactly at E5 counts as cut). Fixed
+//! rate: the instants where a hang reaches E5 are extra segment break points, so every end stays
+//! continuous and non-decreasing inside a segment. Completion-relative: only the last hanging check
+//! can be cut (the next one starts after E5 and is refused), so its end interval is clamped at E5;
+//! a supremum reached through a cut is attained.
+//! send-retry-after: `B` is the listener's real close (E3 + drain) and a non-exempt HTTP path fails
+//! from E3 on the 429. Azure (`answered_marks_down`): detection is the earlier of the threshold-th
+//! failure and the first answered one (non-200 or reset), both non-decreasing in the phase.
 
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
@@ -91,12 +101,17 @@ impl LatencyRange {
 }
 
 /// The inputs of the formulas, all relative to E2; durations are `(fastest, slowest)`.
+/// `budget` is where probes start being refused (the listener's close); accepted failing probes
+/// end at the latest at `end_cap` (E5: exit or SIGKILL resets them, as refused).
 #[derive(Debug, Clone, Copy)]
 struct Chain {
     onset: Micros,
     budget: Micros,
     hang: (Micros, Micros),
     refused: (Micros, Micros),
+    end_cap: Micros,
+    /// An accepted failing probe is answered (5xx, 429) rather than timing out.
+    hang_answered: bool,
 }
 
 impl Chain {
@@ -107,6 +122,15 @@ impl Chain {
             self.refused
         }
     }
+}
+
+/// Instants relative to E2 that shape the probes: E3 (new requests refused or answered 429), the
+/// listener's close and E5.
+#[derive(Debug, Clone, Copy)]
+struct Rel {
+    e3: Micros,
+    listener_close: Micros,
+    e5: Micros,
 }
 
 /// Budget used for "as if the server never stopped listening".
@@ -120,7 +144,12 @@ pub fn extremes(server: &ServerSpec, model: &ProbeModel) -> Extremes {
 /// Exact extremes when each probe's response latency may be anywhere in `lat` (chosen per probe).
 pub fn extremes_with(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange) -> Extremes {
     let tl = server.timeline();
-    extremes_with_budget(server, model, lat, tl.budget())
+    let rel = Rel {
+        e3: tl.e3 - tl.e2,
+        listener_close: tl.listener_close - tl.e2,
+        e5: tl.e5 - tl.e2,
+    };
+    extremes_with_budget(server, model, lat, rel)
 }
 
 /// Worst case if the server never stopped listening: the smallest shutdown delay that passes is
@@ -131,13 +160,18 @@ pub fn unbounded_worst(server: &ServerSpec, model: &ProbeModel) -> Micros {
 
 /// [`unbounded_worst`] with per-probe latencies anywhere in `lat`.
 pub fn unbounded_worst_with(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange) -> Micros {
-    extremes_with_budget(server, model, lat, FOREVER).worst.time
+    let rel = Rel {
+        e3: FOREVER,
+        listener_close: FOREVER,
+        e5: FOREVER,
+    };
+    extremes_with_budget(server, model, lat, rel).worst.time
 }
 
-fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange, budget: Micros) -> Extremes {
+fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange, rel: Rel) -> Extremes {
     let mut out: Option<Extremes> = None;
     for &mode in server.readyz_failure.concrete() {
-        let e = concrete_extremes(model, lat, budget, mode);
+        let e = concrete_extremes(model, lat, rel, mode);
         out = Some(match out {
             None => e,
             Some(mut o) => {
@@ -154,24 +188,31 @@ fn extremes_with_budget(server: &ServerSpec, model: &ProbeModel, lat: LatencyRan
     out.expect("every failure mode stands for at least one concrete mode")
 }
 
-fn concrete_extremes(model: &ProbeModel, lat: LatencyRange, budget: Micros, mode: ReadyzFailure) -> Extremes {
+fn concrete_extremes(model: &ProbeModel, lat: LatencyRange, rel: Rel, mode: ReadyzFailure) -> Extremes {
     let t = model.view.timeout;
     let answer = (lat.lo.min(t), lat.hi.min(t));
+    let sees = model.view.sees(mode);
     let chain = Chain {
-        onset: if model.view.sees_readiness {
+        onset: if sees {
             Micros::ZERO
+        } else if model.view.fails_on_retry_after {
+            rel.e3.min(rel.listener_close)
         } else {
-            budget
+            rel.listener_close
         },
-        budget,
+        budget: rel.listener_close,
         hang: match mode {
-            ReadyzFailure::Error => answer,
-            ReadyzFailure::Timeout | ReadyzFailure::Either => (model.view.timeout_min.min(t), t),
+            ReadyzFailure::Timeout | ReadyzFailure::Either if sees => (model.view.timeout_min.min(t), t),
+            _ => answer,
         },
         refused: answer,
+        end_cap: rel.e5.max(rel.listener_close),
+        hang_answered: !(sees && mode != ReadyzFailure::Error),
     };
     let (worst, best) = match model.schedule {
-        Schedule::FixedRate { interval } => fixed_rate(chain, interval, model.threshold, answer),
+        Schedule::FixedRate { interval } => {
+            fixed_rate(chain, interval, model.threshold, answer, model.answered_marks_down)
+        }
         Schedule::CompletionRelative { inter, fastinter, .. } => completion_relative(
             chain,
             answer.1,
@@ -198,18 +239,53 @@ fn concrete_extremes(model: &ProbeModel, lat: LatencyRange, budget: Micros, mode
 
 type Ext = (Micros, Witness);
 
-fn fixed_rate(c: Chain, interval: Micros, threshold: u32, answer: (Micros, Micros)) -> (Ext, Ext) {
+fn fixed_rate(c: Chain, interval: Micros, threshold: u32, answer: (Micros, Micros), instant: bool) -> (Ext, Ext) {
+    let u = threshold as usize;
+    let probes = u + (c.hang.1 .0 / interval.0) as usize + 2;
     let mut bps = vec![c.onset, c.onset + interval];
     if c.onset < c.budget {
         let r = Micros((c.budget - c.onset).0 % interval.0);
         if r > Micros::ZERO {
-            bps.insert(1, c.onset + r);
+            bps.push(c.onset + r);
+        }
+        // Where an accepted probe's end reaches E5 (it is cut from there on).
+        for h in [c.hang.0, c.hang.1] {
+            for k in 0..probes as i64 {
+                let p = c.end_cap - h - interval.times(k);
+                if p > c.onset && p < c.onset + interval {
+                    bps.push(p);
+                }
+            }
         }
     }
-    let u = threshold as usize;
-    let probes = u + (c.hang.1 .0 / interval.0) as usize + 2;
-    let mut ends_hi = Vec::with_capacity(probes);
-    let mut ends_lo = Vec::with_capacity(probes);
+    bps.sort_unstable();
+    bps.dedup();
+    let mut ends: Vec<(Micros, bool)> = Vec::with_capacity(probes);
+    // Detection when the first failing probe starts at `p`, durations and cuts classified as at
+    // `class` (the start of the segment): the threshold-th failure, or with `instant` the first
+    // answered one (Azure). Continuous and non-decreasing in `p` inside a segment.
+    let mut detect = |class: Micros, p: Micros, upper: bool| -> Micros {
+        ends.clear();
+        for k in 0..probes as i64 {
+            let off = interval.times(k);
+            let (lo, hi) = c.dur(class + off);
+            let d = if upper { hi } else { lo };
+            if class + off < c.budget {
+                let cut = class + off + d >= c.end_cap;
+                let end = if cut { c.end_cap } else { p + off + d };
+                ends.push((end, cut || c.hang_answered));
+            } else {
+                ends.push((p + off + d, true));
+            }
+        }
+        ends.sort_unstable();
+        let kth = ends[u - 1].0;
+        if instant {
+            ends.iter().find(|e| e.1).map_or(kth, |e| e.0.min(kth))
+        } else {
+            kth
+        }
+    };
     let mut worst: Option<Ext> = None;
     let mut best: Option<Ext> = None;
     let witness = |p: Micros, lat: Micros, attained: bool| Witness {
@@ -223,21 +299,12 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32, answer: (Micros, Micro
     };
     for w in bps.windows(2) {
         let (a, b) = (w[0], w[1]);
-        ends_hi.clear();
-        ends_lo.clear();
-        for k in 0..probes as i64 {
-            let off = interval.times(k);
-            let (lo, hi) = c.dur(a + off);
-            ends_lo.push(off + lo);
-            ends_hi.push(off + hi);
-        }
-        ends_hi.sort_unstable();
-        ends_lo.sort_unstable();
-        let hi = b + ends_hi[u - 1];
+        let hi = detect(a, b, true);
+        let at = detect(a, b - Micros::UNIT, true);
         if worst.as_ref().is_none_or(|(t, _)| hi > *t) {
-            worst = Some((hi, witness(b - Micros::UNIT, answer.1, false)));
+            worst = Some((hi, witness(b - Micros::UNIT, answer.1, at == hi)));
         }
-        let lo = a + ends_lo[u - 1];
+        let lo = detect(a, a, false);
         if best.as_ref().is_none_or(|(t, _)| lo < *t) {
             best = Some((lo, witness(a, answer.0, true)));
         }
@@ -264,6 +331,15 @@ fn completion_relative(
 ) -> (Ext, Ext) {
     let f = fall as usize;
     let first = (c.onset, c.onset + pass + inter + j_inter);
+    // Ends of accepted failing probes whose starts fill `[lo, hi)`: `[lo', hi')`, each end cut at
+    // E5 (then E5 itself is reached, so the exclusive bound is E5 + 1 µs).
+    let ends = |lo: Micros, hi: Micros| {
+        (
+            (lo + c.hang.0).min(c.end_cap),
+            (hi + c.hang.1).min(c.end_cap + Micros::UNIT),
+        )
+    };
+    let cut_hi = |hi: Micros| hi + c.hang.1 >= c.end_cap + Micros::UNIT;
     // The start intervals of probes 1..=f when probe `m` is the first to start at or after E3
     // (`m = f + 1`: none does); `None` when that choice is infeasible. O(f).
     let spans_for = |m: usize| -> Option<Vec<Span>> {
@@ -289,17 +365,21 @@ fn completion_relative(
                 hanging: k < m,
             });
             if k < f {
-                lo = lo + dur.0 + fastinter - j_fast;
-                hi = hi + dur.1 + fastinter + j_fast;
+                let (elo, ehi) = if k < m { ends(lo, hi) } else { (lo + dur.0, hi + dur.1) };
+                lo = elo + fastinter - j_fast;
+                hi = ehi + fastinter + j_fast;
             }
         }
         Some(spans)
     };
     // One pass over every choice of `m`: the hanging prefix is shared, and after `m` every step
     // adds the same refused duration, so each candidate's extremes are closed-form. O(f) in all.
-    let mut worst: Option<(Micros, usize)> = None;
+    // A supremum reached through a probe cut at E5 is attained: the time is the exclusive bound
+    // minus 1 µs.
+    let mut worst: Option<(Micros, usize, bool)> = None;
     let mut best: Option<(Micros, usize)> = None;
     let (mut lo, mut hi) = first;
+    let mut capped = false;
     for m in 1..=f + 1 {
         let (extremes, go_on) = if m <= f {
             let rest = (f - m) as i64;
@@ -307,21 +387,25 @@ fn completion_relative(
             let cand = (mlo < mhi).then(|| {
                 let sup = mhi + (c.refused.1 + fastinter + j_fast).times(rest) + c.refused.1;
                 let inf = mlo + (c.refused.0 + fastinter - j_fast).times(rest) + c.refused.0;
-                (sup, inf)
+                (sup, inf, capped)
             });
             hi = hi.min(c.budget);
             let feasible = lo < hi;
             if feasible && m < f {
-                lo = lo + c.hang.0 + fastinter - j_fast;
-                hi = hi + c.hang.1 + fastinter + j_fast;
+                capped = cut_hi(hi);
+                let (elo, ehi) = ends(lo, hi);
+                lo = elo + fastinter - j_fast;
+                hi = ehi + fastinter + j_fast;
             }
             (cand, feasible)
         } else {
-            ((lo < hi).then(|| (hi + c.hang.1, lo + c.hang.0)), false)
+            let (elo, ehi) = ends(lo, hi);
+            ((lo < hi).then(|| (ehi, elo, cut_hi(hi))), false)
         };
-        if let Some((sup, inf)) = extremes {
-            if worst.is_none_or(|(t, _)| sup > t) {
-                worst = Some((sup, m));
+        if let Some((sup, inf, cut)) = extremes {
+            let (sup, attained) = if cut { (sup - Micros::UNIT, true) } else { (sup, false) };
+            if worst.is_none_or(|(t, _, _)| sup > t) {
+                worst = Some((sup, m, attained));
             }
             if best.is_none_or(|(t, _)| inf < t) {
                 best = Some((inf, m));
@@ -331,17 +415,21 @@ fn completion_relative(
             break;
         }
     }
-    let worst = worst.map(|(t, m)| (t, spans_for(m).expect("the scan found this choice feasible")));
+    let worst = worst.map(|(t, m, attained)| (t, attained, spans_for(m).expect("the scan found this choice feasible")));
     let best = best.map(|(t, m)| (t, spans_for(m).expect("the scan found this choice feasible")));
-    let replay = |spans: &[Span], last: Micros, upper: bool| -> Witness {
+    let replay = |spans: &[Span], last: Micros, upper: bool, attained: bool| -> Witness {
         let mut starts = vec![last];
         for k in (0..spans.len() - 1).rev() {
             let next = *starts.last().expect("non-empty");
             let (dlo, dhi) = spans[k].dur;
-            let (lo, hi) = (
-                (next - fastinter - dhi - j_fast).max(spans[k].lo),
-                (next - fastinter - dlo + j_fast).min(spans[k].hi - Micros::UNIT),
-            );
+            let x = next - fastinter;
+            // With a cut at E5 every start whose end reaches E5 leads to the same next start.
+            let top = if spans[k].hanging && c.end_cap <= x + j_fast {
+                spans[k].hi - Micros::UNIT
+            } else {
+                (x - dlo + j_fast).min(spans[k].hi - Micros::UNIT)
+            };
+            let (lo, hi) = ((x - dhi - j_fast).max(spans[k].lo), top);
             starts.push(if upper { hi } else { lo });
         }
         starts.reverse();
@@ -352,9 +440,21 @@ fn completion_relative(
             let (dlo, dhi) = spans[k].dur;
             let d = if k + 1 < starts.len() {
                 let gap = starts[k + 1] - starts[k] - fastinter;
-                let d = gap.clamp(dlo, dhi);
-                jitters.push(gap - d);
-                d
+                let to_cap = c.end_cap - starts[k];
+                if spans[k].hanging && dhi >= to_cap {
+                    // Cut at E5: the probe takes `to_cap` whatever it would have taken.
+                    let eff = gap.clamp(dlo.min(to_cap), to_cap);
+                    jitters.push(gap - eff);
+                    if eff == to_cap {
+                        dlo.max(to_cap)
+                    } else {
+                        eff
+                    }
+                } else {
+                    let d = gap.clamp(dlo, dhi);
+                    jitters.push(gap - d);
+                    d
+                }
             } else if upper {
                 dhi
             } else {
@@ -372,16 +472,16 @@ fn completion_relative(
             latencies,
             hangs,
             failure: ReadyzFailure::Error,
-            attained: !upper,
+            attained,
         }
     };
-    let (wt, wspans) = worst.expect("m = 1 or m = fall + 1 is always feasible");
+    let (wt, wattained, wspans) = worst.expect("m = 1 or m = fall + 1 is always feasible");
     let (bt, bspans) = best.expect("feasible");
     let w_last = wspans[f - 1].hi - Micros::UNIT;
     let b_last = bspans[f - 1].lo;
     (
-        (wt, replay(&wspans, w_last, true)),
-        (bt, replay(&bspans, b_last, false)),
+        (wt, replay(&wspans, w_last, true, wattained)),
+        (bt, replay(&bspans, b_last, false, true)),
     )
 }
 
@@ -402,6 +502,7 @@ mod tests {
             readyz_onset: ReadyzOnset::ShutdownStart,
             readiness_path: "/readyz".into(),
             response_time: Micros::ZERO,
+            send_retry_after: false,
         }
     }
 
@@ -414,11 +515,14 @@ mod tests {
                 sees_readiness: true,
                 timeout: Micros::from_secs(t),
                 timeout_min: Micros::from_secs(t),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
             },
             threshold: u,
             rise: 2,
             probers: 1,
             propagation: Default::default(),
+            answered_marks_down: false,
         }
     }
 
@@ -457,11 +561,14 @@ mod tests {
                 sees_readiness: true,
                 timeout: Micros::from_secs(2),
                 timeout_min: Micros::from_secs(2),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
             },
             threshold: 3,
             rise: 2,
             probers: 1,
             propagation: Default::default(),
+            answered_marks_down: false,
         };
         let e = extremes(&server(60, ReadyzFailure::Error), &m);
         assert_eq!(
@@ -491,11 +598,14 @@ mod tests {
                 sees_readiness: true,
                 timeout: ms(300),
                 timeout_min: ms(100),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
             },
             threshold: 2,
             rise: 2,
             probers: 1,
             propagation: Default::default(),
+            answered_marks_down: false,
         };
         let e = extremes(&server(60, ReadyzFailure::Timeout), &m);
         assert_eq!((e.best.time, e.worst.time), (ms(500), ms(1200)));
@@ -518,11 +628,14 @@ mod tests {
                 sees_readiness: true,
                 timeout: Micros::from_secs(2),
                 timeout_min: Micros::from_secs(2),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
             },
             threshold: 10_000,
             rise: 2,
             probers: 1,
             propagation: Default::default(),
+            answered_marks_down: false,
         };
         let e = extremes(&server(100_000, ReadyzFailure::Error), &m);
         assert_eq!(
@@ -535,5 +648,51 @@ mod tests {
             (e.best.time, e.worst.time),
             (Micros::from_secs(19_998), Micros::from_secs(20_000))
         );
+    }
+
+    #[test]
+    fn a_hanging_check_ends_with_the_process() {
+        // HAProxy inter 2 s (bounds the check), fall 3, /readyz hangs; E3 = 3 s, E5 = 3.5 s.
+        // First failing check at s in [0, 2): it hangs until s + 2, the next two start at s + 4 and
+        // s + 6, both after E3, refused at once -> s + 6. From s = 1.5 s the hang is cut at E5 =
+        // 3.5 s, so the chain is 3.5 + 2 + 2 = 7.5 s for every s in [1.5, 2): attained, not the
+        // 8 s supremum of the uncut chain.
+        let mut srv = server(3, ReadyzFailure::Timeout);
+        srv.request_grace = Micros::from_millis(500);
+        let m = ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: Micros::from_secs(2),
+                fastinter: Micros::from_secs(2),
+                downinter: Micros::from_secs(2),
+                spread_pct: 0,
+            },
+            view: ProbeView {
+                sees_readiness: true,
+                timeout: Micros::from_secs(2),
+                timeout_min: Micros::from_secs(2),
+                accepts_readyz_error: false,
+                fails_on_retry_after: false,
+            },
+            threshold: 3,
+            rise: 2,
+            probers: 1,
+            propagation: Default::default(),
+            answered_marks_down: false,
+        };
+        let e = extremes(&srv, &m);
+        assert_eq!(
+            (e.best.time, e.worst.time),
+            (Micros::from_secs(6), Micros::from_millis(7_500))
+        );
+        assert!(e.worst.witness.attained);
+        let sim = crate::sim::Sim::new(&srv, &m);
+        let e2 = sim.timeline().e2;
+        let mut j = crate::sim::Scripted::new(&e.worst.witness.jitters).with_hangs(&e.worst.witness.hangs);
+        let mut plans = [crate::sim::ProberPlan {
+            first_start: e2 + e.worst.witness.last_pass,
+            jitter: &mut j,
+        }];
+        let r = sim.run(&mut plans, crate::sim::Until::Removal, None).unwrap();
+        assert_eq!(r.removal.unwrap() - e2, Micros::from_millis(7_500));
     }
 }

@@ -165,6 +165,14 @@ pub fn propagation_origin(lb: &LbSpec) -> String {
 pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let r: LbReport = analyze(sc, lb);
     let tl = r.timeline;
+    if lb.settings.unchecked.as_ref().is_some_and(|u| u.value) {
+        // No check, no probe walk: HAProxy routes to it until the process is back.
+        let mut out = format!("Scenario {} ({}), server {}\n", sc.name, sc.file, sc.server.profile);
+        for f in &r.findings {
+            writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
+        }
+        return Ok(out);
+    }
     let w = &r.extremes.worst.witness;
     let trace = replay(sc, lb, w)?;
     let mut out = String::new();
@@ -235,14 +243,15 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 } else {
                     String::new()
                 };
-                lines.push((
-                    t,
-                    0,
+                let what = if sc.server.send_retry_after {
                     format!(
-                        "E3  {}  the server stops listening{extra}; new connections are refused",
-                        at(t, tl.e1)
-                    ),
-                ));
+                        "the server stops accepting requests{extra}; new ones get 429 + Retry-After (send-retry-after), the listener stays open until {}",
+                        at(tl.listener_close, tl.e1)
+                    )
+                } else {
+                    format!("the server stops listening{extra}; new connections are refused")
+                };
+                lines.push((t, 0, format!("E3  {}  {what}", at(t, tl.e1))));
             }
             TraceKind::ProbeStart { probe, .. } => {
                 let n = names.len() + 1;

@@ -42,6 +42,8 @@ pub enum Rule {
     GL006,
     /// No figure exists for the provider's propagation delay: 0 is assumed.
     GL007,
+    /// An HAProxy server without `check`: never taken out of rotation.
+    GL008,
     /// An ELBv2 target group with a single target fails open when it turns unhealthy.
     GL015,
     /// NLB with cross-zone off and one target in an AZ fails open inside that AZ.
@@ -55,7 +57,7 @@ pub enum Rule {
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -63,6 +65,7 @@ pub const RULES: [Rule; 12] = [
     Rule::GL005,
     Rule::GL006,
     Rule::GL007,
+    Rule::GL008,
     Rule::GL015,
     Rule::GL016,
     Rule::GL017,
@@ -87,6 +90,7 @@ impl Rule {
             Rule::GL005 => "GL005",
             Rule::GL006 => "GL006",
             Rule::GL007 => "GL007",
+            Rule::GL008 => "GL008",
             Rule::GL015 => "GL015",
             Rule::GL016 => "GL016",
             Rule::GL017 => "GL017",
@@ -105,6 +109,7 @@ impl Rule {
             Rule::GL005 => "setting-out-of-range",
             Rule::GL006 => "nlb-resets-connections",
             Rule::GL007 => "propagation-delay-unknown",
+            Rule::GL008 => "server-never-checked",
             Rule::GL015 => "target-group-fails-open",
             Rule::GL016 => "nlb-zone-fails-open",
             Rule::GL017 => "rollout-overlap",
@@ -116,9 +121,14 @@ impl Rule {
     /// Severity of every finding of this rule.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 | Rule::GL015 | Rule::GL016 | Rule::GL018 => {
-                Severity::Error
-            }
+            Rule::GL001
+            | Rule::GL003
+            | Rule::GL004
+            | Rule::GL005
+            | Rule::GL008
+            | Rule::GL015
+            | Rule::GL016
+            | Rule::GL018 => Severity::Error,
             Rule::GL002 | Rule::GL006 | Rule::GL007 | Rule::GL017 | Rule::GL019 => Severity::Warning,
         }
     }
@@ -138,6 +148,7 @@ impl Rule {
             Rule::GL017 => "A rolling restart takes the next replica out before the previous one is routed again",
             Rule::GL018 => "A rolling restart makes every replica unhealthy at once",
             Rule::GL019 => "What clients see of the shutdown (retries, redispatch, keep-alive connections)",
+            Rule::GL008 => "An HAProxy server without health checks is never taken out of rotation",
         }
     }
 
@@ -146,7 +157,7 @@ impl Rule {
         match self {
             Rule::GL001 => "With the worst-case probe phase, the load balancer marks the server down only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
             Rule::GL002 => "The load balancer stops routing before E3, but with less margin than the configured minimum (default 5 s), leaving no room for clock drift, slow control planes or probe jitter.",
-            Rule::GL003 => "A TCP check, or an HTTP check of /healthz or /livez, only fails once the server stops listening (E3), so the load balancer can never remove the server before E3.",
+            Rule::GL003 => "A TCP check, an HTTP check of /healthz, /livez or /readyz?exclude=shutdown, or one whose success matcher accepts the 500 of a failing /readyz (e.g. 200-599, rstatus ^[2345]) only fails once the server stops listening (E3, or later under shutdown-send-retry-after), so the load balancer can never remove the server before E3.",
             Rule::GL004 => "terminationGracePeriodSeconds is shorter than preStop + readiness delay + shutdown delay + request grace, so the kubelet kills the server while it still drains.",
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
@@ -156,15 +167,16 @@ impl Rule {
             Rule::GL018 => "The rolling restart's overlapping waves leave no healthy replica: ELBv2 and GCP passthrough LBs fail open to the stopped servers, proxies answer 503.",
             Rule::GL019 => "Warning: HAProxy retries a refused connection on the same server (retries, default 3) and the request fails after the retries unless option redispatch sends it elsewhere. Note: L4 load balancers (NLB, GCP passthrough, Azure) stop new connections, not requests on established keep-alive connections, which run until the server closes them or the NLB resets them.",
             Rule::GL007 => "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
+            Rule::GL008 => "A `server` line without `check` in a backend that fronts the server is never marked down: HAProxy keeps sending it new connections after E3, which fail until the process is back.",
         }
     }
 
     /// How to fix it.
     pub fn help(self) -> &'static str {
         match self {
-            Rule::GL001 => "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz.",
+            Rule::GL001 => "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
             Rule::GL002 => "Raise shutdown_delay or detect faster so the margin reaches the minimum.",
-            Rule::GL003 => "Use an HTTP(S) check of the readiness path (/readyz).",
+            Rule::GL003 => "Use an HTTP(S) check of the readiness path (/readyz, or /readyz/shutdown) whose success matcher rejects 5xx.",
             Rule::GL004 => "Raise terminationGracePeriodSeconds to at least preStop + readiness delay + shutdown delay + request grace.",
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",
@@ -174,6 +186,7 @@ impl Rule {
             Rule::GL018 => "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, restart fewer replicas at once, or lower the healthy threshold.",
             Rule::GL019 => "HAProxy: add option redispatch. L4 load balancers: make the server close keep-alive connections when it starts shutting down, or rely on connection termination.",
             Rule::GL007 => "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
+            Rule::GL008 => "Add `check` (with `option httpchk GET /readyz` and `check-ssl` for kube-apiserver) to the server line or its default-server.",
         }
     }
 }

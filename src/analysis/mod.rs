@@ -13,7 +13,7 @@ use crate::error::Loc;
 use crate::provider::{check_limits, Family};
 use crate::scenario::{LbSpec, Scenario, ServerSource};
 use crate::time::Micros;
-use crate::timeline::{ReadyzOnset, Timeline};
+use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec, Timeline, RETRY_AFTER_SHUTDOWN_TIMEOUT};
 use exact::Extremes;
 use findings::{Finding, Rule, Severity};
 use serde::Serialize;
@@ -59,6 +59,7 @@ pub struct LbReport {
     pub recommended_shutdown_delay: Option<Micros>,
     /// Probes per second on one backend.
     pub probes_per_second: f64,
+    /// Settings graceline took from the LB profile's defaults rather than from the input, as
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
     /// Overall verdict.
@@ -88,7 +89,9 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     let ext = exact::extremes_with(server, &lb.model, lat);
     let worst = ext.worst.time;
     let margin = budget - worst;
-    let sees = lb.model.view.sees_readiness;
+    let view = lb.model.view;
+    let modes = server.readyz_failure.concrete();
+    let sees = modes.iter().all(|&m| view.sees(m));
     let delay_helps = sees && server.readyz_onset == ReadyzOnset::ShutdownStart;
     let unbounded = exact::unbounded_worst_with(server, &lb.model, lat);
     let recommended = delay_helps.then(|| unbounded + sc.min_margin);
@@ -98,6 +101,8 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     if worst >= budget {
         let how = if !sees {
             "no shutdown delay helps: the check only fails once the server stops listening".to_string()
+        } else if let Some(fix) = kill_fix(server, &tl, unbounded + sc.min_margin) {
+            fix
         } else if server.readyz_onset == ReadyzOnset::ListenerClose {
             "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
                 .to_string()
@@ -129,11 +134,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
                 ext.worst.detection,
                 lb.model.propagation.hi,
                 budget,
-                if worst == budget {
-                    "the LB can route new requests right up to the instant the server stops listening".to_string()
-                } else {
-                    format!("new requests can reach a closed port for up to {} after E3", worst - budget)
-                }
+                after_e3(server, &tl, worst)
             ),
         ));
     } else if margin < sc.min_margin {
@@ -141,43 +142,37 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
             Rule::GL002,
             lb_loc.clone(),
             format!(
-                "{}: margin {} (budget {} - worst case {}) is below the minimum {}; fix: shutdown_delay >= {}",
+                "{}: margin {} (budget {} - worst case {}) is below the minimum {}; {}",
                 lb.name,
                 margin,
                 budget,
                 worst,
                 sc.min_margin,
-                unbounded + sc.min_margin
+                kill_fix(server, &tl, unbounded + sc.min_margin)
+                    .unwrap_or_else(|| format!("fix: shutdown_delay >= {}", unbounded + sc.min_margin))
             ),
         ));
     }
-    if !sees {
-        let (loc, why) = match (&lb.settings.protocol, &lb.settings.path) {
-            (Some(p), _) if p.value == crate::provider::Protocol::Tcp => (p.loc.clone(), "a TCP check".to_string()),
-            (_, Some(path)) => (path.loc.clone(), format!("an HTTP check of {}", path.value)),
-            _ => (lb.loc.clone(), "an HTTP check of /".to_string()),
-        };
-        findings.push(Finding::new(
-            Rule::GL003,
-            loc,
-            format!(
-                "{}: {why} cannot see {} failing; it fails only when the server stops listening (E3); check {} over HTTP(S)",
-                lb.name, server.readiness_path, server.readiness_path
-            ),
-        ));
+    if let Some(f) = blind_finding(sc, lb) {
+        findings.push(f);
     }
-    let needed = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay + server.request_grace;
+    let needed = full_drain(server);
     if server.termination_grace_period < needed {
         findings.push(Finding::new(
             Rule::GL004,
             sc.server_loc("termination_grace_period"),
             format!(
-                "termination_grace_period {} < prestop_sleep {} + readyz_fail_after {} + shutdown_delay {} + request_grace {} = {}; SIGKILL cuts the drain {} early",
+                "termination_grace_period {} < prestop_sleep {} + readyz_fail_after {} + shutdown_delay {} + request_grace {}{} = {}; SIGKILL cuts the drain {} early",
                 server.termination_grace_period,
                 server.prestop_sleep,
                 server.readyz_fail_after,
                 server.shutdown_delay,
                 server.request_grace,
+                if server.send_retry_after {
+                    format!(" + {RETRY_AFTER_SHUTDOWN_TIMEOUT} (send-retry-after shutdown timeout)")
+                } else {
+                    String::new()
+                },
                 needed,
                 needed - server.termination_grace_period
             ),
@@ -224,6 +219,37 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     }
     findings.extend(failopen::findings(sc, lb));
     findings.extend(client::findings(sc, lb, worst > budget));
+    let (ext, margin, recommended) = match lb.settings.unchecked.as_ref().filter(|u| u.value) {
+        Some(u) => {
+            // Never checked: routed to until the process is back; the detection findings do not apply.
+            findings.retain(|f| {
+                !matches!(
+                    f.rule,
+                    Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL005 | Rule::GL007
+                )
+            });
+            let startup = sc.rollout.map_or(Micros::ZERO, |r| r.startup_time);
+            let back = tl.e5 - tl.e2 + startup;
+            let mut e = ext;
+            for b in [&mut e.worst, &mut e.best] {
+                b.time = back;
+                b.detection = back;
+            }
+            findings.push(Finding::new(
+                Rule::GL008,
+                u.loc.clone(),
+                format!(
+                    "{}: the server has no `check`, so HAProxy never takes it out: new connections keep reaching it after E3 until the process is back (E5 + startup {} = E2 + {}), failing for {}",
+                    lb.name,
+                    startup,
+                    back,
+                    back - budget
+                ),
+            ));
+            (e, budget - back, None)
+        }
+        None => (ext, margin, recommended),
+    };
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,
@@ -248,8 +274,171 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         verdict,
         propagation: lb.model.propagation,
         propagation_source: explain::propagation_origin(lb),
-        assumed: lb.assumed.clone(),
+        assumed: assumed_values(lb),
     }
+}
+
+/// Every value the verdict runs on that was assumed rather than read: (setting, value, source).
+/// The reader's own assumptions and the profile's declared ones (e.g. the prober count) come with
+/// their reasons; any other profile default used is named with the profile.
+pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
+    let mut out = lb.assumed.clone();
+    for line in profile_defaults_used(lb) {
+        let (k, v) = line.split_once(" = ").unwrap_or((line.as_str(), ""));
+        if !out.iter().any(|(a, _, _)| a == k) {
+            out.push((
+                k.to_string(),
+                v.to_string(),
+                format!("the {} profile's default", lb.profile),
+            ));
+        }
+    }
+    out
+}
+
+/// The settings that shape the verdict and came from the profile's defaults, as "setting = value".
+fn profile_defaults_used(lb: &LbSpec) -> Vec<String> {
+    let s = &lb.settings;
+    let mut out = Vec::new();
+    macro_rules! take {
+        ($($f:ident),*) => {$(
+            if let Some(v) = s.$f.as_ref().filter(|v| v.from_profile) {
+                out.push(format!("{} = {}", stringify!($f), v.value));
+            }
+        )*};
+    }
+    take!(
+        interval,
+        timeout,
+        unhealthy_threshold,
+        healthy_threshold,
+        check_interval,
+        probe_threshold
+    );
+    take!(inter, fall, rise, propagation_delay);
+    if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
+        out.push(format!("protocol = {}", format!("{:?}", p.value).to_lowercase()));
+    }
+    // Path and matcher only matter for HTTP(S) checks.
+    if crate::scenario::protocol_of(lb) != crate::provider::Protocol::Tcp {
+        if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
+            out.push(format!("path = {}", p.value));
+        }
+        take!(matcher);
+    }
+    out
+}
+
+/// From the start of the grace period until the server has drained and exited on its own.
+fn full_drain(server: &ServerSpec) -> Micros {
+    let base = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay + server.request_grace;
+    if server.send_retry_after {
+        base + RETRY_AFTER_SHUTDOWN_TIMEOUT
+    } else {
+        base
+    }
+}
+
+/// When SIGKILL comes before the planned E3, a longer shutdown delay changes nothing: the fix names
+/// the grace period (and the delay only if it is also too short). `None` when SIGKILL does not bind.
+fn kill_fix(server: &ServerSpec, tl: &Timeline, needed_delay: Micros) -> Option<String> {
+    let e3_planned = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay;
+    if tl.e3 >= e3_planned {
+        return None;
+    }
+    let delay = server.shutdown_delay.max(needed_delay);
+    let grace = full_drain(&ServerSpec {
+        shutdown_delay: delay,
+        ..server.clone()
+    });
+    Some(if server.shutdown_delay >= needed_delay {
+        format!(
+            "fix: termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} ends the server before its shutdown delay ({}) is over, so a longer delay does not help",
+            server.termination_grace_period, server.shutdown_delay
+        )
+    } else {
+        format!(
+            "fix: shutdown_delay >= {needed_delay} and termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} comes before E3",
+            server.termination_grace_period
+        )
+    })
+}
+
+/// What new requests meet between E3 and the LB's removal, `worst` after E2.
+fn after_e3(server: &ServerSpec, tl: &Timeline, worst: Micros) -> String {
+    let budget = tl.budget();
+    if worst == budget {
+        return "the LB can route new requests right up to the instant the server stops listening".to_string();
+    }
+    let closed = tl.listener_close - tl.e2;
+    if server.send_retry_after {
+        let answered = worst.min(closed) - budget;
+        let mut out = format!(
+            "new requests routed up to {answered} after E3 are answered 429 with Retry-After (shutdown-send-retry-after) instead of a refused connection; they fail unless the client retries"
+        );
+        if worst > closed {
+            out.push_str(&format!(
+                ", and after the listener closes (E3 + {}) they reach a closed port for up to {}",
+                closed - budget,
+                worst - closed
+            ));
+        }
+        out
+    } else {
+        format!(
+            "new requests can reach a closed port for up to {} after E3",
+            worst - budget
+        )
+    }
+}
+
+/// GL003: the check cannot see the server's readiness, with the reason (protocol, path, matcher).
+fn blind_finding(sc: &Scenario, lb: &LbSpec) -> Option<Finding> {
+    let server = &sc.server;
+    let view = lb.model.view;
+    let rp = &server.readiness_path;
+    let fails_at = if server.send_retry_after {
+        if view.fails_on_retry_after {
+            "it fails only from E3, on the 429 of shutdown-send-retry-after".to_string()
+        } else {
+            "it keeps passing after E3 under shutdown-send-retry-after and fails only when the listener really closes (after the drain, up to request_grace later)".to_string()
+        }
+    } else {
+        "it fails only when the server stops listening (E3)".to_string()
+    };
+    if !view.sees_readiness {
+        let (loc, why) = match (&lb.settings.protocol, &lb.settings.path) {
+            (Some(p), _) if p.value == crate::provider::Protocol::Tcp => (p.loc.clone(), "a TCP check".to_string()),
+            (_, Some(path)) if path.value.contains("exclude=shutdown") => (
+                path.loc.clone(),
+                format!("an HTTP check of {} (the shutdown check is excluded)", path.value),
+            ),
+            (_, Some(path)) => (path.loc.clone(), format!("an HTTP check of {}", path.value)),
+            _ => (lb.loc.clone(), "an HTTP check of /".to_string()),
+        };
+        return Some(Finding::new(
+            Rule::GL003,
+            loc,
+            format!(
+                "{}: {why} cannot see {rp} failing; {fails_at}; check {rp} over HTTP(S)",
+                lb.name
+            ),
+        ));
+    }
+    let m = lb.settings.matcher.as_ref()?;
+    if !(view.accepts_readyz_error && server.readyz_failure.concrete().contains(&ReadyzFailure::Error)) {
+        return None;
+    }
+    Some(Finding::new(
+        Rule::GL003,
+        m.loc.clone(),
+        format!(
+            "{}: the success matcher \"{}\" accepts the HTTP {} a failing {rp} answers, so the check passes while readiness fails; {fails_at}; accept only 2xx/3xx (e.g. 200-399)",
+            lb.name,
+            m.value,
+            crate::provider::matcher::READYZ_FAILURE_STATUS
+        ),
+    ))
 }
 
 /// Where a finding about the LB as a whole points: its interval setting if the user wrote one.

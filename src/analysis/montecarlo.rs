@@ -28,7 +28,7 @@ use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::latency::LatencySampler;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
-use crate::timeline::{ServerSpec, Timeline};
+use crate::timeline::{Outcome, ServerSpec, Timeline};
 use rand::{Rng, RngExt};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
@@ -66,7 +66,7 @@ impl Kernel {
             server: server.clone(),
             tl,
             model: *model,
-            onset: if model.view.sees_readiness { tl.e2 } else { tl.e3 },
+            onset: model.view.onset_at(server.readyz_failure, &tl),
         }
     }
 
@@ -141,20 +141,23 @@ impl Kernel {
             }
         };
         let first = ceil_div((self.onset - s0).0);
-        let first_refused = first + ceil_div(self.tl.e3.0 - (s0.0 + first * i));
-        let mut end_of = |k: i64| -> Micros {
+        let first_refused = first + ceil_div(self.tl.listener_close.0 - (s0.0 + first * i));
+        let instant = self.model.answered_marks_down;
+        // End of probe `k` and whether it marks the server down at once (Azure: answered failures).
+        let mut end_of = |k: i64| -> (Micros, bool) {
             let start = s0 + Micros(k * i);
             let l = lat(prober, k as u32);
-            start + self.model.view.probe_with_latency(&self.server, &self.tl, start, l).1
+            let (outcome, d) = self.model.view.probe_with_latency(&self.server, &self.tl, start, l);
+            (start + d, instant && outcome != Outcome::Timeout)
         };
         let (mut kh, mut kr) = (first, first_refused);
         let mut hang = if kh < first_refused { Some(end_of(kh)) } else { None };
-        let mut refused: Option<Micros> = None;
+        let mut refused: Option<(Micros, bool)> = None;
         let mut count = 0u32;
         loop {
             let take_hang = match hang {
                 // A refused probe ends no earlier than it starts: compare with its end only if needed.
-                Some(h) => h <= s0 + Micros(kr * i) || h <= *refused.get_or_insert_with(|| end_of(kr)),
+                Some(h) => h.0 <= s0 + Micros(kr * i) || h.0 <= refused.get_or_insert_with(|| end_of(kr)).0,
                 None => false,
             };
             let end = if take_hang {
@@ -163,8 +166,8 @@ impl Kernel {
                 *refused.get_or_insert_with(|| end_of(kr))
             };
             count += 1;
-            if count >= self.model.threshold {
-                return end;
+            if count >= self.model.threshold || end.1 {
+                return end.0;
             }
             if take_hang {
                 kh += 1;
@@ -196,6 +199,9 @@ impl Kernel {
             let (outcome, dur) = m.view.probe_with_latency(&self.server, &self.tl, s, lat(prober, k));
             k += 1;
             let end = s + dur;
+            if outcome.is_failure() && m.answered_marks_down && outcome != Outcome::Timeout {
+                return end;
+            }
             if outcome.is_failure() {
                 if health > 0 {
                     health -= 1;

@@ -292,9 +292,13 @@ pub fn grid(lb: &LbSpec) -> Grid {
             let ir = secs_range(lb, "interval", [Micros::from_secs(5), AZURE_GRID_MAX]);
             let ir = *ir.start()..=(*ir.end()).min(AZURE_GRID_MAX.0 / 1_000_000);
             let ur = count_range(lb, "probe_threshold", [1, 100]);
+            let product_below = lb.limits.interval_times_threshold_below;
             for i in ir.clone() {
                 let interval = Micros::from_secs(i);
                 for u in ur.clone() {
+                    if product_below.is_some_and(|max| interval.times(i64::from(u)) >= max) {
+                        continue;
+                    }
                     let timeout = azure::effective_timeout(protocol, interval);
                     settings.push(Setting {
                         interval,
@@ -306,11 +310,12 @@ pub fn grid(lb: &LbSpec) -> Grid {
                 }
             }
             format!(
-                "every whole-second interval {}-{} s (capped at {AZURE_GRID_MAX}; the API accepts more), probe_threshold {}-{}, timeout fixed by the platform",
+                "every whole-second interval {}-{} s, probe_threshold {}-{}{}, timeout fixed by the platform",
                 ir.start(),
                 ir.end(),
                 ur.start(),
-                ur.end()
+                ur.end(),
+                product_below.map_or_else(String::new, |m| format!(" with interval x probe_threshold below {m}"))
             )
         }
         Family::Haproxy => {

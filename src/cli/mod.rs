@@ -40,6 +40,8 @@ pub enum Inputs {
     Given(InputOptions),
     /// Nothing to read, table format: the built-in teaching matrix.
     BuiltinMatrix,
+    /// Nothing to read but `--server`: every built-in LB profile against that server.
+    ServerMatrix(InputOptions),
 }
 
 /// `check` options resolved from raw flags and the working directory.
@@ -63,6 +65,7 @@ impl CheckOptions {
     pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
         let inputs = match (&given.sources, a.format) {
+            (Sources::Nothing, _) if given.input.server.is_some() => Inputs::ServerMatrix(given),
             (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
             (Sources::Nothing, f) => bail!(
                 "{} (--format {} never checks the built-in demo matrix)",
@@ -193,6 +196,10 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = match &o.inputs {
         Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
+        Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
+            Some(named) => scenario::builtin_matrix_for(&named)?,
+            None => Vec::new(),
+        },
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);

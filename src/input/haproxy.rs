@@ -1,11 +1,14 @@
 //! haproxy.cfg: every `server` with `check` in a `backend` or `listen` section becomes one
-//! load-balancer-to-server check named `section/server`, with HAProxy's knobs located on the
+//! load-balancer-to-server check named `section/server`; a `server` without `check` becomes one
+//! marked `unchecked` (HAProxy never takes it out: GL008). HAProxy's knobs are located on the
 //! user's lines (the `inter` value on the server line or its `default-server`, the `timeout check`
 //! line, the `option httpchk` URI, the global `spread-checks`).
 //!
 //! Mapping: `option httpchk` / `http-check send` → HTTP with the request path, HTTPS when the
 //! check runs over TLS (`check-ssl`, `ssl` without a check port, `http-check connect ssl`); any
-//! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `timeout check 0` and
+//! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `http-check expect`
+//! rules → the success matcher (all must match; without one HAProxy accepts 2xx and 3xx).
+//! `timeout check 0` and
 //! `timeout connect 0` mean unset, as in HAProxy (`tick_add_ifset`).
 
 use super::haproxy_cfg::{self, Pos, ReadOptions};
@@ -88,7 +91,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
         }
         by_name.insert(name, i);
     }
-    for own in cfg.servers.iter().filter(|s| s.check || s.track.is_some()) {
+    // Every server: one without `check` (nor `track`) is never taken out, which GL008 reports.
+    for own in &cfg.servers {
         let name = format!("{}/{}", own.section, own.server);
         let loc = at(file, own.pos);
         // `track`: the state follows the tracked server's checks (manual 5.2, "track"), so its
@@ -143,6 +147,23 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
                 ));
             }
         }
+        if !srv.check {
+            // Never checked, so never taken out: reported as such (GL008) when it fronts the server.
+            out.push(LbInput {
+                field_prefix: format!("{name}."),
+                name,
+                profile: "haproxy".to_string(),
+                settings: LbSettings {
+                    unchecked: Some(located(file, true, srv.pos)),
+                    ..LbSettings::default()
+                },
+                loc,
+                ports: port_of(&own.address).into_iter().collect(),
+                refused: None,
+                assumed: Vec::new(),
+            });
+            continue;
+        }
         let check_loc = srv.check_pos.unwrap_or(srv.pos);
         let (protocol, path) = match &srv.http_check {
             Some(h) if h.path.is_empty() => {
@@ -162,7 +183,18 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             ),
             None => (located(file, Protocol::Tcp, check_loc), None),
         };
+        let mut rules = Vec::new();
+        for e in srv.http_check.iter().flat_map(|h| &h.expects) {
+            let m = crate::provider::matcher::Matcher::parse_haproxy(&e.value)
+                .map_err(|m| InputError::new(at(file, e.pos), "http-check expect", m))?;
+            rules.push((m, e.pos));
+        }
+        let first_pos = rules.first().map(|r| r.1);
+        let matcher = crate::provider::matcher::Matcher::all(rules.into_iter().map(|r| r.0).collect())
+            .zip(first_pos)
+            .map(|(m, p)| located(file, m, p));
         let s = LbSettings {
+            matcher,
             inter: micros(file, &srv.inter),
             fastinter: micros(file, &srv.fastinter),
             downinter: micros(file, &srv.downinter),
@@ -199,7 +231,8 @@ mod tests {
     fn servers_with_check_become_lbs() {
         let cfg = "global\n  spread-checks 5\ndefaults\n  timeout check 0\nbackend api\n  option httpchk GET /readyz\n  server a 10.0.0.1:6443 check check-ssl inter 1s fall 2\n  server b 10.0.0.2:6443\nlisten l\n  server c 10.0.0.3:6443 check\n";
         let lbs = lbs("h.cfg", cfg).unwrap();
-        assert_eq!(lbs.len(), 2);
+        assert_eq!(lbs.len(), 3);
+        assert!(lbs[1].settings.unchecked.as_ref().is_some_and(|u| u.value));
         let a = &lbs[0];
         assert_eq!(a.name, "api/a");
         let s = &a.settings;
@@ -209,7 +242,7 @@ mod tests {
         assert_eq!((i.value, i.loc.line, i.loc.column), (Micros::from_secs(1), 7, 48));
         assert!(s.timeout_check.is_none());
         assert_eq!(s.spread_checks.as_ref().unwrap().value, 5);
-        let c = &lbs[1];
+        let c = &lbs[2];
         assert_eq!(c.settings.protocol.as_ref().unwrap().value, Protocol::Tcp);
         assert_eq!(c.settings.protocol.as_ref().unwrap().loc.column, 26);
     }
@@ -257,5 +290,53 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("sends no request"), "{e}");
         assert_eq!(e.loc.line, 4);
+    }
+
+    #[test]
+    fn unchecked_servers_and_expect_rules_are_read() {
+        let cfg = "backend api\n  option httpchk GET /readyz\n  http-check expect rstatus ^[2345]\n  server a 10.0.0.1:6443 check\n  server b 10.0.0.2:6443\n";
+        let lbs = lbs("h.cfg", cfg).unwrap();
+        assert_eq!(lbs.len(), 2);
+        let m = lbs[0].settings.matcher.as_ref().unwrap();
+        assert!(m.value.accepts_failing_readyz());
+        assert_eq!((m.loc.line, m.loc.column), (3, 21));
+        let u = lbs[1].settings.unchecked.as_ref().unwrap();
+        assert!(u.value);
+        assert_eq!((u.loc.line, u.loc.column), (5, 3));
+        assert!(lbs[0].settings.unchecked.is_none());
+        // Several expect rules must all match: adding `status 200` makes the 500 fail again.
+        let two = cfg.replace(
+            "  http-check expect rstatus ^[2345]\n",
+            "  http-check send meth GET uri /readyz\n  http-check expect rstatus ^[2345]\n  http-check expect status 200\n",
+        );
+        let read2 = super::lbs("h.cfg", &two).unwrap();
+        assert!(!read2[0]
+            .settings
+            .matcher
+            .as_ref()
+            .unwrap()
+            .value
+            .accepts_failing_readyz());
+    }
+
+    #[test]
+    fn expect_rules_haproxy_refuses_are_refused() {
+        // Each refused by `haproxy -c` 2.6.12 (invalid character, invalid range, bad regex,
+        // extra argument); `status 1000` and `! rstatus ^5` are accepted by both.
+        for (rule, col) in [
+            ("status abc", 21),
+            ("status 200-", 21),
+            ("status 399-200", 21),
+            ("rstatus (", 21),
+            ("status 200 300", 32),
+        ] {
+            let cfg = format!("backend api\n  option httpchk GET /readyz\n  http-check expect {rule}\n  server a 10.0.0.1:6443 check\n");
+            let e = lbs("h.cfg", &cfg).unwrap_err();
+            assert_eq!((e.loc.line, e.loc.column), (3, col), "{rule}: {e}");
+        }
+        for rule in ["status 1000", "! rstatus ^5", "comment x string ok"] {
+            let cfg = format!("backend api\n  option httpchk GET /readyz\n  http-check expect {rule}\n  server a 10.0.0.1:6443 check\n");
+            assert!(lbs("h.cfg", &cfg).is_ok(), "{rule}");
+        }
     }
 }

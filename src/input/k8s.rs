@@ -12,10 +12,13 @@
 //!   `service.k8s.aws/nlb`): TCP on the traffic port, interval 10 s, timeout 10 s, thresholds 3/3;
 //!   instance targets with `externalTrafficPolicy: Local`: HTTP `/healthz` on the
 //!   healthCheckNodePort, 10 s / 6 s / 2 / 2 (kubernetes-sigs/aws-load-balancer-controller
-//!   pkg/service/model_builder.go; docs/guide/service/annotations.md).
+//!   pkg/service/model_builder.go; docs/guide/service/annotations.md). Its
+//!   `healthcheck-success-codes` annotation is the check's success matcher (default 200-399 from
+//!   the aws-nlb profile); the in-tree controllers have no such annotation.
 //! - In-tree cloud-provider-aws NLB (`aws-load-balancer-type: nlb`): TCP, interval 30 s,
 //!   thresholds 3/3; `Local`: HTTP `/healthz` on the healthCheckNodePort, 10 s, 2/2. It never sends
-//!   the timeout, so AWS applies its own (6 s HTTP, 10 s TCP/HTTPS) and the `-healthcheck-timeout`
+//!   the timeout, so AWS applies its own (6 s HTTP, 10 s TCP/HTTPS, from the aws-nlb profile's
+//!   `[protocol_defaults]` like every reader) and the `-healthcheck-timeout`
 //!   annotation has no effect (kubernetes/cloud-provider-aws pkg/providers/v1/aws.go
 //!   `buildNLBHealthCheckConfiguration`, aws_loadbalancer.go `ensureTargetGroup`).
 //! - In-tree Classic ELB (no type annotation): TCP (SSL with `aws-load-balancer-backend-protocol:
@@ -484,12 +487,20 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         Some(d) => svc
             .seconds(&format!("{AWS}healthcheck-timeout"), 1)?
             .or_else(|| svc.default(Micros::from_secs(d))),
-        // In-tree NLB: the annotation is validated but AWS's protocol default applies.
+        // In-tree NLB: the annotation is validated but AWS's protocol default applies (from the
+        // aws-nlb profile, like every reader).
         None => {
             svc.seconds(&format!("{AWS}healthcheck-timeout"), 1)?;
-            svc.default(Micros::from_secs(if protocol == Protocol::Http { 6 } else { 10 }))
+            None
         }
     };
+    if matches!(controller, AwsController::Lbc { .. }) {
+        let key = format!("{AWS}healthcheck-success-codes");
+        if let Some(a) = svc.ann(&key) {
+            let m = crate::provider::matcher::Matcher::parse_codes(a.value).map_err(|e| svc.err(a.node, &key, e))?;
+            s.matcher = Some(svc.located(m, a.node));
+        }
+    }
     s.healthy_threshold = svc
         .count(&format!("{AWS}healthcheck-healthy-threshold"), 1)?
         .or_else(|| svc.default(healthy));
@@ -813,7 +824,14 @@ mod tests {
             None,
         )
         .unwrap()[0];
-        assert_eq!((secs(&nlb.settings.interval), secs(&nlb.settings.timeout)), (10, 6));
+        // The in-tree controller sends no timeout: AWS's HTTP default (6 s) comes from the profile.
+        assert!(nlb.settings.timeout.is_none());
+        let at = nlb.loc.clone();
+        let (server, _) = crate::scenario::server_from_profile("kube-apiserver", &at).unwrap();
+        let built = crate::scenario::build_lb(nlb, &server).unwrap();
+        let t = built.settings.timeout.as_ref().unwrap();
+        assert_eq!((t.value, t.from_profile), (Micros::from_secs(6), true));
+        assert_eq!(secs(&nlb.settings.interval), 10);
         assert_eq!(nlb.settings.path.as_ref().unwrap().value, "/healthz");
         let lbc = &read(
             &svc(

@@ -8,9 +8,11 @@
 //! kubernetes#88911). Everything else starts from the `kube-apiserver` profile (upstream defaults:
 //! k8s.io/apiserver pkg/server/config.go; PodSpec default grace 30 s).
 //!
-//! `--shutdown-send-retry-after=true` keeps the listener open after the delay and answers new
-//! requests with 429; graceline still counts E3 as the instant new requests are rejected, so a
-//! 429 is treated like a refused connection (both fail the request).
+//! `--shutdown-send-retry-after=true` keeps the listener open after the delay until the in-flight
+//! requests drain and answers new requests with 429 + Retry-After (exempt: `/readyz`, `/livez`,
+//! `/healthz`, `/metrics`); graceline still counts E3 as the instant new requests are rejected,
+//! while TCP and exempt-path checks keep passing until the listener really closes
+//! (`ServerSpec::send_retry_after`).
 
 use super::yaml::{self, Node, Text};
 use super::ServerInput;
@@ -149,13 +151,15 @@ fn server(t: &Text, pod: &Node, spec: &Node, container: &Node) -> Result<ServerI
     }
     if let Some(f) = find_flag(t, container, "shutdown-send-retry-after") {
         let v = f.value.as_deref().unwrap_or("true");
-        if go_bool(v).is_none() {
+        let Some(on) = go_bool(v) else {
             return Err(InputError::new(
                 f.value_loc,
                 "--shutdown-send-retry-after",
                 format!("\"{v}\" is not a boolean (kube-apiserver accepts true, false, 1, 0, t, f)"),
             ));
-        }
+        };
+        s.send_retry_after = on;
+        locs.insert("send_retry_after", f.flag_loc.clone());
     }
     if let Some(v) = yaml::get(spec, "terminationGracePeriodSeconds") {
         let l = t.loc(v);
@@ -519,5 +523,19 @@ spec:
         .unwrap_err();
         assert!(e.message.contains("config file"), "{e}");
         assert_eq!((e.loc.line, e.loc.column), (5, 13));
+    }
+
+    #[test]
+    fn send_retry_after_is_read_into_the_server() {
+        let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.30.0\n    command:\n    - kube-apiserver\n    - --shutdown-delay-duration=70s\n    - --shutdown-send-retry-after=true\n";
+        let t = Text::new("m.yaml", y);
+        let docs = yaml::load(&t).unwrap();
+        let s = &servers(&t, &docs).unwrap()[0];
+        assert!(s.spec.send_retry_after);
+        assert_eq!(s.locs["send_retry_after"].line, 12);
+        let off = y.replace("retry-after=true", "retry-after=false");
+        let t = Text::new("m.yaml", &off);
+        let docs = yaml::load(&t).unwrap();
+        assert!(!servers(&t, &docs).unwrap()[0].spec.send_retry_after);
     }
 }

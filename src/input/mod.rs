@@ -601,6 +601,21 @@ fn parse_file_as(
     Ok(out)
 }
 
+/// The server `--server` names, resolved (for the built-in matrix, which reads no input).
+pub fn named_server(opts: &Options) -> Result<Option<scenario::NamedServer>> {
+    opts.server
+        .as_ref()
+        .map(|s| {
+            resolve_server(&ServerRef {
+                text: s.clone(),
+                base: PathBuf::new(),
+                at: None,
+                via: "--server".to_string(),
+            })
+        })
+        .transpose()
+}
+
 /// Resolves a named server: a built-in server profile, a scenario file's `[server]` or a manifest.
 fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
     let err_at = |m: String| -> anyhow::Error {
@@ -630,9 +645,17 @@ fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, L
     }
     let path = r.base.join(&r.text);
     if !path.is_file() {
+        let names = profiles::names("server");
+        let near = names
+            .iter()
+            .map(|n| (strsim::damerau_levenshtein(&r.text, n), *n))
+            .filter(|(d, n)| *d <= 3.max(n.len() / 5))
+            .min();
         return Err(err_at(format!(
-            "is neither a built-in server profile ({}) nor a file",
-            profiles::names("server").join(", ")
+            "\"{}\" is neither a built-in server profile nor a file{}; server profiles: {}",
+            r.text,
+            near.map_or_else(String::new, |(_, n)| format!("; did you mean \"{n}\"?")),
+            names.join(", ")
         )));
     }
     let display = display_name(&path);
@@ -881,6 +904,9 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             via: "--server".to_string(),
         })
     });
+    // A named server is resolved before anything else, so a bad name is an error whatever the
+    // inputs are; scenario files are then checked against it too.
+    let resolved = named.as_ref().map(resolve_server).transpose()?;
     let mut scenarios = Vec::new();
     let mut lb_files: Vec<(String, Vec<LbInput>)> = Vec::new();
     let mut manifests: Vec<ServerInput> = Vec::new();
@@ -891,7 +917,13 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 let display = display_name(&path);
                 let bytes = read_bytes(&path)?;
                 let p = parse_bytes(&display, bytes, kind, cloud, opts, named.is_some())?;
-                scenarios.extend(p.scenario);
+                match (&resolved, p.scenario) {
+                    (Some(r), Some(_)) => {
+                        let text = read_text(&path)?;
+                        scenarios.push(scenario::load_str_with(&display, &text, Some(r))?);
+                    }
+                    (_, sc) => scenarios.extend(sc),
+                }
                 manifests.extend(p.servers);
                 if !p.lbs.is_empty() {
                     lb_files.push((display, p.lbs));
@@ -923,9 +955,9 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
         }
     }
     if !lb_files.is_empty() {
-        let (server, locs, source, port) = match (&named, manifests.len()) {
-            (Some(r), _) => {
-                let (spec, locs, source) = resolve_server(r)?;
+        let (server, locs, source, port) = match (&resolved, manifests.len()) {
+            (Some((spec, locs, source)), _) => {
+                let (spec, locs, source) = (spec.clone(), locs.clone(), source.clone());
                 let port = server_port(&spec, None, false);
                 (spec, locs, source, port)
             }

@@ -13,8 +13,10 @@
 //! the provider's documented default, located at the enclosing block:
 //! - `aws_lb_target_group.health_check` (hashicorp/terraform-provider-aws
 //!   website/docs/r/lb_target_group.html.markdown): interval 30, thresholds 3/3, protocol HTTP,
-//!   path `/`; the timeout is AWS's (ELBv2 API CreateTargetGroup: 6 s for HTTP, 10 s for
-//!   TCP/HTTPS). Target-group protocol TCP/TLS/UDP/TCP_UDP (or target type `alb`) means an NLB,
+//!   path `/`, `matcher` read as ELBv2 success codes; the timeout is AWS's protocol default from
+//!   the profile (NLB 6 s HTTP, 10 s TCP/HTTPS; ALB 5 s). Without a `health_check` block the
+//!   provider sends no settings (`resourceTargetGroupCreate`) and every value is AWS's default for
+//!   the target group's protocol, from the profile. Target-group protocol TCP/TLS/UDP/TCP_UDP (or target type `alb`) means an NLB,
 //!   HTTP/HTTPS an ALB; GENEVE (Gateway LB) and lambda target groups are not modeled and skipped.
 //! - `google_compute_*health_check` (terraform-provider-google compute_health_check.html.markdown,
 //!   compute_http_health_check.html.markdown): interval 5, timeout 5, thresholds 2/2, path `/`.
@@ -363,6 +365,13 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
         if s.protocol.as_ref().is_some_and(|p| p.value != Protocol::Tcp) {
             s.path = r.path(h, "path", &hf("path"))?;
         }
+        if let Some((m, raw)) = r.string(h, "matcher", &hf("matcher"))? {
+            if !m.is_empty() {
+                let parsed =
+                    crate::provider::matcher::Matcher::parse_codes(&m).map_err(|e| r.err(raw, &hf("matcher"), e))?;
+                s.matcher = Some(r.located(parsed, raw));
+            }
+        }
         if let Some((p, raw)) = r.string(h, "port", &hf("port"))? {
             if p != "traffic-port" {
                 let port = p.parse::<u16>().map_err(|_| {
@@ -376,27 +385,27 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
             }
         }
     }
-    if s.protocol.is_none() {
-        s.protocol = r.default(Protocol::Http, block_at);
-    }
-    let protocol = s.protocol.as_ref().map_or(Protocol::Http, |p| p.value);
-    if protocol != Protocol::Tcp && s.path.is_none() {
-        s.path = r.default("/".to_string(), block_at);
-    }
-    if s.interval.is_none() {
-        s.interval = r.default(Micros::from_secs(30), block_at);
-    }
-    if s.timeout.is_none() {
-        s.timeout = r.default(
-            Micros::from_secs(if protocol == Protocol::Http { 6 } else { 10 }),
-            block_at,
-        );
-    }
-    if s.healthy_threshold.is_none() {
-        s.healthy_threshold = r.default(3, block_at);
-    }
-    if s.unhealthy_threshold.is_none() {
-        s.unhealthy_threshold = r.default(3, block_at);
+    // Without a health_check block Terraform sends nothing and AWS's own defaults for the target
+    // group's protocol apply: they come from the profile (settings_for), marked as assumed. With a
+    // block, the provider's schema defaults fill what the plan leaves out; the timeout is never
+    // sent by the provider when unset, so it is AWS's protocol default from the profile too.
+    if hc.is_some() {
+        if s.protocol.is_none() {
+            s.protocol = r.default(Protocol::Http, block_at);
+        }
+        let protocol = s.protocol.as_ref().map_or(Protocol::Http, |p| p.value);
+        if protocol != Protocol::Tcp && s.path.is_none() {
+            s.path = r.default("/".to_string(), block_at);
+        }
+        if s.interval.is_none() {
+            s.interval = r.default(Micros::from_secs(30), block_at);
+        }
+        if s.healthy_threshold.is_none() {
+            s.healthy_threshold = r.default(3, block_at);
+        }
+        if s.unhealthy_threshold.is_none() {
+            s.unhealthy_threshold = r.default(3, block_at);
+        }
     }
     if profile == "aws-nlb" {
         if let Some(ths) = r.block(&v, "target_health_state")? {
@@ -698,8 +707,12 @@ mod tests {
         let aws = &lbs[0].settings;
         let i = aws.interval.as_ref().unwrap();
         assert_eq!((i.value, i.loc.line, i.loc.column), (Micros::from_secs(10), 17, 29));
-        let t = aws.timeout.as_ref().unwrap();
-        assert_eq!((t.value, t.from_profile, t.loc.line), (Micros::from_secs(10), true, 15));
+        // No timeout in the plan: AWS's default for the HTTPS check (10 s) comes from the profile.
+        assert!(aws.timeout.is_none());
+        let (server, _) = crate::scenario::server_from_profile("kube-apiserver", &lbs[0].loc).unwrap();
+        let built = crate::scenario::build_lb(&lbs[0], &server).unwrap();
+        let t = built.settings.timeout.as_ref().unwrap();
+        assert_eq!((t.value, t.from_profile), (Micros::from_secs(10), true));
         assert!(!aws.connection_termination.as_ref().unwrap().value);
         assert_eq!(aws.port.as_ref().unwrap().value, 6443);
         let g = &lbs[1].settings;

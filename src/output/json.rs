@@ -38,7 +38,7 @@ pub fn report_json(r: &LbReport) -> Value {
         "probes_per_second": r.probes_per_second,
         "timeline_s": {
             "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
-            "sigkill": secs(tl.kill), "killed": tl.killed,
+            "sigkill": secs(tl.kill), "killed": tl.killed, "listener_close": secs(tl.listener_close),
         },
         "findings": r.findings.iter().map(|f| json!({
             "rule": f.rule.id(),

@@ -146,20 +146,44 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         rel(tl.e2)
     )
     .ok();
-    writeln!(
-        md,
-        "| E3 stops listening | {} | `shutdown_delay` = {} |",
-        rel(tl.e3),
-        s.shutdown_delay
-    )
-    .ok();
-    writeln!(
-        md,
-        "| E4 in-flight requests cut or done | {} | `request_grace` = {} |",
-        rel(tl.e4),
-        s.request_grace
-    )
-    .ok();
+    if s.send_retry_after {
+        writeln!(
+            md,
+            "| E3 stops accepting requests (429 + Retry-After, send-retry-after) | {} | `shutdown_delay` = {} |",
+            rel(tl.e3),
+            s.shutdown_delay
+        )
+        .ok();
+        writeln!(
+            md,
+            "| listener closes after the drain | {} | at most `request_grace` = {} |",
+            rel(tl.listener_close),
+            s.request_grace
+        )
+        .ok();
+        writeln!(
+            md,
+            "| E4 in-flight requests cut or done | {} | + {} shutdown timeout |",
+            rel(tl.e4),
+            crate::timeline::RETRY_AFTER_SHUTDOWN_TIMEOUT
+        )
+        .ok();
+    } else {
+        writeln!(
+            md,
+            "| E3 stops listening | {} | `shutdown_delay` = {} |",
+            rel(tl.e3),
+            s.shutdown_delay
+        )
+        .ok();
+        writeln!(
+            md,
+            "| E4 in-flight requests cut or done | {} | `request_grace` = {} |",
+            rel(tl.e4),
+            s.request_grace
+        )
+        .ok();
+    }
     writeln!(md, "| E5 exit | {} | |", rel(tl.e5)).ok();
     writeln!(
         md,

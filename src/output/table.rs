@@ -115,19 +115,17 @@ impl Exporter for TableExporter {
             )
             .ok();
         }
-        for r in reports.iter().filter(|r| !r.assumed.is_empty()) {
-            let list: Vec<String> = r
-                .assumed
-                .iter()
-                .map(|(k, v, _)| format!("{k} = {v}"))
-                .collect();
+        let with_assumed: Vec<&LbReport> = reports.iter().filter(|r| !r.assumed.is_empty()).collect();
+        if !with_assumed.is_empty() {
             writeln!(
                 out,
-                "\nnote: {}: assumed, not read: {} (why: --format json or graceline report)",
-                r.lb,
-                list.join("; ")
+                "\nassumed, not read from the input (why: --format json or graceline report):"
             )
             .ok();
+            for r in with_assumed {
+                let list: Vec<String> = r.assumed.iter().map(|(k, v, _)| format!("{k} = {v}")).collect();
+                writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join(", ")).ok();
+            }
         }
         if !ctx.skipped.is_empty() {
             writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();

@@ -13,7 +13,8 @@
 use super::{fixed_rate_model, required, LbSettings, ProbeModel};
 use crate::error::{InputError, Loc};
 
-/// Every AWS setting; the last one (`connection_termination`) exists only on NLB target groups.
+/// Every AWS setting; the last one (`connection_termination`) exists only on NLB target groups and
+/// the one before (`matcher`) only on ELBv2 (a CLB accepts only 200, elb-healthchecks.md).
 const NLB: &[&str] = &[
     "interval",
     "timeout",
@@ -24,16 +25,17 @@ const NLB: &[&str] = &[
     "port",
     "probers",
     "propagation_delay",
-    "connection_termination",
     "latency",
+    "matcher",
+    "connection_termination",
 ];
 
-/// Settings accepted for a variant (`nlb` adds `connection_termination`).
+/// Settings accepted for a variant (`nlb` adds `connection_termination`, ELBv2 `matcher`).
 pub fn knobs(variant: &str) -> &'static [&'static str] {
-    if variant == "nlb" {
-        NLB
-    } else {
-        &NLB[..NLB.len() - 1]
+    match variant {
+        "nlb" => NLB,
+        "alb" => &NLB[..NLB.len() - 1],
+        _ => &NLB[..NLB.len() - 2],
     }
 }
 

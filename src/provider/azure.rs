@@ -8,13 +8,18 @@
 //! (MicrosoftDocs/azure-docs load-balancer-custom-probe-overview.md @0147a273, 2023). The backend
 //! is taken out of rotation after `probeThreshold` consecutive failures (REST spec
 //! `ProbePropertiesFormat.probeThreshold`); `numberOfProbes` is ignored by the platform
-//! (openshift/installer#9111). Whether a non-200 bypasses the threshold is unclear in the docs; we
-//! apply the threshold to every failure, which is the conservative reading.
+//! (openshift/installer#9111; azure-docs PR #97561: "we only send 1 probe").
+//!
+//! Answered failures mark the instance down at once: "Regardless of configured time-out threshold,
+//! ... any status code that isn't HTTP 200 OK" or a TCP reset takes it out immediately
+//! (MicrosoftDocs/azure-docs load-balancer health probe overview and manage-probes-how-to; the 2018
+//! probe doc says the same); `probeThreshold` counts consecutive timeouts. So a 500 from `/readyz`
+//! or a refused connection at E3 decides on the first probe; only a hanging `/readyz` needs
+//! `probeThreshold` probes.
 
-use super::{required, sees_readiness, LbSettings, ProbeModel, Protocol, Schedule};
+use super::{required, LbSettings, ProbeModel, Protocol, Schedule};
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
-use crate::timeline::ProbeView;
 
 /// Settings accepted in an Azure `[[lb]]` table.
 pub const KNOBS: &[&str] = &[
@@ -27,6 +32,10 @@ pub const KNOBS: &[&str] = &[
     "propagation_delay",
     "latency",
 ];
+
+/// cloud-provider-azure refuses `interval × probeThreshold >= 120` s
+/// (pkg/provider/azure_loadbalancer_healthprobe.go); the older Azure docs cap the total at 120 s.
+pub const MAX_INTERVAL_TIMES_THRESHOLD: Micros = Micros::from_secs(120);
 
 /// Azure's built-in HTTP(S) probe timeout.
 pub const HTTP_TIMEOUT_CAP: Micros = Micros::from_secs(30);
@@ -43,17 +52,16 @@ pub fn effective_timeout(protocol: Protocol, interval: Micros) -> Micros {
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
     let interval = required(&s.interval, "interval", at)?.value;
     let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    let timeout = effective_timeout(protocol, interval);
+    let threshold = required(&s.probe_threshold, "probe_threshold", at)?.value;
     Ok(ProbeModel {
         schedule: Schedule::FixedRate { interval },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout: effective_timeout(protocol, interval),
-            timeout_min: effective_timeout(protocol, interval),
-        },
-        threshold: required(&s.probe_threshold, "probe_threshold", at)?.value,
-        rise: required(&s.probe_threshold, "probe_threshold", at)?.value,
+        view: super::probe_view(s, readiness_path, timeout, timeout),
+        threshold,
+        rise: threshold,
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: super::propagation_of(s),
+        answered_marks_down: true,
     })
 }
 

@@ -28,10 +28,9 @@
 //! Steady state assumed: the server is fully up before E2 (a freshly reloaded HAProxy starts at
 //! health = rise and goes down on the first failure; see doc "init-state").
 
-use super::{required, sees_readiness, LbSettings, ProbeModel, Protocol, Schedule};
+use super::{required, LbSettings, ProbeModel, Schedule};
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
-use crate::timeline::ProbeView;
 
 /// Settings accepted in an HAProxy `[[lb]]` table.
 pub const KNOBS: &[&str] = &[
@@ -48,6 +47,7 @@ pub const KNOBS: &[&str] = &[
     "port",
     "propagation_delay",
     "latency",
+    "matcher",
 ];
 
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).
@@ -85,7 +85,6 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             ));
         }
     }
-    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
     let (timeout_min, timeout) = effective_timeout(
         inter,
         s.timeout_check.as_ref().map(|v| v.value),
@@ -98,15 +97,12 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             downinter,
             spread_pct: spread,
         },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout,
-            timeout_min,
-        },
+        view: super::probe_view(s, readiness_path, timeout, timeout_min),
         threshold: s.fall.as_ref().map_or(3, |v| v.value),
         rise: s.rise.as_ref().map_or(2, |v| v.value),
         probers: 1,
         propagation: super::propagation_of(s),
+        answered_marks_down: false,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod matcher;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::scenario::latency::LatencyRaw;
@@ -114,6 +115,9 @@ pub struct ProbeModel {
     /// From "marked down" to "no new request routed": a range where the evidence is one. The exact
     /// worst case takes `hi`, the best case `lo`; the simulator runs with `hi`.
     pub propagation: Propagation,
+    /// An answered failure (a non-matching status, a refused or reset connection) marks the
+    /// server down at once; `threshold` counts only timeouts (Azure Load Balancer).
+    pub answered_marks_down: bool,
 }
 
 /// The delay from "marked down" until no new request is routed, as a closed range `[lo, hi]`
@@ -302,6 +306,15 @@ macro_rules! lb_fields {
         }
 
         impl LbRaw {
+            /// This table's settings, each one it lacks taken from `base`.
+            pub fn over(&self, base: &LbRaw) -> LbRaw {
+                LbRaw {
+                    name: self.name.clone().or_else(|| base.name.clone()),
+                    profile: self.profile.clone().or_else(|| base.profile.clone()),
+                    $($name: self.$name.clone().or_else(|| base.$name.clone()),)*
+                }
+            }
+
             /// Names and spans of the settings present in this table.
             pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
                 let mut out = Vec::new();
@@ -339,6 +352,8 @@ lb_fields! {
     cross_zone: bool,
     retries: u32,
     redispatch: bool,
+    matcher: matcher::Matcher,
+    unchecked: bool,
 }
 
 fn pick<T: Clone>(
@@ -376,6 +391,10 @@ pub struct Limits {
     pub timeout_vs_interval: Option<Relation>,
     /// Protocols the provider offers.
     pub protocols: Option<Vec<Protocol>>,
+    /// Inclusive range of status codes a success matcher may name (ELBv2 `Matcher.HttpCode`).
+    pub matcher_codes: Option<[u16; 2]>,
+    /// `interval × threshold` must stay below this (Azure, cloud-provider-azure).
+    pub interval_times_threshold_below: Option<Micros>,
 }
 
 /// A required relation between timeout and interval.
@@ -457,6 +476,20 @@ pub fn check_limits(
             });
         }
     }
+    if let (Some(max), Some(i), Some(t)) = (limits.interval_times_threshold_below, &s.interval, &s.probe_threshold) {
+        if i.value.times(i64::from(t.value)) >= max {
+            let loc = if i.from_profile { t.loc.clone() } else { i.loc.clone() };
+            out.push(LimitViolation {
+                loc,
+                message: format!(
+                    "{profile} requires interval x probe_threshold below {max}, got {} x {} = {}",
+                    i.value,
+                    t.value,
+                    i.value.times(i64::from(t.value))
+                ),
+            });
+        }
+    }
     if let (Some(list), Some(p)) = (&limits.protocols, &s.protocol) {
         if !list.contains(&p.value) {
             out.push(LimitViolation {
@@ -489,29 +522,54 @@ pub fn fixed_rate_model(
     threshold: u32,
     readiness_path: &str,
 ) -> ProbeModel {
-    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
     ProbeModel {
         schedule: Schedule::FixedRate { interval },
-        view: ProbeView {
-            sees_readiness: sees_readiness(protocol, s.path.as_ref().map(|p| p.value.as_str()), readiness_path),
-            timeout,
-            timeout_min: timeout,
-        },
+        view: probe_view(s, readiness_path, timeout, timeout),
         threshold,
         rise: s.healthy_threshold.as_ref().map_or(2, |v| v.value),
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: propagation_of(s),
+        answered_marks_down: false,
     }
 }
 
-/// Whether a check of this protocol and path can see the readiness endpoint.
+/// What a check of these settings sees of a shutting-down kube-apiserver: its path (see
+/// [`sees_readiness`]), whether its success matcher accepts the failing `/readyz` (500) and, for a
+/// path that is not exempt from send-retry-after, whether it rejects the 429. Without a matcher
+/// only 200 passes (GCP, Azure, CLB; AWS's defaults 200 and 200-399 come from the profiles).
+pub fn probe_view(s: &LbSettings, readiness_path: &str, timeout: Micros, timeout_min: Micros) -> ProbeView {
+    let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
+    let path = s.path.as_ref().map(|p| p.value.as_str());
+    let http = protocol != Protocol::Tcp;
+    let m = s.matcher.as_ref().map(|m| &m.value);
+    let bare = path.unwrap_or("/");
+    let bare = bare.split('?').next().unwrap_or(bare);
+    let exempt = crate::timeline::RETRY_AFTER_EXEMPT.iter().any(|p| bare.starts_with(p));
+    ProbeView {
+        sees_readiness: sees_readiness(protocol, path, readiness_path),
+        accepts_readyz_error: http && m.is_some_and(|m| m.accepts_failing_readyz()),
+        fails_on_retry_after: http && !exempt && !m.is_some_and(|m| m.accepts_retry_after()),
+        timeout,
+        timeout_min,
+    }
+}
+
+/// Whether a check of this protocol and path fails when readiness does (E2), as kube-apiserver
+/// serves its paths (k8s.io/apiserver pkg/server/healthz/healthz.go): the readiness path with any
+/// query except one that excludes the `shutdown` check (`?exclude=shutdown`), and the per-check
+/// endpoint `<readiness path>/shutdown` (it is the shutdown check itself). `/livez`, `/healthz`
+/// and every other path keep passing until the listener closes.
 pub fn sees_readiness(protocol: Protocol, path: Option<&str>, readiness_path: &str) -> bool {
     match protocol {
         Protocol::Tcp => false,
         Protocol::Http | Protocol::Https => {
             let p = path.unwrap_or("/");
-            let p = p.split('?').next().unwrap_or(p);
-            p == readiness_path
+            let (bare, query) = p.split_once('?').unwrap_or((p, ""));
+            let excludes_shutdown = query.split('&').any(|kv| {
+                kv.split_once('=')
+                    .is_some_and(|(k, v)| k == "exclude" && v == "shutdown")
+            });
+            (bare == readiness_path && !excludes_shutdown) || bare == format!("{readiness_path}/shutdown")
         }
     }
 }
@@ -524,6 +582,19 @@ mod tests {
     fn readiness_visibility() {
         assert!(sees_readiness(Protocol::Https, Some("/readyz"), "/readyz"));
         assert!(sees_readiness(Protocol::Https, Some("/readyz?verbose"), "/readyz"));
+        assert!(sees_readiness(Protocol::Https, Some("/readyz?exclude=etcd"), "/readyz"));
+        assert!(!sees_readiness(
+            Protocol::Https,
+            Some("/readyz?exclude=shutdown"),
+            "/readyz"
+        ));
+        assert!(!sees_readiness(
+            Protocol::Https,
+            Some("/readyz?verbose&exclude=shutdown"),
+            "/readyz"
+        ));
+        assert!(sees_readiness(Protocol::Https, Some("/readyz/shutdown"), "/readyz"));
+        assert!(!sees_readiness(Protocol::Https, Some("/readyz/etcd"), "/readyz"));
         assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));

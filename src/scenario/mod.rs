@@ -49,6 +49,8 @@ pub struct ServerRaw {
     pub response_time: Option<Spanned<Micros>>,
     /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
     pub readyz_timeout_probability: Option<Spanned<f64>>,
+    /// kube-apiserver `--shutdown-send-retry-after`.
+    pub send_retry_after: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,13 +279,32 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
 }
 
+/// A server named outside the scenario (`--server`, `server =` in graceline.toml), replacing its
+/// `[server]` table.
+pub type NamedServer = (ServerSpec, BTreeMap<&'static str, Loc>, ServerSource);
+
 /// Loads a scenario from TOML text; `file` names it in messages.
 pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
+    load_str_with(file, text, None)
+}
+
+/// Loads a scenario, its load balancers checked against `named` instead of its own `[server]`
+/// when given (the scenario's `[server]` table is still validated).
+pub fn load_str_with(file: &str, text: &str, named: Option<&NamedServer>) -> Result<Scenario, InputError> {
     let doc = Doc { file, text };
     let raw: ScenarioRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
     let whole = doc.loc(0);
     let (server, server_locs) = resolve_server(raw.server.as_ref(), &doc)?;
     let readyz_timeout_probability = resolve_probability(raw.server.as_ref(), &server, &doc)?;
+    let (server, server_locs) = match named {
+        Some((spec, locs, _)) => (spec.clone(), locs.clone()),
+        None => (server, server_locs),
+    };
+    let readyz_timeout_probability = if named.is_some_and(|n| n.0.readyz_failure != ReadyzFailure::Either) {
+        DEFAULT_TIMEOUT_PROBABILITY
+    } else {
+        readyz_timeout_probability
+    };
     let traffic = raw.traffic.as_ref().map(|t| resolve_traffic(t, &doc)).transpose()?;
     let rollout = raw
         .rollout
@@ -324,14 +345,20 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         },
         |n| n.into_inner(),
     );
-    let server_source = ServerSource {
-        origin: file.to_string(),
-        assumed: raw.server.is_none(),
-        reason: if raw.server.is_none() {
-            format!("the scenario has no [server] table: built-in profile {DEFAULT_SERVER_PROFILE}")
-        } else {
-            "the scenario's [server] table".to_string()
-        },
+    let server_source = if let Some((_, _, src)) = named {
+        let mut src = src.clone();
+        src.reason.push_str(" (replaces the scenario's server)");
+        src
+    } else {
+        ServerSource {
+            origin: file.to_string(),
+            assumed: raw.server.is_none(),
+            reason: if raw.server.is_none() {
+                format!("the scenario has no [server] table: built-in profile {DEFAULT_SERVER_PROFILE}")
+            } else {
+                "the scenario's [server] table".to_string()
+            },
+        }
     };
     Ok(Scenario {
         name,
@@ -481,7 +508,8 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
 
 /// [`build_lb`] with the LB profile already parsed (readers of large inputs parse it once).
 pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) -> Result<LbSpec, InputError> {
-    let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
+    let defaults = profile.settings_for(input.settings.protocol.as_ref().map(|p| p.value));
+    let s = input.settings.clone().with_defaults(&defaults, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     let mut spec = finish_lb(
         input.name.clone(),
@@ -543,6 +571,18 @@ fn resolve_server(
         readyz_onset: take!(readyz_onset),
         readiness_path: take!(readiness_path),
         response_time: take!(response_time),
+        send_retry_after: match (&user.send_retry_after, &p.send_retry_after) {
+            (Some(v), _) => {
+                locs.insert("send_retry_after", doc.loc(v.span().start));
+                *v.get_ref()
+            }
+            (None, Some(v)) => {
+                locs.insert("send_retry_after", chosen.clone());
+                *v.get_ref()
+            }
+            // Off unless a profile or the scenario says so: the upstream default (server_run_options.go:136).
+            (None, None) => false,
+        },
     };
     if !spec.readiness_path.starts_with('/') {
         return Err(InputError::new(
@@ -584,7 +624,8 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             ));
         }
     }
-    let s = LbSettings::overlay(&profile.settings, user, doc, &chosen);
+    let defaults = profile.settings_for(user.protocol.as_ref().map(|p| *p.get_ref()));
+    let s = LbSettings::overlay(&defaults, user, doc, &chosen);
     let name = user
         .name
         .as_ref()
@@ -639,6 +680,7 @@ fn finish_lb(
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
     whole_seconds(&s, profile.family, pname, field)?;
+    validate_matcher(&s, profile, pname, field)?;
     let s = nlb_probers_follow_zones(s, profile);
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
@@ -718,6 +760,34 @@ fn nlb_probers_follow_zones(mut s: LbSettings, profile: &LbProfile) -> LbSetting
         }
     }
     s
+}
+
+/// ELBv2 takes only status codes, inside the provider's range (ALB 200-499, NLB 200-599).
+fn validate_matcher(
+    s: &LbSettings,
+    profile: &LbProfile,
+    pname: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(), InputError> {
+    let Some(m) = &s.matcher else { return Ok(()) };
+    if profile.family == Family::Aws && !matches!(m.value.test, provider::matcher::Test::Status(_)) {
+        return Err(InputError::new(
+            m.loc.clone(),
+            field("matcher"),
+            format!("{pname} takes HTTP codes such as 200,202-299, got \"{}\"", m.value),
+        ));
+    }
+    if let Some([lo, hi]) = profile.limits.matcher_codes {
+        if let Some(&(a, b)) = m.value.codes_outside(lo, hi).first() {
+            let got = if a == b { a.to_string() } else { format!("{a}-{b}") };
+            return Err(InputError::new(
+                m.loc.clone(),
+                field("matcher"),
+                format!("{pname} accepts success codes from {lo} to {hi}, got {got}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
@@ -801,6 +871,20 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Every LB profile with its defaults against one named server (`check --server X` without inputs).
+pub fn builtin_matrix_for(named: &NamedServer) -> Result<Vec<Scenario>, InputError> {
+    profiles::names("lb")
+        .into_iter()
+        .map(|lb| {
+            let text = format!(
+                "name = \"{lb} / {}\"\n[[lb]]\nname = \"{lb}\"\nprofile = \"{lb}\"\n",
+                named.0.profile
+            );
+            load_str_with(&format!("builtin:{lb}"), &text, Some(named))
+        })
+        .collect()
 }
 
 /// The built-in default matrix: every LB profile against every server profile, with defaults.

@@ -364,12 +364,13 @@ impl<'a> Sim<'a> {
                     s.probes += 1;
                     record(TraceKind::ProbeStart { prober, probe });
                     let lat = latency.latency(prober, probe);
-                    let (outcome, mut dur) = m.view.probe_with_latency(self.server, &tl, at, lat);
+                    let (outcome, mut dur) = m.view.answer(self.server, &tl, at, lat);
                     if outcome == Outcome::Timeout && matches!(m.schedule, Schedule::CompletionRelative { .. }) {
                         dur = probers[prober as usize]
                             .jitter
                             .draw_hang(m.view.timeout_min, m.view.timeout);
                     }
+                    let (outcome, dur) = crate::timeline::ProbeView::cut(&tl, at, (outcome, dur));
                     push(
                         &mut heap,
                         at + dur,
@@ -397,7 +398,8 @@ impl<'a> Sim<'a> {
                             if outcome.is_failure() {
                                 s.fails += 1;
                                 s.passes = 0;
-                                if !s.down && s.fails >= m.threshold {
+                                let at_once = m.answered_marks_down && outcome != Outcome::Timeout;
+                                if !s.down && (s.fails >= m.threshold || at_once) {
                                     s.down = true;
                                 }
                             } else {
@@ -417,6 +419,9 @@ impl<'a> Sim<'a> {
                                     if s.health < m.rise {
                                         s.health = 0;
                                     }
+                                }
+                                if m.answered_marks_down && outcome != Outcome::Timeout {
+                                    s.health = 0;
                                 }
                                 if s.health == 0 {
                                     s.down = true;

@@ -66,7 +66,20 @@ pub struct ServerSpec {
     pub readiness_path: String,
     /// Time the server takes to answer a probe (pass, 5xx or refused connection).
     pub response_time: Micros,
+    /// kube-apiserver `--shutdown-send-retry-after=true`: after E3 the listener stays open until the
+    /// in-flight requests drain (at most `request_grace`), new requests get 429 + Retry-After except
+    /// the exempt paths ([`RETRY_AFTER_EXEMPT`]), then the server shuts down with a 2 s timeout
+    /// (k8s.io/apiserver pkg/server/genericapiserver.go l.586-594, filters/with_retry_after.go).
+    pub send_retry_after: bool,
 }
+
+/// Path prefixes kube-apiserver keeps answering under `--shutdown-send-retry-after`
+/// (`pathPrefixesExemptFromRetryAfter`, k8s.io/apiserver pkg/server/filters/with_retry_after.go).
+pub const RETRY_AFTER_EXEMPT: &[&str] = &["/readyz", "/livez", "/healthz", "/metrics"];
+
+/// The hard-coded `server.Shutdown` timeout after the drain in send-retry-after mode
+/// (k8s.io/apiserver pkg/server/genericapiserver.go l.586-594).
+pub const RETRY_AFTER_SHUTDOWN_TIMEOUT: Micros = Micros::from_secs(2);
 
 /// The instants of one shutdown, in microseconds from the start of the grace period (t = 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,8 +88,12 @@ pub struct Timeline {
     pub e1: Micros,
     /// `/readyz` starts failing.
     pub e2: Micros,
-    /// The server stops listening.
+    /// The server stops accepting new requests (kube-apiserver `NotAcceptingNewRequest`): without
+    /// send-retry-after the listener closes here.
     pub e3: Micros,
+    /// The listener really closes: E3, or with send-retry-after the end of the drain (its worst
+    /// case, E3 + `request_grace`, clamped by SIGKILL). Connections are refused from here on.
+    pub listener_close: Micros,
     /// In-flight requests are cut (or have finished).
     pub e4: Micros,
     /// The process exits.
@@ -142,12 +159,18 @@ impl ServerSpec {
         };
         let e3 = e3_planned.min(kill);
         let e2 = e2_planned.min(e3);
-        let e4_planned = e3_planned + self.request_grace;
+        let (listener_close, e4_planned) = if self.send_retry_after {
+            let drained = e3_planned + self.request_grace;
+            (drained.min(kill), drained + RETRY_AFTER_SHUTDOWN_TIMEOUT)
+        } else {
+            (e3, e3_planned + self.request_grace)
+        };
         let e4 = e4_planned.min(kill);
         Timeline {
             e1: e1.min(kill),
             e2,
             e3,
+            listener_close,
             e4,
             e5: e4,
             kill,
@@ -177,10 +200,17 @@ impl Timeline {
 }
 
 /// How one load balancer's probes meet the server: the parts of the probe that matter to the outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProbeView {
     /// The probe asks the readiness endpoint (else it only sees the listener: TCP, `/healthz`, `/livez`).
     pub sees_readiness: bool,
+    /// The check's success matcher accepts the status a failing readiness endpoint answers (500
+    /// for kube-apiserver): with `readyz_failure = "error"` the check is blind to readiness.
+    pub accepts_readyz_error: bool,
+    /// An HTTP check of a path kube-apiserver answers with 429 under send-retry-after (not one of
+    /// [`RETRY_AFTER_EXEMPT`]) whose matcher rejects 429: it fails from E3 (only matters with
+    /// `send_retry_after`).
+    pub fails_on_retry_after: bool,
     /// The probe's effective timeout (the longest a probe of a silent server can take).
     pub timeout: Micros,
     /// The shortest a probe of a silent server can take; equals `timeout` except where the
@@ -206,16 +236,27 @@ impl ProbeView {
         start: Micros,
         latency: Micros,
     ) -> (Outcome, Micros) {
-        let onset = if self.sees_readiness { tl.e2 } else { tl.e3 };
-        let (outcome, dur) = if start < onset {
-            (Outcome::Pass, latency)
-        } else if start < tl.e3 {
-            match server.readyz_failure {
-                ReadyzFailure::Error => (Outcome::HttpError, latency),
-                ReadyzFailure::Timeout | ReadyzFailure::Either => return (Outcome::Timeout, self.timeout),
+        Self::cut(tl, start, self.answer(server, tl, start, latency))
+    }
+
+    /// The outcome and duration of a probe as the server state at its start decides, before
+    /// [`ProbeView::cut`] ends it with the process.
+    #[inline]
+    pub fn answer(&self, server: &ServerSpec, tl: &Timeline, start: Micros, latency: Micros) -> (Outcome, Micros) {
+        let (outcome, dur) = if start >= tl.listener_close {
+            (Outcome::Refused, latency)
+        } else if start >= self.onset_at(server.readyz_failure, tl) {
+            if self.sees(server.readyz_failure) {
+                match server.readyz_failure {
+                    ReadyzFailure::Error => (Outcome::HttpError, latency),
+                    ReadyzFailure::Timeout | ReadyzFailure::Either => return (Outcome::Timeout, self.timeout),
+                }
+            } else {
+                // 429 + Retry-After (send-retry-after, a non-exempt path).
+                (Outcome::HttpError, latency)
             }
         } else {
-            (Outcome::Refused, latency)
+            (Outcome::Pass, latency)
         };
         if dur >= self.timeout {
             (Outcome::Timeout, self.timeout)
@@ -224,13 +265,40 @@ impl ProbeView {
         }
     }
 
-    /// Failure onset relative to E2: 0 for readiness probes, the budget for listener-only probes.
-    pub fn onset(&self, tl: &Timeline) -> Micros {
-        if self.sees_readiness {
-            Micros::ZERO
+    /// A failing probe the server accepted (it started before the listener closed) ends at the
+    /// latest when the process does: exit or SIGKILL resets the connection (E5), counted as refused.
+    /// Tie rule: a probe that would end exactly at E5 is cut there (the exit is in force at its instant).
+    /// Refused probes were never accepted and are left alone.
+    #[inline]
+    pub fn cut(tl: &Timeline, start: Micros, (outcome, dur): (Outcome, Micros)) -> (Outcome, Micros) {
+        if outcome.is_failure() && start < tl.listener_close && start + dur >= tl.e5 {
+            (Outcome::Refused, tl.e5 - start)
         } else {
-            tl.budget()
+            (outcome, dur)
         }
+    }
+
+    /// Whether this check sees a failing readiness endpoint answering in `mode` (a 500 the
+    /// matcher accepts is not seen; a hang always is).
+    pub fn sees(&self, mode: ReadyzFailure) -> bool {
+        self.sees_readiness && !(mode == ReadyzFailure::Error && self.accepts_readyz_error)
+    }
+
+    /// Absolute instant from which probes fail for a server failing in `mode`: E2 for a check that
+    /// sees readiness; E3 for one answered 429 under send-retry-after; else the listener's close.
+    pub fn onset_at(&self, mode: ReadyzFailure, tl: &Timeline) -> Micros {
+        if self.sees(mode) {
+            tl.e2
+        } else if self.fails_on_retry_after {
+            tl.e3
+        } else {
+            tl.listener_close
+        }
+    }
+
+    /// Failure onset relative to E2 (see [`ProbeView::onset_at`]).
+    pub fn onset(&self, server: &ServerSpec, tl: &Timeline) -> Micros {
+        self.onset_at(server.readyz_failure, tl) - tl.e2
     }
 
     /// Longest duration of a failing probe that starts before E3 (a 5xx, or the timeout).
@@ -266,6 +334,7 @@ mod tests {
             readyz_onset: ReadyzOnset::ShutdownStart,
             readiness_path: "/readyz".into(),
             response_time: Micros::ZERO,
+            send_retry_after: false,
         }
     }
 
@@ -308,6 +377,8 @@ mod tests {
             sees_readiness: true,
             timeout: Micros::from_secs(10),
             timeout_min: Micros::from_secs(10),
+            accepts_readyz_error: false,
+            fails_on_retry_after: false,
         };
         assert_eq!(v.probe(&s, &tl, Micros(-1)).0, Outcome::Pass);
         assert_eq!(v.probe(&s, &tl, tl.e2).0, Outcome::Timeout);
@@ -316,6 +387,8 @@ mod tests {
             sees_readiness: false,
             timeout: Micros::from_secs(10),
             timeout_min: Micros::from_secs(10),
+            accepts_readyz_error: false,
+            fails_on_retry_after: false,
         };
         assert_eq!(tcp.probe(&s, &tl, tl.e3 - Micros::UNIT).0, Outcome::Pass);
         assert_eq!(tl.phase_at(tl.e3), Phase::Draining);

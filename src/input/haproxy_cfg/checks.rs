@@ -44,13 +44,14 @@ pub(super) enum Rule {
     /// `http-check connect`; true when it has the `ssl` option.
     Connect(Pos, bool),
     Send(SendRequest),
-    Expect(Pos),
+    /// `http-check expect`: its position and its match, as `[!] <match> <pattern>`.
+    Expect(Pos, Located<String>),
 }
 
 impl Rule {
     fn pos(&self) -> Pos {
         match self {
-            Rule::Connect(p, _) | Rule::Expect(p) => *p,
+            Rule::Connect(p, _) | Rule::Expect(p, _) => *p,
             Rule::Send(s) => s.pos,
         }
     }
@@ -223,6 +224,9 @@ impl ProxyChecks {
             method: method.to_string(),
             path: uri.to_string(),
             pos: send.pos,
+            // A `tcp-check expect` matches the raw response, not a status: taken as HAProxy's
+            // HTTP default (2xx or 3xx), which is what such rulesets check for.
+            expects: Vec::new(),
         })
     }
 
@@ -257,8 +261,8 @@ impl ProxyChecks {
             Some(Rule::Send(last)) if last.from_option => {}
             Some(last) => {
                 let missing = match (&rule, last) {
-                    (Rule::Send(_), Rule::Expect(_) | Rule::Send(_)) => Some(("send", "connect")),
-                    (Rule::Expect(_), Rule::Connect(..)) => Some(("expect", "send")),
+                    (Rule::Send(_), Rule::Expect(..) | Rule::Send(_)) => Some(("send", "connect")),
+                    (Rule::Expect(..), Rule::Connect(..)) => Some(("expect", "send")),
                     (Rule::Connect(..), Rule::Connect(..) | Rule::Send(_)) => Some(("connect", "expect")),
                     _ => None,
                 };
@@ -297,6 +301,13 @@ impl ProxyChecks {
             Rule::Send(s) => Some(s),
             _ => None,
         });
+        let expects: Vec<Located<String>> = rules
+            .iter()
+            .filter_map(|r| match r {
+                Rule::Expect(_, m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect();
         Some(match send {
             Some(s) => HttpCheck {
                 method: s
@@ -305,11 +316,13 @@ impl ProxyChecks {
                     .map_or_else(|| "OPTIONS".to_string(), |m| m.value.clone()),
                 path: s.uri.as_ref().map_or_else(|| "/".to_string(), |u| u.value.clone()),
                 pos: s.uri.as_ref().map_or(s.pos, |u| u.pos),
+                expects,
             },
             None => HttpCheck {
                 method: String::new(),
                 path: String::new(),
                 pos: rules.first().map_or(fallback, Rule::pos),
+                expects,
             },
         })
     }
@@ -407,7 +420,7 @@ pub(super) fn http_check_keyword(args: &[Token], checks: &mut ProxyChecks) -> Re
         "disable-on-404" | "send-state" | "comment" => return Ok(()),
         s if s.starts_with("set-var") || s.starts_with("unset-var") => return Ok(()),
         "connect" => Rule::Connect(kw.pos, args[2..].iter().any(|a| a.text == "ssl")),
-        "expect" => Rule::Expect(kw.pos),
+        "expect" => Rule::Expect(kw.pos, expect_rule(args)?),
         "send" => {
             let mut req = SendRequest {
                 meth: None,
@@ -451,4 +464,54 @@ pub(super) fn http_check_keyword(args: &[Token], checks: &mut ProxyChecks) -> Re
         }
     };
     checks.http_check_rule(rule).or_else(|msg| error(sub.pos, msg))
+}
+
+/// `http-check expect [min-recv <n>] [comment <msg>] [ok-status <st>] [error-status <st>]
+/// [tout-status <st>] [on-success <fmt>] [on-error <fmt>] [status-code <expr>] [!] <match> <pattern>`
+/// (configuration manual 2.6): the options are skipped, the match is validated as HAProxy does
+/// (a bad status list, a reversed range or a regex that does not compile is refused) and kept
+/// as `[!] <match> <pattern>`.
+fn expect_rule(args: &[Token]) -> Result<Located<String>, ParseError> {
+    const WITH_VALUE: &[&str] = &[
+        "min-recv",
+        "comment",
+        "ok-status",
+        "error-status",
+        "tout-status",
+        "on-success",
+        "on-error",
+        "status-code",
+    ];
+    let mut i = 2;
+    while let Some(tok) = args.get(i) {
+        if WITH_VALUE.contains(&tok.text.as_str()) {
+            arg_of(args, i, &tok.text)?;
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    let Some(first) = args.get(i) else {
+        return error(args[1].pos, "'http-check expect' needs a match such as 'status 200'");
+    };
+    let mut words: Vec<&str> = args[i..].iter().map(|t| t.text.as_str()).collect();
+    let need = if words[0] == "!" { 3 } else { 2 };
+    if let Some(extra) = args.get(i + need) {
+        return error(
+            extra.pos,
+            format!("'http-check expect' takes one pattern, unexpected '{}'", extra.text),
+        );
+    }
+    words.truncate(need);
+    let text = words.join(" ");
+    crate::provider::matcher::Matcher::parse_haproxy(&text).map_err(|m| ParseError {
+        file: first.pos.file,
+        line: first.pos.line,
+        column: first.pos.column,
+        message: format!("'http-check expect': {m}"),
+    })?;
+    Ok(Located {
+        value: text,
+        pos: first.pos,
+    })
 }

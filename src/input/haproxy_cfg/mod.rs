@@ -136,6 +136,9 @@ pub struct HttpCheck {
     pub path: String,
     /// Position of the URI token, or of the directive when the URI is defaulted.
     pub pos: Pos,
+    /// The `http-check expect` rules of the ruleset, as `[!] <match> <pattern>`; all must match.
+    /// None: HAProxy's default, any 2xx or 3xx status.
+    pub expects: Vec<Located<String>>,
 }
 
 /// How the configuration is read: the environment and the HAProxy build it is read for.

@@ -109,6 +109,10 @@ fn kubeadm_apiserver() {
             method: "GET".into(),
             path: "/healthz".into(),
             pos: pos(31, 24),
+            expects: vec![Located {
+                value: "status 200".into(),
+                pos: pos(32, 23),
+            }],
         })
     );
 }

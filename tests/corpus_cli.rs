@@ -551,6 +551,9 @@ fn haproxy_accepts_every_corpus_file_graceline_reads() {
     let mut all = Vec::new();
     for dir in std::fs::read_dir(&root).unwrap() {
         let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "cfg") {

@@ -319,6 +319,34 @@ fn other_check_types() {
     );
     let e = refused(&[&fx("checks/check-port.cfg")]);
     assert!(e.contains("check-port.cfg:12:39:") && e.contains("port 10248"), "{e}");
+    // HAProxy 3.x healthcheck sections (2.6 refuses them, so not in the haproxy -c corpus).
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("h3.cfg");
+    std::fs::write(
+        &p,
+        "healthcheck api-readyz
+  type httpchk GET /readyz
+backend api
+  server cp1 10.0.0.1:6443 check healthcheck api-readyz
+",
+    )
+    .unwrap();
+    let e = refused(&[p.to_str().unwrap()]);
+    assert!(e.contains(":4:34:") && e.contains("healthcheck api-readyz"), "{e}");
+    // A refused check in a backend that is not judged does not reject the file.
+    std::fs::write(
+        &p,
+        "backend mcs
+  option external-check
+  server m 10.0.0.9:22623 check
+backend api
+  server cp1 10.0.0.1:6443 check
+",
+    )
+    .unwrap();
+    let v = json(&[p.to_str().unwrap(), "--no-fail"], 0);
+    assert_eq!(lbs(&v), ["api/cp1"]);
+    assert_eq!(skipped(&v), ["mcs/m"]);
 }
 
 /// Case 7: kubectl output: `kind: List` in YAML and JSON, JSON by content whatever the extension.
@@ -539,6 +567,9 @@ fn haproxy_accepts_every_corpus_file_graceline_reads() {
     let mut all = Vec::new();
     for dir in std::fs::read_dir(&root).unwrap() {
         let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "cfg") {

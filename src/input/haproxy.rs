@@ -4,11 +4,13 @@
 //! user's lines (the `inter` value on the server line or its `default-server`, the `timeout check`
 //! line, the `option httpchk` URI, the global `spread-checks`).
 //!
-//! Mapping: `option httpchk` / `http-check send` → HTTP with the request path, HTTPS when the
-//! check runs over TLS (`check-ssl`, `ssl` without a check port, `http-check connect ssl`); any
-//! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `http-check expect`
-//! rules → the success matcher (all must match; without one HAProxy accepts 2xx and 3xx).
-//! `timeout check 0` and
+//! Mapping: `option httpchk` / `http-check send` (or a `tcp-check` ruleset sending an HTTP request
+//! line and expecting an answer) → HTTP with the request path, HTTPS when the check runs over TLS
+//! (`check-ssl`, `ssl` without a check port, `http-check connect ssl`, `tcp-check connect ssl`);
+//! any other check (plain `check`, `ssl-hello-chk`, …) → TCP. A server with `track` takes the
+//! tracked server's check. Checks graceline cannot model (`option external-check`, a TCP check on
+//! another port, 3.x `healthcheck`) are refused when the LB is judged. `http-check expect` rules →
+//! the success matcher (all must match; without one HAProxy accepts 2xx and 3xx). `timeout check 0` and
 //! `timeout connect 0` mean unset, as in HAProxy (`tick_add_ifset`).
 
 use super::haproxy_cfg::{self, Pos, ReadOptions};

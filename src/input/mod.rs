@@ -831,6 +831,13 @@ fn units(g: &Group, kind: Option<InputKind>, join: bool, allow_empty: bool) -> R
     let mut joined: Option<usize> = None;
     for path in &g.files {
         let (label, files) = if path.is_dir() {
+            if let Some(k) = kind.filter(|k| *k != InputKind::Haproxy) {
+                return Err(anyhow!(
+                    "{}: is a directory, which graceline reads only as one HAProxy configuration, not as --input-kind {}",
+                    path.display(),
+                    k.name()
+                ));
+            }
             let files = haproxy_dir_files(path)?;
             if files.is_empty() {
                 if allow_empty {

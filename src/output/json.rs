@@ -68,11 +68,13 @@ pub fn summary_json(reports: &[LbReport], ctx: &ExportContext) -> Value {
 
 impl Exporter for JsonExporter {
     fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
-        let doc = json!({
+        // The results are written one at a time (50 000 pairs would otherwise hold a JSON tree of
+        // about 600 MB); the text is the same as pretty-printing the whole document, whose keys
+        // serde_json sorts: "results", "skipped", "summary", "tool", "version".
+        let rest = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
             "summary": summary_json(reports, ctx),
-            "results": reports.iter().map(report_json).collect::<Vec<_>>(),
             "skipped": ctx.skipped.iter().map(|(scenario, k)| json!({
                 "scenario": scenario,
                 "lb": k.name,
@@ -82,7 +84,22 @@ impl Exporter for JsonExporter {
                 "reason": k.reason,
             })).collect::<Vec<_>>(),
         });
-        let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+        let mut s = String::from("{\n  \"results\": [");
+        for (i, r) in reports.iter().enumerate() {
+            s.push_str(if i == 0 { "\n" } else { ",\n" });
+            let one = serde_json::to_string_pretty(&report_json(r)).expect("JSON values always serialize");
+            for (j, line) in one.lines().enumerate() {
+                if j > 0 {
+                    s.push('\n');
+                }
+                s.push_str("    ");
+                s.push_str(line);
+            }
+        }
+        s.push_str(if reports.is_empty() { "]" } else { "\n  ]" });
+        let rest = serde_json::to_string_pretty(&rest).expect("JSON values always serialize");
+        s.push_str(",\n");
+        s.push_str(rest.strip_prefix("{\n").unwrap_or(&rest));
         s.push('\n');
         s
     }

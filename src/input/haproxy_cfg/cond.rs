@@ -110,11 +110,7 @@ impl Conditions {
             ".if" => {
                 let parent_active = self.active();
                 // As HAProxy, a condition inside a skipped block is not evaluated.
-                let value = if parent_active {
-                    eval(expr, kw_pos, vars, build)?
-                } else {
-                    false
-                };
+                let value = if parent_active { eval(expr, vars, build)? } else { false };
                 self.stack.push(Frame {
                     parent_active,
                     taken: value,
@@ -140,7 +136,7 @@ impl Conditions {
                     }
                     true
                 } else if parent_active && !taken {
-                    eval(expr, kw_pos, vars, build)?
+                    eval(expr, vars, build)?
                 } else {
                     false
                 };
@@ -174,12 +170,7 @@ impl Conditions {
     }
 }
 
-fn eval(
-    expr: Option<(&str, Pos)>,
-    kw_pos: Pos,
-    vars: &dyn Fn(&str) -> Option<String>,
-    build: &Build,
-) -> Result<bool, ParseError> {
+fn eval(expr: Option<(&str, Pos)>, vars: &dyn Fn(&str) -> Option<String>, build: &Build) -> Result<bool, ParseError> {
     let Some((text, pos)) = expr else {
         return Ok(false);
     };
@@ -208,7 +199,6 @@ fn eval(
     if p.i < chars.len() {
         return fail(&p, "unexpected text after the expression".to_string());
     }
-    let _ = kw_pos;
     Ok(v)
 }
 
@@ -373,7 +363,7 @@ mod tests {
             line: 1,
             column: 5,
         };
-        eval(Some((text, p)), p, &vars, &Build::default())
+        eval(Some((text, p)), &vars, &Build::default())
     }
 
     /// Each expected value is what `haproxy -c` 2.6.12 printed for `.if <expr>` (see the module doc).

@@ -171,7 +171,11 @@ impl ServerSettings {
                     if kw == "track" {
                         self.track = Some(v);
                     } else {
-                        self.healthcheck = Some(v);
+                        // Located at the keyword, which is what graceline refuses.
+                        self.healthcheck = Some(Located {
+                            value: v.value,
+                            pos: tok.pos,
+                        });
                     }
                     i += 1;
                 }

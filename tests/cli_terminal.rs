@@ -107,7 +107,7 @@ fn quiet_prints_only_findings() {
     graceline()
         .args(["check", "--quiet", &fx("seed-openshift-aws-70s.toml")])
         .assert()
-        .code(0)
+        .code(1)
         .stdout(
             predicate::str::contains("FAIL")
                 .not()

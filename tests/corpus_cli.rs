@@ -359,8 +359,8 @@ fn kubectl_lists_and_json_services() {
     ] {
         let v = json(&[&fx(f), "--no-fail"], 0);
         assert_eq!(lbs(&v), ["hcp-demo/kube-apiserver"], "{f}");
-        // HTTPS /readyz every 10 s, unhealthy after 2: 20 s.
-        assert_eq!(v["results"][0]["worst_case_s"], 20.0, "{f}");
+        // HTTPS /readyz every 10 s, unhealthy after 2: 20 s of detection.
+        assert_eq!(v["results"][0]["detection_worst_s"], 20.0, "{f}");
     }
 }
 
@@ -409,13 +409,14 @@ fn terraform_aws_elb_and_assumed_defaults() {
     let r = &v["results"][0];
     assert_eq!(r["provider"], "aws-clb");
     assert_eq!(r["worst_case_s"], 20.0);
-    // Only the profile's own assumption (the unpublished LB node count) is left assumed.
+    // Only the profile's own assumptions are left: the unpublished LB node count and a
+    // propagation of 0 for lack of any figure.
     assert!(
         r["assumed"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|a| a["setting"] == "probers"),
+            .all(|a| a["setting"] == "probers" || a["setting"] == "propagation_delay"),
         "{}",
         r["assumed"]
     );

@@ -224,12 +224,14 @@ fn findings_of(text: &str) -> Vec<graceline::analysis::findings::Finding> {
     analyze(&sc, &sc.lbs[0]).findings
 }
 
+// The NLB cases below pin `propagation_delay = "0s"`: they check the detection arithmetic alone
+// (the profile's field range, 30 s to 4 min, is added on top and tested above).
 #[test]
 fn nlb_http_default_timeout_is_six_seconds() {
     // NLB HTTP /readyz, interval 10 s, threshold 2, no timeout: AWS applies 6 s for HTTP (10 s only
     // for TCP/HTTPS). Timeout mode: the first failing probe starts at p in [0, 10) after E2 and
     // hangs until p + 6; the second starts at p + 10 and hangs until p + 16 -> [16 s, 26 s).
-    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"http\"\npath = \"/readyz\"\nconnection_termination = false";
+    let lb = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"http\"\npath = \"/readyz\"\nconnection_termination = false";
     let (w, b, _, rules) = run(&scenario("shutdown_delay = \"70s\"\nreadyz_failure = \"timeout\"", lb));
     assert_eq!((w, b), (s(26.0), s(16.0)));
     assert!(!rules.contains(&Rule::GL005), "{rules:?}");
@@ -250,7 +252,7 @@ fn matchers_that_accept_500_are_blind() {
     // the check fails only at E3 (refused): the worst case is the budget 30 s plus one interval's
     // phase, 30 + 10 = 40 s (two refused probes at 30 + p and 40 + p... the first at the first
     // start >= E3, the second an interval later: [40 s, 50 s) with threshold 2) -> GL001 + GL003.
-    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\nmatcher = \"200-599\"";
+    let lb = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\nmatcher = \"200-599\"";
     let (w, b, v, rules) = run(&scenario("shutdown_delay = \"30s\"", lb));
     assert_eq!((w, b), (s(50.0), s(40.0)));
     assert_eq!(v, Verdict::Fail);
@@ -287,7 +289,7 @@ fn bad_matchers_are_input_errors() {
         ("399-200", "reversed"),
         ("rstatus ^[2345]", "takes HTTP codes"),
     ] {
-        let lb = format!("profile = \"aws-nlb\"\nprotocol = \"https\"\npath = \"/readyz\"\nmatcher = \"{m}\"");
+        let lb = format!("profile = \"aws-nlb\"\npropagation_delay = \"0s\"\nprotocol = \"https\"\npath = \"/readyz\"\nmatcher = \"{m}\"");
         let e = load_str("golden.toml", &scenario("", &lb)).unwrap_err();
         assert!(e.message.contains(want), "{m}: {e}");
         assert_eq!((e.loc.line, e.field.as_str()), (9, "lb[0].matcher"), "{m}: {e}");
@@ -307,7 +309,7 @@ fn readiness_paths_as_kube_apiserver_serves_them() {
     // /readyz/shutdown is the shutdown check itself: it fails at E2 like /readyz (error mode,
     // 10 s interval, threshold 2: p + 10 -> 20 s worst); /readyz?exclude=shutdown never fails
     // before E3 (refused from E3 = 30 s: [40 s, 50 s)).
-    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz/shutdown\"\nconnection_termination = false";
+    let lb = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz/shutdown\"\nconnection_termination = false";
     let (w, _, _, rules) = run(&scenario("shutdown_delay = \"30s\"", lb));
     assert_eq!(w, s(20.0));
     assert!(!rules.contains(&Rule::GL003));
@@ -332,7 +334,7 @@ fn probes_end_with_the_process() {
     // failing probe at p in [0, 10). p < 5: the second starts at p + 10 < 15, hangs and is reset at
     // E5 = 17 s -> 17 s. p >= 5: the first ends at min(p + 10, 17) and the second starts at or
     // after E3, refused at p + 10 -> [15 s, 20 s). Without the cut p < 5 ran to p + 20 -> 25 s.
-    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false";
+    let lb = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false";
     let (w, b, _, _) = run(&scenario(
         "shutdown_delay = \"15s\"\nrequest_grace = \"2s\"\nreadyz_failure = \"timeout\"",
         lb,
@@ -344,7 +346,7 @@ fn probes_end_with_the_process() {
 fn sigkill_fix_names_the_grace_period() {
     // Delay 70 s, but SIGKILL at 30 s: E3 = 30 s. NLB 10/10/2 timeout mode needs 30 s + margin 5 s;
     // the delay already suffices, so the fix is terminationGracePeriodSeconds >= 70 + 60 = 130 s.
-    let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"30s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\n";
+    let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"30s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\n";
     let f = findings_of(text);
     let g = f.iter().find(|f| f.rule == Rule::GL001).expect("GL001");
     assert!(
@@ -362,7 +364,7 @@ fn send_retry_after_keeps_listener_checks_passing() {
     // request_grace 60 s later (E3 + 60 = 90 s). A TCP check (10 s, threshold 2) therefore fails
     // first at the first start >= 90 s: [100 s, 110 s) after E2, where without the mode it was
     // [40 s, 50 s).
-    let lb = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"tcp\"\nconnection_termination = false";
+    let lb = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"tcp\"\nconnection_termination = false";
     let (w, b, _, _) = run(&scenario("shutdown_delay = \"30s\"", lb));
     assert_eq!((w, b), (s(50.0), s(40.0)));
     let (w, b, v, rules) = run(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", lb));
@@ -372,7 +374,7 @@ fn send_retry_after_keeps_listener_checks_passing() {
     let g = f.iter().find(|f| f.rule == Rule::GL001).unwrap();
     assert!(g.message.contains("429 with Retry-After"), "{}", g.message);
     // A check of a non-exempt path whose matcher rejects 429 fails from E3: [40 s, 50 s) again.
-    let http = "profile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/version\"\nconnection_termination = false";
+    let http = "profile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/version\"\nconnection_termination = false";
     let (w, _, _, _) = run(&scenario("shutdown_delay = \"30s\"\nsend_retry_after = true", http));
     assert_eq!(w, s(50.0));
     // /readyz keeps failing with 500 through the drain: unchanged 20 s worst (error mode).

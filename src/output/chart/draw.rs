@@ -689,6 +689,8 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
         if let (Some((dx, da)), Some((rx, ra))) = (d, r) {
             p.text((dx, note_y), da, &det_text, SMALL, DETECT);
             p.text((rx, note_y), ra, &removal_text, SMALL, MUTED);
+            // Later labels of the row (the E-marker ids) must see these two.
+            note_row = apart;
         } else {
             let both = format!("{det_text}, no new requests from {}", lane.worst);
             if let Some((x, align)) = note_row.place(&both, SMALL, &[left_of, right_of, (xr - 6, Align::Right)]) {

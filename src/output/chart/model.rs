@@ -189,7 +189,7 @@ fn schedule_words(lb: &LbSpec) -> String {
         if m.threshold == 1 { "" } else { "s" }
     ));
     if !m.propagation.is_zero() {
-        s.push_str(&format!(", then +{} propagation", m.propagation.hi));
+        s.push_str(&format!(", +{} propagation", m.propagation.hi));
     }
     if m.probers > 1 {
         s.push_str(&format!(", {} probers in phase", m.probers));
@@ -546,7 +546,7 @@ mod tests {
             for (lane, spec) in c.lanes.iter().zip(&sc.lbs) {
                 for p in &lane.probes {
                     let (outcome, took) = spec.model.view.probe(&sc.server, &tl, p.start);
-                    if p.start >= c.e3 {
+                    if p.start >= tl.listener_close {
                         assert_eq!(p.outcome, Outcome::Refused, "{}: probe at {}", sc.name, p.start);
                         assert!(took < spec.model.view.timeout_min, "{}", sc.name);
                     }

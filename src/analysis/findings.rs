@@ -42,10 +42,22 @@ pub enum Rule {
     GL006,
     /// The provider's propagation delay is assumed to be zero.
     GL007,
+    /// A Kubernetes path keeps sending new connections after the app stopped listening.
+    GL030,
+    /// A Kubernetes path stops sending with less margin than required.
+    GL031,
+    /// kube-apiserver's endpoint is never withdrawn (master-count, none).
+    GL032,
+    /// A Service (or Ingress backend) cannot be judged from the inputs.
+    GL033,
+    /// A preStop hook that is not a plain sleep: its duration is unknown.
+    GL034,
+    /// A crashed kube-apiserver stays in the `kubernetes` endpoints until its lease expires.
+    GL035,
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 13] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -53,6 +65,12 @@ pub const RULES: [Rule; 7] = [
     Rule::GL005,
     Rule::GL006,
     Rule::GL007,
+    Rule::GL030,
+    Rule::GL031,
+    Rule::GL032,
+    Rule::GL033,
+    Rule::GL034,
+    Rule::GL035,
 ];
 
 impl Rule {
@@ -72,6 +90,12 @@ impl Rule {
             Rule::GL005 => "GL005",
             Rule::GL006 => "GL006",
             Rule::GL007 => "GL007",
+            Rule::GL030 => "GL030",
+            Rule::GL031 => "GL031",
+            Rule::GL032 => "GL032",
+            Rule::GL033 => "GL033",
+            Rule::GL034 => "GL034",
+            Rule::GL035 => "GL035",
         }
     }
 
@@ -85,15 +109,21 @@ impl Rule {
             Rule::GL005 => "setting-out-of-range",
             Rule::GL006 => "nlb-resets-connections",
             Rule::GL007 => "propagation-delay-assumed-zero",
+            Rule::GL030 => "path-routes-to-closed-port",
+            Rule::GL031 => "path-thin-margin",
+            Rule::GL032 => "stale-apiserver-endpoints",
+            Rule::GL033 => "cannot-be-judged",
+            Rule::GL034 => "prestop-not-a-sleep",
+            Rule::GL035 => "crashed-apiserver-listed",
         }
     }
 
     /// Severity of every finding of this rule.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 => Severity::Error,
-            Rule::GL002 | Rule::GL006 => Severity::Warning,
-            Rule::GL007 => Severity::Note,
+            Rule::GL001 | Rule::GL003 | Rule::GL004 | Rule::GL005 | Rule::GL030 | Rule::GL032 => Severity::Error,
+            Rule::GL002 | Rule::GL006 | Rule::GL031 | Rule::GL033 | Rule::GL034 => Severity::Warning,
+            Rule::GL007 | Rule::GL035 => Severity::Note,
         }
     }
 
@@ -107,6 +137,12 @@ impl Rule {
             Rule::GL005 => "A setting is outside what the provider accepts",
             Rule::GL006 => "The NLB resets established connections when the target turns unhealthy",
             Rule::GL007 => "The provider's propagation delay is assumed to be zero",
+            Rule::GL030 => "A Kubernetes path can still send new connections after the app stopped listening",
+            Rule::GL031 => "A Kubernetes path stops sending with less margin than required",
+            Rule::GL032 => "kube-apiserver's endpoint stays in the `kubernetes` Service after it goes",
+            Rule::GL033 => "A Service or Ingress backend cannot be judged from the inputs",
+            Rule::GL034 => "The preStop hook is not a plain sleep, so its duration is unknown",
+            Rule::GL035 => "A crashed kube-apiserver stays listed until its lease expires",
         }
     }
 
@@ -120,6 +156,12 @@ impl Rule {
             Rule::GL005 => "The provider rejects this value (range or relation between settings); the analysis still runs on it.",
             Rule::GL006 => "AWS NLB target groups terminate established connections when a target becomes unhealthy (target_health_state.unhealthy.connection_termination.enabled, default true), cutting requests the server would still drain.",
             Rule::GL007 => "The provider publishes no bound on the time from 'marked down' to 'no new requests'; graceline assumes the configured propagation_delay, which is 0.",
+            Rule::GL030 => "When a pod is deleted, endpoint withdrawal (EndpointSlice, kube-proxy, LB controllers, ingress controllers) runs in parallel with preStop and SIGTERM; in the worst case the slowest consumer still sends new connections at or after the instant the app stops listening.",
+            Rule::GL031 => "The last consumer of the endpoints stops sending before the app stops listening, but with less margin than the configured minimum (default 5 s).",
+            Rule::GL032 => "With --endpoint-reconciler-type=master-count (or none), a departed kube-apiserver's IP stays in the `kubernetes` endpoints, so in-cluster clients keep being sent to it.",
+            Rule::GL033 => "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
+            Rule::GL034 => "A preStop exec hook that is not `sleep N` (or an httpGet hook) takes an unknown time; graceline assumes the sleep it starts with, else 0 s.",
+            Rule::GL035 => "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
         }
     }
 
@@ -133,6 +175,12 @@ impl Rule {
             Rule::GL005 => "Use a value inside the provider's accepted range.",
             Rule::GL006 => "Set target_health_state.unhealthy.connection_termination.enabled=false with an unhealthy draining interval (as cluster-api-provider-aws#5589 does).",
             Rule::GL007 => "Set propagation_delay to a measured value (graceline backend + calibrate), or keep extra margin.",
+            Rule::GL030 => "Add (or lengthen) a preStop sleep to recommended_prestop_s and raise terminationGracePeriodSeconds to match; for kube-apiserver raise --shutdown-delay-duration.",
+            Rule::GL031 => "Lengthen the preStop sleep (kube-apiserver: --shutdown-delay-duration) to reach the minimum margin.",
+            Rule::GL032 => "Use --endpoint-reconciler-type=lease (the default since Kubernetes 1.11).",
+            Rule::GL033 => "Pass the workload behind the Service, fix the selector or the targetPort name.",
+            Rule::GL034 => "Use the sleep action (lifecycle.preStop.sleep.seconds) or `sleep N`, or keep a margin for the hook's own time.",
+            Rule::GL035 => "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod k8s;
 pub mod manifest;
 pub mod project;
 pub mod terraform;
+pub mod workload;
 pub mod yaml;
 
 use crate::error::{InputError, Loc};
@@ -441,7 +442,7 @@ fn parse_file(
 }
 
 /// Resolves a named server: a built-in server profile, a scenario file's `[server]` or a manifest.
-fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
+pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
     let err_at = |m: String| -> anyhow::Error {
         match &r.at {
             Some(l) => anyhow!(InputError::new(l.clone(), "server", m)),

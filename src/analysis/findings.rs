@@ -57,7 +57,7 @@ pub enum Rule {
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 7] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -65,6 +65,10 @@ pub const RULES: [Rule; 13] = [
     Rule::GL005,
     Rule::GL006,
     Rule::GL007,
+];
+
+/// The rules of the Kubernetes paths (`crate::paths`), in id order; GL004 applies to them too.
+pub const PATH_RULES: [Rule; 6] = [
     Rule::GL030,
     Rule::GL031,
     Rule::GL032,

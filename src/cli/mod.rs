@@ -1,6 +1,7 @@
 //! Command line: raw flags (`args`), resolved options and the commands that run them.
 
 pub mod args;
+pub mod paths;
 pub mod inputs;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
@@ -174,13 +175,18 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);
+    let k8s_paths = match &o.inputs {
+        Inputs::Given(i) => paths::analyze(i, &scenarios)?,
+        _ => crate::paths::PathsAnalysis::default(),
+    };
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
     };
     let text = exporter(o.format).render(&reports, &ctx);
+    let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    Ok(if fails(&reports, o.fail_on) {
+    Ok(if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
         Exit::Findings
     } else {
         Exit::Clean

@@ -201,6 +201,17 @@ pub fn has_path_inputs(docs: &[Node]) -> bool {
     })
 }
 
+/// True when a YAML stream holds an app workload (not a kube-apiserver pod).
+pub fn has_workloads(docs: &[Node]) -> bool {
+    flatten(docs).iter().any(|d| {
+        kind(d).is_some_and(|k| WORKLOAD_KINDS.contains(&k))
+            && !(kind(d) == Some("Pod")
+                && yaml::get(d, "spec")
+                    .and_then(|s| yaml::get(s, "containers"))
+                    .is_some_and(|c| yaml::items(c).iter().any(is_apiserver)))
+    })
+}
+
 fn name_ns(t: &Text, doc: &Node, what: &str) -> Result<(String, String, Loc), InputError> {
     let meta = yaml::get(doc, "metadata");
     let node = meta.and_then(|m| yaml::get(m, "name"));

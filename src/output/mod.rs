@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod github;
 pub mod json;
+pub mod paths;
 pub mod junit;
 pub mod recommend;
 pub mod report;

@@ -357,8 +357,8 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
     for a in &objs.apiservers {
         let s = &a.server;
         let t = Target {
-            kind: "Pod".to_string(),
-            name: format!("kube-apiserver {}", s.pod),
+            kind: "Pod (kube-apiserver)".to_string(),
+            name: s.pod.clone(),
             file: s.origin.clone(),
             container: "kube-apiserver".to_string(),
             container_loc: a.container_loc.clone(),
@@ -388,7 +388,7 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
         judged.push((t, apiserver_service::path(&s.pod, loc, a.reconciler, mode)));
         if a.reconciler == Reconciler::Lease {
             out.general.push((
-                format!("kube-apiserver {}", s.pod),
+                s.pod.clone(),
                 Finding::new(
                     Rule::GL035,
                     a.container_loc.clone(),

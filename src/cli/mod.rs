@@ -1,8 +1,8 @@
 //! Command line: raw flags (`args`), resolved options and the commands that run them.
 
 pub mod args;
-pub mod paths;
 pub mod inputs;
+pub mod paths;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
@@ -145,6 +145,7 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         .collect();
     pb.finish_and_clear();
     let text = crate::output::simulate::render(&sections, a.format);
+    let text = paths::simulate(&a.input, &scenarios, text, a.trials, a.seed, a.format)?;
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
@@ -186,11 +187,13 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let text = exporter(o.format).render(&reports, &ctx);
     let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    Ok(if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
-        Exit::Findings
-    } else {
-        Exit::Clean
-    })
+    Ok(
+        if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        },
+    )
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -205,6 +208,7 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         out.write_all(explain(sc, lb)?.as_bytes())?;
     }
+    paths::explain(&a.input, &scenarios, !chosen.is_empty(), out)?;
     Ok(Exit::Clean)
 }
 
@@ -217,12 +221,18 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
     for f in crate::output::report::write_report(&scenarios, &a.output_dir, &opts)? {
         writeln!(out, "wrote {}", f.display())?;
     }
+    for f in paths::report(&a.input, &scenarios, &a.output_dir, a.trials, a.seed)? {
+        writeln!(out, "wrote {}", f.display())?;
+    }
     Ok(Exit::Clean)
 }
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
     let scenarios = load_inputs(&a.input, "draw")?;
+    if paths::timeline(&a.input, &scenarios, &a.output, out)? {
+        return Ok(Exit::Clean);
+    }
     let [sc] = scenarios.as_slice() else {
         let names: Vec<_> = scenarios.iter().map(|s| format!("{} ({})", s.name, s.file)).collect();
         bail!(

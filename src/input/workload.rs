@@ -160,7 +160,10 @@ pub struct Objects {
 impl Objects {
     /// True when the file has something a path starts from.
     pub fn any(&self) -> bool {
-        !(self.workloads.is_empty() && self.services.is_empty() && self.ingresses.is_empty() && self.apiservers.is_empty())
+        !(self.workloads.is_empty()
+            && self.services.is_empty()
+            && self.ingresses.is_empty()
+            && self.apiservers.is_empty())
     }
 
     /// Appends another file's objects.
@@ -196,9 +199,9 @@ fn flatten<'n, 'a>(docs: &'n [Node<'a>]) -> Vec<&'n Node<'a>> {
 /// True when a YAML stream holds something a Kubernetes path starts from (a hook for the
 /// "nothing to check" error of `input`).
 pub fn has_path_inputs(docs: &[Node]) -> bool {
-    flatten(docs).iter().any(|d| {
-        kind(d).is_some_and(|k| WORKLOAD_KINDS.contains(&k) || k == "Service" || k == "Ingress")
-    })
+    flatten(docs)
+        .iter()
+        .any(|d| kind(d).is_some_and(|k| WORKLOAD_KINDS.contains(&k) || k == "Service" || k == "Ingress"))
 }
 
 /// True when a YAML stream holds an app workload (not a kube-apiserver pod).
@@ -216,7 +219,11 @@ fn name_ns(t: &Text, doc: &Node, what: &str) -> Result<(String, String, Loc), In
     let meta = yaml::get(doc, "metadata");
     let node = meta.and_then(|m| yaml::get(m, "name"));
     let Some(name) = node.and_then(yaml::as_str) else {
-        return Err(InputError::new(t.loc(doc), "metadata.name", format!("a {what} needs a name")));
+        return Err(InputError::new(
+            t.loc(doc),
+            "metadata.name",
+            format!("a {what} needs a name"),
+        ));
     };
     let ns = meta
         .and_then(|m| yaml::get(m, "namespace"))
@@ -234,7 +241,10 @@ fn string_map(t: &Text, n: Option<&Node>, field: &str) -> Result<BTreeMap<String
                 return Err(InputError::new(
                     t.loc(v),
                     field,
-                    format!("keys and values must be strings, got {} (the API server rejects it): quote it", yaml::kind_of(v)),
+                    format!(
+                        "keys and values must be strings, got {} (the API server rejects it): quote it",
+                        yaml::kind_of(v)
+                    ),
                 ));
             };
             out.insert(k.to_string(), v.to_string());
@@ -254,19 +264,18 @@ fn annotations<'n, 'a>(doc: &'n Node<'a>) -> Vec<(&'n str, &'n Node<'a>)> {
 }
 
 fn int(t: &Text, n: &Node, field: &str) -> Result<i64, InputError> {
-    yaml::as_int(n).ok_or_else(|| {
-        InputError::new(
-            t.loc(n),
-            field,
-            format!("must be an integer, got {}", yaml::kind_of(n)),
-        )
-    })
+    yaml::as_int(n)
+        .ok_or_else(|| InputError::new(t.loc(n), field, format!("must be an integer, got {}", yaml::kind_of(n))))
 }
 
 fn seconds(t: &Text, n: &Node, field: &str) -> Result<Micros, InputError> {
     let s = int(t, n, field)?;
     if s < 0 {
-        return Err(InputError::new(t.loc(n), field, format!("must not be negative, got {s}")));
+        return Err(InputError::new(
+            t.loc(n),
+            field,
+            format!("must not be negative, got {s}"),
+        ));
     }
     if s > MAX_INPUT.0 / 1_000_000 {
         return Err(InputError::new(
@@ -312,7 +321,11 @@ pub fn sleep_arg(arg: &str) -> Option<Micros> {
 fn script_sleep(script: &str) -> Result<Micros, Option<Micros>> {
     let s = script.trim().trim_end_matches(';').trim();
     let words: Vec<&str> = s.split_whitespace().collect();
-    let words = if words.first() == Some(&"exec") { &words[1..] } else { &words[..] };
+    let words = if words.first() == Some(&"exec") {
+        &words[1..]
+    } else {
+        &words[..]
+    };
     let is_sleep = |w: &str| w == "sleep" || w.ends_with("/sleep");
     match words {
         [cmd, arg] if is_sleep(cmd) => sleep_arg(arg).ok_or(None),
@@ -332,13 +345,26 @@ pub fn prestop(t: &Text, container: &Node) -> Result<Prestop, InputError> {
     };
     if let Some(v) = yaml::get(pre, "sleep").map(|s| yaml::get(s, "seconds").ok_or(s)) {
         let v = v.map_err(|s| {
-            InputError::new(t.loc(s), "lifecycle.preStop.sleep.seconds", "the sleep action needs seconds")
+            InputError::new(
+                t.loc(s),
+                "lifecycle.preStop.sleep.seconds",
+                "the sleep action needs seconds",
+            )
         })?;
         let d = seconds(t, v, "lifecycle.preStop.sleep.seconds")?;
-        return Ok(Prestop::Sleep { duration: d, loc: t.loc(v) });
+        return Ok(Prestop::Sleep {
+            duration: d,
+            loc: t.loc(v),
+        });
     }
     if let Some(cmd) = yaml::get(pre, "exec").map(|e| yaml::get(e, "command").ok_or(e)) {
-        let cmd = cmd.map_err(|e| InputError::new(t.loc(e), "lifecycle.preStop.exec.command", "an exec hook needs a command"))?;
+        let cmd = cmd.map_err(|e| {
+            InputError::new(
+                t.loc(e),
+                "lifecycle.preStop.exec.command",
+                "an exec hook needs a command",
+            )
+        })?;
         let items = yaml::items(cmd);
         let mut words = Vec::new();
         for i in items {
@@ -357,7 +383,9 @@ pub fn prestop(t: &Text, container: &Node) -> Result<Prestop, InputError> {
         let shells = ["sh", "bash", "ash", "dash", "zsh"];
         let found = match words.as_slice() {
             [s, arg] if base(s) == "sleep" => sleep_arg(arg).ok_or(None),
-            [sh, flag, script] if shells.contains(&base(sh).as_str()) && flag.starts_with('-') && flag.ends_with('c') => {
+            [sh, flag, script]
+                if shells.contains(&base(sh).as_str()) && flag.starts_with('-') && flag.ends_with('c') =>
+            {
                 script_sleep(script)
             }
             [s] => script_sleep(s),
@@ -396,11 +424,19 @@ fn container(t: &Text, c: &Node) -> Result<Container, InputError> {
     let mut ports = Vec::new();
     for p in yaml::get(c, "ports").map(yaml::items).unwrap_or_default() {
         let Some(n) = yaml::get(p, "containerPort") else {
-            return Err(InputError::new(t.loc(p), "ports[].containerPort", "a container port needs containerPort"));
+            return Err(InputError::new(
+                t.loc(p),
+                "ports[].containerPort",
+                "a container port needs containerPort",
+            ));
         };
         let v = int(t, n, "ports[].containerPort")?;
         if !(1..=65535).contains(&v) {
-            return Err(InputError::new(t.loc(n), "ports[].containerPort", format!("{v} is not a port (1-65535)")));
+            return Err(InputError::new(
+                t.loc(n),
+                "ports[].containerPort",
+                format!("{v} is not a port (1-65535)"),
+            ));
         }
         ports.push((yaml::get(p, "name").and_then(yaml::as_str).map(str::to_string), v));
     }
@@ -433,7 +469,11 @@ fn workload(t: &Text, doc: &Node, k: &str) -> Result<Option<Workload>, InputErro
     } else {
         let tpl = yaml::get(doc, "spec").and_then(|s| yaml::get(s, "template"));
         let Some(tpl) = tpl else {
-            return Err(InputError::new(loc, "spec.template", format!("a {k} needs a pod template")));
+            return Err(InputError::new(
+                loc,
+                "spec.template",
+                format!("a {k} needs a pod template"),
+            ));
         };
         (yaml::get(tpl, "metadata"), yaml::entry(tpl, "spec"))
     };
@@ -450,7 +490,11 @@ fn workload(t: &Text, doc: &Node, k: &str) -> Result<Option<Workload>, InputErro
     };
     let containers = cs.iter().map(|c| container(t, c)).collect::<Result<Vec<_>, _>>()?;
     if containers.is_empty() {
-        return Err(InputError::new(t.loc(spec_key), "spec.containers", format!("{name}: a pod needs a container")));
+        return Err(InputError::new(
+            t.loc(spec_key),
+            "spec.containers",
+            format!("{name}: a pod needs a container"),
+        ));
     }
     Ok(Some(Workload {
         kind: k.to_string(),
@@ -480,13 +524,25 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         _ => None,
     };
     let mut ports = Vec::new();
-    for p in spec.and_then(|s| yaml::get(s, "ports")).map(yaml::items).unwrap_or_default() {
+    for p in spec
+        .and_then(|s| yaml::get(s, "ports"))
+        .map(yaml::items)
+        .unwrap_or_default()
+    {
         let Some(pn) = yaml::get(p, "port") else {
-            return Err(InputError::new(t.loc(p), "spec.ports[].port", "a Service port needs port"));
+            return Err(InputError::new(
+                t.loc(p),
+                "spec.ports[].port",
+                "a Service port needs port",
+            ));
         };
         let port = int(t, pn, "spec.ports[].port")?;
         if !(1..=65535).contains(&port) {
-            return Err(InputError::new(t.loc(pn), "spec.ports[].port", format!("{port} is not a port (1-65535)")));
+            return Err(InputError::new(
+                t.loc(pn),
+                "spec.ports[].port",
+                format!("{port} is not a port (1-65535)"),
+            ));
         }
         let target = match yaml::get(p, "targetPort") {
             None => TargetPort::Number(port),
@@ -502,12 +558,19 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
                 }
             },
         };
-        ports.push(ServicePort { port, target, loc: t.loc(p) });
+        ports.push(ServicePort {
+            port,
+            target,
+            loc: t.loc(p),
+        });
     }
     let anns = annotations(doc);
     let ann = |k: &str| anns.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
     let ip_targets = ty == "LoadBalancer"
-        && (ann(&format!("{AWS}nlb-target-type")).and_then(yaml::as_str).map(str::trim) == Some("ip")
+        && (ann(&format!("{AWS}nlb-target-type"))
+            .and_then(yaml::as_str)
+            .map(str::trim)
+            == Some("ip")
             || ann(&format!("{AWS}type")).and_then(yaml::as_str).map(str::trim) == Some("nlb-ip"));
     let neg = ann("cloud.google.com/neg")
         .and_then(yaml::as_str)
@@ -517,13 +580,18 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         if let Some(v) = yaml::as_str(n) {
             for kv in v.split(',') {
                 if let Some(secs) = kv.trim().strip_prefix("deregistration_delay.timeout_seconds=") {
-                    let d = secs.trim().parse::<i64>().ok().filter(|s| (0..=3600).contains(s)).ok_or_else(|| {
-                        InputError::new(
+                    let d =
+                        secs.trim()
+                            .parse::<i64>()
+                            .ok()
+                            .filter(|s| (0..=3600).contains(s))
+                            .ok_or_else(|| {
+                                InputError::new(
                             t.loc_within(n, "deregistration_delay"),
                             "deregistration_delay.timeout_seconds",
                             format!("\"{secs}\" is not a whole number of seconds from 0 to 3600 (what ELBv2 accepts)"),
                         )
-                    })?;
+                            })?;
                     deregistration_delay = Some(Micros::from_secs(d));
                 }
             }
@@ -556,7 +624,11 @@ fn ingress(t: &Text, doc: &Node) -> Result<Ingress, InputError> {
     let (name, namespace, loc) = name_ns(t, doc, "Ingress")?;
     let spec = yaml::get(doc, "spec");
     let anns = annotations(doc);
-    let ann = |k: &str| anns.iter().find(|(key, _)| *key == k).and_then(|(_, v)| yaml::as_str(v));
+    let ann = |k: &str| {
+        anns.iter()
+            .find(|(key, _)| *key == k)
+            .and_then(|(_, v)| yaml::as_str(v))
+    };
     let class = spec
         .and_then(|s| yaml::get(s, "ingressClassName"))
         .and_then(yaml::as_str)
@@ -580,7 +652,11 @@ fn ingress(t: &Text, doc: &Node) -> Result<Ingress, InputError> {
     if let Some(b) = spec.and_then(|s| yaml::get(s, "defaultBackend").or_else(|| yaml::get(s, "backend"))) {
         push(b);
     }
-    for rule in spec.and_then(|s| yaml::get(s, "rules")).map(yaml::items).unwrap_or_default() {
+    for rule in spec
+        .and_then(|s| yaml::get(s, "rules"))
+        .map(yaml::items)
+        .unwrap_or_default()
+    {
         for p in yaml::get(rule, "http")
             .and_then(|h| yaml::get(h, "paths"))
             .map(yaml::items)
@@ -750,17 +826,25 @@ mod tests {
             }
             p => panic!("{p:?}"),
         }
-        let o = objects(&DEPLOY.replace("exec:\n              command: PRESTOP", "sleep:\n              seconds: 7")).unwrap();
+        let o = objects(&DEPLOY.replace(
+            "exec:\n              command: PRESTOP",
+            "sleep:\n              seconds: 7",
+        ))
+        .unwrap();
         assert_eq!(o.workloads[0].containers[0].prestop.duration(), Micros::from_secs(7));
     }
 
     #[test]
     fn bad_values_are_located() {
         let e = objects(&DEPLOY.replace("45", "-1").replace("PRESTOP", "[\"sleep\", \"1\"]")).unwrap_err();
-        assert_eq!((e.loc.line, e.field.as_str()), (11, "spec.terminationGracePeriodSeconds"));
+        assert_eq!(
+            (e.loc.line, e.field.as_str()),
+            (11, "spec.terminationGracePeriodSeconds")
+        );
         let e = objects(&DEPLOY.replace("exec:\n              command: PRESTOP", "{}")).unwrap_err();
         assert!(e.message.contains("exactly one of"), "{e}");
-        let e = objects("kind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - port: 80\n    targetPort: 0\n").unwrap_err();
+        let e = objects("kind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - port: 80\n    targetPort: 0\n")
+            .unwrap_err();
         assert_eq!(e.loc.line, 7);
         let e = objects("kind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: kube-apiserver\n    command: [kube-apiserver, --endpoint-reconciler-type=bogus]\n").unwrap_err();
         assert!(e.message.contains("master-count, lease, none"), "{e}");

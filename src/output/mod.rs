@@ -3,8 +3,9 @@
 pub mod chart;
 pub mod github;
 pub mod json;
-pub mod paths;
 pub mod junit;
+pub mod paths;
+pub mod paths_chart;
 pub mod recommend;
 pub mod report;
 pub mod sarif;

@@ -199,7 +199,11 @@ fn sarif(doc: &mut Value, a: &PathsAnalysis, ctx: &ExportContext) {
     let subjects = a
         .reports
         .iter()
-        .flat_map(|r| r.findings.iter().map(move |f| (format!("{}|{}", r.target.name, r.path.name), f)))
+        .flat_map(|r| {
+            r.findings
+                .iter()
+                .map(move |f| (format!("{}|{}", r.target.name, r.path.name), f))
+        })
         .chain(a.general.iter().map(|(s, f)| (s.clone(), f)));
     let mut results = Vec::new();
     for (subject, f) in subjects {
@@ -323,8 +327,12 @@ fn junit(doc: &str, a: &PathsAnalysis, ctx: &ExportContext) -> String {
     let bump = |text: &mut String, attr: &str, add: usize| {
         let Some(root) = text.find("<testsuites") else { return };
         let key = format!("{attr}=\"");
-        let Some(i) = text[root..].find(&key).map(|i| root + i + key.len()) else { return };
-        let Some(j) = text[i..].find('"').map(|j| i + j) else { return };
+        let Some(i) = text[root..].find(&key).map(|i| root + i + key.len()) else {
+            return;
+        };
+        let Some(j) = text[i..].find('"').map(|j| i + j) else {
+            return;
+        };
         let n = text[i..j].parse::<usize>().unwrap_or(0) + add;
         text.replace_range(i..j, &n.to_string());
     };
@@ -365,12 +373,18 @@ pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnaly
     }
     match format {
         Format::Table => {
-            let mut out = if has_lbs { lb_doc } else { String::new() };
+            let mut out = if has_lbs || a.reports.is_empty() {
+                lb_doc
+            } else {
+                String::new()
+            };
             out.push_str(&table(a));
             out
         }
         Format::Json => {
-            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else { return lb_doc };
+            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else {
+                return lb_doc;
+            };
             doc["kubernetes_paths"] = json_value(a);
             if let Some(code) = doc["summary"]["exit_code"].as_i64() {
                 if code == 0 && fails(a, ctx.fail_on) {
@@ -382,7 +396,9 @@ pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnaly
             s
         }
         Format::Sarif => {
-            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else { return lb_doc };
+            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else {
+                return lb_doc;
+            };
             sarif(&mut doc, a, ctx);
             let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
             s.push('\n');
@@ -401,9 +417,18 @@ pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnaly
 pub fn explain(r: &PathReport) -> String {
     let t = &r.target;
     let mut out = String::new();
-    writeln!(out, "{} ({} {}, container {}): {}", t.name, t.kind, t.file, t.container, r.path.name).ok();
+    writeln!(
+        out,
+        "{} ({} {}, container {}): {}",
+        t.name, t.kind, t.file, t.container, r.path.name
+    )
+    .ok();
     writeln!(out, "  how the app shuts down: {}", t.server_source.reason).ok();
-    writeln!(out, "  T+0s  the pod is deleted: endpoint withdrawal and the pod's shutdown start together").ok();
+    writeln!(
+        out,
+        "  T+0s  the pod is deleted: endpoint withdrawal and the pod's shutdown start together"
+    )
+    .ok();
     match &t.prestop {
         crate::paths::Prestop::None => writeln!(out, "  T+0s  no preStop hook: SIGTERM at once").ok(),
         crate::paths::Prestop::Sleep { duration, loc } => {
@@ -439,7 +464,12 @@ pub fn explain(r: &PathReport) -> String {
         at = end;
     }
     if let Some(w) = r.last_send_worst {
-        writeln!(out, "  T+{w}  the last consumer stops sending new connections (worst case; best case T+{})", r.last_send_best).ok();
+        writeln!(
+            out,
+            "  T+{w}  the last consumer stops sending new connections (worst case; best case T+{})",
+            r.last_send_best
+        )
+        .ok();
     }
     writeln!(out, "  T+{}  the app stops listening", r.stop_listening).ok();
     writeln!(out, "  T+{}  SIGKILL at the latest", r.kill).ok();
@@ -486,7 +516,8 @@ pub fn simulate(a: &PathsAnalysis, dists: &[Option<PathDistribution>], json_form
                 })
             })
             .collect();
-        let mut s = serde_json::to_string_pretty(&json!({ "kubernetes_paths": v })).expect("JSON values always serialize");
+        let mut s =
+            serde_json::to_string_pretty(&json!({ "kubernetes_paths": v })).expect("JSON values always serialize");
         s.push('\n');
         return s;
     }

@@ -159,6 +159,14 @@ pub fn run(paths: &[PathBuf], opts: &Options, scenarios: &[Scenario]) -> Result<
         };
         let lbs: Vec<&crate::scenario::LbSpec> = scenarios.iter().flat_map(|s| &s.lbs).collect();
         let mut a = judge(&objs, &app, &lbs, g.min_margin);
+        // A kube-apiserver manifest that is also the server of the load balancers already has
+        // its GL004 in their results: report it once.
+        a.general.retain(|(_, f)| {
+            !(f.rule == Rule::GL004
+                && scenarios
+                    .iter()
+                    .any(|s| !s.lbs.is_empty() && s.server_source.origin == f.loc.file))
+        });
         a.assumptions.extend(notes);
         out.reports.append(&mut a.reports);
         out.general.append(&mut a.general);
@@ -211,6 +219,13 @@ fn resolve_port<'w>(w: &'w Workload, target: &TargetPort) -> Result<&'w workload
     }
 }
 
+fn is_lb_svc(s: &Service, lbs: &[&crate::scenario::LbSpec]) -> bool {
+    s.ty == "LoadBalancer"
+        && lbs
+            .iter()
+            .any(|l| l.name == s.name || l.name.starts_with(&format!("{}:", s.name)))
+}
+
 fn matches(s: &Service, w: &Workload) -> bool {
     s.namespace == w.namespace
         && s.selector
@@ -221,7 +236,11 @@ fn matches(s: &Service, w: &Workload) -> bool {
 fn unjudged(out: &mut PathsAnalysis, subject: &str, loc: &Loc, why: String) {
     out.general.push((
         subject.to_string(),
-        Finding::new(Rule::GL033, loc.clone(), format!("{subject}: {why}; it cannot be judged")),
+        Finding::new(
+            Rule::GL033,
+            loc.clone(),
+            format!("{subject}: {why}; it cannot be judged"),
+        ),
     ));
 }
 
@@ -232,16 +251,37 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
     let mode = match &objs.proxy_mode {
         Some((m, _)) => *m,
         None => {
-            if !objs.services.is_empty() || !objs.apiservers.is_empty() {
-                out.assumptions.push("kube-proxy mode assumed iptables (minSyncPeriod 1s): no KubeProxyConfiguration among the inputs".to_string());
+            if objs
+                .services
+                .iter()
+                .any(|s| !is_lb_svc(s, lbs) || objs.workloads.iter().any(|w| matches(s, w)))
+                || !objs.apiservers.is_empty()
+            {
+                out.assumptions.push(
+                    "kube-proxy mode assumed iptables (minSyncPeriod 1s): no KubeProxyConfiguration among the inputs"
+                        .to_string(),
+                );
             }
             Mode::Iptables
         }
     };
     let mut judged: Vec<(Target, Path)> = Vec::new();
+    // LoadBalancer Services already checked for their health checks, with nothing to judge behind
+    // them among the inputs: said once in a note, not as one warning each.
+    let mut lb_only: Vec<&str> = Vec::new();
+    let is_lb = |s: &Service| is_lb_svc(s, lbs);
     for s in &objs.services {
+        if is_lb(s) && (s.selector.is_none() || !objs.workloads.iter().any(|w| matches(s, w))) {
+            lb_only.push(&s.name);
+            continue;
+        }
         if s.ty == "ExternalName" {
-            unjudged(&mut out, &s.name, &s.loc, "an ExternalName Service routes to no pod".to_string());
+            unjudged(
+                &mut out,
+                &s.name,
+                &s.loc,
+                "an ExternalName Service routes to no pod".to_string(),
+            );
             continue;
         }
         if s.selector.is_none() {
@@ -261,7 +301,10 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
                 &mut out,
                 &s.name,
                 &s.loc,
-                format!("selector {sel} matches no workload among the inputs (namespace {})", s.namespace),
+                format!(
+                    "selector {sel} matches no workload among the inputs (namespace {})",
+                    s.namespace
+                ),
             );
             continue;
         }
@@ -298,7 +341,14 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
                 let gate = w.labels.keys().any(|k| k.starts_with("elbv2.k8s.aws"));
                 judged.push((
                     t.clone(),
-                    lb_controller::path(&s.name, &label, s.loc.clone(), lb_controller::Lb::Nlb, s.deregistration_delay, gate),
+                    lb_controller::path(
+                        &s.name,
+                        &label,
+                        s.loc.clone(),
+                        lb_controller::Lb::Nlb,
+                        s.deregistration_delay,
+                        gate,
+                    ),
                 ));
             } else if s.local {
                 let lb = lbs
@@ -318,11 +368,18 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
         let class = ing.class.as_deref().unwrap_or("");
         for b in &ing.backends {
             let Some(s) = objs.services.iter().find(|s| s.name == b.service) else {
-                unjudged(&mut out, &ing.name, &b.loc, format!("backend Service {} is not among the inputs", b.service));
+                unjudged(
+                    &mut out,
+                    &ing.name,
+                    &b.loc,
+                    format!("backend Service {} is not among the inputs", b.service),
+                );
                 continue;
             };
             for w in objs.workloads.iter().filter(|w| matches(s, w)) {
-                let Some(c) = s.ports.iter().find_map(|p| resolve_port(w, &p.target).ok()) else { continue };
+                let Some(c) = s.ports.iter().find_map(|p| resolve_port(w, &p.target).ok()) else {
+                    continue;
+                };
                 let t = app_target(w, c, app);
                 let label = format!("{} -> {}", ing.name, s.name);
                 let path = match class {
@@ -337,9 +394,7 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
                             &mut out,
                             &ing.name,
                             &ing.loc,
-                            format!(
-                                "ingress class \"{other}\" is not one graceline models (nginx, alb, gce)"
-                            ),
+                            format!("ingress class \"{other}\" is not one graceline models (nginx, alb, gce)"),
                         );
                         break;
                     }
@@ -393,13 +448,22 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
                     Rule::GL035,
                     a.container_loc.clone(),
                     format!(
-                        "kube-apiserver {}: if it crashes instead of shutting down, it stays in the `kubernetes` endpoints for up to {} (lease TTL + a peer's reconcile) and in-cluster clients get refused connections meanwhile",
+                        "{}: if this kube-apiserver crashes instead of shutting down, it stays in the `kubernetes` endpoints for up to {} (lease TTL + a peer's reconcile) and in-cluster clients get refused connections meanwhile",
                         s.pod,
                         apiserver_service::crash_window()
                     ),
                 ),
             ));
         }
+    }
+    if !lb_only.is_empty() {
+        let shown: Vec<&str> = lb_only.iter().take(5).copied().collect();
+        out.assumptions.push(format!(
+            "{} LoadBalancer Service(s) ({}{}) checked for their health checks only: no workload among the inputs matches their selector, so their Kubernetes paths cannot be judged (pass the workloads behind them)",
+            lb_only.len(),
+            shown.join(", "),
+            if lb_only.len() > shown.len() { ", ..." } else { "" }
+        ));
     }
     let mut seen: Vec<String> = Vec::new();
     for (t, p) in judged {

@@ -47,7 +47,11 @@ pub fn kube_proxy_stages(mode: Mode) -> Vec<Stage> {
         Mode::Ipvs => "kube-proxy-sync-ipvs",
         Mode::Nftables => "kube-proxy-sync-nftables",
     };
-    vec![f.stage("endpointslice-watch"), f.stage(sync), f.stage("rule-programming")]
+    vec![
+        f.stage("endpointslice-watch"),
+        f.stage(sync),
+        f.stage("rule-programming"),
+    ]
 }
 
 /// What keep-alive clients see on every kube-proxy path.

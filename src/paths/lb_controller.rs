@@ -20,7 +20,14 @@ pub enum Lb {
 
 /// The deregistration path of ip targets. `deregistration_delay` is the target group attribute
 /// (read from the annotation, else AWS's 300 s default, said in the notes).
-pub fn path(service: &str, name: &str, loc: Loc, lb: Lb, deregistration_delay: Option<Micros>, readiness_gate: bool) -> Path {
+pub fn path(
+    service: &str,
+    name: &str,
+    loc: Loc,
+    lb: Lb,
+    deregistration_delay: Option<Micros>,
+    readiness_gate: bool,
+) -> Path {
     let f = figures();
     let mut stages = endpointslice_stages();
     stages.push(f.stage("endpointslice-watch"));

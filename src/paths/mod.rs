@@ -113,12 +113,10 @@ impl Path {
 
     /// The stage with the largest upper end (the first of equals).
     pub fn slowest(&self) -> Option<&Stage> {
-        self.stages
-            .iter()
-            .fold(None, |m: Option<&Stage>, s| match m {
-                Some(x) if x.hi >= s.hi => Some(x),
-                _ => Some(s),
-            })
+        self.stages.iter().fold(None, |m: Option<&Stage>, s| match m {
+            Some(x) if x.hi >= s.hi => Some(x),
+            _ => Some(s),
+        })
     }
 }
 
@@ -380,7 +378,10 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
         ));
     }
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
-    let verdict = if findings.iter().any(|f| f.severity == crate::analysis::findings::Severity::Error) {
+    let verdict = if findings
+        .iter()
+        .any(|f| f.severity == crate::analysis::findings::Severity::Error)
+    {
         PathVerdict::Fail
     } else if findings
         .iter()
@@ -514,7 +515,11 @@ mod tests {
     #[test]
     fn clusterip_without_prestop_fails_and_the_recommendation_passes() {
         // kube-proxy iptables chain: 1 + 0 + 1 + 1 + 1 = 4 s worst; app stops at 0 s -> margin -4 s.
-        let at = Loc { file: "s.yaml".into(), line: 1, column: 1 };
+        let at = Loc {
+            file: "s.yaml".into(),
+            line: 1,
+            column: 1,
+        };
         let path = kube_proxy::path("default/web", "ClusterIP :80", at, kube_proxy::Mode::Iptables);
         let r = analyze(&app(0, 30), &path, Micros::from_secs(5));
         assert_eq!(r.last_send_worst, Some(Micros::from_secs(4)));
@@ -524,10 +529,19 @@ mod tests {
         // 4 s + 5 s margin = 9 s; grace 9 + 0 + 25 s drain = 34 s.
         assert_eq!(r.recommended_prestop, Some(Micros::from_secs(9)));
         assert_eq!(r.recommended_grace, Some(Micros::from_secs(34)));
-        assert_eq!(analyze(&app(9, 34), &path, Micros::from_secs(5)).verdict, PathVerdict::Pass);
-        assert_eq!(analyze(&app(8, 34), &path, Micros::from_secs(5)).verdict, PathVerdict::Warn);
+        assert_eq!(
+            analyze(&app(9, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Pass
+        );
+        assert_eq!(
+            analyze(&app(8, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Warn
+        );
         // Equality fails (tie rule): preStop 4 s stops listening exactly when kube-proxy is done.
-        assert_eq!(analyze(&app(4, 34), &path, Micros::from_secs(5)).verdict, PathVerdict::Fail);
+        assert_eq!(
+            analyze(&app(4, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Fail
+        );
     }
 
     #[test]

@@ -302,7 +302,15 @@ fn explain_simulate_timeline_and_report_follow() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("T+13s..T+3m13s  nlb-deregistration-lag"), "{text}");
+    assert!(
+        text.contains("T+3m13s  nlb-deregistration-lag done (from T+13s;"),
+        "{text}"
+    );
+    let stop = text.find("T+10s  the app stops listening").unwrap();
+    assert!(
+        stop < text.find("nlb-deregistration-lag done").unwrap(),
+        "time order: {text}"
+    );
     assert!(text.contains("recommended preStop 3m18s"), "{text}");
     let out = graceline()
         .args([

@@ -248,6 +248,9 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
     match &a.name {
+        Some(name) if name == crate::paths::figures::NAME => {
+            out.write_all(crate::paths::figures::TEXT.as_bytes())?;
+        }
         Some(name) => {
             let Some(b) = profiles::find(name) else {
                 let all: Vec<_> = profiles::BUILTIN.iter().map(|b| b.name).collect();
@@ -267,6 +270,11 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
                 }
             }
             writeln!(out, "\nPrint one with its sources: graceline profiles NAME")?;
+            writeln!(
+                out,
+                "Stages of the Kubernetes paths with their sources: graceline profiles {}",
+                crate::paths::figures::NAME
+            )?;
         }
     }
     Ok(Exit::Clean)

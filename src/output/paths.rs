@@ -440,7 +440,12 @@ pub fn explain(r: &PathReport) -> String {
         )
         .ok(),
     };
-    writeln!(out, "  T+{}  SIGTERM", r.sigterm).ok();
+    // Every event with its worst-case instant, in time order (pod events first at equal times).
+    let mut events: Vec<(Micros, u8, String)> = vec![
+        (r.sigterm, 0, "SIGTERM".to_string()),
+        (r.stop_listening, 1, "the app stops listening".to_string()),
+        (r.kill, 3, "SIGKILL at the latest".to_string()),
+    ];
     let mut at = match r.path.start {
         Start::Deletion => Micros::ZERO,
         Start::Sigterm => r.sigterm,
@@ -450,42 +455,49 @@ pub fn explain(r: &PathReport) -> String {
     }
     for s in &r.path.stages {
         let end = at + s.hi;
-        writeln!(
-            out,
-            "  T+{at}..T+{end}  {}: {} ({}..{}{}) [{}]",
-            s.id,
-            s.label,
-            s.lo,
-            s.hi,
-            if s.unverified { ", unverified" } else { "" },
-            s.source
-        )
-        .ok();
+        events.push((
+            end,
+            2,
+            format!(
+                "{} done (from T+{at}; {}, {}..{}{}) [{}]",
+                s.id,
+                s.label,
+                s.lo,
+                s.hi,
+                if s.unverified { ", unverified" } else { "" },
+                s.source
+            ),
+        ));
         at = end;
     }
     if let Some(w) = r.last_send_worst {
-        writeln!(
-            out,
-            "  T+{w}  the last consumer stops sending new connections (worst case; best case T+{})",
-            r.last_send_best
-        )
-        .ok();
+        events.push((
+            w,
+            2,
+            format!(
+                "the last consumer stops sending new connections (worst case; best case T+{})",
+                r.last_send_best
+            ),
+        ));
     }
-    writeln!(out, "  T+{}  the app stops listening", r.stop_listening).ok();
-    writeln!(out, "  T+{}  SIGKILL at the latest", r.kill).ok();
+    events.sort_by_key(|e| (e.0, e.1));
+    for (t, _, text) in events {
+        writeln!(out, "  T+{t}  {text}").ok();
+    }
     for n in &r.path.notes {
         writeln!(out, "  note: {n}").ok();
     }
+    let rec = match (r.recommended_prestop, r.recommended_grace, r.recommended_shutdown_delay) {
+        (Some(p), Some(g), _) => format!("recommended preStop {p}, terminationGracePeriodSeconds {g}"),
+        (_, _, Some(d)) => format!("recommended --shutdown-delay-duration {d} (a preStop sleep does not help)"),
+        _ => "no preStop or delay helps".to_string(),
+    };
     writeln!(
         out,
-        "  verdict: {} (margin {}, minimum {}); recommended preStop {}, terminationGracePeriodSeconds {}{}",
+        "  verdict: {} (margin {}, minimum {}); {rec}",
         verdict(r.verdict),
         opt(r.margin),
-        r.min_margin,
-        opt(r.recommended_prestop),
-        opt(r.recommended_grace),
-        r.recommended_shutdown_delay
-            .map_or(String::new(), |d| format!(", --shutdown-delay-duration {d}"))
+        r.min_margin
     )
     .ok();
     for f in &r.findings {

@@ -45,16 +45,22 @@ pub fn path(pod: &str, loc: Loc, reconciler: Reconciler, mode: Mode) -> Path {
         start: Start::Sigterm,
         listener_waits_for_first_stage: never.is_none(),
         never_withdrawn: never,
-        notes: vec![
-            conntrack_note().replace("the app closes them", "the apiserver closes them at the end of its drain (watches reconnect through a fresh DNAT)"),
-            format!(
-                "a crashed apiserver stays in the endpoints up to {} (lease TTL {} + a peer's reconcile {}, arithmetic, not measured), plus kube-proxy's {}",
-                crash_window(),
-                f.stage("lease-ttl").hi,
-                f.stage("lease-reconcile").hi,
-                kube_proxy_stages(mode).iter().fold(Micros::ZERO, |a, s| a + s.hi)
-            ),
-        ],
+        notes: {
+            let mut n = vec![conntrack_note().replace(
+                "the app closes them",
+                "the apiserver closes them at the end of its drain (watches reconnect through a fresh DNAT)",
+            )];
+            if reconciler == Reconciler::Lease {
+                n.push(format!(
+                    "a crashed apiserver stays in the endpoints up to {} (lease TTL {} + a peer's reconcile {}, arithmetic, not measured), plus kube-proxy's {}",
+                    crash_window(),
+                    f.stage("lease-ttl").hi,
+                    f.stage("lease-reconcile").hi,
+                    kube_proxy_stages(mode).iter().fold(Micros::ZERO, |a, s| a + s.hi)
+                ));
+            }
+            n
+        },
     }
 }
 

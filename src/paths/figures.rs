@@ -5,7 +5,10 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The data file's text (printed by `graceline profiles kubernetes-paths`-style tooling and tests).
+/// The data file's name for `graceline profiles`.
+pub const NAME: &str = "kubernetes-paths";
+
+/// The data file's text (printed by `graceline profiles kubernetes-paths`).
 pub const TEXT: &str = include_str!("../../profiles/kubernetes-paths.toml");
 
 #[derive(Debug, Deserialize)]

@@ -214,25 +214,25 @@ fn bad_input_is_said_or_refused() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
-    // A Helm template alone: nothing to check, exit 2, and the message says where the `{{` is.
-    let out = graceline()
-        .args(["check", &fx("helm-template.yaml")])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("helm-template.yaml:4:10: looks like a Helm template"),
-        "{err}"
-    );
-    // With a path to judge next to it, the template is a note in the output.
-    let v = check_json(&[&fx("helm-template.yaml"), &fx("web-prestop-10s.yaml")], 0);
-    let notes = v["kubernetes_paths"]["assumptions"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n
-        .as_str()
-        .unwrap()
-        .contains("helm-template.yaml:4:10: looks like a Helm template")));
+    // A Helm template: a located error (exit 2), from the input reader, with or without other files.
+    for args in [
+        vec![fx("helm-template.yaml")],
+        vec![fx("web-prestop-10s.yaml"), fx("helm-template.yaml")],
+    ] {
+        let out = graceline()
+            .arg("check")
+            .args(&args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("helm-template.yaml:4:10: this is a Helm chart template"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
     // A Service with nothing to judge behind it and no load balancer: exit 2 with the reason.
     let out = graceline()
         .args(["check", "tests/fixtures/inputs/bad/no-lb.yaml"])

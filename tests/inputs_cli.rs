@@ -95,7 +95,18 @@ fn without_a_server_the_output_says_which_was_assumed() {
 fn openshift_aws_nlb_from_terraform_passes_against_the_openshift_manifest() {
     let plan = fx("aws/openshift-nlb.tfplan.json");
     let pod = fx("openshift/kube-apiserver-pod.yaml");
-    let v = json(&[&plan, "--server", &pod], 0);
+    // The operator-rendered pod pins its image by digest only: the release is unknown, so the
+    // conservative pre-1.18 /readyz behaviour is assumed (budget 0) and the output says so.
+    let v = json(&[&plan, "--server", &pod], 1);
+    let r = &v["results"][0];
+    assert_eq!(r["budget_s"], 0.0);
+    assert_eq!(r["server_source"]["assumed"], true);
+    assert!(
+        r["server_source"]["reason"].as_str().unwrap().contains("digest only"),
+        "{r}"
+    );
+    // With the OpenShift profile (shutdown-delay 129 s, modern /readyz) the same LB passes.
+    let v = json(&[&plan, "--server", "kube-apiserver-openshift-aws"], 0);
     let r = &v["results"][0];
     assert_eq!(r["lb"], "module.vpc.aws_lb_target_group.api_internal");
     assert_eq!(r["provider"], "aws-nlb");
@@ -105,7 +116,14 @@ fn openshift_aws_nlb_from_terraform_passes_against_the_openshift_manifest() {
     // No target_health_state in the plan: AWS resets connections (GL006, a warning).
     assert!(has(&v, "GL006", &plan, 17, 25), "{:?}", findings(&v));
     graceline()
-        .args(["check", "--fail-on", "warning", &plan, "--server", &pod])
+        .args([
+            "check",
+            "--fail-on",
+            "warning",
+            &plan,
+            "--server",
+            "kube-apiserver-openshift-aws",
+        ])
         .assert()
         .code(1);
     // The same LB in front of upstream defaults (no delay) fails at the interval attribute.

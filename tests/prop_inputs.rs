@@ -68,6 +68,7 @@ fn analyze_all(lbs: &[LbInput]) {
                     readyz_timeout_probability: graceline::scenario::DEFAULT_TIMEOUT_PROBABILITY,
                     traffic: None,
                     rollout: None,
+                    skipped: Vec::new(),
                 };
                 let r = analyze(&sc, &lb);
                 assert!(r.extremes.worst.time >= r.extremes.best.time);

@@ -260,7 +260,8 @@ fn mc_case() -> impl Strategy<Value = McCase> {
                     timeout_ms: if haproxy {
                         interval_ms
                     } else {
-                        (interval_ms * tpct / 100).max(2000)
+                        // AWS takes whole seconds (the loader refuses 2.08s as the API would).
+                        (interval_ms * tpct / 100 / 1000 * 1000).max(2000)
                     },
                     fast_ms: interval_ms * fpct / 100,
                     threshold: u,

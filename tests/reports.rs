@@ -82,3 +82,39 @@ fn report_rejects_bad_input_and_writes_nothing() {
         .assert()
         .code(2);
 }
+
+#[cfg(unix)]
+#[test]
+fn report_md_and_charts_get_the_same_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("graceline")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "report",
+            "tests/fixtures/seed-openshift-aws.toml",
+            "--trials",
+            "1000",
+            "--output-dir",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .code(0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let md = mode(&tmp.path().join("report.md"));
+    let svgs = files(tmp.path(), &["svg"]);
+    assert!(!svgs.is_empty());
+    for svg in svgs {
+        assert_eq!(md, mode(&svg), "report.md {md:o} vs {}", svg.display());
+    }
+    assert_eq!(md & 0o600, 0o600);
+    // No temporary file is left behind.
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".graceline-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

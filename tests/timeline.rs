@@ -55,9 +55,9 @@ fn multi_lb_svg_is_deterministic() {
 fn png_decodes_at_the_expected_size() {
     let dir = tempfile::tempdir().unwrap();
     for (name, lb, height) in [
-        ("seed-openshift-aws.toml", None, 424),
-        ("multi-lb.toml", None, 808),
-        ("multi-lb.toml", Some("gcp-internal"), 424),
+        ("seed-openshift-aws.toml", None, 446),
+        ("multi-lb.toml", None, 830),
+        ("multi-lb.toml", Some("gcp-internal"), 446),
     ] {
         let out = dir.path().join("chart.png");
         render_timeline(&scenario(name), lb, ImageFormat::Png, &out).unwrap();
@@ -94,7 +94,7 @@ fn cli_writes_svg_and_png_and_exits_0() {
         .args(["--lb", "haproxy-healthz"])
         .assert()
         .code(0);
-    assert_eq!(png_size(&png), (1200, 424));
+    assert_eq!(png_size(&png), (1200, 446));
 }
 
 #[test]
@@ -176,4 +176,35 @@ fn cli_bad_output_path_format_or_lb_exits_2_and_writes_nothing() {
         ["existing.png", "file.txt", "taken.svg"],
         "nothing partial is left behind"
     );
+}
+
+#[test]
+fn an_lb_chart_shows_that_lbs_verdict_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gcp.svg");
+    graceline()
+        .arg("timeline")
+        .arg(fixture("multi-lb.toml"))
+        .args(["--lb", "gcp-internal", "--output"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let svg = std::fs::read_to_string(&out).unwrap();
+    // multi-lb fails (haproxy-healthz), but gcp-internal passes: the badge is the LB's.
+    assert!(svg.contains(">\nPASS\n<") && !svg.contains("FAIL"), "badge");
+    assert!(svg.contains("multi-lb / gcp-internal"));
+}
+
+#[test]
+fn long_titles_end_in_an_ellipsis_and_lane_headers_keep_the_numbers() {
+    let mut sc = scenario("multi-lb.toml");
+    sc.name = "a very long scenario name that goes on and on about load balancers and servers and never stops".into();
+    for lb in &mut sc.lbs {
+        lb.name = format!("{}-with-a-long-name-that-crowds-the-header", lb.name);
+    }
+    let svg = timeline_svg(&sc, None).unwrap();
+    assert!(svg.contains("…"), "an ellipsis marks the cut title");
+    for needle in ["worst case 26s, budget 30s", "worst case 50s ≥ budget 30s"] {
+        assert!(svg.contains(needle), "{needle}");
+    }
 }

@@ -58,16 +58,31 @@ pub fn replay_from(
     Ok(trace)
 }
 
-fn at(t: Micros, e1: Micros) -> String {
-    let d = t - e1;
-    if d < Micros::ZERO {
-        format!("T-{}", -d)
+/// A duration in seconds with up to six decimals (`0.999999s`, `2.5s`, `90s`): every instant of
+/// the walk in one unit, so `T+0.999999s` and `T+2.999999s` read alike.
+pub fn seconds(d: Micros) -> String {
+    let (whole, frac) = (d.0.unsigned_abs() / 1_000_000, d.0.unsigned_abs() % 1_000_000);
+    let sign = if d.0 < 0 { "-" } else { "" };
+    if frac == 0 {
+        format!("{sign}{whole}s")
     } else {
-        format!("T+{d}")
+        let f = format!("{frac:06}");
+        format!("{sign}{whole}.{}s", f.trim_end_matches('0'))
     }
 }
 
-fn describe_schedule(lb: &LbSpec) -> String {
+fn at(t: Micros, e1: Micros) -> String {
+    let d = t - e1;
+    if d < Micros::ZERO {
+        format!("T-{}", seconds(-d))
+    } else {
+        format!("T+{}", seconds(d))
+    }
+}
+
+/// The LB's effective check in one line: schedule, timeout, threshold, propagation (defaults and
+/// derived values such as HAProxy's `fastinter = inter` resolved).
+pub fn describe_schedule(lb: &LbSpec) -> String {
     let m = &lb.model;
     let sched = match m.schedule {
         Schedule::FixedRate { interval } => {
@@ -101,6 +116,35 @@ fn describe_schedule(lb: &LbSpec) -> String {
     )
 }
 
+/// Where the best case's first failing probe starts, in words, from the best witness itself (so an
+/// HAProxy chain that crosses E3 names where it really starts, not the onset by rote).
+fn best_placement(r: &LbReport) -> String {
+    let tl = &r.timeline;
+    let start = tl.e2 + r.extremes.best.witness.first_fail;
+    let when = at(start, tl.e1);
+    if tl.e2 == tl.e3 && start == tl.e3 {
+        return format!("the first failing probe starts exactly at E2 = E3 ({when}) and is refused at once");
+    }
+    if start == tl.e2 {
+        return format!("the first failing probe starts exactly at E2 ({when}), the onset");
+    }
+    if start == tl.e3 {
+        return format!("the first failing probe starts exactly at E3 ({when}) and is refused at once");
+    }
+    if start < tl.e3 {
+        format!(
+            "the first failing probe starts at {when}, E2 + {} and {} before E3",
+            seconds(start - tl.e2),
+            seconds(tl.e3 - start)
+        )
+    } else {
+        format!(
+            "the first failing probe starts at {when}, {} after E3, and is refused at once",
+            seconds(start - tl.e3)
+        )
+    }
+}
+
 /// The full text of `graceline explain` for one LB.
 pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
     let r: LbReport = analyze(sc, lb);
@@ -120,6 +164,9 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         .ok();
     }
     let failing = match (sc.server.readyz_failure, w.failure) {
+        _ if !lb.model.view.sees_readiness => {
+            "this check does not look at it: its probes keep passing until the server stops listening at E3"
+        }
         (ReadyzFailure::Either, ReadyzFailure::Error) => {
             "it may answer 5xx or hang; the worse here: probes get an error status at once"
         }
@@ -233,16 +280,11 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
             o,
             "Worst case t = {} from E2: a supremum, approached but never reached; this walk at the critical phase is {} short of it.",
             worst.time,
-            Micros::UNIT
+            seconds(Micros::UNIT)
         )
         .ok();
     }
-    writeln!(
-        o,
-        "Best case t = {} from E2 (the first failing probe starts exactly at the onset).",
-        best.time
-    )
-    .ok();
+    writeln!(o, "Best case t = {} from E2: {}.", best.time, best_placement(&r)).ok();
     writeln!(o, "Budget E3 - E2 = {}; margin = {}.", r.budget, r.margin).ok();
     if r.findings.is_empty() {
         writeln!(o, "No findings.").ok();
@@ -251,4 +293,51 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         writeln!(o, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    #[test]
+    fn seconds_in_one_unit() {
+        assert_eq!(seconds(Micros(999_999)), "0.999999s");
+        assert_eq!(seconds(Micros(2_999_999)), "2.999999s");
+        assert_eq!(seconds(Micros(2_500_000)), "2.5s");
+        assert_eq!(seconds(Micros(90_000_000)), "90s");
+        assert_eq!(seconds(Micros(-1)), "-0.000001s");
+    }
+
+    const BASE: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"1s\"\nreadyz_failure = \"timeout\"\n[[lb]]\nname = \"h\"\nprofile = \"haproxy\"\ninter = \"2s\"\nfastinter = \"500ms\"\nfall = 3\nprotocol = \"https\"\n";
+
+    #[test]
+    fn a_blind_check_does_not_fail_at_e2() {
+        let sc = load_str("s.toml", &format!("{BASE}path = \"/healthz\"\n")).unwrap();
+        let text = explain(&sc, &sc.lbs[0]).unwrap();
+        let e2 = text.lines().find(|l| l.trim_start().starts_with("E2")).unwrap();
+        assert!(!e2.contains("timeout"), "{e2}");
+        assert!(e2.contains("does not look at it"), "{e2}");
+    }
+
+    #[test]
+    fn the_best_case_names_the_witness_placement_and_units_agree() {
+        // /readyz hangs from E2 = T+0; E3 = T+1s refuses. A probe starting at E2 would hang until
+        // T+2s; one starting at E3 is refused at once, then fastinter 500ms twice: T+1s + 1s = 2s
+        // from E2, below 2s + 2 x 500ms = 3s. The best witness is the chain starting at E3.
+        let sc = load_str("s.toml", &format!("{BASE}path = \"/readyz\"\n")).unwrap();
+        let r = analyze(&sc, &sc.lbs[0]);
+        let text = explain(&sc, &sc.lbs[0]).unwrap();
+        let best = text.lines().find(|l| l.starts_with("Best case")).unwrap();
+        let start = r.timeline.e2 + r.extremes.best.witness.first_fail;
+        assert!(best.contains(&at(start, r.timeline.e1)), "{best}");
+        assert!(!best.contains("exactly at E2") || start == r.timeline.e2, "{best}");
+        // The best case above, hand-checked: refused at T+1s, then two fastinter waits of 500ms.
+        assert_eq!(r.extremes.best.time, Micros::from_secs(2));
+        let micros_unit = text
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0].is_ascii_digit() && &w[1..] == b"us");
+        assert!(!micros_unit, "one unit for instants: {text}");
+    }
 }

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod findings;
 pub mod montecarlo;
 pub mod recommend;
+pub mod streaming;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};
@@ -58,6 +59,8 @@ pub struct LbReport {
     pub probes_per_second: f64,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
+    /// Values assumed rather than read from the input (e.g. provider defaults for a missing block).
+    pub assumed: Vec<String>,
     /// Overall verdict.
     pub verdict: Verdict,
 }
@@ -235,6 +238,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         probes_per_second: lb.model.probes_per_second(lat.lo),
         findings,
         verdict,
+        assumed: lb.assumed.clone(),
     }
 }
 

@@ -34,7 +34,8 @@ use rayon::prelude::*;
 
 /// Trials per chunk: the unit of seeding and of parallel work (independent of the thread count).
 pub const CHUNK: u64 = 8192;
-/// Most trials one run accepts (8 bytes of memory per trial and LB).
+/// Most trials one run accepts (kept in memory up to `streaming::IN_MEMORY_TRIALS`, above in two
+/// passes of bounded memory).
 pub const MAX_TRIALS: u64 = 100_000_000;
 
 /// How many trials and from which seed.
@@ -237,7 +238,7 @@ pub fn haproxy_jitter<R: Rng + ?Sized>(rng: &mut R, bound: Micros) -> Micros {
 }
 
 /// The per-trial randomness of one LB, ready to draw.
-struct TrialGen {
+pub(crate) struct TrialGen {
     kernels: Vec<Kernel>,
     /// Probability of each concrete mode beyond the first (`either`: the hang).
     p_timeout: f64,
@@ -249,7 +250,7 @@ struct TrialGen {
 }
 
 impl TrialGen {
-    fn new(sc: &Scenario, lb: &LbSpec) -> Self {
+    pub(crate) fn new(sc: &Scenario, lb: &LbSpec) -> Self {
         let kernels = sc
             .server
             .readyz_failure
@@ -278,7 +279,7 @@ impl TrialGen {
 
     /// One trial: the time from E2 until no new request is routed.
     #[inline]
-    fn trial<R: Rng>(&self, rng: &mut R) -> Micros {
+    pub(crate) fn trial<R: Rng>(&self, rng: &mut R) -> Micros {
         let k = if self.kernels.len() > 1 && rng.random::<f64>() < self.p_timeout {
             &self.kernels[1]
         } else {
@@ -336,7 +337,7 @@ impl TrialGen {
 }
 
 /// The seed of one chunk: SplitMix64 over `(seed, lb, chunk)`, widened to PCG's 128-bit state.
-fn chunk_rng(seed: u64, lb: u64, chunk: u64) -> Pcg64Mcg {
+pub(crate) fn chunk_rng(seed: u64, lb: u64, chunk: u64) -> Pcg64Mcg {
     let mut x = seed;
     let mut mix = |v: u64| {
         x = x.wrapping_add(v).wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -476,10 +477,8 @@ impl LbDistribution {
 
 /// Runs every LB of a scenario (one after the other, each in parallel).
 pub fn simulate(sc: &Scenario, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Vec<LbDistribution> {
-    sc.lbs
-        .iter()
-        .enumerate()
-        .map(|(i, lb)| LbDistribution::from_samples(sc, lb, &mut sample(sc, i, opts, progress), opts))
+    (0..sc.lbs.len())
+        .map(|i| super::streaming::distribution(sc, i, opts, progress))
         .collect()
 }
 

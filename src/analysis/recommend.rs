@@ -408,10 +408,67 @@ fn passes_with_margin(sc: &Scenario, worst: Micros) -> bool {
     worst < budget && budget - worst >= sc.min_margin
 }
 
+/// Which thresholds `recommend` may propose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecommendOptions {
+    /// Smallest unhealthy threshold proposed (`--min-threshold`).
+    pub min_threshold: u32,
+    /// Also propose a threshold of 1 with a probe timeout of 2 s or less (`--allow-single-failure`):
+    /// one slow probe would then take a healthy server out.
+    pub allow_single_failure: bool,
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        RecommendOptions {
+            min_threshold: 1,
+            allow_single_failure: false,
+        }
+    }
+}
+
+/// Longest probe timeout at which a single failure is not proposed by default.
+pub const SINGLE_FAILURE_TIMEOUT: Micros = Micros::from_secs(2);
+
+impl RecommendOptions {
+    /// True when `s` may be proposed.
+    pub fn admits(&self, s: &Setting) -> bool {
+        s.threshold >= self.min_threshold
+            && (self.allow_single_failure || s.threshold > 1 || s.timeout > SINGLE_FAILURE_TIMEOUT)
+    }
+
+    /// What the options leave out, in words (empty when nothing).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.min_threshold > 1 {
+            parts.push(format!(
+                "thresholds below {} left out (--min-threshold)",
+                self.min_threshold
+            ));
+        }
+        if !self.allow_single_failure && self.min_threshold <= 1 {
+            parts.push(format!(
+                "a threshold of 1 with a probe timeout of {SINGLE_FAILURE_TIMEOUT} or less left out: one slow probe would take a healthy server out (--allow-single-failure proposes it)"
+            ));
+        }
+        parts.join("; ")
+    }
+}
+
 /// Searches the LB's whole valid grid in parallel: the least-load passing setting and the Pareto
 /// front of worst case against probe load; plus the smallest shutdown delay that passes as is.
 pub fn recommend(sc: &Scenario, lb: &LbSpec) -> Recommendation {
-    let g = grid(lb);
+    recommend_with(sc, lb, &RecommendOptions::default())
+}
+
+/// [`recommend`] over the settings `opts` admits.
+pub fn recommend_with(sc: &Scenario, lb: &LbSpec, opts: &RecommendOptions) -> Recommendation {
+    let mut g = grid(lb);
+    g.settings.retain(|s| opts.admits(s));
+    let left_out = opts.describe();
+    if !left_out.is_empty() {
+        g.description = format!("{}; {left_out}", g.description);
+    }
     recommend_on(sc, lb, &g)
 }
 
@@ -515,6 +572,32 @@ fn evaluate_ok(sc: &Scenario, lb: &LbSpec, s: &Setting) -> bool {
 mod tests {
     use super::*;
     use crate::scenario::load_str;
+
+    #[test]
+    fn a_single_failure_with_a_short_timeout_is_proposed_only_when_asked() {
+        let sc = load_str("k.toml", include_str!("../../reports/kubeadm-haproxy/scenario.toml")).unwrap();
+        let lb = sc.lbs.iter().find(|l| l.name == "haproxy-readyz").unwrap();
+        let short_single = |r: &Recommendation| {
+            r.pareto
+                .iter()
+                .chain(r.least_load.as_ref())
+                .any(|c| c.setting.threshold == 1 && c.setting.timeout <= SINGLE_FAILURE_TIMEOUT)
+        };
+        let r = recommend(&sc, lb);
+        assert!(!short_single(&r), "{:?}", r.pareto);
+        assert!(r.grid.contains("--allow-single-failure"));
+        let asked = RecommendOptions {
+            allow_single_failure: true,
+            ..RecommendOptions::default()
+        };
+        assert!(short_single(&recommend_with(&sc, lb, &asked)));
+        let min3 = RecommendOptions {
+            min_threshold: 3,
+            ..RecommendOptions::default()
+        };
+        let r = recommend_with(&sc, lb, &min3);
+        assert!(r.pareto.iter().all(|c| c.setting.threshold >= 3));
+    }
 
     #[test]
     fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {

@@ -93,6 +93,11 @@ fn run_limited(cfg: &BackendConfig, log: &mut dyn Write, max_connections: usize)
         .set_nonblocking(true)
         .context("making the listener non-blocking")?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    // The resolved address (port 0 picks one) for the person at the terminal; the log has it too.
+    eprintln!(
+        "graceline backend: listening on {}://{addr}",
+        if cfg.tls.is_some() { "https" } else { "http" }
+    );
     let signals = Signals::register().context("registering SIGTERM/SIGINT handlers")?;
     let (tx, rx) = mpsc::channel();
     let shared = Arc::new(Shared {

@@ -250,8 +250,11 @@ pub fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
     })
 }
 
+/// A measurement's verdict: a lower bound (the LB still routed at E3) that the model's range
+/// reaches is "inconclusive", not "inside": the true time may lie above the worst case.
 fn verdict(m: &Measurement) -> &'static str {
     match m.inside {
+        Some(true) if m.censored => "inconclusive",
         Some(true) => "inside",
         Some(false) => "OUTSIDE",
         None => "unmeasured",
@@ -293,17 +296,25 @@ fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[M
         ]);
     }
     let outside = ms.iter().filter(|m| m.inside == Some(false)).count();
+    let inconclusive = ms.iter().filter(|m| verdict(m) == "inconclusive").count();
     let what = match method {
         Method::HaproxyDown => "E2 -> HAProxy DOWN line vs model detection",
         Method::LastDataRequest => "E2 -> last data request vs model detection + propagation",
     };
     format!(
-        "{} / {} ({}): {what}; tolerance {tol}\n{t}\n{} of {} measurements outside the model range\n",
+        "{} / {} ({}): {what}; tolerance {tol}\n{t}\n{} of {} measurements outside the model range{}\n",
         sc.name,
         lb.name,
         lb.profile,
         outside,
-        ms.len()
+        ms.len(),
+        if inconclusive > 0 {
+            format!(
+                "; {inconclusive} inconclusive (only a lower bound: the LB still routed at E3, so the time may exceed the model's worst case; lengthen E3 - E2 to measure it)"
+            )
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -323,6 +334,7 @@ fn render_json(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Me
                 "worst_s": secs(m.worst),
                 "slack_below_s": secs(m.slack_below),
                 "inside": m.inside,
+                "verdict": verdict(m),
                 "note": m.note,
             })
         })
@@ -417,5 +429,17 @@ mod tests {
             Some(false),
             "routing past E3 contradicts a 600ms worst case"
         );
+        assert_eq!(verdict(&ms[0]), "OUTSIDE");
+        // A lower bound the worst case still reaches proves nothing either way.
+        let bound = Measurement {
+            inside: Some(true),
+            ..ms[0].clone()
+        };
+        assert_eq!(verdict(&bound), "inconclusive");
+        let plain = Measurement {
+            censored: false,
+            ..bound.clone()
+        };
+        assert_eq!(verdict(&plain), "inside");
     }
 }

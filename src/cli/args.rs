@@ -13,6 +13,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour verdicts and severities: on a terminal (auto; NO_COLOR turns it off), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (also into a pipe).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Subcommands.
@@ -36,6 +50,18 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output.
+    Man,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `simulate`.
@@ -64,6 +90,13 @@ pub struct RecommendArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlainFormat::Table)]
     pub format: PlainFormat,
+    /// Also propose an unhealthy threshold of 1 with a probe timeout of 2 s or less (one slow probe
+    /// then takes a healthy server out).
+    #[arg(long)]
+    pub allow_single_failure: bool,
+    /// Propose no unhealthy threshold below this.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_threshold: u32,
 }
 
 /// What every analysing command reads (`check`, `explain`, `simulate`, `recommend`, `timeline`,
@@ -75,7 +108,8 @@ pub struct InputArgs {
     /// Default: ./graceline.toml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Only load balancers whose name matches this glob (`backend/*`, `default/api-*`); repeatable.
+    /// Only the load balancers whose name matches this glob (`backend/*`, `default/api-*`);
+    /// repeatable; replaces the default selection (the LBs that send traffic to the server's port).
     #[arg(long, value_name = "PATTERN")]
     pub lb: Vec<String>,
     /// Read every path as this kind instead of detecting it from its name and content.
@@ -91,6 +125,29 @@ pub struct InputArgs {
     /// An input (or glob) without any load-balancer-to-server pair is not an error.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Set an environment variable for haproxy.cfg ("${VAR}", defined(VAR)), over the process
+    /// environment; repeatable.
+    #[arg(long, value_name = "VAR=VALUE", value_parser = env_pair)]
+    pub haproxy_env: Vec<(String, String)>,
+    /// HAProxy version assumed by `.if version_atleast(...)` / `version_before(...)` [default: 2.8.0].
+    #[arg(long, value_name = "VERSION")]
+    pub haproxy_version: Option<String>,
+    /// Read all haproxy.cfg inputs as one configuration, in the order given (as `haproxy -f A -f B`);
+    /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
+    #[arg(long)]
+    pub haproxy_join: bool,
+}
+
+/// Parses `VAR=VALUE` for `--haproxy-env`.
+fn env_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Ok((k.to_string(), v.to_string()))
+        }
+        _ => Err(format!(
+            "expected VAR=VALUE with VAR made of letters, digits and '_', got \"{text}\""
+        )),
+    }
 }
 
 /// Flags of `check`.
@@ -109,6 +166,9 @@ pub struct CheckArgs {
     /// Report only: exit 0 whatever the findings.
     #[arg(long)]
     pub no_fail: bool,
+    /// Print only the findings (table format), one a line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Severity threshold for a failing exit code.

@@ -59,6 +59,9 @@ impl InputOptions {
                 cloud: a.cloud,
                 allow_empty: a.allow_empty,
                 lb_patterns: a.lb.clone(),
+                haproxy_env: a.haproxy_env.clone(),
+                haproxy_version: a.haproxy_version.clone(),
+                haproxy_join: a.haproxy_join,
             },
         })
     }
@@ -121,6 +124,9 @@ mod tests {
             server: None,
             cloud: None,
             allow_empty: false,
+            haproxy_env: Vec::new(),
+            haproxy_version: None,
+            haproxy_join: false,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod paths;
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
 use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::term::Term;
 use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
 use crate::scenario::{self, Scenario};
@@ -51,12 +52,16 @@ pub struct CheckOptions {
     pub format: Format,
     /// Lowest severity that makes the exit code 1; `None` never fails.
     pub fail_on: Option<Severity>,
+    /// Only the findings.
+    pub quiet: bool,
+    /// Terminal width and colour.
+    pub term: Term,
 }
 
 impl CheckOptions {
     /// Resolves raw flags; with nothing to read, the built-in matrix in the table format and an
     /// error in the machine formats (a CI job must never lint a demo).
-    pub fn from_args(a: &CheckArgs, cwd: &Path) -> Result<Self> {
+    pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
@@ -76,6 +81,8 @@ impl CheckOptions {
             inputs,
             format: a.format,
             fail_on,
+            quiet: a.quiet,
+            term,
         })
     }
 }
@@ -92,7 +99,19 @@ fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Scenario>> {
 /// Runs a parsed command line, writing the result to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
-        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?)?, out),
+        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color))?, out),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "graceline", out);
+            Ok(Exit::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(out)
+                .context("cannot write the manual page")?;
+            Ok(Exit::Clean)
+        }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
         Command::Backend(a) => backend_cmd(&a, out),
@@ -107,7 +126,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
 /// run has taken a second.
 fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
-    use crate::analysis::montecarlo::{sample, LbDistribution, SimulateOptions};
+    use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
+    use crate::analysis::streaming::{distribution, passes};
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -117,7 +137,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         seed: a.seed,
     };
     let lbs: u64 = scenarios.iter().map(|s| s.lbs.len() as u64).sum();
-    let pb = ProgressBar::with_draw_target(Some(a.trials.saturating_mul(lbs)), ProgressDrawTarget::hidden());
+    let total = a.trials.saturating_mul(lbs).saturating_mul(passes(a.trials));
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     pb.set_style(
         ProgressStyle::with_template("{spinner} simulate {bar:30} {human_pos}/{human_len} trials, eta {eta}")
             .expect("a valid template"),
@@ -135,11 +156,8 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         .iter()
         .map(|sc| {
             let dists = (0..sc.lbs.len())
-                .map(|i| {
-                    let mut s = sample(sc, i, &opts, &progress);
-                    (i, LbDistribution::from_samples(sc, &sc.lbs[i], &mut s, &opts))
-                })
-                .collect();
+                .map(|i| (i, distribution(sc, i, &opts, &progress)))
+                .collect::<Vec<(usize, LbDistribution)>>();
             (sc, dists)
         })
         .collect();
@@ -153,13 +171,17 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline recommend`.
 fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = load_inputs(&a.input, "recommend")?;
+    let opts = crate::analysis::recommend::RecommendOptions {
+        min_threshold: a.min_threshold,
+        allow_single_failure: a.allow_single_failure,
+    };
     let sections: Vec<_> = scenarios
         .iter()
         .map(|sc| {
             let recs: Vec<_> = sc
                 .lbs
                 .iter()
-                .map(|lb| (lb.family, crate::analysis::recommend::recommend(sc, lb)))
+                .map(|lb| (lb.family, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
                 .collect();
             (sc, recs)
         })
@@ -172,10 +194,19 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = match &o.inputs {
-        Inputs::BuiltinMatrix => scenario::builtin_matrix(),
+        Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
         Inputs::Given(i) => i.load("check")?,
     };
     let reports = analyze_all(&scenarios);
+    if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
+        let text = crate::output::teach::render(&scenarios, &reports, &o.term);
+        out.write_all(text.as_bytes()).context("cannot write the output")?;
+        return Ok(if fails(&reports, o.fail_on) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        });
+    }
     let k8s_paths = match &o.inputs {
         Inputs::Given(i) => paths::analyze(i, &scenarios)?,
         _ => crate::paths::PathsAnalysis::default(),
@@ -183,6 +214,12 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
+        term: o.term,
+        quiet: o.quiet,
+        skipped: scenarios
+            .iter()
+            .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
+            .collect(),
     };
     let text = exporter(o.format).render(&reports, &ctx);
     let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);

@@ -8,21 +8,25 @@
 //! other check (plain `check`, `tcp-check`, `ssl-hello-chk`, …) → TCP. `timeout check 0` and
 //! `timeout connect 0` mean unset, as in HAProxy (`tick_add_ifset`).
 
-use super::haproxy_cfg::{self, Pos};
+use super::haproxy_cfg::{self, Pos, ReadOptions};
 use crate::error::{InputError, Loc};
 use crate::provider::{LbSettings, Located, Protocol};
 use crate::scenario::LbInput;
 use crate::time::Micros;
+use std::collections::HashMap;
 
-fn at(file: &str, p: Pos) -> Loc {
+/// The names of the files of one configuration, indexed by [`Pos::file`].
+type Files<'a> = &'a [&'a str];
+
+fn at(files: Files, p: Pos) -> Loc {
     Loc {
-        file: file.to_string(),
+        file: files.get(p.file as usize).copied().unwrap_or_default().to_string(),
         line: p.line,
         column: p.column,
     }
 }
 
-fn located<T>(file: &str, v: T, p: Pos) -> Located<T> {
+fn located<T>(file: Files, v: T, p: Pos) -> Located<T> {
     Located {
         value: v,
         loc: at(file, p),
@@ -30,18 +34,34 @@ fn located<T>(file: &str, v: T, p: Pos) -> Located<T> {
     }
 }
 
-fn micros(file: &str, v: &Option<haproxy_cfg::Located<u64>>) -> Option<Located<Micros>> {
+fn micros(file: Files, v: &Option<haproxy_cfg::Located<u64>>) -> Option<Located<Micros>> {
     v.as_ref()
         .filter(|l| l.value > 0)
         .map(|l| located(file, Micros(i64::try_from(l.value).unwrap_or(i64::MAX)), l.pos))
 }
 
-/// Reads the checks of an haproxy.cfg.
+/// The port of a server address (`10.0.0.1:6443`, `[::1]:6443`, `ipv4@host:6443`); none when the
+/// address has no port or a `+N`/`-N` offset (the port then comes from the client's connection).
+pub fn port_of(address: &str) -> Option<u16> {
+    let (_, port) = address.rsplit_once(':')?;
+    if port.starts_with(['+', '-']) || address.ends_with(']') {
+        return None;
+    }
+    port.parse::<u16>().ok().filter(|p| *p > 0)
+}
+
+/// Reads the checks of one haproxy.cfg with an empty environment.
 pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
-    let cfg = haproxy_cfg::parse(text).map_err(|e| {
+    lbs_of(&[file], &[text], &ReadOptions::default())
+}
+
+/// Reads several files as one configuration (`haproxy -f A -f B`), `names[i]` naming `texts[i]`.
+pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<LbInput>, InputError> {
+    let file = names;
+    let cfg = haproxy_cfg::parse_files(texts, opts).map_err(|e| {
         InputError::new(
             Loc {
-                file: file.to_string(),
+                file: names.get(e.file as usize).copied().unwrap_or_default().to_string(),
                 line: e.line,
                 column: e.column,
             },
@@ -50,18 +70,78 @@ pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
         )
     })?;
     let mut out: Vec<LbInput> = Vec::new();
-    for srv in cfg.servers.iter().filter(|s| s.check) {
+    // Index of every server by `backend/server`, for duplicates and `track` (linear in servers).
+    let mut by_name: HashMap<String, usize> = HashMap::with_capacity(cfg.servers.len());
+    for (i, srv) in cfg.servers.iter().enumerate() {
         let name = format!("{}/{}", srv.section, srv.server);
-        let loc = at(file, srv.pos);
-        if let Some(first) = out.iter().find(|o| o.name == name) {
-            return Err(InputError::new(
-                loc,
-                "server",
-                format!(
-                    "server '{}' is declared twice in '{}' (first at line {}); HAProxy refuses this",
-                    srv.server, srv.section, first.loc.line
-                ),
-            ));
+        if let Some(&first) = by_name.get(&name) {
+            if srv.check || cfg.servers[first].check {
+                return Err(InputError::new(
+                    at(file, srv.pos),
+                    "server",
+                    format!(
+                        "server '{}' is declared twice in '{}' (first at line {}); HAProxy refuses this",
+                        srv.server, srv.section, cfg.servers[first].pos.line
+                    ),
+                ));
+            }
+        }
+        by_name.insert(name, i);
+    }
+    for own in cfg.servers.iter().filter(|s| s.check || s.track.is_some()) {
+        let name = format!("{}/{}", own.section, own.server);
+        let loc = at(file, own.pos);
+        // `track`: the state follows the tracked server's checks (manual 5.2, "track"), so its
+        // settings are the ones that decide when this server leaves the rotation.
+        let srv = match &own.track {
+            None => own,
+            Some(t) => {
+                let target = if t.value.contains('/') {
+                    t.value.clone()
+                } else {
+                    format!("{}/{}", own.section, t.value)
+                };
+                match by_name.get(&target).map(|&i| &cfg.servers[i]) {
+                    Some(s) if s.check && s.track.is_none() => s,
+                    Some(s) if s.track.is_some() => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: tracks '{target}', which itself tracks another server; graceline follows one level of track"),
+                        ))
+                    }
+                    Some(_) => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: the tracked server '{target}' has no 'check'; HAProxy refuses this"),
+                        ))
+                    }
+                    None => {
+                        return Err(InputError::new(
+                            at(file, t.pos),
+                            "track",
+                            format!("{name}: no server '{target}' to track; HAProxy refuses this"),
+                        ))
+                    }
+                }
+            }
+        };
+        let mut refused = srv
+            .refusal
+            .as_ref()
+            .map(|r| InputError::new(at(file, r.pos), "", format!("{name}: {}", r.value)));
+        if let (Some(cp), None, Some(traffic)) = (&srv.check_port, &srv.http_check, port_of(&own.address)) {
+            if cp.value != traffic && refused.is_none() {
+                refused = Some(InputError::new(
+                    at(file, cp.pos),
+                    "port",
+                    format!(
+                        "{name}: the TCP check connects to port {}, not the traffic port {traffic}: it sees neither /readyz nor this listener closing, so graceline cannot model when the server leaves the rotation",
+                        cp.value
+                    ),
+                ));
+            }
         }
         let check_loc = srv.check_pos.unwrap_or(srv.pos);
         let (protocol, path) = match &srv.http_check {
@@ -101,6 +181,9 @@ pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
             profile: "haproxy".to_string(),
             settings: s,
             loc,
+            ports: port_of(&own.address).into_iter().collect(),
+            refused,
+            assumed: Vec::new(),
         });
     }
     Ok(out)

@@ -230,6 +230,31 @@ pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>
                 ));
             }
         }
+        // Controllers graceline has no model for: named, never read with another cloud's semantics.
+        if clouds.is_empty() {
+            let other = OTHER_CONTROLLERS.iter().find(|(_, prefixes)| {
+                svc.annotations
+                    .iter()
+                    .find(|(k, _)| prefixes.iter().any(|p| k.starts_with(p)))
+                    .is_some()
+                    || class_str.is_some_and(|c| prefixes.iter().any(|p| c.starts_with(p)))
+            });
+            if let Some((who, prefixes)) = other {
+                let (key, node) = svc
+                    .annotations
+                    .iter()
+                    .find(|(k, _)| prefixes.iter().any(|p| k.starts_with(p)))
+                    .map_or(("spec.loadBalancerClass", class.unwrap_or(ty)), |(k, a)| (*k, a.node));
+                return Err(InputError::new(
+                    t.loc(node),
+                    key,
+                    format!(
+                        "{}: this Service is provisioned by {who}, whose health checks graceline does not model (it models AWS, GCP, Azure and HAProxy); --cloud / cloud = do not apply to it, leave the file out or check the LB in front of it",
+                        svc.name
+                    ),
+                ));
+            }
+        }
         let cloud = match (clouds.as_slice(), cloud) {
             ([one], _) => *one,
             ([], Some(c)) => c,
@@ -255,14 +280,76 @@ pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>
                 ))
             }
         };
+        let first = out.len();
         match cloud {
             Cloud::Aws => out.push(aws(&svc, class_str == Some(LBC_CLASS))?),
             Cloud::Gcp => out.push(gcp(&svc, class_str.is_some_and(|c| GKE_CLASSES.contains(&c)))?),
             Cloud::Azure => out.extend(azure(&svc)?),
         }
+        let ports = target_ports(spec);
+        for lb in &mut out[first..] {
+            lb.ports.clone_from(&ports);
+        }
     }
     Ok(out)
 }
+
+/// Load-balancer controllers of other clouds and bare-metal, by annotation prefix or
+/// `loadBalancerClass` prefix (sources: each controller's documentation, e.g.
+/// docs.digitalocean.com/products/kubernetes/how-to/configure-load-balancers,
+/// github.com/scaleway/scaleway-cloud-controller-manager/docs/loadbalancer-annotations.md,
+/// github.com/oracle/oci-cloud-controller-manager/docs/load-balancer-annotations.md,
+/// community.exoscale.com/documentation/sks/loadbalancer-ingress, metallb.universe.tf/usage,
+/// github.com/hetznercloud/hcloud-cloud-controller-manager, github.com/linode/linode-cloud-controller-manager).
+const OTHER_CONTROLLERS: &[(&str, &[&str])] = &[
+    (
+        "DigitalOcean's cloud controller",
+        &[
+            "service.beta.kubernetes.io/do-loadbalancer-",
+            "kubernetes.digitalocean.com/",
+        ],
+    ),
+    (
+        "Scaleway's cloud controller",
+        &["service.beta.kubernetes.io/scw-loadbalancer-"],
+    ),
+    (
+        "Oracle Cloud's (OCI) cloud controller",
+        &[
+            "service.beta.kubernetes.io/oci-load-balancer-",
+            "oci.oraclecloud.com/",
+            "oci-network-load-balancer.",
+        ],
+    ),
+    (
+        "Exoscale's cloud controller",
+        &["service.beta.kubernetes.io/exoscale-loadbalancer-"],
+    ),
+    ("MetalLB", &["metallb.universe.tf/", "metallb.io/"]),
+    ("Hetzner's cloud controller", &["load-balancer.hetzner.cloud/"]),
+    (
+        "Linode's cloud controller",
+        &["service.beta.kubernetes.io/linode-loadbalancer-"],
+    ),
+    (
+        "Alibaba Cloud's controller",
+        &[
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-",
+            "service.beta.kubernetes.io/alicloud-loadbalancer-",
+        ],
+    ),
+    (
+        "IBM Cloud's controller",
+        &["service.kubernetes.io/ibm-load-balancer-cloud-provider-"],
+    ),
+    (
+        "OpenStack's cloud controller (Octavia)",
+        &[
+            "loadbalancer.openstack.org/",
+            "service.beta.kubernetes.io/openstack-internal-load-balancer",
+        ],
+    ),
+];
 
 fn is_azure_port_key(k: &str) -> bool {
     k.strip_prefix(AZURE_PORT)
@@ -446,7 +533,33 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         settings: s,
         loc: svc.loc.clone(),
         field_prefix: String::new(),
+        ports: Vec::new(),
+        refused: None,
+        assumed: Vec::new(),
     })
+}
+
+/// The pod ports a Service sends traffic to: each port's numeric `targetPort`, else its `port`
+/// (a named `targetPort` is unknown here, so the Service is then not filtered by port).
+fn target_ports(spec: &Node) -> Vec<u16> {
+    let mut out = Vec::new();
+    for p in yaml::get(spec, "ports").map(yaml::items).unwrap_or_default() {
+        let target = yaml::get(p, "targetPort");
+        let n = match target {
+            Some(t) => match yaml::as_int(t) {
+                Some(n) => n,
+                None => return Vec::new(),
+            },
+            None => match yaml::get(p, "port").and_then(yaml::as_int) {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        if let Ok(n) = u16::try_from(n) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
@@ -486,6 +599,9 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         settings: s,
         loc: svc.loc.clone(),
         field_prefix: String::new(),
+        ports: Vec::new(),
+        refused: None,
+        assumed: Vec::new(),
     })
 }
 
@@ -581,6 +697,9 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
             settings: s,
             loc: svc.loc.clone(),
             field_prefix: String::new(),
+            ports: Vec::new(),
+            refused: None,
+            assumed: Vec::new(),
         });
     }
     Ok(out)

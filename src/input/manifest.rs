@@ -188,11 +188,26 @@ fn server(t: &Text, pod: &Node, spec: &Node, container: &Node) -> Result<ServerI
             }
         }
     }
+    let mut assumed = Vec::new();
     if let Some(img) = yaml::get(container, "image") {
-        if let Some(v) = yaml::as_str(img).and_then(image_version) {
-            if readyz_fails_only_at_listener_close(v) {
+        let reference = yaml::as_str(img).unwrap_or_default();
+        match image_version(reference) {
+            Some(v) => {
+                if readyz_fails_only_at_listener_close(v) {
+                    s.readyz_onset = ReadyzOnset::ListenerClose;
+                    locs.insert("readyz_onset", t.loc(img));
+                }
+            }
+            None => {
+                // A digest alone (or a tag that is no version) hides the release: assume the
+                // conservative behaviour, /readyz failing only at listener close (kubernetes#88911).
                 s.readyz_onset = ReadyzOnset::ListenerClose;
                 locs.insert("readyz_onset", t.loc(img));
+                let l = t.loc(img);
+                assumed.push(format!(
+                    "{}:{}:{}: image \"{reference}\" names no version (pinned by digest only or an unversioned tag), so the kube-apiserver release is unknown: assumed the conservative pre-1.18 behaviour (/readyz fails only when the listener closes, kubernetes#88911)",
+                    l.file, l.line, l.column
+                ));
             }
         }
     }
@@ -201,11 +216,29 @@ fn server(t: &Text, pod: &Node, spec: &Node, container: &Node) -> Result<ServerI
         .and_then(yaml::as_str)
         .unwrap_or("kube-apiserver")
         .to_string();
+    let port = match find_flag(t, container, "secure-port") {
+        None => None,
+        Some(f) => {
+            let v = f.value.unwrap_or_default();
+            match v.parse::<u16>() {
+                Ok(p) if p > 0 => Some((p, f.value_loc)),
+                _ => {
+                    return Err(InputError::new(
+                        f.value_loc,
+                        "--secure-port",
+                        format!("\"{v}\" is not a port number (1..65535)"),
+                    ))
+                }
+            }
+        }
+    };
     Ok(ServerInput {
         spec: s,
         locs,
         origin: t.file.to_string(),
         pod: name,
+        port,
+        assumed,
     })
 }
 
@@ -329,9 +362,12 @@ pub fn go_duration(text: &str) -> Result<Micros, String> {
     Ok(Micros(i64::try_from(total_ns / 1_000).map_err(|_| bad())?))
 }
 
-/// `v1.29.3` from an image reference such as `registry.k8s.io/kube-apiserver:v1.29.3`.
+/// `v1.29.3` from an image reference such as `registry.k8s.io/kube-apiserver:v1.29.3`, also when
+/// a digest follows the tag (`...:v1.17.3@sha256:...`); `None` for a digest-only reference.
 fn image_version(image: &str) -> Option<(u32, u32, u32)> {
-    let tag = image.rsplit_once(':')?.1;
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let tag = last.rsplit_once(':')?.1;
     let tag = tag.strip_prefix('v')?;
     let mut parts = tag.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;
@@ -389,6 +425,11 @@ mod tests {
             image_version("registry.k8s.io/kube-apiserver:v1.31.0").unwrap()
         ));
         assert_eq!(image_version("quay.io/openshift@sha256:abc"), None);
+        assert_eq!(
+            image_version("k8s.gcr.io/kube-apiserver:v1.17.3@sha256:0123456789abcdef").unwrap(),
+            (1, 17, 3)
+        );
+        assert_eq!(image_version("localhost:5000/kube-apiserver@sha256:abc"), None);
         assert_eq!(image_version("localhost:5000/kube-apiserver"), None);
     }
 

@@ -11,6 +11,7 @@ pub mod haproxy_cfg;
 pub mod k8s;
 pub mod manifest;
 pub mod project;
+pub mod select;
 pub mod terraform;
 pub mod workload;
 pub mod yaml;
@@ -99,6 +100,10 @@ pub struct ServerInput {
     pub origin: String,
     /// The pod's name.
     pub pod: String,
+    /// `--secure-port` when the command sets it, with where.
+    pub port: Option<(u16, Loc)>,
+    /// Values assumed rather than read (e.g. the version of an image pinned by digest only).
+    pub assumed: Vec<String>,
 }
 
 /// Options of one run, from the command line.
@@ -112,8 +117,15 @@ pub struct Options {
     pub cloud: Option<Cloud>,
     /// An input without any load-balancer-to-server pair is not an error.
     pub allow_empty: bool,
-    /// Glob patterns on LB names (`--lb`); empty = default selection.
+    /// Glob patterns on LB names; empty = the default selection (LBs sending traffic to the
+    /// server's port). When non-empty they replace the default selection.
     pub lb_patterns: Vec<String>,
+    /// Environment variables for haproxy.cfg, over the process environment (`--haproxy-env`).
+    pub haproxy_env: Vec<(String, String)>,
+    /// HAProxy version assumed by `.if version_atleast(...)` (default [`haproxy_cfg::cond::DEFAULT_VERSION`]).
+    pub haproxy_version: Option<String>,
+    /// Read every haproxy.cfg input as one configuration, in the order given (`haproxy -f A -f B`).
+    pub haproxy_join: bool,
 }
 
 /// Where a group's server is named.
@@ -144,6 +156,10 @@ pub struct Group {
     pub cloud: Option<Cloud>,
     /// GL002 threshold.
     pub min_margin: Option<Micros>,
+    /// LB-name patterns (`select =`), replacing the default selection and `--lb`.
+    pub select: Vec<String>,
+    /// Read the group's haproxy.cfg files as one configuration (`haproxy_join = true`).
+    pub haproxy_join: bool,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -174,21 +190,33 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-/// Reads standard input as UTF-8 text under the same size limit as files.
+/// Standard input's bytes, read once (under the same size limit as files) and kept: detection and
+/// parsing may each ask for them.
+fn stdin_bytes() -> Result<Vec<u8>> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("{STDIN_NAME}: cannot read: {e}"))?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(format!(
+                    "{STDIN_NAME}:1:1: over the {} MiB graceline reads",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ));
+            }
+            Ok(bytes)
+        })
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+/// Reads standard input as UTF-8 text.
 fn read_stdin() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| anyhow!("{STDIN_NAME}: cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(anyhow!(
-            "{STDIN_NAME}:1:1: over the {} MiB graceline reads",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(stdin_bytes()?).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
         anyhow!(
@@ -348,13 +376,155 @@ fn empty(file: &str, what: &str) -> InputError {
     )
 }
 
+/// Decodes a file's bytes for its kind, then reads it. A byte order mark is named in words (and
+/// stripped for YAML and TOML, which allow it); bytes that are not UTF-8 are refused except in an
+/// haproxy.cfg (HAProxy reads bytes; see [`decode_haproxy`]). With a named server, kube-apiserver
+/// manifests among the inputs are not read as the server (`--server` takes precedence).
+fn parse_bytes(
+    file: &str,
+    mut bytes: Vec<u8>,
+    kind: Option<InputKind>,
+    cloud: Option<Cloud>,
+    opts: &Options,
+    server_named: bool,
+) -> Result<Parsed, InputError> {
+    let family = kind
+        .map(|k| match k {
+            InputKind::Haproxy => Family::Haproxy,
+            InputKind::K8s | InputKind::Manifest => Family::Yaml,
+            InputKind::Terraform => Family::Json,
+            InputKind::Scenario => Family::Toml,
+        })
+        .or_else(|| family_of_name(file))
+        .or_else(|| family_of_content(&String::from_utf8_lossy(&bytes)));
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        match family {
+            Some(Family::Haproxy) => {
+                return Err(bom_error(
+                    file,
+                    "HAProxy reads it as part of the first keyword and refuses the file",
+                ))
+            }
+            Some(Family::Json) => {
+                return Err(bom_error(
+                    file,
+                    "JSON (RFC 8259) does not allow it and terraform show -json never writes it",
+                ))
+            }
+            _ => {
+                bytes.drain(..3);
+            }
+        }
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) if family == Some(Family::Haproxy) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(InputError::new(
+                Loc {
+                    file: file.to_string(),
+                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                    column: 1,
+                },
+                "",
+                format!("not UTF-8 text (invalid byte at offset {})", valid.len()),
+            ));
+        }
+    };
+    parse_file_as(file, &text, kind, cloud, opts.allow_empty, server_named)
+}
+
 /// Reads one file of the given kind (or the kind its name and content point to).
+#[cfg(test)]
 fn parse_file(
     file: &str,
     text: &str,
     kind: Option<InputKind>,
     cloud: Option<Cloud>,
     allow_empty: bool,
+) -> Result<Parsed, InputError> {
+    parse_file_as(file, text, kind, cloud, allow_empty, false)
+}
+
+/// Whether a JSON text is Kubernetes objects (`kubectl get -o json`) rather than `terraform show
+/// -json`: decided by content, not by the file name.
+fn json_is_kubernetes(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect();
+    let first_key = head
+        .trim_start()
+        .strip_prefix('{')
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix('"'))
+        .and_then(|r| r.split('"').next());
+    match first_key {
+        Some("format_version") => false,
+        Some("apiVersion" | "kind" | "items" | "metadata" | "spec") => true,
+        _ => !head.contains("\"format_version\"") && (head.contains("\"apiVersion\"") || head.contains("\"kind\"")),
+    }
+}
+
+/// The position of a Helm template action (`{{ .Values.x }}`, `{{- if ... }}`), if the text has one.
+fn helm_action(text: &str) -> Option<(u32, u32)> {
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        if let Some(col) = line.find("{{") {
+            let rest = line[col + 2..].trim_start_matches('-').trim_start();
+            let helmish = rest.starts_with('.')
+                || rest.starts_with('$')
+                || [
+                    "if ",
+                    "else",
+                    "end",
+                    "range ",
+                    "with ",
+                    "include ",
+                    "template ",
+                    "define ",
+                    "toYaml",
+                    "tpl ",
+                    "/*",
+                ]
+                .iter()
+                .any(|k| rest.starts_with(k));
+            if helmish && line[col..].contains("}}") {
+                let column = line[..col].chars().count() + 1;
+                return Some((
+                    u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    u32::try_from(column).unwrap_or(u32::MAX),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// `kind: List` (`kubectl get -o yaml|json`) and `*List` kinds hold their objects in `items`.
+fn flatten_lists<'a>(docs: Vec<yaml::Node<'a>>) -> Vec<yaml::Node<'a>> {
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let is_list = yaml::get(&d, "kind")
+            .and_then(yaml::as_str)
+            .is_some_and(|k| k.ends_with("List"));
+        match yaml::get(&d, "items") {
+            Some(items) if is_list => out.extend(flatten_lists(yaml::items(items).to_vec())),
+            _ => out.push(d),
+        }
+    }
+    out
+}
+
+/// Reads one file of the given kind (or the kind its name and content point to).
+fn parse_file_as(
+    file: &str,
+    text: &str,
+    kind: Option<InputKind>,
+    cloud: Option<Cloud>,
+    allow_empty: bool,
+    server_named: bool,
 ) -> Result<Parsed, InputError> {
     let family = match kind {
         Some(InputKind::Haproxy) => Family::Haproxy,
@@ -403,27 +573,50 @@ fn parse_file(
                 ));
             }
         }
+        Family::Json if kind != Some(InputKind::Terraform) && json_is_kubernetes(text) => {
+            return parse_file_as(file, text, Some(InputKind::K8s), cloud, allow_empty, server_named).or_else(|e| {
+                match kind {
+                    // Without --input-kind the JSON may also hold a Pod: try it as a manifest.
+                    None if e.message.contains("no Service of type LoadBalancer") => {
+                        parse_file_as(file, text, Some(InputKind::Manifest), cloud, allow_empty, server_named)
+                    }
+                    _ => Err(e),
+                }
+            });
+        }
         Family::Json => {
             let t = yaml::Text::new(file, text);
             out.lbs = terraform::lbs(&t)?;
             if out.lbs.is_empty() && !allow_empty {
                 return Err(empty(
                     file,
-                    "no aws_lb_target_group, google_compute_*health_check or azurerm_lb_probe in the plan or state",
+                    "no aws_lb_target_group, aws_elb, google_compute_*health_check or azurerm_lb_probe in the plan or state",
                 ));
             }
         }
         Family::Yaml => {
             yaml_size(file, text)?;
+            if let Some((line, column)) = helm_action(text) {
+                return Err(InputError::new(
+                    Loc {
+                        file: file.to_string(),
+                        line,
+                        column,
+                    },
+                    "",
+                    "this is a Helm chart template ({{ ... }} actions), not a Kubernetes manifest: render it first (helm template RELEASE CHART [-f values.yaml] > rendered.yaml) and check the rendered file",
+                ));
+            }
             let t = yaml::Text::new(file, text);
-            let docs = yaml::load(&t)?;
+            let docs = flatten_lists(yaml::load(&t)?);
             if kind != Some(InputKind::Manifest) {
                 out.lbs = k8s::lbs(&t, &docs, cloud)?;
             }
-            if kind != Some(InputKind::K8s) {
+            let superseded = server_named && manifest::has_apiserver(&docs);
+            if kind != Some(InputKind::K8s) && !superseded {
                 out.servers = manifest::servers(&t, &docs)?;
             }
-            out.paths = !out.servers.is_empty() || workload::has_path_inputs(&docs);
+            out.paths = !out.servers.is_empty() || superseded || workload::has_path_inputs(&docs);
             out.workloads = workload::has_workloads(&docs);
             if out.lbs.is_empty() && !out.paths && !allow_empty {
                 let what = match kind {
@@ -503,6 +696,12 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
             match servers.len() {
                 1 => {
                     let s = servers.remove(0);
+                    let mut source = source;
+                    for a in &s.assumed {
+                        source.assumed = true;
+                        source.reason.push_str("; ");
+                        source.reason.push_str(a);
+                    }
                     Ok((s.spec, s.locs, source))
                 }
                 0 => Err(anyhow!(InputError::new(
@@ -523,27 +722,198 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
     }
 }
 
-/// Loads every input of a group and builds one scenario per file with load balancers.
+/// One configuration to read: a file, or several haproxy.cfg files read as one (a directory, or
+/// files joined with `--haproxy-join` / `haproxy_join = true`).
+enum Unit {
+    File(PathBuf),
+    Haproxy { label: String, files: Vec<PathBuf> },
+}
+
+/// The `*.cfg` files of a directory in HAProxy's order for `-f dir/`: regular files whose name
+/// ends in `.cfg`, sorted by name byte by byte (`scandir(..., alphasort)` under the C locale,
+/// src/haproxy.c `list_append_cfgfile` / `cfgfiles` loading, manual section 3 "-f").
+pub fn haproxy_dir_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let name = dir.display();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| anyhow!("{name}: cannot read the directory: {e}"))? {
+        let e = e.map_err(|e| anyhow!("{name}: cannot read the directory: {e}"))?;
+        let p = e.path();
+        let is_cfg = p.extension().is_some_and(|x| x == "cfg") && p.file_name().is_some_and(|n| n.len() > 4);
+        if is_cfg && p.is_file() {
+            out.push(p);
+        }
+    }
+    out.sort_by(|a, b| {
+        a.file_name()
+            .map(|n| n.as_encoded_bytes())
+            .cmp(&b.file_name().map(|n| n.as_encoded_bytes()))
+    });
+    Ok(out)
+}
+
+/// How haproxy.cfg files are read for one run: the environment and assumed HAProxy build.
+fn haproxy_read_options(opts: &Options) -> Result<haproxy_cfg::ReadOptions> {
+    let mut env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    for (k, v) in &opts.haproxy_env {
+        env.insert(k.clone(), v.clone());
+    }
+    let mut build = haproxy_cfg::cond::Build::default();
+    if let Some(v) = &opts.haproxy_version {
+        build.version = haproxy_cfg::cond::parse_version(v)
+            .ok_or_else(|| anyhow!("--haproxy-version \"{v}\": expected a version such as 2.6 or 2.8.12"))?;
+    }
+    Ok(haproxy_cfg::ReadOptions { env, build })
+}
+
+/// Decodes one haproxy.cfg: HAProxy reads bytes, so bytes that are not UTF-8 (a Latin-1 comment)
+/// are kept as U+FFFD, one column each; a leading byte order mark is refused as HAProxy does.
+fn decode_haproxy(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        return Err(bom_error(
+            name,
+            "HAProxy reads it as part of the first keyword and refuses the file",
+        ));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+fn bom_error(name: &str, why: &str) -> InputError {
+    InputError::new(
+        whole_file(name),
+        "",
+        format!(
+            "the file starts with a UTF-8 byte order mark (BOM, bytes EF BB BF): {why}; save it as UTF-8 without BOM"
+        ),
+    )
+}
+
+/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] before reading them.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    if is_stdin(path) {
+        return stdin_bytes();
+    }
+    let name = path.display();
+    if path.is_dir() {
+        return Err(anyhow!(
+            "{name}: is a directory; graceline reads a directory as one HAProxy configuration (its *.cfg files, as haproxy -f dir/), and this one has none"
+        ));
+    }
+    let f = std::fs::File::open(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_FILE_BYTES {
+        return Err(anyhow!(
+            "{name}:1:1: the file is {} MiB, over the {} MiB graceline reads; real configurations are far smaller (is this the right file?)",
+            len / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(anyhow!(
+            "{name}:1:1: the file is over the {} MiB graceline reads",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Whether a path is read as an haproxy.cfg: forced kind, `.cfg` name, or content.
+fn is_haproxy_path(path: &Path, kind: Option<InputKind>) -> Result<bool> {
+    if let Some(k) = kind {
+        return Ok(k == InputKind::Haproxy);
+    }
+    let display = display_name(path);
+    let by_name = family_of_name(&display);
+    if by_name.is_some_and(|f| f != Family::Haproxy) {
+        return Ok(false);
+    }
+    let bytes = read_bytes(path)?;
+    let by_content = family_of_content(&String::from_utf8_lossy(&bytes));
+    // A .cfg whose content looks like another kind is left to the mismatch error of parse_file.
+    Ok(match by_name {
+        Some(_) => by_content.is_none_or(|c| c == Family::Haproxy),
+        None => by_content == Some(Family::Haproxy),
+    })
+}
+
+/// The units of a group: directories become one HAProxy configuration each; with `join`, every
+/// haproxy.cfg of the group becomes one configuration in the order given.
+fn units(g: &Group, kind: Option<InputKind>, join: bool, allow_empty: bool) -> Result<Vec<Unit>> {
+    let mut out: Vec<Unit> = Vec::new();
+    let mut joined: Option<usize> = None;
+    for path in &g.files {
+        let (label, files) = if path.is_dir() {
+            let files = haproxy_dir_files(path)?;
+            if files.is_empty() {
+                if allow_empty {
+                    continue;
+                }
+                return Err(anyhow!(
+                    "{}: is a directory without *.cfg files (graceline reads a directory as HAProxy does with -f dir/: its *.cfg files in name order)",
+                    path.display()
+                ));
+            }
+            (path.display().to_string(), files)
+        } else if is_haproxy_path(path, kind)? {
+            (display_name(path), vec![path.clone()])
+        } else {
+            out.push(Unit::File(path.clone()));
+            continue;
+        };
+        match (join, joined) {
+            (true, Some(i)) => {
+                if let Some(Unit::Haproxy { label: l, files: f }) = out.get_mut(i) {
+                    l.push_str(" + ");
+                    l.push_str(&label);
+                    f.extend(files);
+                }
+            }
+            _ => {
+                if join {
+                    joined = Some(out.len());
+                }
+                out.push(Unit::Haproxy { label, files });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The server port the default selection uses, when the server is kube-apiserver.
+fn server_port(
+    server: &ServerSpec,
+    manifest_port: Option<(u16, Loc)>,
+    from_manifest: bool,
+) -> Option<select::ServerPort> {
+    if let Some((port, l)) = manifest_port {
+        return Some(select::ServerPort {
+            port,
+            source: format!("--secure-port at {l}"),
+        });
+    }
+    (from_manifest || server.profile.starts_with("kube-apiserver")).then(|| select::ServerPort {
+        port: 6443,
+        source: "kube-apiserver's default --secure-port".to_string(),
+    })
+}
+
+/// Loads every input of a group and builds one scenario per file (or joined configuration) with
+/// load balancers; LBs that do not front the server are kept in `skipped`.
 pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
     let kind = g.kind.or(opts.kind);
     let cloud = g.cloud.or(opts.cloud);
-    let mut scenarios = Vec::new();
-    let mut lb_files: Vec<(String, Vec<LbInput>)> = Vec::new();
-    let mut manifests: Vec<ServerInput> = Vec::new();
-    let mut any_paths = false;
-    let mut any_workloads = false;
-    for path in &g.files {
-        let display = display_name(path);
-        let text = read_text(path)?;
-        let p = parse_file(&display, &text, kind, cloud, opts.allow_empty)?;
-        scenarios.extend(p.scenario);
-        any_paths |= p.paths;
-        any_workloads |= p.workloads;
-        manifests.extend(p.servers);
-        if !p.lbs.is_empty() {
-            lb_files.push((display, p.lbs));
-        }
-    }
+    let join = g.haproxy_join || opts.haproxy_join;
+    let patterns = if !g.select.is_empty() {
+        select::Patterns::new(&g.select, "select =")?
+    } else {
+        select::Patterns::new(&opts.lb_patterns, "--lb")?
+    };
     let named = g.server.clone().or_else(|| {
         opts.server.as_ref().map(|s| ServerRef {
             text: s.clone(),
@@ -552,17 +922,72 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             via: "--server".to_string(),
         })
     });
+    let mut scenarios = Vec::new();
+    let mut lb_files: Vec<(String, Vec<LbInput>)> = Vec::new();
+    let mut manifests: Vec<ServerInput> = Vec::new();
+    let mut any_paths = false;
+    let mut any_workloads = false;
+    let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
+    for unit in units(g, kind, join, opts.allow_empty)? {
+        match unit {
+            Unit::File(path) => {
+                let display = display_name(&path);
+                let bytes = read_bytes(&path)?;
+                let p = parse_bytes(&display, bytes, kind, cloud, opts, named.is_some())?;
+                scenarios.extend(p.scenario);
+                any_paths |= p.paths;
+                any_workloads |= p.workloads;
+                manifests.extend(p.servers);
+                if !p.lbs.is_empty() {
+                    lb_files.push((display, p.lbs));
+                }
+            }
+            Unit::Haproxy { label, files } => {
+                let ro = match &haproxy_opts {
+                    Some(o) => o,
+                    None => haproxy_opts.insert(haproxy_read_options(opts)?),
+                };
+                let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
+                let mut texts = Vec::new();
+                for (f, n) in files.iter().zip(&names) {
+                    texts.push(decode_haproxy(n, read_bytes(f)?)?);
+                }
+                let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let lbs = haproxy::lbs_of(&name_refs, &text_refs, ro)?;
+                if lbs.is_empty() && !opts.allow_empty {
+                    return Err(anyhow!(empty(
+                        &label,
+                        "no server line with `check` in a backend or listen section"
+                    )));
+                }
+                if !lbs.is_empty() {
+                    lb_files.push((label, lbs));
+                }
+            }
+        }
+    }
     if !lb_files.is_empty() {
-        let (server, locs, source) = match (&named, manifests.len()) {
-            (Some(r), _) => resolve_server(r)?,
+        let (server, locs, source, port) = match (&named, manifests.len()) {
+            (Some(r), _) => {
+                let (spec, locs, source) = resolve_server(r)?;
+                let port = server_port(&spec, None, false);
+                (spec, locs, source, port)
+            }
             (None, 1) => {
                 let m = manifests.remove(0);
+                let mut reason = format!("the kube-apiserver manifest among the inputs (pod {})", m.pod);
+                for a in &m.assumed {
+                    reason.push_str("; ");
+                    reason.push_str(a);
+                }
                 let source = ServerSource {
                     origin: m.origin.clone(),
-                    assumed: false,
-                    reason: format!("the kube-apiserver manifest among the inputs (pod {})", m.pod),
+                    assumed: !m.assumed.is_empty(),
+                    reason,
                 };
-                (m.spec, m.locs, source)
+                let port = server_port(&m.spec, m.port.clone(), true);
+                (m.spec, m.locs, source, port)
             }
             (None, 0) => {
                 let (profile, why) = if any_workloads {
@@ -582,7 +1007,8 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                         "assumed built-in profile {profile}: no --server and no kube-apiserver manifest among the inputs{why}"
                     ),
                 };
-                (spec, locs, source)
+                let port = server_port(&spec, None, false);
+                (spec, locs, source, port)
             }
             (None, n) => {
                 let names: Vec<_> = manifests.iter().map(|m| m.origin.as_str()).collect();
@@ -592,17 +1018,41 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 ));
             }
         };
+        if !patterns.is_empty() {
+            let all: Vec<&str> = lb_files
+                .iter()
+                .flat_map(|(_, l)| l.iter().map(|x| x.name.as_str()))
+                .collect();
+            let unmatched = patterns.unmatched(&all);
+            if !unmatched.is_empty() {
+                let mut shown: Vec<&str> = all.iter().copied().take(20).collect();
+                if all.len() > 20 {
+                    shown.push("...");
+                }
+                return Err(anyhow!(
+                    "load-balancer pattern(s) {} match no load balancer of the inputs; they have: {}",
+                    unmatched.join(", "),
+                    shown.join(", ")
+                ));
+            }
+        }
         for (file, inputs) in lb_files {
+            let (inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
+            if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
+                return Err(anyhow!(e));
+            }
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
+            let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
             for i in &inputs {
                 let spec = build_lb(i, &server)?;
-                if let Some(first) = lbs.iter().find(|o| o.name == spec.name) {
+                if let Some(first_line) = seen.get(&spec.name) {
                     return Err(anyhow!(InputError::new(
                         spec.loc.clone(),
                         "",
-                        format!("\"{}\" is declared twice (first at line {})", spec.name, first.loc.line)
+                        format!("\"{}\" is declared twice (first at line {first_line})", spec.name)
                     )));
                 }
+                seen.insert(spec.name.clone(), spec.loc.line);
                 lbs.push(spec);
             }
             scenarios.push(Scenario {
@@ -616,6 +1066,7 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 readyz_timeout_probability: scenario::DEFAULT_TIMEOUT_PROBABILITY,
                 traffic: None,
                 rollout: None,
+                skipped,
             });
         }
     }
@@ -629,6 +1080,18 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let skipped: usize = scenarios.iter().map(|s| s.skipped.len()).sum();
+        if skipped > 0 {
+            let names: Vec<&str> = scenarios
+                .iter()
+                .flat_map(|s| s.skipped.iter().map(|k| k.name.as_str()))
+                .take(10)
+                .collect();
+            return Err(anyhow!(
+                "{what}: every load balancer was left out by the selection ({skipped} skipped: {}); the server's port or the --lb/select patterns match none of them",
+                names.join(", ")
+            ));
+        }
         return Err(anyhow!(
             "{what}: no load-balancer-to-server pair to check (a kube-apiserver manifest alone names the server, not a load balancer; pass --allow-empty if that is expected)"
         ));

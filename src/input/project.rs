@@ -10,7 +10,12 @@
 //! kind = "k8s"                                  # optional: read every input as this kind
 //! cloud = "aws"                                 # optional: cloud of Services without cloud annotations
 //! min_margin = "5s"                             # optional: GL002 threshold
+//! select = ["api-server/*"]                     # optional: LB-name globs to judge (default: the LBs on the server's port)
+//! haproxy_join = true                           # optional: the haproxy.cfg inputs are one configuration (haproxy -f A -f B)
 //! ```
+//!
+//! An entry of `lbs` without glob characters may name a directory: its `*.cfg` files are one
+//! HAProxy configuration, read in HAProxy's order (`haproxy -f dir/`).
 //!
 //! A glob that matches no file is an error (a typo must not pass silently) unless `--allow-empty`.
 //! Globs use the `glob` crate (rust-lang/glob): `*`, `?`, `[...]` and `**` for any depth.
@@ -39,6 +44,8 @@ struct CheckRaw {
     kind: Option<Spanned<InputKind>>,
     cloud: Option<Spanned<Cloud>>,
     min_margin: Option<Spanned<Micros>>,
+    select: Option<Vec<String>>,
+    haproxy_join: Option<bool>,
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).
@@ -103,6 +110,8 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
             kind: c.kind.as_ref().map(|k| *k.get_ref()),
             cloud: c.cloud.as_ref().map(|k| *k.get_ref()),
             min_margin: c.min_margin.as_ref().map(|m| *m.get_ref()),
+            select: c.select.clone().unwrap_or_default(),
+            haproxy_join: c.haproxy_join.unwrap_or(false),
         });
     }
     Ok(out)
@@ -125,7 +134,8 @@ fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         let p = p.map_err(|e| format!("cannot read {}: {}", e.path().display(), e.error()))?;
-        if p.is_file() {
+        let literal_dir = !pattern.contains(['*', '?', '[']) && p.is_dir();
+        if p.is_file() || literal_dir {
             out.push(p);
         }
     }

@@ -107,6 +107,21 @@ impl<'a> Reader<'_, 'a> {
         o.members.get(key).copied().filter(|r| r.get() != "null")
     }
 
+    /// A `port` attribute (number or numeric string) as the selection's traffic port; anything
+    /// else (`traffic-port`, absent) gives no port.
+    fn port(&self, o: &Obj<'a>) -> Vec<u16> {
+        self.port_named(o, "port")
+    }
+
+    /// Like [`Self::port`] for another attribute name.
+    fn port_named(&self, o: &Obj<'a>, key: &str) -> Vec<u16> {
+        let Some(raw) = self.member(o, key) else {
+            return Vec::new();
+        };
+        let text = raw.get().trim_matches('"');
+        text.parse::<u16>().ok().filter(|p| *p > 0).into_iter().collect()
+    }
+
     /// The first object of a nested block (`health_check = [{...}]`), if any.
     fn block(&self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, InputError> {
         let Some(raw) = self.member(o, key) else {
@@ -186,6 +201,39 @@ impl<'a> Reader<'_, 'a> {
     }
 }
 
+/// The settings a reader filled with a provider default (marked `from_profile`), as
+/// "field = value (why)" for the output: every value assumed rather than read is named.
+fn assumed_of(s: &LbSettings, why: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut time = |name: &str, v: &Option<Located<Micros>>| {
+        if let Some(v) = v.as_ref().filter(|v| v.from_profile) {
+            out.push(format!("{name} = {} ({why})", v.value));
+        }
+    };
+    time("interval", &s.interval);
+    time("timeout", &s.timeout);
+    time("check_interval", &s.check_interval);
+    for (name, v) in [
+        ("healthy_threshold", &s.healthy_threshold),
+        ("unhealthy_threshold", &s.unhealthy_threshold),
+        ("probe_threshold", &s.probe_threshold),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| v.from_profile) {
+            out.push(format!("{name} = {} ({why})", v.value));
+        }
+    }
+    if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
+        out.push(format!(
+            "protocol = {} ({why})",
+            format!("{:?}", p.value).to_lowercase()
+        ));
+    }
+    if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
+        out.push(format!("path = {} ({why})", p.value));
+    }
+    out
+}
+
 /// Reads every health check a plan or state describes.
 pub fn lbs(t: &Text) -> Result<Vec<LbInput>, InputError> {
     let r = Reader { t };
@@ -246,6 +294,7 @@ pub fn lbs(t: &Text) -> Result<Vec<LbInput>, InputError> {
                     })
                 }
                 "azurerm_lb_probe" => Some(azure_probe(&r, &address, values)?),
+                "aws_elb" => Some(aws_elb(&r, &address, values)?),
                 _ => None,
             };
             out.extend(lb);
@@ -357,18 +406,105 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
             )?;
         }
     }
+    let ports = r.port(&v);
+    let why = if hc.is_none() {
+        "no health_check block: the provider's default"
+    } else {
+        "not set in health_check: the provider's default"
+    };
+    let assumed = assumed_of(&s, why);
     Ok(Some(LbInput {
         name: address.to_string(),
         profile: profile.to_string(),
         settings: s,
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
+        ports,
+        refused: None,
+        assumed,
     }))
+}
+
+/// `aws_elb` (Classic ELB, which kops used for the API): `health_check.target` is
+/// `PROTOCOL:PORT[/PATH]` with TCP, SSL, HTTP or HTTPS; the numbers default as AWS documents
+/// (docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-healthchecks.html: interval 30 s,
+/// timeout 5 s, unhealthy 2, healthy 10, target TCP on the instance port), each default named in
+/// the output. The listeners' `instance_port`s are the traffic ports for the selection.
+fn aws_elb(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, InputError> {
+    let v = r.obj(values, address)?;
+    let hc = r.block(&v, "health_check")?;
+    let at = hc.as_ref().map_or(v.at, |h| h.at);
+    let mut s = LbSettings::default();
+    if let Some(h) = &hc {
+        let hf = |k: &str| format!("{address}.health_check.{k}");
+        s.interval = r.seconds(h, "interval", &hf("interval"))?;
+        s.timeout = r.seconds(h, "timeout", &hf("timeout"))?;
+        s.healthy_threshold = r.count(h, "healthy_threshold", &hf("healthy_threshold"))?;
+        s.unhealthy_threshold = r.count(h, "unhealthy_threshold", &hf("unhealthy_threshold"))?;
+        if let Some((target, raw)) = r.string(h, "target", &hf("target"))? {
+            let bad = |m: &str| r.err(raw, &hf("target"), format!("\"{target}\": {m}"));
+            let (proto, rest) = target
+                .split_once(':')
+                .ok_or_else(|| bad("expected PROTOCOL:PORT[/PATH], e.g. HTTPS:6443/readyz"))?;
+            let (port, path) = match rest.split_once('/') {
+                Some((p, path)) => (p, Some(format!("/{path}"))),
+                None => (rest, None),
+            };
+            let port: u16 = port
+                .parse()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad("the port must be 1..65535"))?;
+            let protocol = match proto.to_ascii_uppercase().as_str() {
+                "TCP" | "SSL" => Protocol::Tcp,
+                "HTTP" => Protocol::Http,
+                "HTTPS" => Protocol::Https,
+                _ => return Err(bad("the protocol must be TCP, SSL, HTTP or HTTPS")),
+            };
+            match (&path, protocol) {
+                (None, Protocol::Http | Protocol::Https) => return Err(bad("an HTTP(S) target needs a path")),
+                (Some(_), Protocol::Tcp) => return Err(bad("a TCP or SSL target takes no path")),
+                _ => {}
+            }
+            s.protocol = Some(r.located(protocol, raw));
+            s.path = path.map(|p| r.located(p, raw));
+            s.port = Some(r.located(port, raw));
+        }
+    }
+    let why = if hc.is_none() {
+        "no health_check block: the Classic ELB default"
+    } else {
+        "not set in health_check: the Classic ELB default"
+    };
+    s.interval = s.interval.or_else(|| r.default(Micros::from_secs(30), at));
+    s.timeout = s.timeout.or_else(|| r.default(Micros::from_secs(5), at));
+    s.unhealthy_threshold = s.unhealthy_threshold.or_else(|| r.default(2, at));
+    s.healthy_threshold = s.healthy_threshold.or_else(|| r.default(10, at));
+    s.protocol = s.protocol.or_else(|| r.default(Protocol::Tcp, at));
+    let assumed = assumed_of(&s, why);
+    let mut ports = Vec::new();
+    if let Some(listeners) = r.member(&v, "listener") {
+        for l in r.list(listeners, &format!("{address}.listener"))? {
+            let l = r.obj(l, &format!("{address}.listener"))?;
+            ports.extend(r.port_named(&l, "instance_port"));
+        }
+    }
+    Ok(LbInput {
+        name: address.to_string(),
+        profile: "aws-clb".to_string(),
+        settings: s,
+        loc: r.loc(v.at),
+        field_prefix: format!("{address}."),
+        ports,
+        refused: None,
+        assumed,
+    })
 }
 
 fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) -> Result<Option<LbInput>, InputError> {
     let v = r.obj(values, address)?;
     let f = |k: &str| format!("{address}.{k}");
+    let mut block_ports = Vec::new();
     let mut s = LbSettings {
         check_interval: r.seconds(&v, "check_interval_sec", &f("check_interval_sec"))?,
         timeout: r.seconds(&v, "timeout_sec", &f("timeout_sec"))?,
@@ -389,6 +525,7 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
         ];
         for (key, proto) in blocks {
             let Some(b) = r.block(&v, key)? else { continue };
+            block_ports = r.port(&b);
             s.protocol = r.default(proto, b.at).map(|mut p| {
                 p.from_profile = false;
                 p
@@ -416,12 +553,20 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
     if legacy && s.path.is_none() {
         s.path = r.default("/".to_string(), at);
     }
+    // A GCP health check names the port it probes, which need not be the traffic port
+    // (OpenShift's GCP installer probes an apiserver-watcher proxy on 6080): not used for selection.
+    let _probe_port = if legacy { r.port(&v) } else { block_ports };
+    let ports = Vec::new();
+    let assumed = assumed_of(&s, "not set in the health check: Google's default");
     Ok(Some(LbInput {
         name: address.to_string(),
         profile: "gcp".to_string(),
         settings: s,
         loc: r.loc(at),
         field_prefix: format!("{address}."),
+        ports,
+        refused: None,
+        assumed,
     }))
 }
 
@@ -463,12 +608,17 @@ fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, 
     }
     s.interval = s.interval.or_else(|| r.default(Micros::from_secs(15), v.at));
     s.probe_threshold = s.probe_threshold.or_else(|| r.default(1, v.at));
+    let ports = r.port(&v);
+    let assumed = assumed_of(&s, "not set in the probe: Azure's default");
     Ok(LbInput {
         name: address.to_string(),
         profile: "azure-lb".to_string(),
         settings: s,
         loc: r.loc(v.at),
         field_prefix: format!("{address}."),
+        ports,
+        refused: None,
+        assumed,
     })
 }
 

@@ -37,6 +37,7 @@ pub fn report_json(r: &LbReport) -> Value {
             "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
             "sigkill": secs(tl.kill), "killed": tl.killed,
         },
+        "assumed": r.assumed,
         "findings": r.findings.iter().map(|f| json!({
             "rule": f.rule.id(),
             "name": f.rule.name(),
@@ -70,6 +71,14 @@ impl Exporter for JsonExporter {
             "version": env!("CARGO_PKG_VERSION"),
             "summary": summary_json(reports, ctx),
             "results": reports.iter().map(report_json).collect::<Vec<_>>(),
+            "skipped": ctx.skipped.iter().map(|(scenario, k)| json!({
+                "scenario": scenario,
+                "lb": k.name,
+                "file": k.loc.file,
+                "line": k.loc.line,
+                "column": k.loc.column,
+                "reason": k.reason,
+            })).collect::<Vec<_>>(),
         });
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         s.push('\n');

@@ -11,6 +11,8 @@ pub mod report;
 pub mod sarif;
 pub mod simulate;
 pub mod table;
+pub mod teach;
+pub mod term;
 
 use crate::analysis::findings::{Finding, Severity};
 use crate::analysis::{LbReport, Verdict};
@@ -23,6 +25,12 @@ pub struct ExportContext {
     pub fail_on: Option<Severity>,
     /// What finding locations are made relative to.
     pub root: SourceRoot,
+    /// Terminal width and colour (table format).
+    pub term: term::Term,
+    /// Only the findings (table format, `-q`).
+    pub quiet: bool,
+    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
+    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
 }
 
 /// Renders a set of reports in one format.

@@ -1,11 +1,11 @@
 //! `recommend` output: per LB the smallest passing delay, the least-load passing setting and the
 //! Pareto front of worst case against probe load, as text with tables or JSON.
 
+use super::term::{fit, width_from_env, Col, Term};
 use super::{secs, PlainFormat};
 use crate::analysis::recommend::{Candidate, Recommendation, Setting};
 use crate::provider::Family;
 use crate::scenario::Scenario;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -169,21 +169,41 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                     writeln!(o, "  note:       {n}").ok();
                 }
                 writeln!(o, "  searched:   {} ({} valid settings)", r.grid, r.evaluated).ok();
-                let mut t = Table::new();
-                t.load_preset(UTF8_FULL_CONDENSED)
-                    .set_content_arrangement(ContentArrangement::Dynamic)
-                    .set_width(140);
-                t.set_header(vec!["settings", "worst case", "probes/s per backend", "current delay"]);
-                let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+                let cols = [
+                    Col {
+                        header: "settings",
+                        numeric: false,
+                    },
+                    Col {
+                        header: "worst case",
+                        numeric: true,
+                    },
+                    Col {
+                        header: "probes/s per backend",
+                        numeric: true,
+                    },
+                    Col {
+                        header: "current delay",
+                        numeric: false,
+                    },
+                ];
                 let rows = thin(&r.pareto, r.least_load.as_ref());
-                for c in &rows {
-                    t.add_row(vec![
-                        Cell::new(describe(*family, &c.setting)),
-                        right(c.worst.to_string()),
-                        right(format!("{:.3}", c.probes_per_second)),
-                        Cell::new(verdict(c)),
-                    ]);
-                }
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            describe(*family, &c.setting),
+                            c.worst.to_string(),
+                            format!("{:.3}", c.probes_per_second),
+                            verdict(c).to_string(),
+                        ]
+                    })
+                    .collect();
+                let term = Term {
+                    width: width_from_env(),
+                    color: false,
+                };
+                let t = fit(&cols, &cells, &[], &term);
                 writeln!(
                     o,
                     "  Pareto front, worst case against probe load ({} of {} points{}):",

@@ -98,7 +98,17 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
+    // Like the charts: 0666 before the umask (0644 with the usual 022), not tempfile's private 0600.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".graceline-").suffix(".md");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("{}: cannot write", path.display()))?;
@@ -200,6 +210,11 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         lbs.first().map_or(0, |x| x.dist.trials)
     )
     .ok();
+    for x in lbs {
+        if let Some(why) = zero_probability_fail(x) {
+            writeln!(md, "- {}: FAIL with P = 0.0000: {why}", x.lb.name).ok();
+        }
+    }
 
     writeln!(md, "### Findings\n").ok();
     let mut any = false;
@@ -254,6 +269,31 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
     assumptions(md, sc, lbs);
 }
 
+/// Why an LB fails although no sampled restart reached E3, in one line; `None` otherwise.
+fn zero_probability_fail(x: &LbSection) -> Option<String> {
+    let r = &x.dist.exact;
+    if r.verdict != crate::analysis::Verdict::Fail || x.dist.violation_probability > 0.0 {
+        return None;
+    }
+    let w = &r.extremes.worst;
+    if w.time >= r.budget && !w.witness.attained {
+        return Some(format!(
+            "the worst case {} is a supremum, approached as the last passing probe starts ever closer before the onset but never reached, so sampled restarts (probability 0 of that exact phase) stay below E3 while the exact check flags E2 + t >= E3.",
+            w.time
+        ));
+    }
+    let rules: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::analysis::findings::Severity::Error)
+        .map(|f| f.rule.id())
+        .collect();
+    Some(format!(
+        "the verdict comes from {} (not from the detection time, which stays below E3 in every sampled restart).",
+        rules.join(", ")
+    ))
+}
+
 fn ms(m: Micros) -> String {
     Micros::from_millis(m.0 / 1_000).to_string()
 }
@@ -287,8 +327,10 @@ fn recommendation(md: &mut String, x: &LbSection) {
         )
         .ok();
     }
+    // One statement per fact: the note (blind check, late onset or no passing setting) already
+    // says why no setting passes, so the generic line is only written without it.
     if let Some(note) = &r.note {
-        writeln!(md, "- {note}").ok();
+        writeln!(md, "- {note}.").ok();
     }
     match &r.least_load {
         Some(c) => {
@@ -302,13 +344,14 @@ fn recommendation(md: &mut String, x: &LbSection) {
             )
             .ok();
         }
-        None => {
+        None if r.note.is_none() => {
             writeln!(
                 md,
                 "- no provider-valid setting passes the current delay; raise the delay."
             )
             .ok();
         }
+        None => {}
     }
     writeln!(md, "- searched: {} ({} valid settings).\n", r.grid, r.evaluated).ok();
     if !r.pareto.is_empty() {
@@ -337,14 +380,16 @@ fn recommendation(md: &mut String, x: &LbSection) {
     }
 }
 
-/// Time for the LB to route to a restarted replica again: `rise` passing checks.
+/// Time for the LB to route to a restarted replica again: `rise` passing checks, then the same
+/// propagation as a removal (from "marked up" until new requests arrive).
 fn readd_worst(m: &ProbeModel, response: Micros) -> Micros {
-    match m.schedule {
+    let checks = match m.schedule {
         Schedule::FixedRate { interval } => interval.times(i64::from(m.rise)) + response,
         Schedule::CompletionRelative {
             fastinter, downinter, ..
         } => downinter + fastinter.times(i64::from(m.rise) - 1) + response.times(i64::from(m.rise)),
-    }
+    };
+    checks + m.propagation
 }
 
 fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
@@ -375,7 +420,21 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
     for x in lbs {
         let readd = readd_worst(&x.lb.model, sc.server.response_time);
         let total = (exit + r.startup_time + readd).times(i64::from(waves));
-        let capacity = f64::from(r.replicas - r.max_unavailable) / f64::from(r.replicas) * 100.0;
+        let serving = r.replicas.saturating_sub(r.max_unavailable);
+        let capacity = match sc.traffic {
+            Some(t) if serving > 0 => format!(
+                "{serving} of {} backends ({:.0}%), {:.1} req/s each instead of {:.1}",
+                r.replicas,
+                f64::from(serving) / f64::from(r.replicas) * 100.0,
+                t.requests_per_second / f64::from(serving),
+                t.requests_per_second / f64::from(r.replicas)
+            ),
+            _ => format!(
+                "{serving} of {} backends ({:.0}%)",
+                r.replicas,
+                f64::from(serving) / f64::from(r.replicas) * 100.0
+            ),
+        };
         let p_any = 1.0 - (1.0 - x.dist.violation_probability).powi(r.replicas as i32);
         let failed = x
             .dist
@@ -385,46 +444,204 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
             });
         writeln!(
             md,
-            "| {} | {} | {} | {:.0}% of backends | {:.4} | {} |",
+            "| {} | {} | {} | {} | {:.4} | {} |",
             x.lb.name, readd, total, capacity, p_any, failed
         )
         .ok();
     }
     writeln!(
         md,
-        "\nRollout time = waves x (grace period start to exit + startup + the LB's `rise`/healthy-threshold passing checks). Capacity counts the backends that receive new requests while a wave is out. Failed requests = replicas x the sampled mean of (requests per second per backend x time the LB still routes after E3)."
+        "\nRollout time = waves x (grace period start to exit + startup + the LB's `rise`/healthy-threshold passing checks). Re-added after = the LB's passing checks (`rise`/healthy threshold) plus its propagation delay. Capacity counts the backends that receive new requests while a wave is out (with `[traffic]`: the requests per second each then takes, all traffic spread over them). Failed requests = replicas x the sampled mean of (requests per second per backend x time the LB still routes after E3)."
     )
     .ok();
 }
 
+/// A setting's value as the scenario file spells it.
+fn spelled<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".to_string(),
+    }
+}
+
+/// One row of the assumptions: setting, effective value, where it came from, its source.
+fn assumption_row(md: &mut String, key: &str, value: &str, from: &str, source: &str) {
+    writeln!(md, "| `{key}` | {value} | {from} | {source} |").ok();
+}
+
+/// The server's settings in the order the timeline reads, each with its effective value and where
+/// it came from: the scenario (or manifest) that set it, or the profile default with its source.
+fn server_assumptions(md: &mut String, sc: &Scenario) {
+    let s = &sc.server;
+    let profile = profiles::server(&s.profile).ok();
+    writeln!(
+        md,
+        "Server `{}`{}: {}\n",
+        s.profile,
+        if sc.server_source.assumed { " (assumed)" } else { "" },
+        sc.server_source.reason
+    )
+    .ok();
+    writeln!(md, "| setting | value | from | source |").ok();
+    writeln!(md, "|---|---|---|---|").ok();
+    macro_rules! row {
+        ($field:ident, $show:expr) => {{
+            let key = stringify!($field);
+            let value = $show(&s.$field);
+            let default = profile
+                .as_ref()
+                .and_then(|p| p.settings.$field.as_ref())
+                .map(|v| $show(v.get_ref()));
+            let source = profile
+                .as_ref()
+                .and_then(|p| p.sources.get(key))
+                .map_or("-".to_string(), |v| v.clone());
+            if default.as_deref() == Some(value.as_str()) {
+                assumption_row(md, key, &value, &format!("profile `{}` default", s.profile), &source);
+            } else {
+                let at = sc
+                    .server_locs
+                    .get(key)
+                    .map_or_else(|| sc.file.clone(), |l| l.to_string());
+                let was = default.map_or(String::new(), |d| format!(" (profile default {d})"));
+                assumption_row(md, key, &value, &format!("set at `{at}`"), &format!("the input{was}"));
+            }
+        }};
+    }
+    let dur = |m: &Micros| m.to_string();
+    row!(prestop_sleep, dur);
+    row!(readyz_fail_after, dur);
+    row!(readiness_path, |p: &String| format!("`{p}`"));
+    row!(readyz_failure, |v: &crate::timeline::ReadyzFailure| spelled(v));
+    row!(readyz_onset, |v: &crate::timeline::ReadyzOnset| spelled(v));
+    row!(response_time, dur);
+    row!(shutdown_delay, dur);
+    row!(request_grace, dur);
+    row!(termination_grace_period, dur);
+}
+
+/// Every uncertainty knob that drives a sampled figure, stated with its value.
+fn uncertainty(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
+    writeln!(
+        md,
+        "\nWhat the sampled figures (percentiles, P, failed requests) draw at random:\n"
+    )
+    .ok();
+    if sc.server.readyz_failure == crate::timeline::ReadyzFailure::Either {
+        writeln!(
+            md,
+            "- `readyz_timeout_probability` = {}: the share of restarts whose `/readyz` hangs (the rest answer an error at once).",
+            sc.readyz_timeout_probability
+        )
+        .ok();
+    } else {
+        writeln!(
+            md,
+            "- `readyz_timeout_probability` is not used: `readyz_failure = \"{}\"` fixes the failure mode.",
+            spelled(&sc.server.readyz_failure)
+        )
+        .ok();
+    }
+    for (i, x) in lbs.iter().enumerate() {
+        writeln!(
+            md,
+            "- {}: {}.",
+            x.lb.name,
+            crate::output::simulate::randomness(sc, sc.lbs.iter().position(|l| l.name == x.lb.name).unwrap_or(i))
+        )
+        .ok();
+    }
+    if let Some(t) = sc.traffic {
+        writeln!(
+            md,
+            "- `[traffic]`: {} requests per second over {} backends ({:.1} per backend), constant.",
+            t.requests_per_second,
+            t.backends,
+            t.per_backend()
+        )
+        .ok();
+    }
+}
+
+/// One LB's settings in the order a check reads (what, how often, how long, how many), each
+/// with its value and whether the input set it or the profile default applied.
+fn lb_assumptions(md: &mut String, x: &LbSection) {
+    let lb = x.lb;
+    let Ok(p) = profiles::lb(&lb.profile) else {
+        return;
+    };
+    writeln!(
+        md,
+        "\nLoad balancer `{}` (profile `{}`): {}\n",
+        lb.name, p.name, p.description
+    )
+    .ok();
+    writeln!(md, "| setting | value | from | source |").ok();
+    writeln!(md, "|---|---|---|---|").ok();
+    let st = &lb.settings;
+    macro_rules! row {
+        ($field:ident, $show:expr) => {{
+            if let Some(v) = &st.$field {
+                let key = stringify!($field);
+                let value = $show(&v.value);
+                let source = p.sources.get(key).cloned().unwrap_or_else(|| "-".to_string());
+                if v.from_profile {
+                    assumption_row(md, key, &value, &format!("profile `{}` default", p.name), &source);
+                } else {
+                    assumption_row(md, key, &value, &format!("set at `{}`", v.loc), "the input");
+                }
+            }
+        }};
+    }
+    let dur = |m: &Micros| m.to_string();
+    let num = |n: &u32| n.to_string();
+    row!(protocol, |v: &crate::provider::Protocol| spelled(v));
+    row!(path, |v: &String| format!("`{v}`"));
+    row!(port, |v: &u16| v.to_string());
+    row!(interval, dur);
+    row!(check_interval, dur);
+    row!(inter, dur);
+    row!(fastinter, dur);
+    row!(downinter, dur);
+    row!(spread_checks, num);
+    row!(timeout, dur);
+    row!(timeout_check, dur);
+    row!(timeout_connect, dur);
+    row!(unhealthy_threshold, num);
+    row!(probe_threshold, num);
+    row!(fall, num);
+    row!(healthy_threshold, num);
+    row!(rise, num);
+    row!(probers, |v: &crate::provider::ProberCount| if v.lo == v.hi {
+        v.hi.to_string()
+    } else {
+        format!("{}-{}", v.lo, v.hi)
+    });
+    row!(propagation_delay, dur);
+    row!(connection_termination, |v: &bool| v.to_string());
+    writeln!(
+        md,
+        "\nEffective check (unset values resolved as the provider does): {}.",
+        crate::analysis::explain::describe_schedule(lb)
+    )
+    .ok();
+    if let Some(n) = &p.propagation_note {
+        writeln!(
+            md,
+            "\nPropagation delay: {n}; this report uses {}.",
+            lb.model.propagation
+        )
+        .ok();
+    }
+}
+
 fn assumptions(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
-    if let Ok(p) = profiles::server(&sc.server.profile) {
-        writeln!(md, "Server profile `{}`: {}\n", p.name, p.description).ok();
-        for (k, v) in &p.sources {
-            writeln!(md, "- `{k}`: {v}").ok();
-        }
-    }
+    server_assumptions(md, sc);
     for x in lbs {
-        if let Ok(p) = profiles::lb(&x.lb.profile) {
-            writeln!(
-                md,
-                "\nLoad balancer `{}` (profile `{}`): {}\n",
-                x.lb.name, p.name, p.description
-            )
-            .ok();
-            for (k, v) in &p.sources {
-                writeln!(md, "- `{k}`: {v}").ok();
-            }
-            if let Some(n) = &p.propagation_note {
-                writeln!(
-                    md,
-                    "- propagation delay: {n}; this report uses {}.",
-                    x.lb.model.propagation
-                )
-                .ok();
-            }
-        }
+        lb_assumptions(md, x);
     }
+    uncertainty(md, sc, lbs);
     writeln!(
         md,
         "\nModel: probes start on each provider's schedule (fixed rate for AWS/GCP/Azure, completion-relative for HAProxy), a probe's result depends on the server's state when it starts, from E3 on probes are refused at once, and several probers never shorten the worst case. Rules and their sources: `src/provider/*.rs`."

@@ -4,7 +4,6 @@ use super::{secs, PlainFormat};
 use crate::analysis::montecarlo::LbDistribution;
 use crate::scenario::Scenario;
 use crate::time::Micros;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -104,46 +103,73 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
 
 /// One scenario's distributions as a table with the run's parameters under it.
 fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(160);
-    t.set_header(vec![
-        "lb",
-        "provider",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max",
-        "mean",
-        "exact worst",
-        "exact best",
-        "budget",
-        "P(violation)",
-        "failed req/restart",
-    ]);
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-    for (_, d) in dists {
-        let e = &d.exact.extremes;
-        t.add_row(vec![
-            Cell::new(&d.exact.lb),
-            Cell::new(&d.exact.provider),
-            right(short(d.p50)),
-            right(short(d.p90)),
-            right(short(d.p99)),
-            right(short(d.p999)),
-            right(short(d.max)),
-            right(format!("{:.3}s", d.mean_s)),
-            right(e.worst.time.to_string()),
-            right(e.best.time.to_string()),
-            right(d.exact.budget.to_string()),
-            right(format!("{:.4}", d.violation_probability)),
-            right(
+    use super::term::{fit, width_from_env, Col, Term};
+    let text = |header| Col { header, numeric: false };
+    let num = |header| Col { header, numeric: true };
+    let cols = [
+        text("lb"),
+        text("provider"),
+        num("p50"),
+        num("p90"),
+        num("p99"),
+        num("p99.9"),
+        num("max"),
+        num("mean"),
+        num("exact worst"),
+        num("exact best"),
+        num("budget"),
+        num("P(violation)"),
+        num("failed req/restart"),
+    ];
+    let rows: Vec<Vec<String>> = dists
+        .iter()
+        .map(|(_, d)| {
+            let e = &d.exact.extremes;
+            vec![
+                d.exact.lb.clone(),
+                d.exact.provider.clone(),
+                short(d.p50),
+                short(d.p90),
+                short(d.p99),
+                short(d.p999),
+                short(d.max),
+                format!("{:.3}s", d.mean_s),
+                e.worst.time.to_string(),
+                e.best.time.to_string(),
+                d.exact.budget.to_string(),
+                format!("{:.4}", d.violation_probability),
                 d.expected_failed_requests
                     .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
-            ),
-        ]);
+            ]
+        })
+        .collect();
+    let term = Term {
+        width: width_from_env(),
+        color: false,
+    };
+    let mut t = fit(&cols, &rows, &[], &term).to_string();
+    let too_wide = |t: &str| term.width.is_some_and(|w| t.lines().any(|l| l.chars().count() > w));
+    if too_wide(&t) {
+        // One column per LB instead: thirteen numbers side by side do not fit a narrow terminal.
+        let mut tcols = vec![Col {
+            header: "",
+            numeric: false,
+        }];
+        let heads: Vec<String> = rows.iter().map(|r| format!("{} ({})", r[0], r[1])).collect();
+        tcols.extend(heads.iter().map(|h| Col {
+            header: h.as_str(),
+            numeric: true,
+        }));
+        let trows: Vec<Vec<String>> = cols[2..]
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let mut row = vec![c.header.to_string()];
+                row.extend(rows.iter().map(|r| r[k + 2].clone()));
+                row
+            })
+            .collect();
+        t = fit(&tcols, &trows, &[], &term).to_string();
     }
     let mut out = format!("{t}\n");
     let trials = dists.first().map_or(0, |(_, d)| d.trials);

@@ -2,6 +2,8 @@
 //! every value traced to its file, line and column.
 
 pub mod latency;
+pub mod teaching;
+pub mod words;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
@@ -137,6 +139,8 @@ pub struct LbSpec {
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
     pub latency: Option<Latency>,
+    /// Values assumed rather than read from the input (see [`LbInput::assumed`]).
+    pub assumed: Vec<String>,
 }
 
 impl LbSpec {
@@ -175,6 +179,26 @@ pub struct LbInput {
     pub loc: Loc,
     /// Prefix of field names in error messages (e.g. `apiserver/cp1.`).
     pub field_prefix: String,
+    /// Server ports the LB sends traffic to (empty: not known from the input); the default
+    /// selection keeps the LBs whose ports include the server's port.
+    pub ports: Vec<u16>,
+    /// Why graceline cannot judge this LB (e.g. `option external-check`); an error only when the
+    /// LB is selected, so an unrelated backend does not reject the whole file.
+    pub refused: Option<InputError>,
+    /// Values the reader assumed rather than read (provider defaults for a missing block), each
+    /// "field = value (why)"; printed in the output.
+    pub assumed: Vec<String>,
+}
+
+/// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
+#[derive(Debug, Clone)]
+pub struct SkippedLb {
+    /// Name the LB would have in reports.
+    pub name: String,
+    /// Where it is declared.
+    pub loc: Loc,
+    /// Why it is not judged, in one line.
+    pub reason: String,
 }
 
 /// A loaded scenario.
@@ -200,6 +224,9 @@ pub struct Scenario {
     pub rollout: Option<Rollout>,
     /// Where the server came from.
     pub server_source: ServerSource,
+    /// Load balancers of the input left out by the selection (`--lb`, `select =`, or the
+    /// server-port rule), listed in the output with the reason.
+    pub skipped: Vec<SkippedLb>,
 }
 
 impl Scenario {
@@ -233,6 +260,7 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .map(words::humanize)
         .collect::<Vec<_>>()
         .join("; ");
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
@@ -304,6 +332,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, InputError> {
         readyz_timeout_probability,
         traffic,
         rollout,
+        skipped: Vec::new(),
         server_source,
     })
 }
@@ -434,7 +463,7 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
-    finish_lb(
+    let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
         &profile,
@@ -443,7 +472,9 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
         server,
         &field,
         None,
-    )
+    )?;
+    spec.assumed.clone_from(&input.assumed);
+    Ok(spec)
 }
 
 fn resolve_server(
@@ -523,7 +554,11 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
             return Err(InputError::new(
                 doc.loc(span.start),
                 field(key),
-                format!("is not a {pname} setting; {pname} takes: {}", knobs.join(", ")),
+                format!(
+                    "is not a {pname} setting;{} {pname} takes: {}",
+                    words::nearest(key, knobs).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
+                    knobs.join(", ")
+                ),
             ));
         }
     }
@@ -537,6 +572,38 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
 }
 
 /// Validates merged settings and builds the probe model (shared by scenario files and inputs).
+/// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
+/// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as
+/// they would refuse it; HAProxy takes milliseconds.
+fn whole_seconds(
+    s: &LbSettings,
+    family: Family,
+    pname: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(), InputError> {
+    if family == Family::Haproxy {
+        return Ok(());
+    }
+    for (name, v) in [
+        ("interval", &s.interval),
+        ("check_interval", &s.check_interval),
+        ("timeout", &s.timeout),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| v.value.0 % 1_000_000 != 0) {
+            return Err(InputError::new(
+                v.loc.clone(),
+                field(name),
+                format!(
+                    "{} is not a whole number of seconds; {pname} takes whole seconds (e.g. \"{}s\")",
+                    v.value,
+                    v.value.0 / 1_000_000
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finish_lb(
     name: String,
@@ -549,6 +616,7 @@ fn finish_lb(
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
+    whole_seconds(&s, profile.family, pname, field)?;
     let model = match profile.family {
         Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
         Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
@@ -591,6 +659,7 @@ fn finish_lb(
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,
+        assumed: Vec::new(),
     })
 }
 
@@ -653,8 +722,14 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         }
     }
     if let Some(p) = &s.path {
-        if !p.value.starts_with('/') {
-            return Err(InputError::new(p.loc.clone(), field("path"), "must start with /"));
+        // `*` is the asterisk-form of `OPTIONS * HTTP/1.1` (RFC 9112 section 3.2.4), a documented
+        // HAProxy check request; it never names the readiness path.
+        if !p.value.starts_with('/') && p.value != "*" {
+            return Err(InputError::new(
+                p.loc.clone(),
+                field("path"),
+                "must start with / (or be * for OPTIONS *)",
+            ));
         }
     }
     Ok(())
@@ -735,7 +810,7 @@ path = "/readyz"
         assert_eq!((e.loc.line, e.loc.column), (12, 9));
         let e = err(&SEED.replace("interval = \"10s\"", "intervall = \"10s\""));
         assert_eq!(e.loc.line, 12);
-        assert!(e.message.contains("unknown field"), "{e}");
+        assert!(e.message.contains("did you mean 'interval'?"), "{e}");
         let e = err(&SEED.replace("profile = \"aws-nlb\"", "profile = \"aws-nlbx\""));
         assert!(e.message.contains("unknown load-balancer profile"));
         let e = err(&SEED.replace("shutdown_delay = \"30s\"", "shutdown_delay = \"1000000h\""));

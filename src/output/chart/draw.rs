@@ -141,6 +141,23 @@ fn measure(text: &str, size: f64) -> i32 {
         .map_or(text.chars().count() as i32 * size as i32, |(w, _)| w as i32)
 }
 
+/// `text` cut to fit `max` pixels at `size`, ending in an ellipsis when cut.
+fn ellipsize(text: &str, size: f64, max: i32) -> String {
+    if measure(text, size) <= max {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut n = chars.len();
+    while n > 0 {
+        let cut: String = chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
+        if measure(&cut, size) <= max {
+            return cut;
+        }
+        n -= 1;
+    }
+    "…".to_string()
+}
+
 /// Horizontal extent of a text of width `w` anchored at `x`.
 fn extent(x: i32, w: i32, align: Align) -> (i32, i32) {
     match align {
@@ -368,9 +385,14 @@ pub fn plan(chart: &TimelineChart) -> Plan {
     let badge = measure(word, TITLE) + 20;
     p.rect((16, 8), (16 + badge, 36), color);
     p.text_raw((16 + badge / 2, 22), Align::Center, word, TITLE, WHITE, false);
-    let title = format!("graceful shutdown, worst case: {}", chart.scenario);
+    let title = match chart.lanes.as_slice() {
+        [one] => format!("graceful shutdown, worst case: {} / {}", chart.scenario, one.name),
+        _ => format!("graceful shutdown, worst case: {}", chart.scenario),
+    };
+    let title = ellipsize(&title, TITLE, WIDTH as i32 - 16 - (16 + badge + 14));
     p.text_raw((16 + badge + 14, 22), Align::Left, &title, TITLE, INK, false);
-    p.text_raw((16, 50), Align::Left, &chart.server, SMALL, MUTED, false);
+    let server = ellipsize(&chart.server, SMALL, WIDTH as i32 - 32);
+    p.text_raw((16, 50), Align::Left, &server, SMALL, MUTED, false);
 
     // Marker labels: markers at the same instant share one label.
     let mut labels: Vec<MarkerLabel> = Vec::new();
@@ -403,12 +425,14 @@ pub fn plan(chart: &TimelineChart) -> Plan {
     let row_h = 20;
     let lanes_top = marker_top + rows * row_h + 6;
 
-    // Lane geometry.
+    // Lane geometry. With a time scale per lane, the shared axis sits under the server band (the
+    // markers' scale) and every lane gets its own ticks.
     let server_band = (lanes_top, lanes_top + 32);
-    let lane_h = 128;
-    let first_lane = server_band.1 + 14;
+    let own = chart.own_scales;
+    let lane_h = if own { 150 } else { 128 };
+    let first_lane = server_band.1 + if own { 62 } else { 14 };
     let lanes_bottom = first_lane + lane_h * chart.lanes.len() as i32;
-    let axis_y = lanes_bottom + 2;
+    let axis_y = if own { server_band.1 + 2 } else { lanes_bottom + 2 };
 
     // Grid and ticks.
     let step = tick_step(chart.end - chart.start);
@@ -463,10 +487,12 @@ pub fn plan(chart: &TimelineChart) -> Plan {
         }
     }
 
-    // Load balancer lanes.
+    // Load balancer lanes, each on its window (the chart's unless `own_scales`).
     for (k, lane) in chart.lanes.iter().enumerate() {
         let top = first_lane + lane_h * k as i32;
+        (p.start, p.end) = lane.window;
         lay_lane(&mut p, chart, lane, top, lane_h);
+        (p.start, p.end) = (chart.start, chart.end);
     }
 
     // Marker lines and labels (after the lanes so that they run over the lane backgrounds).
@@ -488,17 +514,25 @@ pub fn plan(chart: &TimelineChart) -> Plan {
             p.text_raw((x, axis_y + 16), Align::Center, &text, TINY, MUTED, false);
         }
     }
+    let caption = if own {
+        format!(
+            "time since SIGTERM (E1). Worst cases differ more than {}x: each load balancer below has its own time scale",
+            super::model::OWN_SCALE_RATIO
+        )
+    } else {
+        "time since SIGTERM (E1)".to_string()
+    };
     p.text_raw(
         ((PLOT_LEFT + PLOT_RIGHT) / 2, axis_y + 38),
         Align::Center,
-        "time since SIGTERM (E1)",
+        &caption,
         SMALL,
         MUTED,
         false,
     );
 
     // Legend.
-    let legend_top = axis_y + 66;
+    let legend_top = if own { lanes_bottom + 30 } else { axis_y + 66 };
     let bottom = lay_legend(&mut p, chart, legend_top);
 
     let mut shapes = p.shapes;
@@ -540,22 +574,20 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
             lane.margin()
         )
     };
-    let right_short = format!("{word}{rules}");
     let left_full = format!("{} ({}): {}", lane.name, lane.profile, lane.schedule);
-    let left_short = format!("{} ({})", lane.name, lane.profile);
-    // The band repeats the decisive number, so the verdict's numbers go first when space is short.
-    let room = WIDTH as i32 - 16 - 16 - 24;
-    let (left, right) = [
-        (&left_full, &right_full),
-        (&left_full, &right_short),
-        (&left_short, &right_full),
-    ]
-    .into_iter()
-    .find(|(l, r)| measure(l, BODY) + measure(r, BODY) <= room)
-    .unwrap_or((&left_short, &right_short));
+    // The verdict's numbers (worst case, budget) always stay; the settings on the left give way,
+    // abbreviated with an ellipsis rather than dropped silently.
+    let room = WIDTH as i32 - 16 - 16 - 24 - measure(&right_full, BODY);
+    let left_owned = ellipsize(&left_full, BODY, room.max(measure("…", BODY)));
+    let (left, right) = (&left_owned, &right_full);
     p.text((16, header_y), Align::Left, left, BODY, INK);
     p.text((WIDTH as i32 - 16, header_y), Align::Right, right, BODY, vcolor);
 
+    let marker_ids = if chart.own_scales {
+        lane_scale(p, chart, top, bottom)
+    } else {
+        Vec::new()
+    };
     p.text_raw(
         (PLOT_LEFT - 10, (band.0 + band.1) / 2),
         Align::Right,
@@ -575,7 +607,14 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     p.text_raw((PLOT_LEFT - 10, count_y), Align::Right, "failures", TINY, MUTED, false);
 
     // Routing band: routes until the removal, removed after it; red where it routes after E3.
-    let (xs, xr, xe, x3) = (p.x(chart.start), p.x(lane.removal), p.x(chart.end), p.x(chart.e3));
+    let (w0, w1) = lane.window;
+    let clamp = |x: i32| x.clamp(PLOT_LEFT, PLOT_RIGHT);
+    let (xs, xr, xe, x3) = (
+        clamp(p.x(w0)),
+        clamp(p.x(lane.removal)),
+        clamp(p.x(w1)),
+        clamp(p.x(chart.e3)),
+    );
     p.rect((xs, band.0), (xr, band.1), ROUTES);
     p.rect((xr, band.0), (xe, band.1), REMOVED);
     let mut band_row = Row::default();
@@ -593,18 +632,19 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
         };
         let w = measure(&text, SMALL);
         let inside = v1 - v0 >= w + 12;
-        let cands = [
-            ((v0 + v1) / 2, Align::Center),
-            (v1 + 8, Align::Left),
-            (v0 - 8, Align::Right),
-        ];
-        let cands = if inside { &cands[..] } else { &cands[1..] };
-        if let Some((x, align)) = band_row.place(&text, SMALL, cands) {
+        // Inside the red stretch when it fits, else over the green "routes" band left of E3 (never
+        // over the grey "removed" band, which says the opposite), else in the note row above.
+        let band_cands = [((v0 + v1) / 2, Align::Center), (v0 - 8, Align::Right)];
+        let band_cands = if inside { &band_cands[..] } else { &band_cands[1..] };
+        if let Some((x, align)) = band_row.place(&text, SMALL, band_cands) {
             if align == Align::Center {
                 p.text_raw((x, band_mid), align, &text, SMALL, WHITE, false);
             } else {
                 p.text((x, band_mid), align, &text, SMALL, VIOLATION);
             }
+        } else if let Some((x, align)) = note_row.place(&text, SMALL, &[(v0 - 8, Align::Right), (v1 + 8, Align::Left)])
+        {
+            p.text((x, note_y), align, &text, SMALL, VIOLATION);
         }
     } else {
         let text = format!("margin {}", lane.margin());
@@ -657,23 +697,57 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
         }
     }
 
-    // Probes: alternate rows so that a probe that ends as the next starts stays readable.
+    // Probes: alternate rows so that a probe that ends as the next starts stays readable. Where
+    // probes come closer than a glyph (after the exit, a fast check on a long axis) only every
+    // few are drawn and a thin line marks the run, with one note saying so.
+    let mut last_x: [Option<i32>; 2] = [None, None];
+    let mut thinned: [Option<(i32, i32)>; 2] = [None, None];
     for (i, probe) in lane.probes.iter().enumerate() {
+        if probe.start >= w1 || probe.end.is_some_and(|e| e < w0) {
+            continue;
+        }
         let r = i % 2;
         let y = rows_y[r];
         let (color, glyph, _) = outcome_style(probe.outcome);
-        let x0 = p.x(probe.start);
-        let x1 = probe.end.map_or(xe, |e| p.x(e));
-        if x1 - x0 >= 3 || probe.end.is_none() {
+        let x0 = p.x(probe.start).max(PLOT_LEFT);
+        let end_in = probe.end.filter(|&e| e < w1);
+        let x1 = end_in.map_or(xe, |e| p.x(e));
+        let decisive = probe.counts_toward_down.is_some() || probe.start < chart.e2;
+        if !decisive && last_x[r].is_some_and(|l| x1 - l < 10) {
+            let run = thinned[r].get_or_insert((x0, x1));
+            run.1 = x1;
+            continue;
+        }
+        if x1 - x0 >= 3 || end_in.is_none() {
             p.rect((x0, y - 3), (x1, y + 3), color);
             p.line((x0, y - 7), (x0, y + 7), color, 2, false);
         }
-        if probe.end.is_some() {
+        if end_in.is_some() {
             p.shapes.push(Shape::Glyph {
                 at: (x1, y),
                 glyph,
                 color,
             });
+        }
+        last_x[r] = Some(x1);
+    }
+    let mut any_thinned = false;
+    for (r, run) in thinned.iter().enumerate() {
+        if let Some((a, b)) = *run {
+            p.line((a, rows_y[r]), (b, rows_y[r]), MUTED, 1, true);
+            any_thinned = true;
+        }
+    }
+    if any_thinned {
+        let text = format!("probes every {} or more: not every one drawn", lane.period);
+        if let Some((x, align)) = note_row.place(&text, SMALL, &[(xe - 4, Align::Right), (xe + 4, Align::Left)]) {
+            p.text((x, note_y), align, &text, SMALL, MUTED);
+        }
+    }
+    // The lane's own E-marker ids, where the note row has room.
+    for (x, text) in &marker_ids {
+        if let Some((ax, align)) = note_row.place(text, TINY, &[(x + 3, Align::Left), (x - 3, Align::Right)]) {
+            p.text((ax, note_y), align, text, TINY, MARKER);
         }
     }
     // Failure counts up to the one that marks the server down, under the probes (the decisive
@@ -684,11 +758,7 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
             continue;
         };
         let x = p.x(end);
-        let text = if n == lane.threshold {
-            format!("{n}/{}", lane.threshold)
-        } else {
-            n.to_string()
-        };
+        let text = format!("{n}/{}", lane.threshold);
         let cands = if n == lane.threshold {
             vec![(x + 5, Align::Left), (x, Align::Center)]
         } else {
@@ -701,10 +771,51 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     }
 }
 
+/// A lane on its own time scale: the E-markers inside its window as thin lines, and its own ticks
+/// under the failure counts; returns the markers' ids and x for the note row.
+fn lane_scale(p: &mut Painter, chart: &TimelineChart, top: i32, bottom: i32) -> Vec<(i32, String)> {
+    let (w0, w1) = (p.start, p.end);
+    let mut ids: Vec<(Micros, String)> = Vec::new();
+    for m in chart.markers.iter().filter(|m| m.at >= w0 && m.at < w1) {
+        match ids.iter_mut().find(|(at, _)| *at == m.at) {
+            Some((_, text)) => {
+                text.push('/');
+                text.push_str(m.id);
+            }
+            None => ids.push((m.at, m.id.to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    for (at, text) in ids {
+        let x = p.x(at);
+        p.line((x, top + 40), (x, bottom - 22), MARKER, 1, false);
+        out.push((x, text));
+    }
+    let axis = bottom - 20;
+    p.line((PLOT_LEFT, axis), (PLOT_RIGHT, axis), MUTED, 1, false);
+    let step = tick_step(w1 - w0);
+    let mut t = Micros((w0 - chart.origin).0.div_euclid(step.0) * step.0) + chart.origin;
+    let mut ticks = Row::default();
+    while t < w1 {
+        if t >= w0 {
+            let x = p.x(t);
+            p.line((x, axis), (x, axis + 4), MUTED, 1, false);
+            let text = rel(t, chart.origin);
+            if ticks.place(&text, TINY, &[(x, Align::Center)]).is_some() {
+                p.text_raw((x, axis + 12), Align::Center, &text, TINY, MUTED, false);
+            }
+        }
+        t += step;
+    }
+    out
+}
+
 enum Swatch {
     Fill(RGBColor),
     Probe(Outcome),
     Dashed(RGBColor),
+    /// Two short bars on two rows.
+    Rows,
 }
 
 fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
@@ -733,10 +844,14 @@ fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
         ));
     }
     lb.push((Swatch::Dashed(DETECT), "marked down".to_string()));
-    let probes = [Outcome::Pass, Outcome::HttpError, Outcome::Timeout, Outcome::Refused]
+    let mut probes: Vec<(Swatch, String)> = [Outcome::Pass, Outcome::HttpError, Outcome::Timeout, Outcome::Refused]
         .into_iter()
         .map(|o| (Swatch::Probe(o), outcome_style(o).2.to_string()))
         .collect();
+    probes.push((
+        Swatch::Rows,
+        "consecutive probes alternate between two rows, so one that ends as the next starts stays readable; n/N: failure n of the N that mark it down".to_string(),
+    ));
     let mut y = top;
     for (caption, items) in [("server", server), ("load balancer", lb), ("probes", probes)] {
         p.text_raw((PLOT_LEFT - 10, y), Align::Right, caption, SMALL, MUTED, false);
@@ -766,6 +881,10 @@ fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
                     });
                 }
                 Swatch::Dashed(c) => p.line((x + 9, y - 9), (x + 9, y + 9), c, 2, true),
+                Swatch::Rows => {
+                    p.rect((x, y - 7), (x + 10, y - 3), MUTED);
+                    p.rect((x + 8, y + 3), (x + 18, y + 7), MUTED);
+                }
             }
             p.text_raw((x + 26, y), Align::Left, &words, SMALL, INK, false);
             x += w + 22;

@@ -89,6 +89,11 @@ pub struct LbLane {
     pub removal: Micros,
     /// The probes of the worst-case run.
     pub probes: Vec<Probe>,
+    /// This lane's own time window `[start, end)` when lanes are drawn on their own scales
+    /// (see [`TimelineChart::own_scales`]); the chart's otherwise.
+    pub window: (Micros, Micros),
+    /// Steady-state start-to-start period of the probes (for the thinned-probes note).
+    pub period: Micros,
 }
 
 impl LbLane {
@@ -128,7 +133,14 @@ pub struct TimelineChart {
     pub markers: Vec<Marker>,
     /// One lane per load balancer shown.
     pub lanes: Vec<LbLane>,
+    /// True when the lanes' worst cases differ by more than [`OWN_SCALE_RATIO`] times, so each
+    /// lane is drawn on its own time scale (its window) instead of the shared axis.
+    pub own_scales: bool,
 }
+
+/// Worst cases differing by more than this factor get a time scale per lane: on one shared axis
+/// the fast lane would be a smear.
+pub const OWN_SCALE_RATIO: i64 = 5;
 
 /// Most probes one lane may hold: past this a chart is a smear and its SVG tens of megabytes.
 pub const MAX_PROBES: i64 = 20_000;
@@ -294,6 +306,10 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
         }
         let w = &r.extremes.worst;
         let trace = replay_from(sc, spec, &w.witness, start, Until::Time(end))?;
+        // Its own window: from the chart start until E3 or the removal, whichever is later, padded.
+        let lane_hi = (tl.e2 + w.time).max(tl.e3).max(lo + Micros::from_secs(1));
+        let lane_pad = Micros((lane_hi - lo).0 / 12).max(Micros::UNIT);
+        let window = (lo - lane_pad, (lane_hi + lane_pad).min(end));
         lanes.push(LbLane {
             name: spec.name.clone(),
             profile: spec.profile.clone(),
@@ -311,7 +327,17 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
             detection: tl.e2 + w.detection,
             removal: tl.e2 + w.time,
             probes: probes_from(&trace, spec, sc),
+            window,
+            period: min_period(spec, sc.server.response_time),
         });
+    }
+    let worsts: Vec<i64> = lanes.iter().map(|l| l.worst.0.max(1)).collect();
+    let own_scales = lanes.len() > 1
+        && worsts.iter().max().copied().unwrap_or(1) > OWN_SCALE_RATIO * worsts.iter().min().copied().unwrap_or(1);
+    if !own_scales {
+        for l in &mut lanes {
+            l.window = (start, end);
+        }
     }
 
     let mut segments = Vec::new();
@@ -406,6 +432,7 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
         segments,
         markers,
         lanes,
+        own_scales,
     })
 }
 
@@ -502,6 +529,43 @@ mod tests {
             e.contains("huge.toml: api-external") && e.contains("too many to draw"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn probes_from_e3_on_are_refused_at_once_as_the_model_says() {
+        let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"5s\"\nreadyz_failure = \"timeout\"\nrequest_grace = \"3s\"\n[[lb]]\nname = \"h\"\nprofile = \"haproxy\"\ninter = \"2s\"\nfall = 3\nprotocol = \"https\"\npath = \"/readyz\"\n";
+        let mut all = builtin_matrix();
+        all.push(load_str("t.toml", text).unwrap());
+        for sc in &all {
+            let c = build(sc, None).unwrap();
+            let tl = sc.server.timeline();
+            for (lane, spec) in c.lanes.iter().zip(&sc.lbs) {
+                for p in &lane.probes {
+                    let (outcome, took) = spec.model.view.probe(&sc.server, &tl, p.start);
+                    if p.start >= c.e3 {
+                        assert_eq!(p.outcome, Outcome::Refused, "{}: probe at {}", sc.name, p.start);
+                        assert!(took < spec.model.view.timeout_min, "{}", sc.name);
+                    }
+                    if let Some(end) = p.end {
+                        assert_eq!((p.outcome, end - p.start), (outcome, took), "{}: {}", sc.name, p.start);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_get_their_own_scale_when_worst_cases_differ_over_5x() {
+        let text = "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nname = \"slow\"\nprofile = \"aws-clb\"\ninterval = \"30s\"\nunhealthy_threshold = 10\n[[lb]]\nname = \"fast\"\nprofile = \"haproxy\"\ninter = \"2s\"\nfall = 2\nprotocol = \"https\"\npath = \"/readyz\"\n";
+        let sc = load_str("m.toml", text).unwrap();
+        let c = build(&sc, None).unwrap();
+        assert!(c.own_scales);
+        let (slow, fast) = (&c.lanes[0], &c.lanes[1]);
+        assert!(fast.window.1 - fast.window.0 < slow.window.1 - slow.window.0);
+        assert!(fast.window.1 > c.e3 && fast.window.1 > fast.removal);
+        let c = build(&load_str("s.toml", SEED).unwrap(), None).unwrap();
+        assert!(!c.own_scales);
+        assert_eq!(c.lanes[0].window, (c.start, c.end));
     }
 
     #[test]

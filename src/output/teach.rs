@@ -1,0 +1,119 @@
+//! The first run: `check` with nothing to read shows the teaching matrix (see
+//! [`crate::scenario::teaching`]) as one compact table, LB checks down and server timelines across,
+//! the findings grouped by rule with counts, and the next step to take.
+
+use super::reported;
+use super::table::verdict_cell;
+use super::term::{wrap, Term};
+use crate::analysis::findings::RULES;
+use crate::analysis::LbReport;
+use crate::provider::Protocol;
+use crate::scenario::{protocol_of, Scenario};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
+use std::fmt::Write;
+
+/// A row label: the LB, its check and what the check looks at (`aws-alb default (HTTP /)`).
+fn label(lb: &crate::scenario::LbSpec) -> String {
+    let protocol = match protocol_of(lb) {
+        Protocol::Tcp => "TCP",
+        Protocol::Http => "HTTP",
+        Protocol::Https => "HTTPS",
+    };
+    match &lb.settings.path {
+        Some(p) if protocol != "TCP" && !lb.name.ends_with(p.value.as_str()) => {
+            format!("{} ({protocol} {})", lb.name, p.value)
+        }
+        _ => format!("{} ({protocol})", lb.name),
+    }
+}
+
+/// Renders the teaching matrix: `reports` are `analyze_all(scenarios)`, one scenario per column.
+pub fn render(scenarios: &[Scenario], reports: &[LbReport], term: &Term) -> String {
+    let mut out = String::new();
+    let text_width = term.width.unwrap_or(100).min(100);
+    let para = |text: &str| format!("{}\n", wrap(text, text_width));
+    out.push_str(&para(
+        "No input and no ./graceline.toml, so here is what graceline checks, on its built-in profiles: every load balancer's provider default beside the same LB checking /readyz, against three kube-apiserver shutdowns. A cell is the verdict and the worst-case time t from /readyz failing until the LB routes no new request; t must stay below the budget (E3 - E2).",
+    ));
+    out.push('\n');
+    let Some(first) = scenarios.first() else {
+        return out;
+    };
+    let labels: Vec<String> = first.lbs.iter().map(label).collect();
+    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    // Columns share what is left after the labels and the borders.
+    let overhead = 3 * (scenarios.len() + 1) + 1;
+    let cell_width = term.width.map_or(24, |w| {
+        (w.saturating_sub(label_width + overhead) / scenarios.len()).clamp(10, 24)
+    });
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if term.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    let mut header = vec![Cell::new("load balancer check")];
+    for sc in scenarios {
+        let budget = sc.server.timeline().budget();
+        header.push(Cell::new(format!("{}\nbudget {budget}", wrap(&sc.name, cell_width))));
+    }
+    t.set_header(header);
+    for (i, text) in labels.iter().enumerate() {
+        let mut row = vec![Cell::new(text)];
+        for sc in scenarios {
+            let Some(r) = reports.iter().find(|r| r.file == sc.file && r.lb == sc.lbs[i].name) else {
+                row.push(Cell::new("-"));
+                continue;
+            };
+            let (word, paint) = verdict_cell(r.verdict);
+            let mut cell = Cell::new(format!("{word} {}", r.extremes.worst.time)).set_alignment(CellAlignment::Left);
+            if term.color {
+                cell = cell.fg(match paint {
+                    super::term::Paint::Red => Color::Red,
+                    super::term::Paint::Yellow => Color::Yellow,
+                    super::term::Paint::Green => Color::Green,
+                    super::term::Paint::Cyan => Color::Cyan,
+                });
+            }
+            row.push(cell);
+        }
+        t.add_row(row);
+    }
+    writeln!(out, "{t}\n").ok();
+    let found = reported(reports);
+    writeln!(out, "Findings by rule ({} in all):", found.len()).ok();
+    for rule in RULES {
+        let n = found.iter().filter(|x| x.finding.rule == rule).count();
+        if n > 0 {
+            let tag = format!("{:<14}", format!("{}[{}]", rule.severity(), rule.id()));
+            let tag = term.paint(&tag, super::table::severity_paint(rule.severity()));
+            let indent = 2 + 14 + 1 + 5;
+            let body = wrap(
+                &format!("{}: {}", rule.name(), rule.short()),
+                text_width.saturating_sub(indent).max(20),
+            )
+            .replace('\n', &format!("\n{}", " ".repeat(indent)));
+            writeln!(out, "  {tag} x{n:<3} {body}").ok();
+        }
+    }
+    let pass = reports
+        .iter()
+        .filter(|r| r.verdict == crate::analysis::Verdict::Pass)
+        .count();
+    out.push('\n');
+    out.push_str(&para(&format!(
+        "{} pairs, {pass} pass: only a check of /readyz can take the server out before it stops listening, and only when the shutdown delay outlasts the LB's worst-case detection.",
+        reports.len()
+    )));
+    out.push('\n');
+    out.push_str(&para("Next: check your own setup, for example"));
+    out.push_str("  graceline check haproxy.cfg manifests/kube-apiserver.yaml\n");
+    out.push_str("  graceline check k8s/services.yaml --server kube-apiserver-openshift-aws\n");
+    out.push_str("  graceline explain haproxy.cfg --lb 'backend/*'   (why, probe by probe)\n");
+    out.push_str(&para(
+        "(Service YAML, `terraform show -json` output and scenario files work too), then list the paths in a graceline.toml so that `graceline check` runs the same in CI.",
+    ));
+    out
+}

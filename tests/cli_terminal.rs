@@ -1,0 +1,241 @@
+//! The terminal on the real binary: completions, man page, tables that fit `COLUMNS`, colour,
+//! `-q`, and the first run's teaching matrix.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+fn fx(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn graceline() -> Command {
+    let mut c = Command::cargo_bin("graceline").unwrap();
+    c.env_remove("COLUMNS").env_remove("NO_COLOR");
+    c
+}
+
+fn stdout(c: &mut Command) -> String {
+    String::from_utf8(c.output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for (shell, needle) in [
+        ("bash", "_graceline()"),
+        ("zsh", "#compdef graceline"),
+        ("fish", "complete -c graceline"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[graceline]"),
+    ] {
+        graceline()
+            .args(["completions", shell])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(needle).and(predicate::str::contains("simulate")));
+    }
+    graceline().args(["completions", "tcsh"]).assert().code(2);
+    graceline()
+        .arg("man")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(".TH graceline 1").and(predicate::str::contains("completions")));
+}
+
+#[test]
+fn tables_fit_80_columns() {
+    let inputs = [
+        fx("inputs/kubeadm-ha/haproxy.cfg"),
+        fx("inputs/kubeadm-ha/kube-apiserver.yaml"),
+        fx("multi-lb.toml"),
+        fx("inputs/aws/openshift-nlb.tfplan.json"),
+    ];
+    let out = stdout(
+        graceline()
+            .env("COLUMNS", "80")
+            .args(["check", "--no-fail"])
+            .args(&inputs),
+    );
+    let table: Vec<&str> = out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])).collect();
+    assert!(table.len() > 8, "{out}");
+    for line in &table {
+        assert!(line.chars().count() <= 80, "{} chars: {line}", line.chars().count());
+    }
+    // No path is broken mid-word: every LB name shows whole or split after a separator.
+    assert!(out.contains("apiserverbackend/cp1"), "{out}");
+    let wide = stdout(
+        graceline()
+            .env("COLUMNS", "200")
+            .args(["check", "--no-fail"])
+            .args(&inputs),
+    );
+    assert!(wide.contains("module.vpc.aws_lb_target_group.api_internal"), "{wide}");
+}
+
+#[test]
+fn colour_on_request_never_into_a_pipe_or_with_no_color() {
+    let seed = fx("seed-openshift-aws.toml");
+    let plain = stdout(graceline().args(["check", &seed]));
+    assert!(!plain.contains('\x1b'), "a pipe gets no colour");
+    let coloured = stdout(graceline().args(["check", "--color", "always", &seed]));
+    assert!(coloured.contains("\x1b[1;31merror[GL001]\x1b[0m"), "{coloured}");
+    assert!(coloured.contains("\x1b["));
+    let no_color = stdout(
+        graceline()
+            .env("NO_COLOR", "1")
+            .args(["check", "--color", "auto", &seed]),
+    );
+    assert!(!no_color.contains('\x1b'));
+    let never = stdout(graceline().args(["check", "--color", "never", &seed]));
+    assert!(!never.contains('\x1b'));
+}
+
+#[test]
+fn quiet_prints_only_findings() {
+    let out = stdout(graceline().args(["check", "-q", &fx("seed-openshift-aws.toml")]));
+    assert!(!out.is_empty());
+    for line in out.lines() {
+        assert!(
+            line.starts_with("error[") || line.starts_with("warning[") || line.starts_with("note["),
+            "{line}"
+        );
+    }
+    graceline()
+        .args(["check", "--quiet", &fx("seed-openshift-aws-70s.toml")])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("FAIL")
+                .not()
+                .and(predicate::str::contains("┌").not()),
+        );
+}
+
+#[test]
+fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = stdout(graceline().current_dir(tmp.path()).env("COLUMNS", "80").arg("check"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() < 60, "{} lines:\n{out}", lines.len());
+    for line in &lines {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
+    // Each LB's default beside /readyz, some passing, some failing, findings grouped by rule.
+    assert!(
+        out.contains("aws-nlb default (TCP)") && out.contains("aws-nlb /readyz (HTTPS)"),
+        "{out}"
+    );
+    assert!(out.contains("pass ") && out.contains("FAIL "));
+    assert!(out.contains("error[GL003]") && out.contains(" x18 "), "{out}");
+    assert_eq!(
+        out.matches("error[GL001]").count(),
+        1,
+        "grouped, not one line per finding"
+    );
+    assert!(lines.iter().rev().take(8).any(|l| l.starts_with("Next:")), "{out}");
+}
+
+#[test]
+fn errors_in_words_with_did_you_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = |lb_line: &str| {
+        format!("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\n{lb_line}\n")
+    };
+    for (line, says) in [
+        (
+            "intervall = \"10s\"",
+            "unknown key 'intervall'; did you mean 'interval'?",
+        ),
+        ("inter = \"10s\"", "is not a aws-nlb setting; did you mean 'interval'?"),
+        (
+            "unhealthy_threshold = 2.5",
+            "the number `2.5` is not allowed here: expected a whole number from 0",
+        ),
+        (
+            "interval = \"10.5s\"",
+            "10.5s is not a whole number of seconds; aws-nlb takes whole seconds",
+        ),
+    ] {
+        let path = tmp.path().join("s.toml");
+        std::fs::write(&path, scenario(line)).unwrap();
+        graceline()
+            .arg("check")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says).and(predicate::str::contains("u32").not()));
+    }
+    let project = tmp.path().join("graceline.toml");
+    std::fs::write(&project, "[[check]]\nlbz = [\"a.cfg\"]\n").unwrap();
+    graceline()
+        .current_dir(tmp.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("graceline.toml:2:1").and(predicate::str::contains("did you mean 'lbs'?")));
+}
+
+#[test]
+fn durations_with_a_space_read_like_without() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = |interval: &str| {
+        let path = tmp.path().join("s.toml");
+        std::fs::write(
+            &path,
+            format!("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\ninterval = \"{interval}\"\n"),
+        )
+        .unwrap();
+        let out = stdout(graceline().args(["check", "--format", "json"]).arg(&path));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["results"][0]["worst_case_s"].clone()
+    };
+    assert_eq!(json("10 s"), json("10s"));
+    assert_eq!(json("1m 30s"), json("90s"));
+}
+
+#[test]
+fn backend_names_its_address_on_stderr() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("graceline"))
+        .args([
+            "backend",
+            "127.0.0.1:0",
+            "--shutdown-at",
+            "0s",
+            "--shutdown-delay",
+            "0s",
+            "--request-grace",
+            "0s",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        line.starts_with("graceline backend: listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0, "port 0 is resolved to the port actually bound");
+}
+
+#[test]
+fn simulate_and_recommend_tables_fit_80_columns() {
+    for args in [vec!["simulate", "--trials", "2000"], vec!["recommend"]] {
+        let out = stdout(graceline().env("COLUMNS", "80").args(&args).arg(fx("multi-lb.toml")));
+        let table: Vec<&str> = out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])).collect();
+        assert!(!table.is_empty(), "{args:?}: {out}");
+        for line in table {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+    }
+}

@@ -78,6 +78,9 @@ fn clusterip_without_prestop_fails_and_gets_a_recommended_prestop() {
     assert_eq!(p["recommended_termination_grace_period_s"], 34.0);
     assert_eq!(rules(p), ["GL030"]);
     assert_eq!(p["server_source"]["assumed"], true);
+    assert_eq!(p["readiness_probe"], "httpGet /ready");
+    assert_eq!(v["summary"]["kubernetes_paths"]["verdicts"]["fail"], 1);
+    assert_eq!(v["summary"]["exit_code"], 1);
     // No preStop: the finding points at the container line.
     assert_eq!(p["findings"][0]["line"], 18);
     let text = graceline()
@@ -110,6 +113,9 @@ fn a_prestop_sleep_above_the_kube_proxy_chain_passes() {
 fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path() {
     let v = check_json(&[&fx("web-nlb-ip.yaml")], 1);
     assert_eq!(path(&v, "kube-proxy")["verdict"], "pass");
+    // --lb narrows the paths by Service or workload name too.
+    let narrowed = check_json(&[&fx("web-nlb-ip.yaml"), "--lb", "shop/*"], 1);
+    assert_eq!(paths(&narrowed).len(), 2);
     let p = path(&v, "lb-controller");
     assert_eq!(p["last_send_worst_s"], 193.0);
     assert_eq!(p["margin_s"], -183.0);

@@ -13,7 +13,21 @@ pub fn analyze(i: &InputOptions, scenarios: &[Scenario]) -> Result<PathsAnalysis
     let Sources::Files(paths) = &i.sources else {
         return Ok(PathsAnalysis::default());
     };
-    let k = crate::paths::build::run(paths, &i.input, scenarios)?;
+    let mut k = crate::paths::build::run(paths, &i.input, scenarios)?;
+    if !i.input.lb_patterns.is_empty() {
+        // `--lb` narrows the paths too: by Service or workload name.
+        let globs: Vec<glob::Pattern> = i
+            .input
+            .lb_patterns
+            .iter()
+            .filter_map(|p| glob::Pattern::new(p).ok())
+            .collect();
+        k.reports.retain(|r| {
+            globs
+                .iter()
+                .any(|g| g.matches(&r.path.service) || g.matches(&r.target.name))
+        });
+    }
     if k.reports.is_empty() && scenarios.iter().all(|s| s.lbs.is_empty()) && !i.input.allow_empty {
         let files: Vec<String> = paths.iter().map(|p| crate::input::display_name(p)).collect();
         let why: Vec<String> = k
@@ -41,16 +55,7 @@ use std::path::Path;
 /// the workload) when patterns are given.
 fn of_args(a: &InputArgs, scenarios: &[Scenario]) -> Result<PathsAnalysis> {
     let i = InputOptions::from_cli_arguments(a, &super::cwd()?)?;
-    let mut k = analyze(&i, scenarios)?;
-    if !a.lb.is_empty() {
-        let globs: Vec<glob::Pattern> = a.lb.iter().filter_map(|p| glob::Pattern::new(p).ok()).collect();
-        k.reports.retain(|r| {
-            globs
-                .iter()
-                .any(|g| g.matches(&r.path.service) || g.matches(&r.target.name))
-        });
-    }
-    Ok(k)
+    analyze(&i, scenarios)
 }
 
 /// `explain`: walks every path's chain after the load balancers' walks.

@@ -33,13 +33,16 @@ fn finding_line(f: &Finding) -> String {
 }
 
 /// The paths as a table, their findings and assumptions (appended after the LB table).
-pub fn table(a: &PathsAnalysis) -> String {
+pub fn table(a: &PathsAnalysis, width: Option<usize>) -> String {
     let mut out = String::new();
     if !a.reports.is_empty() {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(160);
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        // The terminal's width (COLUMNS), else unbounded like the load-balancer table.
+        if let Some(w) = width {
+            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
+        }
         t.set_header(vec![
             "workload",
             "path",
@@ -131,6 +134,7 @@ pub fn report_json(r: &PathReport) -> Value {
         })).collect::<Vec<_>>(),
         "slowest_stage": r.path.slowest().map(|s| s.id.clone()),
         "never_withdrawn": r.path.never_withdrawn,
+        "readiness_probe": t.readiness,
         "prestop_s": secs(t.server.prestop_sleep),
         "sigterm_s": secs(r.sigterm),
         "app_stops_listening_s": secs(r.stop_listening),
@@ -378,7 +382,7 @@ pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnaly
             } else {
                 String::new()
             };
-            out.push_str(&table(a));
+            out.push_str(&table(a, ctx.term.width));
             out
         }
         Format::Json => {
@@ -386,6 +390,13 @@ pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnaly
                 return lb_doc;
             };
             doc["kubernetes_paths"] = json_value(a);
+            let count = |v: PathVerdict| a.reports.iter().filter(|r| r.verdict == v).count();
+            let sev = |s: Severity| a.findings().filter(|f| f.severity == s).count();
+            doc["summary"]["kubernetes_paths"] = json!({
+                "paths": a.reports.len(),
+                "verdicts": { "pass": count(PathVerdict::Pass), "warn": count(PathVerdict::Warn), "fail": count(PathVerdict::Fail) },
+                "findings": { "error": sev(Severity::Error), "warning": sev(Severity::Warning), "note": sev(Severity::Note) },
+            });
             if let Some(code) = doc["summary"]["exit_code"].as_i64() {
                 if code == 0 && fails(a, ctx.fail_on) {
                     doc["summary"]["exit_code"] = json!(1);
@@ -424,6 +435,12 @@ pub fn explain(r: &PathReport) -> String {
     )
     .ok();
     writeln!(out, "  how the app shuts down: {}", t.server_source.reason).ok();
+    writeln!(
+        out,
+        "  readiness probe: {} (it does not speed up removal: a terminating pod's endpoint is ready=false from the deletion on, KEP-1672)",
+        t.readiness.as_deref().unwrap_or("none")
+    )
+    .ok();
     writeln!(
         out,
         "  T+0s  the pod is deleted: endpoint withdrawal and the pod's shutdown start together"

@@ -200,6 +200,7 @@ fn app_target(w: &Workload, c: &workload::Container, app: &AppServer) -> Target 
         server_source: app.source.clone(),
         delay_loc: None,
         apiserver: false,
+        readiness: c.readiness.clone(),
     }
 }
 
@@ -432,6 +433,7 @@ pub fn judge(objs: &Objects, app: &AppServer, lbs: &[&crate::scenario::LbSpec], 
             },
             delay_loc: s.locs.get("shutdown_delay").filter(|l| **l != a.container_loc).cloned(),
             apiserver: true,
+            readiness: Some(format!("httpGet {}", s.spec.readiness_path)),
         };
         let loc = a.reconciler_loc.clone().unwrap_or_else(|| a.container_loc.clone());
         if a.reconciler_loc.is_none() {

@@ -189,6 +189,8 @@ pub struct Target {
     pub delay_loc: Option<Loc>,
     /// A kube-apiserver pod.
     pub apiserver: bool,
+    /// The container's readiness probe, described (`httpGet /ready`), if any.
+    pub readiness: Option<String>,
 }
 
 impl Target {
@@ -509,6 +511,7 @@ mod tests {
             },
             delay_loc: None,
             apiserver: false,
+            readiness: None,
         }
     }
 

@@ -94,6 +94,18 @@ fn every_command_reads_the_project_file_when_no_path_is_given() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Worst case"));
+    // One [[check]] over an haproxy.cfg and a Service against one server: one picture.
+    let tmp = tempfile::tempdir().unwrap();
+    let svg = tmp.path().join("api.svg");
+    graceline()
+        .current_dir(&project)
+        .arg("timeline")
+        .arg("-o")
+        .arg(&svg)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("apiserverbackend/cp1") && text.contains("hcp-demo/kube-apiserver"));
 }
 
 #[test]

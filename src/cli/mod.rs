@@ -266,20 +266,39 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
-    let scenarios = load_inputs(&a.input, "draw")?;
-    if paths::timeline(&a.input, &scenarios, &a.output, out)? {
+    let mut scenarios = load_inputs(&a.input, "draw")?;
+    // Kubernetes paths alone: their lanes are the picture.
+    if scenarios.iter().all(|s| s.lbs.is_empty()) && paths::timeline(&a.input, &scenarios, &a.output, out)? {
         return Ok(Exit::Clean);
+    }
+    // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
+    // picture: their LBs share the server lane.
+    if scenarios.len() > 1
+        && scenarios
+            .windows(2)
+            .all(|w| w[0].server == w[1].server && w[0].min_margin == w[1].min_margin)
+    {
+        let mut merged = scenarios.remove(0);
+        for s in scenarios.drain(..) {
+            if s.name != merged.name {
+                merged.name = format!("{}, {}", merged.name, s.name);
+            }
+            merged.lbs.extend(s.lbs);
+        }
+        scenarios.push(merged);
     }
     let [sc] = scenarios.as_slice() else {
         let names: Vec<_> = scenarios.iter().map(|s| format!("{} ({})", s.name, s.file)).collect();
         bail!(
-            "the inputs hold {} scenarios ({}); a chart draws one: pass one input, or pick load balancers of one with --lb",
+            "the inputs hold {} scenarios with different servers ({}); a chart draws one server: pass its inputs, or pick load balancers of one with --lb",
             scenarios.len(),
             names.join(", ")
         );
     };
     render_timeline(sc, None, format, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
+    // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
+    paths::timeline(&a.input, &scenarios, &a.output, out)?;
     Ok(Exit::Clean)
 }
 

@@ -1036,6 +1036,8 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 ));
             }
         }
+        let mut profile_cache: std::collections::HashMap<String, Box<profiles::LbProfile>> =
+            std::collections::HashMap::new();
         for (file, inputs) in lb_files {
             let (inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
             if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
@@ -1044,7 +1046,15 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
             for i in &inputs {
-                let spec = build_lb(i, &server)?;
+                // Parse each LB profile once per run: a large haproxy.cfg has thousands of LBs.
+                if !profile_cache.contains_key(&i.profile) {
+                    let p = profiles::lb(&i.profile).map_err(|m| InputError::new(i.loc.clone(), "profile", m))?;
+                    profile_cache.insert(i.profile.clone(), p);
+                }
+                let spec = match profile_cache.get(&i.profile) {
+                    Some(p) => scenario::build_lb_with(i, p, &server)?,
+                    None => build_lb(i, &server)?,
+                };
                 if let Some(first_line) = seen.get(&spec.name) {
                     return Err(anyhow!(InputError::new(
                         spec.loc.clone(),

@@ -461,12 +461,17 @@ pub fn server_from_profile(name: &str, at: &Loc) -> Result<(ServerSpec, BTreeMap
 /// as a scenario's `[[lb]]` table.
 pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let profile = profiles::lb(&input.profile).map_err(|m| InputError::new(input.loc.clone(), "profile", m))?;
+    build_lb_with(input, &profile, server)
+}
+
+/// [`build_lb`] with the LB profile already parsed (readers of large inputs parse it once).
+pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let s = input.settings.clone().with_defaults(&profile.settings, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
-        &profile,
+        profile,
         s,
         input.loc.clone(),
         server,

@@ -2,6 +2,7 @@
 
 use super::lex::tokenize;
 use super::*;
+use super::{parse_files, ReadOptions};
 use proptest::prelude::*;
 
 fn pos(line: u32, column: u32) -> Pos {
@@ -756,5 +757,46 @@ proptest! {
         }
         text.insert_str(at, &insert);
         let _ = parse(&text);
+    }
+}
+
+#[test]
+fn files_read_as_one_configuration_keep_their_index() {
+    let defaults = "defaults\n  option httpchk GET /readyz\n  default-server inter 5s fall 2\n";
+    let api = "backend api\n  server cp1 10.0.0.1:6443 check\n";
+    let cfg = parse_files(&[defaults, api], &ReadOptions::default()).unwrap();
+    let s = &cfg.servers[0];
+    assert_eq!(s.http_check.as_ref().map(|h| h.path.as_str()), Some("/readyz"));
+    assert_eq!(s.inter.as_ref().map(|l| l.pos.file), Some(0));
+    assert_eq!(s.pos.file, 1);
+    let e = parse_files(
+        &[defaults, "backend b\n  server s 1.2.3.4:80 check intr 2s\n"],
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!((e.file, e.line, e.column), (1, 2, 29));
+    // A block opened in one file must close in it.
+    let e = parse_files(&[".if 1\n", ".endif\n"], &ReadOptions::default()).unwrap_err();
+    assert_eq!((e.file, e.line), (0, 1));
+}
+
+#[test]
+fn conditional_blocks_select_lines() {
+    let mut opts = ReadOptions::default();
+    opts.env.insert("FAST".to_string(), "1".to_string());
+    let text = "backend b\n.if defined(FAST)\n  server s 1.2.3.4:80 check inter 1s\n.elif 1\n  server s 1.2.3.4:80 check inter 9s\n.else\n  server s 1.2.3.4:80 check inter 8s\n.endif\n.if 0\n  server t 1.2.3.4:81 check\n  .if nosuchpredicate(x)\n  .endif\n.endif\n";
+    let cfg = parse_files(&[text], &opts).unwrap();
+    assert_eq!(cfg.servers.len(), 1);
+    assert_eq!(us(&cfg.servers[0].inter), Some(1_000_000));
+    let cfg = ok(text);
+    assert_eq!(us(&cfg.servers[0].inter), Some(9_000_000));
+    for (bad, line) in [
+        (".endif\n", 1),
+        (".if 1\n.else\n.else\n.endif\n", 3),
+        (".else\n", 1),
+        (".if foo\n.endif\n", 1),
+    ] {
+        let e = err(bad);
+        assert_eq!(e.line, line, "{bad:?}: {e}");
     }
 }

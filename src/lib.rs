@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod paths;
 pub mod profiles;
 pub mod provider;
 pub mod scenario;

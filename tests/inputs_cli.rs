@@ -335,9 +335,10 @@ fn bad_inputs_exit_2_with_file_line_and_column() {
         (&["bad/haproxy-in.json"], "haproxy-in.json:1:1: the file name says JSON"),
         (&["bad/bad-unit.cfg"], "bad-unit.cfg:2:42: invalid time unit 'sec' in '2sec' for 'inter'"),
         (&["bad/malformed.yaml"], "malformed.yaml:5:5: malformed YAML"),
-        (&["bad/no-lb.yaml"], "no-lb.yaml:1:1: no Service of type LoadBalancer"),
+        // A ClusterIP Service alone is read for the Kubernetes paths: it cannot be judged (no selector).
+        (&["bad/no-lb.yaml"], "no-lb.yaml: no load-balancer-to-server pair and no Kubernetes path to check"),
         (&["bad/malformed.json"], "malformed.json:6:45: malformed JSON"),
-        (&["kubeadm-ha/kube-apiserver.yaml"], "no load-balancer-to-server pair"),
+        // (a kube-apiserver manifest alone is checked: its `kubernetes` Service path, tests/cli_paths.rs)
         (
             &["kubeadm-ha/haproxy.cfg", "kubeadm-ha/kube-apiserver.yaml", "openshift/kube-apiserver-pod.yaml"],
             "2 kube-apiserver manifests among the inputs",

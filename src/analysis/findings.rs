@@ -54,6 +54,18 @@ pub enum Rule {
     GL018,
     /// What clients see: HAProxy retries without redispatch; keep-alive connections through L4 LBs.
     GL019,
+    /// A Kubernetes path keeps sending new connections after the app stopped listening.
+    GL030,
+    /// A Kubernetes path stops sending with less margin than required.
+    GL031,
+    /// kube-apiserver's endpoint is never withdrawn (master-count, none).
+    GL032,
+    /// A Service (or Ingress backend) cannot be judged from the inputs.
+    GL033,
+    /// A preStop hook that is not a plain sleep: its duration is unknown.
+    GL034,
+    /// A crashed kube-apiserver stays in the `kubernetes` endpoints until its lease expires.
+    GL035,
 }
 
 /// Every rule, in id order.
@@ -71,6 +83,16 @@ pub const RULES: [Rule; 13] = [
     Rule::GL017,
     Rule::GL018,
     Rule::GL019,
+];
+
+/// The rules of the Kubernetes paths (`crate::paths`), in id order; GL004 applies to them too.
+pub const PATH_RULES: [Rule; 6] = [
+    Rule::GL030,
+    Rule::GL031,
+    Rule::GL032,
+    Rule::GL033,
+    Rule::GL034,
+    Rule::GL035,
 ];
 
 impl Rule {
@@ -96,6 +118,12 @@ impl Rule {
             Rule::GL017 => "GL017",
             Rule::GL018 => "GL018",
             Rule::GL019 => "GL019",
+            Rule::GL030 => "GL030",
+            Rule::GL031 => "GL031",
+            Rule::GL032 => "GL032",
+            Rule::GL033 => "GL033",
+            Rule::GL034 => "GL034",
+            Rule::GL035 => "GL035",
         }
     }
 
@@ -115,6 +143,12 @@ impl Rule {
             Rule::GL017 => "rollout-overlap",
             Rule::GL018 => "rollout-all-unhealthy",
             Rule::GL019 => "client-view",
+            Rule::GL030 => "path-routes-to-closed-port",
+            Rule::GL031 => "path-thin-margin",
+            Rule::GL032 => "stale-apiserver-endpoints",
+            Rule::GL033 => "cannot-be-judged",
+            Rule::GL034 => "prestop-not-a-sleep",
+            Rule::GL035 => "crashed-apiserver-listed",
         }
     }
 
@@ -128,8 +162,18 @@ impl Rule {
             | Rule::GL008
             | Rule::GL015
             | Rule::GL016
-            | Rule::GL018 => Severity::Error,
-            Rule::GL002 | Rule::GL006 | Rule::GL007 | Rule::GL017 | Rule::GL019 => Severity::Warning,
+            | Rule::GL018
+            | Rule::GL030
+            | Rule::GL032 => Severity::Error,
+            Rule::GL002
+            | Rule::GL006
+            | Rule::GL007
+            | Rule::GL017
+            | Rule::GL019
+            | Rule::GL031
+            | Rule::GL033
+            | Rule::GL034 => Severity::Warning,
+            Rule::GL035 => Severity::Note,
         }
     }
 
@@ -149,6 +193,12 @@ impl Rule {
             Rule::GL018 => "A rolling restart makes every replica unhealthy at once",
             Rule::GL019 => "What clients see of the shutdown (retries, redispatch, keep-alive connections)",
             Rule::GL008 => "An HAProxy server without health checks is never taken out of rotation",
+            Rule::GL030 => "A Kubernetes path can still send new connections after the app stopped listening",
+            Rule::GL031 => "A Kubernetes path stops sending with less margin than required",
+            Rule::GL032 => "kube-apiserver's endpoint stays in the `kubernetes` Service after it goes",
+            Rule::GL033 => "A Service or Ingress backend cannot be judged from the inputs",
+            Rule::GL034 => "The preStop hook is not a plain sleep, so its duration is unknown",
+            Rule::GL035 => "A crashed kube-apiserver stays listed until its lease expires",
         }
     }
 
@@ -168,6 +218,12 @@ impl Rule {
             Rule::GL019 => "Warning: HAProxy retries a refused connection on the same server (retries, default 3) and the request fails after the retries unless option redispatch sends it elsewhere. Note: L4 load balancers (NLB, GCP passthrough, Azure) stop new connections, not requests on established keep-alive connections, which run until the server closes them or the NLB resets them.",
             Rule::GL007 => "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
             Rule::GL008 => "A `server` line without `check` in a backend that fronts the server is never marked down: HAProxy keeps sending it new connections after E3, which fail until the process is back.",
+            Rule::GL030 => "When a pod is deleted, endpoint withdrawal (EndpointSlice, kube-proxy, LB controllers, ingress controllers) runs in parallel with preStop and SIGTERM; in the worst case the slowest consumer still sends new connections at or after the instant the app stops listening.",
+            Rule::GL031 => "The last consumer of the endpoints stops sending before the app stops listening, but with less margin than the configured minimum (default 5 s).",
+            Rule::GL032 => "With --endpoint-reconciler-type=master-count (or none), a departed kube-apiserver's IP stays in the `kubernetes` endpoints, so in-cluster clients keep being sent to it.",
+            Rule::GL033 => "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
+            Rule::GL034 => "A preStop exec hook that is not `sleep N` (or an httpGet hook) takes an unknown time; graceline assumes the sleep it starts with, else 0 s.",
+            Rule::GL035 => "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
         }
     }
 
@@ -187,6 +243,12 @@ impl Rule {
             Rule::GL019 => "HAProxy: add option redispatch. L4 load balancers: make the server close keep-alive connections when it starts shutting down, or rely on connection termination.",
             Rule::GL007 => "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
             Rule::GL008 => "Add `check` (with `option httpchk GET /readyz` and `check-ssl` for kube-apiserver) to the server line or its default-server.",
+            Rule::GL030 => "Add (or lengthen) a preStop sleep to recommended_prestop_s and raise terminationGracePeriodSeconds to match; for kube-apiserver raise --shutdown-delay-duration.",
+            Rule::GL031 => "Lengthen the preStop sleep (kube-apiserver: --shutdown-delay-duration) to reach the minimum margin.",
+            Rule::GL032 => "Use --endpoint-reconciler-type=lease (the default since Kubernetes 1.11).",
+            Rule::GL033 => "Pass the workload behind the Service, fix the selector or the targetPort name.",
+            Rule::GL034 => "Use the sleep action (lifecycle.preStop.sleep.seconds) or `sleep N`, or keep a margin for the hook's own time.",
+            Rule::GL035 => "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod inputs;
+pub mod paths;
 
 use crate::analysis::{analyze_all, explain::explain, findings::Severity};
 use crate::backend;
@@ -165,6 +166,7 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         .collect();
     pb.finish_and_clear();
     let text = crate::output::simulate::render(&sections, a.format);
+    let text = paths::simulate(&a.input, &scenarios, text, a.trials, a.seed, a.format)?;
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
@@ -212,6 +214,10 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
             Exit::Clean
         });
     }
+    let k8s_paths = match &o.inputs {
+        Inputs::Given(i) => paths::analyze(i, &scenarios)?,
+        _ => crate::paths::PathsAnalysis::default(),
+    };
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
@@ -223,12 +229,15 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
             .collect(),
     };
     let text = exporter(o.format).render(&reports, &ctx);
+    let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    Ok(if fails(&reports, o.fail_on) {
-        Exit::Findings
-    } else {
-        Exit::Clean
-    })
+    Ok(
+        if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        },
+    )
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -243,6 +252,7 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         out.write_all(explain(sc, lb)?.as_bytes())?;
     }
+    paths::explain(&a.input, &scenarios, !chosen.is_empty(), out)?;
     Ok(Exit::Clean)
 }
 
@@ -255,12 +265,19 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
     for f in crate::output::report::write_report(&scenarios, &a.output_dir, &opts)? {
         writeln!(out, "wrote {}", f.display())?;
     }
+    for f in paths::report(&a.input, &scenarios, &a.output_dir, a.trials, a.seed)? {
+        writeln!(out, "wrote {}", f.display())?;
+    }
     Ok(Exit::Clean)
 }
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
     let mut scenarios = load_inputs(&a.input, "draw")?;
+    // Kubernetes paths alone: their lanes are the picture.
+    if scenarios.iter().all(|s| s.lbs.is_empty()) && paths::timeline(&a.input, &scenarios, &a.output, out)? {
+        return Ok(Exit::Clean);
+    }
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
     // picture: their LBs share the server lane.
     if scenarios.len() > 1
@@ -287,11 +304,16 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     };
     render_timeline(sc, None, format, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
+    // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
+    paths::timeline(&a.input, &scenarios, &a.output, out)?;
     Ok(Exit::Clean)
 }
 
 fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
     match &a.name {
+        Some(name) if name == crate::paths::figures::NAME => {
+            out.write_all(crate::paths::figures::TEXT.as_bytes())?;
+        }
         Some(name) => {
             let Some(b) = profiles::find(name) else {
                 let all: Vec<_> = profiles::BUILTIN.iter().map(|b| b.name).collect();
@@ -311,6 +333,11 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
                 }
             }
             writeln!(out, "\nPrint one with its sources: graceline profiles NAME")?;
+            writeln!(
+                out,
+                "Stages of the Kubernetes paths with their sources: graceline profiles {}",
+                crate::paths::figures::NAME
+            )?;
         }
     }
     Ok(Exit::Clean)

@@ -55,7 +55,7 @@ pub fn has_apiserver(docs: &[Node]) -> bool {
     })
 }
 
-fn is_apiserver(c: &Node) -> bool {
+pub(crate) fn is_apiserver(c: &Node) -> bool {
     yaml::get(c, "name").and_then(yaml::as_str) == Some("kube-apiserver")
         || ["command", "args"].iter().any(|k| {
             yaml::get(c, k)
@@ -68,13 +68,13 @@ fn is_apiserver(c: &Node) -> bool {
 }
 
 /// One command-line flag found in `command`/`args`, with where its value is.
-struct Flag {
-    value: Option<String>,
-    flag_loc: Loc,
-    value_loc: Loc,
+pub(crate) struct Flag {
+    pub(crate) value: Option<String>,
+    pub(crate) flag_loc: Loc,
+    pub(crate) value_loc: Loc,
 }
 
-fn find_flag(t: &Text, container: &Node, name: &str) -> Option<Flag> {
+pub(crate) fn find_flag(t: &Text, container: &Node, name: &str) -> Option<Flag> {
     let words: Vec<(&str, &Node)> = ["command", "args"]
         .iter()
         .filter_map(|k| yaml::get(container, k))

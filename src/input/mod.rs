@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod project;
 pub mod select;
 pub mod terraform;
+pub mod workload;
 pub mod yaml;
 
 use crate::error::{InputError, Loc};
@@ -327,6 +328,12 @@ struct Parsed {
     lbs: Vec<LbInput>,
     servers: Vec<ServerInput>,
     scenario: Option<Scenario>,
+    /// Kubernetes objects a path starts from (workloads, Services, kube-apiserver pods): `check`
+    /// judges them in `crate::paths`, so the file is not empty.
+    paths: bool,
+    /// App workloads (Deployments, Pods, ...) among the documents: the server of their load
+    /// balancers is assumed to be an app that stops listening at SIGTERM, not kube-apiserver.
+    workloads: bool,
 }
 
 fn empty(file: &str, what: &str) -> InputError {
@@ -577,7 +584,9 @@ fn parse_file_as(
             if kind != Some(InputKind::K8s) && !superseded {
                 out.servers = manifest::servers(&t, &docs)?;
             }
-            if out.lbs.is_empty() && out.servers.is_empty() && !superseded && !allow_empty {
+            out.paths = !out.servers.is_empty() || superseded || workload::has_path_inputs(&docs);
+            out.workloads = workload::has_workloads(&docs);
+            if out.lbs.is_empty() && !out.paths && !allow_empty {
                 let what = match kind {
                     Some(InputKind::Manifest) => "no Pod with a kube-apiserver container",
                     Some(_) => "no Service of type LoadBalancer",
@@ -617,7 +626,7 @@ pub fn named_server(opts: &Options) -> Result<Option<scenario::NamedServer>> {
 }
 
 /// Resolves a named server: a built-in server profile, a scenario file's `[server]` or a manifest.
-fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
+pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
     let err_at = |m: String| -> anyhow::Error {
         match &r.at {
             Some(l) => anyhow!(InputError::new(l.clone(), "server", m)),
@@ -917,6 +926,8 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
     let mut scenarios = Vec::new();
     let mut lb_files: Vec<(String, Vec<LbInput>)> = Vec::new();
     let mut manifests: Vec<ServerInput> = Vec::new();
+    let mut any_paths = false;
+    let mut any_workloads = false;
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
     for unit in units(g, kind, join, opts.allow_empty)? {
         match unit {
@@ -931,6 +942,8 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                     }
                     (_, sc) => scenarios.extend(sc),
                 }
+                any_paths |= p.paths;
+                any_workloads |= p.workloads;
                 manifests.extend(p.servers);
                 if !p.lbs.is_empty() {
                     lb_files.push((display, p.lbs));
@@ -984,14 +997,21 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
                 (m.spec, m.locs, source, port)
             }
             (None, 0) => {
-                let at = whole_file(&format!("builtin:{DEFAULT_SERVER_PROFILE}"));
-                let (spec, locs) =
-                    scenario::server_from_profile(DEFAULT_SERVER_PROFILE, &at).map_err(|e| anyhow!(e))?;
+                let (profile, why) = if any_workloads {
+                    (
+                        crate::paths::build::APP_PROFILE,
+                        " (app workloads among the inputs: an app assumed to stop listening at SIGTERM; the Kubernetes paths use each pod's own preStop and grace period)",
+                    )
+                } else {
+                    (DEFAULT_SERVER_PROFILE, "")
+                };
+                let at = whole_file(&format!("builtin:{profile}"));
+                let (spec, locs) = scenario::server_from_profile(profile, &at).map_err(|e| anyhow!(e))?;
                 let source = ServerSource {
                     origin: at.file,
                     assumed: true,
                     reason: format!(
-                        "assumed built-in profile {DEFAULT_SERVER_PROFILE}: no --server and no kube-apiserver manifest among the inputs"
+                        "assumed built-in profile {profile}: no --server and no kube-apiserver manifest among the inputs{why}"
                     ),
                 };
                 let port = server_port(&spec, None, false);
@@ -1077,7 +1097,7 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
             });
         }
     }
-    if scenarios.iter().all(|s| s.lbs.is_empty()) && !opts.allow_empty {
+    if scenarios.iter().all(|s| s.lbs.is_empty()) && !opts.allow_empty && !any_paths {
         let what = if g.files.is_empty() {
             "no input file".to_string()
         } else {

@@ -4,6 +4,8 @@ pub mod chart;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod paths;
+pub mod paths_chart;
 pub mod recommend;
 pub mod report;
 pub mod report_stages;

@@ -1,0 +1,146 @@
+//! The sourced stage figures of `profiles/kubernetes-paths.toml`, embedded in the binary.
+
+use crate::time::Micros;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The data file's name for `graceline profiles`.
+pub const NAME: &str = "kubernetes-paths";
+
+/// The data file's text (printed by `graceline profiles kubernetes-paths`).
+pub const TEXT: &str = include_str!("../../profiles/kubernetes-paths.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageRaw {
+    label: String,
+    lo: String,
+    hi: String,
+    unverified: bool,
+    source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRaw {
+    #[allow(dead_code)]
+    description: String,
+    stages: BTreeMap<String, StageRaw>,
+    sources: BTreeMap<String, String>,
+}
+
+/// One stage of a path: a sourced range of durations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// Stable id (the key in the data file).
+    pub id: String,
+    /// What happens in this stage.
+    pub label: String,
+    /// Shortest duration.
+    pub lo: Micros,
+    /// Longest duration (the worst case takes it).
+    pub hi: Micros,
+    /// True when no primary source confirms the figure.
+    pub unverified: bool,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+/// Every stage and general source of the data file.
+#[derive(Debug)]
+pub struct Figures {
+    stages: BTreeMap<String, Stage>,
+    /// General facts with their sources.
+    pub sources: BTreeMap<String, String>,
+}
+
+fn parse(text: &str) -> Result<Figures, String> {
+    let raw: FileRaw = toml::from_str(text).map_err(|e| format!("kubernetes-paths.toml: {e}"))?;
+    let mut stages = BTreeMap::new();
+    for (id, s) in raw.stages {
+        let lo = Micros::parse(&s.lo).map_err(|e| format!("stages.{id}.lo: {e}"))?;
+        let hi = Micros::parse(&s.hi).map_err(|e| format!("stages.{id}.hi: {e}"))?;
+        if lo > hi {
+            return Err(format!("stages.{id}: lo {lo} > hi {hi}"));
+        }
+        stages.insert(
+            id.clone(),
+            Stage {
+                id,
+                label: s.label,
+                lo,
+                hi,
+                unverified: s.unverified,
+                source: s.source,
+            },
+        );
+    }
+    Ok(Figures {
+        stages,
+        sources: raw.sources,
+    })
+}
+
+/// The embedded figures (parsed once; the data file is checked by a unit test).
+pub fn figures() -> &'static Figures {
+    static F: OnceLock<Figures> = OnceLock::new();
+    F.get_or_init(|| {
+        parse(TEXT).unwrap_or_else(|e| Figures {
+            stages: BTreeMap::from([(
+                "invalid".to_string(),
+                Stage {
+                    id: "invalid".to_string(),
+                    label: e,
+                    lo: Micros::ZERO,
+                    hi: Micros::ZERO,
+                    unverified: true,
+                    source: String::new(),
+                },
+            )]),
+            sources: BTreeMap::new(),
+        })
+    })
+}
+
+impl Figures {
+    /// The stage with this id; an unknown id is a programming error caught by the unit tests.
+    pub fn stage(&self, id: &str) -> Stage {
+        self.stages.get(id).cloned().unwrap_or_else(|| Stage {
+            id: id.to_string(),
+            label: format!("unknown stage {id}"),
+            lo: Micros::ZERO,
+            hi: Micros::ZERO,
+            unverified: true,
+            source: "missing from profiles/kubernetes-paths.toml".to_string(),
+        })
+    }
+
+    /// Every stage in id order.
+    pub fn all(&self) -> impl Iterator<Item = &Stage> {
+        self.stages.values()
+    }
+
+    /// A general source by key (empty when absent).
+    pub fn source(&self, key: &str) -> &str {
+        self.sources.get(key).map_or("", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_file_parses_and_every_stage_has_a_source() {
+        let f = parse(TEXT).unwrap();
+        assert!(f.all().count() >= 15);
+        for s in f.all() {
+            assert!(!s.source.is_empty() && s.lo <= s.hi, "{s:?}");
+        }
+        assert_eq!(f.stage("kube-proxy-sync-iptables").hi, Micros::from_secs(1));
+        assert_eq!(f.stage("nlb-deregistration-lag").hi, Micros::from_secs(180));
+        assert!(f.stage("neg-detach").unverified);
+        assert!(parse("description = \"x\"\n[stages.a]\nlabel = \"a\"\nlo = \"2s\"\nhi = \"1s\"\nunverified = false\nsource = \"s\"\n[sources]\n").is_err());
+    }
+}

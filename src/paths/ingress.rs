@@ -1,0 +1,53 @@
+//! Ingress data planes fed by endpoints: GKE container-native load balancing (NEG: the NEG
+//! controller detaches the pod's IP:port, then Google's LB stops sending) and ingress-nginx (the
+//! controller POSTs the new backend list; each NGINX worker re-reads it every second, no reload).
+
+use super::figures::figures;
+use super::kube_proxy::endpointslice_stages;
+use super::{Path, PathKind, Start};
+use crate::error::Loc;
+
+/// GKE NEG path of a Service (`cloud.google.com/neg` annotation).
+pub fn neg_path(service: &str, name: &str, loc: Loc) -> Path {
+    let f = figures();
+    let mut stages = endpointslice_stages();
+    stages.push(f.stage("endpointslice-watch"));
+    stages.push(f.stage("neg-detach"));
+    stages.push(f.stage("gclb-programming"));
+    Path {
+        kind: PathKind::GkeNeg,
+        name: format!("{name} via GKE NEG"),
+        service: service.to_string(),
+        loc,
+        stages,
+        start: Start::Deletion,
+        listener_waits_for_first_stage: false,
+        never_withdrawn: None,
+        notes: vec![
+            "backend service connection draining (BackendConfig connectionDraining.drainingTimeoutSec, 0-3600 s) lets in-flight requests finish after the detach; it does not stop new connections sooner".to_string(),
+            "the NEG readiness gate cloud.google.com/load-balancer-neg-ready paces rollouts, it does not delay the detach".to_string(),
+        ],
+    }
+}
+
+/// ingress-nginx path of a Service named as an Ingress backend.
+pub fn nginx_path(service: &str, name: &str, loc: Loc) -> Path {
+    let f = figures();
+    let mut stages = endpointslice_stages();
+    stages.push(f.stage("endpointslice-watch"));
+    stages.push(f.stage("ingress-nginx-controller"));
+    stages.push(f.stage("ingress-nginx-lua-sync"));
+    Path {
+        kind: PathKind::IngressNginx,
+        name: format!("{name} via ingress-nginx"),
+        service: service.to_string(),
+        loc,
+        stages,
+        start: Start::Deletion,
+        listener_waits_for_first_stage: false,
+        never_withdrawn: None,
+        notes: vec![
+            "NGINX keeps upstream keep-alive connections to the pod: requests on them continue until the app closes them".to_string(),
+        ],
+    }
+}

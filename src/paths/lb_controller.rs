@@ -1,0 +1,69 @@
+//! AWS Load Balancer Controller with ip targets: the controller drops a terminating endpoint on
+//! its next reconcile and calls DeregisterTargets; the NLB (or ALB) data plane keeps sending new
+//! connections for a while after that (field reports: about 120 s, up to 180 s), whatever the
+//! deregistration delay. Instance targets go through kube-proxy instead ([`super::kube_proxy`]).
+
+use super::figures::figures;
+use super::kube_proxy::endpointslice_stages;
+use super::{Path, PathKind, Start};
+use crate::error::Loc;
+use crate::time::Micros;
+
+/// Which load balancer the controller drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lb {
+    /// A Service of type LoadBalancer (NLB).
+    Nlb,
+    /// An Ingress of class alb (ALB).
+    Alb,
+}
+
+/// The deregistration path of ip targets. `deregistration_delay` is the target group attribute
+/// (read from the annotation, else AWS's 300 s default, said in the notes).
+pub fn path(
+    service: &str,
+    name: &str,
+    loc: Loc,
+    lb: Lb,
+    deregistration_delay: Option<Micros>,
+    readiness_gate: bool,
+) -> Path {
+    let f = figures();
+    let mut stages = endpointslice_stages();
+    stages.push(f.stage("endpointslice-watch"));
+    stages.push(f.stage("lbc-reconcile"));
+    stages.push(f.stage("deregister-targets-api"));
+    stages.push(f.stage(match lb {
+        Lb::Nlb => "nlb-deregistration-lag",
+        Lb::Alb => "alb-deregistration-lag",
+    }));
+    let delay = match deregistration_delay {
+        Some(d) => format!("deregistration_delay.timeout_seconds = {d}"),
+        None => "deregistration_delay 300s (AWS default, assumed: no target-group-attributes annotation)".to_string(),
+    };
+    let mut notes = vec![
+        format!("{delay}: in-flight connections may drain that long after deregistration; it does not stop new connections sooner (the lag stage does); the pod must keep serving them or the NLB resets them at the delay's end"),
+    ];
+    notes.push(if readiness_gate {
+        "pod readiness gate injected (elbv2.k8s.aws/pod-readiness-gate-inject): it paces the rollout (new targets healthy before old pods go); it does not delay deregistration of the old pod".to_string()
+    } else {
+        "no pod readiness gate seen (namespace label elbv2.k8s.aws/pod-readiness-gate-inject=enabled): a rollout may delete old pods before new targets are healthy".to_string()
+    });
+    Path {
+        kind: PathKind::LbController,
+        name: format!(
+            "{name} via AWS Load Balancer Controller ({} ip targets)",
+            match lb {
+                Lb::Nlb => "NLB",
+                Lb::Alb => "ALB",
+            }
+        ),
+        service: service.to_string(),
+        loc,
+        stages,
+        start: Start::Deletion,
+        listener_waits_for_first_stage: false,
+        never_withdrawn: None,
+        notes,
+    }
+}

@@ -1,0 +1,558 @@
+//! Kubernetes paths: the ways a request reaches a pod or kube-apiserver other than a load
+//! balancer's own health checks. When a pod is deleted, endpoint withdrawal (EndpointSlice → every
+//! consumer: kube-proxy, cloud LB controllers, ingress controllers) and the pod's own shutdown
+//! (preStop, SIGTERM) start at the same instant; a path is the chain of stages from that instant
+//! until its consumer stops sending new connections. New connections reach a closed port when the
+//! app stops listening before the slowest stage is over.
+//!
+//! One module per path family: [`kube_proxy`] (ClusterIP, NodePort, LB nodes with
+//! `externalTrafficPolicy: Cluster`), [`local_traffic`] (`externalTrafficPolicy: Local` +
+//! healthCheckNodePort + the LB's health-check model), [`lb_controller`] (AWS Load Balancer
+//! Controller ip targets), [`ingress`] (GKE NEG, ingress-nginx), [`apiserver_service`] (the
+//! `kubernetes` Service). Stage figures with their sources live in `profiles/kubernetes-paths.toml`
+//! ([`figures`]); [`build`] matches Services to workloads; [`sample`] draws stage durations for
+//! `simulate`.
+//!
+//! Time origin: the pod's deletion (t = 0, the grace-period clock starts). Tie rule: a consumer
+//! that stops sending at the very instant the app stops listening fails, like GL001 (a connection
+//! sent just before that instant is still in flight when the listener closes).
+
+pub mod apiserver_service;
+pub mod build;
+pub mod figures;
+pub mod ingress;
+pub mod kube_proxy;
+pub mod lb_controller;
+pub mod local_traffic;
+pub mod sample;
+
+use crate::analysis::findings::{Finding, Rule};
+use crate::error::Loc;
+use crate::scenario::ServerSource;
+use crate::time::Micros;
+use crate::timeline::ServerSpec;
+pub use figures::Stage;
+use serde::Serialize;
+
+/// The families of paths graceline models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathKind {
+    /// ClusterIP / NodePort / LB nodes (eTP Cluster) via kube-proxy on every node.
+    KubeProxy,
+    /// `externalTrafficPolicy: Local`: healthCheckNodePort, then the LB's health checks.
+    LocalTraffic,
+    /// AWS Load Balancer Controller with ip targets.
+    LbController,
+    /// GKE container-native load balancing (NEG).
+    GkeNeg,
+    /// ingress-nginx.
+    IngressNginx,
+    /// kube-apiserver's own `kubernetes` Service.
+    KubernetesService,
+}
+
+impl PathKind {
+    /// The name in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathKind::KubeProxy => "kube-proxy",
+            PathKind::LocalTraffic => "local-traffic",
+            PathKind::LbController => "lb-controller",
+            PathKind::GkeNeg => "gke-neg",
+            PathKind::IngressNginx => "ingress-nginx",
+            PathKind::KubernetesService => "kubernetes-service",
+        }
+    }
+}
+
+/// When a path's first stage starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Start {
+    /// At the pod's deletion, in parallel with preStop.
+    Deletion,
+    /// At SIGTERM (kube-apiserver's pre-shutdown hook), after any preStop.
+    Sigterm,
+}
+
+/// One path: a chain of stages from its start until its consumer sends no new connection.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Family.
+    pub kind: PathKind,
+    /// Name in reports, e.g. `default/web:80 ClusterIP`.
+    pub name: String,
+    /// The Service (`namespace/name`).
+    pub service: String,
+    /// Where the Service (or the apiserver container) is declared.
+    pub loc: Loc,
+    /// The stages, in order.
+    pub stages: Vec<Stage>,
+    /// When the first stage starts.
+    pub start: Start,
+    /// kube-apiserver: the first stage is the pre-shutdown hook and the listener closes only after
+    /// both it and `--shutdown-delay-duration` are over.
+    pub listener_waits_for_first_stage: bool,
+    /// The endpoint is never withdrawn (master-count, none): why.
+    pub never_withdrawn: Option<String>,
+    /// What else a user should know (keep-alive clients, deregistration delay, fallbacks).
+    pub notes: Vec<String>,
+}
+
+impl Path {
+    /// Sum of the stages' lower ends.
+    pub fn best(&self) -> Micros {
+        self.stages.iter().fold(Micros::ZERO, |a, s| a + s.lo)
+    }
+
+    /// Sum of the stages' upper ends (the worst case).
+    pub fn worst(&self) -> Micros {
+        self.stages.iter().fold(Micros::ZERO, |a, s| a + s.hi)
+    }
+
+    /// The stage with the largest upper end (the first of equals).
+    pub fn slowest(&self) -> Option<&Stage> {
+        self.stages.iter().fold(None, |m: Option<&Stage>, s| match m {
+            Some(x) if x.hi >= s.hi => Some(x),
+            _ => Some(s),
+        })
+    }
+}
+
+/// The pod's preStop hook as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prestop {
+    /// No preStop hook.
+    None,
+    /// A sleep of known length (`exec` sleep or the `sleep` action).
+    Sleep {
+        /// How long.
+        duration: Micros,
+        /// Where.
+        loc: Loc,
+    },
+    /// A hook whose duration graceline cannot know.
+    Unknown {
+        /// What it runs.
+        what: String,
+        /// The duration assumed (a sleep it starts with, else 0).
+        assumed: Micros,
+        /// Where.
+        loc: Loc,
+    },
+}
+
+impl Prestop {
+    /// The duration the model uses.
+    pub fn duration(&self) -> Micros {
+        match self {
+            Prestop::None => Micros::ZERO,
+            Prestop::Sleep { duration, .. } => *duration,
+            Prestop::Unknown { assumed, .. } => *assumed,
+        }
+    }
+
+    /// Where the hook is written.
+    pub fn loc(&self) -> Option<&Loc> {
+        match self {
+            Prestop::None => None,
+            Prestop::Sleep { loc, .. } | Prestop::Unknown { loc, .. } => Some(loc),
+        }
+    }
+}
+
+/// The pod side of a path: a workload's pod template (or a kube-apiserver pod) and how it shuts down.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `Pod`.
+    pub kind: String,
+    /// `namespace/name`.
+    pub name: String,
+    /// The file it was read from.
+    pub file: String,
+    /// The container that serves the path.
+    pub container: String,
+    /// Where the container is declared.
+    pub container_loc: Loc,
+    /// Where `terminationGracePeriodSeconds` is (or the pod spec when absent).
+    pub grace_loc: Loc,
+    /// True when `terminationGracePeriodSeconds` was absent (30 s default).
+    pub grace_defaulted: bool,
+    /// The preStop hook.
+    pub prestop: Prestop,
+    /// How the app shuts down (prestop_sleep and termination_grace_period from the pod).
+    pub server: ServerSpec,
+    /// Where the app's shutdown behaviour comes from and whether it was assumed.
+    pub server_source: ServerSource,
+    /// Where a finding about the app's own delay points (kube-apiserver: the flag).
+    pub delay_loc: Option<Loc>,
+    /// A kube-apiserver pod.
+    pub apiserver: bool,
+    /// The container's readiness probe, described (`httpGet /ready`), if any.
+    pub readiness: Option<String>,
+}
+
+impl Target {
+    /// Where a finding about this target's path points: the preStop line, else the app's delay
+    /// flag (kube-apiserver), else the container.
+    pub fn finding_loc(&self) -> Loc {
+        self.prestop
+            .loc()
+            .or(self.delay_loc.as_ref())
+            .unwrap_or(&self.container_loc)
+            .clone()
+    }
+
+    /// The app's own delay from SIGTERM until it stops listening.
+    pub fn app_delay(&self) -> Micros {
+        self.server.readyz_fail_after + self.server.shutdown_delay
+    }
+}
+
+/// Verdict of one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PathVerdict {
+    /// The last consumer stops sending at least the minimum margin before the app stops listening.
+    Pass,
+    /// It stops before, with less than the margin.
+    Warn,
+    /// New connections can reach a closed port.
+    Fail,
+}
+
+/// The answer for one target × path.
+#[derive(Debug, Clone)]
+pub struct PathReport {
+    /// The pod side.
+    pub target: Target,
+    /// The path.
+    pub path: Path,
+    /// SIGTERM (after preStop).
+    pub sigterm: Micros,
+    /// When the app stops listening in the worst case (from the deletion).
+    pub stop_listening: Micros,
+    /// SIGKILL.
+    pub kill: Micros,
+    /// Worst case from the deletion until the last consumer stops sending (`None`: never).
+    pub last_send_worst: Option<Micros>,
+    /// Best case.
+    pub last_send_best: Micros,
+    /// `stop_listening - last_send_worst` (`None`: never withdrawn).
+    pub margin: Option<Micros>,
+    /// Minimum margin for a pass.
+    pub min_margin: Micros,
+    /// The smallest whole-second preStop sleep that passes with the margin (`None` when a preStop
+    /// cannot help: the path starts at SIGTERM, or never ends).
+    pub recommended_prestop: Option<Micros>,
+    /// The terminationGracePeriodSeconds the recommended preStop then needs.
+    pub recommended_grace: Option<Micros>,
+    /// kube-apiserver: the smallest whole-second `--shutdown-delay-duration` that passes.
+    pub recommended_shutdown_delay: Option<Micros>,
+    /// Findings about this path, most severe first.
+    pub findings: Vec<Finding>,
+    /// Verdict.
+    pub verdict: PathVerdict,
+}
+
+/// Whole seconds at or above `m` (never negative).
+pub fn ceil_secs(m: Micros) -> Micros {
+    if m.0 <= 0 {
+        return Micros::ZERO;
+    }
+    Micros::from_secs((m.0 + 999_999) / 1_000_000)
+}
+
+/// When the app stops listening, given the first stage's duration `hook` (used only when the
+/// listener waits for it) and a preStop of `prestop`.
+pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) -> Micros {
+    let mut s = t.server.clone();
+    s.prestop_sleep = prestop;
+    let tl = s.timeline();
+    if path.listener_waits_for_first_stage {
+        (tl.e1 + t.app_delay().max(hook)).min(tl.kill)
+    } else {
+        tl.e3
+    }
+}
+
+/// Judges one path of one target with the required minimum margin.
+pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
+    let tl = t.server.timeline();
+    let start = match path.start {
+        Start::Deletion => Micros::ZERO,
+        Start::Sigterm => tl.e1,
+    };
+    let hook_hi = if path.listener_waits_for_first_stage {
+        path.stages.first().map_or(Micros::ZERO, |s| s.hi)
+    } else {
+        Micros::ZERO
+    };
+    let stop = stop_listening(t, path, t.server.prestop_sleep, hook_hi);
+    let worst = path.never_withdrawn.is_none().then(|| start + path.worst());
+    let best = start + path.best();
+    let margin = worst.map(|w| stop - w);
+    let loc = t.finding_loc();
+    let mut findings = Vec::new();
+    let (mut rec_pre, mut rec_grace, mut rec_delay) = (None, None, None);
+    if let Some(w) = worst {
+        match path.start {
+            Start::Deletion => {
+                // stop = preStop + app delay (grace raised as needed) >= worst + margin.
+                let p = ceil_secs(w + min_margin - t.app_delay());
+                rec_pre = Some(p);
+                rec_grace = Some(ceil_secs(p + t.app_delay() + t.server.request_grace));
+            }
+            Start::Sigterm => {
+                // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
+                rec_delay = Some(ceil_secs(path.worst() + min_margin - t.server.readyz_fail_after));
+            }
+        }
+    }
+    let fix = match (rec_pre, rec_grace, rec_delay) {
+        (Some(p), Some(g), _) => format!(
+            "fix: preStop sleep >= {}s (terminationGracePeriodSeconds >= {}s)",
+            p.0 / 1_000_000,
+            g.0 / 1_000_000
+        ),
+        (_, _, Some(d)) => format!("fix: --shutdown-delay-duration >= {}s (a preStop sleep does not help: the endpoint is removed only from SIGTERM on)", d.0 / 1_000_000),
+        _ => String::new(),
+    };
+    let slowest = path
+        .slowest()
+        .map(|s| {
+            format!(
+                "slowest stage: {} ({}, up to {}{})",
+                s.id,
+                s.label,
+                s.hi,
+                if s.unverified { ", unverified figure" } else { "" }
+            )
+        })
+        .unwrap_or_default();
+    let own = if t.apiserver {
+        format!(
+            "SIGTERM at {} + max(--shutdown-delay-duration {}, hook {})",
+            tl.e1,
+            t.app_delay(),
+            hook_hi
+        )
+    } else {
+        format!("preStop {} + the app's own delay {}", tl.e1, t.app_delay())
+    };
+    match (worst, margin) {
+        (Some(w), Some(m)) if m <= Micros::ZERO => findings.push(Finding::new(
+            Rule::GL030,
+            loc.clone(),
+            format!(
+                "{} via {} ({}): worst case {} from {} until the last consumer stops sending new connections ({slowest}), but the app stops listening at {} ({own}); new connections can reach a closed port for up to {}; {fix}",
+                t.name,
+                path.kind.name(),
+                path.name,
+                w,
+                if path.start == Start::Deletion { "the pod's deletion" } else { "SIGTERM" },
+                stop,
+                w - stop
+            ),
+        )),
+        (Some(w), Some(m)) if m < min_margin => findings.push(Finding::new(
+            Rule::GL031,
+            loc.clone(),
+            format!(
+                "{} via {} ({}): margin {} (app stops listening at {}, last consumer stops sending at {} worst case; {slowest}) is below the minimum {}; {fix}",
+                t.name,
+                path.kind.name(),
+                path.name,
+                m,
+                stop,
+                w,
+                min_margin
+            ),
+        )),
+        _ => {}
+    }
+    if let Some(why) = &path.never_withdrawn {
+        findings.push(Finding::new(
+            Rule::GL032,
+            path.loc.clone(),
+            format!("{} via {} ({}): {why}", t.name, path.kind.name(), path.name),
+        ));
+    }
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+    let verdict = if findings
+        .iter()
+        .any(|f| f.severity == crate::analysis::findings::Severity::Error)
+    {
+        PathVerdict::Fail
+    } else if findings
+        .iter()
+        .any(|f| f.severity == crate::analysis::findings::Severity::Warning)
+    {
+        PathVerdict::Warn
+    } else {
+        PathVerdict::Pass
+    };
+    PathReport {
+        target: t.clone(),
+        path: path.clone(),
+        sigterm: tl.e1,
+        stop_listening: stop,
+        kill: tl.kill,
+        last_send_worst: worst,
+        last_send_best: best,
+        margin,
+        min_margin,
+        recommended_prestop: rec_pre,
+        recommended_grace: rec_grace,
+        recommended_shutdown_delay: rec_delay,
+        findings,
+        verdict,
+    }
+}
+
+/// Findings about a target as a whole (once per workload, not per path): GL004 when preStop +
+/// the app's delay + its drain outlast the grace period, GL034 for a preStop that is not a sleep.
+pub fn target_findings(t: &Target) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let s = &t.server;
+    let needed = s.prestop_sleep + t.app_delay() + s.request_grace;
+    if s.termination_grace_period < needed {
+        out.push(Finding::new(
+            Rule::GL004,
+            t.grace_loc.clone(),
+            format!(
+                "{}: terminationGracePeriodSeconds {}{} < preStop {} + the app's delay {} + drain {} = {}; SIGKILL cuts the drain {} early",
+                t.name,
+                s.termination_grace_period,
+                if t.grace_defaulted { " (the default)" } else { "" },
+                s.prestop_sleep,
+                t.app_delay(),
+                s.request_grace,
+                needed,
+                needed - s.termination_grace_period
+            ),
+        ));
+    }
+    if let Prestop::Unknown { what, assumed, loc } = &t.prestop {
+        out.push(Finding::new(
+            Rule::GL034,
+            loc.clone(),
+            format!(
+                "{}: the preStop hook ({what}) is not a plain sleep, so its duration is unknown; assumed {assumed} (state it with lifecycle.preStop.sleep.seconds or `sleep N`)",
+                t.name
+            ),
+        ));
+    }
+    out
+}
+
+/// Everything the Kubernetes paths of a run found.
+#[derive(Debug, Clone, Default)]
+pub struct PathsAnalysis {
+    /// One report per target × path.
+    pub reports: Vec<PathReport>,
+    /// Findings about workloads and Services as a whole: `(subject, finding)`.
+    pub general: Vec<(String, Finding)>,
+    /// What graceline assumed rather than read, one line each.
+    pub assumptions: Vec<String>,
+}
+
+impl PathsAnalysis {
+    /// True when nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.reports.is_empty() && self.general.is_empty()
+    }
+
+    /// Every finding (paths first, then the general ones).
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.reports
+            .iter()
+            .flat_map(|r| &r.findings)
+            .chain(self.general.iter().map(|(_, f)| f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::server_from_profile;
+
+    pub(crate) fn app(prestop: u32, grace: u32) -> Target {
+        let at = Loc {
+            file: "d.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let (mut server, _) = server_from_profile("app-stops-at-sigterm", &at).unwrap();
+        server.prestop_sleep = Micros::from_secs(prestop.into());
+        server.termination_grace_period = Micros::from_secs(grace.into());
+        Target {
+            kind: "Deployment".into(),
+            name: "default/web".into(),
+            file: "d.yaml".into(),
+            container: "web".into(),
+            container_loc: at.clone(),
+            grace_loc: at.clone(),
+            grace_defaulted: false,
+            prestop: if prestop > 0 {
+                Prestop::Sleep {
+                    duration: Micros::from_secs(prestop.into()),
+                    loc: at.clone(),
+                }
+            } else {
+                Prestop::None
+            },
+            server,
+            server_source: ServerSource {
+                origin: "builtin:app-stops-at-sigterm".into(),
+                assumed: true,
+                reason: "test".into(),
+            },
+            delay_loc: None,
+            apiserver: false,
+            readiness: None,
+        }
+    }
+
+    #[test]
+    fn clusterip_without_prestop_fails_and_the_recommendation_passes() {
+        // kube-proxy iptables chain: 1 + 0 + 1 + 1 + 1 = 4 s worst; app stops at 0 s -> margin -4 s.
+        let at = Loc {
+            file: "s.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let path = kube_proxy::path("default/web", "ClusterIP :80", at, kube_proxy::Mode::Iptables);
+        let r = analyze(&app(0, 30), &path, Micros::from_secs(5));
+        assert_eq!(r.last_send_worst, Some(Micros::from_secs(4)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-4)));
+        assert_eq!(r.verdict, PathVerdict::Fail);
+        assert_eq!(r.findings[0].rule, Rule::GL030);
+        // 4 s + 5 s margin = 9 s; grace 9 + 0 + 25 s drain = 34 s.
+        assert_eq!(r.recommended_prestop, Some(Micros::from_secs(9)));
+        assert_eq!(r.recommended_grace, Some(Micros::from_secs(34)));
+        assert_eq!(
+            analyze(&app(9, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Pass
+        );
+        assert_eq!(
+            analyze(&app(8, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Warn
+        );
+        // Equality fails (tie rule): preStop 4 s stops listening exactly when kube-proxy is done.
+        assert_eq!(
+            analyze(&app(4, 34), &path, Micros::from_secs(5)).verdict,
+            PathVerdict::Fail
+        );
+    }
+
+    #[test]
+    fn grace_period_findings_and_ceil() {
+        assert!(target_findings(&app(10, 30)).iter().any(|f| f.rule == Rule::GL004));
+        assert!(target_findings(&app(5, 30)).is_empty());
+        assert_eq!(ceil_secs(Micros(1)), Micros::from_secs(1));
+        assert_eq!(ceil_secs(Micros::from_secs(-3)), Micros::ZERO);
+        assert_eq!(ceil_secs(Micros::from_secs(7)), Micros::from_secs(7));
+    }
+}

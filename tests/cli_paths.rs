@@ -1,0 +1,380 @@
+//! CLI tests of the Kubernetes paths on the real binary: workloads behind Services, the AWS Load
+//! Balancer Controller's ip targets, kube-apiserver's `kubernetes` Service, bad input.
+//!
+//! Golden figures, worked by hand from profiles/kubernetes-paths.toml (stage [lo, hi]):
+//! - kube-proxy chain (iptables): pod-watch [0,1] + endpointslice-batch [0,0] + endpointslice-watch
+//!   [0,1] + kube-proxy-sync-iptables [0,1] + rule-programming [0,1] = worst 4 s, best 0 s.
+//!   IPVS: sync [0,0], so 3 s. ingress-nginx: pod-watch 1 + batch 0 + watch 1 + controller 1 +
+//!   Lua sync 1 = 4 s.
+//! - app-stops-at-sigterm: stops listening at SIGTERM = the preStop's end; drain 25 s.
+//! - No preStop: stops at 0 s, margin 0 - 4 = -4 s: FAIL. Recommended preStop = worst 4 s plus
+//!   margin 5 s minus the app's delay 0 s = 9 s; grace it needs = 9 + 0 + 25 = 34 s.
+//! - preStop 10 s: margin 10 - 4 = 6 s >= 5 s: pass; 10 + 25 = 35 s <= grace 45 s, no GL004.
+//! - NLB ip targets: pod-watch 1 + batch 0 + watch 1 + lbc-reconcile 1 + deregister-targets-api
+//!   10 + nlb-deregistration-lag 180 = 193 s; preStop 10 s: margin -183 s, FAIL; recommended
+//!   preStop 193 + 5 = 198 s, grace 198 + 25 = 223 s.
+//! - kube-apiserver, lease: the hook [0,20] starts at SIGTERM (no preStop: 0 s), then kube-proxy
+//!   watch 1 + sync 1 + programming 1: last send 23 s. Listener closes at max(delay, hook 20 s):
+//!   delay 0 s -> 20 s, margin -3 s, FAIL, recommended delay 23 + 5 = 28 s; delay 70 s -> margin
+//!   70 - 23 = 47 s, pass.
+//! - externalTrafficPolicy Local, in-tree NLB (HTTP /healthz, interval 10 s, threshold 2, 503 at
+//!   once): kube-proxy 4 s, then the NLB's detection of a failing check: worst 2 x 10 = 20 s, best
+//!   10 s (propagation 0 s): last send 24 s; preStop 30 s: margin 6 s, pass.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fx(name: &str) -> String {
+    format!("tests/fixtures/inputs/kubernetes-paths/{name}")
+}
+
+fn graceline() -> Command {
+    let mut c = Command::cargo_bin("graceline").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn check_json(args: &[&str], code: i32) -> Value {
+    let out = graceline()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn paths(v: &Value) -> &Vec<Value> {
+    v["kubernetes_paths"]["results"].as_array().unwrap()
+}
+
+fn path<'a>(v: &'a Value, family: &str) -> &'a Value {
+    paths(v)
+        .iter()
+        .find(|p| p["family"] == family)
+        .unwrap_or_else(|| panic!("no {family} path in {v:#}"))
+}
+
+fn rules(p: &Value) -> Vec<String> {
+    p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn clusterip_without_prestop_fails_and_gets_a_recommended_prestop() {
+    let v = check_json(&[&fx("web-no-prestop.yaml")], 1);
+    let p = path(&v, "kube-proxy");
+    assert_eq!(p["last_send_worst_s"], 4.0);
+    assert_eq!(p["app_stops_listening_s"], 0.0);
+    assert_eq!(p["margin_s"], -4.0);
+    assert_eq!(p["verdict"], "fail");
+    assert_eq!(p["recommended_prestop_s"], 9.0);
+    assert_eq!(p["recommended_termination_grace_period_s"], 34.0);
+    assert_eq!(rules(p), ["GL030"]);
+    assert_eq!(p["server_source"]["assumed"], true);
+    assert_eq!(p["readiness_probe"], "httpGet /ready");
+    assert_eq!(v["summary"]["kubernetes_paths"]["verdicts"]["fail"], 1);
+    assert_eq!(v["summary"]["exit_code"], 1);
+    // No preStop: the finding points at the container line.
+    assert_eq!(p["findings"][0]["line"], 18);
+    let text = graceline()
+        .args(["check", &fx("web-no-prestop.yaml")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("fix: preStop sleep >= 9s (terminationGracePeriodSeconds >= 34s)"),
+        "{text}"
+    );
+    assert!(text.contains("app pods stop listening at SIGTERM"), "{text}");
+}
+
+#[test]
+fn a_prestop_sleep_above_the_kube_proxy_chain_passes() {
+    let v = check_json(&[&fx("web-prestop-10s.yaml")], 0);
+    let p = path(&v, "kube-proxy");
+    assert_eq!(p["prestop_s"], 10.0);
+    assert_eq!(p["margin_s"], 6.0);
+    assert_eq!(p["verdict"], "pass");
+    assert!(rules(p).is_empty());
+    assert!(v["kubernetes_paths"]["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path() {
+    let v = check_json(&[&fx("web-nlb-ip.yaml")], 1);
+    assert_eq!(path(&v, "kube-proxy")["verdict"], "pass");
+    // --lb narrows the paths by Service or workload name too.
+    let narrowed = check_json(&[&fx("web-nlb-ip.yaml"), "--lb", "shop/*"], 1);
+    assert_eq!(paths(&narrowed).len(), 2);
+    let p = path(&v, "lb-controller");
+    assert_eq!(p["last_send_worst_s"], 193.0);
+    assert_eq!(p["margin_s"], -183.0);
+    assert_eq!(p["verdict"], "fail");
+    assert_eq!(p["slowest_stage"], "nlb-deregistration-lag");
+    assert_eq!(p["recommended_prestop_s"], 198.0);
+    assert_eq!(p["recommended_termination_grace_period_s"], 223.0);
+    assert_eq!(rules(p), ["GL030"]);
+    // The finding points at the preStop command.
+    assert_eq!(
+        (p["findings"][0]["line"].as_u64(), p["findings"][0]["column"].as_u64()),
+        (Some(27), Some(24))
+    );
+    assert!(p["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nlb-deregistration-lag"));
+    // The LB health check of the same Service is judged against the app, not kube-apiserver.
+    assert_eq!(v["results"][0]["server"], "app-stops-at-sigterm");
+}
+
+#[test]
+fn kube_apiserver_without_a_shutdown_delay_fails_for_in_cluster_clients_and_70s_passes() {
+    let v = check_json(&[&fx("kube-apiserver-0s.yaml")], 1);
+    let p = path(&v, "kubernetes-service");
+    assert_eq!(p["last_send_worst_s"], 23.0);
+    assert_eq!(p["app_stops_listening_s"], 20.0);
+    assert_eq!(p["margin_s"], -3.0);
+    assert_eq!(p["verdict"], "fail");
+    assert_eq!(p["recommended_shutdown_delay_s"], 28.0);
+    assert_eq!(p["recommended_prestop_s"], Value::Null);
+    assert_eq!(rules(p), ["GL030"]);
+    let v = check_json(&[&fx("kube-apiserver-70s.yaml")], 0);
+    let p = path(&v, "kubernetes-service");
+    assert_eq!(p["margin_s"], 47.0);
+    assert_eq!(p["verdict"], "pass");
+}
+
+#[test]
+fn master_count_is_flagged() {
+    let v = check_json(&[&fx("kube-apiserver-master-count.yaml")], 1);
+    let p = path(&v, "kubernetes-service");
+    assert_eq!(p["last_send_worst_s"], Value::Null);
+    assert_eq!(p["verdict"], "fail");
+    assert_eq!(rules(p), ["GL032"]);
+    assert_eq!(p["findings"][0]["line"], 15);
+    assert!(p["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--apiserver-count=3"));
+}
+
+#[test]
+fn local_traffic_uses_the_lb_model_and_ingress_nginx_reads_kube_proxy_mode() {
+    let v = check_json(&[&fx("local-traffic-aws.yaml")], 1);
+    let p = path(&v, "local-traffic");
+    assert_eq!(p["last_send_worst_s"], 24.0);
+    assert_eq!(p["last_send_best_s"], 10.0);
+    assert_eq!(p["verdict"], "pass");
+    let v = check_json(&[&fx("ingress-nginx-ipvs.yaml")], 0);
+    assert_eq!(path(&v, "kube-proxy")["last_send_worst_s"], 3.0);
+    assert_eq!(path(&v, "ingress-nginx")["last_send_worst_s"], 4.0);
+    assert_eq!(path(&v, "ingress-nginx")["verdict"], "warn");
+}
+
+#[test]
+fn bad_input_is_said_or_refused() {
+    let v = check_json(&[&fx("bad-selector.yaml")], 0);
+    let f: Vec<&str> = v["kubernetes_paths"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        f.iter().any(|m| m.contains("selector app=api matches no workload")),
+        "{f:?}"
+    );
+    assert!(
+        f.iter()
+            .any(|m| m.contains("targetPort \"grpc\" names no container port")),
+        "{f:?}"
+    );
+    graceline()
+        .args(["check", "--fail-on", "warning", &fx("bad-selector.yaml")])
+        .assert()
+        .code(1);
+    let v = check_json(&[&fx("prestop-script.yaml")], 0);
+    let general = v["kubernetes_paths"]["findings"].as_array().unwrap();
+    assert!(general
+        .iter()
+        .any(|f| f["rule"] == "GL034" && f["message"].as_str().unwrap().contains("assumed 5s")));
+    let out = graceline()
+        .args(["check", &fx("bad-grace.yaml")])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bad-grace.yaml:8:34: field `spec.terminationGracePeriodSeconds`"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // A Helm template: a located error (exit 2), from the input reader, with or without other files.
+    for args in [
+        vec![fx("helm-template.yaml")],
+        vec![fx("web-prestop-10s.yaml"), fx("helm-template.yaml")],
+    ] {
+        let out = graceline()
+            .arg("check")
+            .args(&args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("helm-template.yaml:4:10: this is a Helm chart template"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // A Service with nothing to judge behind it and no load balancer: exit 2 with the reason.
+    let out = graceline()
+        .args(["check", "tests/fixtures/inputs/bad/no-lb.yaml"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("no Kubernetes path to check") && err.contains("default/api: no selector"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ci_formats_point_at_the_prestop_line() {
+    let out = graceline()
+        .args(["check", "--format", "sarif", &fx("web-nlb-ip.yaml")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let run = &v["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["ruleId"] == "GL030").unwrap();
+    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 27);
+    let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][idx]["id"], "GL030");
+    let out = graceline()
+        .args(["check", "--format", "junit", &fx("web-nlb-ip.yaml")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let x = String::from_utf8(out).unwrap();
+    assert!(
+        x.contains(
+            "GL030 path-routes-to-closed-port (shop/web / shop/web:80 LoadBalancer via AWS Load Balancer Controller"
+        ),
+        "{x}"
+    );
+    assert!(x.trim_end().ends_with("</testsuites>"));
+    let out = graceline()
+        .args(["check", "--format", "github", &fx("web-no-prestop.yaml")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let g = String::from_utf8(out).unwrap();
+    assert!(
+        g.contains("::error file=tests/fixtures/inputs/kubernetes-paths/web-no-prestop.yaml,line=18,col=9,title=GL030"),
+        "{g}"
+    );
+}
+
+#[test]
+fn explain_simulate_timeline_and_report_follow() {
+    let out = graceline()
+        .args(["explain", &fx("web-nlb-ip.yaml")])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("T+3m13s  nlb-deregistration-lag done (from T+13s;"),
+        "{text}"
+    );
+    let stop = text.find("T+10s  the app stops listening").unwrap();
+    assert!(
+        stop < text.find("nlb-deregistration-lag done").unwrap(),
+        "time order: {text}"
+    );
+    assert!(text.contains("recommended preStop 3m18s"), "{text}");
+    let out = graceline()
+        .args([
+            "simulate",
+            "--trials",
+            "20000",
+            "--format",
+            "json",
+            &fx("kube-apiserver-0s.yaml"),
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let p = &v["kubernetes_paths"][0];
+    assert!(p["distribution"].as_str().unwrap().contains("uniform"));
+    // Listener closes at max(0, hook) = hook; the kube-proxy stages (each up to 1 s) come after the
+    // hook, so every sample fails unless all three are 0: P(fail) = 1 in practice.
+    assert!(p["p_fail"].as_f64().unwrap() > 0.99, "{p}");
+    assert!(p["last_send_p999_s"].as_f64().unwrap() <= 23.0);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("paths.svg");
+    graceline()
+        .args([
+            "timeline",
+            &fx("web-nlb-ip.yaml"),
+            &fx("kube-apiserver-70s.yaml"),
+            "--output",
+        ])
+        .arg(&svg)
+        .assert()
+        .code(0);
+    let lb_chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(lb_chart.contains("<svg"));
+    let lanes = std::fs::read_to_string(dir.path().join("paths-paths.svg")).unwrap();
+    assert!(lanes.contains("nlb-deregistration-lag") && lanes.contains("apiserver-lease-hook"));
+    graceline()
+        .args(["timeline", &fx("kube-apiserver-0s.yaml"), "--output"])
+        .arg(dir.path().join("x.png"))
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("x.png").exists());
+    let rep = dir.path().join("rep");
+    graceline()
+        .args(["report", &fx("web-no-prestop.yaml"), "--trials", "2000", "--output-dir"])
+        .arg(&rep)
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Kubernetes paths") && md.contains("### shop/web"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Recommended preStop 9s, terminationGracePeriodSeconds 34s"),
+        "{md}"
+    );
+    assert!(rep.join("kubernetes-paths-timeline.svg").is_file());
+}

@@ -19,7 +19,9 @@
 //!   70 - 23 = 47 s, pass.
 //! - externalTrafficPolicy Local, in-tree NLB (HTTP /healthz, interval 10 s, threshold 2, 503 at
 //!   once): kube-proxy 4 s, then the NLB's detection of a failing check: worst 2 x 10 = 20 s, best
-//!   10 s (propagation 0 s): last send 24 s; preStop 30 s: margin 6 s, pass.
+//!   10 s, then the NLB's field propagation range 30 s to 240 s (profiles/aws-nlb.toml): last send
+//!   worst 4 + 20 + 240 = 264 s, best 0 + 10 + 30 = 40 s; preStop 30 s: margin -234 s, FAIL,
+//!   recommended preStop 264 + 5 = 269 s.
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -172,9 +174,10 @@ fn master_count_is_flagged() {
 fn local_traffic_uses_the_lb_model_and_ingress_nginx_reads_kube_proxy_mode() {
     let v = check_json(&[&fx("local-traffic-aws.yaml")], 1);
     let p = path(&v, "local-traffic");
-    assert_eq!(p["last_send_worst_s"], 24.0);
-    assert_eq!(p["last_send_best_s"], 10.0);
-    assert_eq!(p["verdict"], "pass");
+    assert_eq!(p["last_send_worst_s"], 264.0);
+    assert_eq!(p["last_send_best_s"], 40.0);
+    assert_eq!(p["verdict"], "fail");
+    assert_eq!(p["recommended_prestop_s"], 269.0);
     let v = check_json(&[&fx("ingress-nginx-ipvs.yaml")], 0);
     assert_eq!(path(&v, "kube-proxy")["last_send_worst_s"], 3.0);
     assert_eq!(path(&v, "ingress-nginx")["last_send_worst_s"], 4.0);

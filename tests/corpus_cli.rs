@@ -450,12 +450,16 @@ fn terraform_aws_elb_and_assumed_defaults() {
         "protocol",
     ] {
         assert!(
-            assumed
-                .iter()
-                .any(|a| a.starts_with(field) && a.contains("no health_check block")),
+            assumed.iter().any(|a| a.starts_with(field) && a.contains("profile's default")),
             "{field}: {assumed:?}"
         );
     }
+    assert!(
+        assumed
+            .iter()
+            .any(|a| a.starts_with("health_check = (no block)") && a.contains("no health_check block")),
+        "{assumed:?}"
+    );
 }
 
 /// Case 11: image tag + digest keeps the version; digest only is said and conservative;

@@ -264,7 +264,7 @@ fn matchers_that_accept_500_are_blind() {
         "{}",
         g.message
     );
-    assert_eq!(g.loc.line, 12);
+    assert_eq!(g.loc.line, 13);
     // 200-399 rejects the 500: the check sees readiness; error mode, threshold 2: the second
     // failing probe answers at p + 10 -> worst 20 s.
     let (w, _, _, rules) = run(&scenario("shutdown_delay = \"30s\"", &lb.replace("200-599", "200-399")));
@@ -292,7 +292,7 @@ fn bad_matchers_are_input_errors() {
         let lb = format!("profile = \"aws-nlb\"\npropagation_delay = \"0s\"\nprotocol = \"https\"\npath = \"/readyz\"\nmatcher = \"{m}\"");
         let e = load_str("golden.toml", &scenario("", &lb)).unwrap_err();
         assert!(e.message.contains(want), "{m}: {e}");
-        assert_eq!((e.loc.line, e.field.as_str()), (9, "lb[0].matcher"), "{m}: {e}");
+        assert_eq!((e.loc.line, e.field.as_str()), (10, "lb[0].matcher"), "{m}: {e}");
     }
     // ALB accepts 200-499 only, NLB 200-599.
     let alb = "profile = \"aws-alb\"\ninterval = \"10s\"\npath = \"/readyz\"\nmatcher = \"200-599\"";

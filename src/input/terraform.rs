@@ -422,7 +422,16 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
     } else {
         "not set in health_check: the provider's default"
     };
-    let assumed = assumed_of(&s, why);
+    let mut assumed = assumed_of(&s, why);
+    if hc.is_none() {
+        // Every health-check value then comes from the profile's defaults for the protocol;
+        // the analysis lists each one, this says why.
+        assumed.push((
+            "health_check".to_string(),
+            "(no block)".to_string(),
+            "no health_check block: Terraform sends no settings, so AWS's defaults for the target group's protocol apply".to_string(),
+        ));
+    }
     Ok(Some(LbInput {
         name: address.to_string(),
         profile: profile.to_string(),

@@ -450,7 +450,9 @@ fn terraform_aws_elb_and_assumed_defaults() {
         "protocol",
     ] {
         assert!(
-            assumed.iter().any(|a| a.starts_with(field) && a.contains("profile's default")),
+            assumed
+                .iter()
+                .any(|a| a.starts_with(field) && a.contains("profile's default")),
             "{field}: {assumed:?}"
         );
     }

@@ -265,17 +265,17 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
                 ..
             } => {
                 let n = names[&probe];
+                // Past the threshold the server is already marked down: say so instead of "3/2".
+                let count = if failures > lb.model.threshold {
+                    "already marked down".to_string()
+                } else {
+                    format!("failure {failures}/{}", lb.model.threshold)
+                };
                 let what = match outcome {
                     Outcome::Pass => "passes".to_string(),
-                    Outcome::HttpError => {
-                        format!("fails with an error status (failure {failures}/{})", lb.model.threshold)
-                    }
-                    Outcome::Timeout => {
-                        format!("times out (failure {failures}/{})", lb.model.threshold)
-                    }
-                    Outcome::Refused => {
-                        format!("is refused (failure {failures}/{})", lb.model.threshold)
-                    }
+                    Outcome::HttpError => format!("fails with an error status ({count})"),
+                    Outcome::Timeout => format!("times out ({count})"),
+                    Outcome::Refused => format!("is refused ({count})"),
                 };
                 let note = if outcome == Outcome::Pass && started == tl.e2 + w.last_pass {
                     ": the last probe to pass before the failure onset"

@@ -112,6 +112,44 @@ fn a_prestop_sleep_above_the_kube_proxy_chain_passes() {
 }
 
 #[test]
+fn workloads_on_standard_input_are_judged_like_a_file() {
+    // Same figures as the files: no preStop, margin 0 - 4 = -4 s, FAIL, preStop 9 s; preStop 10 s
+    // passes with 6 s. Without --input-kind the content (apiVersion:/kind:) says YAML.
+    for kind in [None, Some("k8s")] {
+        let mut c = graceline();
+        c.args(["check", "--format", "json", "-"]);
+        if let Some(k) = kind {
+            c.args(["--input-kind", k]);
+        }
+        let out = c
+            .write_stdin(std::fs::read(fx("web-no-prestop.yaml")).unwrap())
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let p = path(&v, "kube-proxy");
+        assert_eq!(p["file"], "<stdin>");
+        assert_eq!(p["margin_s"], -4.0);
+        assert_eq!(p["verdict"], "fail");
+        assert_eq!(p["recommended_prestop_s"], 9.0);
+        assert_eq!(p["findings"][0]["line"], 18);
+        assert!(!v.to_string().contains("load balancers only"), "{v}");
+    }
+    let text = graceline()
+        .args(["check", "-"])
+        .write_stdin(std::fs::read(fx("web-prestop-10s.yaml")).unwrap())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("1 paths: 0 fail, 0 warn, 1 pass"), "{text}");
+}
+
+#[test]
 fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path() {
     let v = check_json(&[&fx("web-nlb-ip.yaml")], 1);
     assert_eq!(path(&v, "kube-proxy")["verdict"], "pass");

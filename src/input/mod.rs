@@ -227,6 +227,16 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// True when `text` (standard input, which has no file name) looks like Kubernetes objects: YAML,
+/// or JSON that is not `terraform show -json`.
+pub fn is_kubernetes_text(text: &str) -> bool {
+    match family_of_content(text) {
+        Some(Family::Yaml) => true,
+        Some(Family::Json) => json_is_kubernetes(text),
+        _ => false,
+    }
+}
+
 /// The syntax family a file's name or content points to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {

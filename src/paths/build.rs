@@ -82,20 +82,30 @@ fn is_yaml(path: &FsPath, opts: &Options) -> bool {
     }
 }
 
-/// Reads the Kubernetes objects of a group's YAML files (standard input is not re-read: its
-/// objects are not analysed for paths, said in the assumptions).
-fn read_group(g: &Group, opts: &Options, notes: &mut Vec<String>) -> Result<Objects> {
+/// Reads the Kubernetes objects of a group's YAML files. Standard input (`-`, read once and cached
+/// by `input`) counts when `--input-kind` or its content says Kubernetes, as it has no file name.
+fn read_group(g: &Group, opts: &Options) -> Result<Objects> {
     let mut all = Objects::default();
     for p in &g.files {
-        if input::is_stdin(p) {
-            notes.push("standard input is read for load balancers only; pass Kubernetes workloads as files to analyse their paths".to_string());
+        let text = if input::is_stdin(p) {
+            // Not UTF-8: an haproxy.cfg the load-balancer reader accepted, or refused already.
+            let Ok(text) = String::from_utf8(input::read_bytes(p)?) else {
+                continue;
+            };
+            let k8s = match opts.kind {
+                Some(_) => is_yaml(p, opts),
+                None => input::is_kubernetes_text(&text),
+            };
+            if !k8s {
+                continue;
+            }
+            text
+        } else if is_yaml(p, opts) && p.is_file() {
+            input::read_text(p)?
+        } else {
             continue;
-        }
-        if !is_yaml(p, opts) || !p.is_file() {
-            continue;
-        }
-        let name = p.display().to_string();
-        let text = input::read_text(p)?;
+        };
+        let name = input::display_name(p);
         let t = yaml::Text::new(&name, &text);
         let docs = yaml::load(&t)?;
         all.extend(workload::read(&t, &docs)?);
@@ -143,11 +153,9 @@ fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>> {
 pub fn run(paths: &[PathBuf], opts: &Options, scenarios: &[Scenario]) -> Result<PathsAnalysis> {
     let mut out = PathsAnalysis::default();
     for g in groups(paths, opts)? {
-        let mut notes = Vec::new();
-        let objs = read_group(&g, opts, &mut notes)?;
+        let objs = read_group(&g, opts)?;
         if !objs.any() {
             out.assumptions.extend(objs.notes);
-            out.assumptions.extend(notes);
             continue;
         }
         let app = match &g.server {
@@ -167,7 +175,6 @@ pub fn run(paths: &[PathBuf], opts: &Options, scenarios: &[Scenario]) -> Result<
                     .iter()
                     .any(|s| !s.lbs.is_empty() && s.server_source.origin == f.loc.file))
         });
-        a.assumptions.extend(notes);
         out.reports.append(&mut a.reports);
         out.general.append(&mut a.general);
         for x in a.assumptions {

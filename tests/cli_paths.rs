@@ -339,6 +339,24 @@ fn ci_formats_point_at_the_prestop_line() {
     );
 }
 
+/// Decodes a PNG and returns its size, checking that it shows a red "stops listening" line
+/// (RGB 198, 40, 40) on a white background: the lanes were drawn, not a blank picture.
+fn png_lanes(path: &std::path::Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
+    assert_eq!(px[0], [255, 255, 255], "white background");
+    assert!(
+        px.iter().any(|p| *p == [198, 40, 40]),
+        "{}: no red line",
+        path.display()
+    );
+    (info.width, info.height)
+}
+
 #[test]
 fn explain_simulate_timeline_and_report_follow() {
     let out = graceline()
@@ -396,12 +414,36 @@ fn explain_simulate_timeline_and_report_follow() {
     assert!(lb_chart.contains("<svg"));
     let lanes = std::fs::read_to_string(dir.path().join("paths-paths.svg")).unwrap();
     assert!(lanes.contains("nlb-deregistration-lag") && lanes.contains("apiserver-lease-hook"));
+    // PNG through the same drawing: with load balancers the lanes go next to the chart as
+    // `<stem>-paths.png`; alone they are the picture. Height: 76 px of title, 92 per lane, 40 of
+    // axis.
+    let png = dir.path().join("paths.png");
+    graceline()
+        .args([
+            "timeline",
+            &fx("web-nlb-ip.yaml"),
+            &fx("kube-apiserver-70s.yaml"),
+            "--output",
+        ])
+        .arg(&png)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("paths-paths.png"));
+    assert_eq!(png_lanes(&dir.path().join("paths-paths.png")), (1200, 76 + 3 * 92 + 40));
+    assert!(png.is_file(), "the load-balancer chart");
+    let alone = dir.path().join("x.PNG");
     graceline()
         .args(["timeline", &fx("kube-apiserver-0s.yaml"), "--output"])
-        .arg(dir.path().join("x.png"))
+        .arg(&alone)
+        .assert()
+        .code(0);
+    assert_eq!(png_lanes(&alone), (1200, 76 + 92 + 40));
+    graceline()
+        .args(["timeline", &fx("kube-apiserver-0s.yaml"), "--output"])
+        .arg(dir.path().join("x.gif"))
         .assert()
         .code(2);
-    assert!(!dir.path().join("x.png").exists());
+    assert!(!dir.path().join("x.gif").exists());
     let rep = dir.path().join("rep");
     graceline()
         .args(["report", &fx("web-no-prestop.yaml"), "--trials", "2000", "--output-dir"])

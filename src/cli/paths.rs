@@ -145,7 +145,8 @@ pub fn report(
 }
 
 /// `timeline`: draws the paths (one lane each). With no load balancer among the inputs the chart
-/// goes to `output` and `true` is returned; otherwise next to it as `<stem>-paths.svg`.
+/// goes to `output` and `true` is returned; otherwise next to it as `<stem>-paths.svg` (or `.png`,
+/// like `output`).
 pub fn timeline(a: &InputArgs, scenarios: &[Scenario], output: &Path, out: &mut dyn Write) -> Result<bool> {
     let k = of_args(a, scenarios)?;
     if k.reports.is_empty() {
@@ -156,7 +157,8 @@ pub fn timeline(a: &InputArgs, scenarios: &[Scenario], output: &Path, out: &mut 
         output.to_path_buf()
     } else {
         let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("timeline");
-        output.with_file_name(format!("{stem}-paths.svg"))
+        let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("svg");
+        output.with_file_name(format!("{stem}-paths.{ext}"))
     };
     crate::output::paths_chart::write(&k.reports, &target)?;
     writeln!(out, "wrote {}", target.display())?;

@@ -1,27 +1,115 @@
 //! `timeline` for the Kubernetes paths: one lane per path, its stages as segments laid end to end
 //! at their worst-case (top of range) durations from the pod's deletion, with the instants that
-//! decide the verdict (SIGTERM, the app stops listening, SIGKILL) marked on each lane. SVG only.
+//! decide the verdict (SIGTERM, the app stops listening) marked on each lane. Laid out as a
+//! [`draw::Plan`] and painted by the load-balancer chart's plotters routine, so SVG and PNG match.
 
+use super::chart::{draw, ensure_font, write_plan, ImageFormat};
 use crate::paths::{PathReport, PathVerdict, Start};
 use crate::time::Micros;
-use anyhow::{bail, Context, Result};
-use std::fmt::Write;
+use anyhow::Result;
+use draw::{ellipsize, measure, Align, Plan, Shape};
+use plotters::style::{Color, RGBColor, WHITE};
 use std::path::Path;
 
-const LEFT: f64 = 330.0;
-const WIDTH: f64 = 1100.0;
-const LANE: f64 = 56.0;
-const TOP: f64 = 60.0;
+const WIDTH: u32 = draw::WIDTH;
+const LEFT: i32 = 24;
+const RIGHT: i32 = WIDTH as i32 - 40;
+const TOP: i32 = 76;
+const LANE: i32 = 92;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+const TITLE: f64 = 20.0;
+const BODY: f64 = 15.0;
+const SMALL: f64 = 13.0;
+
+const INK: RGBColor = RGBColor(33, 33, 33);
+const MUTED: RGBColor = RGBColor(90, 90, 90);
+const GRID: RGBColor = RGBColor(232, 232, 232);
+const STOP: RGBColor = RGBColor(198, 40, 40);
+const SIGTERM: RGBColor = RGBColor(110, 110, 110);
+const HATCH_BG: RGBColor = RGBColor(214, 228, 246);
+const HATCH: RGBColor = RGBColor(110, 150, 205);
+/// Light fills, so the black stage ids on them stay readable.
+const FILLS: [RGBColor; 6] = [
+    RGBColor(158, 202, 225),
+    RGBColor(161, 217, 155),
+    RGBColor(253, 208, 162),
+    RGBColor(203, 201, 226),
+    RGBColor(252, 187, 161),
+    RGBColor(199, 233, 192),
+];
+
+struct Canvas {
+    shapes: Vec<Shape>,
+    texts: Vec<Shape>,
+    boxes: Vec<((i32, i32, i32, i32), String)>,
 }
 
-/// The chart as SVG text.
-pub fn svg(reports: &[PathReport]) -> String {
+impl Canvas {
+    fn rect(&mut self, from: (i32, i32), to: (i32, i32), fill: RGBColor) {
+        self.shapes.push(Shape::Rect {
+            from,
+            to,
+            fill: fill.to_rgba(),
+        });
+    }
+    fn line(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor, width: u32, dashed: bool) {
+        self.shapes.push(Shape::Line {
+            from,
+            to,
+            color,
+            width,
+            dashed,
+        });
+    }
+    /// A text painted after every shape; `bg` puts it on a white box (over lines and segments).
+    fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor, bg: bool) {
+        let w = measure(text, size);
+        let a = match align {
+            Align::Left => at.0,
+            Align::Center => at.0 - w / 2,
+            Align::Right => at.0 - w,
+        };
+        let h = (size * 0.9) as i32;
+        let bx = (a, at.1 - h / 2, a + w, at.1 + h - h / 2);
+        if bg {
+            self.texts.push(Shape::Rect {
+                from: (bx.0 - 3, bx.1 - 1),
+                to: (bx.2 + 3, bx.3 + 1),
+                fill: WHITE.mix(0.85),
+            });
+        }
+        self.texts.push(Shape::Text {
+            at,
+            align,
+            text: text.to_string(),
+            size,
+            color,
+        });
+        self.boxes.push((bx, text.to_string()));
+    }
+    /// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
+    fn hatch(&mut self, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
+        let mut k = x0 + y0 + 4;
+        while k < x1 + y1 {
+            let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
+            let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
+            self.line(start, end, HATCH, 2, false);
+            k += 8;
+        }
+    }
+}
+
+/// A round tick step giving at most about twelve ticks.
+fn tick_step(span: Micros) -> Micros {
+    [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600]
+        .iter()
+        .map(|s| Micros::from_secs(*s))
+        .find(|s| span.0 / s.0.max(1) <= 12)
+        .unwrap_or(Micros::from_secs(7200))
+}
+
+/// Lays out the chart in pixels.
+pub fn plan(reports: &[PathReport]) -> Plan {
     let end = reports
         .iter()
         .flat_map(|r| {
@@ -34,139 +122,183 @@ pub fn svg(reports: &[PathReport]) -> String {
         .max()
         .unwrap_or(Micros::from_secs(1))
         .max(Micros::from_secs(1));
-    let span = end.0 as f64 * 1.05;
-    let x = |t: Micros| LEFT + (WIDTH - LEFT - 20.0) * (t.0 as f64 / span);
-    let height = TOP + LANE * reports.len() as f64 + 50.0;
-    let mut s = String::new();
-    writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, sans-serif" font-size="11">"#).ok();
-    writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#).ok();
-    writeln!(s, r#"<text x="10" y="20" font-size="14" font-weight="bold">Kubernetes paths: from the pod's deletion until the last consumer stops sending (worst case)</text>"#).ok();
-    writeln!(s, r##"<text x="10" y="38" fill="#555">segments: stages at the top of their ranges (hatched: unverified figure); red line: the app stops listening; grey: SIGTERM</text>"##).ok();
-    // Axis ticks every "nice" step.
-    let step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600]
-        .iter()
-        .map(|s| Micros::from_secs(*s))
-        .find(|s| span / (s.0 as f64) <= 12.0)
-        .unwrap_or(Micros::from_secs(1800));
+    let span = Micros(end.0 + end.0 / 20);
+    let x = |t: Micros| {
+        let px = i128::from(RIGHT - LEFT);
+        let off = i128::from(t.0.clamp(0, span.0)) * px / i128::from(span.0);
+        LEFT + off as i32
+    };
+    let height = TOP + LANE * reports.len() as i32 + 40;
+    let mut c = Canvas {
+        shapes: Vec::new(),
+        texts: Vec::new(),
+        boxes: Vec::new(),
+    };
+    let title = "Kubernetes paths: from the pod's deletion until the last consumer stops sending (worst case)";
+    c.text(
+        (16, 20),
+        Align::Left,
+        &ellipsize(title, TITLE, WIDTH as i32 - 32),
+        TITLE,
+        INK,
+        false,
+    );
+    let sub = "segments: stages at the top of their ranges (hatched: unverified figure); red line: the app stops listening; dashed grey: SIGTERM";
+    c.text(
+        (16, 46),
+        Align::Left,
+        &ellipsize(sub, SMALL, WIDTH as i32 - 32),
+        SMALL,
+        MUTED,
+        false,
+    );
+
+    // Grid and axis.
+    let axis_y = TOP + LANE * reports.len() as i32 + 4;
+    let step = tick_step(span);
     let mut t = Micros::ZERO;
-    let axis_y = TOP + LANE * reports.len() as f64 + 10.0;
-    while (t.0 as f64) <= span {
-        writeln!(s, r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{axis_y}" stroke="#eee"/><text x="{0:.1}" y="{1}" text-anchor="middle" fill="#555">{t}</text>"##, x(t), axis_y + 14.0).ok();
+    while t <= span {
+        let tx = x(t);
+        c.line((tx, TOP - 6), (tx, axis_y), GRID, 1, false);
+        let label = t.to_string();
+        let w = measure(&label, SMALL);
+        if tx + w / 2 <= WIDTH as i32 - 4 {
+            c.text((tx, axis_y + 14), Align::Center, &label, SMALL, MUTED, false);
+        }
         t += step;
     }
-    writeln!(s, r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe0f5"/><line x1="0" y1="0" x2="0" y2="6" stroke="#7fa7d9" stroke-width="2"/></pattern></defs>"##).ok();
-    let colours = [
-        "#4e79a7", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-    ];
+
     for (i, r) in reports.iter().enumerate() {
-        let y = TOP + LANE * i as f64;
-        let verdict = match r.verdict {
-            PathVerdict::Pass => ("pass", "#2e7d32"),
-            PathVerdict::Warn => ("WARN", "#ef6c00"),
-            PathVerdict::Fail => ("FAIL", "#c62828"),
+        let top = TOP + LANE * i as i32;
+        let (word, colour) = match r.verdict {
+            PathVerdict::Pass => ("PASS", RGBColor(0, 128, 60)),
+            PathVerdict::Warn => ("WARN", RGBColor(190, 110, 0)),
+            PathVerdict::Fail => ("FAIL", STOP),
         };
-        writeln!(
-            s,
-            r#"<text x="10" y="{:.1}" font-weight="bold">{}</text>"#,
-            y + 18.0,
-            esc(&r.target.name)
-        )
-        .ok();
-        let mut name = r.path.name.clone();
-        if name.chars().count() > 52 {
-            name = name.chars().take(51).collect::<String>() + "…";
-        }
-        writeln!(
-            s,
-            r##"<text x="10" y="{:.1}" fill="#333">{}</text>"##,
-            y + 32.0,
-            esc(&name)
-        )
-        .ok();
-        writeln!(
-            s,
-            r#"<text x="10" y="{:.1}" fill="{}">{} margin {}</text>"#,
-            y + 46.0,
-            verdict.1,
-            verdict.0,
-            r.margin.map_or("none (never withdrawn)".to_string(), |m| m.to_string())
-        )
-        .ok();
+        // Header: verdict and figures on the right, workload and path on the left.
+        let right = format!(
+            "{word}  margin {}  ·  last send {}  ·  stops listening {}",
+            r.margin.map_or("none (never withdrawn)".to_string(), |m| m.to_string()),
+            r.last_send_worst.map_or("never".to_string(), |t| t.to_string()),
+            r.stop_listening
+        );
+        let rw = measure(&right, BODY);
+        c.text((WIDTH as i32 - 16, top + 8), Align::Right, &right, BODY, colour, false);
+        let head = format!("{}  —  {}", r.target.name, r.path.name);
+        let head = ellipsize(&head, BODY, WIDTH as i32 - 16 - rw - 16 - 16);
+        c.text((16, top + 8), Align::Left, &head, BODY, INK, false);
+
+        // The stages, end to end.
+        let (y0, y1) = (top + 22, top + 50);
         let mut at = match r.path.start {
             Start::Deletion => Micros::ZERO,
             Start::Sigterm => r.sigterm,
         };
-        if r.path.never_withdrawn.is_some() {
-            writeln!(s, r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="22" fill="#c62828" opacity="0.25"/><text x="{:.1}" y="{:.1}">endpoint never withdrawn</text>"##, x(at), y + 8.0, x(end) - x(at), x(at) + 4.0, y + 23.0).ok();
+        let mut list = Vec::new();
+        if let Some(why) = &r.path.never_withdrawn {
+            c.rect((x(at), y0), (x(end), y1), RGBColor(244, 199, 199));
+            // The short label left of the red line if it fits there, else right of it.
+            let label = "endpoint never withdrawn";
+            let (w, stop) = (measure(label, SMALL), x(r.stop_listening));
+            let lx = if x(at) + 4 + w + 6 <= stop { x(at) + 4 } else { stop + 6 };
+            if lx + w <= x(end) - 4 {
+                c.text((lx, (y0 + y1) / 2), Align::Left, label, SMALL, INK, false);
+            }
+            list.push(format!("none: {why}"));
         }
         for (k, st) in r.path.stages.iter().enumerate() {
-            let (x0, x1) = (x(at), x(at + st.hi));
-            let fill = if st.unverified {
-                "url(#hatch)".to_string()
+            let (x0, x1) = (x(at), x(at + st.hi).max(x(at) + 1));
+            if st.unverified {
+                c.rect((x0, y0), (x1, y1), HATCH_BG);
+                c.hatch((x0, y0), (x1, y1));
             } else {
-                colours[k % colours.len()].to_string()
-            };
-            writeln!(
-                s,
-                r#"<rect x="{x0:.1}" y="{:.1}" width="{:.1}" height="22" fill="{fill}" stroke="white"><title>{}: {} ({}..{}) {}</title></rect>"#,
-                y + 8.0,
-                (x1 - x0).max(0.5),
-                esc(&st.id),
-                esc(&st.label),
-                st.lo,
-                st.hi,
-                esc(&st.source)
-            )
-            .ok();
-            if x1 - x0 > 7.0 * st.id.len() as f64 {
-                writeln!(
-                    s,
-                    r#"<text x="{:.1}" y="{:.1}" fill="black">{}</text>"#,
-                    x0 + 3.0,
-                    y + 23.0,
-                    esc(&st.id)
-                )
-                .ok();
+                c.rect((x0, y0), (x1, y1), FILLS[k % FILLS.len()]);
             }
+            c.line((x1, y0), (x1, y1), WHITE, 1, false);
+            if x1 - x0 >= measure(&st.id, SMALL) + 10 {
+                c.text((x0 + 5, (y0 + y1) / 2), Align::Left, &st.id, SMALL, INK, true);
+            }
+            list.push(format!(
+                "{} {}{}",
+                st.id,
+                st.hi,
+                if st.unverified { " (unverified)" } else { "" }
+            ));
             at += st.hi;
         }
+        // Every stage named under the bar, in order, even those too short to hold their id.
+        let list = ellipsize(&format!("stages: {}", list.join(" → ")), SMALL, WIDTH as i32 - 32);
+        c.text((16, top + 64), Align::Left, &list, SMALL, MUTED, false);
+
         let sig = x(r.sigterm);
-        writeln!(
-            s,
-            r##"<line x1="{sig:.1}" y1="{:.1}" x2="{sig:.1}" y2="{:.1}" stroke="#777" stroke-dasharray="3,2"/>"##,
-            y + 4.0,
-            y + 50.0
-        )
-        .ok();
+        c.line((sig, y0 - 4), (sig, y1 + 4), SIGTERM, 1, true);
         let stop = x(r.stop_listening);
-        writeln!(s, r##"<line x1="{stop:.1}" y1="{:.1}" x2="{stop:.1}" y2="{:.1}" stroke="#c62828" stroke-width="2"/><text x="{:.1}" y="{:.1}" fill="#c62828">stops listening {}</text>"##, y + 4.0, y + 50.0, stop + 3.0, y + 46.0, r.stop_listening).ok();
+        c.line((stop, y0 - 4), (stop, y1 + 4), STOP, 3, false);
     }
-    writeln!(s, "</svg>").ok();
-    s
+    let mut shapes = c.shapes;
+    shapes.append(&mut c.texts);
+    Plan {
+        width: WIDTH,
+        height: height as u32,
+        shapes,
+        text_boxes: c.boxes,
+    }
 }
 
-/// Writes the chart to `path` (a temporary file renamed into place, so a failure leaves nothing).
+/// Writes the chart to `path` as SVG or PNG by its extension (a temporary file renamed into
+/// place, so a failure leaves nothing).
 pub fn write(reports: &[PathReport], path: &Path) -> Result<()> {
-    if path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("svg")
-    {
-        bail!(
-            "{}: the Kubernetes paths chart is drawn as SVG only; name a .svg file",
-            path.display()
-        );
+    let format = ImageFormat::from_path(path)?;
+    ensure_font()?;
+    write_plan(&plan(reports), format, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn reports(files: &[&str]) -> Vec<PathReport> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/kubernetes-paths");
+        let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+        crate::paths::build::run(&paths, &crate::input::Options::default(), &[])
+            .unwrap()
+            .reports
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", path.display()))?;
-    std::io::Write::write_all(&mut tmp, svg(reports).as_bytes())
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", path.display(), e.error))?;
-    Ok(())
+
+    /// Every text inside the picture and apart from every other, on lanes with a long stage, a
+    /// never-withdrawn endpoint and a hook starting at SIGTERM; every stage named under its lane.
+    #[test]
+    fn texts_stay_inside_and_apart() {
+        ensure_font().unwrap();
+        for files in [
+            &["web-nlb-ip.yaml", "kube-apiserver-70s.yaml"][..],
+            &["kube-apiserver-master-count.yaml"][..],
+            &["ingress-nginx-ipvs.yaml", "prestop-script.yaml", "web-no-prestop.yaml"][..],
+        ] {
+            let r = reports(files);
+            assert!(!r.is_empty(), "{files:?}");
+            let plan = plan(&r);
+            assert_eq!(plan.height, (TOP + LANE * r.len() as i32 + 40) as u32);
+            let b = &plan.text_boxes;
+            for (i, (p, pt)) in b.iter().enumerate() {
+                assert!(
+                    p.0 >= 0 && p.2 <= plan.width as i32 && p.1 >= 0 && p.3 <= plan.height as i32,
+                    "{files:?}: \"{pt}\" leaves the picture"
+                );
+                for (q, qt) in &b[i + 1..] {
+                    let apart = p.2 <= q.0 || q.2 <= p.0 || p.3 <= q.1 || q.3 <= p.1;
+                    assert!(apart, "{files:?}: \"{pt}\" {p:?} overlaps \"{qt}\" {q:?}");
+                }
+            }
+            for rep in &r {
+                let first = &rep.path.stages.first().map_or("none: ".to_string(), |s| s.id.clone());
+                assert!(
+                    b.iter()
+                        .any(|(_, t)| t.starts_with("stages: ") && t.contains(first.as_str())),
+                    "{files:?}: {first}"
+                );
+            }
+        }
+    }
 }

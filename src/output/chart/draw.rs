@@ -135,14 +135,14 @@ fn font(size: f64) -> FontDesc<'static> {
 }
 
 /// Width of `text` at `size` in pixels, from the embedded font's advances.
-fn measure(text: &str, size: f64) -> i32 {
+pub(crate) fn measure(text: &str, size: f64) -> i32 {
     font(size)
         .box_size(text)
         .map_or(text.chars().count() as i32 * size as i32, |(w, _)| w as i32)
 }
 
 /// `text` cut to fit `max` pixels at `size`, ending in an ellipsis when cut.
-fn ellipsize(text: &str, size: f64, max: i32) -> String {
+pub(crate) fn ellipsize(text: &str, size: f64, max: i32) -> String {
     if measure(text, size) <= max {
         return text.to_string();
     }

@@ -22,7 +22,7 @@ pub const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters once per process.
-fn ensure_font() -> Result<()> {
+pub(crate) fn ensure_font() -> Result<()> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok());
     if ok {
@@ -96,6 +96,11 @@ fn svg_of(plan: &draw::Plan) -> Result<String> {
 /// directory, which is then renamed over `path`.
 pub fn render_timeline(sc: &Scenario, lb: Option<&str>, format: ImageFormat, path: &Path) -> Result<()> {
     let plan = plan_timeline(sc, lb)?;
+    write_plan(&plan, format, path)
+}
+
+/// Paints a laid-out chart into `path` in `format`, whole or not at all (see [`render_timeline`]).
+pub fn write_plan(plan: &draw::Plan, format: ImageFormat, path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -112,14 +117,14 @@ pub fn render_timeline(sc: &Scenario, lb: Option<&str>, format: ImageFormat, pat
         .with_context(|| format!("{}: cannot write: {}", path.display(), dir.display()))?;
     match format {
         ImageFormat::Svg => {
-            let svg = svg_of(&plan)?;
+            let svg = svg_of(plan)?;
             tmp.write_all(svg.as_bytes())
                 .and_then(|()| tmp.flush())
                 .with_context(|| format!("{}: cannot write", path.display()))?;
         }
         ImageFormat::Png => {
             let area = BitMapBackend::new(tmp.path(), (plan.width, plan.height)).into_drawing_area();
-            draw::paint(&area, &plan).map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
+            draw::paint(&area, plan).map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
             area.present()
                 .map_err(|e| anyhow!("{}: cannot write: {e}", path.display()))?;
         }

@@ -423,8 +423,9 @@ fn kill_fix(server: &ServerSpec, needed_delay: Micros) -> Option<String> {
             server.termination_grace_period, server.shutdown_delay
         )),
         Binds::Both => Some(format!(
-            "fix: shutdown_delay >= {needed_delay} and termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} comes before E3",
-            server.termination_grace_period
+            "fix: shutdown_delay >= {needed_delay} and termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} comes before E3 at that delay ({})",
+            server.termination_grace_period,
+            server.prestop_sleep + server.readyz_fail_after + needed_delay
         )),
     }
 }

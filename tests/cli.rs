@@ -670,3 +670,65 @@ fn backend_rejects_unusable_tls_flags_with_exit_2() {
             other.display()
         )));
 }
+
+#[test]
+fn json_fix_names_the_setting_that_binds() {
+    // kube-apiserver (request_grace 60 s), NLB HTTPS /readyz 10 s/10 s/2, /readyz hangs,
+    // propagation pinned to 0: worst 30 s, so the delay needed is 30 + margin 5 = 35 s. The grace
+    // period a delay d needs is d + 60 s. SIGKILL binds when it comes before E3 at max(d, 35 s).
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // delay 70 s already suffices, but SIGKILL at 30 s ends the server before E3 = 70 s.
+        ("70s", "30s", serde_json::json!("termination_grace_period"), 130.0),
+        // delay 20 s is short, and the 35 s it needs would come after SIGKILL at 30 s.
+        ("20s", "30s", serde_json::json!("both"), 95.0),
+        // delay 20 s is short; SIGKILL at 135 s comes after E3 = 35 s.
+        ("20s", "135s", serde_json::json!("shutdown_delay"), 95.0),
+        // Passes (margin 40 s): nothing binds; the minimum delay is still 35 s (grace 70 + 60).
+        ("70s", "135s", serde_json::Value::Null, 130.0),
+    ];
+    for (delay, grace, binds, grace_needed) in cases {
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            format!("[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"{delay}\"\ntermination_grace_period = \"{grace}\"\nreadyz_failure = \"timeout\"\n[[lb]]\nprofile = \"aws-nlb\"\npropagation_delay = \"0s\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\n"),
+        )
+        .unwrap();
+        let out = graceline()
+            .args(["check", "--format", "json", "--no-fail"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let r = &v["results"][0];
+        let case = format!("delay {delay}, grace {grace}: {r}");
+        assert_eq!(r["recommended_fix_binds"], binds, "{case}");
+        assert_eq!(r["recommended_shutdown_delay_s"], 35.0, "{case}");
+        assert_eq!(r["recommended_termination_grace_period_s"], grace_needed, "{case}");
+        let gl001 = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "GL001")
+            .map(|f| f["message"].as_str().unwrap().to_string());
+        match binds.as_str() {
+            Some("termination_grace_period") => {
+                let m = gl001.expect("GL001");
+                assert!(
+                    m.contains("fix: termination_grace_period (terminationGracePeriodSeconds) >= 2m10s"),
+                    "{m}"
+                );
+                assert!(!m.contains("fix: shutdown_delay"), "{m}");
+            }
+            Some("both") => {
+                let m = gl001.expect("GL001");
+                assert!(
+                    m.contains("fix: shutdown_delay >= 35s and termination_grace_period (terminationGracePeriodSeconds) >= 1m35s"),
+                    "{m}"
+                );
+            }
+            Some(_) => assert!(gl001.expect("GL001").contains("fix: shutdown_delay >= 35s"), "{case}"),
+            None => assert!(gl001.is_none(), "{case}"),
+        }
+    }
+}

@@ -554,6 +554,167 @@ fn an_unchecked_server_is_named_in_an_error() {
     assert!(msg.iter().any(|f| f.0 == "GL008"), "{msg:?}");
 }
 
+/// The kubeadm-like backend of `an_unchecked_server_is_named_in_an_error`: `a` checked, `b` not.
+const UNCHECKED_CFG: &str = "backend api\n  option httpchk GET /readyz\n  http-check expect status 200\n  server a 10.0.0.1:6443 check check-ssl\n  server b 10.0.0.2:6443\n";
+
+fn unchecked_cfg(dir: &Path, text: &str) -> String {
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(&cfg, text).unwrap();
+    cfg.to_str().unwrap().to_string()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = graceline().args(args).assert().code(0).get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn simulate_gives_an_unchecked_server_its_one_deterministic_figure() {
+    // `b` has no check: every trial is E5 - E2 + startup = min(0 + 60, 30) - 0 + 0 = 30 s (no
+    // probe phase, no jitter), so every percentile is 30 s and P(E2 + t >= E3 = E2 + 0 s) = 1. The
+    // defaulted TCP check model (inter 2 s, fall 3) would give at most 6 s.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = unchecked_cfg(tmp.path(), UNCHECKED_CFG);
+    let out = stdout_of(&["simulate", "--trials", "3000", "--format", "json", &cfg]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let r = v["results"].as_array().unwrap();
+    let b = r.iter().find(|x| x["lb"] == "api/b").unwrap();
+    for k in [
+        "p50_s",
+        "p90_s",
+        "p99_s",
+        "p999_s",
+        "max_s",
+        "min_s",
+        "mean_s",
+        "exact_worst_s",
+        "exact_best_s",
+    ] {
+        assert_eq!(b[k], 30.0, "{k}: {b}");
+    }
+    assert_eq!(b["violation_probability"], 1.0);
+    assert_eq!(b["unchecked"], true);
+    assert!(b["random"].as_str().unwrap().contains("no check exists"), "{b}");
+    assert_eq!(
+        b["assumed"].as_array().unwrap().len(),
+        0,
+        "no check setting is used: {b}"
+    );
+    let a = r.iter().find(|x| x["lb"] == "api/a").unwrap();
+    assert_eq!(a["unchecked"], false);
+    assert!(a["max_s"].as_f64().unwrap() <= 6.0, "{a}");
+    let table = stdout_of(&["simulate", "--trials", "3000", &cfg]);
+    assert!(
+        table.contains("api/b: random: nothing: no check exists, every sample is E5 - E2 + startup = 30s"),
+        "{table}"
+    );
+    assert!(!table.contains("api/b: ASSUMED"), "{table}");
+}
+
+#[test]
+fn timeline_draws_an_unchecked_server_without_probes() {
+    // Only `b`, without check: its lane says it is never checked, carries no probes (no "n/3"
+    // failure counts, which a checked lane with fall 3 shows) and ends routing when the process is
+    // back, 30 s after E2.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = unchecked_cfg(
+        tmp.path(),
+        "backend api\n  option httpchk GET /readyz\n  server b 10.0.0.2:6443\n",
+    );
+    let svg_path = tmp.path().join("t.svg");
+    graceline()
+        .args(["timeline", "-o", svg_path.to_str().unwrap(), &cfg])
+        .assert()
+        .code(0);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("never checked: routed to until the process is back"));
+    assert!(svg.contains("never marked down: routed to until the process is back, 30s after E2"));
+    for n in ["1/3", "2/3", "3/3"] {
+        assert!(!svg.contains(n), "a probe count {n} in an unchecked lane");
+    }
+    // The same backend with `check`: a probed lane, with its failure counts.
+    let checked = unchecked_cfg(
+        tmp.path(),
+        "backend api\n  option httpchk GET /readyz\n  server b 10.0.0.2:6443 check\n",
+    );
+    graceline()
+        .args(["timeline", "-o", svg_path.to_str().unwrap(), &checked])
+        .assert()
+        .code(0);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("3/3") && !svg.contains("never checked"));
+}
+
+#[test]
+fn report_and_recommend_tell_the_unchecked_story() {
+    // `b`: never checked, 30 s from E2 until the process is back (see above); nothing to search.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = unchecked_cfg(tmp.path(), UNCHECKED_CFG);
+    let dir = tmp.path().join("rep");
+    graceline()
+        .args([
+            "report",
+            "--trials",
+            "2000",
+            "--output-dir",
+            dir.to_str().unwrap(),
+            &cfg,
+        ])
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for want in [
+        "| api/b | none: never checked, routed to until the process is back (E5 - E2 + startup = 30s) | - (never marked down) | - |",
+        "| api/b | none (no `check`) | - | 0.000 |",
+        "| api/b | never removed (no `check`) |",
+        "Load balancer `api/b` (profile `haproxy`): the server line at",
+        "- api/b: nothing: no check exists",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+    assert!(!md.contains("Effective check (unset values resolved as the provider does): api/b"));
+    assert!(!md.contains("assumed** for api/b"));
+    let rec = stdout_of(&["recommend", "--format", "json", &cfg]);
+    let v: Value = serde_json::from_str(&rec).unwrap();
+    let r = v["results"].as_array().unwrap();
+    let b = r.iter().find(|x| x["lb"] == "api/b").unwrap();
+    assert_eq!(b["unchecked"], true);
+    assert_eq!(b["current"]["worst_case_s"], 30.0);
+    assert_eq!(b["current"]["settings"], Value::Null);
+    assert_eq!(
+        (b["evaluated"].as_u64(), b["pareto"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+    assert_eq!(b["least_load"], Value::Null);
+    assert_eq!(b["min_shutdown_delay_s"], Value::Null);
+    assert!(
+        b["note"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to tune but adding `check`"),
+        "{b}"
+    );
+    let a = r.iter().find(|x| x["lb"] == "api/a").unwrap();
+    assert!(a["evaluated"].as_u64().unwrap() > 0);
+    let table = stdout_of(&["recommend", &cfg]);
+    assert!(
+        table.contains("now:        no check -> worst case 30s (fails)"),
+        "{table}"
+    );
+    let v = json(&[&cfg], 1);
+    let b = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["lb"] == "api/b")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (b["probes_per_second"].as_f64(), b["assumed"].as_array().map(Vec::len)),
+        (Some(0.0), Some(0))
+    );
+}
+
 #[test]
 fn terraform_target_groups_take_aws_defaults_for_their_protocol() {
     // ALB (HTTPS target group) with a health_check block but no timeout: AWS applies 5 s for

@@ -57,6 +57,10 @@ pub struct LbReport {
     pub margin: Micros,
     /// Smallest shutdown delay with the required margin, when a delay can help at all.
     pub recommended_shutdown_delay: Option<Micros>,
+    /// The grace period that delay (or the current, if longer) needs to run to the end of the drain.
+    pub recommended_termination_grace_period: Option<Micros>,
+    /// With GL001/GL002 raised and a delay helping: which setting the fix must change.
+    pub recommended_fix_binds: Option<Binds>,
     /// Probes per second on one backend.
     pub probes_per_second: f64,
     /// Settings graceline took from the LB profile's defaults rather than from the input, as
@@ -101,7 +105,10 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     if worst >= budget {
         let how = if !sees {
             "no shutdown delay helps: the check only fails once the server stops listening".to_string()
-        } else if let Some(fix) = kill_fix(server, &tl, unbounded + sc.min_margin) {
+        } else if let Some(fix) = delay_helps
+            .then(|| kill_fix(server, unbounded + sc.min_margin))
+            .flatten()
+        {
             fix
         } else if server.readyz_onset == ReadyzOnset::ListenerClose {
             "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
@@ -148,7 +155,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
                 budget,
                 worst,
                 sc.min_margin,
-                kill_fix(server, &tl, unbounded + sc.min_margin)
+                kill_fix(server, unbounded + sc.min_margin)
                     .unwrap_or_else(|| format!("fix: shutdown_delay >= {}", unbounded + sc.min_margin))
             ),
         ));
@@ -219,13 +226,15 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     }
     findings.extend(failopen::findings(sc, lb));
     findings.extend(client::findings(sc, lb, worst > budget));
+    let unchecked = unchecked_until(sc, lb).is_some();
     let (ext, margin, recommended) = match lb.settings.unchecked.as_ref().filter(|u| u.value) {
         Some(u) => {
-            // Never checked: routed to until the process is back; the detection findings do not apply.
+            // Never checked: routed to until the process is back; the detection and re-admission
+            // findings do not apply.
             findings.retain(|f| {
                 !matches!(
                     f.rule,
-                    Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL005 | Rule::GL007
+                    Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL005 | Rule::GL007 | Rule::GL017 | Rule::GL018
                 )
             });
             let startup = sc.rollout.map_or(Micros::ZERO, |r| r.startup_time);
@@ -269,14 +278,42 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         extremes: ext,
         margin,
         recommended_shutdown_delay: recommended,
-        probes_per_second: lb.model.probes_per_second(lat.lo),
+        recommended_termination_grace_period: recommended.map(|d| grace_for(server, d)),
+        recommended_fix_binds: recommended
+            .filter(|_| margin < sc.min_margin || margin <= Micros::ZERO)
+            .and_then(|d| fix_binds(server, d)),
+        probes_per_second: if unchecked {
+            0.0
+        } else {
+            lb.model.probes_per_second(lat.lo)
+        },
         findings,
         verdict,
         propagation: lb.model.propagation,
         propagation_source: explain::propagation_origin(lb),
-        assumed: assumed_values(lb),
+        // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it.
+        assumed: if unchecked { Vec::new() } else { assumed_values(lb) },
     }
 }
+
+/// For a server without `check` (HAProxy never takes it out): the time from E2 until it is back,
+/// E5 - E2 + the rollout's startup time. Every command reports this one deterministic figure.
+pub fn unchecked_until(sc: &Scenario, lb: &LbSpec) -> Option<Micros> {
+    if !is_unchecked(lb) {
+        return None;
+    }
+    let tl = sc.server.timeline();
+    Some(tl.e5 - tl.e2 + sc.rollout.map_or(Micros::ZERO, |r| r.startup_time))
+}
+
+/// True for a server without `check` (rule GL008): HAProxy never takes it out.
+pub fn is_unchecked(lb: &LbSpec) -> bool {
+    lb.settings.unchecked.as_ref().is_some_and(|u| u.value)
+}
+
+/// What a server without `check` leaves to tune, in one line (`simulate`, `recommend`, charts).
+pub const UNCHECKED_WORDS: &str =
+    "never checked (no `check` on the server line): routed to until the process is back; nothing to tune but adding `check`";
 
 /// Every value the verdict runs on that was assumed rather than read: (setting, value, source).
 /// The reader's own assumptions and the profile's declared ones (e.g. the prober count) come with
@@ -339,29 +376,58 @@ fn full_drain(server: &ServerSpec) -> Micros {
     }
 }
 
-/// When SIGKILL comes before the planned E3, a longer shutdown delay changes nothing: the fix names
-/// the grace period (and the delay only if it is also too short). `None` when SIGKILL does not bind.
-fn kill_fix(server: &ServerSpec, tl: &Timeline, needed_delay: Micros) -> Option<String> {
-    let e3_planned = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay;
-    if tl.e3 >= e3_planned {
-        return None;
+/// Which setting a fix must change when a longer shutdown delay helps (JSON `recommended_fix_binds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binds {
+    /// The delay is too short; SIGKILL comes after E3 even with the delay needed.
+    ShutdownDelay,
+    /// The delay is long enough, but SIGKILL comes before E3: only the grace period helps.
+    TerminationGracePeriod,
+    /// Both: the delay needed would only take effect with a longer grace period.
+    Both,
+}
+
+/// Which setting binds for a fix needing `needed_delay`: SIGKILL binds when it comes before the E3
+/// of the longer of the current and the needed delay (ties: E3 first, as in the timeline).
+/// `None` when neither needs changing.
+pub fn fix_binds(server: &ServerSpec, needed_delay: Micros) -> Option<Binds> {
+    let delay_short = server.shutdown_delay < needed_delay;
+    let e3 = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay.max(needed_delay);
+    match (delay_short, server.termination_grace_period < e3) {
+        (true, false) => Some(Binds::ShutdownDelay),
+        (false, true) => Some(Binds::TerminationGracePeriod),
+        (true, true) => Some(Binds::Both),
+        (false, false) => None,
     }
-    let delay = server.shutdown_delay.max(needed_delay);
-    let grace = full_drain(&ServerSpec {
-        shutdown_delay: delay,
+}
+
+/// The grace period that lets a delay of at least `needed_delay` (or the current, if longer) run to
+/// the end of the drain.
+pub fn grace_for(server: &ServerSpec, needed_delay: Micros) -> Micros {
+    full_drain(&ServerSpec {
+        shutdown_delay: server.shutdown_delay.max(needed_delay),
         ..server.clone()
-    });
-    Some(if server.shutdown_delay >= needed_delay {
-        format!(
+    })
+}
+
+/// When SIGKILL comes before E3 (now, or with the delay needed), a longer shutdown delay alone
+/// changes nothing: the fix names the grace period (and the delay only if it is also too short).
+/// `None` when SIGKILL does not bind.
+fn kill_fix(server: &ServerSpec, needed_delay: Micros) -> Option<String> {
+    let grace = grace_for(server, needed_delay);
+    match fix_binds(server, needed_delay)? {
+        Binds::ShutdownDelay => None,
+        Binds::TerminationGracePeriod => Some(format!(
             "fix: termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} ends the server before its shutdown delay ({}) is over, so a longer delay does not help",
             server.termination_grace_period, server.shutdown_delay
-        )
-    } else {
-        format!(
-            "fix: shutdown_delay >= {needed_delay} and termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} comes before E3",
-            server.termination_grace_period
-        )
-    })
+        )),
+        Binds::Both => Some(format!(
+            "fix: shutdown_delay >= {needed_delay} and termination_grace_period (terminationGracePeriodSeconds) >= {grace}: SIGKILL at {} comes before E3 at that delay ({})",
+            server.termination_grace_period,
+            server.prestop_sleep + server.readyz_fail_after + needed_delay
+        )),
+    }
 }
 
 /// What new requests meet between E3 and the LB's removal, `worst` after E2.

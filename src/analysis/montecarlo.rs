@@ -254,6 +254,8 @@ pub(crate) struct TrialGen {
     fixed_latency: Micros,
     latency_hi: Micros,
     e2: Micros,
+    /// A server without `check`: every trial is this figure (E5 - E2 + startup).
+    fixed: Option<Micros>,
 }
 
 impl TrialGen {
@@ -273,6 +275,7 @@ impl TrialGen {
             fixed_latency: sc.server.response_time,
             latency_hi: lb.latency_range(&sc.server).hi,
             e2: sc.server.timeline().e2,
+            fixed: crate::analysis::unchecked_until(sc, lb),
         }
     }
 
@@ -287,6 +290,9 @@ impl TrialGen {
     /// One trial: the time from E2 until no new request is routed.
     #[inline]
     pub(crate) fn trial<R: Rng>(&self, rng: &mut R) -> Micros {
+        if let Some(t) = self.fixed {
+            return t;
+        }
         let k = if self.kernels.len() > 1 && rng.random::<f64>() < self.p_timeout {
             &self.kernels[1]
         } else {

@@ -213,6 +213,8 @@ pub struct Recommendation {
     pub least_load: Option<Candidate>,
     /// Settings no other beats on both worst case and probe load, least load first.
     pub pareto: Vec<Candidate>,
+    /// A server without `check`: nothing was searched, `current.worst` is when it is back.
+    pub unchecked: bool,
 }
 
 /// Largest fixed-rate interval the Azure grid searches (the API accepts far more; no such interval
@@ -468,6 +470,33 @@ pub fn recommend(sc: &Scenario, lb: &LbSpec) -> Recommendation {
 
 /// [`recommend`] over the settings `opts` admits.
 pub fn recommend_with(sc: &Scenario, lb: &LbSpec, opts: &RecommendOptions) -> Recommendation {
+    if let Some(back) = crate::analysis::unchecked_until(sc, lb) {
+        // No check, so no timing setting exists to search: the only fix is adding `check`.
+        return Recommendation {
+            lb: lb.name.clone(),
+            provider: lb.profile.clone(),
+            budget: sc.server.timeline().budget(),
+            min_margin: sc.min_margin,
+            current: Candidate {
+                setting: current_setting(lb),
+                worst: back,
+                probes_per_second: 0.0,
+                period: Micros::ZERO,
+            },
+            termination_grace_period_needed: None,
+            min_shutdown_delay: None,
+            note: Some(format!(
+                "{} (E5 - E2 + startup = {back}); add `check` (and an HTTP(S) check of {}), then run recommend again",
+                crate::analysis::UNCHECKED_WORDS,
+                sc.server.readiness_path
+            )),
+            grid: "none: the server has no check".to_string(),
+            evaluated: 0,
+            least_load: None,
+            pareto: Vec::new(),
+            unchecked: true,
+        };
+    }
     let mut g = grid(lb);
     g.settings.retain(|s| opts.admits(s));
     let left_out = opts.describe();
@@ -565,6 +594,7 @@ pub fn recommend_on(sc: &Scenario, lb: &LbSpec, g: &Grid) -> Recommendation {
         evaluated,
         least_load,
         pareto,
+        unchecked: false,
     }
 }
 

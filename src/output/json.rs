@@ -35,6 +35,8 @@ pub fn report_json(r: &LbReport) -> Value {
         "margin_s": secs(r.margin),
         "verdict": r.verdict,
         "recommended_shutdown_delay_s": r.recommended_shutdown_delay.map(secs),
+        "recommended_termination_grace_period_s": r.recommended_termination_grace_period.map(secs),
+        "recommended_fix_binds": r.recommended_fix_binds,
         "probes_per_second": r.probes_per_second,
         "timeline_s": {
             "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),

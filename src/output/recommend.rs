@@ -67,7 +67,12 @@ pub fn recommendation_json(sc: &Scenario, family: Family, r: &Recommendation) ->
         "provider": r.provider,
         "budget_s": secs(r.budget),
         "min_margin_s": secs(r.min_margin),
-        "current": candidate_json(family, &r.current),
+        "current": if r.unchecked {
+            json!({"settings": null, "worst_case_s": secs(r.current.worst), "probes_per_second": 0.0})
+        } else {
+            candidate_json(family, &r.current)
+        },
+        "unchecked": r.unchecked,
         "min_shutdown_delay_s": r.min_shutdown_delay.map(secs),
         "termination_grace_period_needed_s": r.termination_grace_period_needed.map(secs),
         "note": r.note,
@@ -138,6 +143,16 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                         "fails"
                     }
                 };
+                if r.unchecked {
+                    writeln!(
+                        o,
+                        "  now:        no check -> worst case {} (fails)\n  note:       {}",
+                        r.current.worst,
+                        r.note.as_deref().unwrap_or_default()
+                    )
+                    .ok();
+                    continue;
+                }
                 writeln!(
                     o,
                     "  now:        {} -> worst case {}, {:.3} probes/s per backend ({})",

@@ -279,6 +279,10 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
     writeln!(md, "|---|---|---|---|").ok();
     for x in lbs {
         let m = &x.lb.model;
+        if crate::analysis::is_unchecked(x.lb) {
+            writeln!(md, "| {} | none (no `check`) | - | 0.000 |", x.lb.name).ok();
+            continue;
+        }
         writeln!(
             md,
             "| {} | {}{} | {} | {:.3} |",
@@ -444,7 +448,12 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
     let period = exit + r.startup_time + r.min_ready;
     for x in lbs {
         let (readd, out, all) = super::report_stages::rollout_row(sc, x.lb, &r);
-        let last = exit + r.startup_time + crate::analysis::failopen::readmission(&x.lb.model, sc.server.response_time);
+        let readmit = if crate::analysis::is_unchecked(x.lb) {
+            Micros::ZERO
+        } else {
+            crate::analysis::failopen::readmission(&x.lb.model, sc.server.response_time)
+        };
+        let last = exit + r.startup_time + readmit;
         let total = period.times(i64::from(waves) - 1) + last;
         let serving = r.replicas.saturating_sub(r.max_unavailable);
         let capacity = match sc.traffic {
@@ -598,6 +607,15 @@ fn lb_assumptions(md: &mut String, x: &LbSection) {
     let Ok(p) = profiles::lb(&lb.profile) else {
         return;
     };
+    if let Some(u) = lb.settings.unchecked.as_ref().filter(|u| u.value) {
+        writeln!(
+            md,
+            "\nLoad balancer `{}` (profile `{}`): the server line at `{}` has no `check`, so HAProxy never checks it and no check setting applies: it is routed to until the process is back, E5 - E2 + startup = {}. Nothing to tune but adding `check`.",
+            lb.name, p.name, u.loc, x.dist.exact.extremes.worst.time
+        )
+        .ok();
+        return;
+    }
     writeln!(
         md,
         "\nLoad balancer `{}` (profile `{}`): {}\n",

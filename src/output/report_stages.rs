@@ -17,6 +17,15 @@ pub fn stages(md: &mut String, lbs: &[(&LbSpec, &LbDistribution)]) {
     writeln!(md, "|---|---|---|---|").ok();
     for (lb, d) in lbs {
         let e = &d.exact.extremes;
+        if crate::analysis::is_unchecked(lb) {
+            writeln!(
+                md,
+                "| {} | none: never checked, routed to until the process is back (E5 - E2 + startup = {}) | - (never marked down) | - |",
+                lb.name, e.worst.time
+            )
+            .ok();
+            continue;
+        }
         writeln!(
             md,
             "| {} | {} - {} | {} - {} | {} |",
@@ -72,6 +81,17 @@ pub fn clients(md: &mut String, lbs: &[(&LbSpec, &LbDistribution)]) {
 /// One row of the rolling-restart table: re-added after (propagation included), replicas out at
 /// once, and what all-unhealthy means for this LB.
 pub fn rollout_row(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> (String, String, String) {
+    if crate::analysis::is_unchecked(lb) {
+        return (
+            "never removed (no `check`)".to_string(),
+            format!(
+                "{} of {} processes down, still routed to",
+                r.max_unavailable.min(r.replicas),
+                r.replicas
+            ),
+            "no: never marked down, so new requests reach the stopped processes instead".to_string(),
+        );
+    }
     let o = overlap(sc, lb, r);
     let readd = readmission(&lb.model, sc.server.response_time);
     let readd_text = format!(

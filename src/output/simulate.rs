@@ -19,6 +19,12 @@ pub fn short(m: Micros) -> String {
 /// What was random for this LB, in words.
 pub fn randomness(sc: &Scenario, lb_index: usize) -> String {
     let lb = &sc.lbs[lb_index];
+    if let Some(t) = crate::analysis::unchecked_until(sc, lb) {
+        return format!(
+            "nothing: no check exists, every sample is E5 - E2 + startup = {t}; {}",
+            crate::analysis::UNCHECKED_WORDS
+        );
+    }
     let mut parts = Vec::new();
     parts.push(if lb.probers.lo == lb.probers.hi {
         format!("phase of {} prober(s)", lb.probers.hi)
@@ -76,6 +82,7 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
         "exact_best_s": secs(e.best.time),
         "budget_s": secs(d.exact.budget),
         "random": randomness(sc, lb_index),
+        "unchecked": crate::analysis::unchecked_until(sc, &sc.lbs[lb_index]).is_some(),
         "propagation_range_s": [secs(d.exact.propagation.lo), secs(d.exact.propagation.hi)],
         "propagation_source": d.exact.propagation_source,
         "assumed": d.exact.assumed.iter().map(|(k, v, src)| json!({"setting": k, "value": v, "source": src})).collect::<Vec<_>>(),
@@ -205,7 +212,9 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
             )
             .ok();
         }
-        writeln!(out, "  {}: propagation {}", d.exact.lb, d.exact.propagation_source).ok();
+        if crate::analysis::unchecked_until(sc, &sc.lbs[*i]).is_none() {
+            writeln!(out, "  {}: propagation {}", d.exact.lb, d.exact.propagation_source).ok();
+        }
         writeln!(out, "  {}: clients: {}", d.exact.lb, d.client.summary).ok();
         if let Some(c) = &d.client.connections {
             writeln!(out, "  {}: connections: {c}", d.exact.lb).ok();

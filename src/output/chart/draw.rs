@@ -663,7 +663,10 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
             p.text((x, band_mid), align, &text, SMALL, INK);
         }
     }
-    for (a, b, text) in [(xs, xr.min(x3), "routes new requests"), (xr.max(x3), xe, "removed")] {
+    for (a, b, text) in [
+        (xs, xr.min(x3), "routes new requests"),
+        (xr.max(x3), xe, if lane.unchecked { "process back" } else { "removed" }),
+    ] {
         let mid = (a + b) / 2;
         if measure(text, SMALL) + 16 <= b - a && band_row.place(text, SMALL, &[(mid, Align::Center)]).is_some() {
             p.text_raw((mid, band_mid), Align::Center, text, SMALL, MUTED, false);
@@ -671,16 +674,27 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     }
 
     // Detection: a dashed line through the lane and its label in the note row.
-    p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
-    let det_text = format!("marked down {} after E2", lane.detection - chart.e2);
     let (right_of, left_of) = ((det + 6, Align::Left), (det - 6, Align::Right));
-    if lane.removal == lane.detection {
+    let det_text = format!("marked down {} after E2", lane.detection - chart.e2);
+    if lane.unchecked {
+        // Never checked, never marked down: the band ends when the process is back.
+        p.line((xr, note_y - 8), (xr, band.1), MUTED, 1, true);
+        let text = format!(
+            "never marked down: routed to until the process is back, {} after E2",
+            lane.worst
+        );
+        if let Some((x, align)) = note_row.place(&text, SMALL, &[left_of, right_of]) {
+            p.text((x, note_y), align, &text, SMALL, MUTED);
+        }
+    } else if lane.removal == lane.detection {
+        p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
         if let Some((x, align)) = note_row.place(&det_text, SMALL, &[right_of, left_of]) {
             p.text((x, note_y), align, &det_text, SMALL, DETECT);
         }
     } else {
         // With a propagation delay: the detection label left, the removal label right, or both
         // in one label when they do not fit apart.
+        p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
         p.line((xr, note_y - 8), (xr, band.1), MUTED, 1, true);
         let removal_text = format!("no new requests from {} after E2", lane.worst);
         let mut apart = note_row.clone();

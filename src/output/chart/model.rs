@@ -94,6 +94,8 @@ pub struct LbLane {
     pub window: (Micros, Micros),
     /// Steady-state start-to-start period of the probes (for the thinned-probes note).
     pub period: Micros,
+    /// A server without `check`: no probes, never marked down; `removal` is when it is back.
+    pub unchecked: bool,
 }
 
 impl LbLane {
@@ -278,9 +280,13 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
     }
     let tl = sc.server.timeline();
     let reports: Vec<_> = lbs.iter().map(|l| analyze(sc, l)).collect();
-    let first_probe = reports
+    let first_probe = lbs
         .iter()
-        .map(|r| tl.e2 + r.extremes.worst.witness.last_pass)
+        .zip(&reports)
+        .map(|(l, r)| match crate::analysis::unchecked_until(sc, l) {
+            Some(_) => tl.e2,
+            None => tl.e2 + r.extremes.worst.witness.last_pass,
+        })
         .min()
         .unwrap_or(tl.e1);
     let last_removal = reports
@@ -295,8 +301,9 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
 
     let mut lanes = Vec::with_capacity(lbs.len());
     for (spec, r) in lbs.iter().zip(&reports) {
+        let unchecked = crate::analysis::unchecked_until(sc, spec).is_some();
         let probes = (end - start).0 / min_period(spec, sc.server.response_time).0;
-        if probes > MAX_PROBES {
+        if probes > MAX_PROBES && !unchecked {
             anyhow::bail!(
                 "{}: {}: up to {probes} probes in the {} from SIGTERM to exit, too many to draw (at most {MAX_PROBES}); chart a shorter shutdown",
                 sc.file,
@@ -305,7 +312,11 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
             );
         }
         let w = &r.extremes.worst;
-        let trace = replay_from(sc, spec, &w.witness, start, Until::Time(end))?;
+        let trace = if unchecked {
+            Vec::new()
+        } else {
+            replay_from(sc, spec, &w.witness, start, Until::Time(end))?
+        };
         // Its own window: from the chart start until E3 or the removal, whichever is later, padded.
         let lane_hi = (tl.e2 + w.time).max(tl.e3).max(lo + Micros::from_secs(1));
         let lane_pad = Micros((lane_hi - lo).0 / 12).max(Micros::UNIT);
@@ -313,7 +324,11 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
         lanes.push(LbLane {
             name: spec.name.clone(),
             profile: spec.profile.clone(),
-            schedule: schedule_words(spec),
+            schedule: if unchecked {
+                "never checked: routed to until the process is back".to_string()
+            } else {
+                schedule_words(spec)
+            },
             threshold: spec.model.threshold,
             verdict: r.verdict,
             rules: r
@@ -329,6 +344,7 @@ pub fn build(sc: &Scenario, lb: Option<&str>) -> anyhow::Result<TimelineChart> {
             probes: probes_from(&trace, spec, sc),
             window,
             period: min_period(spec, sc.server.response_time),
+            unchecked,
         });
     }
     let worsts: Vec<i64> = lanes.iter().map(|l| l.worst.0.max(1)).collect();

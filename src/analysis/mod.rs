@@ -80,6 +80,18 @@ pub fn analyze_all(scenarios: &[Scenario]) -> Vec<LbReport> {
         .collect()
 }
 
+/// [`analyze_all`] for a caller done with the load balancers: each is dropped once judged (the
+/// scenarios keep no LB), so a large input never holds every LB and every report at once.
+pub fn analyze_all_consuming(scenarios: &mut [Scenario]) -> Vec<LbReport> {
+    let mut out = Vec::with_capacity(scenarios.iter().map(|s| s.lbs.len()).sum());
+    for sc in scenarios.iter_mut() {
+        for lb in std::mem::take(&mut sc.lbs) {
+            out.push(analyze(sc, &lb));
+        }
+    }
+    out
+}
+
 /// Analyzes one LB of a scenario.
 pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     let server = &sc.server;

@@ -85,7 +85,13 @@ pub fn analyze_all(scenarios: &[Scenario]) -> Vec<LbReport> {
 pub fn analyze_all_consuming(scenarios: &mut [Scenario]) -> Vec<LbReport> {
     let mut out = Vec::with_capacity(scenarios.iter().map(|s| s.lbs.len()).sum());
     for sc in scenarios.iter_mut() {
-        for lb in std::mem::take(&mut sc.lbs) {
+        // Taken in order from the end of the reversed list, which shrinks as it goes.
+        let mut lbs = std::mem::take(&mut sc.lbs);
+        lbs.reverse();
+        while let Some(lb) = lbs.pop() {
+            if lbs.len() < lbs.capacity() / 2 {
+                lbs.shrink_to_fit();
+            }
             out.push(analyze(sc, &lb));
         }
     }

@@ -84,6 +84,24 @@ pub fn analyze_all(scenarios: &[Scenario]) -> Vec<LbReport> {
         .collect()
 }
 
+/// [`analyze_all`] for a caller done with the load balancers: each is dropped once judged (the
+/// scenarios keep no LB), so a large input never holds every LB and every report at once.
+pub fn analyze_all_consuming(scenarios: &mut [Scenario]) -> Vec<LbReport> {
+    let mut out = Vec::with_capacity(scenarios.iter().map(|s| s.lbs.len()).sum());
+    for sc in scenarios.iter_mut() {
+        // Taken in order from the end of the reversed list, which shrinks as it goes.
+        let mut lbs = std::mem::take(&mut sc.lbs);
+        lbs.reverse();
+        while let Some(lb) = lbs.pop() {
+            if lbs.len() < lbs.capacity() / 2 {
+                lbs.shrink_to_fit();
+            }
+            out.push(analyze(sc, &lb));
+        }
+    }
+    out
+}
+
 /// Analyzes one LB of a scenario.
 pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
     let server = &sc.server;

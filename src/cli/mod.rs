@@ -4,7 +4,7 @@ pub mod args;
 pub mod inputs;
 pub mod paths;
 
-use crate::analysis::{analyze_all, explain::explain, findings::Severity};
+use crate::analysis::{analyze_all, analyze_all_consuming, explain::explain, findings::Severity};
 use crate::backend;
 use crate::output::chart::{render_timeline, ImageFormat};
 use crate::output::term::Term;
@@ -196,7 +196,7 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = match &o.inputs {
+    let mut scenarios = match &o.inputs {
         Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
             Some(named) => scenario::builtin_matrix_for(&named)?,
@@ -204,8 +204,8 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         },
         Inputs::Given(i) => i.load("check")?,
     };
-    let reports = analyze_all(&scenarios);
     if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
+        let reports = analyze_all(&scenarios);
         let text = crate::output::teach::render(&scenarios, &reports, &o.term);
         out.write_all(text.as_bytes()).context("cannot write the output")?;
         return Ok(if fails(&reports, o.fail_on) {
@@ -228,9 +228,22 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
             .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
             .collect(),
     };
-    let text = exporter(o.format).render(&reports, &ctx);
-    let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
-    out.write_all(text.as_bytes()).context("cannot write the output")?;
+    // The load balancers are not needed once judged: a large haproxy.cfg never holds all of
+    // them and all of their reports at once.
+    let reports = analyze_all_consuming(&mut scenarios);
+    drop(scenarios);
+    let mut out = std::io::BufWriter::new(out);
+    let exporter = exporter(o.format);
+    if crate::output::paths::adds_to_check(&k8s_paths) {
+        let text = exporter.render(&reports, &ctx);
+        let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
+        out.write_all(text.as_bytes()).context("cannot write the output")?;
+    } else {
+        exporter
+            .write(&reports, &ctx, &mut out)
+            .context("cannot write the output")?;
+    }
+    out.flush().context("cannot write the output")?;
     Ok(
         if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
             Exit::Findings

@@ -1056,13 +1056,20 @@ pub fn load_group(g: &Group, opts: &Options) -> Result<Vec<Scenario>> {
         let mut profile_cache: std::collections::HashMap<String, Box<profiles::LbProfile>> =
             std::collections::HashMap::new();
         for (file, inputs) in lb_files {
-            let (inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
+            let (mut inputs, skipped) = select::select(inputs, &patterns, port.as_ref());
             if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
                 return Err(anyhow!(e));
             }
             let mut lbs: Vec<scenario::LbSpec> = Vec::with_capacity(inputs.len());
             let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-            for i in &inputs {
+            // Taken in order from the end of the reversed list, which shrinks as it goes: a large
+            // haproxy.cfg never holds all of its LBs both read and built.
+            inputs.reverse();
+            while let Some(i) = inputs.pop() {
+                if inputs.len() < inputs.capacity() / 2 {
+                    inputs.shrink_to_fit();
+                }
+                let i = &i;
                 // Parse each LB profile once per run: a large haproxy.cfg has thousands of LBs.
                 if !profile_cache.contains_key(&i.profile) {
                     let p = profiles::lb(&i.profile).map_err(|m| InputError::new(i.loc.clone(), "profile", m))?;

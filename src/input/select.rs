@@ -64,10 +64,10 @@ impl Patterns {
 }
 
 /// Splits LBs into judged and skipped: by the patterns when given, else by the server's port.
-pub fn select(lbs: Vec<LbInput>, patterns: &Patterns, port: Option<&ServerPort>) -> (Vec<LbInput>, Vec<SkippedLb>) {
-    let mut keep = Vec::new();
+/// The judged ones are filtered in place, so a large haproxy.cfg's LBs are never held twice.
+pub fn select(mut lbs: Vec<LbInput>, patterns: &Patterns, port: Option<&ServerPort>) -> (Vec<LbInput>, Vec<SkippedLb>) {
     let mut skipped = Vec::new();
-    for lb in lbs {
+    lbs.retain(|lb| {
         let reason = if !patterns.is_empty() {
             (!patterns.matches(&lb.name)).then(|| format!("not selected by {} {}", patterns.via, patterns.describe()))
         } else {
@@ -82,15 +82,18 @@ pub fn select(lbs: Vec<LbInput>, patterns: &Patterns, port: Option<&ServerPort>)
             })
         };
         match reason {
-            None => keep.push(lb),
-            Some(reason) => skipped.push(SkippedLb {
-                name: lb.name,
-                loc: lb.loc,
-                reason,
-            }),
+            None => true,
+            Some(reason) => {
+                skipped.push(SkippedLb {
+                    name: lb.name.clone(),
+                    loc: lb.loc.clone(),
+                    reason,
+                });
+                false
+            }
         }
-    }
-    (keep, skipped)
+    });
+    (lbs, skipped)
 }
 
 #[cfg(test)]

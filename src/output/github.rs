@@ -4,7 +4,7 @@
 use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::Severity;
 use crate::analysis::LbReport;
-use std::fmt::Write;
+use std::io::Write;
 
 /// GitHub workflow-command exporter.
 pub struct GithubExporter;
@@ -20,8 +20,7 @@ fn prop(s: &str) -> String {
 }
 
 impl Exporter for GithubExporter {
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
-        let mut out = String::new();
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         for x in reported(reports) {
             let f = x.finding;
             let cmd = match f.severity {
@@ -38,10 +37,9 @@ impl Exporter for GithubExporter {
                 f.loc.column.max(1),
                 prop(&title),
                 data(&f.message)
-            )
-            .ok();
+            )?;
         }
-        out
+        Ok(())
     }
 }
 

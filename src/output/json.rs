@@ -1,58 +1,160 @@
 //! Machine-readable JSON: one object per scenario × LB, times in seconds.
 
 use super::{fails, secs, Counts, ExportContext, Exporter};
-use crate::analysis::LbReport;
+use crate::analysis::findings::Severity;
+use crate::analysis::{LbReport, Verdict};
+use crate::provider::Family;
+use serde::Serialize;
 use serde_json::{json, Value};
+use std::io::Write;
 
 /// JSON exporter.
 pub struct JsonExporter;
 
+/// The JSON object of one report, serialized straight from the report (no `Value` tree per pair).
+/// Fields are in the order serde_json gives the keys of a whole-document `Value` (sorted), which
+/// the output of earlier versions used.
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    assumed: Vec<AssumedJson<'a>>,
+    best_case_s: f64,
+    budget_s: f64,
+    detection_best_s: f64,
+    detection_worst_s: f64,
+    family: Family,
+    file: &'a str,
+    findings: Vec<FindingJson<'a>>,
+    lb: &'a str,
+    margin_s: f64,
+    probes_per_second: f64,
+    propagation_range_s: [f64; 2],
+    propagation_s: f64,
+    propagation_source: &'a str,
+    provider: &'a str,
+    recommended_fix_binds: Option<crate::analysis::Binds>,
+    recommended_shutdown_delay_s: Option<f64>,
+    recommended_termination_grace_period_s: Option<f64>,
+    scenario: &'a str,
+    server: &'a str,
+    server_source: ServerSourceJson<'a>,
+    timeline_s: TimelineJson,
+    verdict: Verdict,
+    worst_case_attained: bool,
+    worst_case_s: f64,
+}
+
+/// A value assumed rather than read.
+#[derive(Serialize)]
+struct AssumedJson<'a> {
+    setting: &'a str,
+    source: &'a str,
+    value: &'a str,
+}
+
+/// One finding of a report.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    column: u32,
+    file: &'a str,
+    line: u32,
+    message: &'a str,
+    name: &'static str,
+    rule: &'static str,
+    scope: &'static str,
+    severity: Severity,
+}
+
+/// Where the server came from.
+#[derive(Serialize)]
+struct ServerSourceJson<'a> {
+    assumed: bool,
+    origin: &'a str,
+    reason: &'a str,
+}
+
+/// The server timeline in seconds.
+#[derive(Serialize)]
+struct TimelineJson {
+    e1: f64,
+    e2: f64,
+    e3: f64,
+    e4: f64,
+    e5: f64,
+    killed: bool,
+    listener_close: f64,
+    sigkill: f64,
+}
+
+impl<'a> ReportJson<'a> {
+    fn of(r: &'a LbReport) -> Self {
+        let tl = &r.timeline;
+        ReportJson {
+            assumed: r
+                .assumed
+                .iter()
+                .map(|(k, v, src)| AssumedJson {
+                    setting: k,
+                    source: src,
+                    value: v,
+                })
+                .collect(),
+            best_case_s: secs(r.extremes.best.time),
+            budget_s: secs(r.budget),
+            detection_best_s: secs(r.extremes.best.detection),
+            detection_worst_s: secs(r.extremes.worst.detection),
+            family: r.family,
+            file: &r.file,
+            findings: r
+                .findings
+                .iter()
+                .map(|f| FindingJson {
+                    column: f.loc.column,
+                    file: &f.loc.file,
+                    line: f.loc.line,
+                    message: &f.message,
+                    name: f.rule.name(),
+                    rule: f.rule.id(),
+                    scope: if f.rule.server_level() { "server" } else { "lb" },
+                    severity: f.severity,
+                })
+                .collect(),
+            lb: &r.lb,
+            margin_s: secs(r.margin),
+            probes_per_second: r.probes_per_second,
+            propagation_range_s: [secs(r.propagation.lo), secs(r.propagation.hi)],
+            propagation_s: secs(r.extremes.worst.time - r.extremes.worst.detection),
+            propagation_source: &r.propagation_source,
+            provider: &r.provider,
+            recommended_fix_binds: r.recommended_fix_binds,
+            recommended_shutdown_delay_s: r.recommended_shutdown_delay.map(secs),
+            recommended_termination_grace_period_s: r.recommended_termination_grace_period.map(secs),
+            scenario: &r.scenario,
+            server: &r.server,
+            server_source: ServerSourceJson {
+                assumed: r.server_source.assumed,
+                origin: &r.server_source.origin,
+                reason: &r.server_source.reason,
+            },
+            timeline_s: TimelineJson {
+                e1: secs(tl.e1),
+                e2: secs(tl.e2),
+                e3: secs(tl.e3),
+                e4: secs(tl.e4),
+                e5: secs(tl.e5),
+                killed: tl.killed,
+                listener_close: secs(tl.listener_close),
+                sigkill: secs(tl.kill),
+            },
+            verdict: r.verdict,
+            worst_case_attained: r.extremes.worst.witness.attained,
+            worst_case_s: secs(r.extremes.worst.time),
+        }
+    }
+}
+
 /// The JSON object of one report.
 pub fn report_json(r: &LbReport) -> Value {
-    let tl = &r.timeline;
-    json!({
-        "scenario": r.scenario,
-        "file": r.file,
-        "lb": r.lb,
-        "provider": r.provider,
-        "family": r.family,
-        "server": r.server,
-        "server_source": {
-            "origin": r.server_source.origin,
-            "assumed": r.server_source.assumed,
-            "reason": r.server_source.reason,
-        },
-        "worst_case_s": secs(r.extremes.worst.time),
-        "best_case_s": secs(r.extremes.best.time),
-        "worst_case_attained": r.extremes.worst.witness.attained,
-        "detection_worst_s": secs(r.extremes.worst.detection),
-        "detection_best_s": secs(r.extremes.best.detection),
-        "propagation_s": secs(r.extremes.worst.time - r.extremes.worst.detection),
-        "propagation_range_s": [secs(r.propagation.lo), secs(r.propagation.hi)],
-        "propagation_source": r.propagation_source,
-        "assumed": r.assumed.iter().map(|(k, v, src)| json!({"setting": k, "value": v, "source": src})).collect::<Vec<_>>(),
-        "budget_s": secs(r.budget),
-        "margin_s": secs(r.margin),
-        "verdict": r.verdict,
-        "recommended_shutdown_delay_s": r.recommended_shutdown_delay.map(secs),
-        "recommended_termination_grace_period_s": r.recommended_termination_grace_period.map(secs),
-        "recommended_fix_binds": r.recommended_fix_binds,
-        "probes_per_second": r.probes_per_second,
-        "timeline_s": {
-            "e1": secs(tl.e1), "e2": secs(tl.e2), "e3": secs(tl.e3), "e4": secs(tl.e4), "e5": secs(tl.e5),
-            "sigkill": secs(tl.kill), "killed": tl.killed, "listener_close": secs(tl.listener_close),
-        },
-        "findings": r.findings.iter().map(|f| json!({
-            "rule": f.rule.id(),
-            "name": f.rule.name(),
-            "severity": f.severity,
-            "message": f.message,
-            "file": f.loc.file,
-            "line": f.loc.line,
-            "column": f.loc.column,
-            "scope": if f.rule.server_level() { "server" } else { "lb" },
-        })).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(ReportJson::of(r)).expect("JSON values always serialize")
 }
 
 /// Counts per verdict and per severity (a server-level finding counted once per server) and the
@@ -69,10 +171,10 @@ pub fn summary_json(reports: &[LbReport], ctx: &ExportContext) -> Value {
 }
 
 impl Exporter for JsonExporter {
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         // The results are written one at a time (50 000 pairs would otherwise hold a JSON tree of
-        // about 600 MB); the text is the same as pretty-printing the whole document, whose keys
-        // serde_json sorts: "results", "skipped", "summary", "tool", "version".
+        // about 600 MB, or a 150 MB string); the text is the same as pretty-printing the whole
+        // document, whose keys serde_json sorts: "results", "skipped", "summary", "tool", "version".
         let rest = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
@@ -86,23 +188,25 @@ impl Exporter for JsonExporter {
                 "reason": k.reason,
             })).collect::<Vec<_>>(),
         });
-        let mut s = String::from("{\n  \"results\": [");
+        out.write_all(b"{\n  \"results\": [")?;
+        let mut one = Vec::new();
         for (i, r) in reports.iter().enumerate() {
-            s.push_str(if i == 0 { "\n" } else { ",\n" });
-            let one = serde_json::to_string_pretty(&report_json(r)).expect("JSON values always serialize");
-            for (j, line) in one.lines().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            one.clear();
+            serde_json::to_writer_pretty(&mut one, &ReportJson::of(r)).map_err(std::io::Error::other)?;
+            // Indented one level deeper (a JSON text has no raw newline inside a string).
+            for (j, line) in one.split(|&b| b == b'\n').enumerate() {
                 if j > 0 {
-                    s.push('\n');
+                    out.write_all(b"\n")?;
                 }
-                s.push_str("    ");
-                s.push_str(line);
+                out.write_all(b"    ")?;
+                out.write_all(line)?;
             }
         }
-        s.push_str(if reports.is_empty() { "]" } else { "\n  ]" });
+        out.write_all(if reports.is_empty() { b"]" } else { b"\n  ]" })?;
         let rest = serde_json::to_string_pretty(&rest).expect("JSON values always serialize");
-        s.push_str(",\n");
-        s.push_str(rest.strip_prefix("{\n").unwrap_or(&rest));
-        s.push('\n');
-        s
+        out.write_all(b",\n")?;
+        out.write_all(rest.strip_prefix("{\n").unwrap_or(&rest).as_bytes())?;
+        out.write_all(b"\n")
     }
 }

@@ -126,8 +126,9 @@ fn suites<'a>(reports: &'a [LbReport]) -> Vec<Suite<'a>> {
     out
 }
 
-impl Exporter for JunitExporter {
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+impl JunitExporter {
+    /// The whole JUnit XML document.
+    fn document(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let suites = suites(reports);
         let total_failures: usize = suites.iter().map(|s| s.failures(ctx)).sum();
         let total_tests: usize = suites.iter().map(|s| s.rules.len()).sum();
@@ -161,5 +162,11 @@ impl Exporter for JunitExporter {
         let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
         s.push('\n');
         s
+    }
+}
+
+impl Exporter for JunitExporter {
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.document(reports, ctx).as_bytes())
     }
 }

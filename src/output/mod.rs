@@ -36,8 +36,17 @@ pub struct ExportContext {
 
 /// Renders a set of reports in one format.
 pub trait Exporter {
-    /// The whole output document.
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String;
+    /// Writes the whole output document to `out`; the table and JSON formats write it piece by
+    /// piece, so 50 000 pairs never wait in one string.
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+
+    /// The whole output document as one string.
+    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+        let mut buf = Vec::new();
+        // Writing into memory cannot fail, and every exporter writes UTF-8 text.
+        let _ = self.write(reports, ctx, &mut buf);
+        String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
 }
 
 /// The exporter for a format name.

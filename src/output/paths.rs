@@ -369,10 +369,16 @@ fn github(a: &PathsAnalysis, ctx: &ExportContext) -> String {
     out
 }
 
+/// True when the paths add to `check`'s output (else the load balancers' document is all of it,
+/// and `check` writes it as it is rendered).
+pub fn adds_to_check(a: &PathsAnalysis) -> bool {
+    !(a.is_empty() && a.assumptions.is_empty())
+}
+
 /// `check`'s whole output: the load balancers' document (`lb_doc`, rendered by their exporter)
 /// with the paths added in the same format. With no load balancer, only the paths' table.
 pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnalysis, ctx: &ExportContext) -> String {
-    if a.is_empty() && a.assumptions.is_empty() {
+    if !adds_to_check(a) {
         return lb_doc;
     }
     match format {

@@ -21,8 +21,9 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-impl Exporter for SarifExporter {
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+impl SarifExporter {
+    /// The whole SARIF document.
+    fn document(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
         let rules: Vec<Value> = RULES
             .iter()
             .map(|r| {
@@ -82,5 +83,11 @@ impl Exporter for SarifExporter {
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         s.push('\n');
         s
+    }
+}
+
+impl Exporter for SarifExporter {
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.document(reports, ctx).as_bytes())
     }
 }

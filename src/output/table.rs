@@ -1,11 +1,11 @@
 //! Human-readable table (comfy-table, fitted to the terminal) followed by the findings, one per
 //! line; `-q` prints the findings alone.
 
-use super::term::{table_with, widths, wrap, Col, Paint, Term};
+use super::term::{widths, wrap, write_table, Col, Paint, Term};
 use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::Severity;
 use crate::analysis::{LbReport, Verdict};
-use std::fmt::Write;
+use std::io::Write;
 
 /// Table exporter.
 pub struct TableExporter;
@@ -28,9 +28,8 @@ pub fn verdict_cell(v: Verdict) -> (&'static str, Paint) {
     }
 }
 
-/// The findings, one a line (a server-level finding once per server), severities coloured.
-pub fn findings_lines(reports: &[LbReport], term: &Term) -> String {
-    let mut out = String::new();
+/// Writes the findings, one a line (a server-level finding once per server), severities coloured.
+pub fn write_findings(reports: &[LbReport], term: &Term, out: &mut dyn Write) -> std::io::Result<()> {
     for x in reported(reports) {
         let f = x.finding;
         let shared = if x.lbs.len() > 1 {
@@ -39,15 +38,15 @@ pub fn findings_lines(reports: &[LbReport], term: &Term) -> String {
             String::new()
         };
         let tag = term.paint(&format!("{}[{}]", f.severity, f.rule.id()), severity_paint(f.severity));
-        writeln!(out, "{tag} {}: {}{shared}", f.loc, f.message).ok();
+        writeln!(out, "{tag} {}: {}{shared}", f.loc, f.message)?;
     }
-    out
+    Ok(())
 }
 
 impl Exporter for TableExporter {
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         if ctx.quiet {
-            return findings_lines(reports, &ctx.term);
+            return write_findings(reports, &ctx.term, out);
         }
         // Rows are grouped by scenario and server, each group under a heading line: they are
         // often long paths, said once instead of in every row.
@@ -77,13 +76,13 @@ impl Exporter for TableExporter {
         };
         let all: Vec<Vec<String>> = reports.iter().map(row).collect();
         let widths = widths(&cols, &all, &ctx.term);
-        let mut out = String::new();
+        drop(all);
         for (k, group) in reports
             .chunk_by(|a, b| a.scenario == b.scenario && a.server == b.server)
             .enumerate()
         {
             if k > 0 {
-                out.push('\n');
+                out.write_all(b"\n")?;
             }
             let first = &group[0];
             let heading = format!("{} (server {})", first.scenario, first.server);
@@ -91,15 +90,13 @@ impl Exporter for TableExporter {
                 Some(w) => wrap(&heading, w),
                 None => heading,
             };
-            let rows: Vec<Vec<String>> = group.iter().map(row).collect();
-            let paint: Vec<Option<Paint>> = group.iter().map(|r| Some(verdict_cell(r.verdict).1)).collect();
-            let t = table_with(&cols, &rows, &paint, &widths, &ctx.term);
-            writeln!(out, "{heading}\n{t}").ok();
+            writeln!(out, "{heading}")?;
+            let cells = |i: usize| (row(&group[i]), Some(verdict_cell(group[i].verdict).1));
+            write_table(&cols, group.len(), cells, &widths, &ctx.term, out)?;
         }
-        let findings = findings_lines(reports, &ctx.term);
-        if !findings.is_empty() {
-            out.push('\n');
-            out.push_str(&findings);
+        if reports.iter().any(|r| !r.findings.is_empty()) {
+            out.write_all(b"\n")?;
+            write_findings(reports, &ctx.term, out)?;
         }
         let mut assumed: Vec<&str> = Vec::new();
         for r in reports.iter().filter(|r| r.server_source.assumed) {
@@ -112,25 +109,23 @@ impl Exporter for TableExporter {
             writeln!(
                 out,
                 "\nnote: server {reason} ({n} pairs); name it with --server NAME|PATH or server = in graceline.toml"
-            )
-            .ok();
+            )?;
         }
         let with_assumed: Vec<&LbReport> = reports.iter().filter(|r| !r.assumed.is_empty()).collect();
         if !with_assumed.is_empty() {
             writeln!(
                 out,
                 "\nassumed, not read from the input (why: --format json or graceline report):"
-            )
-            .ok();
+            )?;
             for r in with_assumed {
                 let list: Vec<String> = r.assumed.iter().map(|(k, v, _)| format!("{k} = {v}")).collect();
-                writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join(", ")).ok();
+                writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join(", "))?;
             }
         }
         if !ctx.skipped.is_empty() {
-            writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len()).ok();
+            writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len())?;
             for (scenario, k) in &ctx.skipped {
-                writeln!(out, "  {scenario}: {} at {}: {}", k.name, k.loc, k.reason).ok();
+                writeln!(out, "  {scenario}: {} at {}: {}", k.name, k.loc, k.reason)?;
             }
         }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
@@ -142,7 +137,5 @@ impl Exporter for TableExporter {
             count(Verdict::Warn),
             count(Verdict::Pass)
         )
-        .ok();
-        out
     }
 }

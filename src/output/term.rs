@@ -2,7 +2,9 @@
 //! (`--color`, `NO_COLOR`, a tty), and tables laid out to fit it, wrapping text cells at path and
 //! word boundaries instead of mid-word.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width,
+};
 use std::io::IsTerminal;
 
 /// How output meets the terminal.
@@ -265,9 +267,118 @@ pub fn table_with(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], w
     t
 }
 
+/// Rows per piece when a long table is written piece by piece.
+const PIECE_ROWS: usize = 1024;
+
+/// Writes the table [`table_with`] builds from `rows` rows (`row(i)`: the cells and verdict colour
+/// of row `i`), then a newline, holding at most [`PIECE_ROWS`] rows at a time: every piece is laid
+/// out at the content widths of the whole table (measured by comfy-table in a first pass), and
+/// only the first keeps the top border and header, only the last the bottom border, so the text
+/// is the whole table's.
+pub fn write_table(
+    cols: &[Col],
+    rows: usize,
+    row: impl Fn(usize) -> (Vec<String>, Option<Paint>),
+    widths: &[usize],
+    term: &Term,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let piece = |start: usize| -> Table {
+        let (cells, paint): (Vec<Vec<String>>, Vec<Option<Paint>>) =
+            (start..(start + PIECE_ROWS).min(rows)).map(&row).unzip();
+        table_with(cols, &cells, &paint, widths, term)
+    };
+    if rows <= PIECE_ROWS {
+        return writeln!(out, "{}", piece(0));
+    }
+    let mut content = vec![0u16; cols.len()];
+    for start in (0..rows).step_by(PIECE_ROWS) {
+        for (c, w) in content.iter_mut().zip(piece(start).column_max_content_widths()) {
+            *c = (*c).max(w);
+        }
+    }
+    for start in (0..rows).step_by(PIECE_ROWS) {
+        let mut t = piece(start);
+        // An absolute width includes the padding of one space on each side.
+        t.set_constraints(
+            content
+                .iter()
+                .map(|&w| ColumnConstraint::Absolute(Width::Fixed(w.saturating_add(2)))),
+        );
+        let lines: Vec<String> = t.lines().collect();
+        // Later pieces drop their top border and header (up to the header separator).
+        let from = if start == 0 {
+            0
+        } else {
+            lines.iter().position(|l| l.starts_with('╞')).map_or(0, |i| i + 1)
+        };
+        let to = if start + PIECE_ROWS >= rows {
+            lines.len()
+        } else {
+            lines.len().saturating_sub(1)
+        };
+        for l in &lines[from..to] {
+            out.write_all(l.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_table_written_in_pieces_is_the_whole_table() {
+        let cols = [
+            Col {
+                header: "lb name",
+                numeric: false,
+            },
+            Col {
+                header: "worst",
+                numeric: true,
+            },
+            Col {
+                header: "verdict",
+                numeric: false,
+            },
+        ];
+        // 2 500 rows (three pieces); the widest cell of each column is in a later piece, and
+        // one lb name wraps onto a second line.
+        let cell = |i: usize| -> (Vec<String>, Option<Paint>) {
+            let name = match i {
+                1500 => "backend-with-a-long-name/server-with-a-long-name".to_string(),
+                _ => format!("api{}/s{}", i / 10, i % 10),
+            };
+            let worst = if i == 2300 {
+                "1h2m3.456789s".to_string()
+            } else {
+                format!("{}s", i % 60)
+            };
+            let paint = if i.is_multiple_of(3) { Paint::Red } else { Paint::Green };
+            (vec![name, worst, "FAIL".to_string()], Some(paint))
+        };
+        for term in [
+            Term {
+                width: None,
+                color: false,
+            },
+            Term {
+                width: Some(40),
+                color: true,
+            },
+        ] {
+            let (rows, paint): (Vec<_>, Vec<_>) = (0..2500).map(cell).unzip();
+            let w = widths(&cols, &rows, &term);
+            let whole = format!("{}\n", table_with(&cols, &rows, &paint, &w, &term));
+            let mut pieces = Vec::new();
+            write_table(&cols, rows.len(), cell, &w, &term, &mut pieces).unwrap();
+            assert_eq!(String::from_utf8(pieces).unwrap(), whole);
+            assert!(whole.lines().count() > 2500);
+        }
+    }
 
     #[test]
     fn wraps_at_separators_not_mid_word() {

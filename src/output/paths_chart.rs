@@ -21,9 +21,7 @@ const TITLE: f64 = 20.0;
 const BODY: f64 = 15.0;
 const SMALL: f64 = 13.0;
 
-const INK: RGBColor = RGBColor(33, 33, 33);
-const MUTED: RGBColor = RGBColor(90, 90, 90);
-const GRID: RGBColor = RGBColor(232, 232, 232);
+use draw::{GRID, INK, MUTED};
 const STOP: RGBColor = RGBColor(198, 40, 40);
 const SIGTERM: RGBColor = RGBColor(110, 110, 110);
 const HATCH_BG: RGBColor = RGBColor(214, 228, 246);

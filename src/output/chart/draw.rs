@@ -24,9 +24,12 @@ const BODY: f64 = 16.0;
 const SMALL: f64 = 14.0;
 const TINY: f64 = 13.0;
 
-const INK: RGBColor = RGBColor(33, 33, 33);
-const MUTED: RGBColor = RGBColor(90, 90, 90);
-const GRID: RGBColor = RGBColor(232, 232, 232);
+/// Text colour, shared by every chart.
+pub(crate) const INK: RGBColor = RGBColor(33, 33, 33);
+/// Secondary text colour, shared by every chart.
+pub(crate) const MUTED: RGBColor = RGBColor(90, 90, 90);
+/// Grid lines, shared by every chart.
+pub(crate) const GRID: RGBColor = RGBColor(232, 232, 232);
 const MARKER: RGBColor = RGBColor(70, 70, 70);
 const KILL: RGBColor = RGBColor(150, 0, 0);
 const DETECT: RGBColor = RGBColor(33, 102, 172);

@@ -338,27 +338,22 @@ pub const UNCHECKED_WORDS: &str =
 /// their reasons; any other profile default used is named with the profile.
 pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
     let mut out = lb.assumed.clone();
-    for line in profile_defaults_used(lb) {
-        let (k, v) = line.split_once(" = ").unwrap_or((line.as_str(), ""));
+    for (k, v) in profile_defaults_used(lb) {
         if !out.iter().any(|(a, _, _)| a == k) {
-            out.push((
-                k.to_string(),
-                v.to_string(),
-                format!("the {} profile's default", lb.profile),
-            ));
+            out.push((k.to_string(), v, format!("the {} profile's default", lb.profile)));
         }
     }
     out
 }
 
-/// The settings that shape the verdict and came from the profile's defaults, as "setting = value".
-fn profile_defaults_used(lb: &LbSpec) -> Vec<String> {
+/// The settings that shape the verdict and came from the profile's defaults: (setting, value).
+fn profile_defaults_used(lb: &LbSpec) -> Vec<(&'static str, String)> {
     let s = &lb.settings;
     let mut out = Vec::new();
     macro_rules! take {
         ($($f:ident),*) => {$(
             if let Some(v) = s.$f.as_ref().filter(|v| v.from_profile) {
-                out.push(format!("{} = {}", stringify!($f), v.value));
+                out.push((stringify!($f), v.value.to_string()));
             }
         )*};
     }
@@ -372,12 +367,12 @@ fn profile_defaults_used(lb: &LbSpec) -> Vec<String> {
     );
     take!(inter, fall, rise, propagation_delay);
     if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
-        out.push(format!("protocol = {}", format!("{:?}", p.value).to_lowercase()));
+        out.push(("protocol", format!("{:?}", p.value).to_lowercase()));
     }
     // Path and matcher only matter for HTTP(S) checks.
     if crate::scenario::protocol_of(lb) != crate::provider::Protocol::Tcp {
         if let Some(p) = s.path.as_ref().filter(|v| v.from_profile) {
-            out.push(format!("path = {}", p.value));
+            out.push(("path", p.value.clone()));
         }
         take!(matcher);
     }

@@ -7,8 +7,8 @@ use super::chart::{draw, ensure_font, write_plan, ImageFormat};
 use crate::paths::{PathReport, PathVerdict, Start};
 use crate::time::Micros;
 use anyhow::Result;
-use draw::{ellipsize, measure, Align, Plan, Shape};
-use plotters::style::{Color, RGBColor, WHITE};
+use draw::{ellipsize, measure, Align, Canvas, Plan};
+use plotters::style::{RGBColor, WHITE};
 use std::path::Path;
 
 const WIDTH: u32 = draw::WIDTH;
@@ -36,64 +36,14 @@ const FILLS: [RGBColor; 6] = [
     RGBColor(199, 233, 192),
 ];
 
-struct Canvas {
-    shapes: Vec<Shape>,
-    texts: Vec<Shape>,
-    boxes: Vec<((i32, i32, i32, i32), String)>,
-}
-
-impl Canvas {
-    fn rect(&mut self, from: (i32, i32), to: (i32, i32), fill: RGBColor) {
-        self.shapes.push(Shape::Rect {
-            from,
-            to,
-            fill: fill.to_rgba(),
-        });
-    }
-    fn line(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor, width: u32, dashed: bool) {
-        self.shapes.push(Shape::Line {
-            from,
-            to,
-            color,
-            width,
-            dashed,
-        });
-    }
-    /// A text painted after every shape; `bg` puts it on a white box (over lines and segments).
-    fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor, bg: bool) {
-        let w = measure(text, size);
-        let a = match align {
-            Align::Left => at.0,
-            Align::Center => at.0 - w / 2,
-            Align::Right => at.0 - w,
-        };
-        let h = (size * 0.9) as i32;
-        let bx = (a, at.1 - h / 2, a + w, at.1 + h - h / 2);
-        if bg {
-            self.texts.push(Shape::Rect {
-                from: (bx.0 - 3, bx.1 - 1),
-                to: (bx.2 + 3, bx.3 + 1),
-                fill: WHITE.mix(0.85),
-            });
-        }
-        self.texts.push(Shape::Text {
-            at,
-            align,
-            text: text.to_string(),
-            size,
-            color,
-        });
-        self.boxes.push((bx, text.to_string()));
-    }
-    /// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
-    fn hatch(&mut self, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
-        let mut k = x0 + y0 + 4;
-        while k < x1 + y1 {
-            let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
-            let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
-            self.line(start, end, HATCH, 2, false);
-            k += 8;
-        }
+/// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
+fn hatch(c: &mut Canvas, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
+    let mut k = x0 + y0 + 4;
+    while k < x1 + y1 {
+        let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
+        let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
+        c.line(start, end, HATCH, 2, false);
+        k += 8;
     }
 }
 
@@ -127,13 +77,9 @@ pub fn plan(reports: &[PathReport]) -> Plan {
         LEFT + off as i32
     };
     let height = TOP + LANE * reports.len() as i32 + 40;
-    let mut c = Canvas {
-        shapes: Vec::new(),
-        texts: Vec::new(),
-        boxes: Vec::new(),
-    };
+    let mut c = Canvas::default();
     let title = "Kubernetes paths: from the pod's deletion until the last consumer stops sending (worst case)";
-    c.text(
+    c.text_raw(
         (16, 20),
         Align::Left,
         &ellipsize(title, TITLE, WIDTH as i32 - 32),
@@ -142,7 +88,7 @@ pub fn plan(reports: &[PathReport]) -> Plan {
         false,
     );
     let sub = "segments: stages at the top of their ranges (hatched: unverified figure); red line: the app stops listening; dashed grey: SIGTERM";
-    c.text(
+    c.text_raw(
         (16, 46),
         Align::Left,
         &ellipsize(sub, SMALL, WIDTH as i32 - 32),
@@ -161,7 +107,7 @@ pub fn plan(reports: &[PathReport]) -> Plan {
         let label = t.to_string();
         let w = measure(&label, SMALL);
         if tx + w / 2 <= WIDTH as i32 - 4 {
-            c.text((tx, axis_y + 14), Align::Center, &label, SMALL, MUTED, false);
+            c.text_raw((tx, axis_y + 14), Align::Center, &label, SMALL, MUTED, false);
         }
         t += step;
     }
@@ -181,10 +127,10 @@ pub fn plan(reports: &[PathReport]) -> Plan {
             r.stop_listening
         );
         let rw = measure(&right, BODY);
-        c.text((WIDTH as i32 - 16, top + 8), Align::Right, &right, BODY, colour, false);
+        c.text_raw((WIDTH as i32 - 16, top + 8), Align::Right, &right, BODY, colour, false);
         let head = format!("{}  —  {}", r.target.name, r.path.name);
         let head = ellipsize(&head, BODY, WIDTH as i32 - 16 - rw - 16 - 16);
-        c.text((16, top + 8), Align::Left, &head, BODY, INK, false);
+        c.text_raw((16, top + 8), Align::Left, &head, BODY, INK, false);
 
         // The stages, end to end.
         let (y0, y1) = (top + 22, top + 50);
@@ -200,7 +146,7 @@ pub fn plan(reports: &[PathReport]) -> Plan {
             let (w, stop) = (measure(label, SMALL), x(r.stop_listening));
             let lx = if x(at) + 4 + w + 6 <= stop { x(at) + 4 } else { stop + 6 };
             if lx + w <= x(end) - 4 {
-                c.text((lx, (y0 + y1) / 2), Align::Left, label, SMALL, INK, false);
+                c.text_raw((lx, (y0 + y1) / 2), Align::Left, label, SMALL, INK, false);
             }
             list.push(format!("none: {why}"));
         }
@@ -208,13 +154,13 @@ pub fn plan(reports: &[PathReport]) -> Plan {
             let (x0, x1) = (x(at), x(at + st.hi).max(x(at) + 1));
             if st.unverified {
                 c.rect((x0, y0), (x1, y1), HATCH_BG);
-                c.hatch((x0, y0), (x1, y1));
+                hatch(&mut c, (x0, y0), (x1, y1));
             } else {
                 c.rect((x0, y0), (x1, y1), FILLS[k % FILLS.len()]);
             }
             c.line((x1, y0), (x1, y1), WHITE, 1, false);
             if x1 - x0 >= measure(&st.id, SMALL) + 10 {
-                c.text((x0 + 5, (y0 + y1) / 2), Align::Left, &st.id, SMALL, INK, true);
+                c.text_raw((x0 + 5, (y0 + y1) / 2), Align::Left, &st.id, SMALL, INK, true);
             }
             list.push(format!(
                 "{} {}{}",
@@ -226,7 +172,7 @@ pub fn plan(reports: &[PathReport]) -> Plan {
         }
         // Every stage named under the bar, in order, even those too short to hold their id.
         let list = ellipsize(&format!("stages: {}", list.join(" → ")), SMALL, WIDTH as i32 - 32);
-        c.text((16, top + 64), Align::Left, &list, SMALL, MUTED, false);
+        c.text_raw((16, top + 64), Align::Left, &list, SMALL, MUTED, false);
 
         let sig = x(r.sigterm);
         c.line((sig, y0 - 4), (sig, y1 + 4), SIGTERM, 1, true);

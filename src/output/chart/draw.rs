@@ -203,22 +203,18 @@ impl Row {
     }
 }
 
-struct Painter {
-    shapes: Vec<Shape>,
-    texts: Vec<Shape>,
-    boxes: Vec<((i32, i32, i32, i32), String)>,
-    start: Micros,
-    end: Micros,
+/// The shapes and texts of a chart in pixels: texts are painted after every shape, and each text's
+/// box is kept for the layout (and the tests that no two texts overlap). Shared by every chart.
+#[derive(Default)]
+pub(crate) struct Canvas {
+    pub(crate) shapes: Vec<Shape>,
+    pub(crate) texts: Vec<Shape>,
+    pub(crate) boxes: Vec<((i32, i32, i32, i32), String)>,
 }
 
-impl Painter {
-    fn x(&self, t: Micros) -> i32 {
-        let span = i128::from((self.end - self.start).0.max(1));
-        let off = i128::from((t - self.start).0);
-        let px = i128::from(PLOT_RIGHT - PLOT_LEFT);
-        (i128::from(PLOT_LEFT) + (off * px + span / 2).div_euclid(span)) as i32
-    }
-    fn rect(&mut self, from: (i32, i32), to: (i32, i32), fill: impl Into<RGBAColor>) {
+impl Canvas {
+    /// A filled rectangle (nothing when empty).
+    pub(crate) fn rect(&mut self, from: (i32, i32), to: (i32, i32), fill: impl Into<RGBAColor>) {
         if to.0 > from.0 && to.1 > from.1 {
             self.shapes.push(Shape::Rect {
                 from,
@@ -227,7 +223,8 @@ impl Painter {
             });
         }
     }
-    fn line(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor, width: u32, dashed: bool) {
+    /// A straight line, dashed or solid.
+    pub(crate) fn line(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor, width: u32, dashed: bool) {
         self.shapes.push(Shape::Line {
             from,
             to,
@@ -236,11 +233,8 @@ impl Painter {
             dashed,
         });
     }
-    /// A text on a white box, painted after every other shape.
-    fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor) {
-        self.text_raw(at, align, text, size, color, true);
-    }
-    fn text_raw(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor, bg: bool) {
+    /// A text painted after every shape; `bg` puts it on a white box (over lines and bands).
+    pub(crate) fn text_raw(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor, bg: bool) {
         let w = measure(text, size);
         let (a, b) = extent(at.0, w, align);
         let h = (size * 0.9) as i32;
@@ -260,6 +254,39 @@ impl Painter {
             color,
         });
         self.boxes.push((bx, text.to_string()));
+    }
+}
+
+/// A [`Canvas`] with the time axis of one chart.
+struct Painter {
+    canvas: Canvas,
+    start: Micros,
+    end: Micros,
+}
+
+impl std::ops::Deref for Painter {
+    type Target = Canvas;
+    fn deref(&self) -> &Canvas {
+        &self.canvas
+    }
+}
+
+impl std::ops::DerefMut for Painter {
+    fn deref_mut(&mut self) -> &mut Canvas {
+        &mut self.canvas
+    }
+}
+
+impl Painter {
+    fn x(&self, t: Micros) -> i32 {
+        let span = i128::from((self.end - self.start).0.max(1));
+        let off = i128::from((t - self.start).0);
+        let px = i128::from(PLOT_RIGHT - PLOT_LEFT);
+        (i128::from(PLOT_LEFT) + (off * px + span / 2).div_euclid(span)) as i32
+    }
+    /// A text on a white box, painted after every other shape.
+    fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor) {
+        self.text_raw(at, align, text, size, color, true);
     }
 }
 
@@ -376,9 +403,7 @@ fn place_markers(labels: &[MarkerLabel]) -> Vec<(usize, i32, Align)> {
 /// Lays out `chart` in pixels.
 pub fn plan(chart: &TimelineChart) -> Plan {
     let mut p = Painter {
-        shapes: Vec::new(),
-        texts: Vec::new(),
-        boxes: Vec::new(),
+        canvas: Canvas::default(),
         start: chart.start,
         end: chart.end,
     };
@@ -538,13 +563,17 @@ pub fn plan(chart: &TimelineChart) -> Plan {
     let legend_top = if own { lanes_bottom + 30 } else { axis_y + 66 };
     let bottom = lay_legend(&mut p, chart, legend_top);
 
-    let mut shapes = p.shapes;
-    shapes.append(&mut p.texts);
+    let Canvas {
+        mut shapes,
+        mut texts,
+        boxes,
+    } = p.canvas;
+    shapes.append(&mut texts);
     Plan {
         width: WIDTH,
         height: (bottom + 14) as u32,
         shapes,
-        text_boxes: p.boxes,
+        text_boxes: boxes,
     }
 }
 

@@ -204,6 +204,7 @@ mod tests {
         )
         .unwrap();
         let scs = crate::input::load(&[cfg], &crate::input::Options::default()).unwrap();
+        let scs: Vec<_> = scs.into_iter().flat_map(|g| g.scenarios).collect();
         let plan = plan_timeline(&scs[0], None).unwrap();
         assert_legible("unchecked", &plan);
         let chart = model::build(&scs[0], Some("api/b")).unwrap();

@@ -105,9 +105,13 @@ pub fn run(groups: Vec<Group>) -> Outcome {
                     lbs.shrink_to_fit();
                 }
                 let report = analyze(sc, &lb);
-                let path = route_of(sc, &lb, &out.paths[first_path..]);
+                let path = route_of(sc, &lb, &out.paths[first_path..]).map(|i| first_path + i);
                 out.lbs.push(match path {
-                    Some(p) => with_route(report, &lb, p),
+                    Some(i) => {
+                        let row = with_route(report, &lb, &out.paths[i]);
+                        lift(&mut out.paths[i], &row);
+                        row
+                    }
                     None => without_route(report, &lb),
                 });
             }
@@ -126,8 +130,8 @@ pub fn run(groups: Vec<Group>) -> Outcome {
     out
 }
 
-/// The path that is this load balancer's way out of the pod, if any.
-fn route_of<'p>(sc: &Scenario, lb: &LbSpec, paths: &'p [PathReport]) -> Option<&'p PathReport> {
+/// The index in `paths` of this load balancer's way out of the pod, if any.
+fn route_of(sc: &Scenario, lb: &LbSpec, paths: &[PathReport]) -> Option<usize> {
     if lb.check == CheckTarget::Server || lb.service.is_none() {
         return None;
     }
@@ -135,7 +139,7 @@ fn route_of<'p>(sc: &Scenario, lb: &LbSpec, paths: &'p [PathReport]) -> Option<&
     let target = sc.target.as_ref().map(|t| t.name.as_str());
     paths
         .iter()
-        .find(|p| target.is_none_or(|t| p.target.name == t) && p.path.lbs.contains(&lb.name))
+        .position(|p| target.is_none_or(|t| p.target.name == t) && p.path.lbs.contains(&lb.name))
 }
 
 /// Rules that judge the health check against the server's own shutdown: they do not apply when
@@ -161,9 +165,37 @@ fn verdict_of(findings: &[Finding]) -> Verdict {
     }
 }
 
+/// One verdict in both tables: the load balancer's own findings (a reset of established
+/// connections, a setting out of range) count for its path too, said in the path's notes.
+fn lift(p: &mut PathReport, row: &LbReport) {
+    let to = match row.verdict {
+        Verdict::Pass => PathVerdict::Pass,
+        Verdict::Warn => PathVerdict::Warn,
+        Verdict::Fail => PathVerdict::Fail,
+    };
+    if to > p.verdict {
+        let rules: Vec<&str> = row
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Note)
+            .map(|f| f.rule.id())
+            .collect();
+        p.path.notes.push(format!(
+            "{}'s own findings ({}) make this path {}: see the load-balancer table",
+            row.lb,
+            rules.join(", "),
+            if to == PathVerdict::Fail { "FAIL" } else { "WARN" }
+        ));
+        p.verdict = to;
+    }
+}
+
 /// A load balancer's row with the verdict and figures of its Kubernetes path.
 fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
     r.findings.retain(|f| !superseded_by_route(f.rule, lb.check));
+    if lb.check == CheckTarget::HealthCheckNodePort {
+        node_reset(&mut r, lb, p);
+    }
     let blind = !lb.model.view.sees_readiness;
     let how = match lb.check {
         CheckTarget::Pod if blind => format!(
@@ -222,6 +254,33 @@ fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
         check: lb.check,
     });
     r
+}
+
+/// GL006 behind `externalTrafficPolicy: Local`: the NLB resets established connections when it
+/// marks the node down (its check of the healthCheckNodePort, the path's last stage without the
+/// propagation), while the pod would still drain them until it exits; the finding's instants come
+/// from the path, from the pod's deletion, not from the pod's own E2.
+fn node_reset(r: &mut LbReport, lb: &LbSpec, p: &PathReport) {
+    let Some(f) = r.findings.iter_mut().find(|f| f.rule == Rule::GL006) else {
+        return;
+    };
+    let stages = &p.path.stages;
+    let Some((check, before)) = stages.split_last() else {
+        return;
+    };
+    let prop = lb.model.propagation;
+    let lo = before.iter().fold(check.lo - prop.lo, |a, s| a + s.lo);
+    let hi = before.iter().fold(check.hi - prop.hi, |a, s| a + s.hi);
+    let exit = p.target.server.timeline().e5;
+    if lo >= exit {
+        let rule = f.rule;
+        r.findings.retain(|x| x.rule != rule);
+        return;
+    }
+    f.message = format!(
+        "{}: from the pod's deletion + {lo} (at the latest + {hi}) the NLB marks the node down and resets established connections to it, while the pod would drain them until it exits at + {exit}",
+        lb.name
+    );
 }
 
 /// A Service's load balancer that checks the node but has no path to leave the pod by (a Service

@@ -56,7 +56,13 @@ impl Exporter for TableExporter {
         if !o.lbs.is_empty() || o.paths.is_empty() {
             write_lbs(o, ctx, out)?;
         }
-        let k = o.paths_analysis();
+        let mut k = o.paths_analysis();
+        // An assumption the load balancers' notes already said is not said twice.
+        k.assumptions.retain(|a| {
+            !o.lbs
+                .iter()
+                .any(|r| r.server_source.assumed && r.server_source.reason == *a)
+        });
         if !(k.is_empty() && k.assumptions.is_empty()) {
             out.write_all(super::paths::table(&k, ctx.term.width).as_bytes())?;
         }

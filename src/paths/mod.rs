@@ -156,7 +156,7 @@ impl Path {
 }
 
 /// Verdict of one path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PathVerdict {
     /// The last consumer stops sending at least the minimum margin before the app stops listening.

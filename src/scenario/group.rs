@@ -490,6 +490,13 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
                     .and_then(|n| g.objects.services.iter().find(|s| &s.name == n))
                 {
                     if svc.selector.is_some() && !bound.iter().any(|(n, ..)| *n == svc.name) {
+                        notes.push(format!(
+                            "{}: {}: selector {} selects no workload among the inputs, so its load balancer is judged against the group's server ({})",
+                            svc.loc,
+                            svc.name,
+                            svc.selector_text(),
+                            gs.source.reason
+                        ));
                         let t = server_target(gs, &format!("{} pods", svc.name), &svc.loc);
                         bound.push((svc.name.clone(), svc.ports.first().map_or(0, |p| p.port), t, true));
                     }

@@ -106,8 +106,13 @@ fn a_prestop_sleep_above_the_kube_proxy_chain_passes() {
     let p = path(&v, "kube-proxy");
     assert_eq!(p["prestop_s"], 10.0);
     assert_eq!(p["margin_s"], 6.0);
-    assert_eq!(p["verdict"], "pass");
-    assert!(rules(p).is_empty());
+    // Typical: pass. The tail tier (the EndpointSlice controller's 1 + 2 + 4 s of retries after a
+    // failed sync, pkg/controller/endpointslice/endpointslice_controller.go) reaches 11 s, past the
+    // 10 s preStop: a warning (GL040) naming the preStop that covers it, 16 s.
+    assert_eq!(p["verdict"], "warn");
+    assert_eq!(rules(p), ["GL040"]);
+    assert_eq!(p["tail"]["last_send_worst_s"], 11.0);
+    assert_eq!(p["tail"]["recommended_prestop_s"], 16.0);
     assert!(v["kubernetes_paths"]["findings"].as_array().unwrap().is_empty());
 }
 
@@ -146,13 +151,14 @@ fn workloads_on_standard_input_are_judged_like_a_file() {
         .stdout
         .clone();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("1 paths: 0 fail, 0 warn, 1 pass"), "{text}");
+    assert!(text.contains("1 paths: 0 fail, 1 warn, 0 pass"), "{text}");
 }
 
 #[test]
 fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path() {
     let v = check_json(&[&fx("web-nlb-ip.yaml")], 1);
-    assert_eq!(path(&v, "kube-proxy")["verdict"], "pass");
+    // Typical pass with a 10 s preStop; the 11 s tail warns (GL040).
+    assert_eq!(path(&v, "kube-proxy")["verdict"], "warn");
     // --lb narrows the paths by Service or workload name too.
     let narrowed = check_json(&[&fx("web-nlb-ip.yaml"), "--lb", "shop/*"], 1);
     assert_eq!(paths(&narrowed).len(), 2);
@@ -181,31 +187,45 @@ fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path()
 fn kube_apiserver_without_a_shutdown_delay_fails_for_in_cluster_clients_and_70s_passes() {
     let v = check_json(&[&fx("kube-apiserver-0s.yaml")], 1);
     let p = path(&v, "kubernetes-service");
-    assert_eq!(p["last_send_worst_s"], 23.0);
-    assert_eq!(p["app_stops_listening_s"], 20.0);
+    // Typical: the pre-shutdown hook's two API calls (up to 1 s) + kube-proxy 1 + 1 + 1 s = 4 s
+    // after SIGTERM; with no delay the listener closes when the hook is done (1 s): margin -3 s,
+    // fix 4 + 5 = 9 s.
+    assert_eq!(p["last_send_worst_s"], 4.0);
+    assert_eq!(p["app_stops_listening_s"], 1.0);
     assert_eq!(p["margin_s"], -3.0);
     assert_eq!(p["verdict"], "fail");
-    assert_eq!(p["recommended_shutdown_delay_s"], 28.0);
+    assert_eq!(p["recommended_shutdown_delay_s"], 9.0);
     assert_eq!(p["recommended_prestop_s"], Value::Null);
     assert_eq!(rules(p), ["GL030"]);
+    // Tail: a hook that times out removed nothing; the lease (TTL 15 s) expires and a peer's
+    // reconcile (10 s) rewrites the endpoints: 25 s + 3 s of kube-proxy = 28 s, while the listener
+    // waited only the hook's 20 s bound; the delay that covers it is 28 + 5 = 33 s
+    // (pkg/controlplane/controller/kubernetesservice/controller.go, pkg/controlplane/instance.go).
+    assert_eq!(p["tail"]["last_send_worst_s"], 28.0);
+    assert_eq!(p["tail"]["app_stops_listening_s"], 20.0);
+    assert_eq!(p["tail"]["recommended_shutdown_delay_s"], 33.0);
     let v = check_json(&[&fx("kube-apiserver-70s.yaml")], 0);
     let p = path(&v, "kubernetes-service");
-    assert_eq!(p["margin_s"], 47.0);
+    // 70 s of delay against 4 s typical (and 28 s in the tail).
+    assert_eq!(p["margin_s"], 66.0);
     assert_eq!(p["verdict"], "pass");
 }
 
 #[test]
 fn master_count_is_flagged() {
+    // At a graceful shutdown the pre-shutdown hook removes the IP whatever the reconciler
+    // (RemoveEndpoints; the master-count reconciler deletes its own IP:
+    // pkg/controlplane/reconcilers/instancecount.go): the path passes with the 70 s delay. A crash
+    // leaves the IP for good: GL032, an error, at the --endpoint-reconciler-type flag.
     let v = check_json(&[&fx("kube-apiserver-master-count.yaml")], 1);
     let p = path(&v, "kubernetes-service");
-    assert_eq!(p["last_send_worst_s"], Value::Null);
-    assert_eq!(p["verdict"], "fail");
-    assert_eq!(rules(p), ["GL032"]);
-    assert_eq!(p["findings"][0]["line"], 15);
-    assert!(p["findings"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("--apiserver-count=3"));
+    assert_eq!(p["last_send_worst_s"], 4.0);
+    assert_eq!(p["verdict"], "pass");
+    let general = v["kubernetes_paths"]["findings"].as_array().unwrap();
+    let crash = general.iter().find(|f| f["rule"] == "GL032").unwrap();
+    assert_eq!(crash["line"], 17);
+    assert!(crash["message"].as_str().unwrap().contains("if it crashes"));
+    assert!(crash["message"].as_str().unwrap().contains("--apiserver-count=3"));
 }
 
 #[test]

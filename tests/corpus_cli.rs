@@ -474,12 +474,19 @@ fn manifest_images_and_server_precedence() {
     assert_eq!(v["results"][0]["budget_s"], 0.0);
     assert_eq!(v["results"][0]["server_source"]["assumed"], false);
     // v1.29.3: /readyz fails at SIGTERM, the 20 s delay covers 6 s: the LB passes. Its
-    // `kubernetes` Service path fails (issue 10): the lease hook may take its whole 20 s bound,
-    // then kube-proxy needs up to 3 s more, while the listener closes at max(20 s, hook).
-    let v = json(&[&lb, &fx("manifests/kube-apiserver-v1.29.3.yaml")], 1);
+    // `kubernetes` Service path passes typically (the hook's two API calls, up to 1 s, then 3 s of
+    // kube-proxy: 4 s, margin 16 s) and warns in the tail: a hook that times out leaves the
+    // endpoint to the lease's expiry and a peer's reconcile (25 s), 28 s with kube-proxy, while
+    // the listener waits only the hook's 20 s bound (pkg/controlplane/controller/
+    // kubernetesservice/controller.go, pkg/controlplane/instance.go).
+    let v = json(&[&lb, &fx("manifests/kube-apiserver-v1.29.3.yaml")], 0);
     assert_eq!(v["results"][0]["budget_s"], 20.0);
     assert_eq!(v["results"][0]["verdict"], "pass");
-    assert_eq!(v["kubernetes_paths"]["results"][0]["margin_s"], -3.0);
+    let p = &v["kubernetes_paths"]["results"][0];
+    assert_eq!(p["margin_s"], 16.0);
+    assert_eq!(p["verdict"], "warn");
+    assert_eq!(p["tail"]["margin_s"], -8.0);
+    assert_eq!(p["tail"]["recommended_shutdown_delay_s"], 33.0);
     // Digest only: version unknown, said, conservative.
     let v = json(&[&lb, &fx("manifests/kube-apiserver-digest-only.yaml")], 1);
     let src = &v["results"][0]["server_source"];

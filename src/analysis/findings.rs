@@ -69,6 +69,9 @@ pub enum Rule {
     GL034,
     /// A crashed kube-apiserver stays in the `kubernetes` endpoints until its lease expires.
     GL035,
+    /// In the tail of the evidence a Kubernetes path still sends after (or too close to) the app
+    /// stopping.
+    GL040,
 }
 
 /// Every rule, in id order.
@@ -90,13 +93,14 @@ pub const RULES: [Rule; 14] = [
 ];
 
 /// The rules of the Kubernetes paths (`crate::paths`), in id order; GL004 applies to them too.
-pub const PATH_RULES: [Rule; 6] = [
+pub const PATH_RULES: [Rule; 7] = [
     Rule::GL030,
     Rule::GL031,
     Rule::GL032,
     Rule::GL033,
     Rule::GL034,
     Rule::GL035,
+    Rule::GL040,
 ];
 
 impl Rule {
@@ -129,6 +133,7 @@ impl Rule {
             Rule::GL033 => "GL033",
             Rule::GL034 => "GL034",
             Rule::GL035 => "GL035",
+            Rule::GL040 => "GL040",
         }
     }
 
@@ -155,6 +160,7 @@ impl Rule {
             Rule::GL033 => "cannot-be-judged",
             Rule::GL034 => "prestop-not-a-sleep",
             Rule::GL035 => "crashed-apiserver-listed",
+            Rule::GL040 => "path-tail-reaches-closed-port",
         }
     }
 
@@ -178,7 +184,8 @@ impl Rule {
             | Rule::GL019
             | Rule::GL031
             | Rule::GL033
-            | Rule::GL034 => Severity::Warning,
+            | Rule::GL034
+            | Rule::GL040 => Severity::Warning,
             Rule::GL010 | Rule::GL035 => Severity::Note,
         }
     }
@@ -206,6 +213,7 @@ impl Rule {
             Rule::GL033 => "A Service or Ingress backend cannot be judged from the inputs",
             Rule::GL034 => "The preStop hook is not a plain sleep, so its duration is unknown",
             Rule::GL035 => "A crashed kube-apiserver stays listed until its lease expires",
+            Rule::GL040 => "In the tail of the evidence a Kubernetes path still sends new connections when the app stops listening",
         }
     }
 
@@ -231,6 +239,7 @@ impl Rule {
             Rule::GL032 => "With --endpoint-reconciler-type=master-count (or none), a departed kube-apiserver's IP stays in the `kubernetes` endpoints, so in-cluster clients keep being sent to it.",
             Rule::GL033 => "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
             Rule::GL034 => "A preStop exec hook that is not `sleep N` (or an httpGet hook) takes an unknown time; graceline assumes the sleep it starts with, else 0 s.",
+            Rule::GL040 => "Stage figures come in two tiers: the typical range (the verdict, GL030/GL031) and the tail, the largest credible figure with its confounds (a timed-out hook, a stale cache, rule programming in a large cluster). With every stage at the top of its tail, the last consumer still stops sending at or too close to the instant the app stops listening.",
             Rule::GL035 => "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
         }
     }
@@ -258,6 +267,7 @@ impl Rule {
             Rule::GL033 => "Pass the workload behind the Service, fix the selector or the targetPort name.",
             Rule::GL034 => "Use the sleep action (lifecycle.preStop.sleep.seconds) or `sleep N`, or keep a margin for the hook's own time.",
             Rule::GL035 => "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
+            Rule::GL040 => "Raise the preStop sleep (or --shutdown-delay-duration) to the value the finding names, which covers the tail, or measure the stage ([paths.stages]) to replace the tail with your own figure.",
         }
     }
 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::analysis::findings::{Finding, Rule};
 use crate::scenario::group::Group;
-use crate::scenario::k8s::{CheckTarget, ProxyMode, Reconciler, Target};
+use crate::scenario::k8s::{CheckTarget, ProxyMode, Target};
 use crate::scenario::LbSpec;
 
 /// Judges every path the group's bindings open.
@@ -119,20 +119,18 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 a.server.origin
             ));
         }
-        judged.push((t, apiserver_service::path(&a.server.pod, loc, a.reconciler, mode)));
-        if a.reconciler == Reconciler::Lease {
-            out.general.push((
-                a.server.pod.clone(),
-                Finding::new(
-                    Rule::GL035,
-                    a.container_loc.clone(),
-                    format!(
-                        "{}: if this kube-apiserver crashes instead of shutting down, it stays in the `kubernetes` endpoints for up to {} (lease TTL + a peer's reconcile) and in-cluster clients get refused connections meanwhile",
-                        a.server.pod,
-                        apiserver_service::crash_window()
-                    ),
-                ),
-            ));
+        judged.push((
+            t,
+            apiserver_service::path(&a.server.pod, loc.clone(), a.reconciler, mode),
+        ));
+        if let Some((rule, message)) = apiserver_service::crash_finding(&a.server.pod, a.reconciler) {
+            let at = if rule == Rule::GL035 {
+                a.container_loc.clone()
+            } else {
+                loc
+            };
+            out.general
+                .push((a.server.pod.clone(), Finding::new(rule, at, message)));
         }
     }
     let mut seen: Vec<String> = Vec::new();

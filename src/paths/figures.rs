@@ -1,5 +1,6 @@
 //! The sourced stage figures of `profiles/kubernetes-paths.toml`, embedded in the binary.
 
+use crate::profiles::Evidence;
 use crate::time::Micros;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -18,6 +19,11 @@ struct StageRaw {
     lo: String,
     hi: String,
     unverified: bool,
+    /// What kind of evidence the range rests on (default: documented, or none when unverified).
+    evidence: Option<Evidence>,
+    /// The largest credible figure beyond `hi` (the tail tier), with what it rests on.
+    tail: Option<String>,
+    tail_source: Option<String>,
     source: String,
 }
 
@@ -30,7 +36,11 @@ struct FileRaw {
     sources: BTreeMap<String, String>,
 }
 
-/// One stage of a path: a sourced range of durations.
+/// One stage of a path: a sourced range of durations, in two tiers. The typical tier `[lo, hi]`
+/// is what the verdict (GL030/GL031) and the exact worst case take; the tail tier reaches `tail`
+/// (the largest credible figure, its confound stated in `tail_source`) and raises a warning
+/// (GL040) of its own, never the error; a path's tail takes one stage at the top of its tail at a
+/// time (see `Path::worst_tail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
     /// Stable id (the key in the data file).
@@ -39,12 +49,50 @@ pub struct Stage {
     pub label: String,
     /// Shortest duration.
     pub lo: Micros,
-    /// Longest duration (the worst case takes it).
+    /// Longest typical duration (the worst case takes it).
     pub hi: Micros,
     /// True when no primary source confirms the figure.
     pub unverified: bool,
+    /// What kind of evidence the typical range rests on.
+    pub evidence: Evidence,
+    /// The tail tier's top, when the evidence has one beyond `hi`.
+    pub tail: Option<Micros>,
+    /// What the tail rests on and its confounds.
+    pub tail_source: Option<String>,
     /// Where the figure comes from.
     pub source: String,
+}
+
+impl Stage {
+    /// A stage computed rather than read from the data file (no tail).
+    pub fn computed(id: &str, label: String, lo: Micros, hi: Micros, evidence: Evidence, source: String) -> Stage {
+        Stage {
+            id: id.to_string(),
+            label,
+            lo,
+            hi,
+            unverified: evidence == Evidence::None,
+            evidence,
+            tail: None,
+            tail_source: None,
+            source,
+        }
+    }
+
+    /// The top of the tail tier (`hi` when there is no tail).
+    pub fn tail_hi(&self) -> Micros {
+        self.tail.map_or(self.hi, |t| t.max(self.hi))
+    }
+
+    /// The evidence in a word or two for tables and explain (`unverified`, `field`, ...).
+    pub fn evidence_word(&self) -> &'static str {
+        match self.evidence {
+            Evidence::None => "unverified",
+            Evidence::Field => "field",
+            Evidence::Documented => "documented",
+            Evidence::Code => "code",
+        }
+    }
 }
 
 /// Every stage and general source of the data file.
@@ -64,6 +112,24 @@ fn parse(text: &str) -> Result<Figures, String> {
         if lo > hi {
             return Err(format!("stages.{id}: lo {lo} > hi {hi}"));
         }
+        let tail = s
+            .tail
+            .as_deref()
+            .map(|t| Micros::parse(t).map_err(|e| format!("stages.{id}.tail: {e}")))
+            .transpose()?;
+        if tail.is_some_and(|t| t < hi) {
+            return Err(format!("stages.{id}: tail below hi {hi}"));
+        }
+        if tail.is_some() != s.tail_source.is_some() {
+            return Err(format!(
+                "stages.{id}: a tail needs its tail_source and the other way round"
+            ));
+        }
+        let evidence = s.evidence.unwrap_or(if s.unverified {
+            Evidence::None
+        } else {
+            Evidence::Documented
+        });
         stages.insert(
             id.clone(),
             Stage {
@@ -71,7 +137,10 @@ fn parse(text: &str) -> Result<Figures, String> {
                 label: s.label,
                 lo,
                 hi,
-                unverified: s.unverified,
+                unverified: evidence == Evidence::None,
+                evidence,
+                tail,
+                tail_source: s.tail_source,
                 source: s.source,
             },
         );
@@ -89,14 +158,7 @@ pub fn figures() -> &'static Figures {
         parse(TEXT).unwrap_or_else(|e| Figures {
             stages: BTreeMap::from([(
                 "invalid".to_string(),
-                Stage {
-                    id: "invalid".to_string(),
-                    label: e,
-                    lo: Micros::ZERO,
-                    hi: Micros::ZERO,
-                    unverified: true,
-                    source: String::new(),
-                },
+                Stage::computed("invalid", e, Micros::ZERO, Micros::ZERO, Evidence::None, String::new()),
             )]),
             sources: BTreeMap::new(),
         })
@@ -106,13 +168,15 @@ pub fn figures() -> &'static Figures {
 impl Figures {
     /// The stage with this id; an unknown id is a programming error caught by the unit tests.
     pub fn stage(&self, id: &str) -> Stage {
-        self.stages.get(id).cloned().unwrap_or_else(|| Stage {
-            id: id.to_string(),
-            label: format!("unknown stage {id}"),
-            lo: Micros::ZERO,
-            hi: Micros::ZERO,
-            unverified: true,
-            source: "missing from profiles/kubernetes-paths.toml".to_string(),
+        self.stages.get(id).cloned().unwrap_or_else(|| {
+            Stage::computed(
+                id,
+                format!("unknown stage {id}"),
+                Micros::ZERO,
+                Micros::ZERO,
+                Evidence::None,
+                "missing from profiles/kubernetes-paths.toml".to_string(),
+            )
         })
     }
 

@@ -94,26 +94,36 @@ pub fn health_check_of_pod(t: &Target, lb: &LbSpec) -> Alternative {
             }
         ),
         stages: vec![
-            Stage {
-                id: "until-readiness-fails".to_string(),
-                label: "preStop and the app's readiness delay until the check can fail (E2)".to_string(),
-                lo: until_e2,
-                hi: until_e2,
-                unverified: false,
-                source: "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile"
-                    .to_string(),
-            },
-            Stage {
-                id: "lb-health-check".to_string(),
-                label: format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
-                lo: ext.best.time,
-                hi: ext.worst.time,
-                unverified: lb.propagation_note.is_some() && lb.model.propagation.is_zero(),
-                source: format!(
+            Stage::computed(
+                "until-readiness-fails",
+                "preStop and the app's readiness delay until the check can fail (E2)".to_string(),
+                until_e2,
+                until_e2,
+                crate::profiles::Evidence::Documented,
+                "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile".to_string(),
+            ),
+            Stage::computed(
+                "lb-health-check",
+                format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
+                ext.best.time,
+                ext.worst.time,
+                propagation_evidence(lb),
+                format!(
                     "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml)",
                     lb.profile, lb.profile
                 ),
-            },
+            ),
         ],
+    }
+}
+
+/// The evidence of a health-check stage: its propagation's (field for the NLB, none where no
+/// figure exists), or the provider's code when the user measured it or it has none to add.
+pub fn propagation_evidence(lb: &LbSpec) -> crate::profiles::Evidence {
+    let user = lb.settings.propagation_delay.as_ref().is_some_and(|p| !p.from_profile);
+    if user || lb.model.propagation.is_zero() && lb.propagation_note.is_none() {
+        crate::profiles::Evidence::Code
+    } else {
+        lb.propagation_evidence
     }
 }

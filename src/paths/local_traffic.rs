@@ -38,22 +38,22 @@ pub fn lb_stage(lb: &LbSpec) -> Stage {
     let lat = LatencyRange::fixed(Micros::ZERO);
     let worst = unbounded_worst_with(&node, &model, lat);
     let best = extremes_with(&node, &model, lat).best.time;
-    Stage {
-        id: "lb-health-check".to_string(),
-        label: format!(
+    Stage::computed(
+        "lb-health-check",
+        format!(
             "{} ({}) health check of the healthCheckNodePort marks the node down, + propagation {}",
             lb.name, lb.profile, model.propagation
         ),
-        lo: best.min(worst),
-        hi: worst,
-        unverified: lb.propagation_note.is_some() && model.propagation.is_zero(),
-        source: format!(
+        best.min(worst),
+        worst,
+        super::lb_controller::propagation_evidence(lb),
+        format!(
             "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml); {}",
             lb.profile,
             lb.profile,
             figures().source("health_check_node_port")
         ),
-    }
+    )
 }
 
 /// The external path of an `externalTrafficPolicy: Local` Service behind `lb`.

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod montecarlo;
 pub mod recommend;
 pub mod streaming;
+pub mod walk;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};

@@ -6,7 +6,7 @@ pub mod paths;
 
 use crate::analysis::{analyze_all, analyze_all_consuming, explain::explain, findings::Severity};
 use crate::backend;
-use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::chart::ImageFormat;
 use crate::output::term::Term;
 use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
@@ -286,9 +286,10 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
+    crate::output::chart::check_scale(format, a.scale, &a.output)?;
     let mut scenarios = load_inputs(&a.input, "draw")?;
     // Kubernetes paths alone: their lanes are the picture.
-    if scenarios.iter().all(|s| s.lbs.is_empty()) && paths::timeline(&a.input, &scenarios, &a.output, out)? {
+    if scenarios.iter().all(|s| s.lbs.is_empty()) && paths::timeline(&a.input, &scenarios, &a.output, a.scale, out)? {
         return Ok(Exit::Clean);
     }
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
@@ -315,10 +316,11 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
             names.join(", ")
         );
     };
-    render_timeline(sc, None, format, &a.output)?;
+    let (server, lanes) = crate::analysis::walk::walk(sc, None)?;
+    crate::output::chart::write(&server, &lanes, format, a.scale, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
     // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
-    paths::timeline(&a.input, &scenarios, &a.output, out)?;
+    paths::timeline(&a.input, &scenarios, &a.output, a.scale, out)?;
     Ok(Exit::Clean)
 }
 

@@ -133,7 +133,7 @@ pub fn report(
     let chart = dir.join("kubernetes-paths-timeline.svg");
     let mut written = Vec::new();
     if !k.reports.is_empty() {
-        crate::output::paths_chart::write(&k.reports, &chart)?;
+        crate::output::paths_chart::write(&k.reports, &chart, 1)?;
         text.push_str("\n![Kubernetes paths](kubernetes-paths-timeline.svg)\n");
         written.push(chart);
     }
@@ -146,8 +146,8 @@ pub fn report(
 
 /// `timeline`: draws the paths (one lane each). With no load balancer among the inputs the chart
 /// goes to `output` and `true` is returned; otherwise next to it as `<stem>-paths.svg` (or `.png`,
-/// like `output`).
-pub fn timeline(a: &InputArgs, scenarios: &[Scenario], output: &Path, out: &mut dyn Write) -> Result<bool> {
+/// like `output`); `scale` multiplies a PNG's pixels.
+pub fn timeline(a: &InputArgs, scenarios: &[Scenario], output: &Path, scale: u32, out: &mut dyn Write) -> Result<bool> {
     let k = of_args(a, scenarios)?;
     if k.reports.is_empty() {
         return Ok(false);
@@ -160,7 +160,7 @@ pub fn timeline(a: &InputArgs, scenarios: &[Scenario], output: &Path, out: &mut 
         let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("svg");
         output.with_file_name(format!("{stem}-paths.{ext}"))
     };
-    crate::output::paths_chart::write(&k.reports, &target)?;
+    crate::output::paths_chart::write(&k.reports, &target, scale)?;
     writeln!(out, "wrote {}", target.display())?;
     Ok(alone)
 }

@@ -6,7 +6,7 @@
 use super::client::client_view;
 use super::explain::replay_from;
 use super::findings::Severity;
-use super::{analyze, unchecked_until, Verdict};
+use super::{analyze, unchecked_until, LbReport, Verdict};
 use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
 use crate::sim::{TraceEvent, TraceKind, Until};
@@ -154,89 +154,103 @@ pub fn walk(sc: &Scenario, lb: Option<&str>) -> Result<(ServerWalk, Vec<LbWalk>)
     }
     let tl = sc.server.timeline();
     let reports: Vec<_> = lbs.iter().map(|l| analyze(sc, l)).collect();
-    let unchecked: Vec<bool> = lbs.iter().map(|l| unchecked_until(sc, l).is_some()).collect();
-    let last_pass: Vec<Micros> = reports
+    let ends: Vec<(Micros, Micros)> = lbs
         .iter()
-        .zip(&unchecked)
-        .map(|(r, &u)| {
-            if u {
-                tl.e2
-            } else {
-                tl.e2 + r.extremes.worst.witness.last_pass
-            }
-        })
+        .zip(&reports)
+        .map(|(l, r)| (last_pass_of(sc, l, r), tl.e2 + r.extremes.worst.time))
         .collect();
-    let lo = last_pass.iter().copied().min().unwrap_or(tl.e1).min(Micros::ZERO);
-    let last_removal = reports
+    let horizon = horizon(&tl, &ends);
+    let lanes = lbs
         .iter()
-        .map(|r| tl.e2 + r.extremes.worst.time)
-        .max()
-        .unwrap_or(tl.e5);
-    let hi = tl.e5.max(last_removal).max(lo + Micros::from_secs(1));
-    let pad = Micros((hi - lo).0 / 30).max(Micros::UNIT);
-    let (start, end) = (lo - pad, hi + pad);
-
-    let mut lanes = Vec::with_capacity(lbs.len());
-    for (((spec, r), &unchecked), &last_pass) in lbs.iter().zip(&reports).zip(&unchecked).zip(&last_pass) {
-        let period = min_period(spec, sc.server.response_time);
-        let probes = (end - start).0 / period.0;
-        if probes > MAX_PROBES && !unchecked {
-            bail!(
-                "{}: {}: up to {probes} probes in the {} from SIGTERM to exit, too many to draw (at most {MAX_PROBES}); chart a shorter shutdown",
-                sc.file,
-                spec.name,
-                hi - tl.e1
-            );
-        }
-        let w = &r.extremes.worst;
-        let trace = if unchecked {
-            Vec::new()
-        } else {
-            replay_from(sc, spec, &w.witness, start, Until::Time(end))?
-        };
-        let removal = tl.e2 + w.time;
-        let client = client_view(sc, spec);
-        let sees = if client.failing_share == 0.0 {
-            ClientSees::Redispatched
-        } else {
-            ClientSees::Fails
-        };
-        lanes.push(LbWalk {
-            name: spec.name.clone(),
-            profile: spec.profile.clone(),
-            schedule: if unchecked {
-                "never checked: routed to until the process is back".to_string()
-            } else {
-                schedule_words(spec)
-            },
-            threshold: spec.model.threshold,
-            verdict: r.verdict,
-            rules: r
-                .findings
-                .iter()
-                .filter(|f| f.severity >= Severity::Warning)
-                .map(|f| f.rule.id())
-                .collect(),
-            worst: w.time,
-            budget: r.budget,
-            last_pass,
-            detection: tl.e2 + w.detection,
-            removal,
-            probes: probes_from(&trace, spec, sc),
-            routing: routing(&sc.server, &tl, removal, (start, end), sees),
-            client_delay: client.after,
-            period,
-            unchecked,
-        });
-    }
+        .zip(&reports)
+        .map(|(spec, r)| lane(sc, spec, r, horizon))
+        .collect::<Result<Vec<_>>>()?;
     let server = ServerWalk {
         scenario: sc.name.clone(),
         file: sc.file.clone(),
         server: sc.server.clone(),
         timeline: tl,
-        horizon: (start, end),
+        horizon,
     };
     Ok((server, lanes))
+}
+
+/// The absolute start of the last probe that passes before the failure onset in `r`'s worst case
+/// (E2 for a server without `check`).
+fn last_pass_of(sc: &Scenario, lb: &LbSpec, r: &LbReport) -> Micros {
+    let e2 = sc.server.timeline().e2;
+    if unchecked_until(sc, lb).is_some() {
+        e2
+    } else {
+        e2 + r.extremes.worst.witness.last_pass
+    }
+}
+
+/// The horizon every lane of one chart covers, from each lane's `(last pass, removal)`: from the
+/// earliest last pass (and SIGTERM, or the preStop start) to the later of the exit and the latest
+/// removal, padded by a thirtieth of the span each side.
+pub fn horizon(tl: &Timeline, lanes: &[(Micros, Micros)]) -> (Micros, Micros) {
+    let lo = lanes.iter().map(|l| l.0).min().unwrap_or(tl.e1).min(Micros::ZERO);
+    let last_removal = lanes.iter().map(|l| l.1).max().unwrap_or(tl.e5);
+    let hi = tl.e5.max(last_removal).max(lo + Micros::from_secs(1));
+    let pad = Micros((hi - lo).0 / 30).max(Micros::UNIT);
+    (lo - pad, hi + pad)
+}
+
+/// One LB's lane from its `check` report `r`, its worst case replayed over `horizon`.
+pub fn lane(sc: &Scenario, spec: &LbSpec, r: &LbReport, (start, end): (Micros, Micros)) -> Result<LbWalk> {
+    let tl = sc.server.timeline();
+    let unchecked = unchecked_until(sc, spec).is_some();
+    let period = min_period(spec, sc.server.response_time);
+    let probes = (end - start).0 / period.0;
+    if probes > MAX_PROBES && !unchecked {
+        bail!(
+            "{}: {}: up to {probes} probes in the {} from SIGTERM to exit, too many to draw (at most {MAX_PROBES}); chart a shorter shutdown",
+            sc.file,
+            spec.name,
+            end - tl.e1
+        );
+    }
+    let w = &r.extremes.worst;
+    let trace = if unchecked {
+        Vec::new()
+    } else {
+        replay_from(sc, spec, &w.witness, start, Until::Time(end))?
+    };
+    let removal = tl.e2 + w.time;
+    let client = client_view(sc, spec);
+    let sees = if client.failing_share == 0.0 {
+        ClientSees::Redispatched
+    } else {
+        ClientSees::Fails
+    };
+    Ok(LbWalk {
+        name: spec.name.clone(),
+        profile: spec.profile.clone(),
+        schedule: if unchecked {
+            "never checked: routed to until the process is back".to_string()
+        } else {
+            schedule_words(spec)
+        },
+        threshold: spec.model.threshold,
+        verdict: r.verdict,
+        rules: r
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.rule.id())
+            .collect(),
+        worst: w.time,
+        budget: r.budget,
+        last_pass: last_pass_of(sc, spec, r),
+        detection: tl.e2 + w.detection,
+        removal,
+        probes: probes_from(&trace, spec, sc),
+        routing: routing(&sc.server, &tl, removal, (start, end), sees),
+        client_delay: client.after,
+        period,
+        unchecked,
+    })
 }
 
 /// The routing state over `horizon`: served until E3, then (send-retry-after) answered 429 until

@@ -1017,7 +1017,7 @@ fn lay_strip(
     for (y, text, size, color) in labels {
         p.text_raw((PLOT_LEFT - 10, y), Align::Right, text, size, color, false);
     }
-    if full && s.count_rows > 0 {
+    if full && s.count_rows > 0 && lane.probes.iter().any(|p| p.counts_toward_down.is_some()) {
         p.text_raw(
             (PLOT_LEFT - 10, s.count_y),
             Align::Right,
@@ -1152,7 +1152,11 @@ fn lay_strip(
         if !matches!(st.routing, Routing::Serves | Routing::Removed) {
             continue;
         }
-        let (a, b) = (scale.x_in(st.from), scale.x_in(st.to));
+        let (mut a, b) = (scale.x_in(st.from), scale.x_in(st.to));
+        if st.routing == Routing::Removed && !lane.violates() {
+            // The margin's line and label run from the removal to E3: the word goes after E3.
+            a = a.max(x3);
+        }
         let text = match st.routing {
             Routing::Serves => "routes new requests",
             _ if lane.unchecked => "process back",

@@ -428,3 +428,38 @@ pub(crate) mod tests {
         assert!(e.contains("PNG only"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod prop {
+    use super::tests::{assert_legible, plan_of};
+    use proptest::prelude::*;
+
+    fn lb(name: &str, kind: u8, interval: u32, threshold: u32, propagation: u32) -> String {
+        match kind % 4 {
+            0 => format!("[[lb]]\nname = \"{name}\"\nprofile = \"aws-nlb\"\ninterval = \"{}s\"\ntimeout = \"{}s\"\nunhealthy_threshold = {}\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"{propagation}s\"\n", 10 + interval % 21, 2 + interval % 9, 2 + threshold % 9),
+            1 => format!("[[lb]]\nname = \"{name}\"\nprofile = \"haproxy\"\ninter = \"{}ms\"\nfall = {}\nprotocol = \"https\"\npath = \"/readyz\"\nredispatch = {}\n", 500 + 500 * (interval % 20), 1 + threshold % 5, propagation.is_multiple_of(2)),
+            2 => format!("[[lb]]\nname = \"{name}\"\nprofile = \"gcp\"\ncheck_interval = \"{}s\"\ntimeout = \"{}s\"\nunhealthy_threshold = {}\npropagation_delay = \"{propagation}s\"\n", 1 + interval % 30, 1 + interval % 5, 1 + threshold % 10),
+            _ => format!("[[lb]]\nname = \"{name}\"\nprofile = \"azure-lb\"\ninterval = \"{}s\"\nprobe_threshold = {}\nprotocol = \"https\"\npath = \"/readyz\"\n", 5 + interval % 20, 1 + threshold % 4),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// Whatever the servers and checks, no text of the chart overlaps another or leaves the
+        /// picture, no marker line runs through a text, and every counter sits under its bar.
+        #[test]
+        fn any_chart_is_legible(
+            profile in prop::sample::select(vec!["kube-apiserver", "kube-apiserver-openshift", "kube-apiserver-openshift-aws", "kube-apiserver-pre-1.18"]),
+            delay in 0u32..200,
+            prestop in prop::sample::select(vec![0u32, 5, 30]),
+            lbs in prop::collection::vec((any::<u8>(), any::<u32>(), any::<u32>(), 0u32..300), 1..4),
+        ) {
+            let mut text = format!("name = \"prop\"\n[server]\nprofile = \"{profile}\"\nshutdown_delay = \"{delay}s\"\nprestop_sleep = \"{prestop}s\"\ntermination_grace_period = \"{}s\"\n", delay + prestop + 90);
+            for (i, (kind, interval, threshold, propagation)) in lbs.iter().enumerate() {
+                text.push_str(&lb(&format!("lb{i}"), *kind, *interval, *threshold, *propagation));
+            }
+            let sc = crate::scenario::load_str("prop.toml", &text).map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            assert_legible(&text, &plan_of(&sc, None));
+        }
+    }
+}

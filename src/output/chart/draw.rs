@@ -1285,11 +1285,24 @@ fn stretch_words(chart: &TimelineChart, lane: &LbWalk, st: &Stretch) -> Vec<Stri
             "429 + Retry-After".to_string(),
             "429".to_string(),
         ],
-        Routing::ClosedPort(ClientSees::Fails) if past => vec![
-            format!("routes new requests {d} past E3: they fail"),
-            format!("{d} past E3: they fail"),
-            format!("{d} past E3"),
-        ],
+        Routing::ClosedPort(ClientSees::Fails) if past => {
+            let mut words = vec![
+                format!("routes new requests {d} past E3: they fail"),
+                format!("{d} past E3: they fail"),
+                format!("{d} past E3"),
+            ];
+            if lane.client_delay > Micros::ZERO {
+                // HAProxy retries the closed port before it gives up (analysis::client).
+                words.insert(
+                    0,
+                    format!(
+                        "routes new requests {d} past E3: they fail after about {} of retries",
+                        lane.client_delay
+                    ),
+                );
+            }
+            words
+        }
         Routing::ClosedPort(ClientSees::Fails) => vec![
             format!("routes new requests to the closed port for {d}: they fail"),
             format!("closed port {d}: they fail"),

@@ -4,7 +4,7 @@
 //! (memory measured with `/usr/bin/time -v graceline check`, see the README limits table).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use graceline::analysis::analyze_all;
+use graceline::analysis::outcome::run;
 use graceline::input::{load, Options};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -42,8 +42,8 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(pairs as u64));
         g.bench_with_input(BenchmarkId::new("load_and_analyze", pairs), &path, |b, p| {
             b.iter(|| {
-                let sc = load(std::slice::from_ref(p), &opts).expect("the generated config reads");
-                black_box(analyze_all(&sc))
+                let groups = load(std::slice::from_ref(p), &opts).expect("the generated config reads");
+                black_box(run(groups))
             })
         });
     }

@@ -299,7 +299,7 @@ fn sarif_validates_against_the_2_1_0_schema_and_points_at_the_line() {
         assert_eq!(run["tool"]["driver"]["name"], "graceline");
         assert_eq!(
             run["tool"]["driver"]["rules"].as_array().unwrap().len(),
-            graceline::analysis::findings::RULES.len()
+            graceline::analysis::findings::RULES.len() + graceline::analysis::findings::PATH_RULES.len()
         );
         assert!(run["results"].is_array());
     }

@@ -45,6 +45,26 @@ fn findings(v: &Value) -> Vec<(String, String, u64, u64)> {
         .collect()
 }
 
+/// The findings of the Kubernetes paths: (rule, file, line, column).
+fn path_findings(v: &Value) -> Vec<(String, String, u64, u64)> {
+    let k = &v["kubernetes_paths"];
+    k["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["findings"].as_array().unwrap().iter())
+        .chain(k["findings"].as_array().into_iter().flatten())
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn has(v: &Value, rule: &str, file: &str, line: u64, column: u64) -> bool {
     findings(v)
         .iter()
@@ -183,16 +203,32 @@ fn lbc_service_annotations_are_the_locations() {
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 2);
     assert_eq!(r[0]["lb"], "hcp-demo/kube-apiserver");
-    // 20 s detection + the NLB's field propagation up to 240 s.
-    assert_eq!(r[0]["detection_worst_s"], 20.0);
-    assert_eq!(r[0]["worst_case_s"], 260.0);
-    // The healthcheck-interval annotation value, and no GL006 (connection termination disabled).
-    assert!(has(&v, "GL001", &svc, 16, 72), "{:?}", findings(&v));
+    // ip targets: the NLB checks the pod (HTTPS /readyz every 10 s, 2 failures: 20 s detection
+    // + the field propagation up to 240 s = 260 s from E2) and the controller deregisters it when
+    // its endpoint goes (1 + 0 + 1 + 1 + 10 s, then the NLB's 180 s lag = 193 s from the deletion);
+    // the earlier ends the path. E2 is the deletion here (kube-apiserver's upstream defaults).
+    assert_eq!(r[0]["check"], "pod");
+    assert_eq!(r[0]["route"]["kind"], "lb-controller");
+    assert_eq!(r[0]["times_from"], "pod-deletion");
+    assert_eq!(r[0]["worst_case_s"], 193.0);
+    // The connection-termination attribute in the annotation, and no GL006 (it is disabled).
+    assert!(has(&v, "GL019", &svc, 20, 75), "{:?}", findings(&v));
     assert!(!findings(&v).iter().any(|f| f.0 == "GL006" && f.2 < 30));
-    // The in-tree NLB without annotations: TCP every 30 s, blind to /readyz.
+    // No pod-level GL001: the path carries the verdict, at the Service (no file holds the pods).
+    assert!(!findings(&v).iter().any(|f| f.0 == "GL001"), "{:?}", findings(&v));
+    assert!(
+        path_findings(&v).iter().any(|f| f.0 == "GL030" && f.2 == 7),
+        "{:?}",
+        path_findings(&v)
+    );
+    // The in-tree NLB without annotations: instance targets under Cluster policy check the node's
+    // NodePort, which kube-proxy answers from any ready pod: no GL003, kube-proxy's path instead.
     assert_eq!(r[1]["lb"], "hcp-demo/kube-apiserver-legacy");
-    assert!(has(&v, "GL003", &svc, 35, 9), "{:?}", findings(&v));
-    // Against OpenShift's 129 s: 260 s > 129 s, so even OpenShift's AWS delay fails on the field range.
+    assert_eq!(r[1]["check"], "node-port");
+    assert_eq!(r[1]["route"]["kind"], "kube-proxy");
+    assert!(!findings(&v).iter().any(|f| f.0 == "GL003"), "{:?}", findings(&v));
+    assert!(has(&v, "GL010", &svc, 35, 9), "{:?}", findings(&v));
+    // Against OpenShift's 129 s: the deregistration's 193 s is later still.
     let v = json(&[&svc, "--server", "kube-apiserver-openshift-aws", "--no-fail"], 0);
     assert_eq!(v["results"][0]["verdict"], "fail");
 }
@@ -208,9 +244,15 @@ fn gcp_state_and_service_use_documented_defaults() {
     assert_eq!(r[0]["worst_case_s"], 67.0);
     // One-line JSON as terraform prints it: line 1, the column of the resource's values.
     assert!(findings(&v).iter().all(|f| f.1 == state && f.2 == 1 && f.3 > 100));
+    // The GKE Service with externalTrafficPolicy Local: the LB checks kube-proxy's
+    // healthCheckNodePort, never the pod's /readyz, so no GL003: the Local path judges it (1 + 0 +
+    // 1 + 1 + 1 s of kube-proxy, then the 3 s x 2 check of the 503 and GCP's 61 s = 71 s).
     let svc = fx("gcp/service.yaml");
-    let v = json(&[&svc, "--server", "kube-apiserver-openshift-gcp"], 1);
-    assert!(has(&v, "GL003", &svc, 6, 9), "{:?}", findings(&v));
+    let v = json(&[&svc, "--server", "kube-apiserver-openshift-gcp"], 0);
+    assert!(!findings(&v).iter().any(|f| f.0 == "GL003"), "{:?}", findings(&v));
+    assert!(has(&v, "GL010", &svc, 6, 9), "{:?}", findings(&v));
+    assert_eq!(v["results"][0]["route"]["kind"], "local-traffic");
+    assert_eq!(v["results"][0]["worst_case_s"], 71.0);
 }
 
 #[test]
@@ -222,11 +264,17 @@ fn azure_probe_and_service() {
     assert_eq!(r.len(), 3);
     assert_eq!(r[0]["worst_case_s"], 5.0);
     assert_eq!(r[2]["lb"], "hcp-demo/kube-apiserver");
-    // Azure: interval 5 s, probeThreshold 2, /readyz answers 500: the first non-200 marks the
-    // instance down at once -> worst 5 s (not 2 x 5 s).
-    assert_eq!(r[2]["worst_case_s"], 5.0);
+    // The Service's probe goes to the node's NodePort under Cluster policy: kube-proxy answers it
+    // from any ready pod, so the pod leaves through kube-proxy's path (4 s from the deletion).
+    assert_eq!(r[2]["check"], "node-port");
+    assert_eq!(r[2]["worst_case_s"], 4.0);
     let v = json(&[&plan, &svc], 1);
-    assert!(has(&v, "GL001", &svc, 12, 75), "{:?}", findings(&v));
+    assert!(
+        !findings(&v).iter().any(|f| f.0 == "GL001" && f.1 == svc),
+        "{:?}",
+        findings(&v)
+    );
+    assert!(has(&v, "GL010", &svc, 6, 9), "{:?}", findings(&v));
     assert!(has(&v, "GL001", &plan, 18, 40), "{:?}", findings(&v));
 }
 
@@ -268,7 +316,16 @@ fn project_file_checks_everything_from_the_repository_root() {
     assert!(r.iter().all(|x| x["scenario"] == "api"));
     assert!(r.iter().all(|x| x["server"] == "manifests/kube-apiserver.yaml"));
     assert!(has(&v, "GL001", "haproxy/apiserver.cfg", 54, 5), "{:?}", findings(&v));
-    assert!(has(&v, "GL001", "k8s/service-api.yaml", 16, 72), "{:?}", findings(&v));
+    // The Service's NLB (ip targets) leaves the pod through the controller's path: its GL030
+    // points at the manifest's delay flag, the GL010 of the row at the Service.
+    assert!(has(&v, "GL010", "k8s/service-api.yaml", 7, 9), "{:?}", findings(&v));
+    assert!(
+        path_findings(&v)
+            .iter()
+            .any(|f| f.0 == "GL030" && f.1 == "manifests/kube-apiserver.yaml"),
+        "{:?}",
+        path_findings(&v)
+    );
     assert!(
         has(&v, "GL004", "manifests/kube-apiserver.yaml", 15, 1),
         "{:?}",

@@ -69,6 +69,7 @@ fn analyze_all(lbs: &[LbInput]) {
                     traffic: None,
                     rollout: None,
                     skipped: Vec::new(),
+                    target: None,
                 };
                 let r = analyze(&sc, &lb);
                 assert!(r.extremes.worst.time >= r.extremes.best.time);

@@ -3,7 +3,8 @@
 
 use graceline::error::Loc;
 use graceline::paths::figures::Stage;
-use graceline::paths::{analyze, sample, Path, PathKind, PathVerdict, Prestop, Start, Target};
+use graceline::paths::{analyze, sample, Path, PathKind, PathVerdict, Start, Target};
+use graceline::scenario::k8s::Prestop;
 use graceline::scenario::{server_from_profile, ServerSource};
 use graceline::time::Micros;
 use proptest::prelude::*;
@@ -66,6 +67,8 @@ fn path(ranges: &[(i64, i64)]) -> Path {
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
         never_withdrawn: None,
+        lbs: Vec::new(),
+        alternative: None,
         notes: Vec::new(),
     }
 }

@@ -74,7 +74,8 @@ fn result(files: &[(&str, String)], server: &str) -> (Micros, Micros, Vec<Rule>)
         server: Some(server.to_string()),
         ..Options::default()
     };
-    let scenarios = input::load(&paths, &opts).unwrap_or_else(|e| panic!("{e:#}\n{}", files[0].1));
+    let groups = input::load(&paths, &opts).unwrap_or_else(|e| panic!("{e:#}\n{}", files[0].1));
+    let scenarios: Vec<_> = groups.into_iter().flat_map(|g| g.scenarios).collect();
     let sc = &scenarios[0];
     assert_eq!(sc.lbs.len(), 1);
     let r = analyze(sc, &sc.lbs[0]);

@@ -21,7 +21,7 @@ fn either_is_the_worse_of_both_modes_for_the_worst_and_the_better_for_the_best()
     assert_eq!(r.extremes.worst.witness.failure, ReadyzFailure::Timeout);
     assert_eq!(r.extremes.best.witness.failure, ReadyzFailure::Error);
     assert!(err.worst.time < hang.worst.time);
-    let text = explain(&sc, lb).unwrap();
+    let text = explain(&sc, lb, &graceline::analysis::analyze(&sc, lb)).unwrap();
     assert!(text.contains("it may answer 5xx or hang"), "{text}");
     assert!(
         text.contains(&format!("Worst case t = {}", r.extremes.worst.time)),
@@ -47,7 +47,7 @@ fn a_latency_range_widens_the_exact_extremes() {
     // HAProxy, 5xx mode, fall 3: s1 in [0, L + inter + 0) and two fastinter waits after answers
     // of up to 400 ms: sup = (0.4 + 2) + 2 * (0.4 + 1) + 0.4 = 5.6 s.
     assert_eq!(r.extremes.worst.time, Micros::from_millis(5_600));
-    let explained = explain(&sc, lb).unwrap();
+    let explained = explain(&sc, lb, &graceline::analysis::analyze(&sc, lb)).unwrap();
     assert!(explained.contains("T+5.599999s"), "{explained}");
 }
 

@@ -1,6 +1,6 @@
 //! `explain`: the worst-case probe walk in words, event by event, replayed in the simulator.
 
-use super::{analyze, LbReport};
+use super::LbReport;
 use crate::analysis::exact::Witness;
 use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
@@ -161,9 +161,8 @@ pub fn propagation_origin(lb: &LbSpec) -> String {
     }
 }
 
-/// The full text of `graceline explain` for one LB.
-pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
-    let r: LbReport = analyze(sc, lb);
+/// The full text of `graceline explain` for one LB, with its report from the run's outcome.
+pub fn explain(sc: &Scenario, lb: &LbSpec, r: &LbReport) -> Result<String, SimError> {
     let tl = r.timeline;
     if lb.settings.unchecked.as_ref().is_some_and(|u| u.value) {
         // No check, no probe walk: HAProxy routes to it until the process is back.
@@ -337,7 +336,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
         )
         .ok();
     }
-    writeln!(o, "Best case t = {} from E2: {}.", best.time, best_placement(&r)).ok();
+    writeln!(o, "Best case t = {} from E2: {}.", best.time, best_placement(r)).ok();
     writeln!(
         o,
         "Stages (worst case): detection {} (E2 until the last prober marks the server down), then propagation {} (until no new request is routed); best case: detection {}, propagation {}.",
@@ -361,6 +360,7 @@ pub fn explain(sc: &Scenario, lb: &LbSpec) -> Result<String, SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::analyze;
     use crate::scenario::load_str;
 
     #[test]
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn a_blind_check_does_not_fail_at_e2() {
         let sc = load_str("s.toml", &format!("{BASE}path = \"/healthz\"\n")).unwrap();
-        let text = explain(&sc, &sc.lbs[0]).unwrap();
+        let text = explain(&sc, &sc.lbs[0], &analyze(&sc, &sc.lbs[0])).unwrap();
         let e2 = text.lines().find(|l| l.trim_start().starts_with("E2")).unwrap();
         assert!(!e2.contains("timeout"), "{e2}");
         assert!(e2.contains("does not look at it"), "{e2}");
@@ -390,7 +390,7 @@ mod tests {
         // from E2, below 2s + 2 x 500ms = 3s. The best witness is the chain starting at E3.
         let sc = load_str("s.toml", &format!("{BASE}path = \"/readyz\"\n")).unwrap();
         let r = analyze(&sc, &sc.lbs[0]);
-        let text = explain(&sc, &sc.lbs[0]).unwrap();
+        let text = explain(&sc, &sc.lbs[0], &analyze(&sc, &sc.lbs[0])).unwrap();
         let best = text.lines().find(|l| l.starts_with("Best case")).unwrap();
         let start = r.timeline.e2 + r.extremes.best.witness.first_fail;
         assert!(best.contains(&at(start, r.timeline.e1)), "{best}");

@@ -44,6 +44,9 @@ pub enum Rule {
     GL007,
     /// An HAProxy server without `check`: never taken out of rotation.
     GL008,
+    /// A Kubernetes Service's load balancer leaves the pod through a Kubernetes path (it checks
+    /// the node, or deregisters ip targets): that path's verdict is the load balancer's.
+    GL010,
     /// An ELBv2 target group with a single target fails open when it turns unhealthy.
     GL015,
     /// NLB with cross-zone off and one target in an AZ fails open inside that AZ.
@@ -69,7 +72,7 @@ pub enum Rule {
 }
 
 /// Every rule, in id order.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 14] = [
     Rule::GL001,
     Rule::GL002,
     Rule::GL003,
@@ -78,6 +81,7 @@ pub const RULES: [Rule; 13] = [
     Rule::GL006,
     Rule::GL007,
     Rule::GL008,
+    Rule::GL010,
     Rule::GL015,
     Rule::GL016,
     Rule::GL017,
@@ -113,6 +117,7 @@ impl Rule {
             Rule::GL006 => "GL006",
             Rule::GL007 => "GL007",
             Rule::GL008 => "GL008",
+            Rule::GL010 => "GL010",
             Rule::GL015 => "GL015",
             Rule::GL016 => "GL016",
             Rule::GL017 => "GL017",
@@ -138,6 +143,7 @@ impl Rule {
             Rule::GL006 => "nlb-resets-connections",
             Rule::GL007 => "propagation-delay-unknown",
             Rule::GL008 => "server-never-checked",
+            Rule::GL010 => "lb-via-kubernetes-path",
             Rule::GL015 => "target-group-fails-open",
             Rule::GL016 => "nlb-zone-fails-open",
             Rule::GL017 => "rollout-overlap",
@@ -173,7 +179,7 @@ impl Rule {
             | Rule::GL031
             | Rule::GL033
             | Rule::GL034 => Severity::Warning,
-            Rule::GL035 => Severity::Note,
+            Rule::GL010 | Rule::GL035 => Severity::Note,
         }
     }
 
@@ -193,6 +199,7 @@ impl Rule {
             Rule::GL018 => "A rolling restart makes every replica unhealthy at once",
             Rule::GL019 => "What clients see of the shutdown (retries, redispatch, keep-alive connections)",
             Rule::GL008 => "An HAProxy server without health checks is never taken out of rotation",
+            Rule::GL010 => "The load balancer stops sending to the pod through a Kubernetes path, not through its health check of the pod",
             Rule::GL030 => "A Kubernetes path can still send new connections after the app stopped listening",
             Rule::GL031 => "A Kubernetes path stops sending with less margin than required",
             Rule::GL032 => "kube-apiserver's endpoint stays in the `kubernetes` Service after it goes",
@@ -217,6 +224,7 @@ impl Rule {
             Rule::GL018 => "The rolling restart's overlapping waves leave no healthy replica: ELBv2 and GCP passthrough LBs fail open to the stopped servers, proxies answer 503.",
             Rule::GL019 => "Warning: HAProxy retries a refused connection on the same server (retries, default 3) and the request fails after the retries unless option redispatch sends it elsewhere. Note: L4 load balancers (NLB, GCP passthrough, Azure) stop new connections, not requests on established keep-alive connections, which run until the server closes them or the NLB resets them.",
             Rule::GL007 => "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
+            Rule::GL010 => "A cloud load balancer in front of a Kubernetes Service checks the node (instance targets or GCP with externalTrafficPolicy Cluster: kube-proxy answers from any ready pod, so one pod's shutdown never fails the check; with Local the healthCheckNodePort turns 503 once kube-proxy drops the pod) or deregisters ip targets when the endpoint goes: the pod leaves it through that Kubernetes path, whose verdict the load balancer's row carries.",
             Rule::GL008 => "A `server` line without `check` in a backend that fronts the server is never marked down: HAProxy keeps sending it new connections after E3, which fail until the process is back.",
             Rule::GL030 => "When a pod is deleted, endpoint withdrawal (EndpointSlice, kube-proxy, LB controllers, ingress controllers) runs in parallel with preStop and SIGTERM; in the worst case the slowest consumer still sends new connections at or after the instant the app stops listening.",
             Rule::GL031 => "The last consumer of the endpoints stops sending before the app stops listening, but with less margin than the configured minimum (default 5 s).",
@@ -242,6 +250,7 @@ impl Rule {
             Rule::GL018 => "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, restart fewer replicas at once, or lower the healthy threshold.",
             Rule::GL019 => "HAProxy: add option redispatch. L4 load balancers: make the server close keep-alive connections when it starts shutting down, or rely on connection termination.",
             Rule::GL007 => "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
+            Rule::GL010 => "Judge the pod's path (its preStop and grace period): the path's fix is the load balancer's.",
             Rule::GL008 => "Add `check` (with `option httpchk GET /readyz` and `check-ssl` for kube-apiserver) to the server line or its default-server.",
             Rule::GL030 => "Add (or lengthen) a preStop sleep to recommended_prestop_s and raise terminationGracePeriodSeconds to match; for kube-apiserver raise --shutdown-delay-duration.",
             Rule::GL031 => "Lengthen the preStop sleep (kube-apiserver: --shutdown-delay-duration) to reach the minimum margin.",

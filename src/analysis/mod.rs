@@ -6,6 +6,7 @@ pub mod explain;
 pub mod failopen;
 pub mod findings;
 pub mod montecarlo;
+pub mod outcome;
 pub mod recommend;
 pub mod streaming;
 pub mod walk;
@@ -20,7 +21,7 @@ use findings::{Finding, Rule, Severity};
 use serde::Serialize;
 
 /// Overall result for one LB × server pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No finding above note.
@@ -75,6 +76,29 @@ pub struct LbReport {
     pub propagation_source: String,
     /// Values the profile assumed rather than the input gave: (setting, value, source).
     pub assumed: Vec<(String, String, String)>,
+    /// What the health check checks (the server, the pod, or the node).
+    pub check: crate::scenario::k8s::CheckTarget,
+    /// The Kubernetes path whose verdict and figures this row carries, if any.
+    pub route: Option<outcome::Route>,
+    /// What `worst`, `best`, `budget` and `margin` are measured from.
+    pub times_from: TimesFrom,
+    /// With a Kubernetes path: the smallest whole-second preStop sleep that passes.
+    pub recommended_prestop: Option<Micros>,
+}
+
+/// What a row's times are measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimesFrom {
+    /// From E2 (readiness failing): worst and best are detection plus propagation, the budget is
+    /// E3 - E2.
+    ReadyzFailing,
+    /// From the pod's deletion, like the Kubernetes paths: worst and best are when the load
+    /// balancer stops sending, the budget is when the app stops listening.
+    PodDeletion,
+    /// No figure: the health check says nothing about this shutdown (it checks the node and no
+    /// path could be judged).
+    NotJudged,
 }
 
 /// Analyzes every LB of every scenario.
@@ -312,6 +336,10 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         propagation_source: explain::propagation_origin(lb),
         // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it.
         assumed: if unchecked { Vec::new() } else { assumed_values(lb) },
+        check: lb.check,
+        route: None,
+        times_from: TimesFrom::ReadyzFailing,
+        recommended_prestop: None,
     }
 }
 

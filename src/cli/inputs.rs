@@ -1,10 +1,12 @@
 //! One input pipeline for every analysing command (`check`, `explain`, `simulate`, `recommend`,
 //! `timeline`, `report`): raw [`InputArgs`] are resolved once into [`InputOptions`], which load
-//! the inputs into scenarios (the resolved model) and narrow them to the `--lb` selection.
+//! the inputs into the model (groups of scenarios and Kubernetes bindings) and narrow them to the
+//! `--lb` selection.
 
 use super::args::InputArgs;
 use super::PROJECT_FILE;
 use crate::input;
+use crate::scenario::group::Group;
 use crate::scenario::Scenario;
 use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
@@ -66,9 +68,9 @@ impl InputOptions {
         })
     }
 
-    /// Loads the inputs into scenarios narrowed to `--lb`; with nothing to read, an error that says
-    /// what `command` needs.
-    pub fn load(&self, command: &str) -> Result<Vec<Scenario>> {
+    /// Loads the inputs into the model narrowed to `--lb`; with nothing to read, an error that
+    /// says what `command` needs.
+    pub fn load(&self, command: &str) -> Result<Vec<Group>> {
         match &self.sources {
             Sources::Nothing => bail!(nothing_to_read(command)),
             Sources::Files(paths) => select(input::load(paths, &self.input)?, &self.input.lb_patterns),
@@ -76,40 +78,66 @@ impl InputOptions {
     }
 }
 
-/// Keeps the load balancers whose name matches one of `patterns` (all when empty) and the
-/// scenarios that still have one; an error when nothing matches.
-pub fn select(scenarios: Vec<Scenario>, patterns: &[String]) -> Result<Vec<Scenario>> {
+/// Keeps the load balancers whose name matches one of `patterns` (all when empty), also in groups
+/// whose `select =` chose before; an error when no load balancer and no path is left.
+pub fn select(mut groups: Vec<Group>, patterns: &[String]) -> Result<Vec<Group>> {
+    if patterns.is_empty() {
+        return Ok(groups);
+    }
+    let globs = compile(patterns)?;
+    let names: Vec<String> = groups.iter().flat_map(|g| g.lbs().map(|l| l.name.clone())).collect();
+    for g in &mut groups {
+        retain(&mut g.scenarios, &globs);
+    }
+    let paths = groups.iter().any(|g| !g.bindings.is_empty() || !g.ingresses.is_empty());
+    if !paths && groups.iter().all(|g| g.scenarios.is_empty()) {
+        bail!(no_match(patterns, &names));
+    }
+    Ok(groups)
+}
+
+/// [`select`] on scenarios alone (the built-in matrices): an error when nothing matches.
+pub fn select_scenarios(mut scenarios: Vec<Scenario>, patterns: &[String]) -> Result<Vec<Scenario>> {
     if patterns.is_empty() {
         return Ok(scenarios);
     }
-    let globs = patterns
-        .iter()
-        .map(|p| glob::Pattern::new(p).map_err(|e| anyhow!("--lb {p}: not a valid glob pattern: {e}")))
-        .collect::<Result<Vec<_>>>()?;
+    let globs = compile(patterns)?;
     let names: Vec<String> = scenarios
         .iter()
         .flat_map(|s| s.lbs.iter().map(|l| l.name.clone()))
         .collect();
-    let picked: Vec<Scenario> = scenarios
-        .into_iter()
-        .filter_map(|mut s| {
-            s.lbs.retain(|l| globs.iter().any(|g| g.matches(&l.name)));
-            (!s.lbs.is_empty()).then_some(s)
-        })
-        .collect();
-    if picked.is_empty() {
-        const SHOWN: usize = 20;
-        let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-        if names.len() > SHOWN {
-            list.push_str(&format!(" and {} more", names.len() - SHOWN));
-        }
-        bail!(
-            "no load balancer matches --lb {}; the inputs have: {}",
-            patterns.join(" --lb "),
-            if list.is_empty() { "none".to_string() } else { list }
-        );
+    retain(&mut scenarios, &globs);
+    if scenarios.is_empty() {
+        bail!(no_match(patterns, &names));
     }
-    Ok(picked)
+    Ok(scenarios)
+}
+
+fn compile(patterns: &[String]) -> Result<Vec<glob::Pattern>> {
+    patterns
+        .iter()
+        .map(|p| glob::Pattern::new(p).map_err(|e| anyhow!("--lb {p}: not a valid glob pattern: {e}")))
+        .collect()
+}
+
+fn retain(scenarios: &mut Vec<Scenario>, globs: &[glob::Pattern]) {
+    for s in scenarios.iter_mut() {
+        s.lbs.retain(|l| globs.iter().any(|g| g.matches(&l.name)));
+    }
+    scenarios.retain(|s| !s.lbs.is_empty());
+}
+
+fn no_match(patterns: &[String], names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    format!(
+        "no load balancer matches --lb {}; the inputs have: {}",
+        patterns.join(" --lb "),
+        if list.is_empty() { "none".to_string() } else { list }
+    )
 }
 
 #[cfg(test)]
@@ -158,14 +186,14 @@ mod tests {
         let all = crate::scenario::builtin_matrix();
         let n = |v: &[Scenario]| v.iter().map(|s| s.lbs.len()).sum::<usize>();
         let total = n(&all);
-        let haproxy = select(all.clone(), &["haproxy*".to_string()]).unwrap();
+        let haproxy = select_scenarios(all.clone(), &["haproxy*".to_string()]).unwrap();
         assert!(n(&haproxy) > 0 && n(&haproxy) < total);
         assert!(haproxy
             .iter()
             .flat_map(|s| &s.lbs)
             .all(|l| l.name.starts_with("haproxy")));
-        assert_eq!(n(&select(all.clone(), &[]).unwrap()), total);
-        let e = select(all, &["nope".to_string()]).unwrap_err().to_string();
+        assert_eq!(n(&select_scenarios(all.clone(), &[]).unwrap()), total);
+        let e = select_scenarios(all, &["nope".to_string()]).unwrap_err().to_string();
         assert!(e.contains("no load balancer matches --lb nope"), "{e}");
     }
 }

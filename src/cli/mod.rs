@@ -4,12 +4,14 @@ pub mod args;
 pub mod inputs;
 pub mod paths;
 
-use crate::analysis::{analyze_all, analyze_all_consuming, explain::explain, findings::Severity};
+use crate::analysis::outcome::{self, Outcome};
+use crate::analysis::{explain::explain, findings::Severity};
 use crate::backend;
 use crate::output::chart::ImageFormat;
 use crate::output::term::Term;
-use crate::output::{exporter, fails, ExportContext, Format, SourceRoot};
+use crate::output::{exporter, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
+use crate::scenario::group::Group;
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
@@ -95,8 +97,30 @@ fn cwd() -> Result<PathBuf> {
 }
 
 /// Loads what a command's input flags name (one pipeline for every analysing command).
-fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Scenario>> {
+fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Group>> {
     InputOptions::from_cli_arguments(a, &cwd()?)?.load(command)
+}
+
+fn line_of(lb: &crate::scenario::LbSpec) -> String {
+    format!("{} ({})", lb.name, lb.profile)
+}
+
+/// Every scenario of the groups (the load balancers and what shuts down behind them).
+fn scenarios_of(groups: &[Group]) -> Vec<Scenario> {
+    groups.iter().flat_map(|g| g.scenarios.iter().cloned()).collect()
+}
+
+/// What a load balancer that checks the node is, in one line: its health check says nothing about
+/// one pod's shutdown, so the commands that work on the health check say this instead.
+fn via_path(lb: &crate::scenario::LbSpec) -> Option<String> {
+    lb.check.is_node().then(|| {
+        format!(
+            "{} ({}): checks {}; the pod leaves it through a Kubernetes path, shown with the paths",
+            lb.name,
+            lb.profile,
+            lb.check.describe()
+        )
+    })
 }
 
 /// Runs a parsed command line, writing the result to `out`.
@@ -134,7 +158,13 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let scenarios = load_inputs(&a.input, "simulate")?;
+    let groups = load_inputs(&a.input, "simulate")?;
+    let o = outcome::run(groups.clone());
+    let mut scenarios = scenarios_of(&groups);
+    for sc in &mut scenarios {
+        sc.lbs.retain(|lb| via_path(lb).is_none());
+    }
+    scenarios.retain(|s| !s.lbs.is_empty());
     let opts = SimulateOptions {
         trials: a.trials,
         seed: a.seed,
@@ -165,15 +195,32 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         })
         .collect();
     pb.finish_and_clear();
-    let text = crate::output::simulate::render(&sections, a.format);
-    let text = paths::simulate(&a.input, &scenarios, text, a.trials, a.seed, a.format)?;
+    let k = o.paths_analysis();
+    let dists: Vec<_> = o
+        .paths
+        .iter()
+        .map(|r| crate::paths::sample::sample(r, a.trials, a.seed))
+        .collect();
+    let paths = (!o.paths.is_empty()).then_some((&k, dists.as_slice()));
+    let text = crate::output::simulate::render(&sections, paths, a.format);
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
 
 /// `graceline recommend`.
 fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = load_inputs(&a.input, "recommend")?;
+    let mut scenarios = scenarios_of(&load_inputs(&a.input, "recommend")?);
+    let mut via: Vec<String> = Vec::new();
+    for sc in &mut scenarios {
+        sc.lbs.retain(|lb| match via_path(lb) {
+            Some(line) => {
+                via.push(line);
+                false
+            }
+            None => true,
+        });
+    }
+    scenarios.retain(|s| !s.lbs.is_empty());
     let opts = crate::analysis::recommend::RecommendOptions {
         min_threshold: a.min_threshold,
         allow_single_failure: a.allow_single_failure,
@@ -189,72 +236,63 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
             (sc, recs)
         })
         .collect();
-    let text = crate::output::recommend::render(&sections, a.format);
+    let mut text = crate::output::recommend::render(&sections, a.format);
+    if a.format == crate::output::PlainFormat::Table {
+        for line in via {
+            text.push_str(&format!(
+                "\nnot tuned here: {line} (graceline check prints its preStop fix)\n"
+            ));
+        }
+    }
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }
 
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let mut scenarios = match &o.inputs {
-        Inputs::BuiltinMatrix => scenario::teaching::teaching_matrix(),
+    let groups = match &o.inputs {
+        Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
-            Some(named) => scenario::builtin_matrix_for(&named)?,
+            Some(named) => vec![Group::of_scenarios(scenario::builtin_matrix_for(&named)?)],
             None => Vec::new(),
         },
         Inputs::Given(i) => i.load("check")?,
     };
-    if matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet {
-        let reports = analyze_all(&scenarios);
-        let text = crate::output::teach::render(&scenarios, &reports, &o.term);
+    let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
+    let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
+    let result = outcome::run(groups);
+    if teaching {
+        let text = crate::output::teach::render(&scenarios, &result, &o.term);
         out.write_all(text.as_bytes()).context("cannot write the output")?;
-        return Ok(if fails(&reports, o.fail_on) {
-            Exit::Findings
-        } else {
-            Exit::Clean
-        });
+        return Ok(exit_of(&result, o.fail_on));
     }
-    let k8s_paths = match &o.inputs {
-        Inputs::Given(i) => paths::analyze(i, &scenarios)?,
-        _ => crate::paths::PathsAnalysis::default(),
-    };
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,
         quiet: o.quiet,
-        skipped: scenarios
-            .iter()
-            .flat_map(|s| s.skipped.iter().map(|k| (s.name.clone(), k.clone())))
-            .collect(),
     };
-    // The load balancers are not needed once judged: a large haproxy.cfg never holds all of
-    // them and all of their reports at once.
-    let reports = analyze_all_consuming(&mut scenarios);
-    drop(scenarios);
     let mut out = std::io::BufWriter::new(out);
-    let exporter = exporter(o.format);
-    if crate::output::paths::adds_to_check(&k8s_paths) {
-        let text = exporter.render(&reports, &ctx);
-        let text = crate::output::paths::merge_check(o.format, text, !reports.is_empty(), &k8s_paths, &ctx);
-        out.write_all(text.as_bytes()).context("cannot write the output")?;
-    } else {
-        exporter
-            .write(&reports, &ctx, &mut out)
-            .context("cannot write the output")?;
-    }
+    exporter(o.format)
+        .write(&result, &ctx, &mut out)
+        .context("cannot write the output")?;
     out.flush().context("cannot write the output")?;
-    Ok(
-        if fails(&reports, o.fail_on) || crate::output::paths::fails(&k8s_paths, o.fail_on) {
-            Exit::Findings
-        } else {
-            Exit::Clean
-        },
-    )
+    Ok(exit_of(&result, o.fail_on))
+}
+
+/// The exit code of an outcome: 1 when a finding reaches `--fail-on`.
+fn exit_of(o: &Outcome, fail_on: Option<Severity>) -> Exit {
+    if o.fails(fail_on) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
 }
 
 fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = load_inputs(&a.input, "explain")?;
+    let groups = load_inputs(&a.input, "explain")?;
+    let o = outcome::run(groups.clone());
+    let scenarios = scenarios_of(&groups);
     let chosen: Vec<_> = scenarios
         .iter()
         .flat_map(|sc| sc.lbs.iter().map(move |lb| (sc, lb)))
@@ -263,14 +301,42 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         if i > 0 {
             writeln!(out, "\n{}\n", "-".repeat(72))?;
         }
-        out.write_all(explain(sc, lb)?.as_bytes())?;
+        let report = o.lbs.iter().find(|r| r.scenario == sc.name && r.lb == lb.name);
+        match (via_path(lb), report) {
+            (None, Some(r)) => {
+                // A row that carries a path's verdict shows the health check's own walk with the
+                // row's findings.
+                let walk = match &r.route {
+                    Some(_) => crate::analysis::LbReport {
+                        findings: r.findings.clone(),
+                        ..crate::analysis::analyze(sc, lb)
+                    },
+                    None => r.clone(),
+                };
+                out.write_all(explain(sc, lb, &walk)?.as_bytes())?;
+                if let Some(route) = &r.route {
+                    writeln!(
+                        out,
+                        "This health check is one way out of the pod; the row's verdict is the earlier of it and the path {} (walked below).",
+                        route.path
+                    )?;
+                }
+            }
+            _ => writeln!(out, "{}: {}", sc.name, via_path(lb).unwrap_or_else(|| line_of(lb)))?,
+        }
     }
-    paths::explain(&a.input, &scenarios, !chosen.is_empty(), out)?;
+    paths::explain(&o, !chosen.is_empty(), out)?;
     Ok(Exit::Clean)
 }
 
 fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
-    let scenarios = load_inputs(&a.input, "report on")?;
+    let groups = load_inputs(&a.input, "report on")?;
+    let o = outcome::run(groups.clone());
+    let mut scenarios = scenarios_of(&groups);
+    for sc in &mut scenarios {
+        sc.lbs.retain(|lb| via_path(lb).is_none());
+    }
+    scenarios.retain(|s| !s.lbs.is_empty());
     let opts = crate::output::report::ReportOptions {
         trials: a.trials,
         seed: a.seed,
@@ -278,7 +344,7 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
     for f in crate::output::report::write_report(&scenarios, &a.output_dir, &opts)? {
         writeln!(out, "wrote {}", f.display())?;
     }
-    for f in paths::report(&a.input, &scenarios, &a.output_dir, a.trials, a.seed)? {
+    for f in paths::report(&o, &a.output_dir, a.trials, a.seed)? {
         writeln!(out, "wrote {}", f.display())?;
     }
     Ok(Exit::Clean)
@@ -287,9 +353,15 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
     crate::output::chart::check_scale(format, a.scale, &a.output)?;
-    let mut scenarios = load_inputs(&a.input, "draw")?;
+    let groups = load_inputs(&a.input, "draw")?;
+    let o = outcome::run(groups.clone());
+    let mut scenarios = scenarios_of(&groups);
+    for sc in &mut scenarios {
+        sc.lbs.retain(|lb| via_path(lb).is_none());
+    }
+    scenarios.retain(|s| !s.lbs.is_empty());
     // Kubernetes paths alone: their lanes are the picture.
-    if scenarios.iter().all(|s| s.lbs.is_empty()) && paths::timeline(&a.input, &scenarios, &a.output, a.scale, out)? {
+    if scenarios.is_empty() && paths::timeline(&o, false, &a.output, a.scale, out)? {
         return Ok(Exit::Clean);
     }
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
@@ -320,7 +392,7 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     crate::output::chart::write(&server, &lanes, format, a.scale, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
     // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
-    paths::timeline(&a.input, &scenarios, &a.output, a.scale, out)?;
+    paths::timeline(&o, true, &a.output, a.scale, out)?;
     Ok(Exit::Clean)
 }
 

@@ -163,6 +163,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
                 ports: port_of(&own.address).into_iter().collect(),
                 refused: None,
                 assumed: Vec::new(),
+                service: None,
+                check: crate::scenario::k8s::CheckTarget::Server,
             });
             continue;
         }
@@ -220,6 +222,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             ports: port_of(&own.address).into_iter().collect(),
             refused,
             assumed: Vec::new(),
+            service: None,
+            check: crate::scenario::k8s::CheckTarget::Server,
         });
     }
     Ok(out)

@@ -46,6 +46,7 @@ use super::yaml::{self, Node, Text};
 use super::Cloud;
 use crate::error::{InputError, Loc};
 use crate::provider::{LbSettings, Located, Protocol};
+use crate::scenario::k8s::CheckTarget;
 use crate::scenario::LbInput;
 use crate::time::Micros;
 
@@ -294,6 +295,7 @@ pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>
         let ports = target_ports(spec);
         for lb in &mut out[first..] {
             lb.ports.clone_from(&ports);
+            lb.service = Some(svc.name.clone());
         }
     }
     Ok(out)
@@ -577,6 +579,14 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         ports: Vec::new(),
         refused: None,
         assumed: Vec::new(),
+        service: None,
+        check: if controller == (AwsController::Lbc { ip_targets: true }) {
+            CheckTarget::Pod
+        } else if svc.local {
+            CheckTarget::HealthCheckNodePort
+        } else {
+            CheckTarget::NodePort
+        },
     })
 }
 
@@ -643,6 +653,12 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         ports: Vec::new(),
         refused: None,
         assumed: Vec::new(),
+        service: None,
+        check: if svc.local {
+            CheckTarget::HealthCheckNodePort
+        } else {
+            CheckTarget::KubeProxyHealthz
+        },
     })
 }
 
@@ -741,6 +757,12 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
             ports: Vec::new(),
             refused: None,
             assumed: Vec::new(),
+            service: None,
+            check: if node_check {
+                CheckTarget::HealthCheckNodePort
+            } else {
+                CheckTarget::NodePort
+            },
         });
     }
     Ok(out)

@@ -15,8 +15,8 @@
 //! (`ServerSpec::send_retry_after`).
 
 use super::yaml::{self, Node, Text};
-use super::ServerInput;
 use crate::error::{InputError, Loc};
+use crate::scenario::k8s::ServerInput;
 use crate::scenario::server_from_profile;
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::ReadyzOnset;

@@ -21,7 +21,7 @@
 //! A glob that matches no file is an error (a typo must not pass silently) unless `--allow-empty`.
 //! Globs use the `glob` crate (rust-lang/glob): `*`, `?`, `[...]` and `**` for any depth.
 
-use super::{Cloud, Group, InputKind, ServerRef};
+use super::{Cloud, GroupSpec, InputKind, ServerRef};
 use crate::error::{Doc, InputError};
 use crate::scenario::toml_error;
 use crate::time::Micros;
@@ -51,12 +51,12 @@ struct CheckRaw {
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).
-pub fn groups(path: &Path, text: &str) -> Result<Vec<Group>> {
+pub fn groups(path: &Path, text: &str) -> Result<Vec<GroupSpec>> {
     groups_with(path, text, false)
 }
 
 /// Like [`groups`]; with `allow_empty` a glob matching nothing is not an error.
-pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Group>> {
+pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<GroupSpec>> {
     let file = path.display().to_string();
     let doc = Doc { file: &file, text };
     let raw: ProjectRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
@@ -100,7 +100,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
                 }
             }
         }
-        out.push(Group {
+        out.push(GroupSpec {
             label: c.name.as_ref().map(|n| n.get_ref().clone()),
             files,
             server: c.server.as_ref().map(|s| ServerRef {

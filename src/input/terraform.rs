@@ -441,6 +441,8 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
         ports,
         refused: None,
         assumed,
+        service: None,
+        check: crate::scenario::k8s::CheckTarget::Server,
     }))
 }
 
@@ -517,6 +519,8 @@ fn aws_elb(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, Inpu
         ports,
         refused: None,
         assumed,
+        service: None,
+        check: crate::scenario::k8s::CheckTarget::Server,
     })
 }
 
@@ -586,6 +590,8 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
         ports,
         refused: None,
         assumed,
+        service: None,
+        check: crate::scenario::k8s::CheckTarget::Server,
     }))
 }
 
@@ -638,6 +644,8 @@ fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, 
         ports,
         refused: None,
         assumed,
+        service: None,
+        check: crate::scenario::k8s::CheckTarget::Server,
     })
 }
 

@@ -7,177 +7,16 @@
 
 use super::manifest::{find_flag, is_apiserver};
 use super::yaml::{self, Node, Text};
-use super::ServerInput;
 use crate::error::{InputError, Loc};
-use crate::paths::apiserver_service::Reconciler;
-use crate::paths::kube_proxy::Mode;
-use crate::paths::Prestop;
+use crate::scenario::k8s::{
+    Apiserver, Backend, Container, Ingress, Objects, Prestop, ProxyMode, Reconciler, Service, ServicePort, TargetPort,
+    Workload,
+};
 use crate::time::{Micros, MAX_INPUT};
 use std::collections::BTreeMap;
 
 /// Kinds whose pod template graceline reads.
 pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod"];
-
-/// One container of a pod template.
-#[derive(Debug, Clone)]
-pub struct Container {
-    /// `name`.
-    pub name: String,
-    /// Where it is declared.
-    pub loc: Loc,
-    /// `ports`: (name, containerPort).
-    pub ports: Vec<(Option<String>, i64)>,
-    /// The preStop hook.
-    pub prestop: Prestop,
-    /// The readiness probe, described (`httpGet /readyz:8080`, `exec`, ...).
-    pub readiness: Option<String>,
-}
-
-/// A workload's pod template.
-#[derive(Debug, Clone)]
-pub struct Workload {
-    /// Kind (`Deployment`, ...).
-    pub kind: String,
-    /// `namespace/name`.
-    pub name: String,
-    /// Namespace (`default` when absent).
-    pub namespace: String,
-    /// The file.
-    pub file: String,
-    /// Where its name is.
-    pub loc: Loc,
-    /// The pod template's labels.
-    pub labels: BTreeMap<String, String>,
-    /// `terminationGracePeriodSeconds` with its location.
-    pub grace: Option<(Micros, Loc)>,
-    /// Where the pod spec starts (GL004 points here when the grace period is defaulted).
-    pub spec_loc: Loc,
-    /// Containers.
-    pub containers: Vec<Container>,
-}
-
-/// A Service port's `targetPort`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetPort {
-    /// A number.
-    Number(i64),
-    /// A container port's name.
-    Name(String),
-}
-
-/// One Service port.
-#[derive(Debug, Clone)]
-pub struct ServicePort {
-    /// `port`.
-    pub port: i64,
-    /// `targetPort` (defaults to `port`).
-    pub target: TargetPort,
-    /// Where the port entry is.
-    pub loc: Loc,
-}
-
-/// A Service of any type.
-#[derive(Debug, Clone)]
-pub struct Service {
-    /// `namespace/name`.
-    pub name: String,
-    /// Namespace.
-    pub namespace: String,
-    /// Where its name is.
-    pub loc: Loc,
-    /// `spec.type` (ClusterIP when absent).
-    pub ty: String,
-    /// `clusterIP: None`.
-    pub headless: bool,
-    /// `spec.selector` (None: no selector).
-    pub selector: Option<BTreeMap<String, String>>,
-    /// Ports.
-    pub ports: Vec<ServicePort>,
-    /// `externalTrafficPolicy: Local`.
-    pub local: bool,
-    /// AWS Load Balancer Controller ip targets.
-    pub ip_targets: bool,
-    /// GKE NEG annotation.
-    pub neg: bool,
-    /// `deregistration_delay.timeout_seconds` from the target-group-attributes annotation.
-    pub deregistration_delay: Option<Micros>,
-}
-
-/// An Ingress backend.
-#[derive(Debug, Clone)]
-pub struct Backend {
-    /// `namespace/name` of the Service.
-    pub service: String,
-    /// Where it is named.
-    pub loc: Loc,
-}
-
-/// An Ingress.
-#[derive(Debug, Clone)]
-pub struct Ingress {
-    /// `namespace/name`.
-    pub name: String,
-    /// Where its name is.
-    pub loc: Loc,
-    /// `ingressClassName` or the `kubernetes.io/ingress.class` annotation.
-    pub class: Option<String>,
-    /// `alb.ingress.kubernetes.io/target-type: ip`.
-    pub ip_targets: bool,
-    /// Backends.
-    pub backends: Vec<Backend>,
-}
-
-/// A kube-apiserver pod and its endpoint reconciler.
-#[derive(Debug, Clone)]
-pub struct Apiserver {
-    /// The server as `manifest` reads it.
-    pub server: ServerInput,
-    /// Where the container is declared.
-    pub container_loc: Loc,
-    /// `--endpoint-reconciler-type` (lease when absent).
-    pub reconciler: Reconciler,
-    /// Where the flag is.
-    pub reconciler_loc: Option<Loc>,
-}
-
-/// Everything one file holds for the paths.
-#[derive(Debug, Clone, Default)]
-pub struct Objects {
-    /// Workloads.
-    pub workloads: Vec<Workload>,
-    /// Services.
-    pub services: Vec<Service>,
-    /// Ingresses.
-    pub ingresses: Vec<Ingress>,
-    /// kube-apiserver pods.
-    pub apiservers: Vec<Apiserver>,
-    /// kube-proxy's mode from a `KubeProxyConfiguration`.
-    pub proxy_mode: Option<(Mode, Loc)>,
-    /// What was not read, said explicitly.
-    pub notes: Vec<String>,
-}
-
-impl Objects {
-    /// True when the file has something a path starts from.
-    pub fn any(&self) -> bool {
-        !(self.workloads.is_empty()
-            && self.services.is_empty()
-            && self.ingresses.is_empty()
-            && self.apiservers.is_empty())
-    }
-
-    /// Appends another file's objects.
-    pub fn extend(&mut self, o: Objects) {
-        self.workloads.extend(o.workloads);
-        self.services.extend(o.services);
-        self.ingresses.extend(o.ingresses);
-        self.apiservers.extend(o.apiservers);
-        if self.proxy_mode.is_none() {
-            self.proxy_mode = o.proxy_mode;
-        }
-        self.notes.extend(o.notes);
-    }
-}
 
 fn kind<'n>(doc: &'n Node) -> Option<&'n str> {
     yaml::get(doc, "kind").and_then(yaml::as_str)
@@ -453,12 +292,17 @@ fn container(t: &Text, c: &Node) -> Result<Container, InputError> {
                 .to_string()
         }
     });
+    let readiness_path = yaml::get(c, "readinessProbe")
+        .and_then(|p| yaml::get(p, "httpGet"))
+        .map(|h| yaml::get(h, "path").and_then(yaml::as_str).unwrap_or("/").to_string())
+        .filter(|p| p.starts_with('/'));
     Ok(Container {
         name,
         loc: t.loc(c),
         ports,
         prestop: prestop(t, c)?,
         readiness,
+        readiness_path,
     })
 }
 
@@ -740,9 +584,9 @@ pub fn read(t: &Text, docs: &[Node]) -> Result<Objects, InputError> {
             "KubeProxyConfiguration" => {
                 let m = yaml::get(doc, "mode");
                 let mode = match m.and_then(yaml::as_str).unwrap_or("") {
-                    "" | "iptables" => Mode::Iptables,
-                    "ipvs" => Mode::Ipvs,
-                    "nftables" => Mode::Nftables,
+                    "" | "iptables" => ProxyMode::Iptables,
+                    "ipvs" => ProxyMode::Ipvs,
+                    "nftables" => ProxyMode::Nftables,
                     other => {
                         return Err(InputError::new(
                             t.loc(m.unwrap_or(doc)),
@@ -757,7 +601,7 @@ pub fn read(t: &Text, docs: &[Node]) -> Result<Objects, InputError> {
         }
     }
     let servers = super::manifest::servers(t, docs)?;
-    let containers: Vec<&Node> = docs
+    let pods: Vec<(&Node, &Node)> = docs
         .iter()
         .filter(|d| kind(d) == Some("Pod"))
         .filter_map(|d| {
@@ -767,15 +611,23 @@ pub fn read(t: &Text, docs: &[Node]) -> Result<Objects, InputError> {
                 .unwrap_or_default()
                 .iter()
                 .find(|c| is_apiserver(c))
+                .map(|c| (d, c))
         })
         .collect();
-    for (server, c) in servers.into_iter().zip(containers) {
+    for (server, (pod, c)) in servers.into_iter().zip(pods) {
         let (reconciler, reconciler_loc) = apiserver_extras(t, c)?;
+        let meta = yaml::get(pod, "metadata");
         out.apiservers.push(Apiserver {
             server,
             container_loc: t.loc(c),
             reconciler,
             reconciler_loc,
+            namespace: meta
+                .and_then(|m| yaml::get(m, "namespace"))
+                .and_then(yaml::as_str)
+                .unwrap_or("default")
+                .to_string(),
+            labels: string_map(t, meta.and_then(|m| yaml::get(m, "labels")), "metadata.labels")?,
         });
     }
     Ok(out)

@@ -3,7 +3,7 @@
 
 use super::{reported, ExportContext, Exporter};
 use crate::analysis::findings::Severity;
-use crate::analysis::LbReport;
+use crate::analysis::outcome::Outcome;
 use std::io::Write;
 
 /// GitHub workflow-command exporter.
@@ -20,8 +20,8 @@ fn prop(s: &str) -> String {
 }
 
 impl Exporter for GithubExporter {
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
-        for x in reported(reports) {
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+        for x in reported(o) {
             let f = x.finding;
             let cmd = match f.severity {
                 Severity::Error => "error",

@@ -1,9 +1,12 @@
 //! Machine-readable JSON: one object per scenario × LB, times in seconds.
 
-use super::{fails, secs, Counts, ExportContext, Exporter};
+use super::{secs, Counts, ExportContext, Exporter};
 use crate::analysis::findings::Severity;
-use crate::analysis::{LbReport, Verdict};
+use crate::analysis::outcome::{Outcome, Route};
+use crate::analysis::{LbReport, TimesFrom, Verdict};
+use crate::paths::PathVerdict;
 use crate::provider::Family;
+use crate::scenario::k8s::CheckTarget;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -19,6 +22,8 @@ struct ReportJson<'a> {
     assumed: Vec<AssumedJson<'a>>,
     best_case_s: f64,
     budget_s: f64,
+    #[serde(skip_serializing_if = "is_server")]
+    check: CheckTarget,
     detection_best_s: f64,
     detection_worst_s: f64,
     family: Family,
@@ -32,15 +37,29 @@ struct ReportJson<'a> {
     propagation_source: &'a str,
     provider: &'a str,
     recommended_fix_binds: Option<crate::analysis::Binds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended_prestop_s: Option<f64>,
     recommended_shutdown_delay_s: Option<f64>,
     recommended_termination_grace_period_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a Route>,
     scenario: &'a str,
     server: &'a str,
     server_source: ServerSourceJson<'a>,
     timeline_s: TimelineJson,
+    #[serde(skip_serializing_if = "from_readyz")]
+    times_from: TimesFrom,
     verdict: Verdict,
     worst_case_attained: bool,
     worst_case_s: f64,
+}
+
+fn is_server(c: &CheckTarget) -> bool {
+    *c == CheckTarget::Server
+}
+
+fn from_readyz(t: &TimesFrom) -> bool {
+    *t == TimesFrom::ReadyzFailing
 }
 
 /// A value assumed rather than read.
@@ -100,6 +119,7 @@ impl<'a> ReportJson<'a> {
                 .collect(),
             best_case_s: secs(r.extremes.best.time),
             budget_s: secs(r.budget),
+            check: r.check,
             detection_best_s: secs(r.extremes.best.detection),
             detection_worst_s: secs(r.extremes.worst.detection),
             family: r.family,
@@ -126,6 +146,8 @@ impl<'a> ReportJson<'a> {
             propagation_source: &r.propagation_source,
             provider: &r.provider,
             recommended_fix_binds: r.recommended_fix_binds,
+            recommended_prestop_s: r.recommended_prestop.map(secs),
+            route: r.route.as_ref(),
             recommended_shutdown_delay_s: r.recommended_shutdown_delay.map(secs),
             recommended_termination_grace_period_s: r.recommended_termination_grace_period.map(secs),
             scenario: &r.scenario,
@@ -145,6 +167,7 @@ impl<'a> ReportJson<'a> {
                 listener_close: secs(tl.listener_close),
                 sigkill: secs(tl.kill),
             },
+            times_from: r.times_from,
             verdict: r.verdict,
             worst_case_attained: r.extremes.worst.witness.attained,
             worst_case_s: secs(r.extremes.worst.time),
@@ -159,27 +182,45 @@ pub fn report_json(r: &LbReport) -> Value {
 
 /// Counts per verdict and per severity (a server-level finding counted once per server) and the
 /// exit code `check` returns.
-pub fn summary_json(reports: &[LbReport], ctx: &ExportContext) -> Value {
-    let c = Counts::of(reports);
-    json!({
-        "pairs": reports.len(),
+pub fn summary_json(o: &Outcome, ctx: &ExportContext) -> Value {
+    let c = Counts::of(o);
+    let mut v = json!({
+        "pairs": o.lbs.len(),
         "verdicts": { "pass": c.pass, "warn": c.warn, "fail": c.fail },
         "findings": { "error": c.errors, "warning": c.warnings, "note": c.notes },
         "fail_on": ctx.fail_on,
-        "exit_code": if fails(reports, ctx.fail_on) { 1 } else { 0 },
-    })
+        "exit_code": if o.fails(ctx.fail_on) { 1 } else { 0 },
+    });
+    if has_paths(o) {
+        let count = |x: PathVerdict| o.paths.iter().filter(|r| r.verdict == x).count();
+        let k = o.paths_analysis();
+        let sev = |x: Severity| k.findings().filter(|f| f.severity == x).count();
+        v["kubernetes_paths"] = json!({
+            "paths": o.paths.len(),
+            "verdicts": { "pass": count(PathVerdict::Pass), "warn": count(PathVerdict::Warn), "fail": count(PathVerdict::Fail) },
+            "findings": { "error": sev(Severity::Error), "warning": sev(Severity::Warning), "note": sev(Severity::Note) },
+        });
+    }
+    v
+}
+
+/// True when the outcome has a Kubernetes side to print.
+fn has_paths(o: &Outcome) -> bool {
+    !(o.paths.is_empty() && o.general.is_empty() && o.assumptions.is_empty())
 }
 
 impl Exporter for JsonExporter {
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         // The results are written one at a time (50 000 pairs would otherwise hold a JSON tree of
         // about 600 MB, or a 150 MB string); the text is the same as pretty-printing the whole
-        // document, whose keys serde_json sorts: "results", "skipped", "summary", "tool", "version".
+        // document, whose keys serde_json sorts: "kubernetes_paths", "results", "skipped",
+        // "summary", "tool", "version".
+        let reports = &o.lbs;
         let rest = json!({
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
-            "summary": summary_json(reports, ctx),
-            "skipped": ctx.skipped.iter().map(|(scenario, k)| json!({
+            "summary": summary_json(o, ctx),
+            "skipped": o.skipped.iter().map(|(scenario, k)| json!({
                 "scenario": scenario,
                 "lb": k.name,
                 "file": k.loc.file,
@@ -188,7 +229,21 @@ impl Exporter for JsonExporter {
                 "reason": k.reason,
             })).collect::<Vec<_>>(),
         });
-        out.write_all(b"{\n  \"results\": [")?;
+        out.write_all(b"{\n")?;
+        if has_paths(o) {
+            let paths = serde_json::to_string_pretty(&json!({
+                "kubernetes_paths": super::paths::json_value(&o.paths_analysis())
+            }))
+            .expect("JSON values always serialize");
+            // The inner object, one level deeper, without the wrapping braces.
+            let inner = paths
+                .strip_prefix("{\n")
+                .and_then(|p| p.strip_suffix("\n}"))
+                .unwrap_or(&paths);
+            out.write_all(inner.as_bytes())?;
+            out.write_all(b",\n")?;
+        }
+        out.write_all(b"  \"results\": [")?;
         let mut one = Vec::new();
         for (i, r) in reports.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;

@@ -2,9 +2,9 @@
 //! LB-level rule, one suite per server with its server-level rules (GL004); a case fails when
 //! that rule has a finding at or above `--fail-on`.
 
-use super::{reported, ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter, Subject};
 use crate::analysis::findings::{Finding, Rule, RULES};
-use crate::analysis::LbReport;
+use crate::analysis::outcome::Outcome;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -89,8 +89,10 @@ impl Suite<'_> {
 }
 
 /// One suite per scenario × LB with the LB-level rules, then one per server with the server-level
-/// rules (reported once, whatever the number of LBs in front of it).
-fn suites<'a>(reports: &'a [LbReport]) -> Vec<Suite<'a>> {
+/// rules (reported once, whatever the number of LBs in front of it), then one per Kubernetes path
+/// (GL030-GL032) and one per workload, Service or Ingress for the findings about it as a whole.
+fn suites(o: &Outcome) -> Vec<Suite<'_>> {
+    let reports = &o.lbs;
     let lb_rules: Vec<Rule> = RULES.iter().copied().filter(|r| !r.server_level()).collect();
     let server_rules: Vec<Rule> = RULES.iter().copied().filter(|r| r.server_level()).collect();
     let mut out: Vec<Suite> = reports
@@ -117,19 +119,51 @@ fn suites<'a>(reports: &'a [LbReport]) -> Vec<Suite<'a>> {
             });
         }
     }
-    for x in reported(reports).into_iter().filter(|x| x.finding.rule.server_level()) {
-        if let Some(s) = servers.iter_mut().find(|s| s.case_suffix == x.report.server) {
-            s.findings.push(x.finding);
+    for x in reported(o) {
+        if let Subject::Lb { report, .. } = x.subject {
+            if x.finding.rule.server_level() {
+                if let Some(s) = servers.iter_mut().find(|s| s.case_suffix == report.server) {
+                    s.findings.push(x.finding);
+                }
+            }
         }
     }
     out.extend(servers);
+    for r in &o.paths {
+        let name = format!("{} / {}", r.target.name, r.path.name);
+        out.push(Suite {
+            rules: vec![Rule::GL030, Rule::GL031, Rule::GL032],
+            classname: "graceline.kubernetes".to_string(),
+            file: r.target.file.clone(),
+            case_suffix: name.clone(),
+            name,
+            findings: r.findings.iter().collect(),
+        });
+    }
+    let mut subjects: Vec<&str> = Vec::new();
+    for (s, _) in &o.general {
+        if !subjects.contains(&s.as_str()) {
+            subjects.push(s);
+        }
+    }
+    for s in subjects {
+        let findings: Vec<&Finding> = o.general.iter().filter(|(x, _)| x == s).map(|(_, f)| f).collect();
+        out.push(Suite {
+            name: s.to_string(),
+            rules: vec![Rule::GL004, Rule::GL033, Rule::GL034, Rule::GL035],
+            classname: "graceline.kubernetes".to_string(),
+            file: findings.first().map_or(String::new(), |f| f.loc.file.clone()),
+            case_suffix: s.to_string(),
+            findings,
+        });
+    }
     out
 }
 
 impl JunitExporter {
     /// The whole JUnit XML document.
-    fn document(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
-        let suites = suites(reports);
+    fn document(&self, o: &Outcome, ctx: &ExportContext) -> String {
+        let suites = suites(o);
         let total_failures: usize = suites.iter().map(|s| s.failures(ctx)).sum();
         let total_tests: usize = suites.iter().map(|s| s.rules.len()).sum();
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -166,7 +200,7 @@ impl JunitExporter {
 }
 
 impl Exporter for JunitExporter {
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        out.write_all(self.document(reports, ctx).as_bytes())
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.document(o, ctx).as_bytes())
     }
 }

@@ -16,7 +16,9 @@ pub mod teach;
 pub mod term;
 
 use crate::analysis::findings::{Finding, Severity};
+use crate::analysis::outcome::Outcome;
 use crate::analysis::{LbReport, Verdict};
+use crate::paths::PathReport;
 use std::path::{Component, Path, PathBuf};
 
 /// What every exporter may need besides the reports.
@@ -30,21 +32,19 @@ pub struct ExportContext {
     pub term: term::Term,
     /// Only the findings (table format, `-q`).
     pub quiet: bool,
-    /// Load balancers read but not judged (scenario name, LB), listed with the reason.
-    pub skipped: Vec<(String, crate::scenario::SkippedLb)>,
 }
 
-/// Renders a set of reports in one format.
+/// Renders one outcome in one format.
 pub trait Exporter {
     /// Writes the whole output document to `out`; the table and JSON formats write it piece by
     /// piece, so 50 000 pairs never wait in one string.
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()>;
 
     /// The whole output document as one string.
-    fn render(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
+    fn render(&self, o: &Outcome, ctx: &ExportContext) -> String {
         let mut buf = Vec::new();
         // Writing into memory cannot fail, and every exporter writes UTF-8 text.
-        let _ = self.write(reports, ctx, &mut buf);
+        let _ = self.write(o, ctx, &mut buf);
         String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
@@ -175,61 +175,99 @@ fn file_uri(p: &Path) -> String {
     format!("file://{}", encode_uri_path(&s))
 }
 
-/// A finding as CI formats report it: a server-level finding once per server (with every LB it
-/// was found for), an LB-level finding once per LB.
+/// What a finding is about.
+#[derive(Debug, Clone)]
+pub enum Subject<'a> {
+    /// A load balancer's report (a server-level finding: the first of the LBs that share it).
+    Lb {
+        /// The report.
+        report: &'a LbReport,
+        /// Every LB the finding was found for (one for LB-level findings).
+        lbs: Vec<&'a str>,
+    },
+    /// A Kubernetes path.
+    Path(&'a PathReport),
+    /// A workload, Service or Ingress as a whole.
+    General(&'a str),
+}
+
+/// A finding as every format reports it: once (a server-level finding once per server, with every
+/// LB it was found for), with what it is about.
 #[derive(Debug, Clone)]
 pub struct Reported<'a> {
-    /// The (first) report the finding belongs to.
-    pub report: &'a LbReport,
     /// The finding.
     pub finding: &'a Finding,
-    /// Every LB the finding was found for (one for LB-level findings).
-    pub lbs: Vec<&'a str>,
+    /// What it is about.
+    pub subject: Subject<'a>,
 }
 
 impl Reported<'_> {
-    /// A stable fingerprint: rule, scenario and LB, or rule, file and server for a server-level
-    /// finding (the same on every LB in front of it).
+    /// A stable fingerprint: rule, scenario and LB; rule, file and server for a server-level
+    /// finding (the same on every LB in front of it); rule and subject for the Kubernetes ones.
     pub fn fingerprint(&self, root: &SourceRoot) -> String {
-        let (f, r) = (self.finding, self.report);
-        if f.rule.server_level() {
-            format!("{}:{}:{}", f.rule.id(), root.display(&f.loc.file), r.server)
-        } else {
-            format!("{}:{}:{}:{}", f.rule.id(), r.scenario, r.lb, r.server)
+        let f = self.finding;
+        match &self.subject {
+            Subject::Lb { report: r, .. } if f.rule.server_level() => {
+                format!("{}:{}:{}", f.rule.id(), root.display(&f.loc.file), r.server)
+            }
+            Subject::Lb { report: r, .. } => format!("{}:{}:{}:{}", f.rule.id(), r.scenario, r.lb, r.server),
+            Subject::Path(r) => format!("{}:{}|{}", f.rule.id(), r.target.name, r.path.name),
+            Subject::General(s) => format!("{}:{s}", f.rule.id()),
+        }
+    }
+
+    /// The subject in a few words, for properties and suites.
+    pub fn subject_name(&self) -> String {
+        match &self.subject {
+            Subject::Lb { report: r, .. } => r.lb.clone(),
+            Subject::Path(r) => format!("{}|{}", r.target.name, r.path.name),
+            Subject::General(s) => s.to_string(),
         }
     }
 }
 
-/// Every finding of `reports` once: server-level findings merged across the LBs that share the
-/// server (same rule, place and message).
-pub fn reported(reports: &[LbReport]) -> Vec<Reported<'_>> {
+/// Every finding of the outcome once: the load balancers' (server-level findings merged across the
+/// LBs that share the server: same rule, place and message), the paths', the general ones.
+pub fn reported(o: &Outcome) -> Vec<Reported<'_>> {
     let mut out: Vec<Reported> = Vec::new();
-    for r in reports {
+    for r in &o.lbs {
         for f in &r.findings {
             if f.rule.server_level() {
-                if let Some(seen) = out.iter_mut().find(|x| {
-                    x.finding.rule == f.rule
-                        && x.finding.loc == f.loc
-                        && x.finding.message == f.message
-                        && x.report.server == r.server
+                if let Some(seen) = out.iter_mut().find(|x| match &x.subject {
+                    Subject::Lb { report, .. } => {
+                        x.finding.rule == f.rule
+                            && x.finding.loc == f.loc
+                            && x.finding.message == f.message
+                            && report.server == r.server
+                    }
+                    _ => false,
                 }) {
-                    seen.lbs.push(&r.lb);
+                    if let Subject::Lb { lbs, .. } = &mut seen.subject {
+                        lbs.push(&r.lb);
+                    }
                     continue;
                 }
             }
             out.push(Reported {
-                report: r,
                 finding: f,
-                lbs: vec![&r.lb],
+                subject: Subject::Lb {
+                    report: r,
+                    lbs: vec![&r.lb],
+                },
             });
         }
     }
+    for r in &o.paths {
+        out.extend(r.findings.iter().map(|f| Reported {
+            finding: f,
+            subject: Subject::Path(r),
+        }));
+    }
+    out.extend(o.general.iter().map(|(s, f)| Reported {
+        finding: f,
+        subject: Subject::General(s),
+    }));
     out
-}
-
-/// True when a finding reaches the `--fail-on` threshold (exit code 1).
-pub fn fails(reports: &[LbReport], fail_on: Option<Severity>) -> bool {
-    fail_on.is_some_and(|min| reports.iter().flat_map(|r| &r.findings).any(|f| f.severity >= min))
 }
 
 /// Counts per verdict of the pairs and per severity of the (deduplicated) findings.
@@ -250,17 +288,17 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts `reports`.
-    pub fn of(reports: &[LbReport]) -> Counts {
+    /// Counts the load balancers' pairs and findings.
+    pub fn of(o: &Outcome) -> Counts {
         let mut c = Counts::default();
-        for r in reports {
+        for r in &o.lbs {
             match r.verdict {
                 Verdict::Pass => c.pass += 1,
                 Verdict::Warn => c.warn += 1,
                 Verdict::Fail => c.fail += 1,
             }
         }
-        for x in reported(reports) {
+        for x in reported(o).iter().filter(|x| matches!(x.subject, Subject::Lb { .. })) {
             match x.finding.severity {
                 Severity::Error => c.errors += 1,
                 Severity::Warning => c.warnings += 1,
@@ -269,6 +307,22 @@ impl Counts {
         }
         c
     }
+}
+
+/// The JSON document of the measuring commands (`simulate`, `recommend`): the tool, its version,
+/// the results and the command's other parts, keys sorted as serde_json sorts them.
+pub fn envelope(results: Vec<serde_json::Value>, parts: Vec<(&str, serde_json::Value)>) -> String {
+    let mut doc = serde_json::json!({
+        "tool": "graceline",
+        "version": env!("CARGO_PKG_VERSION"),
+        "results": results,
+    });
+    for (k, v) in parts {
+        doc[k] = v;
+    }
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
+    s.push('\n');
+    s
 }
 
 /// Output formats of `check`.

@@ -2,8 +2,8 @@
 //! (appended to the load-balancer document, so both live in one output), `explain` (the chain
 //! walked stage by stage), `simulate` (sampled stage ranges) and `report` (a section per workload).
 
-use super::{secs, ExportContext, Format};
-use crate::analysis::findings::{Finding, Severity, PATH_RULES, RULES};
+use super::secs;
+use crate::analysis::findings::Finding;
 use crate::paths::sample::PathDistribution;
 use crate::paths::{PathReport, PathVerdict, PathsAnalysis, Start};
 use crate::time::Micros;
@@ -21,11 +21,6 @@ fn verdict(v: PathVerdict) -> &'static str {
 
 fn opt(m: Option<Micros>) -> String {
     m.map_or_else(|| "-".to_string(), |m| m.to_string())
-}
-
-/// True when a path finding reaches `--fail-on`.
-pub fn fails(a: &PathsAnalysis, fail_on: Option<Severity>) -> bool {
-    fail_on.is_some_and(|min| a.findings().any(|f| f.severity >= min))
 }
 
 fn finding_line(f: &Finding) -> String {
@@ -170,276 +165,20 @@ pub fn json_value(a: &PathsAnalysis) -> Value {
     })
 }
 
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "note",
-    }
-}
-
-/// Adds the path rules and findings to a SARIF document rendered for the load balancers.
-fn sarif(doc: &mut Value, a: &PathsAnalysis, ctx: &ExportContext) {
-    let run = &mut doc["runs"][0];
-    if let Some(rules) = run["tool"]["driver"]["rules"].as_array_mut() {
-        for r in PATH_RULES {
-            rules.push(json!({
-                "id": r.id(),
-                "name": r.name(),
-                "shortDescription": { "text": r.short() },
-                "fullDescription": { "text": r.full() },
-                "help": { "text": r.help() },
-                "defaultConfiguration": { "level": level(r.severity()) },
-            }));
-        }
-    }
-    let index = |rule| {
-        RULES
-            .iter()
-            .chain(PATH_RULES.iter())
-            .position(|x| *x == rule)
-            .unwrap_or(0)
-    };
-    let subjects = a
-        .reports
-        .iter()
-        .flat_map(|r| {
-            r.findings
-                .iter()
-                .map(move |f| (format!("{}|{}", r.target.name, r.path.name), f))
-        })
-        .chain(a.general.iter().map(|(s, f)| (s.clone(), f)));
-    let mut results = Vec::new();
-    for (subject, f) in subjects {
-        let (uri, relative) = ctx.root.artifact(&f.loc.file);
-        let mut artifact = json!({ "uri": uri });
-        if relative {
-            artifact["uriBaseId"] = json!("%SRCROOT%");
-        }
-        results.push(json!({
-            "ruleId": f.rule.id(),
-            "ruleIndex": index(f.rule),
-            "level": level(f.severity),
-            "message": { "text": f.message },
-            "locations": [{ "physicalLocation": {
-                "artifactLocation": artifact,
-                "region": { "startLine": f.loc.line.max(1), "startColumn": f.loc.column.max(1) },
-            }}],
-            "partialFingerprints": { "graceline/v1": format!("{}:{}", f.rule.id(), subject) },
-            "properties": { "subject": subject },
-        }));
-    }
-    if let Some(r) = run["results"].as_array_mut() {
-        r.extend(results);
-    }
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// JUnit suites for the paths: one per path (GL030, GL031, GL032) and one per workload or Service
-/// for the findings about it as a whole (GL004, GL033, GL034, GL035).
-fn junit_suites(a: &PathsAnalysis, ctx: &ExportContext) -> (String, usize, usize) {
-    let mut out = String::new();
-    let (mut tests, mut failures) = (0, 0);
-    let failing = |f: &Finding| ctx.fail_on.is_some_and(|m| f.severity >= m);
-    let mut suite = |name: &str, file: &str, rules: &[crate::analysis::findings::Rule], findings: &[&Finding]| {
-        let n_fail = rules
-            .iter()
-            .filter(|r| findings.iter().any(|f| f.rule == **r && failing(f)))
-            .count();
-        tests += rules.len();
-        failures += n_fail;
-        writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{n_fail}\" errors=\"0\" skipped=\"0\">",
-            xml_escape(name),
-            rules.len()
-        )
-        .ok();
-        for r in rules {
-            let case = format!(
-                "    <testcase name=\"{} {} ({})\" classname=\"graceline.kubernetes\" file=\"{}\"",
-                r.id(),
-                r.name(),
-                xml_escape(name),
-                xml_escape(file)
-            );
-            let mine: Vec<&&Finding> = findings.iter().filter(|f| f.rule == *r).collect();
-            if mine.is_empty() {
-                writeln!(out, "{case}/>").ok();
-                continue;
-            }
-            writeln!(out, "{case}>").ok();
-            for f in mine {
-                if failing(f) {
-                    writeln!(
-                        out,
-                        "      <failure message=\"{}\" type=\"{}\">{}\n{}</failure>",
-                        xml_escape(&f.message),
-                        f.severity,
-                        xml_escape(&finding_line(f)),
-                        xml_escape(r.help())
-                    )
-                    .ok();
-                } else {
-                    writeln!(out, "      <system-out>{}</system-out>", xml_escape(&finding_line(f))).ok();
-                }
-            }
-            writeln!(out, "    </testcase>").ok();
-        }
-        writeln!(out, "  </testsuite>").ok();
-    };
-    use crate::analysis::findings::Rule;
-    for r in &a.reports {
-        let f: Vec<&Finding> = r.findings.iter().collect();
-        suite(
-            &format!("{} / {}", r.target.name, r.path.name),
-            &r.target.file,
-            &[Rule::GL030, Rule::GL031, Rule::GL032],
-            &f,
-        );
-    }
-    let mut subjects: Vec<&str> = Vec::new();
-    for (s, _) in &a.general {
-        if !subjects.contains(&s.as_str()) {
-            subjects.push(s);
-        }
-    }
-    for s in subjects {
-        let f: Vec<&Finding> = a.general.iter().filter(|(x, _)| x == s).map(|(_, f)| f).collect();
-        let file = f.first().map_or(String::new(), |f| f.loc.file.clone());
-        suite(s, &file, &[Rule::GL004, Rule::GL033, Rule::GL034, Rule::GL035], &f);
-    }
-    (out, tests, failures)
-}
-
-/// Adds the path suites to a JUnit document and updates the root's counts.
-fn junit(doc: &str, a: &PathsAnalysis, ctx: &ExportContext) -> String {
-    let (suites, tests, failures) = junit_suites(a, ctx);
-    let Some(end) = doc.rfind("</testsuites>") else {
-        return doc.to_string();
-    };
-    let mut out = doc[..end].to_string();
-    out.push_str(&suites);
-    out.push_str(&doc[end..]);
-    // The root's totals: `tests="N" failures="M"` on the first <testsuites> element.
-    let bump = |text: &mut String, attr: &str, add: usize| {
-        let Some(root) = text.find("<testsuites") else { return };
-        let key = format!("{attr}=\"");
-        let Some(i) = text[root..].find(&key).map(|i| root + i + key.len()) else {
-            return;
-        };
-        let Some(j) = text[i..].find('"').map(|j| i + j) else {
-            return;
-        };
-        let n = text[i..j].parse::<usize>().unwrap_or(0) + add;
-        text.replace_range(i..j, &n.to_string());
-    };
-    bump(&mut out, "tests", tests);
-    bump(&mut out, "failures", failures);
-    out
-}
-
-fn github(a: &PathsAnalysis, ctx: &ExportContext) -> String {
-    let data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
-    let mut out = String::new();
-    for f in a.findings() {
-        let cmd = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "notice",
-        };
-        writeln!(
-            out,
-            "::{cmd} file={},line={},col={},title={}::{}",
-            prop(&ctx.root.display(&f.loc.file)),
-            f.loc.line.max(1),
-            f.loc.column.max(1),
-            prop(&format!("{} {}", f.rule.id(), f.rule.name())),
-            data(&f.message)
-        )
-        .ok();
-    }
-    out
-}
-
-/// True when the paths add to `check`'s output (else the load balancers' document is all of it,
-/// and `check` writes it as it is rendered).
-pub fn adds_to_check(a: &PathsAnalysis) -> bool {
-    !(a.is_empty() && a.assumptions.is_empty())
-}
-
-/// `check`'s whole output: the load balancers' document (`lb_doc`, rendered by their exporter)
-/// with the paths added in the same format. With no load balancer, only the paths' table.
-pub fn merge_check(format: Format, lb_doc: String, has_lbs: bool, a: &PathsAnalysis, ctx: &ExportContext) -> String {
-    if !adds_to_check(a) {
-        return lb_doc;
-    }
-    match format {
-        Format::Table => {
-            let mut out = if has_lbs || a.reports.is_empty() {
-                lb_doc
-            } else {
-                String::new()
-            };
-            out.push_str(&table(a, ctx.term.width));
-            out
-        }
-        Format::Json => {
-            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else {
-                return lb_doc;
-            };
-            doc["kubernetes_paths"] = json_value(a);
-            let count = |v: PathVerdict| a.reports.iter().filter(|r| r.verdict == v).count();
-            let sev = |s: Severity| a.findings().filter(|f| f.severity == s).count();
-            doc["summary"]["kubernetes_paths"] = json!({
-                "paths": a.reports.len(),
-                "verdicts": { "pass": count(PathVerdict::Pass), "warn": count(PathVerdict::Warn), "fail": count(PathVerdict::Fail) },
-                "findings": { "error": sev(Severity::Error), "warning": sev(Severity::Warning), "note": sev(Severity::Note) },
-            });
-            if let Some(code) = doc["summary"]["exit_code"].as_i64() {
-                if code == 0 && fails(a, ctx.fail_on) {
-                    doc["summary"]["exit_code"] = json!(1);
-                }
-            }
-            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
-            s.push('\n');
-            s
-        }
-        Format::Sarif => {
-            let Ok(mut doc) = serde_json::from_str::<Value>(&lb_doc) else {
-                return lb_doc;
-            };
-            sarif(&mut doc, a, ctx);
-            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
-            s.push('\n');
-            s
-        }
-        Format::Junit => junit(&lb_doc, a, ctx),
-        Format::Github => {
-            let mut out = lb_doc;
-            out.push_str(&github(a, ctx));
-            out
-        }
-    }
-}
-
 /// `explain` for one path: the chain walked stage by stage with cumulative worst-case times.
 pub fn explain(r: &PathReport) -> String {
     let t = &r.target;
     let mut out = String::new();
-    writeln!(
-        out,
-        "{} ({} {}, container {}): {}",
-        t.name, t.kind, t.file, t.container, r.path.name
-    )
-    .ok();
+    if t.container.is_empty() {
+        writeln!(out, "{} (the {} of {}): {}", t.name, t.kind, t.file, r.path.name).ok();
+    } else {
+        writeln!(
+            out,
+            "{} ({} {}, container {}): {}",
+            t.name, t.kind, t.file, t.container, r.path.name
+        )
+        .ok();
+    }
     writeln!(out, "  how the app shuts down: {}", t.server_source.reason).ok();
     writeln!(
         out,
@@ -453,11 +192,11 @@ pub fn explain(r: &PathReport) -> String {
     )
     .ok();
     match &t.prestop {
-        crate::paths::Prestop::None => writeln!(out, "  T+0s  no preStop hook: SIGTERM at once").ok(),
-        crate::paths::Prestop::Sleep { duration, loc } => {
+        crate::scenario::k8s::Prestop::None => writeln!(out, "  T+0s  no preStop hook: SIGTERM at once").ok(),
+        crate::scenario::k8s::Prestop::Sleep { duration, loc } => {
             writeln!(out, "  T+0s  preStop sleeps {duration} ({loc})").ok()
         }
-        crate::paths::Prestop::Unknown { what, assumed, loc } => writeln!(
+        crate::scenario::k8s::Prestop::Unknown { what, assumed, loc } => writeln!(
             out,
             "  T+0s  preStop runs {what} ({loc}): duration unknown, assumed {assumed}"
         )
@@ -492,6 +231,32 @@ pub fn explain(r: &PathReport) -> String {
             ),
         ));
         at = end;
+    }
+    if let Some(alt) = &r.path.alternative {
+        let mut at = Micros::ZERO;
+        for s in &alt.stages {
+            let end = at + s.hi;
+            events.push((
+                end,
+                2,
+                format!(
+                    "or: {} done (from T+{at}; {}, {}..{}{}) [{}]",
+                    s.id,
+                    s.label,
+                    s.lo,
+                    s.hi,
+                    if s.unverified { ", unverified" } else { "" },
+                    s.source
+                ),
+            ));
+            at = end;
+        }
+        writeln!(
+            out,
+            "  the other way out, whichever ends first: {} (lines marked \"or:\")",
+            alt.label
+        )
+        .ok();
     }
     if let Some(w) = r.last_send_worst {
         events.push((
@@ -529,11 +294,10 @@ pub fn explain(r: &PathReport) -> String {
     out
 }
 
-/// `simulate` for the paths: sampled percentiles of the last send and P(fail) per path.
-pub fn simulate(a: &PathsAnalysis, dists: &[Option<PathDistribution>], json_format: bool) -> String {
-    if json_format {
-        let v: Vec<Value> = a
-            .reports
+/// The sampled paths as JSON (`simulate --format json`'s `kubernetes_paths`).
+pub fn simulate_value(a: &PathsAnalysis, dists: &[Option<PathDistribution>]) -> Value {
+    Value::Array(
+        a.reports
             .iter()
             .zip(dists)
             .map(|(r, d)| {
@@ -550,12 +314,12 @@ pub fn simulate(a: &PathsAnalysis, dists: &[Option<PathDistribution>], json_form
                     "p_fail": d.as_ref().map_or(1.0, |d| d.p_fail),
                 })
             })
-            .collect();
-        let mut s =
-            serde_json::to_string_pretty(&json!({ "kubernetes_paths": v })).expect("JSON values always serialize");
-        s.push('\n');
-        return s;
-    }
+            .collect(),
+    )
+}
+
+/// The sampled paths as text, after the load balancers' tables.
+pub fn simulate_text(a: &PathsAnalysis, dists: &[Option<PathDistribution>]) -> String {
     let mut out = format!(
         "\nKubernetes paths, sampled ({}):\n",
         crate::paths::sample::DISTRIBUTION

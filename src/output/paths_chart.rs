@@ -624,9 +624,8 @@ mod tests {
     fn reports(files: &[&str]) -> Vec<PathReport> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/kubernetes-paths");
         let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
-        crate::paths::build::run(&paths, &crate::input::Options::default(), &[])
-            .unwrap()
-            .reports
+        let groups = crate::input::load(&paths, &crate::input::Options::default()).unwrap();
+        crate::analysis::outcome::run(groups).paths
     }
 
     fn texts(plan: &Plan) -> String {

@@ -111,14 +111,7 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                 .iter()
                 .flat_map(|(sc, recs)| recs.iter().map(move |(f, r)| recommendation_json(sc, *f, r)))
                 .collect();
-            let doc = json!({
-                "tool": "graceline",
-                "version": env!("CARGO_PKG_VERSION"),
-                "results": results,
-            });
-            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
-            s.push('\n');
-            s
+            super::envelope(results, Vec::new())
         }
         PlainFormat::Table => {
             let mut out = String::new();

@@ -2,9 +2,9 @@
 //! server-level finding once per server) with a location relative to the repository root
 //! (`%SRCROOT%` in `originalUriBaseIds`).
 
-use super::{reported, ExportContext, Exporter};
-use crate::analysis::findings::{Severity, RULES};
-use crate::analysis::LbReport;
+use super::{reported, ExportContext, Exporter, Subject};
+use crate::analysis::findings::{Rule, Severity, PATH_RULES, RULES};
+use crate::analysis::outcome::Outcome;
 use serde_json::{json, Value};
 
 /// The base id of repository-relative URIs, as GitHub code scanning expects.
@@ -23,8 +23,9 @@ fn level(s: Severity) -> &'static str {
 
 impl SarifExporter {
     /// The whole SARIF document.
-    fn document(&self, reports: &[LbReport], ctx: &ExportContext) -> String {
-        let rules: Vec<Value> = RULES
+    fn document(&self, o: &Outcome, ctx: &ExportContext) -> String {
+        let all: Vec<Rule> = RULES.iter().chain(PATH_RULES.iter()).copied().collect();
+        let rules: Vec<Value> = all
             .iter()
             .map(|r| {
                 json!({
@@ -37,23 +38,25 @@ impl SarifExporter {
                 })
             })
             .collect();
-        let results: Vec<Value> = reported(reports)
+        let results: Vec<Value> = reported(o)
             .iter()
             .map(|x| {
-                let (f, r) = (x.finding, x.report);
+                let f = x.finding;
                 let (uri, relative) = ctx.root.artifact(&f.loc.file);
                 let mut artifact = json!({ "uri": uri });
                 if relative {
                     artifact["uriBaseId"] = json!(SRCROOT);
                 }
-                let properties = if f.rule.server_level() {
-                    json!({ "scenario": r.scenario, "lbs": x.lbs, "server": r.server })
-                } else {
-                    json!({ "scenario": r.scenario, "lb": r.lb, "server": r.server })
+                let properties = match &x.subject {
+                    Subject::Lb { report: r, lbs } if f.rule.server_level() => {
+                        json!({ "scenario": r.scenario, "lbs": lbs, "server": r.server })
+                    }
+                    Subject::Lb { report: r, .. } => json!({ "scenario": r.scenario, "lb": r.lb, "server": r.server }),
+                    _ => json!({ "subject": x.subject_name() }),
                 };
                 json!({
                     "ruleId": f.rule.id(),
-                    "ruleIndex": RULES.iter().position(|x| *x == f.rule).unwrap_or(0),
+                    "ruleIndex": all.iter().position(|x| *x == f.rule).unwrap_or(0),
                     "level": level(f.severity),
                     "message": { "text": f.message },
                     "locations": [{
@@ -87,7 +90,7 @@ impl SarifExporter {
 }
 
 impl Exporter for SarifExporter {
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        out.write_all(self.document(reports, ctx).as_bytes())
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.document(o, ctx).as_bytes())
     }
 }

@@ -98,28 +98,37 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
 /// One scenario's distributions, each with the index of its LB in the scenario.
 pub type Section<'a> = (&'a Scenario, Vec<(usize, LbDistribution)>);
 
-/// Renders `simulate` results of every scenario.
-pub fn render(sections: &[Section], format: PlainFormat) -> String {
+/// The sampled Kubernetes paths of a run: the paths and one distribution each (`None`: never
+/// withdrawn).
+pub type PathsSample<'a> = (
+    &'a crate::paths::PathsAnalysis,
+    &'a [Option<crate::paths::sample::PathDistribution>],
+);
+
+/// Renders `simulate` results of every scenario and, after them, the sampled Kubernetes paths.
+pub fn render(sections: &[Section], paths: Option<PathsSample>, format: PlainFormat) -> String {
     match format {
         PlainFormat::Json => {
             let results: Vec<Value> = sections
                 .iter()
                 .flat_map(|(sc, dists)| dists.iter().map(move |(i, d)| distribution_json(sc, *i, d)))
                 .collect();
-            let doc = json!({
-                "tool": "graceline",
-                "version": env!("CARGO_PKG_VERSION"),
-                "results": results,
-            });
-            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
-            s.push('\n');
-            s
+            let parts = paths
+                .map(|(k, d)| vec![("kubernetes_paths", super::paths::simulate_value(k, d))])
+                .unwrap_or_default();
+            super::envelope(results, parts)
         }
-        PlainFormat::Table => sections
-            .iter()
-            .map(|(sc, dists)| table(sc, dists))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        PlainFormat::Table => {
+            let mut out = sections
+                .iter()
+                .map(|(sc, dists)| table(sc, dists))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if let Some((k, d)) = paths {
+                out.push_str(&super::paths::simulate_text(k, d));
+            }
+            out
+        }
     }
 }
 

@@ -2,9 +2,10 @@
 //! line; `-q` prints the findings alone.
 
 use super::term::{widths, wrap, write_table, Col, Paint, Term};
-use super::{reported, ExportContext, Exporter};
+use super::{reported, ExportContext, Exporter, Subject};
 use crate::analysis::findings::Severity;
-use crate::analysis::{LbReport, Verdict};
+use crate::analysis::outcome::Outcome;
+use crate::analysis::{LbReport, TimesFrom, Verdict};
 use std::io::Write;
 
 /// Table exporter.
@@ -28,14 +29,18 @@ pub fn verdict_cell(v: Verdict) -> (&'static str, Paint) {
     }
 }
 
-/// Writes the findings, one a line (a server-level finding once per server), severities coloured.
-pub fn write_findings(reports: &[LbReport], term: &Term, out: &mut dyn Write) -> std::io::Result<()> {
-    for x in reported(reports) {
+/// Writes the findings, one a line (a server-level finding once per server), severities coloured;
+/// `lbs_only` keeps the load balancers' (the paths' follow their own table).
+pub fn write_findings(o: &Outcome, lbs_only: bool, term: &Term, out: &mut dyn Write) -> std::io::Result<()> {
+    for x in reported(o) {
         let f = x.finding;
-        let shared = if x.lbs.len() > 1 {
-            format!(" (server {}, behind {} load balancers)", x.report.server, x.lbs.len())
-        } else {
-            String::new()
+        let shared = match &x.subject {
+            Subject::Lb { report, lbs } if lbs.len() > 1 => {
+                format!(" (server {}, behind {} load balancers)", report.server, lbs.len())
+            }
+            Subject::Lb { .. } => String::new(),
+            _ if lbs_only => continue,
+            _ => String::new(),
         };
         let tag = term.paint(&format!("{}[{}]", f.severity, f.rule.id()), severity_paint(f.severity));
         writeln!(out, "{tag} {}: {}{shared}", f.loc, f.message)?;
@@ -44,10 +49,40 @@ pub fn write_findings(reports: &[LbReport], term: &Term, out: &mut dyn Write) ->
 }
 
 impl Exporter for TableExporter {
-    fn write(&self, reports: &[LbReport], ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         if ctx.quiet {
-            return write_findings(reports, &ctx.term, out);
+            return write_findings(o, false, &ctx.term, out);
         }
+        if !o.lbs.is_empty() || o.paths.is_empty() {
+            write_lbs(o, ctx, out)?;
+        }
+        let mut k = o.paths_analysis();
+        // An assumption the load balancers' notes already said is not said twice.
+        k.assumptions.retain(|a| {
+            !o.lbs
+                .iter()
+                .any(|r| r.server_source.assumed && r.server_source.reason == *a)
+        });
+        if !(k.is_empty() && k.assumptions.is_empty()) {
+            out.write_all(super::paths::table(&k, ctx.term.width).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// A row's figure, or `-` when the row has none (a node check with no path to judge).
+fn figure(r: &LbReport, m: crate::time::Micros) -> String {
+    if r.times_from == TimesFrom::NotJudged {
+        "-".to_string()
+    } else {
+        m.to_string()
+    }
+}
+
+/// The load balancers' table, their findings, what was assumed and skipped, and the counts.
+fn write_lbs(o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+    let reports = &o.lbs;
+    {
         // Rows are grouped by scenario and server, each group under a heading line: they are
         // often long paths, said once instead of in every row.
         let cols: Vec<Col> = ["lb", "provider"]
@@ -67,10 +102,10 @@ impl Exporter for TableExporter {
             vec![
                 r.lb.clone(),
                 r.provider.clone(),
-                r.extremes.worst.time.to_string(),
-                r.extremes.best.time.to_string(),
-                r.budget.to_string(),
-                r.margin.to_string(),
+                figure(r, r.extremes.worst.time),
+                figure(r, r.extremes.best.time),
+                figure(r, r.budget),
+                figure(r, r.margin),
                 verdict_cell(r.verdict).0.to_string(),
             ]
         };
@@ -85,7 +120,14 @@ impl Exporter for TableExporter {
                 out.write_all(b"\n")?;
             }
             let first = &group[0];
-            let heading = format!("{} (server {})", first.scenario, first.server);
+            let heading = if group.iter().any(|r| r.times_from == TimesFrom::PodDeletion) {
+                format!(
+                    "{} (server {}; times from the pod's deletion, like its Kubernetes paths)",
+                    first.scenario, first.server
+                )
+            } else {
+                format!("{} (server {})", first.scenario, first.server)
+            };
             let heading = match ctx.term.width {
                 Some(w) => wrap(&heading, w),
                 None => heading,
@@ -96,7 +138,7 @@ impl Exporter for TableExporter {
         }
         if reports.iter().any(|r| !r.findings.is_empty()) {
             out.write_all(b"\n")?;
-            write_findings(reports, &ctx.term, out)?;
+            write_findings(o, true, &ctx.term, out)?;
         }
         let mut assumed: Vec<&str> = Vec::new();
         for r in reports.iter().filter(|r| r.server_source.assumed) {
@@ -122,16 +164,21 @@ impl Exporter for TableExporter {
                 writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join(", "))?;
             }
         }
-        if !ctx.skipped.is_empty() {
-            writeln!(out, "\nskipped (not judged): {} load balancers", ctx.skipped.len())?;
-            for (scenario, k) in &ctx.skipped {
+        if !o.skipped.is_empty() {
+            writeln!(out, "\nskipped (not judged): {} load balancers", o.skipped.len())?;
+            for (scenario, k) in &o.skipped {
                 writeln!(out, "  {scenario}: {} at {}: {}", k.name, k.loc, k.reason)?;
             }
         }
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
+        let from_deletion = if reports.iter().any(|r| r.times_from == TimesFrom::PodDeletion) {
+            "; rows of a Service's pods: from the pod's deletion until no new request is routed, budget: when the app stops listening"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "\n{} pairs: {} fail, {} warn, {} pass (worst/best: time from /readyz failing until no new request is routed; budget: E3 - E2)",
+            "\n{} pairs: {} fail, {} warn, {} pass (worst/best: time from /readyz failing until no new request is routed; budget: E3 - E2{from_deletion})",
             reports.len(),
             count(Verdict::Fail),
             count(Verdict::Warn),

@@ -6,7 +6,7 @@ use super::reported;
 use super::table::verdict_cell;
 use super::term::{wrap, Term};
 use crate::analysis::findings::RULES;
-use crate::analysis::LbReport;
+use crate::analysis::outcome::Outcome;
 use crate::provider::Protocol;
 use crate::scenario::{protocol_of, Scenario};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -27,8 +27,9 @@ fn label(lb: &crate::scenario::LbSpec) -> String {
     }
 }
 
-/// Renders the teaching matrix: `reports` are `analyze_all(scenarios)`, one scenario per column.
-pub fn render(scenarios: &[Scenario], reports: &[LbReport], term: &Term) -> String {
+/// Renders the teaching matrix: `o` is the outcome of `scenarios`, one scenario per column.
+pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
+    let reports = &o.lbs;
     let mut out = String::new();
     let text_width = term.width.unwrap_or(100).min(100);
     let para = |text: &str| format!("{}\n", wrap(text, text_width));
@@ -82,7 +83,7 @@ pub fn render(scenarios: &[Scenario], reports: &[LbReport], term: &Term) -> Stri
         t.add_row(row);
     }
     writeln!(out, "{t}\n").ok();
-    let found = reported(reports);
+    let found = reported(o);
     writeln!(out, "Findings by rule ({} in all):", found.len()).ok();
     for rule in RULES {
         let n = found.iter().filter(|x| x.finding.rule == rule).count();

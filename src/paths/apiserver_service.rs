@@ -6,24 +6,14 @@
 //! apiserver stays listed until its lease expires and a peer reconciles.
 
 use super::figures::figures;
-use super::kube_proxy::{conntrack_note, kube_proxy_stages, Mode};
+use super::kube_proxy::{conntrack_note, kube_proxy_stages};
 use super::{Path, PathKind, Start};
 use crate::error::Loc;
+use crate::scenario::k8s::{ProxyMode, Reconciler};
 use crate::time::Micros;
 
-/// `--endpoint-reconciler-type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reconciler {
-    /// Lease (the default since 1.11).
-    Lease,
-    /// The deprecated master-count reconciler, with `--apiserver-count`.
-    MasterCount(u32),
-    /// No reconciler.
-    None,
-}
-
 /// The in-cluster path to one kube-apiserver through the `kubernetes` Service.
-pub fn path(pod: &str, loc: Loc, reconciler: Reconciler, mode: Mode) -> Path {
+pub fn path(pod: &str, loc: Loc, reconciler: Reconciler, mode: ProxyMode) -> Path {
     let f = figures();
     let mut stages = vec![f.stage("apiserver-lease-hook")];
     stages.extend(kube_proxy_stages(mode));
@@ -45,6 +35,8 @@ pub fn path(pod: &str, loc: Loc, reconciler: Reconciler, mode: Mode) -> Path {
         start: Start::Sigterm,
         listener_waits_for_first_stage: never.is_none(),
         never_withdrawn: never,
+        lbs: Vec::new(),
+        alternative: None,
         notes: {
             let mut n = vec![conntrack_note().replace(
                 "the app closes them",

@@ -52,6 +52,8 @@ fn consumer_path(kind: PathKind, name: String, service: &str, loc: Loc, own: &[&
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
         never_withdrawn: None,
+        lbs: Vec::new(),
+        alternative: None,
         notes,
     }
 }

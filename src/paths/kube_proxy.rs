@@ -7,30 +7,7 @@
 use super::figures::{figures, Stage};
 use super::{Path, PathKind, Start};
 use crate::error::Loc;
-use serde::Serialize;
-
-/// kube-proxy's mode (`KubeProxyConfiguration.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// iptables (the Linux default).
-    Iptables,
-    /// IPVS.
-    Ipvs,
-    /// nftables (stable in 1.33).
-    Nftables,
-}
-
-impl Mode {
-    /// The mode's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Iptables => "iptables",
-            Mode::Ipvs => "ipvs",
-            Mode::Nftables => "nftables",
-        }
-    }
-}
+use crate::scenario::k8s::ProxyMode;
 
 /// What every path fed by the EndpointSlice controller starts with: the controller sees the
 /// terminating pod and writes the slice (no batching by default).
@@ -40,12 +17,12 @@ pub fn endpointslice_stages() -> Vec<Stage> {
 }
 
 /// kube-proxy's part: its watch, its minimum sync period in `mode`, writing the rules.
-pub fn kube_proxy_stages(mode: Mode) -> Vec<Stage> {
+pub fn kube_proxy_stages(mode: ProxyMode) -> Vec<Stage> {
     let f = figures();
     let sync = match mode {
-        Mode::Iptables => "kube-proxy-sync-iptables",
-        Mode::Ipvs => "kube-proxy-sync-ipvs",
-        Mode::Nftables => "kube-proxy-sync-nftables",
+        ProxyMode::Iptables => "kube-proxy-sync-iptables",
+        ProxyMode::Ipvs => "kube-proxy-sync-ipvs",
+        ProxyMode::Nftables => "kube-proxy-sync-nftables",
     };
     vec![
         f.stage("endpointslice-watch"),
@@ -60,7 +37,7 @@ pub fn conntrack_note() -> String {
 }
 
 /// The in-cluster path of a Service through kube-proxy.
-pub fn path(service: &str, name: &str, loc: Loc, mode: Mode) -> Path {
+pub fn path(service: &str, name: &str, loc: Loc, mode: ProxyMode) -> Path {
     let mut stages = endpointslice_stages();
     stages.extend(kube_proxy_stages(mode));
     Path {
@@ -72,6 +49,8 @@ pub fn path(service: &str, name: &str, loc: Loc, mode: Mode) -> Path {
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
         never_withdrawn: None,
+        lbs: Vec::new(),
+        alternative: None,
         notes: vec![conntrack_note()],
     }
 }

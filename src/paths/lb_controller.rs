@@ -3,10 +3,13 @@
 //! connections for a while after that (field reports: about 120 s, up to 180 s), whatever the
 //! deregistration delay. Instance targets go through kube-proxy instead ([`super::kube_proxy`]).
 
-use super::figures::figures;
+use super::figures::{figures, Stage};
 use super::kube_proxy::endpointslice_stages;
-use super::{Path, PathKind, Start};
+use super::{Alternative, Path, PathKind, Start};
+use crate::analysis::exact::extremes_with;
 use crate::error::Loc;
+use crate::scenario::k8s::Target;
+use crate::scenario::LbSpec;
 use crate::time::Micros;
 
 /// Which load balancer the controller drives.
@@ -64,6 +67,53 @@ pub fn path(
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
         never_withdrawn: None,
+        lbs: Vec::new(),
+        alternative: None,
         notes,
+    }
+}
+
+/// The other way an ip target leaves the load balancer: its own health check of the pod notices
+/// the readiness failure (the LB's provider model against the pod's shutdown, detection plus
+/// propagation) after the pod's preStop and readiness delay.
+pub fn health_check_of_pod(t: &Target, lb: &LbSpec) -> Alternative {
+    let s = &t.server;
+    let until_e2 = s.prestop_sleep + s.readyz_fail_after;
+    let lat = lb.latency_range(s);
+    let ext = extremes_with(s, &lb.model, lat);
+    let sees = s.readyz_failure.concrete().iter().all(|&m| lb.model.view.sees(m));
+    Alternative {
+        label: format!(
+            "{} ({}) health check of the pod{}",
+            lb.name,
+            lb.profile,
+            if sees {
+                ""
+            } else {
+                " (blind to readiness: it fails only once the pod stops listening)"
+            }
+        ),
+        stages: vec![
+            Stage {
+                id: "until-readiness-fails".to_string(),
+                label: "preStop and the app's readiness delay until the check can fail (E2)".to_string(),
+                lo: until_e2,
+                hi: until_e2,
+                unverified: false,
+                source: "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile"
+                    .to_string(),
+            },
+            Stage {
+                id: "lb-health-check".to_string(),
+                label: format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
+                lo: ext.best.time,
+                hi: ext.worst.time,
+                unverified: lb.propagation_note.is_some() && lb.model.propagation.is_zero(),
+                source: format!(
+                    "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml)",
+                    lb.profile, lb.profile
+                ),
+            },
+        ],
     }
 }

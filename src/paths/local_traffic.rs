@@ -6,10 +6,11 @@
 //! the serving-terminating local pod (KEP-1669), so the pod itself keeps receiving it.
 
 use super::figures::{figures, Stage};
-use super::kube_proxy::{endpointslice_stages, kube_proxy_stages, Mode};
+use super::kube_proxy::{endpointslice_stages, kube_proxy_stages};
 use super::{Path, PathKind, Start};
 use crate::analysis::exact::{extremes_with, unbounded_worst_with, LatencyRange};
 use crate::error::Loc;
+use crate::scenario::k8s::ProxyMode;
 use crate::scenario::LbSpec;
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
@@ -56,7 +57,7 @@ pub fn lb_stage(lb: &LbSpec) -> Stage {
 }
 
 /// The external path of an `externalTrafficPolicy: Local` Service behind `lb`.
-pub fn path(service: &str, name: &str, loc: Loc, mode: Mode, lb: &LbSpec) -> Path {
+pub fn path(service: &str, name: &str, loc: Loc, mode: ProxyMode, lb: &LbSpec) -> Path {
     let mut stages = endpointslice_stages();
     stages.extend(kube_proxy_stages(mode));
     stages.push(lb_stage(lb));
@@ -69,6 +70,8 @@ pub fn path(service: &str, name: &str, loc: Loc, mode: Mode, lb: &LbSpec) -> Pat
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
         never_withdrawn: None,
+        lbs: vec![lb.name.clone()],
+        alternative: None,
         notes: vec![
             figures().source("terminating_fallback").to_string(),
             "the LB's health check is of kube-proxy's healthCheckNodePort, not of the app's readiness: a pod that fails readiness early does not shorten it".to_string(),

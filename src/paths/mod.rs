@@ -28,9 +28,9 @@ pub mod sample;
 
 use crate::analysis::findings::{Finding, Rule};
 use crate::error::Loc;
-use crate::scenario::ServerSource;
+use crate::scenario::k8s::Prestop;
+pub use crate::scenario::k8s::Target;
 use crate::time::Micros;
-use crate::timeline::ServerSpec;
 pub use figures::Stage;
 use serde::Serialize;
 
@@ -98,120 +98,65 @@ pub struct Path {
     pub never_withdrawn: Option<String>,
     /// What else a user should know (keep-alive clients, deregistration delay, fallbacks).
     pub notes: Vec<String>,
+    /// The cloud load balancers this path is the way out of (their rows in the load-balancer
+    /// table carry its verdict).
+    pub lbs: Vec<String>,
+    /// A second, independent way the consumer stops sending (the LB's own health check of an ip
+    /// target next to the controller's deregistration): the earlier of the two ends the path.
+    pub alternative: Option<Alternative>,
+}
+
+/// Another chain of stages that also ends a path; whichever finishes first counts.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// What it is, in words.
+    pub label: String,
+    /// Its stages, from the path's start.
+    pub stages: Vec<Stage>,
+}
+
+fn sum_lo(stages: &[Stage]) -> Micros {
+    stages.iter().fold(Micros::ZERO, |a, s| a + s.lo)
+}
+
+fn sum_hi(stages: &[Stage]) -> Micros {
+    stages.iter().fold(Micros::ZERO, |a, s| a + s.hi)
 }
 
 impl Path {
-    /// Sum of the stages' lower ends.
+    /// The shortest time to the end: the sum of the stages' lower ends (the earlier chain's when
+    /// there is an alternative).
     pub fn best(&self) -> Micros {
-        self.stages.iter().fold(Micros::ZERO, |a, s| a + s.lo)
+        let own = sum_lo(&self.stages);
+        self.alternative.as_ref().map_or(own, |a| own.min(sum_lo(&a.stages)))
     }
 
-    /// Sum of the stages' upper ends (the worst case).
+    /// The worst case: the sum of the stages' upper ends (with an alternative, the earlier of the
+    /// two chains' worst cases: the chains are independent, so both can be at their worst).
     pub fn worst(&self) -> Micros {
-        self.stages.iter().fold(Micros::ZERO, |a, s| a + s.hi)
+        let own = sum_hi(&self.stages);
+        self.alternative.as_ref().map_or(own, |a| own.min(sum_hi(&a.stages)))
     }
 
-    /// The stage with the largest upper end (the first of equals).
+    /// The chain that bounds the worst case: the path's own stages, or the alternative's.
+    pub fn binding_stages(&self) -> &[Stage] {
+        match &self.alternative {
+            Some(a) if sum_hi(&a.stages) < sum_hi(&self.stages) => &a.stages,
+            _ => &self.stages,
+        }
+    }
+
+    /// The stage with the largest upper end in the binding chain (the first of equals).
     pub fn slowest(&self) -> Option<&Stage> {
-        self.stages.iter().fold(None, |m: Option<&Stage>, s| match m {
+        self.binding_stages().iter().fold(None, |m: Option<&Stage>, s| match m {
             Some(x) if x.hi >= s.hi => Some(x),
             _ => Some(s),
         })
     }
 }
 
-/// The pod's preStop hook as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Prestop {
-    /// No preStop hook.
-    None,
-    /// A sleep of known length (`exec` sleep or the `sleep` action).
-    Sleep {
-        /// How long.
-        duration: Micros,
-        /// Where.
-        loc: Loc,
-    },
-    /// A hook whose duration graceline cannot know.
-    Unknown {
-        /// What it runs.
-        what: String,
-        /// The duration assumed (a sleep it starts with, else 0).
-        assumed: Micros,
-        /// Where.
-        loc: Loc,
-    },
-}
-
-impl Prestop {
-    /// The duration the model uses.
-    pub fn duration(&self) -> Micros {
-        match self {
-            Prestop::None => Micros::ZERO,
-            Prestop::Sleep { duration, .. } => *duration,
-            Prestop::Unknown { assumed, .. } => *assumed,
-        }
-    }
-
-    /// Where the hook is written.
-    pub fn loc(&self) -> Option<&Loc> {
-        match self {
-            Prestop::None => None,
-            Prestop::Sleep { loc, .. } | Prestop::Unknown { loc, .. } => Some(loc),
-        }
-    }
-}
-
-/// The pod side of a path: a workload's pod template (or a kube-apiserver pod) and how it shuts down.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `Pod`.
-    pub kind: String,
-    /// `namespace/name`.
-    pub name: String,
-    /// The file it was read from.
-    pub file: String,
-    /// The container that serves the path.
-    pub container: String,
-    /// Where the container is declared.
-    pub container_loc: Loc,
-    /// Where `terminationGracePeriodSeconds` is (or the pod spec when absent).
-    pub grace_loc: Loc,
-    /// True when `terminationGracePeriodSeconds` was absent (30 s default).
-    pub grace_defaulted: bool,
-    /// The preStop hook.
-    pub prestop: Prestop,
-    /// How the app shuts down (prestop_sleep and termination_grace_period from the pod).
-    pub server: ServerSpec,
-    /// Where the app's shutdown behaviour comes from and whether it was assumed.
-    pub server_source: ServerSource,
-    /// Where a finding about the app's own delay points (kube-apiserver: the flag).
-    pub delay_loc: Option<Loc>,
-    /// A kube-apiserver pod.
-    pub apiserver: bool,
-    /// The container's readiness probe, described (`httpGet /ready`), if any.
-    pub readiness: Option<String>,
-}
-
-impl Target {
-    /// Where a finding about this target's path points: the preStop line, else the app's delay
-    /// flag (kube-apiserver), else the container.
-    pub fn finding_loc(&self) -> Loc {
-        self.prestop
-            .loc()
-            .or(self.delay_loc.as_ref())
-            .unwrap_or(&self.container_loc)
-            .clone()
-    }
-
-    /// The app's own delay from SIGTERM until it stops listening.
-    pub fn app_delay(&self) -> Micros {
-        self.server.readyz_fail_after + self.server.shutdown_delay
-    }
-}
-
 /// Verdict of one path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PathVerdict {
     /// The last consumer stops sending at least the minimum margin before the app stops listening.
@@ -476,7 +421,7 @@ impl PathsAnalysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::server_from_profile;
+    use crate::scenario::{server_from_profile, ServerSource};
 
     pub(crate) fn app(prestop: u32, grace: u32) -> Target {
         let at = Loc {
@@ -523,7 +468,12 @@ mod tests {
             line: 1,
             column: 1,
         };
-        let path = kube_proxy::path("default/web", "ClusterIP :80", at, kube_proxy::Mode::Iptables);
+        let path = kube_proxy::path(
+            "default/web",
+            "ClusterIP :80",
+            at,
+            crate::scenario::k8s::ProxyMode::Iptables,
+        );
         let r = analyze(&app(0, 30), &path, Micros::from_secs(5));
         assert_eq!(r.last_send_worst, Some(Micros::from_secs(4)));
         assert_eq!(r.margin, Some(Micros::from_secs(-4)));

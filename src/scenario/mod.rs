@@ -1,7 +1,10 @@
 //! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
 //! every value traced to its file, line and column.
 
+pub mod group;
+pub mod k8s;
 pub mod latency;
+pub mod select;
 pub mod teaching;
 pub mod words;
 
@@ -154,6 +157,10 @@ pub struct LbSpec {
     pub probers: ProberCount,
     /// Per-probe response latency, replacing the server's fixed `response_time` for this LB.
     pub latency: Option<Latency>,
+    /// The Kubernetes Service (`namespace/name`) this load balancer belongs to, if any.
+    pub service: Option<String>,
+    /// What the health check really checks (the server, the pod, or the node).
+    pub check: k8s::CheckTarget,
 }
 
 impl LbSpec {
@@ -201,6 +208,10 @@ pub struct LbInput {
     /// Values the reader assumed rather than read (provider defaults for a missing block):
     /// (setting, value, why); printed in the output.
     pub assumed: Vec<(String, String, String)>,
+    /// The Kubernetes Service (`namespace/name`) this load balancer belongs to, if any.
+    pub service: Option<String>,
+    /// What the health check really checks (the server, the pod, or the node).
+    pub check: k8s::CheckTarget,
 }
 
 /// A load balancer read from an input but not judged, with the reason (e.g. it fronts another port).
@@ -240,6 +251,8 @@ pub struct Scenario {
     /// Load balancers of the input left out by the selection (`--lb`, `select =`, or the
     /// server-port rule), listed in the output with the reason.
     pub skipped: Vec<SkippedLb>,
+    /// The Kubernetes pod (or server) that shuts down, when the scenario is a Service's workload.
+    pub target: Option<k8s::Target>,
 }
 
 impl Scenario {
@@ -372,6 +385,7 @@ pub fn load_str_with(file: &str, text: &str, named: Option<&NamedServer>) -> Res
         rollout,
         skipped: Vec::new(),
         server_source,
+        target: None,
     })
 }
 
@@ -522,6 +536,8 @@ pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) 
         None,
     )?;
     spec.assumed.extend(input.assumed.iter().cloned());
+    spec.service.clone_from(&input.service);
+    spec.check = input.check;
     Ok(spec)
 }
 
@@ -739,6 +755,8 @@ fn finish_lb(
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,
         settings: s,
+        service: None,
+        check: k8s::CheckTarget::Server,
     })
 }
 

@@ -298,6 +298,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         let scs = crate::input::load(&[cfg], &crate::input::Options::default()).unwrap();
+        let scs: Vec<_> = scs.into_iter().flat_map(|g| g.scenarios).collect();
         assert_legible("unchecked", &plan_of(&scs[0], None));
         let (server, lanes) = crate::analysis::walk::walk(&scs[0], Some("api/b")).unwrap();
         let lane = &lanes[0];

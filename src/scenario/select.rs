@@ -44,7 +44,8 @@ impl Patterns {
         self.pats.is_empty()
     }
 
-    fn matches(&self, name: &str) -> bool {
+    /// True when one of the patterns matches `name`.
+    pub fn matches(&self, name: &str) -> bool {
         self.pats.iter().any(|(_, g)| g.matches(name))
     }
 
@@ -115,6 +116,8 @@ mod tests {
             ports: ports.to_vec(),
             refused: None,
             assumed: Vec::new(),
+            service: None,
+            check: crate::scenario::k8s::CheckTarget::Server,
         }
     }
 

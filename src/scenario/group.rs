@@ -1,0 +1,736 @@
+//! One group of inputs (the command line's paths, or one `[[check]]` of graceline.toml) as the
+//! readers found them, assembled into the model: every load balancer paired with what shuts down
+//! behind it, and every Service port bound to the pods behind it.
+//!
+//! Who shuts down behind a load balancer:
+//! - a Kubernetes Service's load balancer: each workload (or kube-apiserver pod) its selector
+//!   selects among the inputs, with the pod's own preStop and grace period; an app Service is never
+//!   judged as kube-apiserver unless it selects a kube-apiserver pod;
+//! - a Service whose selector selects nothing among the inputs, a Service without a selector and
+//!   every other load balancer (haproxy.cfg, Terraform): the group's server, i.e. the named server
+//!   (`--server`, `server =`), else the one kube-apiserver manifest among the inputs, else a stated
+//!   default (kube-apiserver, or an app that stops listening at SIGTERM when app workloads are
+//!   among the inputs).
+//!
+//! The bindings (Service port → pod) are computed here once; the load balancers' scenarios and
+//! the Kubernetes paths are both built from them.
+
+use super::k8s::{AppServer, CheckTarget, Objects, Prestop, ServerInput, Target, APP_PROFILE};
+use super::select::{self, Patterns, ServerPort};
+use super::{
+    build_lb_with, server_from_profile, LbInput, LbSpec, NamedServer, Scenario, ServerSource, DEFAULT_MIN_MARGIN,
+    DEFAULT_SERVER_PROFILE, DEFAULT_TIMEOUT_PROBABILITY,
+};
+use crate::error::{InputError, Loc};
+use crate::profiles;
+use crate::provider::{Located, Propagation};
+use crate::time::Micros;
+use anyhow::{anyhow, Result};
+use std::collections::{BTreeMap, HashMap};
+
+/// The load balancers one file (or one joined HAProxy configuration) holds.
+#[derive(Debug, Clone)]
+pub struct LbFile {
+    /// The file's name in messages (or the joined files' names).
+    pub file: String,
+    /// Its load balancers, in file order.
+    pub lbs: Vec<LbInput>,
+}
+
+/// What the readers found for one group of inputs, before anything is paired.
+#[derive(Debug, Clone, Default)]
+pub struct InputGroup {
+    /// Scenario name (`name =` of a `[[check]]`).
+    pub label: Option<String>,
+    /// The inputs' names, for messages.
+    pub files: Vec<String>,
+    /// The named server (`--server`, `server =`), resolved by the readers.
+    pub server: Option<NamedServer>,
+    /// GL002's threshold.
+    pub min_margin: Option<Micros>,
+    /// `--lb` / `select =` patterns (empty: the default selection by the server's port).
+    pub patterns: Patterns,
+    /// The user's propagation figure for every load balancer of the group.
+    pub propagation_delay: Option<Located<Propagation>>,
+    /// Load balancers, per file.
+    pub lb_files: Vec<LbFile>,
+    /// kube-apiserver manifests that may be the group's server.
+    pub manifests: Vec<ServerInput>,
+    /// Kubernetes objects.
+    pub objects: Objects,
+    /// Scenario files, already resolved.
+    pub scenarios: Vec<Scenario>,
+    /// An input with nothing to judge is not an error.
+    pub allow_empty: bool,
+}
+
+/// A Service port bound to the pod (or server) that shuts down behind it.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// The Service, `namespace/name`.
+    pub service: String,
+    /// Where the Service is declared.
+    pub service_loc: Loc,
+    /// `spec.type`.
+    pub ty: String,
+    /// The Service port.
+    pub port: i64,
+    /// Who shuts down behind it.
+    pub target: Target,
+    /// True when the target is the group's server because nothing among the inputs is selected.
+    pub assumed_target: bool,
+    /// `externalTrafficPolicy: Local`.
+    pub local: bool,
+    /// AWS Load Balancer Controller ip targets.
+    pub ip_targets: bool,
+    /// GKE NEG annotation.
+    pub neg: bool,
+    /// The target group's deregistration delay, when the annotation sets it.
+    pub deregistration_delay: Option<Micros>,
+    /// The cloud load balancers in front of this Service port: (name, what they check).
+    pub lbs: Vec<(String, CheckTarget)>,
+}
+
+/// An Ingress backend bound to the pod behind its Service.
+#[derive(Debug, Clone)]
+pub struct IngressBinding {
+    /// The Ingress, `namespace/name`.
+    pub ingress: String,
+    /// Where the backend names the Service.
+    pub loc: Loc,
+    /// Ingress class (`ingressClassName` or the annotation).
+    pub class: String,
+    /// ALB ip targets.
+    pub ip_targets: bool,
+    /// The backend Service.
+    pub service: String,
+    /// Its NEG annotation.
+    pub neg: bool,
+    /// Who shuts down behind it.
+    pub target: Target,
+}
+
+/// Something among the inputs that cannot be judged, with why (said once, at its line).
+#[derive(Debug, Clone)]
+pub struct Unjudged {
+    /// What (`namespace/name` of the Service, Ingress or workload).
+    pub subject: String,
+    /// Where.
+    pub loc: Loc,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// A group assembled into the model.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Scenarios: a server (or a workload's pod) and the load balancers in front of it.
+    pub scenarios: Vec<Scenario>,
+    /// The Kubernetes objects.
+    pub objects: Objects,
+    /// Service ports bound to their pods.
+    pub bindings: Vec<Binding>,
+    /// Ingress backends bound to their pods.
+    pub ingresses: Vec<IngressBinding>,
+    /// What cannot be judged.
+    pub unjudged: Vec<Unjudged>,
+    /// How app pods shut down.
+    pub app: AppServer,
+    /// GL002's (and GL031's) threshold.
+    pub min_margin: Micros,
+    /// What was assumed rather than read, one line each.
+    pub notes: Vec<String>,
+}
+
+impl Group {
+    /// A group of scenarios with no Kubernetes object (the built-in matrices).
+    pub fn of_scenarios(scenarios: Vec<Scenario>) -> Group {
+        Group {
+            scenarios,
+            objects: Objects::default(),
+            bindings: Vec::new(),
+            ingresses: Vec::new(),
+            unjudged: Vec::new(),
+            app: AppServer::assumed(),
+            min_margin: DEFAULT_MIN_MARGIN,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Every load balancer of the group.
+    pub fn lbs(&self) -> impl Iterator<Item = &LbSpec> {
+        self.scenarios.iter().flat_map(|s| &s.lbs)
+    }
+}
+
+fn whole_file(file: &str) -> Loc {
+    Loc {
+        file: file.to_string(),
+        line: 1,
+        column: 1,
+    }
+}
+
+/// The server the group's load balancers are judged against when nothing else is behind them.
+#[derive(Debug, Clone)]
+struct GroupServer {
+    spec: crate::timeline::ServerSpec,
+    locs: BTreeMap<&'static str, Loc>,
+    source: ServerSource,
+    port: Option<ServerPort>,
+}
+
+/// The server port the default selection uses, when the server is kube-apiserver.
+fn server_port(
+    server: &crate::timeline::ServerSpec,
+    manifest_port: Option<&(u16, Loc)>,
+    from_manifest: bool,
+) -> Option<ServerPort> {
+    if let Some((port, l)) = manifest_port {
+        return Some(ServerPort {
+            port: *port,
+            source: format!("--secure-port at {l}"),
+        });
+    }
+    (from_manifest || server.profile.starts_with("kube-apiserver")).then(|| ServerPort {
+        port: 6443,
+        source: "kube-apiserver's default --secure-port".to_string(),
+    })
+}
+
+fn group_server(g: &InputGroup, app_workloads: bool) -> Result<GroupServer> {
+    if let Some((spec, locs, source)) = &g.server {
+        return Ok(GroupServer {
+            port: server_port(spec, None, false),
+            spec: spec.clone(),
+            locs: locs.clone(),
+            source: source.clone(),
+        });
+    }
+    match g.manifests.as_slice() {
+        [m] => {
+            let mut reason = format!("the kube-apiserver manifest among the inputs (pod {})", m.pod);
+            for a in &m.assumed {
+                reason.push_str("; ");
+                reason.push_str(a);
+            }
+            Ok(GroupServer {
+                port: server_port(&m.spec, m.port.as_ref(), true),
+                spec: m.spec.clone(),
+                locs: m.locs.clone(),
+                source: ServerSource {
+                    origin: m.origin.clone(),
+                    assumed: !m.assumed.is_empty(),
+                    reason,
+                },
+            })
+        }
+        [] => {
+            let (profile, why) = if app_workloads {
+                (
+                    APP_PROFILE,
+                    " (app workloads among the inputs: an app assumed to stop listening at SIGTERM; a Service that selects a workload is judged against that workload's own preStop and grace period)",
+                )
+            } else {
+                (DEFAULT_SERVER_PROFILE, "")
+            };
+            let at = whole_file(&format!("builtin:{profile}"));
+            let (spec, locs) = server_from_profile(profile, &at).map_err(|e| anyhow!(e))?;
+            Ok(GroupServer {
+                port: server_port(&spec, None, false),
+                spec,
+                locs,
+                source: ServerSource {
+                    origin: at.file,
+                    assumed: true,
+                    reason: format!(
+                        "assumed built-in profile {profile}: no --server and no kube-apiserver manifest among the inputs{why}"
+                    ),
+                },
+            })
+        }
+        many => {
+            let names: Vec<_> = many.iter().map(|m| m.origin.as_str()).collect();
+            Err(anyhow!(
+                "{} kube-apiserver manifests among the inputs ({}): name the server with --server (or server = in graceline.toml)",
+                many.len(),
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// The group's server as the target of a Service that selects nothing among the inputs.
+fn server_target(gs: &GroupServer, name: &str, at: &Loc) -> Target {
+    // A setting of a built-in profile has no line a user can edit: findings point at the Service.
+    let real = |l: &Loc| !l.file.starts_with("builtin:");
+    let loc = |k: &str| {
+        gs.locs
+            .get(k)
+            .filter(|l| real(l))
+            .cloned()
+            .unwrap_or_else(|| at.clone())
+    };
+    let s = &gs.spec;
+    Target {
+        kind: "server".to_string(),
+        name: name.to_string(),
+        file: gs.source.origin.clone(),
+        container: String::new(),
+        container_loc: at.clone(),
+        grace_loc: loc("termination_grace_period"),
+        grace_defaulted: false,
+        prestop: if s.prestop_sleep > Micros::ZERO {
+            Prestop::Sleep {
+                duration: s.prestop_sleep,
+                loc: loc("prestop_sleep"),
+            }
+        } else {
+            Prestop::None
+        },
+        server: s.clone(),
+        server_source: gs.source.clone(),
+        delay_loc: gs.locs.get("shutdown_delay").filter(|l| real(l)).cloned(),
+        apiserver: s.profile.starts_with("kube-apiserver"),
+        readiness: Some(format!("readiness path {}", s.readiness_path)),
+    }
+}
+
+/// How app pods shut down in this group: the named server, else the stated assumption.
+fn app_server(g: &InputGroup) -> AppServer {
+    match &g.server {
+        Some((spec, _, source)) => AppServer {
+            spec: spec.clone(),
+            source: source.clone(),
+        },
+        None => AppServer::assumed(),
+    }
+}
+
+/// Builds load balancers against `server`, each profile parsed once; duplicates are errors.
+fn build_lbs(
+    mut inputs: Vec<LbInput>,
+    server: &crate::timeline::ServerSpec,
+    propagation: Option<&Located<Propagation>>,
+    cache: &mut HashMap<String, Box<profiles::LbProfile>>,
+) -> Result<Vec<LbSpec>> {
+    if let Some(e) = inputs.iter().find_map(|i| i.refused.clone()) {
+        return Err(anyhow!(e));
+    }
+    let mut lbs: Vec<LbSpec> = Vec::with_capacity(inputs.len());
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    // Taken in order from the end of the reversed list, which shrinks as it goes: a large
+    // haproxy.cfg never holds all of its LBs both read and built.
+    inputs.reverse();
+    while let Some(mut i) = inputs.pop() {
+        if inputs.len() < inputs.capacity() / 2 {
+            inputs.shrink_to_fit();
+        }
+        if !cache.contains_key(&i.profile) {
+            let p = profiles::lb(&i.profile).map_err(|m| InputError::new(i.loc.clone(), "profile", m))?;
+            cache.insert(i.profile.clone(), p);
+        }
+        if let Some(p) = propagation {
+            i.settings.propagation_delay = Some(p.clone());
+        }
+        let spec = build_lb_with(&i, &cache[&i.profile], server)?;
+        if let Some(first_line) = seen.get(&spec.name) {
+            return Err(anyhow!(InputError::new(
+                spec.loc.clone(),
+                "",
+                format!("\"{}\" is declared twice (first at line {first_line})", spec.name)
+            )));
+        }
+        seen.insert(spec.name.clone(), spec.loc.line);
+        lbs.push(spec);
+    }
+    Ok(lbs)
+}
+
+/// The subjects a Service's selector selects among the inputs: app workloads (through the
+/// container its first resolvable port reaches) and kube-apiserver pods.
+fn subjects(
+    objs: &Objects,
+    svc: &super::k8s::Service,
+    app: &AppServer,
+    unjudged: &mut Vec<Unjudged>,
+) -> Vec<(Target, i64)> {
+    let mut out = Vec::new();
+    for w in objs.selected_by(svc) {
+        let mut found = None;
+        for p in &svc.ports {
+            match w.container_for(&p.target) {
+                Ok(c) => {
+                    found.get_or_insert((c, p.port));
+                }
+                Err(why) => unjudged.push(Unjudged {
+                    subject: svc.name.clone(),
+                    loc: p.loc.clone(),
+                    why: format!("port {}: {why}, so these pods get no endpoint on it", p.port),
+                }),
+            }
+        }
+        if let Some((c, port)) = found {
+            out.push((Target::app(w, c, app), port));
+        }
+    }
+    for a in objs.apiservers.iter().filter(|a| a.selected_by(svc)) {
+        let port = svc.ports.first().map_or(6443, |p| p.port);
+        out.push((Target::apiserver(a), port));
+    }
+    out
+}
+
+/// Assembles a group: pairs every load balancer with what shuts down behind it and binds every
+/// Service port to its pods. An input with nothing to judge is an error unless `allow_empty`.
+pub fn assemble(mut g: InputGroup) -> Result<Group> {
+    let app = app_server(&g);
+    let min_margin = g.min_margin.unwrap_or(DEFAULT_MIN_MARGIN);
+    let mut notes: Vec<String> = std::mem::take(&mut g.objects.notes);
+    let mut unjudged = Vec::new();
+    let app_workloads = !g.objects.workloads.is_empty();
+    let mut scenarios = std::mem::take(&mut g.scenarios);
+
+    if !g.patterns.is_empty() && !g.lb_files.is_empty() {
+        let all: Vec<&str> = g
+            .lb_files
+            .iter()
+            .flat_map(|f| f.lbs.iter().map(|x| x.name.as_str()))
+            .collect();
+        let unmatched = g.patterns.unmatched(&all);
+        if !unmatched.is_empty() {
+            let mut shown: Vec<&str> = all.iter().copied().take(20).collect();
+            if all.len() > 20 {
+                shown.push("...");
+            }
+            return Err(anyhow!(
+                "load-balancer pattern(s) {} match no load balancer of the inputs; they have: {}",
+                unmatched.join(", "),
+                shown.join(", ")
+            ));
+        }
+    }
+
+    // Who each Service selects among the inputs, computed once for the load balancers and the paths.
+    let selected: HashMap<String, Vec<(Target, i64)>> = g
+        .objects
+        .services
+        .iter()
+        .filter(|s| s.ty != "ExternalName" && !s.headless)
+        .map(|s| (s.name.clone(), subjects(&g.objects, s, &app, &mut unjudged)))
+        .collect();
+    // Service load balancers with subjects among the inputs go to their subjects' scenarios; the
+    // rest are judged against the group's server.
+    let mut by_subject: Vec<(Target, Vec<LbInput>)> = Vec::new();
+    let mut bound: Vec<(String, i64, Target, bool)> = Vec::new();
+    let mut lone_files: Vec<LbFile> = Vec::new();
+    let lb_files = std::mem::take(&mut g.lb_files);
+    for f in lb_files {
+        let mut rest = Vec::new();
+        for lb in f.lbs {
+            let svc = lb
+                .service
+                .as_ref()
+                .and_then(|name| g.objects.services.iter().find(|s| &s.name == name));
+            let Some(svc) = svc else {
+                rest.push(lb);
+                continue;
+            };
+            if !g.patterns.is_empty() && !g.patterns.matches(&lb.name) {
+                rest.push(lb);
+                continue;
+            }
+            let subs = selected.get(&svc.name).cloned().unwrap_or_default();
+            if subs.is_empty() {
+                rest.push(lb);
+                continue;
+            }
+            for (t, port) in subs {
+                if !bound.iter().any(|(s, _, b, _)| *s == svc.name && b.name == t.name) {
+                    bound.push((svc.name.clone(), port, t.clone(), false));
+                }
+                match by_subject
+                    .iter_mut()
+                    .find(|(x, _)| x.name == t.name && x.container == t.container)
+                {
+                    Some((_, lbs)) => lbs.push(lb.clone()),
+                    None => by_subject.push((t, vec![lb.clone()])),
+                }
+            }
+        }
+        if !rest.is_empty() {
+            lone_files.push(LbFile {
+                file: f.file,
+                lbs: rest,
+            });
+        }
+    }
+
+    let mut cache = HashMap::new();
+    let needs_server = !lone_files.is_empty()
+        || g.objects
+            .services
+            .iter()
+            .any(|s| s.ty == "LoadBalancer" && s.selector.is_some() && !bound.iter().any(|(n, ..)| *n == s.name));
+    let gs = if needs_server {
+        Some(group_server(&g, app_workloads)?)
+    } else {
+        None
+    };
+    if let Some(gs) = &gs {
+        for f in lone_files {
+            let (inputs, skipped) = select::select(f.lbs, &g.patterns, gs.port.as_ref());
+            let name = g.label.clone().unwrap_or_else(|| f.file.clone());
+            let lbs = build_lbs(inputs, &gs.spec, g.propagation_delay.as_ref(), &mut cache)?;
+            // A Service judged against the group's server whose selector selects nothing here.
+            for lb in &lbs {
+                if let Some(svc) = lb
+                    .service
+                    .as_ref()
+                    .and_then(|n| g.objects.services.iter().find(|s| &s.name == n))
+                {
+                    if svc.selector.is_some() && !bound.iter().any(|(n, ..)| *n == svc.name) {
+                        notes.push(format!(
+                            "{}: {}: selector {} selects no workload among the inputs, so its load balancer is judged against the group's server ({})",
+                            svc.loc,
+                            svc.name,
+                            svc.selector_text(),
+                            gs.source.reason
+                        ));
+                        let t = server_target(gs, &format!("{} pods", svc.name), &svc.loc);
+                        bound.push((svc.name.clone(), svc.ports.first().map_or(0, |p| p.port), t, true));
+                    }
+                }
+            }
+            scenarios.push(Scenario {
+                name,
+                file: f.file,
+                server: gs.spec.clone(),
+                server_locs: gs.locs.clone(),
+                lbs,
+                min_margin,
+                server_source: gs.source.clone(),
+                readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
+                traffic: None,
+                rollout: None,
+                skipped,
+                target: None,
+            });
+        }
+    }
+    for (t, inputs) in by_subject {
+        let lbs = build_lbs(inputs, &t.server, g.propagation_delay.as_ref(), &mut cache)?;
+        let locs = t.server_locs();
+        scenarios.push(Scenario {
+            name: match &g.label {
+                Some(l) => format!("{l} ({})", t.name),
+                None => t.name.clone(),
+            },
+            file: t.file.clone(),
+            server: t.server.clone(),
+            server_locs: locs,
+            lbs,
+            min_margin,
+            server_source: t.server_source.clone(),
+            readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
+            traffic: None,
+            rollout: None,
+            skipped: Vec::new(),
+            target: Some(t),
+        });
+    }
+
+    let (mut bindings, mut ingresses) = bind(&g.objects, &app, &selected, &bound, &scenarios, &mut unjudged);
+    if !g.patterns.is_empty() {
+        // `--lb` / `select =` narrow the paths too: by Service or workload name.
+        bindings.retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
+        ingresses.retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
+    }
+    if g.objects.proxy_mode.is_none() && (!bindings.is_empty() || !g.objects.apiservers.is_empty()) {
+        notes.push(
+            "kube-proxy mode assumed iptables (minSyncPeriod 1s): no KubeProxyConfiguration among the inputs"
+                .to_string(),
+        );
+    }
+    if bindings.iter().any(|b| !b.target.apiserver && !b.assumed_target)
+        || ingresses.iter().any(|b| !b.target.apiserver)
+    {
+        notes.push(app.source.reason.clone());
+    }
+
+    let judged = scenarios.iter().any(|s| !s.lbs.is_empty())
+        || !bindings.is_empty()
+        || !ingresses.is_empty()
+        || !g.objects.apiservers.is_empty();
+    if !judged && !g.allow_empty {
+        let what = if g.files.is_empty() {
+            "no input file".to_string()
+        } else {
+            g.files.join(", ")
+        };
+        let skipped: Vec<&str> = scenarios
+            .iter()
+            .flat_map(|s| s.skipped.iter().map(|k| k.name.as_str()))
+            .take(10)
+            .collect();
+        if !skipped.is_empty() {
+            return Err(anyhow!(
+                "{what}: every load balancer was left out by the selection ({} skipped: {}); the server's port or the --lb/select patterns match none of them",
+                scenarios.iter().map(|s| s.skipped.len()).sum::<usize>(),
+                skipped.join(", ")
+            ));
+        }
+        let why: Vec<String> = unjudged
+            .iter()
+            .map(|u| format!("{}: {}: {}", u.loc, u.subject, u.why))
+            .collect();
+        return Err(anyhow!(
+            "{what}: no load-balancer-to-server pair and no Kubernetes path to check{}{} (a kube-apiserver manifest alone names the server, not a load balancer; pass --allow-empty if that is expected)",
+            if why.is_empty() { "" } else { ": " },
+            why.join("; ")
+        ));
+    }
+    Ok(Group {
+        scenarios,
+        objects: g.objects,
+        bindings,
+        ingresses,
+        unjudged,
+        app,
+        min_margin,
+        notes,
+    })
+}
+
+/// Binds every Service port and Ingress backend among the objects to the pods behind it; what
+/// cannot be bound is said once in `unjudged`. `bound` holds the subjects already chosen for the
+/// load balancers' Services (including the group's server for a Service that selects nothing).
+fn bind(
+    objs: &Objects,
+    app: &AppServer,
+    selected: &HashMap<String, Vec<(Target, i64)>>,
+    bound: &[(String, i64, Target, bool)],
+    scenarios: &[Scenario],
+    unjudged: &mut Vec<Unjudged>,
+) -> (Vec<Binding>, Vec<IngressBinding>) {
+    let lbs_of = |svc: &str| -> Vec<(String, CheckTarget)> {
+        scenarios
+            .iter()
+            .flat_map(|s| &s.lbs)
+            .filter(|l| l.service.as_deref() == Some(svc))
+            .map(|l| (l.name.clone(), l.check))
+            .fold(Vec::new(), |mut v, x| {
+                if !v.contains(&x) {
+                    v.push(x);
+                }
+                v
+            })
+    };
+    let mut out: Vec<Binding> = Vec::new();
+    for s in &objs.services {
+        let why = if s.ty == "ExternalName" {
+            Some("an ExternalName Service routes to no pod".to_string())
+        } else if s.selector.is_none() {
+            Some("no selector: its endpoints are written by hand or by another controller, so no workload among the inputs is behind it".to_string())
+        } else if s.headless {
+            Some("a headless Service (clusterIP: None): clients find the pods through DNS, a path graceline does not model".to_string())
+        } else if s.ports.is_empty() {
+            Some("no ports".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            // A load balancer judged on its own health check needs no path; other Services are said.
+            if lbs_of(&s.name).is_empty() || s.selector.is_none() {
+                unjudged.push(Unjudged {
+                    subject: s.name.clone(),
+                    loc: s.loc.clone(),
+                    why,
+                });
+            }
+            continue;
+        }
+        let mut subs = selected.get(&s.name).cloned().unwrap_or_default();
+        if subs.is_empty() {
+            subs = bound
+                .iter()
+                .filter(|(n, ..)| *n == s.name)
+                .map(|(_, p, t, _)| (t.clone(), *p))
+                .collect();
+        }
+        if subs.is_empty() {
+            unjudged.push(Unjudged {
+                subject: s.name.clone(),
+                loc: s.loc.clone(),
+                why: format!(
+                    "selector {} matches no workload among the inputs (namespace {})",
+                    s.selector_text(),
+                    s.namespace
+                ),
+            });
+            continue;
+        }
+        let assumed = bound.iter().any(|(n, _, _, a)| *n == s.name && *a);
+        for (t, port) in subs {
+            out.push(Binding {
+                service: s.name.clone(),
+                service_loc: s.loc.clone(),
+                ty: s.ty.clone(),
+                port,
+                target: t,
+                assumed_target: assumed,
+                local: s.local,
+                ip_targets: s.ip_targets,
+                neg: s.neg,
+                deregistration_delay: s.deregistration_delay,
+                lbs: lbs_of(&s.name),
+            });
+        }
+    }
+    let mut ingresses = Vec::new();
+    for ing in &objs.ingresses {
+        for b in &ing.backends {
+            let Some(s) = objs.services.iter().find(|s| s.name == b.service) else {
+                unjudged.push(Unjudged {
+                    subject: ing.name.clone(),
+                    loc: b.loc.clone(),
+                    why: format!("backend Service {} is not among the inputs", b.service),
+                });
+                continue;
+            };
+            for w in objs.selected_by(s) {
+                let Some(c) = s.ports.iter().find_map(|p| w.container_for(&p.target).ok()) else {
+                    continue;
+                };
+                ingresses.push(IngressBinding {
+                    ingress: ing.name.clone(),
+                    loc: b.loc.clone(),
+                    class: ing.class.clone().unwrap_or_default(),
+                    ip_targets: ing.ip_targets,
+                    service: s.name.clone(),
+                    neg: s.neg,
+                    target: Target::app(w, c, app),
+                });
+            }
+        }
+    }
+    for w in &objs.workloads {
+        let served = out.iter().any(|b| b.target.name == w.name) || ingresses.iter().any(|b| b.target.name == w.name);
+        if !served {
+            unjudged.push(Unjudged {
+                subject: w.name.clone(),
+                loc: w.loc.clone(),
+                why: format!(
+                    "no Service among the inputs selects this {} (labels {}), so no request path to it can be judged; pass its Services",
+                    w.kind,
+                    if w.labels.is_empty() {
+                        "none".to_string()
+                    } else {
+                        w.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+                    }
+                ),
+            });
+        }
+    }
+    (out, ingresses)
+}

@@ -74,21 +74,23 @@ fn stage_lines(r: &PathReport) -> Vec<String> {
         ));
     }
     let max = WIDTH as i32 - 32;
-    let mut lines: Vec<String> = vec!["stages: ".to_string()];
-    for (i, item) in items.iter().enumerate() {
-        let sep = if i == 0 { "" } else { " → " };
-        let last = lines.last_mut().expect("one line");
-        if measure(&format!("{last}{sep}{item}"), TINY) <= max || last.len() <= "stages: ".len() {
-            last.push_str(sep);
-            last.push_str(item);
+    // Wrapped word by word (a long reason wraps too); the last line takes what is left.
+    let text = format!("stages: {}", items.join(" → "));
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let longer = if line.is_empty() {
+            word.to_string()
         } else {
-            lines.push(format!("→ {item}"));
+            format!("{line} {word}")
+        };
+        if measure(&longer, TINY) <= max || line.is_empty() || lines.len() + 1 == LIST_ROWS {
+            line = longer;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
         }
     }
-    if lines.len() > LIST_ROWS {
-        let rest = lines.split_off(LIST_ROWS - 1).join(" ");
-        lines.push(rest);
-    }
+    lines.push(line);
     lines.into_iter().map(|l| ellipsize(&l, TINY, max)).collect()
 }
 
@@ -557,7 +559,7 @@ fn lay_strip(c: &mut Canvas, r: &PathReport, s: &Strip, scale: &Scale, full: boo
             }
         }
     }
-    if full && x_stop - xs >= measure("sends new connections", SMALL) + 16 {
+    if full && x_last.min(x_stop) - xs >= measure("sends new connections", SMALL) + 16 {
         let mid = (xs + x_last.min(x_stop)) / 2;
         if cons_row
             .place("sends new connections", SMALL, &[(mid, Align::Center)])

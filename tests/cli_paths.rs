@@ -359,8 +359,8 @@ fn ci_formats_point_at_the_prestop_line() {
     );
 }
 
-/// Decodes a PNG and returns its size, checking that it shows a red "stops listening" line
-/// (RGB 198, 40, 40) on a white background: the lanes were drawn, not a blank picture.
+/// Decodes a PNG and returns its size, checking that it shows a red closed-port band (RGB 200, 30,
+/// 30) on a white background: the lanes were drawn, not a blank picture.
 fn png_lanes(path: &std::path::Path) -> (u32, u32) {
     let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
     let mut reader = decoder.read_info().unwrap();
@@ -370,8 +370,8 @@ fn png_lanes(path: &std::path::Path) -> (u32, u32) {
     let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
     assert_eq!(px[0], [255, 255, 255], "white background");
     assert!(
-        px.iter().any(|p| *p == [198, 40, 40]),
-        "{}: no red line",
+        px.iter().any(|p| *p == [200, 30, 30]),
+        "{}: no red band",
         path.display()
     );
     (info.width, info.height)
@@ -435,8 +435,13 @@ fn explain_simulate_timeline_and_report_follow() {
     let lanes = std::fs::read_to_string(dir.path().join("paths-paths.svg")).unwrap();
     assert!(lanes.contains("nlb-deregistration-lag") && lanes.contains("apiserver-lease-hook"));
     // PNG through the same drawing: with load balancers the lanes go next to the chart as
-    // `<stem>-paths.png`; alone they are the picture. Height: 76 px of title, 92 per lane, 40 of
-    // axis.
+    // `<stem>-paths.png`; alone they are the picture, at the height the layout gives them.
+    // The same layout as the SVG: the PNG has the height the SVG says.
+    let height = |svg: &std::path::Path| -> u32 {
+        let text = std::fs::read_to_string(svg).unwrap();
+        let h = text.split("height=\"").nth(1).unwrap();
+        h[..h.find('"').unwrap()].parse().unwrap()
+    };
     let png = dir.path().join("paths.png");
     graceline()
         .args([
@@ -449,7 +454,10 @@ fn explain_simulate_timeline_and_report_follow() {
         .assert()
         .code(0)
         .stdout(predicates::str::contains("paths-paths.png"));
-    assert_eq!(png_lanes(&dir.path().join("paths-paths.png")), (1200, 76 + 3 * 92 + 40));
+    assert_eq!(
+        png_lanes(&dir.path().join("paths-paths.png")),
+        (1200, height(&dir.path().join("paths-paths.svg")))
+    );
     assert!(png.is_file(), "the load-balancer chart");
     let alone = dir.path().join("x.PNG");
     graceline()
@@ -457,7 +465,13 @@ fn explain_simulate_timeline_and_report_follow() {
         .arg(&alone)
         .assert()
         .code(0);
-    assert_eq!(png_lanes(&alone), (1200, 76 + 92 + 40));
+    let alone_svg = dir.path().join("x.svg");
+    graceline()
+        .args(["timeline", &fx("kube-apiserver-0s.yaml"), "--output"])
+        .arg(&alone_svg)
+        .assert()
+        .code(0);
+    assert_eq!(png_lanes(&alone), (1200, height(&alone_svg)));
     graceline()
         .args(["timeline", &fx("kube-apiserver-0s.yaml"), "--output"])
         .arg(dir.path().join("x.gif"))

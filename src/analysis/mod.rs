@@ -9,6 +9,7 @@ pub mod montecarlo;
 pub mod outcome;
 pub mod recommend;
 pub mod streaming;
+pub mod walk;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};

@@ -7,7 +7,7 @@ pub mod paths;
 use crate::analysis::outcome::{self, Outcome};
 use crate::analysis::{explain::explain, findings::Severity};
 use crate::backend;
-use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::chart::ImageFormat;
 use crate::output::term::Term;
 use crate::output::{exporter, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
@@ -352,6 +352,7 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
+    crate::output::chart::check_scale(format, a.scale, &a.output)?;
     let groups = load_inputs(&a.input, "draw")?;
     let o = outcome::run(groups.clone());
     let mut scenarios = scenarios_of(&groups);
@@ -360,7 +361,7 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     scenarios.retain(|s| !s.lbs.is_empty());
     // Kubernetes paths alone: their lanes are the picture.
-    if scenarios.is_empty() && paths::timeline(&o, false, &a.output, out)? {
+    if scenarios.is_empty() && paths::timeline(&o, false, &a.output, a.scale, out)? {
         return Ok(Exit::Clean);
     }
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
@@ -387,10 +388,11 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
             names.join(", ")
         );
     };
-    render_timeline(sc, None, format, &a.output)?;
+    let (server, lanes) = crate::analysis::walk::walk(sc, None)?;
+    crate::output::chart::write(&server, &lanes, format, a.scale, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
     // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
-    paths::timeline(&o, true, &a.output, out)?;
+    paths::timeline(&o, true, &a.output, a.scale, out)?;
     Ok(Exit::Clean)
 }
 

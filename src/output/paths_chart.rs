@@ -686,7 +686,8 @@ mod tests {
         assert!(t.contains("after the app stops listening: refused"), "{t}");
         let zoomed: Vec<_> = plan.insets.iter().map(|i| i.lane.as_str()).collect();
         assert_eq!(zoomed, [r[0].path.name.as_str()]);
-        assert!(r[0].verdict == PathVerdict::Pass && r[1].verdict == PathVerdict::Fail);
+        // The kube-proxy path passes typically (it warns on its tail); the NLB path fails.
+        assert!(r[0].verdict != PathVerdict::Fail && r[1].verdict == PathVerdict::Fail);
         // Badge, legend, labelled stages.
         assert!(t.starts_with("FAIL|Kubernetes paths, worst case: shop/web"), "{t}");
         assert!(t.contains("|sends new connections to the closed port: refused|"), "{t}");

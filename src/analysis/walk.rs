@@ -152,17 +152,31 @@ pub fn walk(sc: &Scenario, lb: Option<&str>) -> Result<(ServerWalk, Vec<LbWalk>)
     if lbs.is_empty() {
         bail!("{}: the scenario has no load balancer to draw", sc.file);
     }
-    let tl = sc.server.timeline();
     let reports: Vec<_> = lbs.iter().map(|l| analyze(sc, l)).collect();
+    walk_of(sc, &lbs, &reports)
+}
+
+/// Every LB of `sc` walked from the reports a run already has (one per LB, in order): nothing is
+/// analysed again.
+pub fn walk_reports(sc: &Scenario, reports: &[LbReport]) -> Result<(ServerWalk, Vec<LbWalk>)> {
+    let lbs: Vec<&LbSpec> = sc.lbs.iter().collect();
+    if lbs.is_empty() || lbs.len() != reports.len() {
+        bail!("{}: the scenario has no load balancer to draw", sc.file);
+    }
+    walk_of(sc, &lbs, reports)
+}
+
+fn walk_of(sc: &Scenario, lbs: &[&LbSpec], reports: &[LbReport]) -> Result<(ServerWalk, Vec<LbWalk>)> {
+    let tl = sc.server.timeline();
     let ends: Vec<(Micros, Micros)> = lbs
         .iter()
-        .zip(&reports)
+        .zip(reports)
         .map(|(l, r)| (last_pass_of(sc, l, r), tl.e2 + r.extremes.worst.time))
         .collect();
     let horizon = horizon(&tl, &ends);
     let lanes = lbs
         .iter()
-        .zip(&reports)
+        .zip(reports)
         .map(|(spec, r)| lane(sc, spec, r, horizon))
         .collect::<Result<Vec<_>>>()?;
     let server = ServerWalk {

@@ -43,6 +43,8 @@ fn target(prestop: Micros, delay: Micros, grace: Micros) -> Target {
         delay_loc: None,
         apiserver: false,
         readiness: None,
+        probe: None,
+        sidecar: false,
     }
 }
 

@@ -29,7 +29,7 @@ pub fn path(
     loc: Loc,
     lb: Lb,
     deregistration_delay: Option<Micros>,
-    readiness_gate: bool,
+    readiness_gate: Option<bool>,
 ) -> Path {
     let f = figures();
     let mut stages = endpointslice_stages();
@@ -44,13 +44,17 @@ pub fn path(
         Some(d) => format!("deregistration_delay.timeout_seconds = {d}"),
         None => "deregistration_delay 300s (AWS default, assumed: no target-group-attributes annotation)".to_string(),
     };
-    let mut notes = vec![
-        format!("{delay}: in-flight connections may drain that long after deregistration; it does not stop new connections sooner (the lag stage does); the pod must keep serving them or the NLB resets them at the delay's end"),
-    ];
-    notes.push(if readiness_gate {
-        "pod readiness gate injected (elbv2.k8s.aws/pod-readiness-gate-inject): it paces the rollout (new targets healthy before old pods go); it does not delay deregistration of the old pod".to_string()
-    } else {
-        "no pod readiness gate seen (namespace label elbv2.k8s.aws/pod-readiness-gate-inject=enabled): a rollout may delete old pods before new targets are healthy".to_string()
+    let end = match lb {
+        Lb::Nlb => "the NLB resets them at the delay's end",
+        Lb::Alb => "the ALB closes them at the delay's end",
+    };
+    let mut notes = vec![format!(
+        "{delay}: in-flight connections may drain that long after deregistration; it does not stop new connections sooner (the lag stage does); the pod must keep serving them or {end}"
+    )];
+    notes.push(match readiness_gate {
+        Some(true) => "pod readiness gate injected (its Namespace has elbv2.k8s.aws/pod-readiness-gate-inject=enabled): it paces the rollout (new targets healthy before old pods go); it does not delay deregistration of the old pod".to_string(),
+        Some(false) => "no pod readiness gate (its Namespace lacks the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled): a rollout may delete old pods before new targets are healthy".to_string(),
+        None => "pod readiness gate unknown: the pods' Namespace is not among the inputs (the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled on it injects the gate, which paces rollouts)".to_string(),
     });
     Path {
         kind: PathKind::LbController,

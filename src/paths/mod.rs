@@ -288,13 +288,14 @@ pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) ->
 fn needed(t: &Target, path: &Path, w: Micros, min_margin: Micros) -> (Option<Micros>, Option<Micros>, Option<Micros>) {
     match path.start {
         Start::Deletion => {
-            // stop = preStop + app delay (grace raised as needed) >= worst + margin.
+            // stop = preStop + app delay (grace raised as needed) >= worst + margin; the grace
+            // period lets the app drain after it (one drain formula: analysis::full_drain).
             let p = ceil_secs(w + min_margin - t.app_delay());
-            (
-                Some(p),
-                Some(ceil_secs(p + t.app_delay() + t.server.request_grace)),
-                None,
-            )
+            let with = crate::timeline::ServerSpec {
+                prestop_sleep: p,
+                ..t.server.clone()
+            };
+            (Some(p), Some(ceil_secs(crate::analysis::full_drain(&with))), None)
         }
         // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
         Start::Sigterm => (None, None, Some(ceil_secs(w + min_margin - t.server.readyz_fail_after))),
@@ -443,7 +444,11 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
     }
     if let Some(why) = &path.never_withdrawn {
         findings.push(Finding::new(
-            Rule::GL032,
+            if path.kind == PathKind::KubernetesService {
+                Rule::GL032
+            } else {
+                Rule::GL041
+            },
             path.loc.clone(),
             format!("{} via {} ({}): {why}", t.name, path.kind.name(), path.name),
         ));
@@ -486,8 +491,33 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
 pub fn target_findings(t: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let s = &t.server;
-    let needed = s.prestop_sleep + t.app_delay() + s.request_grace;
-    if s.termination_grace_period < needed {
+    let needed = crate::analysis::full_drain(s);
+    let tl = s.timeline();
+    let hook = if t.sidecar {
+        format!(
+            "the app containers' exit and the sidecar's own preStop ({}: a native sidecar is stopped after the app containers)",
+            s.prestop_sleep
+        )
+    } else {
+        format!("the preStop hook ({})", s.prestop_sleep)
+    };
+    if s.prestop_sleep >= s.termination_grace_period {
+        // The kubelet cuts the hook at the grace period, sends SIGTERM, SIGKILL 2 s later.
+        out.push(Finding::new(
+            Rule::GL004,
+            t.grace_loc.clone(),
+            format!(
+                "{}: {hook} outlasts terminationGracePeriodSeconds {}{}: the kubelet cuts it at {}, sends SIGTERM then and SIGKILL {} later (pkg/kubelet/kuberuntime/kuberuntime_container.go), so the app gets {} of the {} its delay and drain need; raise terminationGracePeriodSeconds to at least {needed}",
+                t.name,
+                s.termination_grace_period,
+                if t.grace_defaulted { " (the default)" } else { "" },
+                tl.e1,
+                tl.kill - tl.e1,
+                tl.kill - tl.e1,
+                needed - s.prestop_sleep,
+            ),
+        ));
+    } else if tl.kill < needed {
         out.push(Finding::new(
             Rule::GL004,
             t.grace_loc.clone(),
@@ -498,9 +528,9 @@ pub fn target_findings(t: &Target) -> Vec<Finding> {
                 if t.grace_defaulted { " (the default)" } else { "" },
                 s.prestop_sleep,
                 t.app_delay(),
-                s.request_grace,
+                needed - s.prestop_sleep - t.app_delay(),
                 needed,
-                needed - s.termination_grace_period
+                needed - tl.kill
             ),
         ));
     }
@@ -582,6 +612,8 @@ mod tests {
             delay_loc: None,
             apiserver: false,
             readiness: None,
+            probe: None,
+            sidecar: false,
         }
     }
 

@@ -47,7 +47,7 @@ fn template_at(chars: &[char], i: usize) -> bool {
 /// `"…"` and `'…'` quoting with `\"`, `\'`, `\\`, `\t`, `\r`, `\n` escapes, `#` comments at the
 /// start of a word, `${…}` kept whole inside a word; `;`, `{` and `}` end a statement. A template
 /// expression is refused with "render it first" rather than nginx's `unexpected "{"`.
-pub(super) fn lex(text: &str, file: u32) -> Result<Vec<Stmt>, ParseError> {
+pub(super) fn lex(text: &str, file: u32) -> Result<(Vec<Stmt>, Pos), ParseError> {
     let chars: Vec<char> = text.chars().collect();
     if chars.first() == Some(&'\u{feff}') {
         return error(
@@ -71,7 +71,7 @@ pub(super) fn lex(text: &str, file: u32) -> Result<Vec<Stmt>, ParseError> {
         line: 1,
         column: 1,
     };
-    let template = |p: Pos| -> Result<Vec<Stmt>, ParseError> {
+    let template = |p: Pos| -> Result<(Vec<Stmt>, Pos), ParseError> {
         error(
             p,
             "this is a template ('{{ }}' or '{% %}'), not an nginx configuration: render it first (ansible's template module, helm template, ...) or read the output of 'nginx -T'",
@@ -232,7 +232,14 @@ pub(super) fn lex(text: &str, file: u32) -> Result<Vec<Stmt>, ParseError> {
         let at = words.first().map_or(start_pos, |w| w.pos);
         return error(at, "unexpected end of file, expecting \";\" or \"}\"");
     }
-    Ok(out)
+    Ok((
+        out,
+        Pos {
+            file,
+            line,
+            column: col + 1,
+        },
+    ))
 }
 
 /// nginx's escape processing of a finished word: `\"`, `\'`, `\\` drop the backslash, `\t`, `\r`,
@@ -352,6 +359,7 @@ mod tests {
     fn words(text: &str) -> Vec<Vec<String>> {
         lex(text, 0)
             .unwrap()
+            .0
             .into_iter()
             .map(|s| s.words.into_iter().map(|w| w.text).collect())
             .collect()
@@ -367,7 +375,8 @@ mod tests {
         assert_eq!(words("a b#c; # x;\n"), vec![vec!["a", "b#c"]]);
         assert_eq!(words("a ${x}y;"), vec![vec!["a", "${x}y"]]);
         assert_eq!(words("a \\t\\q;"), vec![vec!["a", "\t\\q"]]);
-        let s = lex("  server  10.0.0.1:6443;\n", 0).unwrap();
+        let (s, eof) = lex("  server  10.0.0.1:6443;\n", 0).unwrap();
+        assert_eq!((eof.line, eof.column), (2, 1));
         assert_eq!((s[0].words[1].pos.line, s[0].words[1].pos.column), (1, 11));
         assert_eq!((s[0].at.line, s[0].at.column), (1, 24));
     }

@@ -254,7 +254,11 @@ fn upstream(node: &Node, module: Module) -> Result<Upstream, ParseError> {
         }
     }
     if servers.is_empty() {
-        return error(node.name.pos, "no servers are inside upstream");
+        // nginx finds it at the block's closing brace.
+        return error(
+            node.close.unwrap_or(node.name.pos),
+            format!("no servers are inside upstream \"{}\"", name.text),
+        );
     }
     Ok(Upstream {
         module,

@@ -315,7 +315,7 @@ fn bad_values_are_refused_as_nginx_t_refuses_them() {
             (5, 3),
             "directive \"server\" has no opening \"{\"",
         ),
-        ("  upstream u { server 10.0.0.1:1; }\n  server { listen 1; proxy_pass u;", (2, 8), "unexpected end of file, expecting \"}\""),
+        ("  upstream u { server 10.0.0.1:1; }\n  server { listen 1; proxy_pass u;", (6, 1), "unexpected end of file, expecting \"}\" (the block opened at line 2 is not closed)"),
     ];
     for (body, pos, msg) in cases {
         let e = err(&stream(body));
@@ -418,7 +418,11 @@ fn every_bad_fixture_is_refused_at_its_line() {
             10,
             "did you mean \"proxy_connect_timeout\"",
         ),
-        ("no-servers.conf", 4, "no servers are inside upstream"),
+        (
+            "no-servers.conf",
+            6,
+            "no servers are inside upstream \"kube_apiserver\"",
+        ),
         (
             "undefined-upstream-stream.conf",
             9,

@@ -24,6 +24,8 @@ pub(super) struct Node {
     pub(super) args: Vec<Word>,
     /// The content of a block directive (includes expanded), `None` for a simple one.
     pub(super) children: Option<Vec<Node>>,
+    /// The `}` closing a block directive (where nginx reports errors found at the block's end).
+    pub(super) close: Option<Pos>,
 }
 
 impl Node {
@@ -155,14 +157,14 @@ impl<'a> Builder<'a> {
     }
 
     /// Lexes a file's text as file number `self.sources.len()`, shifting lines by `offset`.
-    fn lex_file(&mut self, text: &str, source: SourceFile, offset: u32) -> Result<Vec<Stmt>, ParseError> {
+    fn lex_file(&mut self, text: &str, source: SourceFile, offset: u32) -> Result<(Vec<Stmt>, Pos), ParseError> {
         let file = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
         self.sources.push(source);
         let shift = |mut p: Pos| {
             p.line = p.line.saturating_add(offset);
             p
         };
-        let mut stmts = lex(text, file).map_err(|mut e| {
+        let (mut stmts, eof) = lex(text, file).map_err(|mut e| {
             e.line = e.line.saturating_add(offset);
             e
         })?;
@@ -172,35 +174,42 @@ impl<'a> Builder<'a> {
                 w.pos = shift(w.pos);
             }
         }
-        Ok(stmts)
+        Ok((stmts, shift(eof)))
     }
 
     /// Parses the main file.
     pub(super) fn main(&mut self, text: &str, source: SourceFile, offset: u32) -> Result<Vec<Node>, ParseError> {
-        let stmts = self.lex_file(text, source, offset)?;
+        let (stmts, eof) = self.lex_file(text, source, offset)?;
         let mut it = stmts.into_iter();
-        self.block(&mut it, dir::MAIN, None)
+        self.block(&mut it, dir::MAIN, None, eof).map(|(nodes, _)| nodes)
     }
 
     /// Reads statements until the end of the file (`open` = None) or the `}` closing a block
-    /// opened at `open`.
+    /// opened at `open`; returns the nodes and the closing `}`. `eof` is where the file ends.
     fn block(
         &mut self,
         it: &mut std::vec::IntoIter<Stmt>,
         context: u16,
         open: Option<Pos>,
-    ) -> Result<Vec<Node>, ParseError> {
+        eof: Pos,
+    ) -> Result<(Vec<Node>, Option<Pos>), ParseError> {
         let mut out = Vec::new();
         loop {
             let Some(stmt) = it.next() else {
                 return match open {
-                    None => Ok(out),
-                    Some(p) => error(p, "unexpected end of file, expecting \"}\""),
+                    None => Ok((out, None)),
+                    Some(p) => error(
+                        eof,
+                        format!(
+                            "unexpected end of file, expecting \"}}\" (the block opened at line {} is not closed)",
+                            p.line
+                        ),
+                    ),
                 };
             };
             if stmt.end == End::Close {
                 return match open {
-                    Some(_) => Ok(out),
+                    Some(_) => Ok((out, Some(stmt.at))),
                     None => error(stmt.at, "unexpected \"}\""),
                 };
             }
@@ -222,18 +231,24 @@ impl<'a> Builder<'a> {
                     self.mail_loaded = true;
                 }
                 if name.text == "mail" && context == dir::MAIN && self.mail_loaded && stmt.end == End::Open {
-                    self.block(it, CUSTOM, Some(stmt.at))?;
+                    self.block(it, CUSTOM, Some(stmt.at), eof)?;
                     continue;
                 }
                 Some(self.check(&name, &args, stmt.end, context)?)
             };
-            let children = if stmt.end == End::Open {
+            let (children, close) = if stmt.end == End::Open {
                 let inner = d.map_or(CUSTOM, |_| inner_context(&name.text, context));
-                Some(self.block(it, inner, Some(stmt.at))?)
+                let (nodes, close) = self.block(it, inner, Some(stmt.at), eof)?;
+                (Some(nodes), close)
             } else {
-                None
+                (None, None)
             };
-            out.push(Node { name, args, children });
+            out.push(Node {
+                name,
+                args,
+                children,
+                close,
+            });
         }
     }
 
@@ -303,12 +318,12 @@ impl<'a> Builder<'a> {
                 Ok(x) => x,
                 Err(m) => return error(pattern.pos, m),
             };
-            let stmts = self.lex_file(&text, source, offset)?;
+            let (stmts, eof) = self.lex_file(&text, source, offset)?;
             self.depth += 1;
             let mut it = stmts.into_iter();
-            let nodes = self.block(&mut it, context, None);
+            let nodes = self.block(&mut it, context, None, eof);
             self.depth -= 1;
-            out.extend(nodes?);
+            out.extend(nodes?.0);
         }
         Ok(out)
     }

@@ -414,7 +414,9 @@ pub fn outage(p: &Passive, o: &Outage, rate: Rate) -> PassiveOutcome {
 
 /// A graceful restart: new connections are refused from the listener's close (E3 without
 /// send-retry-after) until `back` (absolute, when the server listens again); a refused connect
-/// takes the server's `response_time`.
+/// takes the server's `response_time`. With send-retry-after, the requests between E3 and the
+/// listener's close are answered 429 by kube-apiserver; they are not counted here (an http
+/// upstream listing `http_429` would pass them on and count them toward `max_fails`).
 pub fn restart(p: &Passive, server: &ServerSpec, back: Micros, rate: Rate) -> PassiveOutcome {
     let tl = server.timeline();
     outage(

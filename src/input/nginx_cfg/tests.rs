@@ -463,3 +463,46 @@ fn every_bad_fixture_is_refused_at_its_line() {
     let n = std::fs::read_dir(fixture("bad")).unwrap().count();
     assert_eq!(n, cases.len());
 }
+
+#[test]
+fn a_loaded_mail_module_s_block_is_skipped_and_an_unloaded_one_refused() {
+    let mail = "events {}\nmail { server { listen 25; protocol smtp; } }\n";
+    let e = err(mail);
+    assert!(e.message.contains("unknown directive \"mail\""), "{e}");
+    let loaded = format!("load_module modules/ngx_mail_module.so;\n{mail}");
+    assert!(cfg(&loaded).proxies.is_empty());
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        let _ = parse_str("nginx.conf", &text, Path::new("/nonexistent"));
+    }
+
+    #[test]
+    fn nginx_shaped_text_never_panics(
+        words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("upstream u {".to_string()),
+                proptest::strategy::Just("server 10.0.0.1:1 max_fails=2;".to_string()),
+                proptest::strategy::Just("server {".to_string()),
+                proptest::strategy::Just("listen 1;".to_string()),
+                proptest::strategy::Just("proxy_pass u;".to_string()),
+                proptest::strategy::Just("location / {".to_string()),
+                proptest::strategy::Just("proxy_pass http://u;".to_string()),
+                proptest::strategy::Just("stream {".to_string()),
+                proptest::strategy::Just("http {".to_string()),
+                proptest::strategy::Just("events {}".to_string()),
+                proptest::strategy::Just("}".to_string()),
+                proptest::strategy::Just("\"a;{\" '}'".to_string()),
+                proptest::strategy::Just("# c {".to_string()),
+                proptest::strategy::Just("include x*.conf;".to_string()),
+                proptest::strategy::Just("proxy_next_upstream error timeout;".to_string()),
+                "[a-z_]{1,12}( [a-z0-9=:.]{1,8}){0,3};",
+            ],
+            0..40,
+        )
+    ) {
+        let _ = parse_str("nginx.conf", &words.join("\n"), Path::new("/nonexistent"));
+    }
+}

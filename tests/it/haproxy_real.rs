@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-mod support;
+use crate::support;
 
 const SERVER: &str = "be/srv";
 /// Scheduling delay above which the machine counts as perturbed during a trial.

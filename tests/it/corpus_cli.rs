@@ -3,43 +3,15 @@
 //! HAProxy, kubectl and Terraform read them: exit code, pairs judged and skipped, settings read.
 //! `haproxy_accepts_every_corpus_file_graceline_reads` keeps the corpus honest against `haproxy -c`.
 
-use assert_cmd::Command;
+use crate::support::{check_json, fixture_rel, graceline, root};
 use serde_json::Value;
 use std::path::Path;
 
 const C: &str = "tests/fixtures/inputs/corpus";
 
-fn graceline() -> Command {
-    let mut c = Command::cargo_bin("graceline").unwrap();
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    // The corpus must not depend on the caller's environment.
-    for v in [
-        "CHECK_INTER",
-        "CHECK_TIMEOUT",
-        "SLOW_CHECKS",
-        "SINGLE_NODE",
-        "CLUSTER_SIZE",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
+/// A file of the corpus, relative to the root.
 fn fx(name: &str) -> String {
-    format!("{C}/{name}")
-}
-
-/// `check --format json ARGS` with the expected exit code.
-fn json(args: &[&str], code: i32) -> Value {
-    let out = graceline()
-        .args(["check", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    fixture_rel(&format!("inputs/corpus/{name}"))
 }
 
 /// The stderr of a run that must exit 2.
@@ -87,7 +59,7 @@ fn result<'a>(v: &'a Value, lb: &str) -> &'a Value {
 #[test]
 fn mixed_haproxy_cfg_gives_the_api_backends_only() {
     let cfg = fx("openshift-upi/haproxy.cfg");
-    let v = json(&[&cfg, "--server", "kube-apiserver-openshift", "--no-fail"], 0);
+    let v = check_json(&[&cfg, "--server", "kube-apiserver-openshift", "--no-fail"], 0);
     let api: Vec<_> = ["bootstrap", "master0", "master1", "master2"]
         .iter()
         .map(|s| format!("api-server-6443/{s}"))
@@ -113,7 +85,7 @@ fn mixed_haproxy_cfg_gives_the_api_backends_only() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("skipped (not judged): 8 load balancers"), "{text}");
     // --lb replaces the default selection (repeatable, glob on the LB name).
-    let v = json(
+    let v = check_json(
         &[
             &cfg,
             "--lb",
@@ -133,7 +105,7 @@ fn mixed_haproxy_cfg_gives_the_api_backends_only() {
 /// Case 1, k0s: konnectivity (8132) and the join API (9443) are skipped.
 #[test]
 fn k0s_gives_the_kube_api_backend_only() {
-    let v = json(&[&fx("k0s/haproxy.cfg"), "--no-fail"], 0);
+    let v = check_json(&[&fx("k0s/haproxy.cfg"), "--no-fail"], 0);
     assert_eq!(
         lbs(&v),
         ["kubeAPI_backend/k0s-controller1", "kubeAPI_backend/k0s-controller2"]
@@ -144,7 +116,7 @@ fn k0s_gives_the_kube_api_backend_only() {
 /// Case 1, Terraform: the OpenShift installer's machine-config-server target group is skipped.
 #[test]
 fn openshift_installer_terraform_skips_the_mcs_target_group() {
-    let v = json(&[&fx("terraform/openshift-installer-mcs.tfplan.json"), "--no-fail"], 0);
+    let v = check_json(&[&fx("terraform/openshift-installer-mcs.tfplan.json"), "--no-fail"], 0);
     assert_eq!(lbs(&v), ["module.vpc.aws_lb_target_group.api_internal"]);
     assert_eq!(skipped(&v), ["module.vpc.aws_lb_target_group.services"]);
 }
@@ -153,14 +125,13 @@ fn openshift_installer_terraform_skips_the_mcs_target_group() {
 #[test]
 fn project_file_select_and_join() {
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let toml = format!(
         "[[check]]\nname = \"mcs\"\nlbs = [\"{0}/openshift-upi/haproxy.cfg\"]\nselect = [\"machine-config-server-22623/*\"]\n\n[[check]]\nname = \"split\"\nlbs = [\"{0}/split/00-defaults.cfg\", \"{0}/split/10-api.cfg\"]\nhaproxy_join = true\n",
-        root.join(C).display()
+        root().join(C).display()
     );
     let p = dir.path().join("graceline.toml");
     std::fs::write(&p, toml).unwrap();
-    let v = json(&[p.to_str().unwrap(), "--no-fail"], 0);
+    let v = check_json(&[p.to_str().unwrap(), "--no-fail"], 0);
     let names = lbs(&v);
     assert_eq!(names.len(), 6, "{names:?}");
     assert!(names[..4].iter().all(|n| n.starts_with("machine-config-server-22623/")));
@@ -173,14 +144,14 @@ fn project_file_select_and_join() {
 #[test]
 fn split_configurations_are_one_configuration() {
     // Read apart, the API file has no defaults: a plain TCP check, blind to /readyz (GL003).
-    let v = json(&[&fx("split/10-api.cfg")], 1);
+    let v = check_json(&[&fx("split/10-api.cfg")], 1);
     let r = result(&v, "apiserverbackend/cp1");
     assert!(
         r["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "GL003"),
         "{r}"
     );
     // Joined: HTTPS /readyz every 5 s, down after 2: 10 s worst, located in 00-defaults.cfg.
-    let joined = json(
+    let joined = check_json(
         &[
             "--haproxy-join",
             &fx("split/00-defaults.cfg"),
@@ -189,7 +160,7 @@ fn split_configurations_are_one_configuration() {
         ],
         0,
     );
-    let dir = json(&[&fx("split/conf.d"), "--no-fail"], 0);
+    let dir = check_json(&[&fx("split/conf.d"), "--no-fail"], 0);
     for v in [&joined, &dir] {
         assert_eq!(lbs(v), ["apiserverbackend/cp1", "apiserverbackend/cp2"]);
         let r = result(v, "apiserverbackend/cp1");
@@ -209,12 +180,12 @@ fn split_configurations_are_one_configuration() {
 fn conditions_and_environment_variables() {
     let cfg = fx("conditions/haproxy.cfg");
     // Defaults: inter 2s, fall 3, timeout check 3s; both servers (CLUSTER_SIZE defaults to 3).
-    let v = json(&[&cfg, "--no-fail"], 0);
+    let v = check_json(&[&cfg, "--no-fail"], 0);
     assert_eq!(lbs(&v), ["api/cp1", "api/cp2"]);
     let base = result(&v, "api/cp1")["worst_case_s"].as_f64().unwrap();
     assert!((6.0..7.0).contains(&base), "{base}");
     // CHECK_INTER=5s: 15 s; SINGLE_NODE drops cp2 through `.if !defined(SINGLE_NODE) && ...`.
-    let v = json(
+    let v = check_json(
         &[
             &cfg,
             "--haproxy-env",
@@ -240,7 +211,7 @@ fn conditions_and_environment_variables() {
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(lbs(&v), ["api/cp1"]);
     // An HAProxy older than 2.5 takes the .else branch with its .warning: still read.
-    json(&[&cfg, "--haproxy-version", "2.4", "--no-fail"], 0);
+    check_json(&[&cfg, "--haproxy-version", "2.4", "--no-fail"], 0);
     let e = refused(&[&cfg, "--haproxy-version", "two"]);
     assert!(e.contains("--haproxy-version"), "{e}");
     let e = refused(&[&cfg, "--haproxy-env", "CHECK_INTER=2sec"]);
@@ -255,10 +226,10 @@ fn conditions_and_environment_variables() {
 #[test]
 fn options_star_and_uri_lf_are_read() {
     let cfg = fx("checks/options-star.cfg");
-    let v = json(&[&cfg, "--no-fail"], 0);
+    let v = check_json(&[&cfg, "--no-fail"], 0);
     assert_eq!(lbs(&v), ["api/cp1"]);
     assert_eq!(skipped(&v), ["web/web1", "web-lf/web2"]);
-    let v = json(&[&cfg, "--lb", "web*", "--no-fail"], 0);
+    let v = check_json(&[&cfg, "--lb", "web*", "--no-fail"], 0);
     let web = result(&v, "web/web1");
     let msg = web["findings"]
         .as_array()
@@ -298,7 +269,7 @@ fn misspelled_keywords_are_refused_with_a_suggestion() {
 fn other_check_types() {
     // tcp-check sending GET /readyz and expecting 200 is an HTTPS check of /readyz; cp2 tracks
     // cp1 and so leaves the rotation with it; agent-check beside check keeps the check's timing.
-    let v = json(&[&fx("checks/tcp-check-http.cfg"), "--no-fail"], 0);
+    let v = check_json(&[&fx("checks/tcp-check-http.cfg"), "--no-fail"], 0);
     assert_eq!(lbs(&v), ["api/cp1", "api/cp2", "api-agent/cp3"]);
     for lb in ["api/cp1", "api/cp2"] {
         let r = result(&v, lb);
@@ -344,7 +315,7 @@ backend api
 ",
     )
     .unwrap();
-    let v = json(&[p.to_str().unwrap(), "--no-fail"], 0);
+    let v = check_json(&[p.to_str().unwrap(), "--no-fail"], 0);
     assert_eq!(lbs(&v), ["api/cp1"]);
     assert_eq!(skipped(&v), ["mcs/m"]);
 }
@@ -357,7 +328,7 @@ fn kubectl_lists_and_json_services() {
         "k8s/kubectl-get-svc.json",
         "k8s/kubectl-get-svc.txt",
     ] {
-        let v = json(&[&fx(f), "--no-fail"], 0);
+        let v = check_json(&[&fx(f), "--no-fail"], 0);
         assert_eq!(lbs(&v), ["hcp-demo/kube-apiserver"], "{f}");
         // HTTPS /readyz every 10 s, unhealthy after 2: 20 s of detection.
         assert_eq!(v["results"][0]["detection_worst_s"], 20.0, "{f}");
@@ -404,7 +375,7 @@ fn terraform_aws_elb_and_assumed_defaults() {
     let plan = fx("terraform/kops-elb.tfplan.json");
     // kops runs the API on 443: with its manifest the ELB is judged (HTTPS /readyz every 10 s,
     // unhealthy after 2: 20 s); without it the default port 6443 leaves nothing to judge.
-    let v = json(&[&plan, &fx("terraform/kops-kube-apiserver.yaml"), "--no-fail"], 0);
+    let v = check_json(&[&plan, &fx("terraform/kops-kube-apiserver.yaml"), "--no-fail"], 0);
     assert_eq!(lbs(&v), ["aws_elb.api-mycluster-example-com"]);
     let r = &v["results"][0];
     assert_eq!(r["provider"], "aws-clb");
@@ -422,10 +393,10 @@ fn terraform_aws_elb_and_assumed_defaults() {
     );
     let e = refused(&[&plan]);
     assert!(e.contains("left out by the selection"), "{e}");
-    let v = json(&[&plan, "--lb", "aws_elb.*", "--no-fail"], 0);
+    let v = check_json(&[&plan, "--lb", "aws_elb.*", "--no-fail"], 0);
     assert_eq!(lbs(&v).len(), 1);
     // No health_check block: every value used is named as assumed.
-    let v = json(
+    let v = check_json(
         &[&fx("terraform/target-group-no-health-check.tfplan.json"), "--no-fail"],
         0,
     );
@@ -470,27 +441,27 @@ fn terraform_aws_elb_and_assumed_defaults() {
 fn manifest_images_and_server_precedence() {
     let lb = fx("manifests/haproxy-6443.cfg");
     // v1.17.3 (pinned with a digest too): /readyz fails only at listener close, budget 0: FAIL.
-    let v = json(&[&lb, &fx("manifests/kube-apiserver-v1.17.3-digest.yaml")], 1);
+    let v = check_json(&[&lb, &fx("manifests/kube-apiserver-v1.17.3-digest.yaml")], 1);
     assert_eq!(v["results"][0]["budget_s"], 0.0);
     assert_eq!(v["results"][0]["server_source"]["assumed"], false);
     // v1.29.3: /readyz fails at SIGTERM, the 20 s delay covers 6 s: the LB passes. Its
     // `kubernetes` Service path fails (issue 10): the lease hook may take its whole 20 s bound,
     // then kube-proxy needs up to 3 s more, while the listener closes at max(20 s, hook).
-    let v = json(&[&lb, &fx("manifests/kube-apiserver-v1.29.3.yaml")], 1);
+    let v = check_json(&[&lb, &fx("manifests/kube-apiserver-v1.29.3.yaml")], 1);
     assert_eq!(v["results"][0]["budget_s"], 20.0);
     assert_eq!(v["results"][0]["verdict"], "pass");
     assert_eq!(v["kubernetes_paths"]["results"][0]["margin_s"], -3.0);
     // Digest only: version unknown, said, conservative.
-    let v = json(&[&lb, &fx("manifests/kube-apiserver-digest-only.yaml")], 1);
+    let v = check_json(&[&lb, &fx("manifests/kube-apiserver-digest-only.yaml")], 1);
     let src = &v["results"][0]["server_source"];
     assert_eq!(src["assumed"], true);
     assert!(src["reason"].as_str().unwrap().contains("digest only"), "{src}");
     assert_eq!(v["results"][0]["budget_s"], 0.0);
     // --server wins over the manifest among the inputs, even one graceline cannot read fully.
     let pod = "tests/fixtures/inputs/openshift/kube-apiserver-pod.yaml";
-    let v = json(&[&lb, pod, "--server", "kube-apiserver-openshift", "--no-fail"], 0);
+    let v = check_json(&[&lb, pod, "--server", "kube-apiserver-openshift", "--no-fail"], 0);
     assert_eq!(v["results"][0]["server"], "kube-apiserver-openshift");
-    let v = json(
+    let v = check_json(
         &[
             &lb,
             &fx("manifests/kube-apiserver-v1.29.3.yaml"),
@@ -505,7 +476,7 @@ fn manifest_images_and_server_precedence() {
 /// Case 12: Latin-1 bytes in comments are read (HAProxy reads bytes); a BOM is named in words.
 #[test]
 fn encodings() {
-    let v = json(&[&fx("encodings/latin1-comment.cfg"), "--no-fail"], 0);
+    let v = check_json(&[&fx("encodings/latin1-comment.cfg"), "--no-fail"], 0);
     assert_eq!(lbs(&v), ["api/cp1"]);
     let e = refused(&[&fx("encodings/bom.cfg")]);
     assert!(e.contains("bom.cfg:1:1:") && e.contains("byte order mark (BOM"), "{e}");
@@ -535,12 +506,12 @@ fn haproxy_accepts_every_corpus_file_graceline_reads() {
         eprintln!("skipped: haproxy is not installed");
         return;
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(C);
+    let corpus = root().join(C);
     let run = |files: &[&str]| -> (bool, String) {
         let mut cmd = std::process::Command::new(bin);
         cmd.arg("-c");
         for f in files {
-            cmd.arg("-f").arg(root.join(f));
+            cmd.arg("-f").arg(corpus.join(f));
         }
         let out = cmd.output().unwrap();
         (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
@@ -576,7 +547,7 @@ fn haproxy_accepts_every_corpus_file_graceline_reads() {
     }
     // Every .cfg of the corpus is in one of the two lists.
     let mut all = Vec::new();
-    for dir in std::fs::read_dir(&root).unwrap() {
+    for dir in std::fs::read_dir(&corpus).unwrap() {
         let dir = dir.unwrap().path();
         if !dir.is_dir() {
             continue;
@@ -584,7 +555,7 @@ fn haproxy_accepts_every_corpus_file_graceline_reads() {
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "cfg") {
-                all.push(f.strip_prefix(&root).unwrap().to_string_lossy().into_owned());
+                all.push(f.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned());
             }
         }
     }

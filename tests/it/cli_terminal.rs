@@ -1,27 +1,8 @@
 //! The terminal on the real binary: completions, man page, tables that fit `COLUMNS`, colour,
 //! `-q`, and the first run's teaching matrix.
 
-use assert_cmd::Command;
+use crate::support::{fixture_abs, graceline, stdout};
 use predicates::prelude::*;
-use std::path::PathBuf;
-
-fn fx(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
-        .display()
-        .to_string()
-}
-
-fn graceline() -> Command {
-    let mut c = Command::cargo_bin("graceline").unwrap();
-    c.env_remove("COLUMNS").env_remove("NO_COLOR");
-    c
-}
-
-fn stdout(c: &mut Command) -> String {
-    String::from_utf8(c.output().unwrap().stdout).unwrap()
-}
 
 #[test]
 fn completions_for_every_shell_and_a_man_page() {
@@ -49,10 +30,10 @@ fn completions_for_every_shell_and_a_man_page() {
 #[test]
 fn tables_fit_80_columns() {
     let inputs = [
-        fx("inputs/kubeadm-ha/haproxy.cfg"),
-        fx("inputs/kubeadm-ha/kube-apiserver.yaml"),
-        fx("multi-lb.toml"),
-        fx("inputs/aws/openshift-nlb.tfplan.json"),
+        fixture_abs("inputs/kubeadm-ha/haproxy.cfg"),
+        fixture_abs("inputs/kubeadm-ha/kube-apiserver.yaml"),
+        fixture_abs("multi-lb.toml"),
+        fixture_abs("inputs/aws/openshift-nlb.tfplan.json"),
     ];
     let out = stdout(
         graceline()
@@ -78,7 +59,7 @@ fn tables_fit_80_columns() {
 
 #[test]
 fn colour_on_request_never_into_a_pipe_or_with_no_color() {
-    let seed = fx("seed-openshift-aws.toml");
+    let seed = fixture_abs("seed-openshift-aws.toml");
     let plain = stdout(graceline().args(["check", &seed]));
     assert!(!plain.contains('\x1b'), "a pipe gets no colour");
     let coloured = stdout(graceline().args(["check", "--color", "always", &seed]));
@@ -96,7 +77,7 @@ fn colour_on_request_never_into_a_pipe_or_with_no_color() {
 
 #[test]
 fn quiet_prints_only_findings() {
-    let out = stdout(graceline().args(["check", "-q", &fx("seed-openshift-aws.toml")]));
+    let out = stdout(graceline().args(["check", "-q", &fixture_abs("seed-openshift-aws.toml")]));
     assert!(!out.is_empty());
     for line in out.lines() {
         assert!(
@@ -105,7 +86,7 @@ fn quiet_prints_only_findings() {
         );
     }
     graceline()
-        .args(["check", "--quiet", &fx("seed-openshift-aws-70s.toml")])
+        .args(["check", "--quiet", &fixture_abs("seed-openshift-aws-70s.toml")])
         .assert()
         .code(1)
         .stdout(
@@ -200,7 +181,7 @@ fn durations_with_a_space_read_like_without() {
 #[test]
 fn backend_names_its_address_on_stderr() {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("graceline"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_graceline"))
         .args([
             "backend",
             "127.0.0.1:0",
@@ -231,7 +212,12 @@ fn backend_names_its_address_on_stderr() {
 #[test]
 fn simulate_and_recommend_tables_fit_80_columns() {
     for args in [vec!["simulate", "--trials", "2000"], vec!["recommend"]] {
-        let out = stdout(graceline().env("COLUMNS", "80").args(&args).arg(fx("multi-lb.toml")));
+        let out = stdout(
+            graceline()
+                .env("COLUMNS", "80")
+                .args(&args)
+                .arg(fixture_abs("multi-lb.toml")),
+        );
         let table: Vec<&str> = out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞'])).collect();
         assert!(!table.is_empty(), "{args:?}: {out}");
         for line in table {

@@ -1,20 +1,10 @@
 //! CI formats on the real binary: SARIF locations relative to the repository root from any folder,
 //! server-level findings once per server, the JSON summary, no demo matrix in machine formats.
 
-use assert_cmd::Command;
+use crate::support::{fixture, graceline};
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn fx(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/inputs")
-        .join(rel)
-}
-
-fn graceline() -> Command {
-    Command::cargo_bin("graceline").unwrap()
-}
+use std::path::Path;
 
 /// A repository `repo/` (a real `git init` when git is installed, else a bare `.git` folder)
 /// holding `deploy/haproxy/haproxy.cfg` and `deploy/manifests/kube-apiserver.yaml`.
@@ -34,7 +24,7 @@ fn repo() -> tempfile::TempDir {
     ] {
         let to = tmp.path().join(to);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(fx(from), to).unwrap();
+        std::fs::copy(fixture(&format!("inputs/{from}")), to).unwrap();
     }
     tmp
 }
@@ -121,7 +111,7 @@ fn sarif_uris_are_relative_to_the_repository_root_from_a_subfolder_and_for_absol
 #[test]
 fn outside_a_repository_uris_are_relative_to_the_working_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::copy(fx("kubeadm-ha/haproxy.cfg"), tmp.path().join("haproxy.cfg")).unwrap();
+    std::fs::copy(fixture("inputs/kubeadm-ha/haproxy.cfg"), tmp.path().join("haproxy.cfg")).unwrap();
     // (a temporary directory is not inside a git repository; the assumed server's GL004 points at
     // the built-in profile, a pseudo-file without a base)
     let v = sarif(tmp.path(), &["haproxy.cfg"]);
@@ -178,8 +168,8 @@ fn a_server_level_finding_is_reported_once_per_server() {
 fn json_has_a_summary_beside_the_results() {
     let out = graceline()
         .args(["check", "--format", "json"])
-        .arg(fx("kubeadm-ha/haproxy.cfg"))
-        .arg(fx("kubeadm-ha/kube-apiserver.yaml"))
+        .arg(fixture("inputs/kubeadm-ha/haproxy.cfg"))
+        .arg(fixture("inputs/kubeadm-ha/kube-apiserver.yaml"))
         .assert()
         .code(1)
         .get_output()
@@ -197,7 +187,7 @@ fn json_has_a_summary_beside_the_results() {
     assert_eq!(v["results"].as_array().unwrap().len(), 3);
     let out = graceline()
         .args(["check", "--format", "json", "--no-fail"])
-        .arg(fx("kubeadm-ha/haproxy.cfg"))
+        .arg(fixture("inputs/kubeadm-ha/haproxy.cfg"))
         .assert()
         .code(0)
         .get_output()

@@ -29,7 +29,7 @@ fn seed_aws_30s_is_flagged_with_equality() {
     // Detection as the installer's hand analysis has it: P1 passes just before E2; P2 starts at
     // E2+10s and times out at E2+20s; P3 starts at E2+20s and times out at E2+30s: detection 30 s
     // = E3 - E2, so with propagation pinned to 0, E2 + t >= E3 holds with equality.
-    let seed = include_str!("fixtures/seed-openshift-aws.toml");
+    let seed = include_str!("../fixtures/seed-openshift-aws.toml");
     let (w, b, v, rules) = run(&format!("{seed}propagation_delay = \"0s\"\n"));
     assert_eq!((w, b), (s(30.0), s(20.0)));
     assert_eq!(v, Verdict::Fail);
@@ -45,7 +45,7 @@ fn openshift_on_aws_with_70s_no_longer_passes() {
     // (above); NLB propagation reaches 240 s in the field (profile aws-nlb), so the worst case is
     // 270 s >= 70 s: GL001. Even the low end of the field range (30-40 s, containers-roadmap#470)
     // gives 30 + 40 = 70 s >= 70 s.
-    let sc = load_str("70.toml", include_str!("fixtures/seed-openshift-aws-70s.toml")).unwrap();
+    let sc = load_str("70.toml", include_str!("../fixtures/seed-openshift-aws-70s.toml")).unwrap();
     let r = analyze(&sc, &sc.lbs[0]);
     assert_eq!(r.extremes.worst.time, s(270.0));
     assert_eq!(r.extremes.worst.detection, s(30.0));
@@ -55,7 +55,7 @@ fn openshift_on_aws_with_70s_no_longer_passes() {
     // The user's own 40 s: 30 + 40 = 70 s = budget: still GL001 (equality).
     let text = format!(
         "{}propagation_delay = \"40s\"\n",
-        include_str!("fixtures/seed-openshift-aws-70s.toml")
+        include_str!("../fixtures/seed-openshift-aws-70s.toml")
     );
     let (w, _, v, _) = run(&text);
     assert_eq!((w, v), (s(70.0), Verdict::Fail));
@@ -161,7 +161,7 @@ fn haproxy_fastinter_and_spread_checks() {
     ));
     assert_eq!((w, b), (s(3.3), s(0.9)));
     // timeout check 1 s below inter 2 s on a server that never answers: HAProxy 2.6 ends each
-    // silent check after 1 s to 2 s (its check timer, measured in tests/haproxy_real.rs):
+    // silent check after 1 s to 2 s (its check timer, measured in tests/it/haproxy_real.rs):
     // best 0 + 1 + 0.5 + 1 + 0.5 + 1 = 4 s, worst 2 + 2 + 0.5 + 2 + 0.5 + 2 = 9 s.
     let (w, b, _, _) = run(&scenario(
         "shutdown_delay = \"30s\"\nreadyz_failure = \"timeout\"",
@@ -192,7 +192,7 @@ fn haproxy_chain_crossing_e3() {
 fn kubeadm_haproxy_healthz_cannot_see_readiness() {
     // /healthz passes until E3; with no shutdown delay E3 = E2. From E3 checks are refused at
     // once: first within 10 s, second 10 s later (fastinter unset = inter): [10 s, 20 s).
-    let (w, b, v, rules) = run(include_str!("fixtures/kubeadm-haproxy.toml"));
+    let (w, b, v, rules) = run(include_str!("../fixtures/kubeadm-haproxy.toml"));
     assert_eq!((w, b, v), (s(20.0), s(10.0), Verdict::Fail));
     assert!(rules.contains(&Rule::GL001) && rules.contains(&Rule::GL003) && rules.contains(&Rule::GL004));
 }

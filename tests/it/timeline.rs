@@ -2,21 +2,11 @@
 //! and `graceline timeline` exits 0 on success and 2 on bad paths, formats or names, writing
 //! either the whole image or nothing.
 
-use assert_cmd::Command;
+use crate::support::{decode_png, fixture, graceline};
 use graceline::output::chart::{render_timeline, timeline_svg, ImageFormat};
 use graceline::scenario::load_file;
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn graceline() -> Command {
-    Command::cargo_bin("graceline").unwrap()
-}
+use std::path::Path;
 
 /// The scenario as loaded from its fixture, named by its file name only (stable across machines).
 fn scenario(name: &str) -> graceline::scenario::Scenario {
@@ -26,10 +16,7 @@ fn scenario(name: &str) -> graceline::scenario::Scenario {
 }
 
 fn png_size(path: &Path) -> (u32, u32) {
-    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
+    let (info, buf) = decode_png(path);
     assert!(buf.iter().any(|&b| b != 255), "the image is blank");
     (info.width, info.height)
 }

@@ -1,19 +1,13 @@
 //! Golden SARIF and JUnit outputs for realistic inputs (kubeadm + HAProxy, OpenShift's AWS NLB plan),
 //! as insta snapshots: a change in what CI systems receive shows up as a reviewed diff.
 
-use assert_cmd::Command;
+use crate::support::{graceline, root, sarif_schema_errors};
 
 fn run(args: &[&str]) -> String {
-    let out = Command::cargo_bin("graceline")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("check")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = graceline().arg("check").args(args).output().unwrap();
     assert!(out.status.code() == Some(1) || out.status.code() == Some(0), "{out:?}");
     // The repository root's absolute URI (SARIF originalUriBaseIds) differs per checkout.
-    let root = format!("file://{}/", env!("CARGO_MANIFEST_DIR"));
+    let root = format!("file://{}/", root().display());
     String::from_utf8(out.stdout)
         .unwrap()
         .replace(&root, "file:///REPOSITORY-ROOT/")
@@ -31,13 +25,7 @@ const AWS: [&str; 3] = [
 
 /// Asserts the SARIF 2.1.0 schema (tests/fixtures/sarif-schema-2.1.0.json) accepts `text`.
 fn valid_sarif(text: &str) -> &str {
-    let schema: serde_json::Value = serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(text).unwrap();
-    let errors: Vec<String> = jsonschema::draft4::new(&schema)
-        .unwrap()
-        .iter_errors(&v)
-        .map(|e| e.to_string())
-        .collect();
+    let errors = sarif_schema_errors(&serde_json::from_str(text).unwrap());
     assert!(errors.is_empty(), "{errors:?}");
     text
 }

@@ -23,29 +23,12 @@
 //!   worst 4 + 20 + 240 = 264 s, best 0 + 10 + 30 = 40 s; preStop 30 s: margin -234 s, FAIL,
 //!   recommended preStop 264 + 5 = 269 s.
 
-use assert_cmd::Command;
+use crate::support::{check_json, decode_png, fixture_rel, graceline};
 use serde_json::Value;
 
+/// A file of this module's folder, tests/fixtures/inputs/kubernetes-paths/, relative to the root.
 fn fx(name: &str) -> String {
-    format!("tests/fixtures/inputs/kubernetes-paths/{name}")
-}
-
-fn graceline() -> Command {
-    let mut c = Command::cargo_bin("graceline").unwrap();
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn check_json(args: &[&str], code: i32) -> Value {
-    let out = graceline()
-        .args(["check", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    fixture_rel(&format!("inputs/kubernetes-paths/{name}"))
 }
 
 fn paths(v: &Value) -> &Vec<Value> {
@@ -342,12 +325,9 @@ fn ci_formats_point_at_the_prestop_line() {
 /// Decodes a PNG and returns its size, checking that it shows a red "stops listening" line
 /// (RGB 198, 40, 40) on a white background: the lanes were drawn, not a blank picture.
 fn png_lanes(path: &std::path::Path) -> (u32, u32) {
-    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
+    let (info, buf) = decode_png(path);
     assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
-    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(3).collect();
+    let px: Vec<&[u8]> = buf.chunks(3).collect();
     assert_eq!(px[0], [255, 255, 255], "white background");
     assert!(
         px.iter().any(|p| *p == [198, 40, 40]),

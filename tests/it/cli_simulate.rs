@@ -1,42 +1,21 @@
 //! CLI tests of `simulate` and `recommend` on the real binary: outputs, figures checked against
 //! closed forms, determinism across thread counts, and exit code 2 on bad input.
 
-use assert_cmd::Command;
+use crate::support::{fixture, graceline, json_ok, write_file};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn graceline() -> Command {
-    Command::cargo_bin("graceline").unwrap()
-}
-
-fn json(cmd: &mut Command) -> Value {
-    let out = cmd.assert().code(0).get_output().stdout.clone();
-    serde_json::from_slice(&out).unwrap()
-}
-
 /// The installer's seed with propagation pinned to 0: detection alone, for closed forms over phases.
 fn seed_detection_only(dir: &tempfile::TempDir) -> PathBuf {
     let text = std::fs::read_to_string(fixture("seed-openshift-aws.toml")).unwrap() + "propagation_delay = \"0s\"\n";
-    write(dir, "seed-detection.toml", &text)
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
+    write_file(dir.path(), "seed-detection.toml", &text)
 }
 
 #[test]
 fn simulate_seed_matches_the_closed_form_and_stays_below_the_worst_case() {
     let dir = tempfile::tempdir().unwrap();
-    let v = json(
+    let v = json_ok(
         graceline()
             .args(["simulate", "--trials", "200000", "--seed", "3", "--format", "json"])
             .arg(seed_detection_only(&dir)),
@@ -99,8 +78,8 @@ fn expected_failed_requests_follow_the_traffic_table() {
         .unwrap()
         .replace("shutdown_delay = \"30s\"", "shutdown_delay = \"25s\"")
         + "\n[traffic]\nrequests_per_second = 300\nbackends = 3\n";
-    let p = write(&dir, "traffic.toml", &text);
-    let v = json(
+    let p = write_file(dir.path(), "traffic.toml", &text);
+    let v = json_ok(
         graceline()
             .args(["simulate", "--trials", "200000", "--format", "json"])
             .arg(&p),
@@ -162,7 +141,7 @@ fn simulate_and_recommend_reject_bad_input_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("seed-openshift-aws.toml")).unwrap()
         + "[lb.latency]\ndistribution = \"lognormal\"\nmedian = \"5ms\"\np99 = \"50ms\"\nmax = \"10s\"\n";
-    let p = write(&dir, "latency.toml", &text);
+    let p = write_file(dir.path(), "latency.toml", &text);
     graceline()
         .arg("simulate")
         .arg(&p)
@@ -176,7 +155,7 @@ fn simulate_and_recommend_reject_bad_input_with_exit_2() {
 #[test]
 fn recommend_finds_the_least_load_setting_and_the_delay() {
     let dir = tempfile::tempdir().unwrap();
-    let v = json(
+    let v = json_ok(
         graceline()
             .args(["recommend", "--format", "json"])
             .arg(seed_detection_only(&dir)),
@@ -233,7 +212,7 @@ fn simulate_samples_the_nlb_propagation_range_and_names_assumptions() {
     // The seed with the NLB profile's propagation [30 s, 240 s]: detection is the largest of three
     // 20 s + U[0, 10 s) (mean 27.5 s), propagation U[30 s, 240 s] (mean 135 s): mean 162.5 s;
     // every sample within [20 + 30, 30 + 240] = [50 s, 270 s]; P(t >= 30 s) = 1.
-    let v = json(
+    let v = json_ok(
         graceline()
             .args(["simulate", "--trials", "200000", "--seed", "5", "--format", "json"])
             .arg(fixture("seed-openshift-aws.toml")),
@@ -267,8 +246,8 @@ fn haproxy_redispatch_changes_what_clients_see() {
     let dir = tempfile::tempdir().unwrap();
     let base = "[server]\nprofile = \"kube-apiserver\"\n[traffic]\nrequests_per_second = 200\nbackends = 2\n[[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\n";
     let run = |text: &str, name: &str| {
-        let p = write(&dir, name, text);
-        json(
+        let p = write_file(dir.path(), name, text);
+        json_ok(
             graceline()
                 .args(["simulate", "--trials", "20000", "--format", "json"])
                 .arg(&p),
@@ -287,7 +266,7 @@ fn haproxy_redispatch_changes_what_clients_see() {
         .as_str()
         .unwrap()
         .contains("option redispatch"));
-    let p = write(&dir, "c.toml", base);
+    let p = write_file(dir.path(), "c.toml", base);
     graceline()
         .arg("check")
         .arg(&p)

@@ -5,7 +5,7 @@ use graceline::analysis::analyze;
 use graceline::scenario::load_str;
 use proptest::prelude::*;
 
-const BASE: &str = include_str!("fixtures/seed-openshift-aws.toml");
+const BASE: &str = include_str!("../fixtures/seed-openshift-aws.toml");
 
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -1,7 +1,7 @@
 //! Fuzzing every input reader with proptest: arbitrary text, mutated real fixtures and
 //! structure-aware Services, plans and manifests must give a result or a located error, never
 //! a panic, and whatever they accept must build and analyze without a panic either.
-//! `PROPTEST_CASES=20000 cargo test --release --test prop_inputs` runs a long campaign; every
+//! `PROPTEST_CASES=20000 cargo test --release --test it prop_inputs::` runs a long campaign; every
 //! input that once crashed is kept in tests/fuzz_regressions/ and replayed by `regressions`.
 
 use graceline::analysis::analyze;
@@ -12,22 +12,28 @@ use proptest::prelude::*;
 use std::path::Path;
 
 const FIXTURES: &[(&str, &str)] = &[
-    ("haproxy", include_str!("fixtures/inputs/kubeadm-ha/haproxy.cfg")),
-    ("yaml", include_str!("fixtures/inputs/kubeadm-ha/kube-apiserver.yaml")),
+    ("haproxy", include_str!("../fixtures/inputs/kubeadm-ha/haproxy.cfg")),
     (
         "yaml",
-        include_str!("fixtures/inputs/openshift/kube-apiserver-pod.yaml"),
+        include_str!("../fixtures/inputs/kubeadm-ha/kube-apiserver.yaml"),
     ),
-    ("yaml", include_str!("fixtures/inputs/aws/service-lbc-nlb.yaml")),
-    ("yaml", include_str!("fixtures/inputs/azure/service.yaml")),
-    ("yaml", include_str!("fixtures/inputs/gcp/service.yaml")),
-    ("json", include_str!("fixtures/inputs/aws/openshift-nlb.tfplan.json")),
-    ("json", include_str!("fixtures/inputs/gcp/openshift-gcp.tfstate.json")),
+    (
+        "yaml",
+        include_str!("../fixtures/inputs/openshift/kube-apiserver-pod.yaml"),
+    ),
+    ("yaml", include_str!("../fixtures/inputs/aws/service-lbc-nlb.yaml")),
+    ("yaml", include_str!("../fixtures/inputs/azure/service.yaml")),
+    ("yaml", include_str!("../fixtures/inputs/gcp/service.yaml")),
+    ("json", include_str!("../fixtures/inputs/aws/openshift-nlb.tfplan.json")),
     (
         "json",
-        include_str!("fixtures/inputs/azure/openshift-azure.tfplan.json"),
+        include_str!("../fixtures/inputs/gcp/openshift-gcp.tfstate.json"),
     ),
-    ("toml", include_str!("fixtures/inputs/project/graceline.toml")),
+    (
+        "json",
+        include_str!("../fixtures/inputs/azure/openshift-azure.tfplan.json"),
+    ),
+    ("toml", include_str!("../fixtures/inputs/project/graceline.toml")),
 ];
 
 /// Every located error must point inside the file it names.
@@ -119,7 +125,7 @@ fn read_all(kind: &str, text: &str) {
 
 #[test]
 fn regressions() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let dir = crate::support::root().join("tests/fuzz_regressions");
     let mut n = 0;
     for kind in ["haproxy", "yaml", "json", "toml"] {
         let Ok(entries) = std::fs::read_dir(dir.join(kind)) else {

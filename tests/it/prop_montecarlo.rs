@@ -320,11 +320,11 @@ fn the_maximum_approaches_the_worst_case() {
     // range reaches its top with probability 0).
     let cases = [
         (
-            concat!(include_str!("fixtures/seed-openshift-aws.toml"), "propagation_delay = \"0s\"\n"),
+            concat!(include_str!("../fixtures/seed-openshift-aws.toml"), "propagation_delay = \"0s\"\n"),
             Micros::from_secs(10),
             3,
         ),
-        (include_str!("fixtures/kubeadm-haproxy.toml"), Micros::from_secs(10), 1),
+        (include_str!("../fixtures/kubeadm-haproxy.toml"), Micros::from_secs(10), 1),
         (
             "[server]\nshutdown_delay = \"40s\"\n[[lb]]\nprofile = \"gcp\"\npath = \"/readyz\"\npropagation_delay = \"0s\"\nprobers = 3\n",
             Micros::from_secs(5),

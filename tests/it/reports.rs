@@ -1,6 +1,6 @@
 //! The example reports under `reports/` are regenerated here and must match what is committed.
 
-use assert_cmd::Command;
+use crate::support::{fixture, graceline, root};
 use std::path::{Path, PathBuf};
 
 const CASES: [&str; 4] = ["openshift-aws", "kubeadm-haproxy", "gcp", "azure"];
@@ -17,7 +17,7 @@ fn files(dir: &Path, ext: &[&str]) -> Vec<PathBuf> {
 
 #[test]
 fn committed_reports_are_up_to_date() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let update = std::env::var_os("UPDATE_REPORTS").is_some();
     let mut stale = Vec::new();
     for case in CASES {
@@ -29,9 +29,7 @@ fn committed_reports_are_up_to_date() {
         assert!(!scenarios.is_empty(), "{case}: no scenario files");
         let tmp = tempfile::tempdir().unwrap();
         let out = if update { dir.clone() } else { tmp.path().to_path_buf() };
-        Command::cargo_bin("graceline")
-            .unwrap()
-            .current_dir(root)
+        graceline()
             .arg("report")
             .args(&scenarios)
             .arg("--output-dir")
@@ -58,7 +56,7 @@ fn committed_reports_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "stale reports: {stale:?}; regenerate with `UPDATE_REPORTS=1 cargo test --test reports` (see reports/README.md)"
+        "stale reports: {stale:?}; regenerate with `UPDATE_REPORTS=1 cargo test --test it reports::` (see reports/README.md)"
     );
 }
 
@@ -66,32 +64,23 @@ fn committed_reports_are_up_to_date() {
 fn report_rejects_bad_input_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    Command::cargo_bin("graceline")
-        .unwrap()
+    graceline()
         .arg("report")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-zero-interval.toml"))
+        .arg(fixture("bad-zero-interval.toml"))
         .arg("--output-dir")
         .arg(&out)
         .assert()
         .code(2);
     assert!(!out.join("report.md").exists());
-    Command::cargo_bin("graceline")
-        .unwrap()
-        .args(["report", "--output-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
+    graceline().args(["report", "--output-dir"]).arg(&out).assert().code(2);
 }
 
 #[cfg(unix)]
 #[test]
 fn report_md_and_charts_get_the_same_mode() {
     use std::os::unix::fs::PermissionsExt;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
-    Command::cargo_bin("graceline")
-        .unwrap()
-        .current_dir(root)
+    graceline()
         .args([
             "report",
             "tests/fixtures/seed-openshift-aws.toml",

@@ -1,25 +1,15 @@
 //! One input pipeline for every command, on the real binary: every analysing command reads an
 //! haproxy.cfg + kube-apiserver manifest, `-` reads standard input, `--lb` globs select LBs.
 
-use assert_cmd::Command;
+use crate::support::{fixture_abs, graceline};
 use predicates::prelude::*;
-use std::path::PathBuf;
-
-fn fx(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/inputs")
-        .join(rel)
-        .display()
-        .to_string()
-}
-
-fn graceline() -> Command {
-    Command::cargo_bin("graceline").unwrap()
-}
 
 /// kubeadm HA: three `apiserverbackend/cpN` servers checked by HAProxy, against the manifest.
 fn kubeadm() -> [String; 2] {
-    [fx("kubeadm-ha/haproxy.cfg"), fx("kubeadm-ha/kube-apiserver.yaml")]
+    [
+        fixture_abs("inputs/kubeadm-ha/haproxy.cfg"),
+        fixture_abs("inputs/kubeadm-ha/kube-apiserver.yaml"),
+    ]
 }
 
 #[test]
@@ -73,7 +63,7 @@ fn every_command_reads_an_haproxy_cfg_and_a_manifest() {
 fn timeline_of_an_haproxy_cfg_is_not_a_toml_error() {
     let tmp = tempfile::tempdir().unwrap();
     graceline()
-        .args(["timeline", &fx("kubeadm-ha/haproxy.cfg"), "--output"])
+        .args(["timeline", &fixture_abs("inputs/kubeadm-ha/haproxy.cfg"), "--output"])
         .arg(tmp.path().join("x.png"))
         .assert()
         .code(0);
@@ -81,7 +71,7 @@ fn timeline_of_an_haproxy_cfg_is_not_a_toml_error() {
 
 #[test]
 fn every_command_reads_the_project_file_when_no_path_is_given() {
-    let project = fx("project");
+    let project = fixture_abs("inputs/project");
     graceline()
         .current_dir(&project)
         .args(["simulate", "--trials", "1000"])
@@ -120,7 +110,7 @@ fn nothing_to_read_says_what_to_pass() {
 
 #[test]
 fn dash_reads_standard_input() {
-    let cfg = std::fs::read_to_string(fx("kubeadm-ha/haproxy.cfg")).unwrap();
+    let cfg = std::fs::read_to_string(fixture_abs("inputs/kubeadm-ha/haproxy.cfg")).unwrap();
     graceline()
         .args(["check", "-", "--input-kind", "haproxy", "--format", "json", "--no-fail"])
         .write_stdin(cfg.clone())

@@ -1,0 +1,37 @@
+//! graceline's integration tests: one test binary (`cargo test --test it`), one module per
+//! subject, all on the shared [`support`] module (the real binary, fixture paths, JSON and PNG
+//! readers).
+//!
+//! - `golden`: the hand-worked scenarios.
+//! - `cli*`, `corpus_cli`, `inputs_cli`, `golden_ci`, `reports`, `timeline`: the real binary
+//!   where a test checks more than text (JSON fields, SARIF against its schema, PNG pixels,
+//!   servers over TLS, files written or left alone).
+//! - `prop_*`: property tests (proptest reads and writes the seeds of past failures in
+//!   `tests/proptest-regressions/<module>.txt`, where it looks for a module under `tests/it/`).
+//! - `haproxy_real`: the model against a real HAProxy 2.6.
+//! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
+//!
+//! Run one module with `cargo test --test it cli_paths::`, one test by its name.
+
+mod support;
+
+mod cli;
+mod cli_ci;
+mod cli_paths;
+mod cli_pipeline;
+mod cli_simulate;
+mod cli_terminal;
+mod corpus_cli;
+mod golden;
+mod golden_ci;
+mod haproxy_real;
+mod inputs_cli;
+mod prop_inputs;
+mod prop_loader;
+mod prop_montecarlo;
+mod prop_paths;
+mod prop_readers;
+mod prop_sim;
+mod reports;
+mod scenario_uncertainty;
+mod timeline;

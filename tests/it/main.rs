@@ -2,7 +2,8 @@
 //! subject, all on the shared [`support`] module (the real binary, fixture paths, JSON and PNG
 //! readers).
 //!
-//! - `golden`: the hand-worked scenarios.
+//! - `golden`: the hand-worked scenarios of `tests/golden/*.toml`, each checked against the
+//!   figures written in its `#>` lines (tests/golden/README.md).
 //! - `cli*`, `corpus_cli`, `inputs_cli`, `golden_ci`, `reports`, `timeline`: the real binary
 //!   where a test checks more than text (JSON fields, SARIF against its schema, PNG pixels,
 //!   servers over TLS, files written or left alone).

@@ -70,20 +70,10 @@ fn timeline_of_an_haproxy_cfg_is_not_a_toml_error() {
 }
 
 #[test]
-fn every_command_reads_the_project_file_when_no_path_is_given() {
+/// `timeline` reads the project file when no path is given (`simulate` and `explain` do too:
+/// tests/cmd/simulate-project-file.toml, explain-project-file.toml).
+fn timeline_reads_the_project_file_when_no_path_is_given() {
     let project = fixture_abs("inputs/project");
-    graceline()
-        .current_dir(&project)
-        .args(["simulate", "--trials", "1000"])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("p99"));
-    graceline()
-        .current_dir(&project)
-        .arg("explain")
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("Worst case"));
     // One [[check]] over an haproxy.cfg and a Service against one server: one picture.
     let tmp = tempfile::tempdir().unwrap();
     let svg = tmp.path().join("api.svg");
@@ -96,16 +86,6 @@ fn every_command_reads_the_project_file_when_no_path_is_given() {
         .code(0);
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("apiserverbackend/cp1") && text.contains("hcp-demo/kube-apiserver"));
-}
-
-#[test]
-fn nothing_to_read_says_what_to_pass() {
-    let tmp = tempfile::tempdir().unwrap();
-    for cmd in ["explain", "simulate", "recommend"] {
-        graceline().current_dir(tmp.path()).arg(cmd).assert().code(2).stderr(
-            predicate::str::contains(format!("nothing to {cmd}")).and(predicate::str::contains("graceline.toml")),
-        );
-    }
 }
 
 #[test]

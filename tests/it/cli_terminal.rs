@@ -5,7 +5,10 @@ use crate::support::{fixture_abs, graceline, stdout};
 use predicates::prelude::*;
 
 #[test]
-fn completions_for_every_shell_and_a_man_page() {
+/// The scripts are clap_complete's text (17-29 KB each): whole-output cases would churn with every
+/// flag and say nothing about graceline, so they are checked here for what makes them work. An
+/// unknown shell and the man page are cases in tests/cmd/.
+fn completions_for_every_shell() {
     for (shell, needle) in [
         ("bash", "_graceline()"),
         ("zsh", "#compdef graceline"),
@@ -19,12 +22,6 @@ fn completions_for_every_shell_and_a_man_page() {
             .code(0)
             .stdout(predicate::str::contains(needle).and(predicate::str::contains("simulate")));
     }
-    graceline().args(["completions", "tcsh"]).assert().code(2);
-    graceline()
-        .arg("man")
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains(".TH graceline 1").and(predicate::str::contains("completions")));
 }
 
 #[test]
@@ -118,46 +115,6 @@ fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
         "grouped, not one line per finding"
     );
     assert!(lines.iter().rev().take(8).any(|l| l.starts_with("Next:")), "{out}");
-}
-
-#[test]
-fn errors_in_words_with_did_you_mean() {
-    let tmp = tempfile::tempdir().unwrap();
-    let scenario = |lb_line: &str| {
-        format!("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\n{lb_line}\n")
-    };
-    for (line, says) in [
-        (
-            "intervall = \"10s\"",
-            "unknown key 'intervall'; did you mean 'interval'?",
-        ),
-        ("inter = \"10s\"", "is not a aws-nlb setting; did you mean 'interval'?"),
-        (
-            "unhealthy_threshold = 2.5",
-            "the number `2.5` is not allowed here: expected a whole number from 0",
-        ),
-        (
-            "interval = \"10.5s\"",
-            "10.5s is not a whole number of seconds; aws-nlb takes whole seconds",
-        ),
-    ] {
-        let path = tmp.path().join("s.toml");
-        std::fs::write(&path, scenario(line)).unwrap();
-        graceline()
-            .arg("check")
-            .arg(&path)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(says).and(predicate::str::contains("u32").not()));
-    }
-    let project = tmp.path().join("graceline.toml");
-    std::fs::write(&project, "[[check]]\nlbz = [\"a.cfg\"]\n").unwrap();
-    graceline()
-        .current_dir(tmp.path())
-        .arg("check")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("graceline.toml:2:1").and(predicate::str::contains("did you mean 'lbs'?")));
 }
 
 #[test]

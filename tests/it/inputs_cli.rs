@@ -299,68 +299,6 @@ fn a_plain_scenario_graceline_toml_keeps_working() {
 }
 
 #[test]
-fn bad_inputs_exit_2_with_file_line_and_column() {
-    let cases: &[(&[&str], &str)] = &[
-        (
-            &["bad/unknown-annotation.yaml"],
-            "unknown-annotation.yaml:6:56: field `service.beta.kubernetes.io/aws-load-balancer-type`: unknown load-balancer type \"alb\"",
-        ),
-        (&["bad/haproxy-in.json"], "haproxy-in.json:1:1: the file name says JSON"),
-        (&["bad/bad-unit.cfg"], "bad-unit.cfg:2:42: invalid time unit 'sec' in '2sec' for 'inter'"),
-        (&["bad/malformed.yaml"], "malformed.yaml:5:5: malformed YAML"),
-        // A ClusterIP Service alone is read for the Kubernetes paths: it cannot be judged (no selector).
-        (&["bad/no-lb.yaml"], "no-lb.yaml: no load-balancer-to-server pair and no Kubernetes path to check"),
-        (&["bad/malformed.json"], "malformed.json:6:45: malformed JSON"),
-        // (a kube-apiserver manifest alone is checked: its `kubernetes` Service path, tests/it/cli_paths.rs)
-        (
-            &["kubeadm-ha/haproxy.cfg", "kubeadm-ha/kube-apiserver.yaml", "openshift/kube-apiserver-pod.yaml"],
-            "2 kube-apiserver manifests among the inputs",
-        ),
-    ];
-    for (files, expected) in cases {
-        let args: Vec<String> = files.iter().map(|f| fx(f)).collect();
-        graceline()
-            .arg("check")
-            .args(&args)
-            .assert()
-            .code(2)
-            .stdout(predicate::str::is_empty())
-            .stderr(predicate::str::contains(*expected));
-    }
-    graceline()
-        .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "nope"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "--server nope: \"nope\" is neither a built-in server profile",
-        ));
-    graceline()
-        .args(["check", &fx("kubeadm-ha/haproxy.cfg"), "--server", "aws-nlb"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is a load-balancer profile"));
-    graceline()
-        .args(["check", "--input-kind", "yaml", &fx("kubeadm-ha/haproxy.cfg")])
-        .assert()
-        .code(2);
-}
-
-#[test]
-fn allow_empty_and_input_kind_override() {
-    graceline()
-        .args(["check", "--allow-empty", &fx("bad/no-lb.yaml")])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("0 pairs"));
-    // A haproxy.cfg saved as .json is read as what --input-kind says.
-    graceline()
-        .args(["check", "--input-kind", "haproxy", &fx("bad/haproxy-in.json")])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("haproxy-in.json:4:5"));
-}
-
-#[test]
 fn oversized_files_are_refused_before_reading() {
     let tmp = tempfile::tempdir().unwrap();
     let big = tmp.path().join("plan.json");
@@ -410,27 +348,6 @@ fn many_files_in_one_run() {
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["results"].as_array().unwrap().len(), n);
-}
-
-#[test]
-fn explain_walks_an_haproxy_server() {
-    graceline()
-        .args([
-            "explain",
-            &fx("kubeadm-ha/haproxy.cfg"),
-            "--lb",
-            "apiserverbackend/cp2",
-            "--server",
-            "kube-apiserver-openshift",
-        ])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("apiserverbackend/cp2"));
-    graceline()
-        .args(["explain", &fx("kubeadm-ha/haproxy.cfg"), "--lb", "nope"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("apiserverbackend/cp1"));
 }
 
 #[test]

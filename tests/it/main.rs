@@ -2,6 +2,8 @@
 //! subject, all on the shared [`support`] module (the real binary, fixture paths, JSON and PNG
 //! readers).
 //!
+//! - `cmd`: the command-line cases of `tests/cmd/` (arguments, exit code and the whole expected
+//!   output in files, tests/cmd/README.md), run by trycmd.
 //! - `golden`: the hand-worked scenarios of `tests/golden/*.toml`, each checked against the
 //!   figures written in its `#>` lines (tests/golden/README.md).
 //! - `cli*`, `corpus_cli`, `inputs_cli`, `golden_ci`, `reports`, `timeline`: the real binary
@@ -22,6 +24,7 @@ mod cli_paths;
 mod cli_pipeline;
 mod cli_simulate;
 mod cli_terminal;
+mod cmd;
 mod corpus_cli;
 mod golden;
 mod golden_ci;

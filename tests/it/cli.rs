@@ -1,4 +1,6 @@
-//! CLI tests on the real binary: every exit code, every command, every output format of `check`.
+//! CLI tests on the real binary where the text is not the point: JSON fields, SARIF against its
+//! schema, JUnit counts, `backend` serving HTTP(S), `calibrate` on generated logs, the fix that
+//! binds. What a command prints, whole, is in tests/cmd/.
 
 use crate::support::{fixture, graceline, sarif_schema_errors, tls_client};
 use predicates::prelude::*;

@@ -1,5 +1,5 @@
-//! The terminal on the real binary: completions, man page, tables that fit `COLUMNS`, colour,
-//! `-q`, and the first run's teaching matrix.
+//! The terminal on the real binary: completions, tables that fit `COLUMNS`, colour, `-q`, and
+//! the first run's teaching matrix (the man page and misspelled settings: tests/cmd/).
 
 use crate::support::{fixture_abs, graceline, stdout};
 use predicates::prelude::*;

@@ -1,5 +1,6 @@
 //! CLI tests of the real binary on users' own configurations: haproxy.cfg, Kubernetes Services,
-//! Terraform JSON, kube-apiserver manifests and graceline.toml; every exit code and bad input.
+//! Terraform JSON, kube-apiserver manifests and graceline.toml: findings at their files, lines and
+//! columns (bad inputs with their located errors: tests/cmd/check-bad-*, check-server-*).
 
 use crate::support::{check_json, fixture, fixture_rel, graceline, root, stdout_ok, write_file};
 use predicates::prelude::*;

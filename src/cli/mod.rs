@@ -176,8 +176,15 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
     let groups = load_inputs(&a.input, "simulate")?;
     let o = outcome::run(groups.clone());
     let mut scenarios = scenarios_of(&groups);
+    let mut via: Vec<String> = Vec::new();
     for sc in &mut scenarios {
-        sc.lbs.retain(|lb| via_path(lb).is_none());
+        sc.lbs.retain(|lb| match via_path(lb) {
+            Some(line) => {
+                via.push(line);
+                false
+            }
+            None => true,
+        });
     }
     scenarios.retain(|s| !s.lbs.is_empty());
     let opts = SimulateOptions {
@@ -217,7 +224,12 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
         .map(|r| crate::paths::sample::sample(r, a.trials, a.seed))
         .collect();
     let paths = (!o.paths.is_empty()).then_some((&k, dists.as_slice()));
-    let text = crate::output::simulate::render(&sections, paths, a.format);
+    let mut text = crate::output::simulate::render(&sections, paths, a.format);
+    if a.format == crate::output::PlainFormat::Table {
+        for line in via {
+            text.push_str(&format!("\nnot sampled as a health check: {line}\n"));
+        }
+    }
     out.write_all(text.as_bytes()).context("cannot write the output")?;
     Ok(Exit::Clean)
 }

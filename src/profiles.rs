@@ -1,7 +1,7 @@
 //! Built-in profiles: the TOML files under `profiles/`, embedded so the binary works anywhere.
 
 use crate::provider::{Family, LbRaw, Limits, Protocol};
-use crate::scenario::ServerRaw;
+use crate::timeline::ServerRaw;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -24,8 +24,8 @@
 //! bit-identical output whatever the number of threads.
 
 use crate::analysis::{analyze, LbReport};
+use crate::provider::latency::LatencySampler;
 use crate::provider::{ProbeModel, Schedule};
-use crate::scenario::latency::LatencySampler;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::{Outcome, ServerSpec, Timeline};

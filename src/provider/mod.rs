@@ -5,12 +5,13 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod latency;
 pub mod matcher;
 
 use crate::error::{Doc, InputError, Loc};
-use crate::scenario::latency::LatencyRaw;
 use crate::time::Micros;
 use crate::timeline::ProbeView;
+use latency::LatencyRaw;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::Spanned;

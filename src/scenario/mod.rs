@@ -3,17 +3,16 @@
 
 pub mod group;
 pub mod k8s;
-pub mod latency;
 pub mod select;
 pub mod teaching;
 pub mod words;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
+use crate::provider::latency::{self, Latency, LatencyRange};
 use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol};
 use crate::time::{Micros, MAX_INPUT};
-use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
-use latency::Latency;
+use crate::timeline::{ReadyzFailure, ServerRaw, ServerSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,36 +24,6 @@ pub const DEFAULT_SERVER_PROFILE: &str = "kube-apiserver";
 pub const DEFAULT_MIN_MARGIN: Micros = Micros::from_secs(5);
 /// Largest threshold or prober count accepted (larger is certainly a typo).
 pub const MAX_COUNT: u32 = 10_000;
-
-/// A `[server]` table (or a server profile's `[settings]`) as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServerRaw {
-    /// Built-in server profile the values start from.
-    pub profile: Option<Spanned<String>>,
-    /// preStop sleep before SIGTERM.
-    pub prestop_sleep: Option<Spanned<Micros>>,
-    /// E2 − E1.
-    pub readyz_fail_after: Option<Spanned<Micros>>,
-    /// E3 − E2.
-    pub shutdown_delay: Option<Spanned<Micros>>,
-    /// E4 − E3 at most.
-    pub request_grace: Option<Spanned<Micros>>,
-    /// SIGKILL after this.
-    pub termination_grace_period: Option<Spanned<Micros>>,
-    /// `error` or `timeout`.
-    pub readyz_failure: Option<Spanned<ReadyzFailure>>,
-    /// `shutdown-start` or `listener-close`.
-    pub readyz_onset: Option<Spanned<ReadyzOnset>>,
-    /// Readiness endpoint path.
-    pub readiness_path: Option<Spanned<String>>,
-    /// Server response time to a probe.
-    pub response_time: Option<Spanned<Micros>>,
-    /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
-    pub readyz_timeout_probability: Option<Spanned<f64>>,
-    /// kube-apiserver `--shutdown-send-retry-after`.
-    pub send_retry_after: Option<Spanned<bool>>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,11 +135,9 @@ pub struct LbSpec {
 impl LbSpec {
     /// The latencies `check` ranges over for this LB: its `[lb.latency]` support, else the server's
     /// fixed response time.
-    pub fn latency_range(&self, server: &ServerSpec) -> crate::analysis::exact::LatencyRange {
-        self.latency.map_or_else(
-            || crate::analysis::exact::LatencyRange::fixed(server.response_time),
-            |l| l.range(),
-        )
+    pub fn latency_range(&self, server: &ServerSpec) -> LatencyRange {
+        self.latency
+            .map_or_else(|| LatencyRange::fixed(server.response_time), |l| l.range())
     }
 }
 

@@ -2,8 +2,9 @@
 //! recommendations, probe load, a rolling-restart estimate, the assumptions with their sources, and
 //! one timeline chart (SVG) per scenario.
 
-use crate::analysis::montecarlo::{simulate, LbDistribution, SimulateOptions};
+use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
 use crate::analysis::recommend::{recommend, Recommendation};
+use crate::analysis::streaming::simulate;
 use crate::output::chart::{render_timeline, ImageFormat};
 use crate::profiles;
 use crate::provider::{ProbeModel, Schedule};

@@ -1,5 +1,5 @@
 //! What the client sees when the LB still routes after E3 (the failed-request model) and what
-//! happens to established connections (GL019).
+//! happens to established connections (rule GL019: [`super::rules::client`]).
 //!
 //! HAProxy: a connection refused by the closed port is retried on the same server `retries` times
 //! (default 3, configuration manual `retries`), each retry after HAProxy's turn-around of
@@ -12,7 +12,6 @@
 //! keep-alive or HTTP/2 connection keeps carrying requests after the LB stops new connections, until
 //! the server closes it or the NLB resets it (`connection_termination`, default on; NLB guide).
 
-use super::findings::{Finding, Rule, Severity};
 use crate::provider::Family;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
@@ -114,43 +113,6 @@ fn connections(sc: &Scenario, lb: &LbSpec) -> Option<String> {
     } else {
         format!("established keep-alive connections keep carrying requests after the passthrough LB stops new connections {until_server}")
     })
-}
-
-/// GL019: what clients see, where it is worth a line: HAProxy without redispatch when requests can
-/// reach the closed port (warning), keep-alive connections through an L4 LB (note).
-pub fn findings(sc: &Scenario, lb: &LbSpec, routes_after_e3: bool) -> Vec<Finding> {
-    let v = client_view(sc, lb);
-    let mut out = Vec::new();
-    if lb.family == Family::Haproxy && routes_after_e3 && v.failing_share > 0.0 {
-        let loc = lb
-            .settings
-            .redispatch
-            .as_ref()
-            .filter(|r| !r.from_profile)
-            .map(|r| &r.loc)
-            .or(lb.settings.retries.as_ref().filter(|r| !r.from_profile).map(|r| &r.loc))
-            .map_or_else(|| lb.loc.clone(), Clone::clone);
-        out.push(Finding::new(
-            Rule::GL019,
-            loc,
-            format!(
-                "{}: {}; add `option redispatch` to the backend (or defaults)",
-                lb.name, v.summary
-            ),
-        ));
-    }
-    if let Some(c) = v.connections {
-        let loc = lb
-            .settings
-            .connection_termination
-            .as_ref()
-            .filter(|t| !t.from_profile)
-            .map_or_else(|| lb.loc.clone(), |t| t.loc.clone());
-        let mut f = Finding::new(Rule::GL019, loc, format!("{}: {c}", lb.name));
-        f.severity = Severity::Note;
-        out.push(f);
-    }
-    out
 }
 
 #[cfg(test)]

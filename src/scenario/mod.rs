@@ -966,6 +966,14 @@ path = "/readyz"
     }
 
     #[test]
+    fn nlb_probers_follow_zones_and_stay_assumed() {
+        let nlb = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"nlb\"\nprofile = \"aws-nlb\"\n";
+        let sc = load_str("f.toml", &format!("{nlb}zones = 2\n")).unwrap();
+        assert_eq!(sc.lbs[0].model.probers, 2);
+        assert_eq!(sc.lbs[0].assumed[0].0, "probers");
+    }
+
+    #[test]
     fn the_builtin_matrix_loads() {
         assert_eq!(builtin_matrix().len(), 6 * 7);
     }

@@ -11,7 +11,7 @@
 //! propagation (profiles/*.toml `[sources]`); OpenShift added `minReadySeconds` for the rolling
 //! case (cluster-kube-apiserver-operator#1091).
 
-use crate::provider::{Family, ProbeModel, Schedule};
+use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use crate::time::Micros;
 
@@ -50,26 +50,6 @@ pub fn layout(sc: &Scenario, lb: &LbSpec) -> Layout {
             .or(sc.traffic.map(|t| t.backends)),
         zones: s.zones.as_ref().map(|z| z.value),
         cross_zone: s.cross_zone.as_ref().map(|c| c.value),
-    }
-}
-
-/// True for an ELBv2 load balancer (NLB, ALB): its target group fails open.
-pub fn is_elbv2(lb: &LbSpec) -> bool {
-    lb.family == Family::Aws && (lb.variant == "nlb" || lb.variant == "alb")
-}
-
-/// What happens when every backend of this LB is unhealthy.
-pub fn all_unhealthy_consequence(lb: &LbSpec) -> &'static str {
-    match (lb.family, lb.variant.as_str()) {
-        (Family::Aws, "nlb") | (Family::Aws, "alb") => {
-            "the target group fails open and routes new requests to every target, including those that stopped listening"
-        }
-        (Family::Aws, _) => "the Classic Load Balancer has no InService instance and answers 503",
-        (Family::Gcp, _) => {
-            "a passthrough NLB without a failover policy sends traffic to all VMs (fail open), a proxy LB answers 503"
-        }
-        (Family::Azure, _) => "no backend is healthy, so new flows fail",
-        (Family::Haproxy, _) => "the backend has no usable server and HAProxy answers 503",
     }
 }
 

@@ -158,7 +158,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         file: sc.file.clone(),
         lb: lb.name.clone(),
         provider: lb.profile.clone(),
-        family: lb.family,
+        family: lb.provider.family(),
         server: server.profile.clone(),
         server_source: sc.server_source.clone(),
         timeline: c.tl,

@@ -249,7 +249,7 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
             let recs: Vec<_> = sc
                 .lbs
                 .iter()
-                .map(|lb| (lb.family, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
+                .map(|lb| (lb.provider, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
                 .collect();
             (sc, recs)
         })

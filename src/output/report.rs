@@ -375,7 +375,7 @@ fn recommendation(md: &mut String, x: &LbSection) {
             writeln!(
                 md,
                 "- least probe load that passes the current delay: {} (worst case {}, {:.3} probes/s per backend; now {:.3}).",
-                crate::output::recommend::describe(x.lb.family, &c.setting),
+                x.lb.provider.describe(&c.setting),
                 c.worst,
                 c.probes_per_second,
                 r.current.probes_per_second
@@ -407,7 +407,7 @@ fn recommendation(md: &mut String, x: &LbSection) {
             writeln!(
                 md,
                 "| {} | {} | {:.3} | {} |",
-                crate::output::recommend::describe(x.lb.family, &c.setting),
+                x.lb.provider.describe(&c.setting),
                 c.worst,
                 c.probes_per_second,
                 if pass { "passes" } else { "fails" }

@@ -5,31 +5,21 @@
 use super::Case;
 use crate::analysis::client::client_view;
 use crate::analysis::findings::{Finding, Rule, Severity};
-use crate::provider::Family;
 
-/// GL019: what clients see, where it is worth a line: HAProxy without redispatch when requests can
-/// reach the closed port (warning), keep-alive connections through an L4 LB (note).
+/// GL019: what clients see, where it is worth a line: a setting that would spare the clients of
+/// requests routed to the closed port (HAProxy's redispatch; warning), keep-alive connections
+/// through an L4 LB (note).
 pub fn findings(c: &Case) -> Vec<Finding> {
     let (sc, lb) = (c.sc, c.lb);
     let routes_after_e3 = c.worst() > c.budget;
     let v = client_view(sc, lb);
     let mut out = Vec::new();
-    if lb.family == Family::Haproxy && routes_after_e3 && v.failing_share > 0.0 {
-        let loc = lb
-            .settings
-            .redispatch
-            .as_ref()
-            .filter(|r| !r.from_profile)
-            .map(|r| &r.loc)
-            .or(lb.settings.retries.as_ref().filter(|r| !r.from_profile).map(|r| &r.loc))
-            .map_or_else(|| lb.loc.clone(), Clone::clone);
+    if let Some((fix, at)) = v.fix.as_ref().filter(|_| routes_after_e3 && v.failing_share > 0.0) {
+        let loc = at.clone().unwrap_or_else(|| lb.loc.clone());
         out.push(Finding::new(
             Rule::GL019,
             loc,
-            format!(
-                "{}: {}; add `option redispatch` to the backend (or defaults)",
-                lb.name, v.summary
-            ),
+            format!("{}: {}; {fix}", lb.name, v.summary),
         ));
     }
     if let Some(c) = v.connections {

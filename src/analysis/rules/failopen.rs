@@ -11,10 +11,9 @@
 //! case (cluster-kube-apiserver-operator#1091).
 
 use super::Case;
-use crate::analysis::failopen::{all_unhealthy_consequence, is_elbv2, layout, overlap};
+use crate::analysis::failopen::{layout, overlap};
 use crate::analysis::findings::{Finding, Rule};
 use crate::error::Loc;
-use crate::provider::Family;
 use crate::scenario::{LbSpec, Rollout, Scenario};
 
 /// Fail-open and rolling-restart findings for one LB.
@@ -24,7 +23,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
     let lay = layout(sc, lb);
     let loc_of = |v: Option<&Loc>| v.cloned().unwrap_or_else(|| lb.loc.clone());
     let targets_loc = loc_of(lb.settings.targets.as_ref().filter(|t| !t.from_profile).map(|t| &t.loc));
-    if is_elbv2(lb) && lay.targets == Some(1) {
+    if lb.provider.target_group_fails_open() && lay.targets == Some(1) {
         out.push(Finding::new(
             Rule::GL015,
             targets_loc.clone(),
@@ -34,7 +33,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
             ),
         ));
     }
-    if lb.family == Family::Aws && lb.variant == "nlb" && lay.cross_zone == Some(false) {
+    if lb.provider.zone_fails_open() && lay.cross_zone == Some(false) {
         if let (Some(n), Some(z)) = (lay.targets, lay.zones) {
             if n >= 1 && n < 2 * z {
                 let loc = loc_of(
@@ -96,7 +95,7 @@ fn rollout_finding(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> Option<Finding> {
                 "{}: rolling restart reaches all-unhealthy: {why}; all {} replicas are out of the LB at once, so {}; {fix}",
                 lb.name,
                 r.replicas,
-                all_unhealthy_consequence(lb)
+                lb.provider.all_unhealthy()
             ),
         )
     } else {

@@ -3,16 +3,12 @@
 
 use super::Case;
 use crate::analysis::findings::{Finding, Rule};
-use crate::provider::{check_limits, Family};
 
 /// One GL005 per violated range or relation, in the order the limits are checked.
 pub fn findings(c: &Case) -> Vec<Finding> {
     let lb = c.lb;
-    let (timeout_key, interval_key) = match lb.family {
-        Family::Gcp => ("timeout", "check_interval"),
-        _ => ("timeout", "interval"),
-    };
-    check_limits(&lb.settings, &lb.limits, &lb.profile, timeout_key, interval_key)
+    lb.provider
+        .limit_violations(&lb.settings, &lb.limits, &lb.profile)
         .into_iter()
         .map(|v| Finding::new(Rule::GL005, v.loc, format!("{}: {}", lb.name, v.message)))
         .collect()

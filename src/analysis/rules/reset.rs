@@ -1,19 +1,15 @@
-//! GL006: an NLB with connection termination on resets established connections when the target
-//! turns unhealthy, while the server would still drain them (until E5).
+//! GL006: a load balancer that resets established connections when the target turns unhealthy
+//! (an NLB with connection termination on), while the server would still drain them (until E5).
 
 use super::Case;
 use crate::analysis::findings::{Finding, Rule};
 use crate::paths::PathReport;
-use crate::provider::Family;
 use crate::scenario::LbSpec;
 
 /// GL006 at the `connection_termination` setting, when the earliest reset comes before E5.
 pub fn finding(c: &Case) -> Option<Finding> {
     let lb = c.lb;
-    if !(lb.family == Family::Aws && lb.variant == "nlb") {
-        return None;
-    }
-    let ct = lb.settings.connection_termination.as_ref().filter(|c| c.value)?;
+    let ct = lb.provider.resets_connections(&lb.settings)?;
     let reset_from = c.ext.best.detection;
     (c.tl.e2 + reset_from < c.tl.e5).then(|| {
         Finding::new(

@@ -14,6 +14,7 @@
 //! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
+//! - `rules`: `graceline rules`, the README rule section and SARIF helpUri from the rule table.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
 //!
 //! Run one module with `cargo test --test it cli_paths::`, one test by its name.
@@ -42,5 +43,6 @@ mod prop_paths;
 mod prop_readers;
 mod prop_sim;
 mod reports;
+mod rules;
 mod scenario_uncertainty;
 mod timeline;

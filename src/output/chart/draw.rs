@@ -225,15 +225,16 @@ pub(crate) fn ellipsize(text: &str, size: f64, max: i32) -> String {
 }
 
 /// `head` whole, then as much of `tail` as fits in `max` pixels (an ellipsis marks the cut): a
-/// name never gives way to the words after it.
+/// name never gives way to the words after it; a name longer than `max` itself is cut, so it never
+/// runs into what stands beside it.
 pub(crate) fn keep_head(head: &str, tail: &str, size: f64, max: i32) -> String {
     let full = format!("{head}{tail}");
-    if measure(&full, size) <= max || tail.is_empty() {
+    if measure(&full, size) <= max {
         return full;
     }
     let room = max - measure(head, size);
     if room < measure("…", size) {
-        return head.to_string();
+        return ellipsize(head, size, max);
     }
     format!("{head}{}", ellipsize(tail, size, room))
 }
@@ -1668,6 +1669,9 @@ mod tests {
         super::super::ensure_font().unwrap();
         let s = keep_head("api-int", " (aws-nlb): a probe every 10s, timeout 10s", BODY, 120);
         assert!(s.starts_with("api-int") && s.ends_with('…'), "{s}");
-        assert_eq!(keep_head("a-very-long-name", " (x)", BODY, 10), "a-very-long-name");
+        // A head wider than the room is cut itself rather than run into its neighbour.
+        let cut = keep_head("a-very-long-name-of-a-path", " (x)", BODY, 100);
+        assert!(cut.starts_with("a-very") && cut.ends_with('…'), "{cut}");
+        assert!(measure(&cut, BODY) <= 100, "{cut}");
     }
 }

@@ -43,6 +43,7 @@ fn target(prestop: Micros, delay: Micros, grace: Micros) -> Target {
         delay_loc: None,
         apiserver: false,
         readiness: None,
+        sidecar: None,
     }
 }
 

@@ -69,6 +69,11 @@ pub enum Rule {
     GL034,
     /// A crashed kube-apiserver stays in the `kubernetes` endpoints until its lease expires.
     GL035,
+    /// The kubelet ends the pod on its own (eviction, node shutdown, liveness, OOM): it is not
+    /// deleted, so its endpoints follow its readiness only.
+    GL036,
+    /// An Istio sidecar stops accepting inbound connections before the app has drained.
+    GL037,
 }
 
 /// Every rule, in id order.
@@ -90,13 +95,15 @@ pub const RULES: [Rule; 14] = [
 ];
 
 /// The rules of the Kubernetes paths (`crate::paths`), in id order; GL004 applies to them too.
-pub const PATH_RULES: [Rule; 6] = [
+pub const PATH_RULES: [Rule; 8] = [
     Rule::GL030,
     Rule::GL031,
     Rule::GL032,
     Rule::GL033,
     Rule::GL034,
     Rule::GL035,
+    Rule::GL036,
+    Rule::GL037,
 ];
 
 impl Rule {
@@ -129,6 +136,8 @@ impl Rule {
             Rule::GL033 => "GL033",
             Rule::GL034 => "GL034",
             Rule::GL035 => "GL035",
+            Rule::GL036 => "GL036",
+            Rule::GL037 => "GL037",
         }
     }
 
@@ -155,6 +164,8 @@ impl Rule {
             Rule::GL033 => "cannot-be-judged",
             Rule::GL034 => "prestop-not-a-sleep",
             Rule::GL035 => "crashed-apiserver-listed",
+            Rule::GL036 => "kubelet-termination",
+            Rule::GL037 => "sidecar-exits-first",
         }
     }
 
@@ -170,7 +181,8 @@ impl Rule {
             | Rule::GL016
             | Rule::GL018
             | Rule::GL030
-            | Rule::GL032 => Severity::Error,
+            | Rule::GL032
+            | Rule::GL037 => Severity::Error,
             Rule::GL002
             | Rule::GL006
             | Rule::GL007
@@ -179,7 +191,7 @@ impl Rule {
             | Rule::GL031
             | Rule::GL033
             | Rule::GL034 => Severity::Warning,
-            Rule::GL010 | Rule::GL035 => Severity::Note,
+            Rule::GL010 | Rule::GL035 | Rule::GL036 => Severity::Note,
         }
     }
 
@@ -206,6 +218,8 @@ impl Rule {
             Rule::GL033 => "A Service or Ingress backend cannot be judged from the inputs",
             Rule::GL034 => "The preStop hook is not a plain sleep, so its duration is unknown",
             Rule::GL035 => "A crashed kube-apiserver stays listed until its lease expires",
+            Rule::GL036 => "The kubelet ends the pod on its own: its endpoints follow readiness only",
+            Rule::GL037 => "The Istio sidecar stops accepting before the app has drained",
         }
     }
 
@@ -232,6 +246,8 @@ impl Rule {
             Rule::GL033 => "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
             Rule::GL034 => "A preStop exec hook that is not `sleep N` (or an httpGet hook) takes an unknown time; graceline assumes the sleep it starts with, else 0 s.",
             Rule::GL035 => "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
+            Rule::GL036 => "Node-pressure eviction, graceful node shutdown, a liveness restart or an OOM kill stop the pod without deleting it: the EndpointSlice keeps it ready until its Ready condition turns false (a failing readiness probe, or the exit), the grace period is the kubelet's (evictionMaxPodGracePeriod, shutdownGracePeriod, the liveness probe's), and a preStop sleep delays the endpoint's removal as much as the app's stop.",
+            Rule::GL037 => "An istio-proxy that is a regular container gets SIGTERM with the app, drains for terminationDrainDuration (5 s by default) and exits, closing the pod's inbound port while the app still drains or has not stopped listening.",
         }
     }
 
@@ -258,6 +274,8 @@ impl Rule {
             Rule::GL033 => "Pass the workload behind the Service, fix the selector or the targetPort name.",
             Rule::GL034 => "Use the sleep action (lifecycle.preStop.sleep.seconds) or `sleep N`, or keep a margin for the hook's own time.",
             Rule::GL035 => "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
+            Rule::GL036 => "Make readiness fail first and keep serving after it (the app's own shutdown delay covering the probe and the path), or drain the node with `kubectl drain` (deletions) before it shuts down; clients must retry what nothing in the pod can prevent.",
+            Rule::GL037 => "Raise terminationDrainDuration (annotation proxy.istio.io/config) to the app's exit, or inject native sidecars (sidecar.istio.io/nativeSidecar: \"true\", Kubernetes >= 1.29), which stop after the app.",
         }
     }
 }

@@ -19,6 +19,7 @@
 //! log has no E3).
 
 pub mod log;
+pub mod paths;
 
 use crate::analysis::exact::extremes;
 use crate::cli::{CalibrateArgs, Exit};
@@ -249,7 +250,14 @@ fn median_gap(ts: &[i64]) -> Option<Micros> {
 
 /// Runs `graceline calibrate`.
 pub fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
-    let sc = scenario::load_file(&a.scenario)?;
+    if let Some(family) = &a.path {
+        return paths::run(a, family, out);
+    }
+    let sc = scenario::load_file(
+        a.scenario
+            .as_deref()
+            .ok_or_else(|| anyhow!("calibrate needs --scenario (or --path for a Kubernetes path)"))?,
+    )?;
     let lb = match &a.lb {
         Some(name) => sc.lbs.iter().find(|l| &l.name == name),
         None if sc.lbs.len() == 1 => sc.lbs.first(),

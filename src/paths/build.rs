@@ -7,7 +7,7 @@
 //! Service path. What the model could not bind is said (GL033), never skipped.
 
 use super::{
-    analyze, apiserver_service, ingress, kube_proxy, lb_controller, local_traffic, target_findings, Path, PathsAnalysis,
+    apiserver_service, ingress, kube_proxy, lb_controller, local_traffic, target_findings, Path, PathsAnalysis,
 };
 use crate::analysis::findings::{Finding, Rule};
 use crate::scenario::group::Group;
@@ -135,16 +135,21 @@ pub fn judge(g: &Group) -> PathsAnalysis {
             ));
         }
     }
+    // Issue 16's families: Gateway API, Istio, headless DNS, MetalLB, Cilium (paths::added).
+    super::added::extend(g, &mut judged, &mut out);
     let mut seen: Vec<String> = Vec::new();
     for (t, p) in judged {
         let key = format!("{}/{}", t.name, t.container);
         if !seen.contains(&key) {
             seen.push(key);
-            for f in target_findings(&t) {
+            for f in target_findings(&t)
+                .into_iter()
+                .chain(super::added::target_findings(g, &t))
+            {
                 out.general.push((t.name.clone(), f));
             }
         }
-        out.reports.push(analyze(&t, &p, g.min_margin));
+        out.reports.push(super::added::judge(g, &t, p));
     }
     out
 }

@@ -258,6 +258,8 @@ pub struct Objects {
     pub proxy_mode: Option<(ProxyMode, Loc)>,
     /// What was not read, said explicitly.
     pub notes: Vec<String>,
+    /// The objects of issue 16's path families (Gateway API, mesh, DNS, MetalLB, kubelet).
+    pub added: super::k8s_added::AddedObjects,
 }
 
 impl Objects {
@@ -266,7 +268,8 @@ impl Objects {
         !(self.workloads.is_empty()
             && self.services.is_empty()
             && self.ingresses.is_empty()
-            && self.apiservers.is_empty())
+            && self.apiservers.is_empty()
+            && !self.added.any())
     }
 
     /// Appends another file's objects.
@@ -279,6 +282,7 @@ impl Objects {
             self.proxy_mode = o.proxy_mode;
         }
         self.notes.extend(o.notes);
+        self.added.extend(o.added);
     }
 }
 
@@ -416,6 +420,9 @@ pub struct Target {
     pub apiserver: bool,
     /// The container's readiness probe, described (`httpGet /ready`), if any.
     pub readiness: Option<String>,
+    /// An Istio sidecar (a regular container) that stops accepting inbound connections on its
+    /// own clock (`crate::paths::mesh`); `None` without one or for a native sidecar.
+    pub sidecar: Option<super::k8s_added::Sidecar>,
 }
 
 impl Target {
@@ -504,6 +511,7 @@ impl Target {
             delay_loc: None,
             apiserver: false,
             readiness: c.readiness.clone(),
+            sidecar: None,
         }
     }
 
@@ -538,6 +546,7 @@ impl Target {
             delay_loc: s.locs.get("shutdown_delay").filter(|l| **l != a.container_loc).cloned(),
             apiserver: true,
             readiness: Some(format!("httpGet {}", s.spec.readiness_path)),
+            sidecar: None,
         }
     }
 

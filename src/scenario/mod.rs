@@ -3,6 +3,7 @@
 
 pub mod group;
 pub mod k8s;
+pub mod k8s_added;
 pub mod latency;
 pub mod select;
 pub mod teaching;
@@ -66,6 +67,9 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
+    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    #[allow(dead_code)]
+    paths: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

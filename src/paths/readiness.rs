@@ -1,0 +1,300 @@
+//! Paths that wait for the pod itself: where a consumer keeps an endpoint until the pod fails its
+//! readiness probe (MetalLB counts a serving-terminating endpoint; a pod the kubelet stops is not
+//! deleted) or until the pod exits (node shutdown stops every probe; a pod without a readiness
+//! probe is ready while it runs; `publishNotReadyAddresses`). Such a path's worst case moves with
+//! the pod's own shutdown, so a preStop sleep delays its end as much as the app's stop: what
+//! helps is keeping the listener open after readiness fails (the app's own shutdown delay), or
+//! nothing in the pod. The stages computed here come from the pod spec; their analysis replaces
+//! [`super::analyze`]'s recommended preStop accordingly.
+
+use super::{ceil_secs, stop_listening, Path, PathReport, PathVerdict, Stage, Start};
+use crate::analysis::findings::{Finding, Rule, Severity};
+use crate::scenario::k8s::Target;
+use crate::scenario::k8s_added::ProbeTiming;
+use crate::time::Micros;
+use crate::timeline::ReadyzFailure;
+
+/// Where the pod-side stages are measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// From t = 0 (the deletion, or the kubelet's kill).
+    Zero,
+    /// From SIGTERM (after any preStop).
+    Sigterm,
+}
+
+fn origin(t: &Target, from: From) -> Micros {
+    match from {
+        From::Zero => Micros::ZERO,
+        From::Sigterm => t.server.timeline().e1,
+    }
+}
+
+/// From `from` until the app starts failing its readiness check (E2).
+pub fn until_readiness_fails(t: &Target, from: From) -> Stage {
+    let tl = t.server.timeline();
+    let d = tl.e2 - origin(t, from);
+    Stage {
+        id: "until-readiness-fails".to_string(),
+        label: match from {
+            From::Zero => "preStop and the app's readiness delay until its readiness check can fail (E2)",
+            From::Sigterm => "the app's readiness delay after SIGTERM until its readiness check can fail (E2)",
+        }
+        .to_string(),
+        lo: d,
+        hi: d,
+        unverified: false,
+        source: format!(
+            "the pod spec (preStop {}) and how the app shuts down ({})",
+            t.server.prestop_sleep, t.server_source.reason
+        ),
+    }
+}
+
+/// The kubelet's readiness probe notices the failure: the first failing probe comes within one
+/// period, the pod turns unready after `failureThreshold` failures in a row, each taking up to
+/// `timeoutSeconds` when the failure is a hang.
+pub fn probe(t: &Target, p: &ProbeTiming) -> Stage {
+    let n = i64::from(p.failure_threshold);
+    let hangs = !matches!(t.server.readyz_failure, ReadyzFailure::Error);
+    let lo = p.period.times(n - 1);
+    let hi = p.period.times(n) + if hangs { p.timeout } else { Micros::ZERO };
+    Stage {
+        id: "readiness-probe".to_string(),
+        label: format!(
+            "the readiness probe fails {n} time(s) in a row (periodSeconds {}, timeoutSeconds {})",
+            p.period, p.timeout
+        ),
+        lo,
+        hi,
+        unverified: false,
+        source: format!(
+            "the pod's readinessProbe at {}: failureThreshold x periodSeconds{} (Probe API defaults 10 s, 3, 1 s: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Probe)",
+            p.loc,
+            if hangs { " + timeoutSeconds (the check hangs)" } else { "" }
+        ),
+    }
+}
+
+/// From `from` until the app has exited (E5, capped by SIGKILL).
+pub fn until_exit(t: &Target, from: From) -> Stage {
+    let tl = t.server.timeline();
+    let d = tl.e5 - origin(t, from);
+    Stage {
+        id: "until-exit".to_string(),
+        label: "the app drains and exits (or is killed)".to_string(),
+        lo: d,
+        hi: d,
+        unverified: false,
+        source: format!(
+            "the pod spec (grace period {}) and how the app shuts down ({}); the pod turns unready only when its containers have stopped",
+            t.server.termination_grace_period, t.server_source.reason
+        ),
+    }
+}
+
+/// True when a path's stages depend on the pod's own shutdown.
+pub fn depends_on_pod(p: &Path) -> bool {
+    p.stages
+        .iter()
+        .any(|s| s.id == "until-readiness-fails" || s.id == "until-exit" || s.id == "pleg-relist")
+}
+
+/// What can end such a path sooner than the app stops listening.
+#[derive(Debug, Clone)]
+pub enum Fix {
+    /// Keep listening after readiness fails: the app's own shutdown delay; `grace` names what
+    /// sets SIGKILL for this termination.
+    AppDelay {
+        /// What sets the grace period (e.g. `terminationGracePeriodSeconds`).
+        grace: String,
+    },
+    /// Nothing in the pod helps, and why.
+    Nothing(String),
+}
+
+/// The verdict of a set of findings.
+pub fn verdict_of(findings: &[Finding]) -> PathVerdict {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Error) => PathVerdict::Fail,
+        Some(Severity::Warning) => PathVerdict::Warn,
+        _ => PathVerdict::Pass,
+    }
+}
+
+/// Judges a path that waits for the pod: `origin` names its t = 0 in messages, `why` says what
+/// the endpoint waits for.
+pub fn analyze(t: &Target, path: &Path, min_margin: Micros, fix: &Fix, origin: &str, why: &str) -> PathReport {
+    let tl = t.server.timeline();
+    let start = match path.start {
+        Start::Deletion => Micros::ZERO,
+        Start::Sigterm => tl.e1,
+    };
+    let stop = stop_listening(t, path, t.server.prestop_sleep, Micros::ZERO);
+    let worst = path.never_withdrawn.is_none().then(|| start + path.worst());
+    let best = start + path.best();
+    let margin = worst.map(|w| stop - w);
+    let (mut rec_delay, mut rec_grace) = (None, None);
+    let fix_text = match (fix, worst) {
+        (Fix::AppDelay { grace }, Some(w)) => {
+            let d = ceil_secs(w + min_margin - tl.e2);
+            let g = ceil_secs(tl.e2 + d + t.server.request_grace);
+            rec_delay = Some(d);
+            rec_grace = Some(g);
+            format!(
+                "fix: keep listening >= {}s after readiness starts failing (the app's own shutdown delay; a preStop sleep moves this path's end as much as the app's stop), with {grace} >= {}s",
+                d.0 / 1_000_000,
+                g.0 / 1_000_000
+            )
+        }
+        (Fix::Nothing(why_not), _) => format!("no preStop or delay in the pod helps: {why_not}"),
+        (_, None) => String::new(),
+    };
+    let slowest = path
+        .slowest()
+        .map(|s| {
+            format!(
+                "slowest stage: {} ({}, up to {}{})",
+                s.id,
+                s.label,
+                s.hi,
+                if s.unverified { ", unverified figure" } else { "" }
+            )
+        })
+        .unwrap_or_default();
+    let own = match &t.sidecar {
+        Some(sc) if sc.exit < tl.e3 => format!("its istio-proxy sidecar exits at {}", sc.exit),
+        _ => format!("preStop {} + the app's own delay {}", tl.e1, t.app_delay()),
+    };
+    let loc = t.finding_loc();
+    let mut findings = Vec::new();
+    match (worst, margin) {
+        (Some(w), Some(m)) if m <= Micros::ZERO => findings.push(Finding::new(
+            Rule::GL030,
+            loc,
+            format!(
+                "{} via {} ({}): worst case {w} from {origin} until the last consumer stops sending new connections ({why}; {slowest}), but the app stops listening at {stop} ({own}); new connections can reach a closed port for up to {}; {fix_text}",
+                t.name,
+                path.kind.name(),
+                path.name,
+                w - stop
+            ),
+        )),
+        (Some(w), Some(m)) if m < min_margin => findings.push(Finding::new(
+            Rule::GL031,
+            loc,
+            format!(
+                "{} via {} ({}): margin {m} (app stops listening at {stop}, last consumer stops sending at {w} worst case; {why}; {slowest}) is below the minimum {min_margin}; {fix_text}",
+                t.name,
+                path.kind.name(),
+                path.name
+            ),
+        )),
+        _ => {}
+    }
+    let verdict = verdict_of(&findings);
+    PathReport {
+        target: t.clone(),
+        path: path.clone(),
+        sigterm: tl.e1,
+        stop_listening: stop,
+        kill: tl.kill,
+        last_send_worst: worst,
+        last_send_best: best,
+        margin,
+        min_margin,
+        recommended_prestop: None,
+        recommended_grace: rec_grace,
+        recommended_shutdown_delay: rec_delay,
+        findings,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::figures::figures;
+    use crate::paths::tests::app;
+    use crate::paths::PathKind;
+
+    fn timing(period: i64, n: u32) -> ProbeTiming {
+        ProbeTiming {
+            period: Micros::from_secs(period),
+            failure_threshold: n,
+            timeout: Micros::from_secs(1),
+            loc: crate::error::Loc {
+                file: "d.yaml".into(),
+                line: 9,
+                column: 9,
+            },
+        }
+    }
+
+    #[test]
+    fn probe_detection_bounds() {
+        // app-stops-at-sigterm fails with an error (refused): no timeout on top.
+        let s = probe(&app(0, 30), &timing(10, 3));
+        assert_eq!((s.lo, s.hi), (Micros::from_secs(20), Micros::from_secs(30)));
+        let s = probe(&app(0, 30), &timing(2, 1));
+        assert_eq!((s.lo, s.hi), (Micros::ZERO, Micros::from_secs(2)));
+    }
+
+    #[test]
+    fn a_readiness_driven_path_recommends_the_apps_delay_not_a_prestop() {
+        // preStop 10 s, app stops at SIGTERM: E2 = E3 = 10 s. Path: until-readiness-fails 10 +
+        // probe [0, 2] + kubelet-status-update [0, 1] + pod-watch [0, 1] = worst 14 s; margin
+        // 10 - 14 = -4 s. Fix: delay >= 14 + 5 - 10 = 9 s; grace 10 + 9 + 25 = 44 s.
+        let t = app(10, 30);
+        let mk = |t: &Target| {
+            let f = figures();
+            Path {
+                kind: PathKind::MetalLbL2,
+                name: "x".into(),
+                service: "default/web".into(),
+                loc: t.container_loc.clone(),
+                stages: vec![
+                    until_readiness_fails(t, From::Zero),
+                    probe(t, &timing(2, 1)),
+                    f.stage("kubelet-status-update"),
+                    f.stage("pod-watch"),
+                ],
+                start: Start::Deletion,
+                listener_waits_for_first_stage: false,
+                never_withdrawn: None,
+                notes: Vec::new(),
+                lbs: Vec::new(),
+                alternative: None,
+            }
+        };
+        let path = mk(&t);
+        assert!(depends_on_pod(&path));
+        let fix = Fix::AppDelay {
+            grace: "terminationGracePeriodSeconds".into(),
+        };
+        let r = analyze(&t, &path, Micros::from_secs(5), &fix, "the deletion", "test");
+        assert_eq!(r.last_send_worst, Some(Micros::from_secs(14)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-4)));
+        assert_eq!(r.verdict, PathVerdict::Fail);
+        assert_eq!(r.recommended_prestop, None);
+        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(9)));
+        assert_eq!(r.recommended_grace, Some(Micros::from_secs(44)));
+        // The recommendation passes: delay 9 s keeps the listener until 19 s = 14 + 5.
+        let mut fixed = t.clone();
+        fixed.server.shutdown_delay = Micros::from_secs(9);
+        fixed.server.termination_grace_period = Micros::from_secs(44);
+        let r = analyze(&fixed, &mk(&fixed), Micros::from_secs(5), &fix, "the deletion", "test");
+        assert_eq!(r.verdict, PathVerdict::Pass);
+        // A longer preStop moves both ends: still -4 s.
+        let longer = app(20, 60);
+        let r = analyze(
+            &longer,
+            &mk(&longer),
+            Micros::from_secs(5),
+            &fix,
+            "the deletion",
+            "test",
+        );
+        assert_eq!(r.margin, Some(Micros::from_secs(-4)));
+    }
+}

@@ -297,4 +297,34 @@ mod tests {
         );
         assert_eq!(r.margin, Some(Micros::from_secs(-4)));
     }
+
+    proptest::proptest! {
+        /// A path that waits for the pod's readiness moves with the pod: a preStop sleep shifts
+        /// its end and the app's stop alike, so the margin does not change (SIGKILL far away).
+        #[test]
+        fn a_prestop_sleep_does_not_move_a_readiness_driven_margin(
+            pre in 0u32..600,
+            delay in 0i64..120,
+            period in 1i64..30,
+            n in 1u32..6,
+        ) {
+            let with = |pre: u32| {
+                let mut t = app(pre, 10_000);
+                t.server.shutdown_delay = Micros::from_secs(delay);
+                let (p, fix) = crate::paths::metallb::path(
+                    &t,
+                    crate::scenario::k8s_added::MetalLbMode::L2,
+                    "a/b",
+                    "a/b:80",
+                    t.container_loc.clone(),
+                    Some(&timing(period, n)),
+                );
+                analyze(&t, &p, Micros::from_secs(5), &fix, "the deletion", "test")
+            };
+            let (a, b) = (with(0), with(pre));
+            proptest::prop_assert_eq!(a.margin, b.margin);
+            proptest::prop_assert_eq!(a.recommended_shutdown_delay, b.recommended_shutdown_delay);
+            proptest::prop_assert_eq!(b.recommended_prestop, None);
+        }
+    }
 }

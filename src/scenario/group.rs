@@ -1162,6 +1162,17 @@ fn bind_routes(
         }
     }
     for (what, loc) in &added.unread_routes {
+        if what.starts_with("Istio ") {
+            // Istio's own routing: the pods behind its destinations are judged through their
+            // Services (istio-mesh), its rules are not read.
+            let n = format!(
+                "{loc}: {what}: its routing rules are not read; the pods behind its destinations are judged through their Services (istio-mesh for mesh members)"
+            );
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+            continue;
+        }
         say(
             unjudged,
             what,

@@ -196,9 +196,17 @@ pub struct AddedObjects {
 }
 
 impl AddedObjects {
-    /// True when there is a route to judge.
+    /// True when a file held something these families read (a file of GatewayClasses, a
+    /// KubeletConfiguration or MetalLB's advertisements is an input, not an empty file).
     pub fn any(&self) -> bool {
-        !self.routes.is_empty()
+        !(self.gateway_classes.is_empty()
+            && self.gateways.is_empty()
+            && self.routes.is_empty()
+            && self.namespaces.is_empty()
+            && self.cilium.is_none()
+            && self.metallb.is_empty()
+            && self.kubelet.is_none()
+            && self.unread_routes.is_empty())
     }
 
     /// Appends another file's objects (the first Cilium ConfigMap and KubeletConfiguration win).

@@ -170,10 +170,8 @@ impl Kill {
         match self.termination {
             Termination::LivenessRestart | Termination::OomKill => t2.sidecar = None,
             _ => {
-                let kill = t2
-                    .server
-                    .termination_grace_period
-                    .max(self.grace.unwrap_or(Micros::ZERO));
+                // istio-proxy has no preStop: its SIGKILL comes max(grace, 2 s) after its SIGTERM.
+                let kill = self.grace.map_or(Micros::ZERO, |g| g.max(MINIMUM_WINDOW));
                 if let Some(sc) = &mut t2.sidecar {
                     sc.exit = sc.exit.min(kill);
                 }
@@ -213,7 +211,7 @@ impl Kill {
                 Fix::Nothing("the OOM killer stops the app at once, before anything can withdraw it; give the container the memory it needs, and have clients retry".to_string()),
                 "an OOM kill: the endpoint goes when the kubelet notices the exit".to_string(),
             ),
-            (Termination::NodeShutdown, _) => (
+            (_, _) if self.probes_stop => (
                 vec![until_exit(t2, From::Sigterm), status],
                 nothing_after_exit(),
                 "a node shutdown stops every probe (kubernetes#105780, #116965), so the endpoint stays ready until the pod exits".to_string(),
@@ -442,5 +440,25 @@ mod tests {
         assert_eq!(r.last_send_worst, Some(Micros::from_secs(35)));
         assert_eq!(r.margin, Some(Micros::from_secs(-25)));
         assert!(matches!(fix, Fix::Nothing(_)));
+    }
+
+    #[test]
+    fn the_sidecar_stops_with_the_kubelets_grace_and_stays_for_a_restart() {
+        let mut t = app(10, 45);
+        t.sidecar = Some(crate::scenario::k8s_added::Sidecar {
+            exit: Micros::from_secs(5),
+            drain: Micros::from_secs(5),
+            drain_source: "default".into(),
+            how: "test".into(),
+            loc: t.container_loc.clone(),
+        });
+        // Hard eviction: istio-proxy (no preStop) gets SIGKILL max(1, 2) = 2 s after SIGTERM.
+        let k = Kill::new(&t, Termination::HardEviction, &AddedObjects::default());
+        assert_eq!(k.target(&t).sidecar.unwrap().exit, Micros::from_secs(2));
+        // A liveness restart or an OOM kill stops only the app container: the sidecar stays.
+        for term in [Termination::LivenessRestart, Termination::OomKill] {
+            let k = Kill::new(&t, term, &AddedObjects::default());
+            assert!(k.target(&t).sidecar.is_none(), "{term:?}");
+        }
     }
 }

@@ -43,7 +43,9 @@ fn target(prestop: Micros, delay: Micros, grace: Micros) -> Target {
         delay_loc: None,
         apiserver: false,
         readiness: None,
-        sidecar: None,
+        probe: None,
+        sidecar: false,
+        istio_proxy: None,
     }
 }
 
@@ -56,13 +58,15 @@ fn path(ranges: &[(i64, i64)]) -> Path {
         stages: ranges
             .iter()
             .enumerate()
-            .map(|(i, &(lo, len))| Stage {
-                id: format!("s{i}"),
-                label: "stage".into(),
-                lo: Micros::from_millis(lo),
-                hi: Micros::from_millis(lo + len),
-                unverified: false,
-                source: "test".into(),
+            .map(|(i, &(lo, len))| {
+                Stage::computed(
+                    &format!("s{i}"),
+                    "stage".into(),
+                    Micros::from_millis(lo),
+                    Micros::from_millis(lo + len),
+                    graceline::profiles::Evidence::Documented,
+                    "test".into(),
+                )
             })
             .collect(),
         start: Start::Deletion,

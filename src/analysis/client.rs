@@ -100,10 +100,20 @@ fn connections(sc: &Scenario, lb: &LbSpec) -> Option<String> {
     if !l4 {
         return None;
     }
-    let until_server = format!(
-        "until the server closes them: kube-apiserver closes idle keep-alive connections and sends GOAWAY / Connection: close on busy ones from E3 (E2 + {}), so requests already on them are served and later ones reconnect through the LB",
-        tl.e3 - tl.e2
-    );
+    // An app pod is not kube-apiserver: what it does with keep-alive connections is its own.
+    let app =
+        sc.target.as_ref().is_some_and(|t| !t.apiserver) || sc.server.profile == crate::scenario::k8s::APP_PROFILE;
+    let until_server = if app {
+        format!(
+            "until the app closes them: unless it answers Connection: close (or HTTP/2 GOAWAY) once it starts shutting down, requests on them fail when it stops listening at E3 (E2 + {})",
+            tl.e3 - tl.e2
+        )
+    } else {
+        format!(
+            "until the server closes them: kube-apiserver closes idle keep-alive connections and sends GOAWAY / Connection: close on busy ones from E3 (E2 + {}), so requests already on them are served and later ones reconnect through the LB",
+            tl.e3 - tl.e2
+        )
+    };
     let termination = lb.settings.connection_termination.as_ref().map(|c| c.value);
     Some(if lb.family == Family::Aws && termination == Some(true) {
         "established keep-alive connections keep carrying requests after the NLB stops new connections, until the NLB resets them when the target turns unhealthy (connection_termination = true, see GL006): requests in flight on them then fail with a reset".to_string()

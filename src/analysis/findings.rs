@@ -74,6 +74,13 @@ pub enum Rule {
     GL036,
     /// An Istio sidecar stops accepting inbound connections before the app has drained.
     GL037,
+    /// In the tail of the evidence a Kubernetes path still sends after (or too close to) the app
+    /// stopping.
+    GL040,
+    /// A Kubernetes path keeps sending new connections until the pod is gone.
+    GL041,
+    /// A single pod deleted outside a rollout stays its Service's last endpoint.
+    GL042,
 }
 
 /// Every rule, in id order.
@@ -95,7 +102,7 @@ pub const RULES: [Rule; 14] = [
 ];
 
 /// The rules of the Kubernetes paths (`crate::paths`), in id order; GL004 applies to them too.
-pub const PATH_RULES: [Rule; 8] = [
+pub const PATH_RULES: [Rule; 11] = [
     Rule::GL030,
     Rule::GL031,
     Rule::GL032,
@@ -104,6 +111,9 @@ pub const PATH_RULES: [Rule; 8] = [
     Rule::GL035,
     Rule::GL036,
     Rule::GL037,
+    Rule::GL040,
+    Rule::GL041,
+    Rule::GL042,
 ];
 
 impl Rule {
@@ -138,6 +148,9 @@ impl Rule {
             Rule::GL035 => "GL035",
             Rule::GL036 => "GL036",
             Rule::GL037 => "GL037",
+            Rule::GL040 => "GL040",
+            Rule::GL041 => "GL041",
+            Rule::GL042 => "GL042",
         }
     }
 
@@ -166,6 +179,9 @@ impl Rule {
             Rule::GL035 => "crashed-apiserver-listed",
             Rule::GL036 => "kubelet-termination",
             Rule::GL037 => "sidecar-exits-first",
+            Rule::GL040 => "path-tail-reaches-closed-port",
+            Rule::GL041 => "path-never-withdrawn",
+            Rule::GL042 => "last-endpoint-on-deletion",
         }
     }
 
@@ -182,7 +198,8 @@ impl Rule {
             | Rule::GL018
             | Rule::GL030
             | Rule::GL032
-            | Rule::GL037 => Severity::Error,
+            | Rule::GL037
+            | Rule::GL041 => Severity::Error,
             Rule::GL002
             | Rule::GL006
             | Rule::GL007
@@ -190,7 +207,9 @@ impl Rule {
             | Rule::GL019
             | Rule::GL031
             | Rule::GL033
-            | Rule::GL034 => Severity::Warning,
+            | Rule::GL034
+            | Rule::GL040
+            | Rule::GL042 => Severity::Warning,
             Rule::GL010 | Rule::GL035 | Rule::GL036 => Severity::Note,
         }
     }
@@ -220,6 +239,9 @@ impl Rule {
             Rule::GL035 => "A crashed kube-apiserver stays listed until its lease expires",
             Rule::GL036 => "The kubelet ends the pod on its own: its endpoints follow readiness only",
             Rule::GL037 => "The Istio sidecar stops accepting before the app has drained",
+            Rule::GL040 => "In the tail of the evidence a Kubernetes path still sends new connections when the app stops listening",
+            Rule::GL041 => "A Kubernetes path keeps sending new connections to the pod until it is gone",
+            Rule::GL042 => "Deleted outside a rollout, a single pod stays its Service's last endpoint until its readiness probe fails",
         }
     }
 
@@ -245,6 +267,9 @@ impl Rule {
             Rule::GL032 => "With --endpoint-reconciler-type=master-count (or none), a departed kube-apiserver's IP stays in the `kubernetes` endpoints, so in-cluster clients keep being sent to it.",
             Rule::GL033 => "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
             Rule::GL034 => "A preStop exec hook that is not `sleep N` (or an httpGet hook) takes an unknown time; graceline assumes the sleep it starts with, else 0 s.",
+            Rule::GL040 => "Stage figures come in two tiers: the typical range (the verdict, GL030/GL031) and the tail, the largest credible figure with its confounds (a timed-out hook, a stale cache, rule programming in a large cluster). With every stage at the top of its tail, the last consumer still stops sending at or too close to the instant the app stops listening.",
+            Rule::GL041 => "The endpoint stays ready while the pod terminates, so nothing stops sending to it before it exits: publishNotReadyAddresses (terminating pods stay ready, staging/src/k8s.io/endpointslice/utils.go podToEndpoint), a TCP health check of kube-proxy's healthCheckNodePort (it accepts the connection whether it answers 200 or 503), or the last endpoint of a Service without a readiness probe (KEP-1669 keeps sending to serving-terminating endpoints).",
+            Rule::GL042 => "When every endpoint of a Service is terminating, kube-proxy keeps sending to the serving ones (KEP-1669, GA 1.28, Cluster policy too). A Deployment of one replica surges its replacement in a rollout, but a deletion or eviction of its pod (a node drain) leaves it the last endpoint: new connections keep reaching it until its readiness probe fails.",
             Rule::GL035 => "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
             Rule::GL036 => "Node-pressure eviction, graceful node shutdown, a liveness restart or an OOM kill stop the pod without deleting it: the EndpointSlice keeps it ready until its Ready condition turns false (a failing readiness probe, or the exit), the grace period is the kubelet's (evictionMaxPodGracePeriod, shutdownGracePeriod, the liveness probe's), and a preStop sleep delays the endpoint's removal as much as the app's stop.",
             Rule::GL037 => "An istio-proxy that is a regular container gets SIGTERM with the app, drains for terminationDrainDuration (5 s by default) and exits, closing the pod's inbound port while the app still drains or has not stopped listening.",
@@ -276,6 +301,9 @@ impl Rule {
             Rule::GL035 => "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
             Rule::GL036 => "Make readiness fail first and keep serving after it (the app's own shutdown delay covering the probe and the path), or drain the node with `kubectl drain` (deletions) before it shuts down; clients must retry what nothing in the pod can prevent.",
             Rule::GL037 => "Raise terminationDrainDuration (annotation proxy.istio.io/config) to the app's exit, or inject native sidecars (sidecar.istio.io/nativeSidecar: \"true\", Kubernetes >= 1.29), which stop after the app.",
+            Rule::GL041 => "Drop publishNotReadyAddresses from Services that serve clients, use an HTTP check of the healthCheckNodePort, or give the pod a readiness probe.",
+            Rule::GL042 => "Run at least two replicas, or make the readiness probe fail at SIGTERM (a preStop that flips it) so the last endpoint stops serving before the app stops listening.",
+            Rule::GL040 => "Raise the preStop sleep (or --shutdown-delay-duration) to the value the finding names, which covers the tail, or measure the stage ([paths.stages]) to replace the tail with your own figure.",
         }
     }
 }

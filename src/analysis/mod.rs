@@ -9,6 +9,7 @@ pub mod montecarlo;
 pub mod outcome;
 pub mod recommend;
 pub mod streaming;
+pub mod walk;
 
 use crate::error::Loc;
 use crate::provider::{check_limits, Family};
@@ -206,7 +207,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         findings.push(f);
     }
     let needed = full_drain(server);
-    if server.termination_grace_period < needed {
+    if tl.kill < needed {
         findings.push(Finding::new(
             Rule::GL004,
             sc.server_loc("termination_grace_period"),
@@ -223,7 +224,7 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
                     String::new()
                 },
                 needed,
-                needed - server.termination_grace_period
+                needed - tl.kill
             ),
         ));
     }
@@ -407,8 +408,9 @@ fn profile_defaults_used(lb: &LbSpec) -> Vec<(&'static str, String)> {
     out
 }
 
-/// From the start of the grace period until the server has drained and exited on its own.
-fn full_drain(server: &ServerSpec) -> Micros {
+/// From the start of the grace period until the server has drained and exited on its own (one
+/// formula for the load balancers' GL004 and fixes and the Kubernetes paths').
+pub fn full_drain(server: &ServerSpec) -> Micros {
     let base = server.prestop_sleep + server.readyz_fail_after + server.shutdown_delay + server.request_grace;
     if server.send_retry_after {
         base + RETRY_AFTER_SHUTDOWN_TIMEOUT

@@ -70,6 +70,8 @@ pub struct Route {
     pub kind: PathKind,
     /// What the load balancer checks.
     pub check: CheckTarget,
+    /// The path never stops sending before the pod is gone (its worst case is no figure).
+    pub never: bool,
 }
 
 /// Judges every group once: paths first (they read the load balancers' models), then each load
@@ -252,6 +254,7 @@ fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
         path: p.path.name.clone(),
         kind: p.path.kind,
         check: lb.check,
+        never: p.last_send_worst.is_none(),
     });
     r
 }

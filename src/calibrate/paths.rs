@@ -43,7 +43,7 @@ pub fn model_path(family: &str) -> Option<Path> {
             cilium::swap(&mut p);
             p
         }
-        "lb-controller" => lb_controller::path(s, n, at, lb_controller::Lb::Nlb, None, false),
+        "lb-controller" => lb_controller::path(s, n, at, lb_controller::Lb::Nlb, None, None),
         "gke-neg" => ingress::neg_path(s, n, at),
         "ingress-nginx" => ingress::nginx_path(s, n, at),
         "gateway-envoy-gateway" => gw(Implementation::EnvoyGateway),

@@ -300,6 +300,9 @@ pub struct TimelineArgs {
     /// Image file to write; its extension (.svg or .png) picks the format.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// Pixels per chart pixel of a PNG, for HiDPI screens and print (1 to 4; an SVG takes 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::output::chart::MAX_SCALE)))]
+    pub scale: u32,
 }
 
 /// Flags of `report`.

@@ -7,7 +7,7 @@ pub mod paths;
 use crate::analysis::outcome::{self, Outcome};
 use crate::analysis::{explain::explain, findings::Severity};
 use crate::backend;
-use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::chart::ImageFormat;
 use crate::output::term::Term;
 use crate::output::{exporter, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
@@ -103,6 +103,21 @@ fn load_inputs(a: &InputArgs, command: &str) -> Result<Vec<Group>> {
 
 fn line_of(lb: &crate::scenario::LbSpec) -> String {
     format!("{} ({})", lb.name, lb.profile)
+}
+
+/// The report a load balancer's probe walk is drawn and explained from: its row in the outcome,
+/// or, for a row that carries a Kubernetes path's figures, its own health check's analysis with
+/// the row's verdict and findings (the walk is the health check's; the verdict is the row's).
+fn walk_report(o: &Outcome, sc: &Scenario, lb: &crate::scenario::LbSpec) -> crate::analysis::LbReport {
+    match o.lbs.iter().find(|r| r.scenario == sc.name && r.lb == lb.name) {
+        Some(r) if r.route.is_some() => crate::analysis::LbReport {
+            findings: r.findings.clone(),
+            verdict: r.verdict,
+            ..crate::analysis::analyze(sc, lb)
+        },
+        Some(r) => r.clone(),
+        None => crate::analysis::analyze(sc, lb),
+    }
 }
 
 /// Every scenario of the groups (the load balancers and what shuts down behind them).
@@ -304,16 +319,7 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         let report = o.lbs.iter().find(|r| r.scenario == sc.name && r.lb == lb.name);
         match (via_path(lb), report) {
             (None, Some(r)) => {
-                // A row that carries a path's verdict shows the health check's own walk with the
-                // row's findings.
-                let walk = match &r.route {
-                    Some(_) => crate::analysis::LbReport {
-                        findings: r.findings.clone(),
-                        ..crate::analysis::analyze(sc, lb)
-                    },
-                    None => r.clone(),
-                };
-                out.write_all(explain(sc, lb, &walk)?.as_bytes())?;
+                out.write_all(explain(sc, lb, &walk_report(&o, sc, lb))?.as_bytes())?;
                 if let Some(route) = &r.route {
                     writeln!(
                         out,
@@ -352,6 +358,7 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     let format = ImageFormat::from_path(&a.output)?;
+    crate::output::chart::check_scale(format, a.scale, &a.output)?;
     let groups = load_inputs(&a.input, "draw")?;
     let o = outcome::run(groups.clone());
     let mut scenarios = scenarios_of(&groups);
@@ -360,9 +367,14 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     scenarios.retain(|s| !s.lbs.is_empty());
     // Kubernetes paths alone: their lanes are the picture.
-    if scenarios.is_empty() && paths::timeline(&o, false, &a.output, out)? {
+    if scenarios.is_empty() && paths::timeline(&o, false, &a.output, a.scale, out)? {
         return Ok(Exit::Clean);
     }
+    // Each lane's report, taken from the outcome before scenarios are merged below.
+    let reports: Vec<crate::analysis::LbReport> = scenarios
+        .iter()
+        .flat_map(|sc| sc.lbs.iter().map(|lb| walk_report(&o, sc, lb)))
+        .collect();
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
     // picture: their LBs share the server lane.
     if scenarios.len() > 1
@@ -387,10 +399,11 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
             names.join(", ")
         );
     };
-    render_timeline(sc, None, format, &a.output)?;
+    let (server, lanes) = crate::analysis::walk::walk_reports(sc, &reports)?;
+    crate::output::chart::write(&server, &lanes, format, a.scale, &a.output)?;
     writeln!(out, "wrote {}", a.output.display())?;
     // With load balancers too, the paths' lanes go next to it as `<name>-paths.svg`.
-    paths::timeline(&o, true, &a.output, out)?;
+    paths::timeline(&o, true, &a.output, a.scale, out)?;
     Ok(Exit::Clean)
 }
 

@@ -36,7 +36,7 @@ pub fn report(o: &Outcome, dir: &Path, trials: u64, seed: u64) -> Result<Vec<std
     let chart = dir.join("kubernetes-paths-timeline.svg");
     let mut written = Vec::new();
     if !o.paths.is_empty() {
-        crate::output::paths_chart::write(&o.paths, &chart)?;
+        crate::output::paths_chart::write(&o.paths, &chart, 1)?;
         text.push_str("\n![Kubernetes paths](kubernetes-paths-timeline.svg)\n");
         written.push(chart);
     }
@@ -49,8 +49,8 @@ pub fn report(o: &Outcome, dir: &Path, trials: u64, seed: u64) -> Result<Vec<std
 
 /// `timeline`: draws the paths (one lane each). With no load balancer among the inputs the chart
 /// goes to `output` and `true` is returned; otherwise next to it as `<stem>-paths.svg` (or `.png`,
-/// like `output`).
-pub fn timeline(o: &Outcome, any_lb: bool, output: &Path, out: &mut dyn Write) -> Result<bool> {
+/// like `output`); `scale` multiplies a PNG's pixels.
+pub fn timeline(o: &Outcome, any_lb: bool, output: &Path, scale: u32, out: &mut dyn Write) -> Result<bool> {
     if o.paths.is_empty() {
         return Ok(false);
     }
@@ -61,7 +61,7 @@ pub fn timeline(o: &Outcome, any_lb: bool, output: &Path, out: &mut dyn Write) -
         let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("svg");
         output.with_file_name(format!("{stem}-paths.{ext}"))
     };
-    crate::output::paths_chart::write(&o.paths, &target)?;
+    crate::output::paths_chart::write(&o.paths, &target, scale)?;
     writeln!(out, "wrote {}", target.display())?;
     Ok(!any_lb)
 }

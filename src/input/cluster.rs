@@ -1,7 +1,7 @@
 //! What the path families of issue 16 read from Kubernetes objects beyond what
-//! [`super::workload`] reads: Namespaces (Istio's injection label), each workload's pod template
-//! (annotations, an injected `istio-proxy`, readiness-probe timing, the liveness probe's grace
-//! period), Services (`publishNotReadyAddresses`, MetalLB annotations), Cilium's ConfigMap
+//! [`super::workload`] reads: Namespaces (Istio's injection label, located), each workload's pod
+//! template (annotations, an injected `istio-proxy`, the liveness probe's grace period),
+//! Services (MetalLB annotations), Cilium's ConfigMap
 //! (`kube-proxy-replacement`), MetalLB's advertisements and a `KubeletConfiguration` (graceful node
 //! shutdown, soft-eviction grace). Every value keeps its location; a value the API server would
 //! reject is a located error.
@@ -10,15 +10,10 @@ use super::workload::{prestop, WORKLOAD_KINDS};
 use super::yaml::{self, Node, Text};
 use crate::error::InputError;
 use crate::scenario::k8s_added::{
-    AddedObjects, CiliumConfig, IstioProxy, KubeletConfig, MetalLbMode, Namespace, PodExtras, ProbeTiming,
-    ServiceExtras,
+    AddedObjects, CiliumConfig, IstioProxy, KubeletConfig, MetalLbMode, Namespace, PodExtras, ServiceExtras,
 };
 use crate::time::{Micros, MAX_INPUT};
 use std::collections::BTreeMap;
-
-/// Kubernetes' probe defaults (Probe API: periodSeconds 10, failureThreshold 3, timeoutSeconds 1;
-/// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Probe).
-pub const PROBE_DEFAULTS: (i64, i64, i64) = (10, 3, 1);
 
 /// The name of the container Istio's injector adds.
 pub const ISTIO_PROXY: &str = "istio-proxy";
@@ -52,22 +47,6 @@ fn secs(t: &Text, n: &Node, field: &str, min: i64) -> Result<Micros, InputError>
         ));
     }
     Ok(Micros::from_secs(v))
-}
-
-fn probe(t: &Text, p: &Node, field: &str) -> Result<ProbeTiming, InputError> {
-    let (period, threshold, timeout) = PROBE_DEFAULTS;
-    let get = |k: &str, default: i64| -> Result<i64, InputError> {
-        match yaml::get(p, k) {
-            None => Ok(default),
-            Some(n) => Ok(secs(t, n, &format!("{field}.{k}"), 1)?.0 / 1_000_000),
-        }
-    };
-    Ok(ProbeTiming {
-        period: Micros::from_secs(get("periodSeconds", period)?),
-        failure_threshold: u32::try_from(get("failureThreshold", threshold)?).unwrap_or(u32::MAX),
-        timeout: Micros::from_secs(get("timeoutSeconds", timeout)?),
-        loc: t.loc(p),
-    })
 }
 
 fn pod_extras(t: &Text, doc: &Node, k: &str) -> Result<Option<PodExtras>, InputError> {
@@ -105,14 +84,10 @@ fn pod_extras(t: &Text, doc: &Node, k: &str) -> Result<Option<PodExtras>, InputE
             labels.insert(key.to_string(), value.to_string());
         }
     }
-    let mut readiness = Vec::new();
     let mut liveness_grace = Vec::new();
     let mut istio_proxy = None;
     for c in yaml::get(spec, "containers").map(yaml::items).unwrap_or_default() {
         let cname = yaml::get(c, "name").and_then(yaml::as_str).unwrap_or("").to_string();
-        if let Some(p) = yaml::get(c, "readinessProbe") {
-            readiness.push((cname.clone(), probe(t, p, "readinessProbe")?));
-        }
         if let Some(n) = yaml::get(c, "livenessProbe").and_then(|p| yaml::get(p, "terminationGracePeriodSeconds")) {
             liveness_grace.push((
                 cname.clone(),
@@ -143,29 +118,12 @@ fn pod_extras(t: &Text, doc: &Node, k: &str) -> Result<Option<PodExtras>, InputE
         annotations,
         labels,
         istio_proxy,
-        readiness,
         liveness_grace,
     }))
 }
 
-fn service_extras(t: &Text, doc: &Node) -> Result<Option<ServiceExtras>, InputError> {
-    let Some((name, ns)) = name_ns(doc) else {
-        return Ok(None);
-    };
-    let publish_not_ready = match yaml::get(doc, "spec").and_then(|s| yaml::get(s, "publishNotReadyAddresses")) {
-        None => None,
-        Some(n) => match &n.data {
-            saphyr::YamlData::Value(saphyr::Scalar::Boolean(true)) => Some(t.loc(n)),
-            saphyr::YamlData::Value(saphyr::Scalar::Boolean(false)) => None,
-            _ => {
-                return Err(InputError::new(
-                    t.loc(n),
-                    "spec.publishNotReadyAddresses",
-                    format!("must be true or false, got {}", yaml::kind_of(n)),
-                ))
-            }
-        },
-    };
+fn service_extras(t: &Text, doc: &Node) -> Option<ServiceExtras> {
+    let (name, ns) = name_ns(doc)?;
     let metallb = yaml::get(doc, "metadata")
         .and_then(|m| yaml::get(m, "annotations"))
         .map(yaml::entries)
@@ -175,11 +133,10 @@ fn service_extras(t: &Text, doc: &Node) -> Result<Option<ServiceExtras>, InputEr
             yaml::as_str(k).is_some_and(|k| k.starts_with("metallb.universe.tf/") || k.starts_with("metallb.io/"))
         })
         .map(|(k, _)| t.loc(k));
-    Ok(Some(ServiceExtras {
+    Some(ServiceExtras {
         service: format!("{ns}/{name}"),
-        publish_not_ready,
         metallb,
-    }))
+    })
 }
 
 fn cilium(t: &Text, doc: &Node) -> Result<Option<CiliumConfig>, InputError> {
@@ -292,7 +249,7 @@ pub fn read(t: &Text, docs: &[Node], out: &mut AddedObjects) -> Result<(), Input
         let Some(k) = kind(doc) else { continue };
         match k {
             _ if WORKLOAD_KINDS.contains(&k) => out.pods.extend(pod_extras(t, doc, k)?),
-            "Service" => out.services.extend(service_extras(t, doc)?),
+            "Service" => out.services.extend(service_extras(t, doc)),
             "Namespace" => {
                 if let Some((name, _)) = name_ns(doc) {
                     let meta = yaml::get(doc, "metadata");
@@ -342,15 +299,9 @@ mod tests {
     const POD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    metadata:\n      annotations:\n        proxy.istio.io/config: '{\"terminationDrainDuration\": \"20s\"}'\n    spec:\n      containers:\n      - name: web\n        readinessProbe:\n          periodSeconds: 2\n          failureThreshold: 1\n          httpGet: {path: /ready, port: 8080}\n        livenessProbe:\n          terminationGracePeriodSeconds: 7\n      - name: istio-proxy\n        image: istio/proxyv2\n";
 
     #[test]
-    fn pod_templates_give_probes_annotations_and_the_injected_proxy() {
+    fn pod_templates_give_annotations_the_liveness_grace_and_the_injected_proxy() {
         let o = objects(POD).unwrap();
         let p = o.pod("shop/web").unwrap();
-        let (c, r) = &p.readiness[0];
-        assert_eq!(c, "web");
-        assert_eq!(
-            (r.period, r.failure_threshold, r.timeout),
-            (Micros::from_secs(2), 1, Micros::from_secs(1))
-        );
         assert_eq!(p.liveness_grace[0].1, Micros::from_secs(7));
         assert!(p.annotations["proxy.istio.io/config"].0.contains("20s"));
         let proxy = p.istio_proxy.as_ref().unwrap();
@@ -378,16 +329,17 @@ mod tests {
 
     #[test]
     fn bad_values_are_located() {
-        let e = objects(&POD.replace("periodSeconds: 2", "periodSeconds: 0")).unwrap_err();
-        assert_eq!((e.loc.line, e.field.as_str()), (15, "readinessProbe.periodSeconds"));
+        let e =
+            objects(&POD.replace("terminationGracePeriodSeconds: 7", "terminationGracePeriodSeconds: 0")).unwrap_err();
+        assert_eq!(
+            (e.loc.line, e.field.as_str()),
+            (19, "livenessProbe.terminationGracePeriodSeconds")
+        );
         let e = objects("kind: ConfigMap\nmetadata:\n  name: cilium-config\ndata:\n  kube-proxy-replacement: maybe\n")
             .unwrap_err();
         assert!(e.message.contains("not a value Cilium accepts"), "{e}");
         let e = objects("kind: KubeletConfiguration\nshutdownGracePeriod: 10s\nshutdownGracePeriodCriticalPods: 20s\n")
             .unwrap_err();
         assert_eq!(e.loc.line, 3);
-        let e = objects("kind: Service\nmetadata:\n  name: s\nspec:\n  publishNotReadyAddresses: yes please\n")
-            .unwrap_err();
-        assert_eq!(e.field, "spec.publishNotReadyAddresses");
     }
 }

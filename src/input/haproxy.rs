@@ -55,6 +55,66 @@ pub fn port_of(address: &str) -> Option<u16> {
     port.parse::<u16>().ok().filter(|p| *p > 0)
 }
 
+/// The host part of a server address, without an `ipv4@`-style prefix or brackets.
+fn host_of(address: &str) -> &str {
+    let a = address.rsplit_once('@').map_or(address, |(_, a)| a);
+    if let Some(rest) = a.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match a.rsplit_once(':') {
+        Some((h, _)) if !h.contains(':') => h,
+        Some(_) => a,
+        None => a,
+    }
+}
+
+/// Whether the address is a UNIX socket (`/path`, `unix@...`, `abns@...`): no port at all.
+fn is_socket(address: &str) -> bool {
+    address.starts_with('/')
+        || ["unix@", "abns@", "sockpair@", "fd@"]
+            .iter()
+            .any(|p| address.starts_with(p))
+}
+
+/// `0.0.0.0` / `*` / `::`: HAProxy connects to the destination the client connected to, or the
+/// one `set-dst` chose (manual 5.2, `server` <address>; 4.2 `http-request set-dst`): a dynamic
+/// next hop, not a server graceline can judge.
+pub fn is_dynamic_next_hop(address: &str) -> bool {
+    matches!(host_of(address), "0.0.0.0" | "*" | "::")
+}
+
+/// The largest number of client ports a port-less server is selected by (bigger bind ranges
+/// leave its ports unknown).
+const MAX_CLIENT_PORTS: usize = 1024;
+
+/// The ports traffic reaches a server on: the address's port, or for a port-less address (or a
+/// `+N`/`-N` offset) the ports clients connect to on the binds that lead to it, shifted by the
+/// offset. Empty when unknown.
+pub fn traffic_ports(address: &str, client_ports: &[(u16, u16)]) -> Vec<u16> {
+    if let Some(p) = port_of(address) {
+        return vec![p];
+    }
+    if is_socket(address) {
+        return Vec::new();
+    }
+    let offset: i32 = match address.rsplit_once(':') {
+        Some((_, p)) if p.starts_with(['+', '-']) && !address.ends_with(']') => p.parse().unwrap_or(0),
+        _ => 0,
+    };
+    let total: usize = client_ports.iter().map(|(lo, hi)| usize::from(hi - lo) + 1).sum();
+    if total > MAX_CLIENT_PORTS {
+        return Vec::new();
+    }
+    let mut out: Vec<u16> = client_ports
+        .iter()
+        .flat_map(|&(lo, hi)| lo..=hi)
+        .filter_map(|p| u16::try_from(i32::from(p) + offset).ok().filter(|p| *p > 0))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Reads the checks of one haproxy.cfg with an empty environment.
 pub fn lbs(file: &str, text: &str) -> Result<Vec<LbInput>, InputError> {
     lbs_of(&[file], &[text], &ReadOptions::default())
@@ -97,6 +157,23 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
     for own in &cfg.servers {
         let name = format!("{}/{}", own.section, own.server);
         let loc = at(file, own.pos);
+        if is_dynamic_next_hop(&own.address) {
+            // Not a server: where it sends depends on each connection (transparent or set-dst).
+            continue;
+        }
+        let ports = traffic_ports(&own.address, &own.client_ports);
+        let portless = port_of(&own.address).is_none() && !is_socket(&own.address);
+        if own.check && own.track.is_none() && portless && own.check_port.is_none() {
+            // HAProxy 2.6: "proxy 'p': server 's' has neither service port nor check port."
+            return Err(InputError::new(
+                loc,
+                "server",
+                format!(
+                    "proxy '{}': server '{}' has neither service port nor check port; HAProxy refuses this (give the address a port, or the server 'port N')",
+                    own.section, own.server
+                ),
+            ));
+        }
         // `track`: the state follows the tracked server's checks (manual 5.2, "track"), so its
         // settings are the ones that decide when this server leaves the rotation.
         let srv = match &own.track {
@@ -137,18 +214,33 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             .refusal
             .as_ref()
             .map(|r| InputError::new(at(file, r.pos), "", format!("{name}: {}", r.value)));
-        if let (Some(cp), None, Some(traffic)) = (&srv.check_port, &srv.http_check, port_of(&own.address)) {
-            if cp.value != traffic && refused.is_none() {
+        if let (Some(cp), None) = (&srv.check_port, &srv.http_check) {
+            if !ports.contains(&cp.value) && refused.is_none() {
+                let traffic = match ports.as_slice() {
+                    [] => "the port the client connected to (no bind leads here)".to_string(),
+                    [p] => format!("the traffic port {p}"),
+                    many => format!(
+                        "the traffic ports {}",
+                        many.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                };
                 refused = Some(InputError::new(
                     at(file, cp.pos),
                     "port",
                     format!(
-                        "{name}: the TCP check connects to port {}, not the traffic port {traffic}: it sees neither /readyz nor this listener closing, so graceline cannot model when the server leaves the rotation",
+                        "{name}: the TCP check connects to port {}, not {traffic}: it sees neither /readyz nor this listener closing, so graceline cannot model when the server leaves the rotation",
                         cp.value
                     ),
                 ));
             }
         }
+        // An HTTP check sent to another port watches another listener or process (Patroni's
+        // REST API on 8008, Drill's web port): the settings carry that port, never the traffic's.
+        let other_port = srv
+            .check_port
+            .as_ref()
+            .filter(|cp| srv.http_check.is_some() && !ports.contains(&cp.value))
+            .map(|cp| located(file, cp.value, cp.pos));
         if !srv.check {
             // Never checked, so never taken out: reported as such (GL008) when it fronts the server.
             out.push(LbInput {
@@ -157,10 +249,13 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
                 profile: "haproxy".to_string(),
                 settings: LbSettings {
                     unchecked: Some(located(file, true, srv.pos)),
+                    // What HAProxy does with a refused connection applies whether or not it checks.
+                    retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
+                    redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
                     ..LbSettings::default()
                 },
                 loc,
-                ports: port_of(&own.address).into_iter().collect(),
+                ports,
                 refused: None,
                 assumed: Vec::new(),
                 service: None,
@@ -211,6 +306,7 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             path,
             retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
             redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
+            port: other_port,
             ..LbSettings::default()
         };
         out.push(LbInput {
@@ -219,7 +315,7 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             profile: "haproxy".to_string(),
             settings: s,
             loc,
-            ports: port_of(&own.address).into_iter().collect(),
+            ports,
             refused,
             assumed: Vec::new(),
             service: None,
@@ -277,6 +373,58 @@ mod tests {
         );
         let e = lbs("h.cfg", "backend b\n  retries\n  server s 1.2.3.4:80 check\n").unwrap_err();
         assert!(e.message.contains("expects an integer"), "{}", e.message);
+    }
+
+    #[test]
+    fn port_less_servers_take_the_client_s_port() {
+        assert_eq!(traffic_ports("10.0.0.1:6443", &[(80, 80)]), [6443]);
+        assert_eq!(traffic_ports("10.0.0.1", &[(6443, 6443)]), [6443]);
+        assert_eq!(traffic_ports("10.0.0.1:", &[(80, 80), (443, 443)]), [80, 443]);
+        assert_eq!(traffic_ports("10.0.0.1:+1000", &[(80, 81)]), [1080, 1081]);
+        assert_eq!(traffic_ports("[::1]", &[(80, 80)]), [80]);
+        assert_eq!(traffic_ports("/run/api.sock", &[(80, 80)]), Vec::<u16>::new());
+        assert!(traffic_ports("10.0.0.1", &[(1, 65535)]).is_empty());
+        assert!(
+            is_dynamic_next_hop("0.0.0.0:0")
+                && is_dynamic_next_hop("0.0.0.0")
+                && is_dynamic_next_hop("ipv4@0.0.0.0:80")
+        );
+        assert!(!is_dynamic_next_hop("10.0.0.1:0") && !is_dynamic_next_hop("[::1]:80"));
+        let cfg = "frontend fe\n  bind :6443,:7443\n  use_backend api if TRUE\nbackend api\n  server a 10.0.0.1 check port 6443\n  server b 10.0.0.2\nbackend nowhere\n  server c 10.0.0.3\n  server d 0.0.0.0:0\n";
+        let read = lbs("h.cfg", cfg).unwrap();
+        let ports: Vec<(&str, Vec<u16>)> = read.iter().map(|l| (l.name.as_str(), l.ports.clone())).collect();
+        assert_eq!(
+            ports,
+            [
+                ("api/a", vec![6443, 7443]),
+                ("api/b", vec![6443, 7443]),
+                ("nowhere/c", vec![])
+            ]
+        );
+        // HAProxy 2.6 refuses a checked server with neither a port nor a check port.
+        let e = lbs("h.cfg", "listen l\n  bind :6443\n  server a 10.0.0.1: check\n").unwrap_err();
+        assert!(e.message.contains("has neither service port nor check port"), "{e}");
+        assert_eq!((e.loc.line, e.loc.column), (3, 3));
+        // ... but not one whose tcp-check connects to a port.
+        let cfg =
+            "listen l\n  bind :6443\n  option tcp-check\n  tcp-check connect port 6443\n  server a 10.0.0.1 check\n";
+        let read = lbs("h.cfg", cfg).unwrap();
+        assert!(read[0].refused.is_none() && read[0].ports == [6443]);
+    }
+
+    #[test]
+    fn unchecked_servers_keep_the_backend_s_retries_and_other_check_ports_are_data() {
+        let cfg = "backend b\n  retries 2\n  option redispatch\n  server s 10.0.0.1:6443\n";
+        let read = lbs("h.cfg", cfg).unwrap();
+        let s = &read[0].settings;
+        assert_eq!(s.retries.as_ref().map(|r| (r.value, r.loc.line)), Some((2, 2)));
+        assert_eq!(s.redispatch.as_ref().map(|r| r.value), Some(true));
+        let cfg = "backend b\n  option httpchk GET /health\n  server s 10.0.0.1:5432 check port 8008\n  server t 10.0.0.2:5432 check port 5432\n";
+        let read = lbs("h.cfg", cfg).unwrap();
+        let p = read[0].settings.port.as_ref().unwrap();
+        assert_eq!((p.value, p.loc.line, p.loc.column), (8008, 3, 37));
+        assert!(read[0].refused.is_none());
+        assert!(read[1].settings.port.is_none());
     }
 
     #[test]

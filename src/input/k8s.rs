@@ -148,7 +148,23 @@ impl<'n, 'a> Svc<'_, 'n, 'a> {
 /// Reads every `Service` of type `LoadBalancer`; `cloud` decides for Services without a
 /// cloud-specific annotation.
 pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>, InputError> {
+    let (lbs, mut unknown) = lbs_with_unknown(t, docs, cloud)?;
+    match unknown.is_empty() {
+        true => Ok(lbs),
+        false => Err(unknown.remove(0)),
+    }
+}
+
+/// [`lbs`], with the Services whose controller no annotation names (and no `--cloud` decides)
+/// returned as located reasons instead of failing the file: the file's workloads and other
+/// Services are still judged, and those load balancers are said as not judged.
+pub fn lbs_with_unknown(
+    t: &Text,
+    docs: &[Node],
+    cloud: Option<Cloud>,
+) -> Result<(Vec<LbInput>, Vec<InputError>), InputError> {
     let mut out = Vec::new();
+    let mut unknown = Vec::new();
     for doc in docs {
         if yaml::get(doc, "kind").and_then(yaml::as_str) != Some("Service") {
             continue;
@@ -265,14 +281,15 @@ pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>
             ([one], _) => *one,
             ([], Some(c)) => c,
             ([], None) => {
-                return Err(InputError::new(
+                unknown.push(InputError::new(
                     t.loc(ty),
                     "spec.type",
                     format!(
                         "{}: no cloud-specific annotation or loadBalancerClass says which controller provisions this load balancer; pass --cloud aws|gcp|azure (or cloud = \"...\" in graceline.toml)",
                         svc.name
                     ),
-                ))
+                ));
+                continue;
             }
             (many, _) => {
                 return Err(InputError::new(
@@ -298,7 +315,7 @@ pub fn lbs(t: &Text, docs: &[Node], cloud: Option<Cloud>) -> Result<Vec<LbInput>
             lb.service = Some(svc.name.clone());
         }
     }
-    Ok(out)
+    Ok((out, unknown))
 }
 
 /// Load-balancer controllers of other clouds and bare-metal, by annotation prefix or

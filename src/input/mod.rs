@@ -12,6 +12,7 @@ pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod k8s;
 pub mod manifest;
+pub mod nginx_cfg;
 pub mod project;
 pub mod registry;
 pub mod terraform;

@@ -433,13 +433,23 @@ fn read_kubernetes(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInpu
     let lbs = if ctx.kind == Some(InputKind::Manifest) {
         Vec::new()
     } else {
-        // A Service MetalLB announces has no cloud load balancer to read.
+        // A Service MetalLB announces has no cloud load balancer to read (paths::metallb).
         let cloud_docs: Vec<yaml::Node> = docs
             .iter()
             .filter(|d| !cluster::announced_by_metallb(d, &objects.added))
             .cloned()
             .collect();
-        k8s::lbs(&t, &cloud_docs, ctx.cloud)?
+        let (lbs, unknown) = k8s::lbs_with_unknown(&t, &cloud_docs, ctx.cloud)?;
+        objects.unread.extend(unknown.into_iter().map(|e| {
+            let subject = e.message.split(':').next().unwrap_or("").to_string();
+            let why = e
+                .message
+                .split_once(": ")
+                .map_or(e.message.as_str(), |(_, w)| w)
+                .to_string();
+            (subject, e.loc, format!("its load balancer is not judged: {why}"))
+        }));
+        lbs
     };
     // The load balancer's reader decides the target type (one place): the Service follows it.
     for s in &mut objects.services {

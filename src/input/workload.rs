@@ -9,8 +9,8 @@ use super::manifest::{find_flag, is_apiserver};
 use super::yaml::{self, Node, Text};
 use crate::error::{InputError, Loc};
 use crate::scenario::k8s::{
-    Apiserver, Backend, Container, Ingress, Objects, Prestop, ProxyMode, Reconciler, Service, ServicePort, TargetPort,
-    Workload,
+    Apiserver, Backend, Container, Ingress, IngressClass, Namespace, Objects, Prestop, Probe, ProxyMode, Reconciler,
+    Service, ServicePort, Strategy, TargetPort, Workload,
 };
 use crate::time::{Micros, MAX_INPUT};
 use std::collections::BTreeMap;
@@ -258,6 +258,39 @@ pub fn prestop(t: &Text, container: &Node) -> Result<Prestop, InputError> {
     ))
 }
 
+/// A whole number of seconds from a probe field, at least `min`, or the PodSpec default.
+fn probe_seconds(t: &Text, probe: &Node, key: &str, default: i64, min: i64) -> Result<Micros, InputError> {
+    match yaml::get(probe, key) {
+        None => Ok(Micros::from_secs(default)),
+        Some(n) => {
+            let v = int(t, n, &format!("readinessProbe.{key}"))?;
+            if v < min || v > 86_400 {
+                return Err(InputError::new(
+                    t.loc(n),
+                    format!("readinessProbe.{key}"),
+                    format!("must be from {min} to 86400, got {v} (the API server rejects it)"),
+                ));
+            }
+            Ok(Micros::from_secs(v))
+        }
+    }
+}
+
+/// The readiness probe's timing (PodSpec defaults: period 10 s, timeout 1 s, failure threshold 3;
+/// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Probe).
+fn readiness_probe(t: &Text, c: &Node) -> Result<Option<Probe>, InputError> {
+    let Some(p) = yaml::get(c, "readinessProbe") else {
+        return Ok(None);
+    };
+    let threshold = probe_seconds(t, p, "failureThreshold", 3, 1)?.0 / 1_000_000;
+    Ok(Some(Probe {
+        period: probe_seconds(t, p, "periodSeconds", 10, 1)?,
+        timeout: probe_seconds(t, p, "timeoutSeconds", 1, 1)?,
+        failure_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
+        loc: t.loc(p),
+    }))
+}
+
 fn container(t: &Text, c: &Node) -> Result<Container, InputError> {
     let name = yaml::get(c, "name").and_then(yaml::as_str).unwrap_or("").to_string();
     let mut ports = Vec::new();
@@ -303,6 +336,8 @@ fn container(t: &Text, c: &Node) -> Result<Container, InputError> {
         prestop: prestop(t, c)?,
         readiness,
         readiness_path,
+        readiness_probe: readiness_probe(t, c)?,
+        sidecar: false,
     })
 }
 
@@ -328,11 +363,32 @@ fn workload(t: &Text, doc: &Node, k: &str) -> Result<Option<Workload>, InputErro
     if cs.iter().any(is_apiserver) {
         return Ok(None);
     }
+    // Other control-plane static pods serve no Service of the inputs: they configure stages
+    // (kube-controller-manager's flags), they are not workloads behind a path.
+    let control_plane = ["kube-controller-manager", "kube-scheduler", "etcd"];
+    if k == "Pod"
+        && cs.iter().any(|c| {
+            yaml::get(c, "name")
+                .and_then(yaml::as_str)
+                .is_some_and(|n| control_plane.contains(&n))
+        })
+    {
+        return Ok(None);
+    }
     let grace = match yaml::get(spec, "terminationGracePeriodSeconds") {
         Some(n) if !yaml::is_null(n) => Some((seconds(t, n, "spec.terminationGracePeriodSeconds")?, t.loc(n))),
         _ => None,
     };
-    let containers = cs.iter().map(|c| container(t, c)).collect::<Result<Vec<_>, _>>()?;
+    let mut containers = cs.iter().map(|c| container(t, c)).collect::<Result<Vec<_>, _>>()?;
+    // Native sidecars (KEP-753, GA 1.33): init containers with restartPolicy Always run beside
+    // the app, can serve a Service port, and stop after the app containers.
+    for ic in yaml::get(spec, "initContainers").map(yaml::items).unwrap_or_default() {
+        if yaml::get(ic, "restartPolicy").and_then(yaml::as_str) == Some("Always") {
+            let mut c = container(t, ic)?;
+            c.sidecar = true;
+            containers.push(c);
+        }
+    }
     if containers.is_empty() {
         return Err(InputError::new(
             t.loc(spec_key),
@@ -350,7 +406,63 @@ fn workload(t: &Text, doc: &Node, k: &str) -> Result<Option<Workload>, InputErro
         grace,
         spec_loc: t.loc(spec_key),
         containers,
+        replicas: replicas(t, doc, k)?,
+        strategy: strategy(doc, k),
     }))
+}
+
+/// `spec.replicas` of a scaled workload, located (absent: `None`, 1 by default).
+fn replicas(t: &Text, doc: &Node, kind: &str) -> Result<Option<(u32, Loc)>, InputError> {
+    if !matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+        return Ok(None);
+    }
+    let Some(n) = yaml::get(doc, "spec").and_then(|s| yaml::get(s, "replicas")) else {
+        return Ok(None);
+    };
+    if yaml::is_null(n) {
+        return Ok(None);
+    }
+    let v = int(t, n, "spec.replicas")?;
+    let v = u32::try_from(v).map_err(|_| {
+        InputError::new(
+            t.loc(n),
+            "spec.replicas",
+            format!("must be a whole number from 0, got {v}"),
+        )
+    })?;
+    Ok(Some((v, t.loc(n))))
+}
+
+/// How a rollout replaces pods: Deployment `strategy` (RollingUpdate with `maxSurge` 25 % by
+/// default, so a replacement is up before the old pod goes), StatefulSet and DaemonSet
+/// `updateStrategy` (RollingUpdate deletes the old pod first; a DaemonSet `maxSurge` may surge).
+fn strategy(doc: &Node, kind: &str) -> Strategy {
+    let spec = yaml::get(doc, "spec");
+    let key = if kind == "Deployment" {
+        "strategy"
+    } else {
+        "updateStrategy"
+    };
+    let st = spec.and_then(|s| yaml::get(s, key));
+    let ty = st.and_then(|s| yaml::get(s, "type")).and_then(yaml::as_str);
+    let surge = st
+        .and_then(|s| yaml::get(s, "rollingUpdate"))
+        .and_then(|r| yaml::get(r, "maxSurge"))
+        .map(|m| match (yaml::as_int(m), yaml::as_str(m)) {
+            (Some(n), _) => n > 0,
+            (_, Some(p)) => p.trim_end_matches('%').trim().parse::<f64>().is_ok_and(|v| v > 0.0),
+            _ => true,
+        });
+    match (kind, ty) {
+        (_, Some("Recreate")) => Strategy::Recreate,
+        (_, Some("OnDelete")) => Strategy::OnDelete,
+        ("Deployment", _) => Strategy::Rolling {
+            surge: surge.unwrap_or(true),
+        },
+        (_, _) => Strategy::Rolling {
+            surge: surge.unwrap_or(false),
+        },
+    }
 }
 
 const AWS: &str = "service.beta.kubernetes.io/aws-load-balancer-";
@@ -449,7 +561,12 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         .and_then(|s| yaml::get(s, "externalTrafficPolicy"))
         .and_then(yaml::as_str)
         == Some("Local");
+    let publish_not_ready = spec
+        .and_then(|s| yaml::get(s, "publishNotReadyAddresses"))
+        .filter(|n| yaml::as_bool(n) == Some(true))
+        .map(|n| t.loc(n));
     Ok(Service {
+        publish_not_ready,
         name,
         namespace,
         loc,
@@ -479,6 +596,26 @@ fn ingress(t: &Text, doc: &Node) -> Result<Ingress, InputError> {
         .or_else(|| ann("kubernetes.io/ingress.class"))
         .map(str::to_string);
     let ip_targets = ann("alb.ingress.kubernetes.io/target-type").map(str::trim) == Some("ip");
+    let service_upstream = ann("nginx.ingress.kubernetes.io/service-upstream").map(str::trim) == Some("true");
+    let deregistration_delay = ann("alb.ingress.kubernetes.io/target-group-attributes")
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .find_map(|kv| kv.trim().strip_prefix("deregistration_delay.timeout_seconds="))
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (0..=3600).contains(s))
+                .map(Micros::from_secs)
+                .ok_or_else(|| {
+                    InputError::new(
+                        loc.clone(),
+                        "alb.ingress.kubernetes.io/target-group-attributes",
+                        format!("deregistration_delay.timeout_seconds \"{v}\" is not a whole number of seconds from 0 to 3600 (what ELBv2 accepts)"),
+                    )
+                })
+        })
+        .transpose()?;
     let mut backends = Vec::new();
     let mut push = |b: &Node| {
         let svc = yaml::get(b, "service")
@@ -517,6 +654,8 @@ fn ingress(t: &Text, doc: &Node) -> Result<Ingress, InputError> {
         class,
         ip_targets,
         backends,
+        service_upstream,
+        deregistration_delay,
     })
 }
 
@@ -549,6 +688,58 @@ fn apiserver_extras(t: &Text, container: &Node) -> Result<(Reconciler, Option<Lo
         }
     };
     Ok((r, Some(f.flag_loc)))
+}
+
+/// A duration as Go's `time.ParseDuration` writes it in component configs (`1s`, `500ms`, `1m30s`).
+fn go_duration(t: &Text, n: &Node, field: &str) -> Result<Micros, InputError> {
+    let v = yaml::as_str(n).ok_or_else(|| {
+        InputError::new(
+            t.loc(n),
+            field,
+            format!("must be a duration such as \"1s\", got {}", yaml::kind_of(n)),
+        )
+    })?;
+    let d = Micros::parse(v).map_err(|e| InputError::new(t.loc(n), field, e))?;
+    if d < Micros::ZERO || d > MAX_INPUT {
+        return Err(InputError::new(t.loc(n), field, format!("{d} is out of range")));
+    }
+    Ok(d)
+}
+
+/// kube-proxy's minimum sync period for `mode`: `<mode>.minSyncPeriod`, or the mode-independent
+/// `minSyncPeriod` of newer configs (v1alpha2), located (k/k pkg/proxy/apis/config/types.go).
+fn proxy_min_sync(t: &Text, doc: &Node, mode: ProxyMode) -> Result<Option<(Micros, Loc)>, InputError> {
+    let own = yaml::get(doc, mode.name()).and_then(|m| yaml::get(m, "minSyncPeriod"));
+    let field = format!("{}.minSyncPeriod", mode.name());
+    if let Some(n) = own {
+        return Ok(Some((go_duration(t, n, &field)?, t.loc(n))));
+    }
+    yaml::get(doc, "minSyncPeriod")
+        .map(|n| Ok((go_duration(t, n, "minSyncPeriod")?, t.loc(n))))
+        .transpose()
+}
+
+/// `--endpointslice-updates-batch-period` of a kube-controller-manager pod among the documents.
+fn endpointslice_batch(t: &Text, docs: &[Node]) -> Result<Option<(Micros, Loc)>, InputError> {
+    for d in docs.iter().filter(|d| kind(d) == Some("Pod")) {
+        let containers = yaml::get(d, "spec")
+            .and_then(|s| yaml::get(s, "containers"))
+            .map(yaml::items)
+            .unwrap_or_default();
+        for c in containers {
+            let is_kcm = yaml::get(c, "name").and_then(yaml::as_str) == Some("kube-controller-manager");
+            if !is_kcm {
+                continue;
+            }
+            if let Some(f) = find_flag(t, c, "endpointslice-updates-batch-period") {
+                let v = f.value.as_deref().unwrap_or("");
+                let d = Micros::parse(v)
+                    .map_err(|e| InputError::new(f.value_loc.clone(), "--endpointslice-updates-batch-period", e))?;
+                return Ok(Some((d, f.flag_loc)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The first `{{` outside a comment (a Helm template), located.
@@ -596,10 +787,40 @@ pub fn read(t: &Text, docs: &[Node]) -> Result<Objects, InputError> {
                     }
                 };
                 out.proxy_mode = Some((mode, t.loc(m.unwrap_or(doc))));
+                out.proxy_min_sync = proxy_min_sync(t, doc, mode)?;
             }
+            "IngressClass" => {
+                let name = yaml::get(doc, "metadata")
+                    .and_then(|m| yaml::get(m, "name"))
+                    .and_then(yaml::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let controller = yaml::get(doc, "spec")
+                    .and_then(|s| yaml::get(s, "controller"))
+                    .and_then(yaml::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                out.ingress_classes.push(IngressClass { name, controller });
+            }
+            "Namespace" => {
+                let meta = yaml::get(doc, "metadata");
+                out.namespaces.push(Namespace {
+                    name: meta
+                        .and_then(|m| yaml::get(m, "name"))
+                        .and_then(yaml::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    labels: string_map(t, meta.and_then(|m| yaml::get(m, "labels")), "metadata.labels")?,
+                });
+            }
+            "BackendConfig" => out.notes.push(format!(
+                "{}: a GKE BackendConfig: its healthCheck configures a GKE Ingress's health check of the pods, which graceline does not model (the NEG path's stages do not depend on it)",
+                t.loc(doc)
+            )),
             _ => {}
         }
     }
+    out.endpointslice_batch = endpointslice_batch(t, docs)?;
     let servers = super::manifest::servers(t, docs)?;
     let pods: Vec<(&Node, &Node)> = docs
         .iter()

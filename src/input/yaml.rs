@@ -165,6 +165,14 @@ pub fn as_int(n: &Node) -> Option<i64> {
     }
 }
 
+/// A boolean scalar.
+pub fn as_bool(n: &Node) -> Option<bool> {
+    match &n.data {
+        YamlData::Value(Scalar::Boolean(b)) => Some(*b),
+        _ => None,
+    }
+}
+
 /// True for a null scalar (`~`, `null`, or nothing).
 pub fn is_null(n: &Node) -> bool {
     matches!(&n.data, YamlData::Value(Scalar::Null))

@@ -125,7 +125,8 @@ pub fn report_json(r: &PathReport) -> Value {
         "starts_at": r.path.start,
         "stages": r.path.stages.iter().map(|s| json!({
             "id": s.id, "label": s.label, "lo_s": secs(s.lo), "hi_s": secs(s.hi),
-            "unverified": s.unverified, "source": s.source,
+            "unverified": s.unverified, "evidence": s.evidence_word(), "source": s.source,
+            "tail_s": s.tail.map(secs), "tail_source": s.tail_source,
         })).collect::<Vec<_>>(),
         "slowest_stage": r.path.slowest().map(|s| s.id.clone()),
         "never_withdrawn": r.path.never_withdrawn,
@@ -142,6 +143,15 @@ pub fn report_json(r: &PathReport) -> Value {
         "recommended_prestop_s": r.recommended_prestop.map(secs),
         "recommended_termination_grace_period_s": r.recommended_grace.map(secs),
         "recommended_shutdown_delay_s": r.recommended_shutdown_delay.map(secs),
+        "tail": r.tail.map(|x| json!({
+            "stage": r.path.tail_stage().map(|s| s.id.clone()),
+            "last_send_worst_s": secs(x.last_send),
+            "app_stops_listening_s": secs(x.stop_listening),
+            "margin_s": secs(x.margin),
+            "recommended_prestop_s": x.recommended_prestop.map(secs),
+            "recommended_termination_grace_period_s": x.recommended_grace.map(secs),
+            "recommended_shutdown_delay_s": x.recommended_shutdown_delay.map(secs),
+        })),
         "server_source": {
             "origin": t.server_source.origin,
             "assumed": t.server_source.assumed,
@@ -238,7 +248,11 @@ pub fn explain(r: &PathReport) -> String {
                 s.label,
                 s.lo,
                 s.hi,
-                if s.unverified { ", unverified" } else { "" },
+                match s.evidence {
+                    crate::profiles::Evidence::None => ", unverified",
+                    crate::profiles::Evidence::Field => ", field evidence",
+                    _ => "",
+                },
                 s.source
             ),
         ));
@@ -307,6 +321,20 @@ pub fn explain(r: &PathReport) -> String {
         r.min_margin
     )
     .ok();
+    if let (Some(x), Some(st)) = (&r.tail, r.path.tail_stage()) {
+        writeln!(
+            out,
+            "  tail: with {} at {} (instead of {}; {}), the last consumer stops sending at T+{} and the app stops listening at T+{}: margin {}",
+            st.id,
+            st.tail_hi(),
+            st.hi,
+            st.tail_source.as_deref().unwrap_or_default(),
+            x.last_send,
+            x.stop_listening,
+            x.margin
+        )
+        .ok();
+    }
     for f in &r.findings {
         writeln!(out, "  {}", finding_line(f)).ok();
     }

@@ -4,7 +4,7 @@
 
 use crate::analysis::montecarlo::{simulate, LbDistribution, SimulateOptions};
 use crate::analysis::recommend::{recommend, Recommendation};
-use crate::output::chart::{render_timeline, ImageFormat};
+use crate::output::chart::ImageFormat;
 use crate::profiles;
 use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Rollout, Scenario};
@@ -70,7 +70,8 @@ pub fn write_report(scenarios: &[Scenario], dir: &Path, opts: &ReportOptions) ->
             name.push('_');
         }
         let chart = format!("{name}-timeline.svg");
-        render_timeline(sc, None, ImageFormat::Svg, &dir.join(&chart))?;
+        let (server, lanes) = crate::analysis::walk::walk(sc, None)?;
+        crate::output::chart::write(&server, &lanes, ImageFormat::Svg, 1, &dir.join(&chart))?;
         written.push(dir.join(&chart));
         let sim = SimulateOptions {
             trials: opts.trials,

@@ -70,9 +70,10 @@ impl Exporter for TableExporter {
     }
 }
 
-/// A row's figure, or `-` when the row has none (a node check with no path to judge).
+/// A row's figure, or `-` when the row has none (a node check with no path to judge, or a path
+/// that never stops sending).
 fn figure(r: &LbReport, m: crate::time::Micros) -> String {
-    if r.times_from == TimesFrom::NotJudged {
+    if r.times_from == TimesFrom::NotJudged || r.route.as_ref().is_some_and(|x| x.never) {
         "-".to_string()
     } else {
         m.to_string()

@@ -9,21 +9,14 @@ use super::gateway::{self, Implementation};
 use super::kubelet::{self, Kill};
 use super::readiness::{self, Fix};
 use super::settings::{Dataplane, Termination};
-use super::{cilium, dns, mesh, metallb, Path, PathKind, PathReport, PathsAnalysis};
+use super::{cilium, dns, mesh, metallb, Path, PathReport, PathsAnalysis};
 use crate::analysis::findings::Finding;
 use crate::scenario::group::Group;
-use crate::scenario::k8s::{CheckTarget, Target};
-use crate::scenario::k8s_added::ProbeTiming;
+use crate::scenario::k8s::{CheckTarget, Probe, Target};
 
 /// The readiness probe of the target's container, when the inputs give one.
-pub fn probe_of<'g>(g: &'g Group, t: &Target) -> Option<&'g ProbeTiming> {
-    g.objects
-        .added
-        .pod(&t.name)?
-        .readiness
-        .iter()
-        .find(|(c, _)| *c == t.container)
-        .map(|(_, p)| p)
+pub fn probe_of(t: &Target) -> Option<&Probe> {
+    t.probe.as_ref()
 }
 
 fn note(out: &mut PathsAnalysis, n: String) {
@@ -60,7 +53,7 @@ pub fn extend(g: &Group, judged: &mut Vec<(Target, Path)>, out: &mut PathsAnalys
     for b in &a.dns {
         let label = format!("{}:{}", b.service, b.port);
         let p = match &b.publish_not_ready {
-            Some(_) => dns::path_publishing_not_ready(&b.target, &b.service, &label, b.service_loc.clone()),
+            Some(at) => dns::path_publishing_not_ready(&b.service, &label, b.service_loc.clone(), at),
             None => dns::path(&b.service, &label, b.service_loc.clone()),
         };
         judged.push((b.target.clone(), p));
@@ -73,7 +66,7 @@ pub fn extend(g: &Group, judged: &mut Vec<(Target, Path)>, out: &mut PathsAnalys
             &b.service,
             &label,
             b.service_loc.clone(),
-            probe_of(g, &b.target),
+            probe_of(&b.target),
         );
         judged.push((b.target.clone(), p));
     }
@@ -150,28 +143,24 @@ pub fn extend(g: &Group, judged: &mut Vec<(Target, Path)>, out: &mut PathsAnalys
     }
 }
 
-/// What can end a path that waits for the pod, after a deletion, and what it waits for.
+/// What can end a path that waits for the pod (MetalLB with Local), after a deletion, and what it
+/// waits for.
 fn deletion_fix(p: &Path) -> (Fix, String) {
-    let exit = p.stages.iter().any(|s| s.id == "until-exit");
-    match (p.kind, exit) {
-        (PathKind::HeadlessDns, _) => (
-            Fix::Nothing(
-                "set publishNotReadyAddresses to false (StatefulSet peers that need each other's names before they are ready can use a second, publishing Service), or have clients retry other addresses".to_string(),
-            ),
-            "publishNotReadyAddresses keeps the terminating pod in DNS until it is gone".to_string(),
-        ),
-        (_, true) => (
+    if p.stages.iter().any(|s| s.id == "until-exit") {
+        (
             Fix::Nothing(
                 "without a readiness probe the endpoint stays serving until the pod exits; add one that fails when the app starts shutting down, and keep listening after it fails".to_string(),
             ),
             "MetalLB keeps announcing the node while its terminating pod is serving: here until it exits (no readiness probe)".to_string(),
-        ),
-        (_, false) => (
+        )
+    } else {
+        (
             Fix::AppDelay {
                 grace: "terminationGracePeriodSeconds".to_string(),
             },
-            "MetalLB keeps announcing the node while its terminating pod is serving: until its readiness probe fails".to_string(),
-        ),
+            "MetalLB keeps announcing the node while its terminating pod is serving: until its readiness probe fails"
+                .to_string(),
+        )
     }
 }
 
@@ -180,10 +169,18 @@ pub fn judge(g: &Group, t: &Target, mut p: Path) -> PathReport {
     let s = &g.added.settings;
     s.apply_path(&mut p);
     let term = s.termination();
-    let mut r = if term != Termination::Deletion && kubelet::applies(t) {
+    let mut r = if p.never_withdrawn.is_some() {
+        // Never withdrawn before the pod is gone, whatever stops it (GL041).
+        let t2 = if term != Termination::Deletion && kubelet::applies(t) {
+            Kill::new(t, term, &g.objects.added).target(t)
+        } else {
+            t.clone()
+        };
+        super::analyze(&t2, &p, g.min_margin)
+    } else if term != Termination::Deletion && kubelet::applies(t) {
         let k = Kill::new(t, term, &g.objects.added);
         let t2 = k.target(t);
-        let (mut p2, fix, why) = k.path(&t2, &p, probe_of(g, t));
+        let (mut p2, fix, why) = k.path(&t2, &p, probe_of(t));
         s.apply(&mut p2.stages);
         let origin = if term == Termination::OomKill {
             "the OOM kill"
@@ -207,7 +204,7 @@ pub fn target_findings(g: &Group, t: &Target) -> Vec<Finding> {
     if term != Termination::Deletion && kubelet::applies(t) {
         let k = Kill::new(t, term, &g.objects.added);
         let t2 = k.target(t);
-        let mut out = vec![k.finding(t, &t2, probe_of(g, t))];
+        let mut out = vec![k.finding(t, &t2, probe_of(t))];
         out.extend(mesh::target_findings(&t2));
         out
     } else {
@@ -217,7 +214,7 @@ pub fn target_findings(g: &Group, t: &Target) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::paths::PathKind;
 
     #[test]
     fn every_family_has_one_name_in_text_and_json() {

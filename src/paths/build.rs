@@ -7,11 +7,13 @@
 //! Service path. What the model could not bind is said (GL033), never skipped.
 
 use super::{
-    apiserver_service, ingress, kube_proxy, lb_controller, local_traffic, target_findings, Path, PathsAnalysis,
+    analyze, apiserver_service, ingress, kube_proxy, lb_controller, local_traffic, target_findings, Path,
+    PathsAnalysis, Stage,
 };
 use crate::analysis::findings::{Finding, Rule};
-use crate::scenario::group::Group;
-use crate::scenario::k8s::{CheckTarget, ProxyMode, Reconciler, Target};
+use crate::profiles::Evidence;
+use crate::scenario::group::{Group, LastEndpoint};
+use crate::scenario::k8s::{CheckTarget, ProxyMode, Target};
 use crate::scenario::LbSpec;
 
 /// Judges every path the group's bindings open.
@@ -33,10 +35,17 @@ pub fn judge(g: &Group) -> PathsAnalysis {
     let mode = g.objects.proxy_mode.as_ref().map_or(ProxyMode::Iptables, |(m, _)| *m);
     let lb = |name: &str| -> Option<&LbSpec> { g.lbs().find(|l| l.name == name) };
     let mut judged: Vec<(Target, Path)> = Vec::new();
+    // Paths judged again as a single pod's deletion outside a rollout (GL042).
+    let mut on_deletion: Vec<(Target, String, Path)> = Vec::new();
     for b in &g.bindings {
         let label = format!("{}:{} {}", b.service, b.port, b.ty);
         let t = &b.target;
-        let mut kp = kube_proxy::path(&b.service, &label, b.service_loc.clone(), mode);
+        let mut kp = match &b.last {
+            LastEndpoint::Always(why) => {
+                kube_proxy::last_endpoint_path(&b.service, &label, b.service_loc.clone(), mode, t, why)
+            }
+            _ => kube_proxy::path(&b.service, &label, b.service_loc.clone(), mode),
+        };
         // A load balancer that checks the node under Cluster policy reaches the pod through
         // kube-proxy: this path is its way out.
         kp.lbs = b
@@ -45,6 +54,10 @@ pub fn judge(g: &Group) -> PathsAnalysis {
             .filter(|(_, c)| matches!(c, CheckTarget::NodePort | CheckTarget::KubeProxyHealthz))
             .map(|(n, _)| n.clone())
             .collect();
+        if let LastEndpoint::OnDeletion(why) = &b.last {
+            let fallback = kube_proxy::last_endpoint_path(&b.service, &label, b.service_loc.clone(), mode, t, why);
+            on_deletion.push((t.clone(), kp.name.clone(), fallback));
+        }
         judged.push((t.clone(), kp));
         for (name, check) in &b.lbs {
             let Some(spec) = lb(name) else { continue };
@@ -76,10 +89,23 @@ pub fn judge(g: &Group) -> PathsAnalysis {
     for ib in &g.ingresses {
         let label = format!("{} -> {}", ib.ingress, ib.service);
         let path = match ib.class.as_str() {
+            // service-upstream: NGINX sends to the Service's ClusterIP, so kube-proxy withdraws the pod
+            // (kubernetes/ingress-nginx docs/user-guide/nginx-configuration/annotations.md).
+            "nginx" if ib.service_upstream => kube_proxy::path(
+                &ib.service,
+                &format!("{label} (ingress-nginx service-upstream)"),
+                ib.loc.clone(),
+                mode,
+            ),
             "nginx" => ingress::nginx_path(&ib.service, &label, ib.loc.clone()),
-            "alb" if ib.ip_targets => {
-                lb_controller::path(&ib.service, &label, ib.loc.clone(), lb_controller::Lb::Alb, None, false)
-            }
+            "alb" if ib.ip_targets => lb_controller::path(
+                &ib.service,
+                &label,
+                ib.loc.clone(),
+                lb_controller::Lb::Alb,
+                ib.deregistration_delay,
+                readiness_gate(g, &ib.target),
+            ),
             "alb" => kube_proxy::path(
                 &ib.service,
                 &format!("{label} (ALB instance targets)"),
@@ -119,24 +145,43 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 a.server.origin
             ));
         }
-        judged.push((t, apiserver_service::path(&a.server.pod, loc, a.reconciler, mode)));
-        if a.reconciler == Reconciler::Lease {
-            out.general.push((
-                a.server.pod.clone(),
-                Finding::new(
-                    Rule::GL035,
-                    a.container_loc.clone(),
-                    format!(
-                        "{}: if this kube-apiserver crashes instead of shutting down, it stays in the `kubernetes` endpoints for up to {} (lease TTL + a peer's reconcile) and in-cluster clients get refused connections meanwhile",
-                        a.server.pod,
-                        apiserver_service::crash_window()
-                    ),
-                ),
-            ));
+        judged.push((
+            t,
+            apiserver_service::path(&a.server.pod, loc.clone(), a.reconciler, mode),
+        ));
+        if let Some((rule, message)) = apiserver_service::crash_finding(&a.server.pod, a.reconciler) {
+            let at = if rule == Rule::GL035 {
+                a.container_loc.clone()
+            } else {
+                loc
+            };
+            out.general
+                .push((a.server.pod.clone(), Finding::new(rule, at, message)));
         }
     }
     // Issue 16's families: Gateway API, Istio, headless DNS, MetalLB, Cilium (paths::added).
     super::added::extend(g, &mut judged, &mut out);
+    // publishNotReadyAddresses keeps a terminating pod's endpoint ready (ready := publishNotReady
+    // || (serving && !terminating), staging/src/k8s.io/endpointslice/utils.go podToEndpoint): no
+    // consumer of the endpoints stops sending before the pod is gone.
+    for b in g.bindings.iter().filter(|b| b.publish_not_ready.is_some()) {
+        for (t, p) in judged.iter_mut() {
+            if p.service == b.service && t.name == b.target.name {
+                p.stages.clear();
+                p.alternative = None;
+                p.never_withdrawn = Some(format!(
+                    "publishNotReadyAddresses: true ({}) keeps the terminating pod's endpoint ready (staging/src/k8s.io/endpointslice/utils.go, podToEndpoint), so every consumer keeps sending to it until the Pod object is deleted, after the app exits; no preStop fixes it: drop publishNotReadyAddresses from Services that serve clients",
+                    b.publish_not_ready.as_ref().map_or_else(String::new, ToString::to_string)
+                ));
+            }
+        }
+    }
+    for (_, p) in judged.iter_mut() {
+        configured(p, g);
+    }
+    for (_, _, p) in on_deletion.iter_mut() {
+        configured(p, g);
+    }
     let mut seen: Vec<String> = Vec::new();
     for (t, p) in judged {
         let key = format!("{}/{}", t.name, t.container);
@@ -151,15 +196,84 @@ pub fn judge(g: &Group) -> PathsAnalysis {
         }
         out.reports.push(super::added::judge(g, &t, p));
     }
+    // A single pod whose rollouts surge a replacement first, deleted or evicted outside a rollout:
+    // a warning on its kube-proxy path with the figures of that case.
+    for (t, name, fallback) in on_deletion {
+        let r = analyze(&t, &fallback, g.min_margin);
+        let bad = r.margin.is_none_or(|m| m < g.min_margin);
+        let Some(path) = out
+            .reports
+            .iter_mut()
+            .find(|x| x.target.name == t.name && x.path.name == name)
+        else {
+            continue;
+        };
+        if !bad {
+            continue;
+        }
+        let after = match (r.last_send_worst, r.margin) {
+            (Some(w), Some(m)) if m <= crate::time::Micros::ZERO => {
+                format!(
+                    "it keeps receiving new connections until {w}, {} after it stops listening at {}",
+                    w - r.stop_listening,
+                    r.stop_listening
+                )
+            }
+            (Some(w), Some(m)) => format!("the last new connection comes at {w}, only {m} before it stops listening"),
+            _ => "it keeps receiving new connections until it exits".to_string(),
+        };
+        let why = fallback.notes.last().cloned().unwrap_or_default();
+        path.findings.push(Finding::new(
+            Rule::GL042,
+            t.finding_loc(),
+            format!(
+                "{} via {} ({}): if this single pod is deleted or evicted outside a rollout (a node drain), {why}: {after}; run two replicas or make its readiness probe fail at SIGTERM",
+                t.name,
+                path.path.kind.name(),
+                path.path.name
+            ),
+        ));
+        path.findings
+            .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+        if path.verdict == super::PathVerdict::Pass {
+            path.verdict = super::PathVerdict::Warn;
+        }
+    }
     out
 }
 
-/// Whether the AWS Load Balancer Controller injects a pod readiness gate for the target's pods:
-/// a label on the pod template that names the controller's gate (elbv2.k8s.aws).
-fn readiness_gate(g: &Group, t: &Target) -> bool {
-    g.objects
-        .workloads
-        .iter()
-        .find(|w| w.name == t.name)
-        .is_some_and(|w| w.labels.keys().any(|k| k.starts_with("elbv2.k8s.aws")))
+/// The stages the inputs configure, replaced by the values read: kube-proxy's minimum sync period
+/// (`KubeProxyConfiguration`) and kube-controller-manager's `--endpointslice-updates-batch-period`.
+/// A change arriving within the period waits for it: the stage runs from 0 to the period.
+fn configured(p: &mut Path, g: &Group) {
+    let set = |stage: &mut Stage, (d, loc): &(crate::time::Micros, crate::error::Loc), what: &str| {
+        stage.lo = crate::time::Micros::ZERO;
+        stage.hi = *d;
+        stage.tail = stage.tail.map(|t| t.max(*d));
+        stage.evidence = Evidence::Code;
+        stage.unverified = false;
+        stage.source = format!("{what} = {d}, read at {loc}");
+    };
+    for stage in p.stages.iter_mut() {
+        match (&g.objects.proxy_min_sync, &g.objects.endpointslice_batch) {
+            (Some(v), _) if stage.id.starts_with("kube-proxy-sync-") => set(stage, v, "minSyncPeriod"),
+            (_, Some(v)) if stage.id == "endpointslice-batch" => set(stage, v, "--endpointslice-updates-batch-period"),
+            _ => {}
+        }
+    }
+}
+
+/// Whether the AWS Load Balancer Controller injects a pod readiness gate into the target's pods:
+/// the label `elbv2.k8s.aws/pod-readiness-gate-inject=enabled` on their Namespace
+/// (aws-load-balancer-controller docs/deploy/pod_readiness_gate.md); `None` when the Namespace
+/// is not among the inputs.
+fn readiness_gate(g: &Group, t: &Target) -> Option<bool> {
+    let ns = g.objects.workloads.iter().find(|w| w.name == t.name)?.namespace.clone();
+    let n = g.objects.namespaces.iter().find(|n| n.name == ns)?;
+    Some(
+        n.labels
+            .get("elbv2.k8s.aws/pod-readiness-gate-inject")
+            .map(String::as_str)
+            == Some("enabled"),
+    )
 }

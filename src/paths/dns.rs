@@ -13,10 +13,8 @@
 
 use super::figures::figures;
 use super::kube_proxy::endpointslice_stages;
-use super::readiness::{until_exit, From};
 use super::{Path, PathKind, Start};
 use crate::error::Loc;
-use crate::scenario::k8s::Target;
 
 fn dns_tail() -> Vec<super::Stage> {
     let f = figures();
@@ -53,28 +51,22 @@ pub fn path(service: &str, label: &str, loc: Loc) -> Path {
     }
 }
 
-/// The DNS path of a headless Service with `publishNotReadyAddresses: true`: the record goes only
-/// after the pod has exited and its object is deleted.
-pub fn path_publishing_not_ready(t: &Target, service: &str, label: &str, loc: Loc) -> Path {
-    let f = figures();
-    let mut stages = vec![until_exit(t, From::Zero), f.stage("kubelet-status-update")];
-    stages.extend(endpointslice_stages());
-    stages.extend(dns_tail());
-    let mut n = notes();
-    n.insert(
-        0,
-        "publishNotReadyAddresses: true keeps the terminating pod ready in the EndpointSlice, so CoreDNS answers it until the pod object is deleted after it exits".to_string(),
-    );
+/// The DNS path of a headless Service with `publishNotReadyAddresses: true` (written at `at`):
+/// the record stays until the pod object is deleted after it exits, so the path never ends
+/// before the pod is gone (GL041, like every path of such a Service).
+pub fn path_publishing_not_ready(service: &str, label: &str, loc: Loc, at: &Loc) -> Path {
     Path {
         kind: PathKind::HeadlessDns,
         name: format!("{label} (headless, publishNotReadyAddresses) via CoreDNS"),
         service: service.to_string(),
         loc,
-        stages,
+        stages: Vec::new(),
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
-        never_withdrawn: None,
-        notes: n,
+        never_withdrawn: Some(format!(
+            "publishNotReadyAddresses: true ({at}) keeps the terminating pod's endpoint ready (staging/src/k8s.io/endpointslice/utils.go, podToEndpoint), so CoreDNS keeps answering its address until the Pod object is deleted, after the app exits; no preStop fixes it: set it to false (StatefulSet peers that need each other's names before they are ready can use a second, publishing Service), or have clients retry other addresses"
+        )),
+        notes: notes(),
         lbs: Vec::new(),
         alternative: None,
     }
@@ -83,7 +75,6 @@ pub fn path_publishing_not_ready(t: &Target, service: &str, label: &str, loc: Lo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paths::readiness::{analyze, Fix};
     use crate::paths::tests::app;
     use crate::paths::PathVerdict;
     use crate::time::Micros;
@@ -97,21 +88,13 @@ mod tests {
             column: 1,
         };
         assert_eq!(path("db/pg", "db/pg:5432", at.clone()).worst(), Micros::from_secs(37));
-        // publishNotReadyAddresses, preStop 40 s: exit at 40 + 25 = 65 s, + status 1 + 37 s =
-        // 103 s; the app stops listening at 40 s: margin -63 s, and nothing in the pod helps.
+        // publishNotReadyAddresses: never withdrawn before the pod is gone (GL041), no fix in the pod.
         let t = app(40, 90);
-        let p = path_publishing_not_ready(&t, "db/pg", "db/pg:5432", at);
-        let r = analyze(
-            &t,
-            &p,
-            Micros::from_secs(5),
-            &Fix::Nothing("x".into()),
-            "the deletion",
-            "y",
-        );
-        assert_eq!(r.last_send_worst, Some(Micros::from_secs(103)));
-        assert_eq!(r.margin, Some(Micros::from_secs(-63)));
+        let p = path_publishing_not_ready("db/pg", "db/pg:5432", at.clone(), &at);
+        let r = crate::paths::analyze(&t, &p, Micros::from_secs(5));
+        assert_eq!(r.last_send_worst, None);
         assert_eq!(r.verdict, PathVerdict::Fail);
+        assert_eq!(r.findings[0].rule, crate::analysis::findings::Rule::GL041);
         assert_eq!((r.recommended_prestop, r.recommended_shutdown_delay), (None, None));
     }
 }

@@ -1,5 +1,6 @@
 //! The sourced stage figures of `profiles/kubernetes-paths.toml`, embedded in the binary.
 
+use crate::profiles::Evidence;
 use crate::time::Micros;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -18,8 +19,11 @@ struct StageRaw {
     lo: String,
     hi: String,
     unverified: bool,
-    /// The evidence class (issue 16's stages carry it; see [`EVIDENCE`]).
-    evidence: Option<String>,
+    /// What kind of evidence the range rests on (default: documented, or none when unverified).
+    evidence: Option<Evidence>,
+    /// The largest credible figure beyond `hi` (the tail tier), with what it rests on.
+    tail: Option<String>,
+    tail_source: Option<String>,
     source: String,
 }
 
@@ -38,16 +42,17 @@ struct FileRaw {
     #[allow(dead_code)]
     description: String,
     stages: BTreeMap<String, StageRaw>,
+    /// Every path family with the stages it chains (`graceline profiles kubernetes-paths`).
     #[serde(default)]
     families: BTreeMap<String, FamilyRaw>,
     sources: BTreeMap<String, String>,
 }
 
-/// The evidence classes a stage's figure can have: a project's documentation states it, a default
-/// or constant read in its source code, reports from users, or a placeholder with a reason.
-pub const EVIDENCE: [&str; 4] = ["documented", "code", "field", "unverified"];
-
-/// One stage of a path: a sourced range of durations.
+/// One stage of a path: a sourced range of durations, in two tiers. The typical tier `[lo, hi]`
+/// is what the verdict (GL030/GL031) and the exact worst case take; the tail tier reaches `tail`
+/// (the largest credible figure, its confound stated in `tail_source`) and raises a warning
+/// (GL040) of its own, never the error; a path's tail takes one stage at the top of its tail at a
+/// time (see `Path::worst_tail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
     /// Stable id (the key in the data file).
@@ -56,19 +61,56 @@ pub struct Stage {
     pub label: String,
     /// Shortest duration.
     pub lo: Micros,
-    /// Longest duration (the worst case takes it).
+    /// Longest typical duration (the worst case takes it).
     pub hi: Micros,
     /// True when no primary source confirms the figure.
     pub unverified: bool,
+    /// What kind of evidence the typical range rests on.
+    pub evidence: Evidence,
+    /// The tail tier's top, when the evidence has one beyond `hi`.
+    pub tail: Option<Micros>,
+    /// What the tail rests on and its confounds.
+    pub tail_source: Option<String>,
     /// Where the figure comes from.
     pub source: String,
+}
+
+impl Stage {
+    /// A stage computed rather than read from the data file (no tail).
+    pub fn computed(id: &str, label: String, lo: Micros, hi: Micros, evidence: Evidence, source: String) -> Stage {
+        Stage {
+            id: id.to_string(),
+            label,
+            lo,
+            hi,
+            unverified: evidence == Evidence::None,
+            evidence,
+            tail: None,
+            tail_source: None,
+            source,
+        }
+    }
+
+    /// The top of the tail tier (`hi` when there is no tail).
+    pub fn tail_hi(&self) -> Micros {
+        self.tail.map_or(self.hi, |t| t.max(self.hi))
+    }
+
+    /// The evidence in a word or two for tables and explain (`unverified`, `field`, ...).
+    pub fn evidence_word(&self) -> &'static str {
+        match self.evidence {
+            Evidence::None => "unverified",
+            Evidence::Field => "field",
+            Evidence::Documented => "documented",
+            Evidence::Code => "code",
+        }
+    }
 }
 
 /// Every stage and general source of the data file.
 #[derive(Debug)]
 pub struct Figures {
     stages: BTreeMap<String, Stage>,
-    evidence: BTreeMap<String, String>,
     /// General facts with their sources.
     pub sources: BTreeMap<String, String>,
 }
@@ -76,28 +118,30 @@ pub struct Figures {
 fn parse(text: &str) -> Result<Figures, String> {
     let raw: FileRaw = toml::from_str(text).map_err(|e| format!("kubernetes-paths.toml: {e}"))?;
     let mut stages = BTreeMap::new();
-    let mut evidence = BTreeMap::new();
     for (id, s) in raw.stages {
-        if let Some(e) = &s.evidence {
-            if !EVIDENCE.contains(&e.as_str()) {
-                return Err(format!(
-                    "stages.{id}.evidence: \"{e}\" is not one of {}",
-                    EVIDENCE.join(", ")
-                ));
-            }
-            if (e == "unverified") != s.unverified {
-                return Err(format!(
-                    "stages.{id}: evidence \"{e}\" contradicts unverified = {}",
-                    s.unverified
-                ));
-            }
-            evidence.insert(id.clone(), e.clone());
-        }
         let lo = Micros::parse(&s.lo).map_err(|e| format!("stages.{id}.lo: {e}"))?;
         let hi = Micros::parse(&s.hi).map_err(|e| format!("stages.{id}.hi: {e}"))?;
         if lo > hi {
             return Err(format!("stages.{id}: lo {lo} > hi {hi}"));
         }
+        let tail = s
+            .tail
+            .as_deref()
+            .map(|t| Micros::parse(t).map_err(|e| format!("stages.{id}.tail: {e}")))
+            .transpose()?;
+        if tail.is_some_and(|t| t < hi) {
+            return Err(format!("stages.{id}: tail below hi {hi}"));
+        }
+        if tail.is_some() != s.tail_source.is_some() {
+            return Err(format!(
+                "stages.{id}: a tail needs its tail_source and the other way round"
+            ));
+        }
+        let evidence = s.evidence.unwrap_or(if s.unverified {
+            Evidence::None
+        } else {
+            Evidence::Documented
+        });
         stages.insert(
             id.clone(),
             Stage {
@@ -105,7 +149,10 @@ fn parse(text: &str) -> Result<Figures, String> {
                 label: s.label,
                 lo,
                 hi,
-                unverified: s.unverified,
+                unverified: evidence == Evidence::None,
+                evidence,
+                tail,
+                tail_source: s.tail_source,
                 source: s.source,
             },
         );
@@ -122,7 +169,6 @@ fn parse(text: &str) -> Result<Figures, String> {
     }
     Ok(Figures {
         stages,
-        evidence,
         sources: raw.sources,
     })
 }
@@ -134,16 +180,8 @@ pub fn figures() -> &'static Figures {
         parse(TEXT).unwrap_or_else(|e| Figures {
             stages: BTreeMap::from([(
                 "invalid".to_string(),
-                Stage {
-                    id: "invalid".to_string(),
-                    label: e,
-                    lo: Micros::ZERO,
-                    hi: Micros::ZERO,
-                    unverified: true,
-                    source: String::new(),
-                },
+                Stage::computed("invalid", e, Micros::ZERO, Micros::ZERO, Evidence::None, String::new()),
             )]),
-            evidence: BTreeMap::new(),
             sources: BTreeMap::new(),
         })
     })
@@ -152,13 +190,15 @@ pub fn figures() -> &'static Figures {
 impl Figures {
     /// The stage with this id; an unknown id is a programming error caught by the unit tests.
     pub fn stage(&self, id: &str) -> Stage {
-        self.stages.get(id).cloned().unwrap_or_else(|| Stage {
-            id: id.to_string(),
-            label: format!("unknown stage {id}"),
-            lo: Micros::ZERO,
-            hi: Micros::ZERO,
-            unverified: true,
-            source: "missing from profiles/kubernetes-paths.toml".to_string(),
+        self.stages.get(id).cloned().unwrap_or_else(|| {
+            Stage::computed(
+                id,
+                format!("unknown stage {id}"),
+                Micros::ZERO,
+                Micros::ZERO,
+                Evidence::None,
+                "missing from profiles/kubernetes-paths.toml".to_string(),
+            )
         })
     }
 
@@ -170,11 +210,6 @@ impl Figures {
     /// True when the data file has a stage with this id.
     pub fn has(&self, id: &str) -> bool {
         self.stages.contains_key(id)
-    }
-
-    /// The evidence class of a stage, when the data file states one.
-    pub fn evidence(&self, id: &str) -> Option<&str> {
-        self.evidence.get(id).map(String::as_str)
     }
 
     /// A general source by key (empty when absent).
@@ -201,31 +236,28 @@ mod tests {
     }
 
     #[test]
-    fn issue_16_stages_carry_an_evidence_class_and_families_name_known_stages() {
+    fn issue_16_stages_carry_their_evidence_and_families_name_known_stages() {
         let f = parse(TEXT).unwrap();
-        for id in [
-            "envoy-gateway-translate",
-            "contour-endpoints",
-            "xds-push",
-            "istiod-debounce",
-            "istiod-push",
-            "istio-termination-drain",
-            "cilium-service-update",
-            "coredns-cache",
-            "dns-client-cache",
-            "kubelet-status-update",
-            "pleg-relist",
-            "metallb-l2-failover",
-            "metallb-bgp-withdraw",
+        for (id, e) in [
+            ("envoy-gateway-translate", Evidence::None),
+            ("contour-endpoints", Evidence::Code),
+            ("xds-push", Evidence::None),
+            ("istiod-debounce", Evidence::Code),
+            ("istiod-push", Evidence::None),
+            ("istio-termination-drain", Evidence::Documented),
+            ("cilium-service-update", Evidence::None),
+            ("coredns-cache", Evidence::Documented),
+            ("dns-client-cache", Evidence::Documented),
+            ("kubelet-status-update", Evidence::None),
+            ("pleg-relist", Evidence::Code),
+            ("metallb-l2-failover", Evidence::Documented),
+            ("metallb-bgp-withdraw", Evidence::None),
         ] {
-            let e = f.evidence(id).unwrap_or_else(|| panic!("{id} has no evidence class"));
-            assert_eq!(e == "unverified", f.stage(id).unverified, "{id}");
+            assert_eq!(f.stage(id).evidence, e, "{id}");
         }
         assert_eq!(f.stage("istiod-debounce").lo, Micros::from_millis(100));
         assert_eq!(f.stage("istiod-debounce").hi, Micros::from_secs(10));
         let base = "description = \"x\"\n[stages.a]\nlabel = \"a\"\nlo = \"1s\"\nhi = \"1s\"\nunverified = false\nsource = \"s\"\n";
-        assert!(parse(&format!("{base}evidence = \"rumour\"\n[sources]\n")).is_err());
-        assert!(parse(&format!("{base}evidence = \"unverified\"\n[sources]\n")).is_err());
         assert!(parse(&format!(
             "{base}[families.f]\nlabel = \"f\"\nstages = [\"a|b\"]\n[sources]\n"
         ))

@@ -22,8 +22,9 @@ use super::readiness::{probe, until_exit, until_readiness_fails, Fix, From};
 use super::settings::Termination;
 use super::{Path, Stage, Start};
 use crate::analysis::findings::{Finding, Rule};
+use crate::scenario::k8s::Probe;
 use crate::scenario::k8s::{Prestop, Target};
-use crate::scenario::k8s_added::{AddedObjects, ProbeTiming};
+use crate::scenario::k8s_added::AddedObjects;
 use crate::time::Micros;
 
 /// `immediateEvictionGracePeriodSeconds` of the eviction manager (a hard threshold).
@@ -168,11 +169,11 @@ impl Kill {
             };
         }
         match self.termination {
-            Termination::LivenessRestart | Termination::OomKill => t2.sidecar = None,
+            Termination::LivenessRestart | Termination::OomKill => t2.istio_proxy = None,
             _ => {
                 // istio-proxy has no preStop: its SIGKILL comes max(grace, 2 s) after its SIGTERM.
                 let kill = self.grace.map_or(Micros::ZERO, |g| g.max(MINIMUM_WINDOW));
-                if let Some(sc) = &mut t2.sidecar {
+                if let Some(sc) = &mut t2.istio_proxy {
                     sc.exit = sc.exit.min(kill);
                 }
             }
@@ -183,7 +184,7 @@ impl Kill {
     /// The path as it runs for this termination: the consumer's own stages after what makes the
     /// pod unready (its readiness probe, its exit, or the kubelet noticing the OOM kill), timed
     /// from SIGTERM; with what can end it sooner and why it waits.
-    pub fn path(&self, t2: &Target, p: &Path, readiness: Option<&ProbeTiming>) -> (Path, Fix, String) {
+    pub fn path(&self, t2: &Target, p: &Path, readiness: Option<&Probe>) -> (Path, Fix, String) {
         let f = figures();
         let exit_only = p.stages.iter().any(|s| s.id == "until-exit");
         // The consumer's own stages: drop a pod-side prefix the path already had.
@@ -227,7 +228,7 @@ impl Kill {
                 "no readiness probe: the endpoint stays ready until the pod exits".to_string(),
             ),
             (Termination::HardEviction, Some(r)) => (
-                vec![until_readiness_fails(t2, From::Sigterm), probe(t2, r), status],
+                vec![until_readiness_fails(t2, From::Sigterm), probe(r), status],
                 Fix::Nothing(format!(
                     "a hard eviction kills {} after SIGTERM, before a readiness probe can take the pod out",
                     MINIMUM_WINDOW
@@ -235,7 +236,7 @@ impl Kill {
                 "the endpoint stays ready until the readiness probe fails (the pod is not deleted)".to_string(),
             ),
             (_, Some(r)) => (
-                vec![until_readiness_fails(t2, From::Sigterm), probe(t2, r), status],
+                vec![until_readiness_fails(t2, From::Sigterm), probe(r), status],
                 Fix::AppDelay {
                     grace: self.grace_what_to_raise(),
                 },
@@ -286,7 +287,7 @@ impl Kill {
     }
 
     /// GL036: what this termination does to the pod, once per workload.
-    pub fn finding(&self, t: &Target, t2: &Target, readiness: Option<&ProbeTiming>) -> Finding {
+    pub fn finding(&self, t: &Target, t2: &Target, readiness: Option<&Probe>) -> Finding {
         let tl = t2.server.timeline();
         let prestop = if t.server.prestop_sleep == Micros::ZERO {
             "no preStop".to_string()
@@ -330,8 +331,8 @@ mod tests {
     use crate::scenario::k8s::ProxyMode;
     use crate::scenario::k8s_added::KubeletConfig;
 
-    fn timing(period: i64, n: u32) -> ProbeTiming {
-        ProbeTiming {
+    fn timing(period: i64, n: u32) -> Probe {
+        Probe {
             period: Micros::from_secs(period),
             failure_threshold: n,
             timeout: Micros::from_secs(1),
@@ -373,21 +374,21 @@ mod tests {
     fn a_soft_eviction_waits_for_readiness_and_a_prestop_does_not_help() {
         // preStop 10 s, grace 45 s, evictionMaxPodGracePeriod 60 s: grace min(60, 45) = 45 s;
         // SIGTERM at 10 s; the app stops and fails readiness at 10 s. Path from SIGTERM:
-        // until-readiness-fails 0 + probe [0, 2] (period 2 s x 1) + status 1 + kube-proxy 4 = 7 s,
-        // last send 10 + 7 = 17 s, app stops at 10 s: margin -7 s. Fix: delay >= 17 + 5 - 10 =
-        // 12 s, grace 10 + 12 + 25 = 47 s.
+        // until-readiness-fails 0 + probe [0, 3] (period 2 s x 1, timeout 1 s) + status 1 +
+        // kube-proxy 4 = 8 s, last send 10 + 8 = 18 s, app stops at 10 s: margin -8 s. Fix:
+        // delay >= 18 + 5 - 10 = 13 s, grace 10 + 13 + 25 = 48 s.
         let t = app(10, 45);
         let k = Kill::new(&t, Termination::Eviction, &kubelet(60));
         assert_eq!(k.grace, Some(Micros::from_secs(45)));
         let t2 = k.target(&t);
         let (p, fix, why) = k.path(&t2, &kp(&t), Some(&timing(2, 1)));
         let r = analyze(&t2, &p, Micros::from_secs(5), &fix, "the kubelet's kill", &why);
-        assert_eq!(r.last_send_worst, Some(Micros::from_secs(17)));
-        assert_eq!(r.margin, Some(Micros::from_secs(-7)));
+        assert_eq!(r.last_send_worst, Some(Micros::from_secs(18)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-8)));
         assert_eq!(r.verdict, PathVerdict::Fail);
         assert_eq!(r.recommended_prestop, None);
-        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(12)));
-        assert_eq!(r.recommended_grace, Some(Micros::from_secs(47)));
+        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(13)));
+        assert_eq!(r.recommended_grace, Some(Micros::from_secs(48)));
         assert!(p.name.ends_with("[eviction]"));
     }
 
@@ -445,7 +446,7 @@ mod tests {
     #[test]
     fn the_sidecar_stops_with_the_kubelets_grace_and_stays_for_a_restart() {
         let mut t = app(10, 45);
-        t.sidecar = Some(crate::scenario::k8s_added::Sidecar {
+        t.istio_proxy = Some(crate::scenario::k8s_added::Sidecar {
             exit: Micros::from_secs(5),
             drain: Micros::from_secs(5),
             drain_source: "default".into(),
@@ -454,11 +455,11 @@ mod tests {
         });
         // Hard eviction: istio-proxy (no preStop) gets SIGKILL max(1, 2) = 2 s after SIGTERM.
         let k = Kill::new(&t, Termination::HardEviction, &AddedObjects::default());
-        assert_eq!(k.target(&t).sidecar.unwrap().exit, Micros::from_secs(2));
+        assert_eq!(k.target(&t).istio_proxy.unwrap().exit, Micros::from_secs(2));
         // A liveness restart or an OOM kill stops only the app container: the sidecar stays.
         for term in [Termination::LivenessRestart, Termination::OomKill] {
             let k = Kill::new(&t, term, &AddedObjects::default());
-            assert!(k.target(&t).sidecar.is_none(), "{term:?}");
+            assert!(k.target(&t).istio_proxy.is_none(), "{term:?}");
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn path(
     loc: Loc,
     lb: Lb,
     deregistration_delay: Option<Micros>,
-    readiness_gate: bool,
+    readiness_gate: Option<bool>,
 ) -> Path {
     let f = figures();
     let mut stages = endpointslice_stages();
@@ -44,13 +44,17 @@ pub fn path(
         Some(d) => format!("deregistration_delay.timeout_seconds = {d}"),
         None => "deregistration_delay 300s (AWS default, assumed: no target-group-attributes annotation)".to_string(),
     };
-    let mut notes = vec![
-        format!("{delay}: in-flight connections may drain that long after deregistration; it does not stop new connections sooner (the lag stage does); the pod must keep serving them or the NLB resets them at the delay's end"),
-    ];
-    notes.push(if readiness_gate {
-        "pod readiness gate injected (elbv2.k8s.aws/pod-readiness-gate-inject): it paces the rollout (new targets healthy before old pods go); it does not delay deregistration of the old pod".to_string()
-    } else {
-        "no pod readiness gate seen (namespace label elbv2.k8s.aws/pod-readiness-gate-inject=enabled): a rollout may delete old pods before new targets are healthy".to_string()
+    let end = match lb {
+        Lb::Nlb => "the NLB resets them at the delay's end",
+        Lb::Alb => "the ALB closes them at the delay's end",
+    };
+    let mut notes = vec![format!(
+        "{delay}: in-flight connections may drain that long after deregistration; it does not stop new connections sooner (the lag stage does); the pod must keep serving them or {end}"
+    )];
+    notes.push(match readiness_gate {
+        Some(true) => "pod readiness gate injected (its Namespace has elbv2.k8s.aws/pod-readiness-gate-inject=enabled): it paces the rollout (new targets healthy before old pods go); it does not delay deregistration of the old pod".to_string(),
+        Some(false) => "no pod readiness gate (its Namespace lacks the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled): a rollout may delete old pods before new targets are healthy".to_string(),
+        None => "pod readiness gate unknown: the pods' Namespace is not among the inputs (the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled on it injects the gate, which paces rollouts)".to_string(),
     });
     Path {
         kind: PathKind::LbController,
@@ -94,26 +98,36 @@ pub fn health_check_of_pod(t: &Target, lb: &LbSpec) -> Alternative {
             }
         ),
         stages: vec![
-            Stage {
-                id: "until-readiness-fails".to_string(),
-                label: "preStop and the app's readiness delay until the check can fail (E2)".to_string(),
-                lo: until_e2,
-                hi: until_e2,
-                unverified: false,
-                source: "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile"
-                    .to_string(),
-            },
-            Stage {
-                id: "lb-health-check".to_string(),
-                label: format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
-                lo: ext.best.time,
-                hi: ext.worst.time,
-                unverified: lb.propagation_note.is_some() && lb.model.propagation.is_zero(),
-                source: format!(
+            Stage::computed(
+                "until-readiness-fails",
+                "preStop and the app's readiness delay until the check can fail (E2)".to_string(),
+                until_e2,
+                until_e2,
+                crate::profiles::Evidence::Documented,
+                "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile".to_string(),
+            ),
+            Stage::computed(
+                "lb-health-check",
+                format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
+                ext.best.time,
+                ext.worst.time,
+                propagation_evidence(lb),
+                format!(
                     "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml)",
                     lb.profile, lb.profile
                 ),
-            },
+            ),
         ],
+    }
+}
+
+/// The evidence of a health-check stage: its propagation's (field for the NLB, none where no
+/// figure exists), or the provider's code when the user measured it or it has none to add.
+pub fn propagation_evidence(lb: &LbSpec) -> crate::profiles::Evidence {
+    let user = lb.settings.propagation_delay.as_ref().is_some_and(|p| !p.from_profile);
+    if user || lb.model.propagation.is_zero() && lb.propagation_note.is_none() {
+        crate::profiles::Evidence::Code
+    } else {
+        lb.propagation_evidence
     }
 }

@@ -38,22 +38,22 @@ pub fn lb_stage(lb: &LbSpec) -> Stage {
     let lat = LatencyRange::fixed(Micros::ZERO);
     let worst = unbounded_worst_with(&node, &model, lat);
     let best = extremes_with(&node, &model, lat).best.time;
-    Stage {
-        id: "lb-health-check".to_string(),
-        label: format!(
+    Stage::computed(
+        "lb-health-check",
+        format!(
             "{} ({}) health check of the healthCheckNodePort marks the node down, + propagation {}",
             lb.name, lb.profile, model.propagation
         ),
-        lo: best.min(worst),
-        hi: worst,
-        unverified: lb.propagation_note.is_some() && model.propagation.is_zero(),
-        source: format!(
+        best.min(worst),
+        worst,
+        super::lb_controller::propagation_evidence(lb),
+        format!(
             "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml); {}",
             lb.profile,
             lb.profile,
             figures().source("health_check_node_port")
         ),
-    }
+    )
 }
 
 /// The external path of an `externalTrafficPolicy: Local` Service behind `lb`.
@@ -61,6 +61,17 @@ pub fn path(service: &str, name: &str, loc: Loc, mode: ProxyMode, lb: &LbSpec) -
     let mut stages = endpointslice_stages();
     stages.extend(kube_proxy_stages(mode));
     stages.push(lb_stage(lb));
+    // kube-proxy's health server accepts the TCP connection whether it then answers 200 or 503
+    // (k/k pkg/proxy/healthcheck/service_health.go): a TCP check never sees the node drain; the AWS
+    // Load Balancer Controller docs say not to use TCP with Local (docs/guide/service/annotations.md).
+    let tcp = crate::scenario::protocol_of(lb) == crate::provider::Protocol::Tcp;
+    let never_withdrawn = tcp.then(|| {
+        stages.clear();
+        format!(
+            "{} checks the healthCheckNodePort over TCP: kube-proxy's health server accepts the connection whether it answers 200 or 503, so the node is never ejected and the LB keeps sending to it (and kube-proxy to the terminating pod) until the pod is gone; check it over HTTP (/healthz)",
+            lb.name
+        )
+    });
     Path {
         kind: PathKind::LocalTraffic,
         name: format!("{name} externalTrafficPolicy Local via {} ({})", lb.name, lb.profile),
@@ -69,7 +80,7 @@ pub fn path(service: &str, name: &str, loc: Loc, mode: ProxyMode, lb: &LbSpec) -
         stages,
         start: Start::Deletion,
         listener_waits_for_first_stage: false,
-        never_withdrawn: None,
+        never_withdrawn,
         lbs: vec![lb.name.clone()],
         alternative: None,
         notes: vec![

@@ -69,7 +69,7 @@ pub fn describe(m: &MeshMember) -> String {
 /// True when the target's sidecar closes the pod before the app stops listening.
 fn binds(t: &Target) -> Option<&crate::scenario::k8s_added::Sidecar> {
     let e3 = t.server.timeline().e3;
-    t.sidecar.as_ref().filter(|s| s.exit < e3)
+    t.istio_proxy.as_ref().filter(|s| s.exit < e3)
 }
 
 /// Rewrites a report whose stop the sidecar decides: its GL030/GL031 say so and recommend the
@@ -141,7 +141,7 @@ pub fn apply(r: &mut PathReport) {
 
 /// GL037 for a target whose sidecar exits before the app has drained (its E5).
 pub fn target_findings(t: &Target) -> Vec<Finding> {
-    let Some(sc) = &t.sidecar else { return Vec::new() };
+    let Some(sc) = &t.istio_proxy else { return Vec::new() };
     let tl = t.server.timeline();
     if sc.exit >= tl.e5 {
         return Vec::new();
@@ -177,7 +177,7 @@ mod tests {
     use crate::scenario::k8s_added::Sidecar;
 
     fn with_sidecar(mut t: Target, exit: i64) -> Target {
-        t.sidecar = Some(Sidecar {
+        t.istio_proxy = Some(Sidecar {
             exit: Micros::from_secs(exit),
             drain: Micros::from_secs(exit),
             drain_source: "Istio's default".into(),
@@ -217,7 +217,9 @@ mod tests {
         let late = with_sidecar(app(10, 45), 40);
         let mut r = analyze(&late, &p, Micros::from_secs(5));
         apply(&mut r);
-        assert_eq!(r.verdict, PathVerdict::Pass);
+        let alone = analyze(&app(10, 45), &p, Micros::from_secs(5));
+        assert_eq!((r.verdict, r.margin), (alone.verdict, alone.margin));
+        assert_eq!(r.margin, Some(Micros::from_secs(6)));
         assert!(target_findings(&late).is_empty());
     }
 

@@ -15,8 +15,9 @@ use super::kube_proxy::endpointslice_stages;
 use super::readiness::{probe, until_exit, until_readiness_fails, Fix, From};
 use super::{Path, PathKind, Start};
 use crate::error::Loc;
+use crate::scenario::k8s::Probe;
 use crate::scenario::k8s::Target;
-use crate::scenario::k8s_added::{MetalLbMode, ProbeTiming};
+use crate::scenario::k8s_added::MetalLbMode;
 
 /// The path of a MetalLB Local Service to one pod, and what can end it sooner.
 pub fn path(
@@ -25,12 +26,12 @@ pub fn path(
     service: &str,
     label: &str,
     loc: Loc,
-    readiness: Option<&ProbeTiming>,
+    readiness: Option<&Probe>,
 ) -> (Path, Fix) {
     let f = figures();
     let (mut stages, fix) = match readiness {
         Some(p) => (
-            vec![until_readiness_fails(t, From::Zero), probe(t, p), f.stage("kubelet-status-update")],
+            vec![until_readiness_fails(t, From::Zero), probe(p), f.stage("kubelet-status-update")],
             Fix::AppDelay {
                 grace: "terminationGracePeriodSeconds".to_string(),
             },
@@ -85,12 +86,12 @@ mod tests {
 
     #[test]
     fn metallb_waits_for_readiness() {
-        // preStop 10 s, app stops at SIGTERM: E2 = 10 s; probe period 5 s x 2: [5, 10]; status
-        // [0, 1]; pod-watch 1 + batch 0 + the speaker's watch 1; L2 failover [0, 10]: worst
-        // 10 + 10 + 1 + 2 + 10 = 33 s; the app stops at 10 s: margin -23 s. Fix: delay >= 33 + 5
-        // - 10 = 28 s, grace 10 + 28 + 25 = 63 s.
+        // preStop 10 s, app stops at SIGTERM: E2 = 10 s; probe period 5 s x 2, timeout 1 s:
+        // [5, 11]; status [0, 1]; pod-watch 1 + batch 0 + the speaker's watch 1; L2 failover
+        // [0, 10]: worst 10 + 11 + 1 + 2 + 10 = 34 s; the app stops at 10 s: margin -24 s. Fix:
+        // delay >= 34 + 5 - 10 = 29 s, grace 10 + 29 + 25 = 64 s.
         let t = app(10, 45);
-        let p = ProbeTiming {
+        let p = Probe {
             period: Micros::from_secs(5),
             failure_threshold: 2,
             timeout: Micros::from_secs(1),
@@ -105,11 +106,11 @@ mod tests {
             Some(&p),
         );
         let r = analyze(&t, &path, Micros::from_secs(5), &fix, "the deletion", "why");
-        assert_eq!(r.last_send_worst, Some(Micros::from_secs(33)));
-        assert_eq!(r.margin, Some(Micros::from_secs(-23)));
+        assert_eq!(r.last_send_worst, Some(Micros::from_secs(34)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-24)));
         assert_eq!(r.verdict, PathVerdict::Fail);
-        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(28)));
-        assert_eq!(r.recommended_grace, Some(Micros::from_secs(63)));
+        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(29)));
+        assert_eq!(r.recommended_grace, Some(Micros::from_secs(64)));
         let (bgp, _) = super::path(
             &t,
             MetalLbMode::Bgp,
@@ -118,7 +119,7 @@ mod tests {
             t.container_loc.clone(),
             Some(&p),
         );
-        // BGP withdraw [0, 1] instead of the L2 failover [0, 10]: 24 s.
-        assert_eq!(bgp.worst(), Micros::from_secs(24));
+        // BGP withdraw [0, 1] instead of the L2 failover [0, 10]: 25 s.
+        assert_eq!(bgp.worst(), Micros::from_secs(25));
     }
 }

@@ -132,7 +132,8 @@ pub struct Path {
     /// kube-apiserver: the first stage is the pre-shutdown hook and the listener closes only after
     /// both it and `--shutdown-delay-duration` are over.
     pub listener_waits_for_first_stage: bool,
-    /// The endpoint is never withdrawn (master-count, none): why.
+    /// The endpoint is never withdrawn before the pod is gone (`--endpoint-reconciler-type=none`,
+    /// publishNotReadyAddresses, a TCP check of the healthCheckNodePort): why.
     pub never_withdrawn: Option<String>,
     /// What else a user should know (keep-alive clients, deregistration delay, fallbacks).
     pub notes: Vec<String>,
@@ -161,6 +162,24 @@ fn sum_hi(stages: &[Stage]) -> Micros {
     stages.iter().fold(Micros::ZERO, |a, s| a + s.hi)
 }
 
+/// The stage whose tail reaches furthest beyond its typical top (the first of equals).
+fn largest_tail(stages: &[Stage]) -> Option<&Stage> {
+    stages
+        .iter()
+        .filter(|s| s.tail_hi() > s.hi)
+        .fold(None, |m: Option<&Stage>, s| match m {
+            Some(x) if x.tail_hi() - x.hi >= s.tail_hi() - s.hi => Some(x),
+            _ => Some(s),
+        })
+}
+
+/// A chain's worst case in the tail tier: one stage at the top of its tail (the one reaching
+/// furthest), the others at their typical tops. Tails are rare and independent; every stage at
+/// its tail at once would describe no shutdown anyone observed.
+fn sum_tail(stages: &[Stage]) -> Micros {
+    sum_hi(stages) + largest_tail(stages).map_or(Micros::ZERO, |s| s.tail_hi() - s.hi)
+}
+
 impl Path {
     /// The shortest time to the end: the sum of the stages' lower ends (the earlier chain's when
     /// there is an alternative).
@@ -174,6 +193,26 @@ impl Path {
     pub fn worst(&self) -> Micros {
         let own = sum_hi(&self.stages);
         self.alternative.as_ref().map_or(own, |a| own.min(sum_hi(&a.stages)))
+    }
+
+    /// The worst case of the tail tier: the stage whose tail reaches furthest at the top of it.
+    pub fn worst_tail(&self) -> Micros {
+        let own = sum_tail(&self.stages);
+        self.alternative.as_ref().map_or(own, |a| own.min(sum_tail(&a.stages)))
+    }
+
+    /// True when some stage has a tail beyond its typical range.
+    pub fn has_tail(&self) -> bool {
+        self.worst_tail() > self.worst()
+    }
+
+    /// The stage at the top of its tail in the tail tier's worst case.
+    pub fn tail_stage(&self) -> Option<&Stage> {
+        let own = sum_tail(&self.stages);
+        match &self.alternative {
+            Some(a) if sum_tail(&a.stages) < own => largest_tail(&a.stages),
+            _ => largest_tail(&self.stages),
+        }
     }
 
     /// The chain that bounds the worst case: the path's own stages, or the alternative's.
@@ -233,10 +272,29 @@ pub struct PathReport {
     pub recommended_grace: Option<Micros>,
     /// kube-apiserver: the smallest whole-second `--shutdown-delay-duration` that passes.
     pub recommended_shutdown_delay: Option<Micros>,
+    /// The tail tier, when a stage's evidence reaches beyond its typical range.
+    pub tail: Option<Tail>,
     /// Findings about this path, most severe first.
     pub findings: Vec<Finding>,
     /// Verdict.
     pub verdict: PathVerdict,
+}
+
+/// A path's figures in the tail tier (every stage at the top of its tail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// When the last consumer stops sending, from the path's time origin (the deletion).
+    pub last_send: Micros,
+    /// When the app stops listening in that case.
+    pub stop_listening: Micros,
+    /// `stop_listening - last_send`.
+    pub margin: Micros,
+    /// The preStop that covers the tail.
+    pub recommended_prestop: Option<Micros>,
+    /// The grace period that preStop needs.
+    pub recommended_grace: Option<Micros>,
+    /// kube-apiserver: the delay that covers the tail.
+    pub recommended_shutdown_delay: Option<Micros>,
 }
 
 /// Whole seconds at or above `m` (never negative).
@@ -254,12 +312,47 @@ pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) ->
     s.prestop_sleep = prestop;
     let tl = s.timeline();
     let app = if path.listener_waits_for_first_stage {
-        (tl.e1 + t.app_delay().max(hook)).min(tl.kill)
+        // The listener waits for the hook at most its timeout: a hook that times out has removed
+        // nothing, and the endpoint goes only when its lease expires (the stage's tail).
+        let waited = hook.min(figures::figures().stage("apiserver-hook-timeout").hi);
+        (tl.e1 + t.app_delay().max(waited)).min(tl.kill)
     } else {
         tl.e3
     };
     // An istio-proxy sidecar that exits first closes the pod's inbound port before the app (mesh).
-    t.sidecar.as_ref().map_or(app, |sc| app.min(sc.exit))
+    t.istio_proxy.as_ref().map_or(app, |sc| app.min(sc.exit))
+}
+
+/// The preStop (from the deletion) or the delay (from SIGTERM) that makes a path whose consumers
+/// stop sending `w` after its start pass with `min_margin`: (preStop, grace, delay).
+fn needed(t: &Target, path: &Path, w: Micros, min_margin: Micros) -> (Option<Micros>, Option<Micros>, Option<Micros>) {
+    match path.start {
+        Start::Deletion => {
+            // stop = preStop + app delay (grace raised as needed) >= worst + margin; the grace
+            // period lets the app drain after it (one drain formula: analysis::full_drain).
+            let p = ceil_secs(w + min_margin - t.app_delay());
+            let with = crate::timeline::ServerSpec {
+                prestop_sleep: p,
+                ..t.server.clone()
+            };
+            (Some(p), Some(ceil_secs(crate::analysis::full_drain(&with))), None)
+        }
+        // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
+        Start::Sigterm => (None, None, Some(ceil_secs(w + min_margin - t.server.readyz_fail_after))),
+    }
+}
+
+/// The fix in words for a (preStop, grace, delay) triple.
+fn fix_words(rec: (Option<Micros>, Option<Micros>, Option<Micros>)) -> String {
+    match rec {
+        (Some(p), Some(g), _) => format!(
+            "fix: preStop sleep >= {}s (terminationGracePeriodSeconds >= {}s)",
+            p.0 / 1_000_000,
+            g.0 / 1_000_000
+        ),
+        (_, _, Some(d)) => format!("fix: --shutdown-delay-duration >= {}s (a preStop sleep does not help: the endpoint is removed only from SIGTERM on)", d.0 / 1_000_000),
+        _ => String::new(),
+    }
 }
 
 /// Judges one path of one target with the required minimum margin.
@@ -280,30 +373,29 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
     let margin = worst.map(|w| stop - w);
     let loc = t.finding_loc();
     let mut findings = Vec::new();
-    let (mut rec_pre, mut rec_grace, mut rec_delay) = (None, None, None);
-    if let Some(w) = worst {
-        match path.start {
-            Start::Deletion => {
-                // stop = preStop + app delay (grace raised as needed) >= worst + margin.
-                let p = ceil_secs(w + min_margin - t.app_delay());
-                rec_pre = Some(p);
-                rec_grace = Some(ceil_secs(p + t.app_delay() + t.server.request_grace));
-            }
-            Start::Sigterm => {
-                // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
-                rec_delay = Some(ceil_secs(path.worst() + min_margin - t.server.readyz_fail_after));
-            }
+    let (rec_pre, rec_grace, rec_delay) =
+        worst.map_or((None, None, None), |_| needed(t, path, path.worst(), min_margin));
+    let fix = fix_words((rec_pre, rec_grace, rec_delay));
+    // The tail tier: the stage whose tail reaches furthest at the top of it; a warning of its own
+    // (GL040), with the fix that covers it.
+    let tail = (path.never_withdrawn.is_none() && path.has_tail()).then(|| {
+        let hook_tail = match (path.listener_waits_for_first_stage, path.stages.first()) {
+            (true, Some(first)) if path.tail_stage().is_some_and(|s| s.id == first.id) => first.tail_hi(),
+            (true, Some(first)) => first.hi,
+            _ => Micros::ZERO,
+        };
+        let stop_tail = stop_listening(t, path, t.server.prestop_sleep, hook_tail);
+        let w = start + path.worst_tail();
+        let rec = needed(t, path, path.worst_tail(), min_margin);
+        Tail {
+            last_send: w,
+            stop_listening: stop_tail,
+            margin: stop_tail - w,
+            recommended_prestop: rec.0,
+            recommended_grace: rec.1,
+            recommended_shutdown_delay: rec.2,
         }
-    }
-    let fix = match (rec_pre, rec_grace, rec_delay) {
-        (Some(p), Some(g), _) => format!(
-            "fix: preStop sleep >= {}s (terminationGracePeriodSeconds >= {}s)",
-            p.0 / 1_000_000,
-            g.0 / 1_000_000
-        ),
-        (_, _, Some(d)) => format!("fix: --shutdown-delay-duration >= {}s (a preStop sleep does not help: the endpoint is removed only from SIGTERM on)", d.0 / 1_000_000),
-        _ => String::new(),
-    };
+    });
     let slowest = path
         .slowest()
         .map(|s| {
@@ -357,9 +449,46 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
         )),
         _ => {}
     }
+    if let Some(x) = tail
+        .as_ref()
+        .filter(|x| x.margin < min_margin && margin.is_some_and(|m| m >= min_margin))
+    {
+        let sources: Vec<String> = path
+            .tail_stage()
+            .map(|s| {
+                format!(
+                    "{} up to {} instead of {}: {}",
+                    s.id,
+                    s.tail_hi(),
+                    s.hi,
+                    s.tail_source.as_deref().unwrap_or_default()
+                )
+            })
+            .into_iter()
+            .collect();
+        findings.push(Finding::new(
+            Rule::GL040,
+            loc.clone(),
+            format!(
+                "{} via {} ({}): in the tail of the evidence ({}) the last consumer stops sending at {}, {} the app stops listening at {}; {} (covers the tail)",
+                t.name,
+                path.kind.name(),
+                path.name,
+                sources.join("; "),
+                x.last_send,
+                if x.margin <= Micros::ZERO { "after" } else { "too close before" },
+                x.stop_listening,
+                fix_words((x.recommended_prestop, x.recommended_grace, x.recommended_shutdown_delay))
+            ),
+        ));
+    }
     if let Some(why) = &path.never_withdrawn {
         findings.push(Finding::new(
-            Rule::GL032,
+            if path.kind == PathKind::KubernetesService {
+                Rule::GL032
+            } else {
+                Rule::GL041
+            },
             path.loc.clone(),
             format!("{} via {} ({}): {why}", t.name, path.kind.name(), path.name),
         ));
@@ -391,6 +520,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
         recommended_prestop: rec_pre,
         recommended_grace: rec_grace,
         recommended_shutdown_delay: rec_delay,
+        tail,
         findings,
         verdict,
     }
@@ -401,8 +531,33 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
 pub fn target_findings(t: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let s = &t.server;
-    let needed = s.prestop_sleep + t.app_delay() + s.request_grace;
-    if s.termination_grace_period < needed {
+    let needed = crate::analysis::full_drain(s);
+    let tl = s.timeline();
+    let hook = if t.sidecar {
+        format!(
+            "the app containers' exit and the sidecar's own preStop ({}: a native sidecar is stopped after the app containers)",
+            s.prestop_sleep
+        )
+    } else {
+        format!("the preStop hook ({})", s.prestop_sleep)
+    };
+    if s.prestop_sleep >= s.termination_grace_period {
+        // The kubelet cuts the hook at the grace period, sends SIGTERM, SIGKILL 2 s later.
+        out.push(Finding::new(
+            Rule::GL004,
+            t.grace_loc.clone(),
+            format!(
+                "{}: {hook} outlasts terminationGracePeriodSeconds {}{}: the kubelet cuts it at {}, sends SIGTERM then and SIGKILL {} later (pkg/kubelet/kuberuntime/kuberuntime_container.go), so the app gets {} of the {} its delay and drain need; raise terminationGracePeriodSeconds to at least {needed}",
+                t.name,
+                s.termination_grace_period,
+                if t.grace_defaulted { " (the default)" } else { "" },
+                tl.e1,
+                tl.kill - tl.e1,
+                tl.kill - tl.e1,
+                needed - s.prestop_sleep,
+            ),
+        ));
+    } else if tl.kill < needed {
         out.push(Finding::new(
             Rule::GL004,
             t.grace_loc.clone(),
@@ -413,9 +568,9 @@ pub fn target_findings(t: &Target) -> Vec<Finding> {
                 if t.grace_defaulted { " (the default)" } else { "" },
                 s.prestop_sleep,
                 t.app_delay(),
-                s.request_grace,
+                needed - s.prestop_sleep - t.app_delay(),
                 needed,
-                needed - s.termination_grace_period
+                needed - tl.kill
             ),
         ));
     }
@@ -497,7 +652,9 @@ mod tests {
             delay_loc: None,
             apiserver: false,
             readiness: None,
-            sidecar: None,
+            probe: None,
+            sidecar: false,
+            istio_proxy: None,
         }
     }
 
@@ -523,14 +680,32 @@ mod tests {
         // 4 s + 5 s margin = 9 s; grace 9 + 0 + 25 s drain = 34 s.
         assert_eq!(r.recommended_prestop, Some(Micros::from_secs(9)));
         assert_eq!(r.recommended_grace, Some(Micros::from_secs(34)));
+        // The typical fix clears the typical findings; the tail tier (the stage reaching furthest,
+        // a stale cache's 1 + 2 + 4 s of retries: 4 + 7 = 11 s) is a warning of its own that names
+        // its fix: 11 + 5 = 16 s of preStop, 16 + 25 = 41 s of grace.
+        let r = analyze(&app(9, 34), &path, Micros::from_secs(5));
+        assert_eq!(r.verdict, PathVerdict::Warn);
+        assert_eq!(r.findings.iter().map(|f| f.rule).collect::<Vec<_>>(), [Rule::GL040]);
+        let tail = r.tail.unwrap();
+        assert_eq!(tail.last_send, Micros::from_secs(11));
+        assert_eq!(tail.recommended_prestop, Some(Micros::from_secs(16)));
+        assert_eq!(tail.recommended_grace, Some(Micros::from_secs(41)));
+        assert!(
+            r.findings[0].message.contains("fix: preStop sleep >= 16s"),
+            "{:?}",
+            r.findings
+        );
         assert_eq!(
-            analyze(&app(9, 34), &path, Micros::from_secs(5)).verdict,
+            analyze(&app(16, 41), &path, Micros::from_secs(5)).verdict,
             PathVerdict::Pass
         );
         assert_eq!(
-            analyze(&app(8, 34), &path, Micros::from_secs(5)).verdict,
+            analyze(&app(15, 41), &path, Micros::from_secs(5)).verdict,
             PathVerdict::Warn
         );
+        let r = analyze(&app(8, 34), &path, Micros::from_secs(5));
+        assert_eq!(r.verdict, PathVerdict::Warn);
+        assert_eq!(r.findings[0].rule, Rule::GL031);
         // Equality fails (tie rule): preStop 4 s stops listening exactly when kube-proxy is done.
         assert_eq!(
             analyze(&app(4, 34), &path, Micros::from_secs(5)).verdict,

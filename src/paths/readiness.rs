@@ -7,12 +7,11 @@
 //! nothing in the pod. The stages computed here come from the pod spec; their analysis replaces
 //! [`super::analyze`]'s recommended preStop accordingly.
 
-use super::{ceil_secs, stop_listening, Path, PathReport, PathVerdict, Stage, Start};
+use super::{ceil_secs, stop_listening, Path, PathReport, PathVerdict, Stage, Start, Tail};
 use crate::analysis::findings::{Finding, Rule, Severity};
-use crate::scenario::k8s::Target;
-use crate::scenario::k8s_added::ProbeTiming;
+use crate::profiles::Evidence;
+use crate::scenario::k8s::{Probe, Target};
 use crate::time::Micros;
-use crate::timeline::ReadyzFailure;
 
 /// Where the pod-side stages are measured from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,63 +33,59 @@ fn origin(t: &Target, from: From) -> Micros {
 pub fn until_readiness_fails(t: &Target, from: From) -> Stage {
     let tl = t.server.timeline();
     let d = tl.e2 - origin(t, from);
-    Stage {
-        id: "until-readiness-fails".to_string(),
-        label: match from {
+    Stage::computed(
+        "until-readiness-fails",
+        match from {
             From::Zero => "preStop and the app's readiness delay until its readiness check can fail (E2)",
             From::Sigterm => "the app's readiness delay after SIGTERM until its readiness check can fail (E2)",
         }
         .to_string(),
-        lo: d,
-        hi: d,
-        unverified: false,
-        source: format!(
+        d,
+        d,
+        Evidence::Documented,
+        format!(
             "the pod spec (preStop {}) and how the app shuts down ({})",
             t.server.prestop_sleep, t.server_source.reason
         ),
-    }
+    )
 }
 
 /// The kubelet's readiness probe notices the failure: the first failing probe comes within one
-/// period, the pod turns unready after `failureThreshold` failures in a row, each taking up to
-/// `timeoutSeconds` when the failure is a hang.
-pub fn probe(t: &Target, p: &ProbeTiming) -> Stage {
-    let n = i64::from(p.failure_threshold);
-    let hangs = !matches!(t.server.readyz_failure, ReadyzFailure::Error);
-    let lo = p.period.times(n - 1);
-    let hi = p.period.times(n) + if hangs { p.timeout } else { Micros::ZERO };
-    Stage {
-        id: "readiness-probe".to_string(),
-        label: format!(
-            "the readiness probe fails {n} time(s) in a row (periodSeconds {}, timeoutSeconds {})",
-            p.period, p.timeout
+/// period, the pod turns unready after `failureThreshold` failures in a row, the last one timing
+/// out at worst ([`Probe::detection`]).
+pub fn probe(p: &Probe) -> Stage {
+    let (lo, hi) = p.detection();
+    Stage::computed(
+        "readiness-probe",
+        format!(
+            "the readiness probe fails {} time(s) in a row (periodSeconds {}, timeoutSeconds {})",
+            p.failure_threshold, p.period, p.timeout
         ),
         lo,
         hi,
-        unverified: false,
-        source: format!(
-            "the pod's readinessProbe at {}: failureThreshold x periodSeconds{} (Probe API defaults 10 s, 3, 1 s: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Probe)",
-            p.loc,
-            if hangs { " + timeoutSeconds (the check hangs)" } else { "" }
+        Evidence::Documented,
+        format!(
+            "the pod's readinessProbe at {}: (failureThreshold - 1) x periodSeconds to failureThreshold x periodSeconds + timeoutSeconds (Probe API defaults 10 s, 3, 1 s: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#Probe)",
+            p.loc
         ),
-    }
+    )
 }
 
 /// From `from` until the app has exited (E5, capped by SIGKILL).
 pub fn until_exit(t: &Target, from: From) -> Stage {
     let tl = t.server.timeline();
     let d = tl.e5 - origin(t, from);
-    Stage {
-        id: "until-exit".to_string(),
-        label: "the app drains and exits (or is killed)".to_string(),
-        lo: d,
-        hi: d,
-        unverified: false,
-        source: format!(
+    Stage::computed(
+        "until-exit",
+        "the app drains and exits (or is killed)".to_string(),
+        d,
+        d,
+        Evidence::Documented,
+        format!(
             "the pod spec (grace period {}) and how the app shuts down ({}); the pod turns unready only when its containers have stopped",
             t.server.termination_grace_period, t.server_source.reason
         ),
-    }
+    )
 }
 
 /// True when a path's stages depend on the pod's own shutdown.
@@ -162,7 +157,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros, fix: &Fix, origin: &
             )
         })
         .unwrap_or_default();
-    let own = match &t.sidecar {
+    let own = match &t.istio_proxy {
         Some(sc) if sc.exit < tl.e3 => format!("its istio-proxy sidecar exits at {}", sc.exit),
         _ => format!("preStop {} + the app's own delay {}", tl.e1, t.app_delay()),
     };
@@ -192,6 +187,54 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros, fix: &Fix, origin: &
         )),
         _ => {}
     }
+    // The tail tier (stages whose evidence reaches beyond their typical range): a warning of its
+    // own (GL040) when only the tail comes too close, with the delay that covers it.
+    let tail = (worst.is_some() && path.has_tail()).then(|| {
+        let w = start + path.worst_tail();
+        let d = match fix {
+            Fix::AppDelay { .. } => Some(ceil_secs(w + min_margin - tl.e2)),
+            Fix::Nothing(_) => None,
+        };
+        Tail {
+            last_send: w,
+            stop_listening: stop,
+            margin: stop - w,
+            recommended_prestop: None,
+            recommended_grace: d.map(|d| ceil_secs(tl.e2 + d + t.server.request_grace)),
+            recommended_shutdown_delay: d,
+        }
+    });
+    if let Some(x) = tail
+        .as_ref()
+        .filter(|x| x.margin < min_margin && margin.is_some_and(|m| m >= min_margin))
+    {
+        let s = path.tail_stage();
+        findings.push(Finding::new(
+            Rule::GL040,
+            t.finding_loc(),
+            format!(
+                "{} via {} ({}): in the tail of the evidence ({}) the last consumer stops sending at {}, {} the app stops listening at {}; {}",
+                t.name,
+                path.kind.name(),
+                path.name,
+                s.map_or(String::new(), |s| format!(
+                    "{} up to {} instead of {}: {}",
+                    s.id,
+                    s.tail_hi(),
+                    s.hi,
+                    s.tail_source.as_deref().unwrap_or_default()
+                )),
+                x.last_send,
+                if x.margin <= Micros::ZERO { "after" } else { "too close before" },
+                x.stop_listening,
+                x.recommended_shutdown_delay.map_or_else(
+                    || "nothing in the pod covers it".to_string(),
+                    |d| format!("keep listening >= {}s after readiness starts failing (covers the tail)", d.0 / 1_000_000)
+                )
+            ),
+        ));
+    }
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     let verdict = verdict_of(&findings);
     PathReport {
         target: t.clone(),
@@ -206,6 +249,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros, fix: &Fix, origin: &
         recommended_prestop: None,
         recommended_grace: rec_grace,
         recommended_shutdown_delay: rec_delay,
+        tail,
         findings,
         verdict,
     }
@@ -218,8 +262,8 @@ mod tests {
     use crate::paths::tests::app;
     use crate::paths::PathKind;
 
-    fn timing(period: i64, n: u32) -> ProbeTiming {
-        ProbeTiming {
+    fn timing(period: i64, n: u32) -> Probe {
+        Probe {
             period: Micros::from_secs(period),
             failure_threshold: n,
             timeout: Micros::from_secs(1),
@@ -233,18 +277,18 @@ mod tests {
 
     #[test]
     fn probe_detection_bounds() {
-        // app-stops-at-sigterm fails with an error (refused): no timeout on top.
-        let s = probe(&app(0, 30), &timing(10, 3));
-        assert_eq!((s.lo, s.hi), (Micros::from_secs(20), Micros::from_secs(30)));
-        let s = probe(&app(0, 30), &timing(2, 1));
-        assert_eq!((s.lo, s.hi), (Micros::ZERO, Micros::from_secs(2)));
+        // (n - 1) x period to n x period + timeout (Probe::detection).
+        let s = probe(&timing(10, 3));
+        assert_eq!((s.lo, s.hi), (Micros::from_secs(20), Micros::from_secs(31)));
+        let s = probe(&timing(2, 1));
+        assert_eq!((s.lo, s.hi), (Micros::ZERO, Micros::from_secs(3)));
     }
 
     #[test]
     fn a_readiness_driven_path_recommends_the_apps_delay_not_a_prestop() {
         // preStop 10 s, app stops at SIGTERM: E2 = E3 = 10 s. Path: until-readiness-fails 10 +
-        // probe [0, 2] + kubelet-status-update [0, 1] + pod-watch [0, 1] = worst 14 s; margin
-        // 10 - 14 = -4 s. Fix: delay >= 14 + 5 - 10 = 9 s; grace 10 + 9 + 25 = 44 s.
+        // probe [0, 3] + kubelet-status-update [0, 1] + pod-watch [0, 1] = worst 15 s; margin
+        // 10 - 15 = -5 s. Fix: delay >= 15 + 5 - 10 = 10 s; grace 10 + 10 + 25 = 45 s.
         let t = app(10, 30);
         let mk = |t: &Target| {
             let f = figures();
@@ -255,7 +299,7 @@ mod tests {
                 loc: t.container_loc.clone(),
                 stages: vec![
                     until_readiness_fails(t, From::Zero),
-                    probe(t, &timing(2, 1)),
+                    probe(&timing(2, 1)),
                     f.stage("kubelet-status-update"),
                     f.stage("pod-watch"),
                 ],
@@ -273,16 +317,16 @@ mod tests {
             grace: "terminationGracePeriodSeconds".into(),
         };
         let r = analyze(&t, &path, Micros::from_secs(5), &fix, "the deletion", "test");
-        assert_eq!(r.last_send_worst, Some(Micros::from_secs(14)));
-        assert_eq!(r.margin, Some(Micros::from_secs(-4)));
+        assert_eq!(r.last_send_worst, Some(Micros::from_secs(15)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-5)));
         assert_eq!(r.verdict, PathVerdict::Fail);
         assert_eq!(r.recommended_prestop, None);
-        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(9)));
-        assert_eq!(r.recommended_grace, Some(Micros::from_secs(44)));
-        // The recommendation passes: delay 9 s keeps the listener until 19 s = 14 + 5.
+        assert_eq!(r.recommended_shutdown_delay, Some(Micros::from_secs(10)));
+        assert_eq!(r.recommended_grace, Some(Micros::from_secs(45)));
+        // The recommendation passes: delay 10 s keeps the listener until 20 s = 15 + 5.
         let mut fixed = t.clone();
-        fixed.server.shutdown_delay = Micros::from_secs(9);
-        fixed.server.termination_grace_period = Micros::from_secs(44);
+        fixed.server.shutdown_delay = Micros::from_secs(10);
+        fixed.server.termination_grace_period = Micros::from_secs(45);
         let r = analyze(&fixed, &mk(&fixed), Micros::from_secs(5), &fix, "the deletion", "test");
         assert_eq!(r.verdict, PathVerdict::Pass);
         // A longer preStop moves both ends: still -4 s.
@@ -295,7 +339,7 @@ mod tests {
             "the deletion",
             "test",
         );
-        assert_eq!(r.margin, Some(Micros::from_secs(-4)));
+        assert_eq!(r.margin, Some(Micros::from_secs(-5)));
     }
 
     proptest::proptest! {

@@ -21,6 +21,7 @@
 
 use super::figures::{figures, Stage};
 use crate::error::{Doc, InputError, Loc};
+use crate::profiles::Evidence;
 use crate::scenario::toml_error;
 use crate::time::Micros;
 use serde::Deserialize;
@@ -352,17 +353,17 @@ impl PathSettings {
                 p.worst(),
                 p.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" + ")
             );
-            p.stages = vec![Stage {
-                id,
-                label: "the whole path, measured end to end".to_string(),
-                lo: o.lo,
-                hi: o.hi,
-                unverified: false,
-                source: format!(
+            p.stages = vec![Stage::computed(
+                &id,
+                "the whole path, measured end to end".to_string(),
+                o.lo,
+                o.hi,
+                Evidence::Field,
+                format!(
                     "measured: [paths.stages] {} = {}..{} at {} (replaces {built})",
                     o.id, o.lo, o.hi, o.at
                 ),
-            }];
+            )];
         } else {
             self.apply(&mut p.stages);
         }
@@ -381,19 +382,27 @@ impl PathSettings {
     }
 }
 
-/// A stage with a measured figure in place of its built-in one, saying where it was written.
+/// A stage with a measured figure in place of its built-in one (typical range and tail alike:
+/// the measurement is the evidence now, `field`), saying where it was written.
 pub fn overridden(s: &Stage, o: &StageOverride) -> Stage {
-    Stage {
-        id: s.id.clone(),
-        label: s.label.clone(),
-        lo: o.lo,
-        hi: o.hi,
-        unverified: false,
-        source: format!(
-            "measured: [paths.stages] {} = {}..{} at {} (replaces the built-in {}..{}: {})",
-            o.id, o.lo, o.hi, o.at, s.lo, s.hi, s.source
+    Stage::computed(
+        &s.id,
+        s.label.clone(),
+        o.lo,
+        o.hi,
+        Evidence::Field,
+        format!(
+            "measured: [paths.stages] {} = {}..{} at {} (replaces the built-in {}..{}{}: {})",
+            o.id,
+            o.lo,
+            o.hi,
+            o.at,
+            s.lo,
+            s.hi,
+            s.tail.map_or(String::new(), |t| format!(", tail {t}")),
+            s.source
         ),
-    }
+    )
 }
 
 /// Whether a stage id can be overridden: a stage of the data file, not one computed from inputs.

@@ -6,6 +6,7 @@ pub mod azure;
 pub mod gcp;
 pub mod haproxy;
 pub mod matcher;
+pub mod nginx;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::scenario::latency::LatencyRaw;

@@ -91,6 +91,25 @@ pub struct Binding {
     pub deregistration_delay: Option<Micros>,
     /// The cloud load balancers in front of this Service port: (name, what they check).
     pub lbs: Vec<(String, CheckTarget)>,
+    /// `publishNotReadyAddresses: true`, with where: terminating pods stay ready endpoints.
+    pub publish_not_ready: Option<Loc>,
+    /// Whether the pod can be the Service's last endpoint when it terminates.
+    pub last: LastEndpoint,
+}
+
+/// Whether a terminating pod can be its Service's last endpoint: kube-proxy then keeps sending to
+/// it while it is serving (KEP-1669, GA 1.28, for Cluster policy too: "When the traffic policy is
+/// 'Cluster' and all endpoints are terminating, then traffic should be routed to any terminating
+/// endpoint that is ready"), i.e. until its readiness probe fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastEndpoint {
+    /// Other pods stay ready (or the count is unknown).
+    No,
+    /// Only when this single pod is deleted or evicted outside a rollout (a Deployment of one
+    /// replica whose rollouts surge a replacement first): said in a warning.
+    OnDeletion(String),
+    /// Every time it goes (a bare Pod, a StatefulSet of one, `Recreate`, no surge): the path.
+    Always(String),
 }
 
 /// An Ingress backend bound to the pod behind its Service.
@@ -110,6 +129,10 @@ pub struct IngressBinding {
     pub neg: bool,
     /// Who shuts down behind it.
     pub target: Target,
+    /// ingress-nginx `service-upstream`: it sends to the Service's ClusterIP (kube-proxy's path).
+    pub service_upstream: bool,
+    /// The ALB target group's deregistration delay, when the Ingress sets it.
+    pub deregistration_delay: Option<Micros>,
 }
 
 /// Something among the inputs that cannot be judged, with why (said once, at its line).
@@ -298,7 +321,9 @@ fn server_target(gs: &GroupServer, name: &str, at: &Loc) -> Target {
         delay_loc: gs.locs.get("shutdown_delay").filter(|l| real(l)).cloned(),
         apiserver: s.profile.starts_with("kube-apiserver"),
         readiness: Some(format!("readiness path {}", s.readiness_path)),
-        sidecar: None,
+        probe: None,
+        sidecar: false,
+        istio_proxy: None,
     }
 }
 
@@ -360,6 +385,7 @@ fn subjects(
     svc: &super::k8s::Service,
     app: &AppServer,
     unjudged: &mut Vec<Unjudged>,
+    notes: &mut Vec<String>,
 ) -> Vec<(Target, i64)> {
     let mut out = Vec::new();
     for w in objs.selected_by(svc) {
@@ -367,6 +393,15 @@ fn subjects(
         for p in &svc.ports {
             match w.container_for(&p.target) {
                 Ok(c) => {
+                    if let super::k8s::TargetPort::Number(n) = p.target {
+                        let declared = w.containers.iter().any(|c| c.ports.iter().any(|(_, cp)| *cp == n));
+                        if !declared && found.is_none() && w.containers.len() > 1 {
+                            notes.push(format!(
+                                "{}: {} port {}: targetPort {n} is declared by no container of {} {}, so graceline judges the first container ({}); declare the port on the container that serves it",
+                                p.loc, svc.name, p.port, w.kind, w.name, c.name
+                            ));
+                        }
+                    }
                     found.get_or_insert((c, p.port));
                 }
                 Err(why) => unjudged.push(Unjudged {
@@ -393,7 +428,10 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
     let app = app_server(&g);
     let min_margin = g.min_margin.unwrap_or(DEFAULT_MIN_MARGIN);
     let mut notes: Vec<String> = std::mem::take(&mut g.objects.notes);
-    let mut unjudged = Vec::new();
+    let mut unjudged: Vec<Unjudged> = std::mem::take(&mut g.objects.unread)
+        .into_iter()
+        .map(|(subject, loc, why)| Unjudged { subject, loc, why })
+        .collect();
     let app_workloads = !g.objects.workloads.is_empty();
     let mut scenarios = std::mem::take(&mut g.scenarios);
 
@@ -423,7 +461,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         .services
         .iter()
         .filter(|s| s.ty != "ExternalName" && !s.headless)
-        .map(|s| (s.name.clone(), subjects(&g.objects, s, &app, &mut unjudged)))
+        .map(|s| (s.name.clone(), subjects(&g.objects, s, &app, &mut unjudged, &mut notes)))
         .collect();
     // Service load balancers with subjects among the inputs go to their subjects' scenarios; the
     // rest are judged against the group's server.
@@ -699,6 +737,7 @@ fn bind(
             continue;
         }
         let assumed = bound.iter().any(|(n, _, _, a)| *n == s.name && *a);
+        let last = last_endpoint(&objs.selected_by(s));
         for (t, port) in subs {
             out.push(Binding {
                 service: s.name.clone(),
@@ -712,6 +751,8 @@ fn bind(
                 neg: s.neg,
                 deregistration_delay: s.deregistration_delay,
                 lbs: lbs_of(&s.name),
+                publish_not_ready: s.publish_not_ready.clone(),
+                last: last.clone(),
             });
         }
     }
@@ -733,11 +774,13 @@ fn bind(
                 ingresses.push(IngressBinding {
                     ingress: ing.name.clone(),
                     loc: b.loc.clone(),
-                    class: ing.class.clone().unwrap_or_default(),
+                    class: controller_of(objs, ing.class.as_deref().unwrap_or("")),
                     ip_targets: ing.ip_targets,
                     service: s.name.clone(),
                     neg: s.neg,
                     target: Target::app(w, c, app),
+                    service_upstream: ing.service_upstream,
+                    deregistration_delay: ing.deregistration_delay,
                 });
             }
         }
@@ -761,6 +804,46 @@ fn bind(
         }
     }
     (out, ingresses)
+}
+
+/// Whether the one pod behind a Service can be its last endpoint when it terminates.
+fn last_endpoint(selected: &[&super::k8s::Workload]) -> LastEndpoint {
+    use super::k8s::Strategy;
+    let pods: Option<u32> = selected.iter().map(|w| w.pods()).sum();
+    let [w] = selected else { return LastEndpoint::No };
+    if pods != Some(1) {
+        return LastEndpoint::No;
+    }
+    let what = format!("{} {} runs one pod", w.kind, w.name);
+    match (w.kind.as_str(), w.strategy) {
+        ("Pod", _) => LastEndpoint::Always(format!("{what} (a bare Pod)")),
+        ("Deployment", Strategy::Rolling { surge: true }) | ("ReplicaSet", _) => LastEndpoint::OnDeletion(what),
+        (_, Strategy::Recreate) => {
+            LastEndpoint::Always(format!("{what} and Recreate deletes it before its replacement"))
+        }
+        ("StatefulSet", _) => {
+            LastEndpoint::Always(format!("{what} and a StatefulSet deletes it before its replacement"))
+        }
+        _ => LastEndpoint::Always(format!(
+            "{what} and its rollout deletes it before its replacement (no surge)"
+        )),
+    }
+}
+
+/// The controller family an Ingress class names: an IngressClass among the inputs decides by its
+/// `spec.controller` (`k8s.io/ingress-nginx` serves any class name, `ingress.k8s.aws/alb`),
+/// else the well-known class names (`nginx`, `alb`, `gce`, `gce-internal`).
+fn controller_of(objs: &Objects, class: &str) -> String {
+    let by_object = objs
+        .ingress_classes
+        .iter()
+        .find(|c| c.name == class)
+        .and_then(|c| match c.controller.as_str() {
+            "k8s.io/ingress-nginx" => Some("nginx"),
+            "ingress.k8s.aws/alb" => Some("alb"),
+            _ => None,
+        });
+    by_object.unwrap_or(class).to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -988,7 +1071,7 @@ fn with_sidecar(t: &mut Target, mesh: &[MeshMember]) {
     let Some(m) = mesh.iter().find(|m| m.workload == t.name).filter(|m| !m.native) else {
         return;
     };
-    t.sidecar = Some(super::k8s_added::Sidecar {
+    t.istio_proxy = Some(super::k8s_added::Sidecar {
         exit: (m.prestop + m.drain.0).min(t.server.termination_grace_period),
         drain: m.drain.0,
         drain_source: m.drain.1.clone(),
@@ -1237,8 +1320,8 @@ fn bind_added(
         if s.headless && s.selector.is_some() && !s.ports.is_empty() {
             // This family judges the headless Service: `bind` said it could not.
             unjudged.retain(|u| !(u.subject == s.name && u.loc == s.loc));
-            let publish_not_ready = added.service(&s.name).and_then(|x| x.publish_not_ready.clone());
-            let subs = subjects(objs, s, app, unjudged);
+            let publish_not_ready = s.publish_not_ready.clone();
+            let subs = subjects(objs, s, app, unjudged, notes);
             if subs.is_empty() {
                 unjudged.push(Unjudged {
                     subject: s.name.clone(),

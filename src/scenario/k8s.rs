@@ -120,6 +120,47 @@ pub struct Container {
     pub readiness: Option<String>,
     /// The readiness probe's HTTP path, when it is an `httpGet` probe.
     pub readiness_path: Option<String>,
+    /// The readiness probe's timing, when it has one.
+    pub readiness_probe: Option<Probe>,
+    /// A native sidecar (`initContainers` with `restartPolicy: Always`): it runs beside the app
+    /// and stops after it.
+    pub sidecar: bool,
+}
+
+/// A probe's timing (PodSpec defaults: period 10 s, timeout 1 s, failure threshold 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// `periodSeconds`.
+    pub period: Micros,
+    /// `timeoutSeconds`.
+    pub timeout: Micros,
+    /// `failureThreshold`.
+    pub failure_threshold: u32,
+    /// Where the probe is declared.
+    pub loc: Loc,
+}
+
+impl Probe {
+    /// From the readiness failing to the kubelet marking the container not ready: the failing
+    /// probes every `period`, the last one timing out at worst; the first may start at once.
+    pub fn detection(&self) -> (Micros, Micros) {
+        let n = i64::from(self.failure_threshold.max(1));
+        (self.period.times(n - 1), self.period.times(n) + self.timeout)
+    }
+}
+
+/// How a workload replaces its pods in a rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// New pods come up before old ones go while `surge` allows it (Deployment `maxSurge` > 0).
+    Rolling {
+        /// True when a replacement is created (and can be ready) before the old pod goes.
+        surge: bool,
+    },
+    /// Every old pod goes before a new one is created (Deployment `Recreate`).
+    Recreate,
+    /// Pods are replaced only when deleted by hand (StatefulSet/DaemonSet `OnDelete`).
+    OnDelete,
 }
 
 /// A workload's pod template.
@@ -141,8 +182,23 @@ pub struct Workload {
     pub grace: Option<(Micros, Loc)>,
     /// Where the pod spec starts (GL004 points here when the grace period is defaulted).
     pub spec_loc: Loc,
-    /// Containers.
+    /// Containers (native sidecars included, marked).
     pub containers: Vec<Container>,
+    /// `spec.replicas` with where (`None`: absent, 1 by default; a bare Pod is one).
+    pub replicas: Option<(u32, Loc)>,
+    /// How a rollout replaces pods.
+    pub strategy: Strategy,
+}
+
+impl Workload {
+    /// The pods it runs when nothing scales it (DaemonSets: unknown, one per node).
+    pub fn pods(&self) -> Option<u32> {
+        match self.kind.as_str() {
+            "DaemonSet" => None,
+            "Pod" => Some(1),
+            _ => Some(self.replicas.as_ref().map_or(1, |(n, _)| *n)),
+        }
+    }
 }
 
 /// A Service port's `targetPort`.
@@ -190,6 +246,8 @@ pub struct Service {
     pub neg: bool,
     /// `deregistration_delay.timeout_seconds` from the target-group-attributes annotation.
     pub deregistration_delay: Option<Micros>,
+    /// `publishNotReadyAddresses: true`, with where: terminating pods stay ready.
+    pub publish_not_ready: Option<Loc>,
 }
 
 /// An Ingress backend.
@@ -214,6 +272,29 @@ pub struct Ingress {
     pub ip_targets: bool,
     /// Backends.
     pub backends: Vec<Backend>,
+    /// `nginx.ingress.kubernetes.io/service-upstream: "true"`: ingress-nginx sends to the
+    /// Service's ClusterIP (kube-proxy's path) instead of the pods.
+    pub service_upstream: bool,
+    /// `deregistration_delay.timeout_seconds` from `alb.ingress.kubernetes.io/target-group-attributes`.
+    pub deregistration_delay: Option<Micros>,
+}
+
+/// An IngressClass: which controller serves the Ingresses of that class.
+#[derive(Debug, Clone)]
+pub struct IngressClass {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.controller`, e.g. `k8s.io/ingress-nginx`.
+    pub controller: String,
+}
+
+/// A Namespace and its labels (the AWS Load Balancer Controller's readiness-gate injection).
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// `metadata.name`.
+    pub name: String,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A kube-apiserver pod and its endpoint reconciler.
@@ -256,8 +337,19 @@ pub struct Objects {
     pub apiservers: Vec<Apiserver>,
     /// kube-proxy's mode from a `KubeProxyConfiguration`.
     pub proxy_mode: Option<(ProxyMode, Loc)>,
+    /// kube-proxy's minimum sync period from a `KubeProxyConfiguration`, with where.
+    pub proxy_min_sync: Option<(Micros, Loc)>,
+    /// kube-controller-manager's `--endpointslice-updates-batch-period`, with where.
+    pub endpointslice_batch: Option<(Micros, Loc)>,
+    /// IngressClasses.
+    pub ingress_classes: Vec<IngressClass>,
+    /// Namespaces.
+    pub namespaces: Vec<Namespace>,
     /// What was not read, said explicitly.
     pub notes: Vec<String>,
+    /// Objects read but not turned into the model, each with where and why (said as GL033):
+    /// (subject, location, why).
+    pub unread: Vec<(String, Loc, String)>,
     /// The objects of issue 16's path families (Gateway API, mesh, DNS, MetalLB, kubelet).
     pub added: super::k8s_added::AddedObjects,
 }
@@ -281,7 +373,16 @@ impl Objects {
         if self.proxy_mode.is_none() {
             self.proxy_mode = o.proxy_mode;
         }
+        if self.proxy_min_sync.is_none() {
+            self.proxy_min_sync = o.proxy_min_sync;
+        }
+        if self.endpointslice_batch.is_none() {
+            self.endpointslice_batch = o.endpointslice_batch;
+        }
+        self.ingress_classes.extend(o.ingress_classes);
+        self.namespaces.extend(o.namespaces);
         self.notes.extend(o.notes);
+        self.unread.extend(o.unread);
         self.added.extend(o.added);
     }
 }
@@ -420,9 +521,13 @@ pub struct Target {
     pub apiserver: bool,
     /// The container's readiness probe, described (`httpGet /ready`), if any.
     pub readiness: Option<String>,
-    /// An Istio sidecar (a regular container) that stops accepting inbound connections on its
-    /// own clock (`crate::paths::mesh`); `None` without one or for a native sidecar.
-    pub sidecar: Option<super::k8s_added::Sidecar>,
+    /// The readiness probe's timing (when it has one).
+    pub probe: Option<Probe>,
+    /// A native sidecar: its SIGTERM comes after the app containers exit (in `server.prestop_sleep`).
+    pub sidecar: bool,
+    /// An Istio `istio-proxy` (a regular container) that stops accepting inbound connections on
+    /// its own clock (`crate::paths::mesh`); `None` without one or for a native one.
+    pub istio_proxy: Option<super::k8s_added::Sidecar>,
 }
 
 impl Target {
@@ -488,6 +593,23 @@ impl Target {
     pub fn app(w: &Workload, c: &Container, app: &AppServer) -> Target {
         let mut server = app.spec.clone();
         server.prestop_sleep = c.prestop.duration();
+        if c.sidecar {
+            // A native sidecar gets its preStop and SIGTERM only once the app containers have
+            // exited (KEP-753; https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/):
+            // it keeps listening through the app's preStop, delay and drain.
+            let main_exit = w
+                .containers
+                .iter()
+                .filter(|m| !m.sidecar)
+                .map(|m| {
+                    let mut s = app.spec.clone();
+                    s.prestop_sleep = m.prestop.duration();
+                    s.prestop_sleep + s.readyz_fail_after + s.shutdown_delay + s.request_grace
+                })
+                .max()
+                .unwrap_or(Micros::ZERO);
+            server.prestop_sleep = main_exit + c.prestop.duration();
+        }
         // The pod's own readiness endpoint is what a check must look at.
         if let Some(p) = &c.readiness_path {
             server.readiness_path.clone_from(p);
@@ -511,7 +633,9 @@ impl Target {
             delay_loc: None,
             apiserver: false,
             readiness: c.readiness.clone(),
-            sidecar: None,
+            probe: c.readiness_probe.clone(),
+            sidecar: c.sidecar,
+            istio_proxy: None,
         }
     }
 
@@ -546,7 +670,9 @@ impl Target {
             delay_loc: s.locs.get("shutdown_delay").filter(|l| **l != a.container_loc).cloned(),
             apiserver: true,
             readiness: Some(format!("httpGet {}", s.spec.readiness_path)),
-            sidecar: None,
+            probe: None,
+            sidecar: false,
+            istio_proxy: None,
         }
     }
 

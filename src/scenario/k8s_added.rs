@@ -1,8 +1,8 @@
 //! The Kubernetes objects the path families of issue 16 read, next to [`super::k8s::Objects`]:
 //! Gateway API objects (GatewayClass, Gateway, HTTPRoute, GRPCRoute), Namespaces (their
-//! `istio-injection` label), what a pod template says beyond its ports and preStop (Istio
-//! annotations and an injected `istio-proxy`, readiness-probe timing, the liveness probe's grace
-//! period), what a Service says for DNS and MetalLB, a Cilium ConfigMap, MetalLB's own objects
+//! `istio-injection` label, with where), what a pod template says beyond its containers (Istio
+//! annotations and an injected `istio-proxy`, the liveness probe's grace period), a Service's
+//! MetalLB annotation, a Cilium ConfigMap, MetalLB's own objects
 //! and a `KubeletConfiguration`. The readers (`crate::input::gateway`, `crate::input::cluster`)
 //! fill them once with their locations.
 
@@ -85,19 +85,6 @@ pub struct Namespace {
     pub loc: Loc,
 }
 
-/// A readiness probe's timing (Kubernetes defaults for what is absent).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProbeTiming {
-    /// `periodSeconds` (10 s).
-    pub period: Micros,
-    /// `failureThreshold` (3).
-    pub failure_threshold: u32,
-    /// `timeoutSeconds` (1 s).
-    pub timeout: Micros,
-    /// Where the probe is.
-    pub loc: Loc,
-}
-
 /// The `istio-proxy` container an Istio injector put into the pod template.
 #[derive(Debug, Clone)]
 pub struct IstioProxy {
@@ -120,19 +107,15 @@ pub struct PodExtras {
     pub labels: BTreeMap<String, String>,
     /// An injected `istio-proxy`.
     pub istio_proxy: Option<IstioProxy>,
-    /// Each container's readiness probe: (container, timing).
-    pub readiness: Vec<(String, ProbeTiming)>,
     /// Each container's `livenessProbe.terminationGracePeriodSeconds`: (container, grace, where).
     pub liveness_grace: Vec<(String, Micros, Loc)>,
 }
 
-/// What a Service says for the DNS and MetalLB paths.
+/// What a Service says for the MetalLB path.
 #[derive(Debug, Clone)]
 pub struct ServiceExtras {
     /// `namespace/name`.
     pub service: String,
-    /// `spec.publishNotReadyAddresses: true`, with where.
-    pub publish_not_ready: Option<Loc>,
     /// A MetalLB annotation (`metallb.universe.tf/` or `metallb.io/`), with where.
     pub metallb: Option<Loc>,
 }

@@ -77,6 +77,10 @@ pub struct ServerSpec {
 /// (`pathPrefixesExemptFromRetryAfter`, k8s.io/apiserver pkg/server/filters/with_retry_after.go).
 pub const RETRY_AFTER_EXEMPT: &[&str] = &["/readyz", "/livez", "/healthz", "/metrics"];
 
+/// The shortest window the kubelet leaves between SIGTERM and SIGKILL after a preStop hook
+/// (`minimumGracePeriodInSeconds`, pkg/kubelet/kuberuntime/kuberuntime_container.go).
+pub const MIN_KILL_WINDOW: Micros = Micros::from_secs(2);
+
 /// The hard-coded `server.Shutdown` timeout after the drain in send-retry-after mode
 /// (k8s.io/apiserver pkg/server/genericapiserver.go l.586-594).
 pub const RETRY_AFTER_SHUTDOWN_TIMEOUT: Micros = Micros::from_secs(2);
@@ -150,8 +154,17 @@ impl ServerSpec {
 
     /// The shutdown instants, clamped so that SIGKILL ends everything it pre-empts.
     pub fn timeline(&self) -> Timeline {
-        let e1 = self.prestop_sleep;
-        let kill = self.termination_grace_period;
+        // The kubelet runs the preStop hook for at most the grace period, then sends SIGTERM with
+        // what is left of it, but never less than a 2 s window before SIGKILL
+        // (pkg/kubelet/kuberuntime/kuberuntime_container.go killContainer,
+        // minimumGracePeriodInSeconds; pod-lifecycle.md "one-off grace period extension of 2 s").
+        let grace = self.termination_grace_period;
+        let e1 = self.prestop_sleep.min(grace);
+        let kill = if self.prestop_sleep > Micros::ZERO {
+            grace.max(e1 + MIN_KILL_WINDOW)
+        } else {
+            grace
+        };
         let e3_planned = e1 + self.readyz_fail_after + self.shutdown_delay;
         let e2_planned = match self.readyz_onset {
             ReadyzOnset::ShutdownStart => e1 + self.readyz_fail_after,

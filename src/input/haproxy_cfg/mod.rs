@@ -123,6 +123,11 @@ pub struct ServerCheck {
     pub retries: Option<Located<u32>>,
     /// `option redispatch` of the backend (or its defaults).
     pub redispatch: Option<Located<bool>>,
+    /// Port ranges clients connect to on the way to this server, sorted: its `listen` section's
+    /// own `bind` lines and those of every frontend or listen whose `default_backend` or
+    /// `use_backend` names its section. A server address without a port (or with a `+N`/`-N`
+    /// offset) sends to the port the client connected to (manual 5.2, `server` <address>).
+    pub client_ports: Vec<(u16, u16)>,
 }
 
 /// The request of an HTTP health check (`option httpchk`, `http-check send`).
@@ -160,6 +165,7 @@ pub fn parse(text: &str) -> Result<HaproxyConfig, ParseError> {
 pub fn parse_files(texts: &[&str], opts: &ReadOptions) -> Result<HaproxyConfig, ParseError> {
     let mut parser = Parser::new(opts);
     for (file, text) in texts.iter().enumerate() {
+        missing_final_lf(to_u32(file), text)?;
         parser.start_file(to_u32(file));
         for (idx, raw) in text.split('\n').enumerate() {
             parser.line(raw, to_u32(idx.saturating_add(1)))?;
@@ -168,6 +174,24 @@ pub fn parse_files(texts: &[&str], opts: &ReadOptions) -> Result<HaproxyConfig, 
         parser.end_file()?;
     }
     parser.finish()
+}
+
+/// HAProxy 2.6 refuses a file whose last line does not end with a line feed, even a comment
+/// (`readcfgfile()` in src/cfgparse.c: "Missing LF on last line, file might have been truncated
+/// at position N", N the 1-based position after the last character; checked with `haproxy -c`).
+fn missing_final_lf(file: u32, text: &str) -> Result<(), ParseError> {
+    if text.is_empty() || text.ends_with('\n') {
+        return Ok(());
+    }
+    let last = text.rsplit('\n').next().unwrap_or_default();
+    let line = to_u32(text.matches('\n').count().saturating_add(1));
+    let column = to_u32(last.chars().count().saturating_add(1));
+    error(
+        Pos { file, line, column },
+        format!(
+            "Missing LF on last line, file might have been truncated at position {column}: HAProxy refuses a file that does not end with a newline"
+        ),
+    )
 }
 
 pub(super) fn to_u32(n: usize) -> u32 {

@@ -245,6 +245,10 @@ enum Section {
         pos: Pos,
         checks: ProxyChecks,
         servers: Vec<ServerCheck>,
+        /// Port ranges of its `bind` lines (frontend, listen).
+        binds: Vec<(u16, u16)>,
+        /// Backends it passes traffic to (`default_backend`, `use_backend`).
+        routes: Vec<String>,
     },
     Ignored,
 }
@@ -265,6 +269,9 @@ pub(super) struct Parser {
     frontend_names: HashSet<String>,
     backend_names: HashSet<String>,
     servers: Vec<ServerCheck>,
+    /// Port ranges clients connect to, by the proxy name they reach (a listen section's own
+    /// binds, and each frontend's or listen's binds for the backends it routes to).
+    client_ports: HashMap<String, Vec<(u16, u16)>>,
     /// Index of the file being read.
     file: u32,
     env: HashMap<String, String>,
@@ -282,6 +289,7 @@ impl Parser {
             frontend_names: HashSet::new(),
             backend_names: HashSet::new(),
             servers: Vec::new(),
+            client_ports: HashMap::new(),
             file: 0,
             env: opts.env.clone(),
             build: opts.build.clone(),
@@ -374,6 +382,25 @@ impl Parser {
                 return Ok(());
             }
             _ => {}
+        }
+
+        if let Section::Proxy {
+            kind: ProxyKind::Frontend | ProxyKind::Listen,
+            binds,
+            routes,
+            ..
+        } = &mut self.section
+        {
+            match kw.text.as_str() {
+                "bind" => binds.extend(args.get(1).map_or_else(Vec::new, |a| bind_ports(&a.text))),
+                "default_backend" | "use_backend" => {
+                    // A name built at run time (`%[...]`) names no section here.
+                    if let Some(b) = args.get(1).filter(|b| !b.text.contains('%')) {
+                        routes.push(b.text.clone());
+                    }
+                }
+                _ => {}
+            }
         }
 
         match &mut self.section {
@@ -523,6 +550,8 @@ impl Parser {
                     pos: kw.pos,
                     checks,
                     servers: Vec::new(),
+                    binds: Vec::new(),
+                    routes: Vec::new(),
                 }
             }
         };
@@ -563,8 +592,20 @@ impl Parser {
                 }
             }
             Section::Proxy {
-                pos, checks, servers, ..
+                kind,
+                name,
+                pos,
+                checks,
+                servers,
+                binds,
+                routes,
             } => {
+                if kind == ProxyKind::Listen {
+                    self.client_ports.entry(name).or_default().extend(binds.iter().copied());
+                }
+                for r in routes {
+                    self.client_ports.entry(r).or_default().extend(binds.iter().copied());
+                }
                 let tcp_http = checks.tcp_http_check();
                 let connect_ssl = checks.connect_ssl() || (tcp_http.is_some() && checks.tcp.ssl);
                 let http_check = checks.http_check(pos).or(tcp_http);
@@ -594,11 +635,38 @@ impl Parser {
 
     pub(super) fn finish(mut self) -> Result<HaproxyConfig, ParseError> {
         self.finish_section();
+        for srv in &mut self.servers {
+            let mut ports = self.client_ports.get(&srv.section).cloned().unwrap_or_default();
+            ports.sort_unstable();
+            ports.dedup();
+            srv.client_ports = ports;
+        }
         Ok(HaproxyConfig {
             spread_checks: self.spread_checks,
             servers: self.servers,
         })
     }
+}
+
+/// The port ranges of a `bind` address list (`:6443`, `*:80,[::]:80`, `ipv4@10.0.0.1:443`,
+/// `:8000-8010`); UNIX sockets, file descriptors and unparsable entries give none.
+fn bind_ports(list: &str) -> Vec<(u16, u16)> {
+    list.split(',')
+        .filter_map(|a| {
+            let (_, port) = a.rsplit_once(':')?;
+            if a.starts_with('/')
+                || a.contains("unix@")
+                || a.contains("fd@")
+                || a.contains("sockpair@")
+                || a.ends_with(']')
+            {
+                return None;
+            }
+            let (lo, hi) = port.split_once('-').unwrap_or((port, port));
+            let (lo, hi) = (lo.parse::<u16>().ok()?, hi.parse::<u16>().ok()?);
+            (lo > 0 && lo <= hi).then_some((lo, hi))
+        })
+        .collect()
 }
 
 /// Keywords of `defaults`, `backend` and `listen`; `servers` is `None` in `defaults`.
@@ -710,6 +778,7 @@ fn proxy_keyword(
                 }),
                 retries: None,
                 redispatch: None,
+                client_ports: Vec::new(),
             });
             Ok(())
         }

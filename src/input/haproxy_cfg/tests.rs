@@ -804,3 +804,22 @@ fn conditional_blocks_select_lines() {
         assert_eq!(e.line, line, "{bad:?}: {e}");
     }
 }
+
+#[test]
+fn a_last_line_without_newline_is_refused_as_haproxy_refuses_it() {
+    let e = err("backend b\n  server s 10.0.0.1:80");
+    assert_eq!((e.line, e.column), (2, 23));
+    assert!(
+        e.message
+            .starts_with("Missing LF on last line, file might have been truncated at position 23"),
+        "{e}"
+    );
+    // Even a comment or blanks; an empty file or a final newline is fine.
+    assert_eq!(err("backend b\n# end").line, 2);
+    assert_eq!(err("backend b\n  ").column, 3);
+    ok("");
+    ok("backend b\n");
+    // In a split configuration the error names the file.
+    let e = parse_files(&["backend b\n", "backend c"], &ReadOptions::default()).unwrap_err();
+    assert_eq!((e.file, e.line, e.column), (1, 1, 10));
+}

@@ -1,9 +1,12 @@
 //! Layout and painting. [`plan`] turns a [`TimelineChart`] into a display list in pixels (placing
-//! every label where it overlaps no other); [`paint`] draws that list on any plotters backend, so
-//! SVG and PNG come from the same routine.
+//! every label where it overlaps no other, and cutting every vertical line where it would cross a
+//! text); [`paint`] draws that list on any plotters backend, so SVG and PNG come from the same
+//! routine.
 
-use super::model::{LbLane, ServerState, TimelineChart};
+use super::axis::{self, Scale};
+use super::model::{ServerState, TimelineChart};
 use super::FONT_FAMILY;
+use crate::analysis::walk::{ClientSees, LbWalk, Routing, Stretch};
 use crate::analysis::Verdict;
 use crate::time::Micros;
 use crate::timeline::Outcome;
@@ -15,14 +18,16 @@ use plotters::style::{FontDesc, FontStyle};
 /// Width of every chart in pixels; the height follows from the number of lanes and label rows.
 pub const WIDTH: u32 = 1200;
 
-const PLOT_LEFT: i32 = 128;
-const PLOT_RIGHT: i32 = WIDTH as i32 - 28;
+/// Left end of the time axis.
+pub(crate) const PLOT_LEFT: i32 = 128;
+/// Right end of the time axis.
+pub(crate) const PLOT_RIGHT: i32 = WIDTH as i32 - 28;
 const GAP: i32 = 8;
 
-const TITLE: f64 = 24.0;
-const BODY: f64 = 16.0;
-const SMALL: f64 = 14.0;
-const TINY: f64 = 13.0;
+pub(crate) const TITLE: f64 = 24.0;
+pub(crate) const BODY: f64 = 16.0;
+pub(crate) const SMALL: f64 = 14.0;
+pub(crate) const TINY: f64 = 13.0;
 
 /// Text colour, shared by every chart.
 pub(crate) const INK: RGBColor = RGBColor(33, 33, 33);
@@ -30,13 +35,26 @@ pub(crate) const INK: RGBColor = RGBColor(33, 33, 33);
 pub(crate) const MUTED: RGBColor = RGBColor(90, 90, 90);
 /// Grid lines, shared by every chart.
 pub(crate) const GRID: RGBColor = RGBColor(232, 232, 232);
-const MARKER: RGBColor = RGBColor(70, 70, 70);
+/// E-marker lines and their ids.
+pub(crate) const MARKER: RGBColor = RGBColor(70, 70, 70);
 const KILL: RGBColor = RGBColor(150, 0, 0);
 const DETECT: RGBColor = RGBColor(33, 102, 172);
-const VIOLATION: RGBColor = RGBColor(200, 30, 30);
-const ROUTES: RGBColor = RGBColor(199, 233, 192);
-const REMOVED: RGBColor = RGBColor(236, 236, 236);
-const LANE_BG: RGBColor = RGBColor(250, 250, 250);
+/// New requests reach the closed port and fail.
+pub(crate) const VIOLATION: RGBColor = RGBColor(200, 30, 30);
+/// New requests reach the closed port and are retried on another server: no failure.
+pub(crate) const REDISPATCHED: RGBColor = RGBColor(240, 178, 178);
+/// New requests are answered 429 + Retry-After (send-retry-after): the listener is still open.
+pub(crate) const RETRY_AFTER: RGBColor = RGBColor(244, 160, 40);
+/// New requests are routed and served.
+pub(crate) const ROUTES: RGBColor = RGBColor(199, 233, 192);
+/// No new requests.
+pub(crate) const REMOVED: RGBColor = RGBColor(236, 236, 236);
+/// Lane backgrounds.
+pub(crate) const LANE_BG: RGBColor = RGBColor(250, 250, 250);
+/// Verdict colours.
+pub(crate) const PASS_GREEN: RGBColor = RGBColor(0, 128, 60);
+/// Verdict colours.
+pub(crate) const WARN_AMBER: RGBColor = RGBColor(190, 110, 0);
 
 /// The shape at the end of a probe bar; outcomes differ in colour and in shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +74,7 @@ pub enum Glyph {
 pub enum Shape {
     /// A filled rectangle.
     Rect {
-        /// Top-left and bottom-right corners.
+        /// Top-left corner.
         from: (i32, i32),
         /// Bottom-right corner.
         to: (i32, i32),
@@ -93,7 +111,7 @@ pub enum Shape {
         align: Align,
         /// The words.
         text: String,
-        /// Font size (plotters units).
+        /// Font size (plotters units: the SVG font size is `size / 1.24` pixels).
         size: f64,
         /// Colour.
         color: RGBColor,
@@ -120,7 +138,38 @@ pub enum Align {
     Right,
 }
 
-/// A laid-out chart: its size, what to draw, and the box of every text (for overlap tests).
+/// A pixel box `(x0, y0, x1, y1)`.
+pub type PxBox = (i32, i32, i32, i32);
+
+/// An `n/N` failure counter and the probe bar it counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counter {
+    /// The probe bar's horizontal extent (start to result) and its row's y.
+    pub bar: (i32, i32, i32),
+    /// The counter's text box.
+    pub text_box: PxBox,
+    /// `n/N`.
+    pub text: String,
+    /// Its colour (the probe outcome's).
+    pub color: RGBColor,
+}
+
+/// A zoom inset: where it is, what it magnifies, and the bracket it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inset {
+    /// The lane (LB or path) it magnifies.
+    pub lane: String,
+    /// The time window it shows (absolute).
+    pub window: (Micros, Micros),
+    /// Its frame.
+    pub frame: PxBox,
+    /// The bracket on the shared axis: x from, x to, y.
+    pub bracket: (i32, i32, i32),
+    /// The magnification as printed, e.g. `×11`.
+    pub factor: String,
+}
+
+/// A laid-out chart: its size, what to draw, and what the tests need to check the layout rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// Pixels.
@@ -129,15 +178,24 @@ pub struct Plan {
     pub height: u32,
     /// In painting order.
     pub shapes: Vec<Shape>,
-    /// Bounding box `(x0, y0, x1, y1)` of every text, with the text.
-    pub text_boxes: Vec<((i32, i32, i32, i32), String)>,
+    /// Bounding box of every text, with the text.
+    pub text_boxes: Vec<(PxBox, String)>,
+    /// Every piece of an E-marker line as drawn: `(x, y0, y1)`.
+    pub marker_lines: Vec<(i32, i32, i32)>,
+    /// Every `n/N` counter with its probe bar.
+    pub counters: Vec<Counter>,
+    /// The zoom insets.
+    pub insets: Vec<Inset>,
+    /// Pixel boxes of the stretches where new requests reach the closed port and fail (red).
+    pub red_bands: Vec<PxBox>,
 }
 
 fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FONT_FAMILY), size, FontStyle::Normal)
 }
 
-/// Width of `text` at `size` in pixels, from the embedded font's advances.
+/// Width of `text` at `size` in pixels, from the embedded font's advances (a few per cent wider
+/// than the text is drawn: boxes err on the safe side).
 pub(crate) fn measure(text: &str, size: f64) -> i32 {
     font(size)
         .box_size(text)
@@ -161,6 +219,20 @@ pub(crate) fn ellipsize(text: &str, size: f64, max: i32) -> String {
     "…".to_string()
 }
 
+/// `head` whole, then as much of `tail` as fits in `max` pixels (an ellipsis marks the cut): a
+/// name never gives way to the words after it.
+pub(crate) fn keep_head(head: &str, tail: &str, size: f64, max: i32) -> String {
+    let full = format!("{head}{tail}");
+    if measure(&full, size) <= max || tail.is_empty() {
+        return full;
+    }
+    let room = max - measure(head, size);
+    if room < measure("…", size) {
+        return head.to_string();
+    }
+    format!("{head}{}", ellipsize(tail, size, room))
+}
+
 /// Horizontal extent of a text of width `w` anchored at `x`.
 fn extent(x: i32, w: i32, align: Align) -> (i32, i32) {
     match align {
@@ -171,29 +243,45 @@ fn extent(x: i32, w: i32, align: Align) -> (i32, i32) {
 }
 
 /// Occupied horizontal intervals of one label row.
-#[derive(Default, Clone)]
-struct Row {
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
     used: Vec<(i32, i32)>,
+    min: i32,
+    max: i32,
+}
+
+impl Default for Row {
+    fn default() -> Self {
+        Row {
+            used: Vec::new(),
+            min: PLOT_LEFT,
+            max: WIDTH as i32 - 4,
+        }
+    }
 }
 
 impl Row {
-    fn take(&mut self, a: i32, b: i32) {
+    /// A row whose texts must stay within `[min, max]`.
+    pub(crate) fn within(min: i32, max: i32) -> Row {
+        Row {
+            used: Vec::new(),
+            min,
+            max,
+        }
+    }
+    /// Marks `[a, b]` as taken.
+    pub(crate) fn take(&mut self, a: i32, b: i32) {
         self.used.push((a, b));
     }
     /// Places `text` at the first candidate anchor where it fits; `None` if none does.
-    fn place(&mut self, text: &str, size: f64, candidates: &[(i32, Align)]) -> Option<(i32, Align)> {
+    pub(crate) fn place(&mut self, text: &str, size: f64, candidates: &[(i32, Align)]) -> Option<(i32, Align)> {
         self.place_with_gap(text, size, candidates, GAP)
-    }
-    /// Like [`Row::place`] with a small gap, for short numbers.
-    fn place_tight(&mut self, text: &str, size: f64, candidates: &[(i32, Align)]) -> Option<(i32, Align)> {
-        self.place_with_gap(text, size, candidates, 3)
     }
     fn place_with_gap(&mut self, text: &str, size: f64, candidates: &[(i32, Align)], gap: i32) -> Option<(i32, Align)> {
         let w = measure(text, size);
         for &(x, align) in candidates {
             let (a, b) = extent(x, w, align);
-            let free =
-                a >= PLOT_LEFT && b <= WIDTH as i32 - 4 && self.used.iter().all(|&(u, v)| b + gap <= u || v + gap <= a);
+            let free = a >= self.min && b <= self.max && self.used.iter().all(|&(u, v)| b + gap <= u || v + gap <= a);
             if free {
                 self.take(a, b);
                 return Some((x, align));
@@ -203,13 +291,29 @@ impl Row {
     }
 }
 
+/// A vertical line that gives way to text: cut wherever it would cross a text box.
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    x: i32,
+    y0: i32,
+    y1: i32,
+    color: RGBColor,
+    width: u32,
+    dashed: bool,
+    marker: bool,
+}
+
 /// The shapes and texts of a chart in pixels: texts are painted after every shape, and each text's
 /// box is kept for the layout (and the tests that no two texts overlap). Shared by every chart.
 #[derive(Default)]
 pub(crate) struct Canvas {
     pub(crate) shapes: Vec<Shape>,
     pub(crate) texts: Vec<Shape>,
-    pub(crate) boxes: Vec<((i32, i32, i32, i32), String)>,
+    pub(crate) boxes: Vec<(PxBox, String)>,
+    rules: Vec<Rule>,
+    pub(crate) counters: Vec<Counter>,
+    pub(crate) insets: Vec<Inset>,
+    pub(crate) red_bands: Vec<PxBox>,
 }
 
 impl Canvas {
@@ -223,6 +327,10 @@ impl Canvas {
             });
         }
     }
+    /// An unfilled rectangle.
+    pub(crate) fn frame(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor) {
+        self.shapes.push(Shape::Frame { from, to, color });
+    }
     /// A straight line, dashed or solid.
     pub(crate) fn line(&mut self, from: (i32, i32), to: (i32, i32), color: RGBColor, width: u32, dashed: bool) {
         self.shapes.push(Shape::Line {
@@ -233,12 +341,34 @@ impl Canvas {
             dashed,
         });
     }
+    /// A vertical line from `y0` to `y1` at `x`, cut around every text (painted after the shapes
+    /// laid so far, before the texts).
+    pub(crate) fn vrule(&mut self, x: i32, (y0, y1): (i32, i32), color: RGBColor, width: u32, dashed: bool) {
+        self.rules.push(Rule {
+            x,
+            y0,
+            y1,
+            color,
+            width,
+            dashed,
+            marker: false,
+        });
+    }
+    /// Like [`Canvas::vrule`] for an E-marker line (recorded in the plan for the tests).
+    pub(crate) fn marker_rule(&mut self, x: i32, (y0, y1): (i32, i32), color: RGBColor, width: u32) {
+        self.rules.push(Rule {
+            x,
+            y0,
+            y1,
+            color,
+            width,
+            dashed: false,
+            marker: true,
+        });
+    }
     /// A text painted after every shape; `bg` puts it on a white box (over lines and bands).
     pub(crate) fn text_raw(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor, bg: bool) {
-        let w = measure(text, size);
-        let (a, b) = extent(at.0, w, align);
-        let h = (size * 0.9) as i32;
-        let bx = (a, at.1 - h / 2, b, at.1 + h - h / 2);
+        let bx = Self::text_box(at, align, text, size);
         if bg {
             self.texts.push(Shape::Rect {
                 from: (bx.0 - 3, bx.1 - 1),
@@ -255,57 +385,123 @@ impl Canvas {
         });
         self.boxes.push((bx, text.to_string()));
     }
-}
-
-/// A [`Canvas`] with the time axis of one chart.
-struct Painter {
-    canvas: Canvas,
-    start: Micros,
-    end: Micros,
-}
-
-impl std::ops::Deref for Painter {
-    type Target = Canvas;
-    fn deref(&self) -> &Canvas {
-        &self.canvas
+    /// The box a text anchored at `at` takes.
+    pub(crate) fn text_box(at: (i32, i32), align: Align, text: &str, size: f64) -> PxBox {
+        let w = measure(text, size);
+        let (a, b) = extent(at.0, w, align);
+        let h = (size * 0.9) as i32;
+        (a, at.1 - h / 2, b, at.1 + h - h / 2)
+    }
+    /// The finished plan: shapes, then the lines cut around the texts, then the texts.
+    pub(crate) fn finish(self, width: u32, height: u32) -> Plan {
+        let Canvas {
+            mut shapes,
+            mut texts,
+            boxes,
+            rules,
+            counters,
+            insets,
+            red_bands,
+        } = self;
+        let mut marker_lines = Vec::new();
+        for r in rules {
+            let mut cuts: Vec<(i32, i32)> = boxes
+                .iter()
+                .filter(|(b, _)| b.0 - 2 <= r.x && r.x <= b.2 + 2 && b.1 - 2 < r.y1 && r.y0 < b.3 + 2)
+                .map(|(b, _)| (b.1 - 2, b.3 + 2))
+                .collect();
+            cuts.sort_unstable();
+            let mut y = r.y0;
+            let mut pieces = Vec::new();
+            for (c0, c1) in cuts {
+                if c0 > y {
+                    pieces.push((y, c0.min(r.y1)));
+                }
+                y = y.max(c1);
+            }
+            if y < r.y1 {
+                pieces.push((y, r.y1));
+            }
+            for (a, b) in pieces.into_iter().filter(|(a, b)| b - a >= 2) {
+                shapes.push(Shape::Line {
+                    from: (r.x, a),
+                    to: (r.x, b),
+                    color: r.color,
+                    width: r.width,
+                    dashed: r.dashed,
+                });
+                if r.marker {
+                    marker_lines.push((r.x, a, b));
+                }
+            }
+        }
+        shapes.append(&mut texts);
+        Plan {
+            width,
+            height,
+            shapes,
+            text_boxes: boxes,
+            marker_lines,
+            counters,
+            insets,
+            red_bands,
+        }
     }
 }
 
-impl std::ops::DerefMut for Painter {
-    fn deref_mut(&mut self) -> &mut Canvas {
-        &mut self.canvas
-    }
-}
-
-impl Painter {
-    fn x(&self, t: Micros) -> i32 {
-        let span = i128::from((self.end - self.start).0.max(1));
-        let off = i128::from((t - self.start).0);
-        let px = i128::from(PLOT_RIGHT - PLOT_LEFT);
-        (i128::from(PLOT_LEFT) + (off * px + span / 2).div_euclid(span)) as i32
-    }
-    /// A text on a white box, painted after every other shape.
-    fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor) {
-        self.text_raw(at, align, text, size, color, true);
-    }
-}
-
-fn verdict_style(v: Verdict) -> (&'static str, RGBColor) {
+/// The colour and word of a verdict, shared by every chart.
+pub(crate) fn verdict_style(v: Verdict) -> (&'static str, RGBColor) {
     match v {
-        Verdict::Pass => ("PASS", RGBColor(0, 128, 60)),
-        Verdict::Warn => ("WARN", RGBColor(190, 110, 0)),
+        Verdict::Pass => ("PASS", PASS_GREEN),
+        Verdict::Warn => ("WARN", WARN_AMBER),
         Verdict::Fail => ("FAIL", VIOLATION),
     }
 }
 
-fn state_style(s: ServerState) -> (RGBColor, &'static str, RGBColor) {
+/// A verdict badge at the top left and the title beside it, the title cut (at its head) to fit.
+pub(crate) fn title_row(c: &mut Canvas, verdict: Verdict, head: &str, keep: &str) {
+    let (word, color) = verdict_style(verdict);
+    let badge = measure(word, TITLE) + 20;
+    c.rect((16, 8), (16 + badge, 36), color);
+    c.text_raw((16 + badge / 2, 22), Align::Center, word, TITLE, WHITE, false);
+    let room = WIDTH as i32 - 16 - (16 + badge + 14);
+    let title = if measure(&format!("{head}{keep}"), TITLE) <= room {
+        format!("{head}{keep}")
+    } else {
+        format!("{}{keep}", ellipsize(head, TITLE, room - measure(keep, TITLE)))
+    };
+    c.text_raw((16 + badge + 14, 22), Align::Left, &title, TITLE, INK, false);
+}
+
+fn state_style(s: ServerState) -> (RGBColor, &'static str, &'static str, RGBColor) {
     match s {
-        ServerState::PreStop => (RGBColor(222, 240, 218), "preStop hook (still ready)", INK),
-        ServerState::Ready => (RGBColor(161, 217, 155), "ready: listening, readiness passes", INK),
-        ServerState::ReadyzFailing => (RGBColor(253, 204, 138), "readiness failing, still listening", INK),
-        ServerState::Draining => (RGBColor(179, 205, 227), "not listening, draining in-flight", INK),
-        ServerState::Exited => (RGBColor(210, 210, 210), "exited", INK),
-        ServerState::Killed => (RGBColor(70, 70, 70), "killed by SIGKILL", WHITE),
+        ServerState::PreStop => (RGBColor(222, 240, 218), "preStop hook (still ready)", "preStop", INK),
+        ServerState::Ready => (
+            RGBColor(161, 217, 155),
+            "ready: listening, readiness passes",
+            "ready",
+            INK,
+        ),
+        ServerState::ReadyzFailing => (
+            RGBColor(253, 204, 138),
+            "readiness failing, still listening",
+            "readiness failing",
+            INK,
+        ),
+        ServerState::RetryAfter => (
+            RGBColor(250, 226, 120),
+            "429 + Retry-After, still listening (send-retry-after)",
+            "429 + Retry-After",
+            INK,
+        ),
+        ServerState::Draining => (
+            RGBColor(179, 205, 227),
+            "not listening, draining in-flight",
+            "not listening",
+            INK,
+        ),
+        ServerState::Exited => (RGBColor(210, 210, 210), "exited", "exited", INK),
+        ServerState::Killed => (RGBColor(70, 70, 70), "killed by SIGKILL", "killed", WHITE),
     }
 }
 
@@ -319,6 +515,26 @@ fn outcome_style(o: Outcome) -> (RGBColor, Glyph, &'static str) {
     }
 }
 
+/// Fill, text colour on it, and legend words of a routing state.
+fn routing_style(r: Routing, unchecked: bool) -> (RGBColor, RGBColor, &'static str) {
+    match r {
+        Routing::Serves => (ROUTES, MUTED, "routes new requests"),
+        Routing::RetryAfter => (
+            RETRY_AFTER,
+            INK,
+            "routed after E3, answered 429 + Retry-After: they fail unless the client retries",
+        ),
+        Routing::ClosedPort(ClientSees::Fails) => (VIOLATION, WHITE, "routed to the closed port: they fail"),
+        Routing::ClosedPort(ClientSees::Redispatched) => (
+            REDISPATCHED,
+            INK,
+            "routed to the closed port: retried on another server (option redispatch), no failure",
+        ),
+        Routing::Removed if unchecked => (REMOVED, MUTED, "process back: routed to again"),
+        Routing::Removed => (REMOVED, MUTED, "removed: no new requests"),
+    }
+}
+
 /// Time relative to SIGTERM, as printed in labels.
 fn rel(t: Micros, origin: Micros) -> String {
     let d = t - origin;
@@ -326,29 +542,6 @@ fn rel(t: Micros, origin: Micros) -> String {
         format!("-{}", -d)
     } else {
         d.to_string()
-    }
-}
-
-/// A round tick step for about ten ticks: 1, 2 or 5 times a power of ten below a second, then
-/// steps a clock reads well (10 s, 15 s, 30 s, 1 min, ..., 1 h, 6 h, 1 day, ...).
-fn tick_step(span: Micros) -> Micros {
-    const CLOCK_SECS: [i64; 16] = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600];
-    let raw = (span.0 / 10).max(1);
-    if raw > 1_000_000 {
-        let secs = CLOCK_SECS.iter().map(|&s| Micros::from_secs(s)).find(|s| s.0 >= raw);
-        return secs.unwrap_or_else(|| {
-            let day = Micros::from_secs(86_400);
-            day.times((raw + day.0 - 1) / day.0)
-        });
-    }
-    let mut mag = 1i64;
-    loop {
-        for m in [1, 2, 5] {
-            if mag * m >= raw {
-                return Micros(mag * m);
-            }
-        }
-        mag *= 10;
     }
 }
 
@@ -389,10 +582,17 @@ fn place_markers(labels: &[MarkerLabel]) -> Vec<(usize, i32, Align)> {
                 }
             }
         }
+        // Nowhere free of lines: a row of its own under every other, on the side that stays in
+        // the picture (a line from above is then cut around it, never drawn through it).
         let (row, ax, align, a, b) = chosen.unwrap_or_else(|| {
             let row = out.iter().map(|p| p.0).max().map_or(0, |r| r + 1);
-            let (a, b) = extent(l.x + 5, w, Align::Left);
-            (row, l.x + 5, Align::Left, a, b)
+            let (ax, align) = if l.x + 5 + w <= WIDTH as i32 - 4 {
+                (l.x + 5, Align::Left)
+            } else {
+                (l.x - 5, Align::Right)
+            };
+            let (a, b) = extent(ax, w, align);
+            (row, ax, align, a, b)
         });
         out.push((row, ax, align));
         spans.push((a, b));
@@ -400,25 +600,110 @@ fn place_markers(labels: &[MarkerLabel]) -> Vec<(usize, i32, Align)> {
     out
 }
 
+/// A placed `n/N` counter: its row, its x, its probe bar's x-extent, its text and colour.
+type PlacedCount = (usize, i32, (i32, i32), String, RGBColor);
+
+/// Rows of `n/N` counters a lane may stack before one is left out.
+const COUNT_ROWS: usize = 3;
+/// Vertical distance between two rows of counters.
+const COUNT_ROW_H: i32 = 14;
+
+/// Where the `n/N` counters of `lane` go on `scale`: each centred on its own probe bar (start to
+/// result), in the first of [`COUNT_ROWS`] rows where it touches no other. Counters that find no
+/// row are left out, except the one that marks the server down, which always stays (the others
+/// give way to it).
+fn place_counters(scale: &Scale, lane: &LbWalk) -> Vec<PlacedCount> {
+    let counted: Vec<_> = lane
+        .probes
+        .iter()
+        .filter_map(|p| Some((p.counts_toward_down?, p.start, p.end?, p.outcome)))
+        .filter(|&(_, s, e, _)| s < scale.end && e >= scale.start)
+        .collect();
+    let mut rows: Vec<Row> = (0..COUNT_ROWS)
+        .map(|_| Row::within(scale.left - 20, WIDTH as i32 - 4))
+        .collect();
+    let mut out = Vec::new();
+    // The decisive counter first, so it always has a place; then the others in time order.
+    let mut order: Vec<usize> = (0..counted.len()).collect();
+    order.sort_by_key(|&i| (counted[i].0 != lane.threshold, i));
+    for i in order {
+        let (n, s, e, outcome) = counted[i];
+        let (x0, x1) = (scale.x_in(s), scale.x_in(e));
+        let mid = (x0 + x1) / 2;
+        let text = format!("{n}/{}", lane.threshold);
+        for (r, row) in rows.iter_mut().enumerate() {
+            if row.place_with_gap(&text, TINY, &[(mid, Align::Center)], 3).is_some() {
+                out.push((r, mid, (x0, x1), text, outcome_style(outcome).0));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The vertical layout of one strip of a lane (its band, probes and counters on one scale).
+#[derive(Debug, Clone, Copy)]
+struct Strip {
+    note_y: i32,
+    band: (i32, i32),
+    rows_y: [i32; 2],
+    count_y: i32,
+    count_rows: i32,
+    /// Top and bottom of the lane shading where it routes after E3.
+    shade: (i32, i32),
+}
+
+impl Strip {
+    fn at(top: i32, count_rows: i32) -> Strip {
+        let count_y = top + 80;
+        Strip {
+            note_y: top,
+            band: (top + 10, top + 30),
+            rows_y: [top + 44, top + 63],
+            count_y,
+            count_rows,
+            shade: (top - 10, count_y + COUNT_ROW_H * (count_rows - 1) + 8),
+        }
+    }
+    fn bottom(&self) -> i32 {
+        self.count_y + COUNT_ROW_H * (self.count_rows - 1) + 8
+    }
+}
+
+/// Where one lane goes.
+struct LaneGeom {
+    top: i32,
+    bottom: i32,
+    strip: Strip,
+    scale: Scale,
+    inset: Option<(Strip, Scale, i32, PxBox)>,
+}
+
 /// Lays out `chart` in pixels.
 pub fn plan(chart: &TimelineChart) -> Plan {
-    let mut p = Painter {
-        canvas: Canvas::default(),
+    let mut p = Canvas::default();
+    let axis = Scale {
         start: chart.start,
         end: chart.end,
+        left: PLOT_LEFT,
+        right: PLOT_RIGHT,
     };
 
-    // Title and subtitle.
-    let (word, color) = verdict_style(chart.verdict);
-    let badge = measure(word, TITLE) + 20;
-    p.rect((16, 8), (16 + badge, 36), color);
-    p.text_raw((16 + badge / 2, 22), Align::Center, word, TITLE, WHITE, false);
-    let title = match chart.lanes.as_slice() {
-        [one] => format!("graceful shutdown, worst case: {} / {}", chart.scenario, one.name),
-        _ => format!("graceful shutdown, worst case: {}", chart.scenario),
-    };
-    let title = ellipsize(&title, TITLE, WIDTH as i32 - 16 - (16 + badge + 14));
-    p.text_raw((16 + badge + 14, 22), Align::Left, &title, TITLE, INK, false);
+    // Title and subtitle; a chart of one LB names it whole.
+    match chart.lanes.as_slice() {
+        [one] => title_row(
+            &mut p,
+            chart.verdict,
+            &format!("graceful shutdown, worst case: {}", chart.scenario),
+            &format!(" / {}", one.name),
+        ),
+        _ => title_row(
+            &mut p,
+            chart.verdict,
+            &format!("graceful shutdown, worst case: {}", chart.scenario),
+            "",
+        ),
+    }
     let server = ellipsize(&chart.server, SMALL, WIDTH as i32 - 32);
     p.text_raw((16, 50), Align::Left, &server, SMALL, MUTED, false);
 
@@ -442,7 +727,7 @@ pub fn plan(chart: &TimelineChart) -> Plan {
         }
         text.push_str(&format!(" ({})", rel(at, chart.origin)));
         labels.push(MarkerLabel {
-            x: p.x(at),
+            x: axis.x(at),
             text,
             kill: group.iter().any(|m| m.kill),
         });
@@ -452,29 +737,104 @@ pub fn plan(chart: &TimelineChart) -> Plan {
     let marker_top = 70;
     let row_h = 20;
     let lanes_top = marker_top + rows * row_h + 6;
-
-    // Lane geometry. With a time scale per lane, the shared axis sits under the server band (the
-    // markers' scale) and every lane gets its own ticks.
     let server_band = (lanes_top, lanes_top + 32);
-    let own = chart.own_scales;
-    let lane_h = if own { 150 } else { 128 };
-    let first_lane = server_band.1 + if own { 62 } else { 14 };
-    let lanes_bottom = first_lane + lane_h * chart.lanes.len() as i32;
-    let axis_y = if own { server_band.1 + 2 } else { lanes_bottom + 2 };
+    let ticks = axis::ticks((chart.start, chart.end), chart.origin);
+    // With more than one lane, or an inset, the ticks also sit under the server band.
+    let spans = chart.spans();
+    let zoomed = axis::zoomed((chart.start, chart.end), &spans);
+    let top_ticks = chart.lanes.len() > 1 || zoomed.iter().any(|&z| z);
+    let first_lane = server_band.1 + if top_ticks { 30 } else { 14 };
 
-    // Grid and ticks.
-    let step = tick_step(chart.end - chart.start);
-    let mut t = Micros((chart.start - chart.origin).0.div_euclid(step.0) * step.0) + chart.origin;
-    let mut ticks = Vec::new();
-    while t <= chart.end {
-        if t >= chart.start {
-            ticks.push(t);
+    // Lane geometry: a zoomed lane has its inset under its strip on the shared axis.
+    let mut geoms = Vec::with_capacity(chart.lanes.len());
+    let mut top = first_lane;
+    for (k, lane) in chart.lanes.iter().enumerate() {
+        if zoomed[k] {
+            let window = axis::inset_window(spans[k], (chart.start, chart.end));
+            let scale = Scale {
+                start: window.0,
+                end: window.1,
+                left: PLOT_LEFT,
+                right: PLOT_RIGHT,
+            };
+            let count_rows = place_counters(&scale, lane)
+                .iter()
+                .map(|c| c.0 as i32 + 1)
+                .max()
+                .unwrap_or(1);
+            let strip = Strip::at(top + 32, 1);
+            let bracket_y = strip.rows_y[1] + 12;
+            let inset_top = bracket_y + 18;
+            let inner = Strip::at(inset_top + 16, count_rows);
+            let inset_bottom = inner.bottom() + 26;
+            let frame = (PLOT_LEFT - 2, inset_top, PLOT_RIGHT + 2, inset_bottom);
+            geoms.push(LaneGeom {
+                top,
+                bottom: inset_bottom + 8,
+                strip: Strip {
+                    count_rows: 0,
+                    shade: (strip.shade.0, strip.rows_y[1] + 9),
+                    ..strip
+                },
+                scale: axis,
+                inset: Some((inner, scale, bracket_y, frame)),
+            });
+            top = inset_bottom + 16;
+        } else {
+            let count_rows = place_counters(&axis, lane)
+                .iter()
+                .map(|c| c.0 as i32 + 1)
+                .max()
+                .unwrap_or(1);
+            let strip = Strip::at(top + 32, count_rows);
+            geoms.push(LaneGeom {
+                top,
+                bottom: strip.bottom(),
+                strip,
+                scale: axis,
+                inset: None,
+            });
+            top = strip.bottom() + 8;
         }
-        t += step;
     }
+    let axis_y = top + 2;
+
+    // Lane backgrounds, then the grid over them (never through an inset: other scale).
+    for g in &geoms {
+        p.rect((4, g.top + 1), (WIDTH as i32 - 4, g.bottom), LANE_BG);
+    }
+    let keep_out: Vec<(i32, i32)> = geoms
+        .iter()
+        .flat_map(|g| {
+            let header = (g.top + 1, g.top + 22);
+            let inset = g.inset.map(|(_, _, by, f)| (by - 4, f.3 + 2));
+            std::iter::once(header).chain(inset)
+        })
+        .collect();
+    let open = |y0: i32, y1: i32| -> Vec<(i32, i32)> {
+        let mut out = Vec::new();
+        let mut y = y0;
+        let mut cuts = keep_out.clone();
+        cuts.sort_unstable();
+        for (a, b) in cuts {
+            if b <= y || a >= y1 {
+                continue;
+            }
+            if a > y {
+                out.push((y, a));
+            }
+            y = y.max(b);
+        }
+        if y < y1 {
+            out.push((y, y1));
+        }
+        out
+    };
     for &t in &ticks {
-        let x = p.x(t);
-        p.line((x, lanes_top), (x, axis_y), GRID, 1, false);
+        let x = axis.x(t);
+        for (a, b) in open(lanes_top, axis_y) {
+            p.line((x, a), (x, b), GRID, 1, false);
+        }
     }
 
     // Server lane.
@@ -488,17 +848,9 @@ pub fn plan(chart: &TimelineChart) -> Plan {
     );
     let mut band_row = Row::default();
     for s in &chart.segments {
-        let (fill, words, ink) = state_style(s.state);
-        let (x0, x1) = (p.x(s.from), p.x(s.to));
+        let (fill, words, short, ink) = state_style(s.state);
+        let (x0, x1) = (axis.x(s.from), axis.x(s.to));
         p.rect((x0, server_band.0), (x1, server_band.1), fill);
-        let short = match s.state {
-            ServerState::PreStop => "preStop",
-            ServerState::Ready => "ready",
-            ServerState::ReadyzFailing => "readiness failing",
-            ServerState::Draining => "not listening, draining",
-            ServerState::Exited => "exited",
-            ServerState::Killed => "killed",
-        };
         let mid = (x0 + x1) / 2;
         for text in [words, short] {
             if measure(text, SMALL) + 12 <= x1 - x0 && band_row.place(text, SMALL, &[(mid, Align::Center)]).is_some() {
@@ -514,42 +866,38 @@ pub fn plan(chart: &TimelineChart) -> Plan {
             }
         }
     }
-
-    // Load balancer lanes, each on its window (the chart's unless `own_scales`).
-    for (k, lane) in chart.lanes.iter().enumerate() {
-        let top = first_lane + lane_h * k as i32;
-        (p.start, p.end) = lane.window;
-        lay_lane(&mut p, chart, lane, top, lane_h);
-        (p.start, p.end) = (chart.start, chart.end);
+    if top_ticks {
+        tick_labels(&mut p, &axis, &ticks, chart.origin, server_band.1 + 12);
     }
 
-    // Marker lines and labels (after the lanes so that they run over the lane backgrounds).
+    for (lane, g) in chart.lanes.iter().zip(&geoms) {
+        lay_lane(&mut p, chart, lane, g);
+    }
+
+    // Marker lines and labels: each line from its label down to the axis, never through a lane
+    // header, an inset (another scale) or a text.
     for (l, &(row, ax, align)) in labels.iter().zip(&placement) {
         let y = marker_top + row as i32 * row_h + row_h / 2;
         let color = if l.kill { KILL } else { MARKER };
-        p.line((l.x, y - 8), (l.x, axis_y), color, if l.kill { 2 } else { 1 }, false);
+        for (a, b) in open(y - 8, axis_y) {
+            p.marker_rule(l.x, (a, b), color, if l.kill { 2 } else { 1 });
+        }
         p.text((ax, y), align, &l.text, SMALL, color);
     }
 
     // Axis.
     p.line((PLOT_LEFT, axis_y), (PLOT_RIGHT, axis_y), MUTED, 1, false);
-    let mut tick_row = Row::default();
     for &t in &ticks {
-        let x = p.x(t);
+        let x = axis.x(t);
         p.line((x, axis_y), (x, axis_y + 5), MUTED, 1, false);
-        let text = rel(t, chart.origin);
-        if tick_row.place(&text, TINY, &[(x, Align::Center)]).is_some() {
-            p.text_raw((x, axis_y + 16), Align::Center, &text, TINY, MUTED, false);
-        }
     }
-    let caption = if own {
-        format!(
-            "time since SIGTERM (E1). Worst cases differ more than {}x: each load balancer below has its own time scale",
-            super::model::OWN_SCALE_RATIO
-        )
+    tick_labels(&mut p, &axis, &ticks, chart.origin, axis_y + 16);
+    let caption = if zoomed.iter().any(|&z| z) {
+        "time since SIGTERM (E1), one scale for the server and every lane; a framed inset magnifies the bracketed stretch above it"
     } else {
-        "time since SIGTERM (E1)".to_string()
+        "time since SIGTERM (E1), one scale for the server and every lane"
     };
+    let caption = ellipsize(caption, SMALL, WIDTH as i32 - 32);
     p.text_raw(
         ((PLOT_LEFT + PLOT_RIGHT) / 2, axis_y + 38),
         Align::Center,
@@ -559,33 +907,31 @@ pub fn plan(chart: &TimelineChart) -> Plan {
         false,
     );
 
-    // Legend.
-    let legend_top = if own { lanes_bottom + 30 } else { axis_y + 66 };
-    let bottom = lay_legend(&mut p, chart, legend_top);
+    let bottom = lay_legend(&mut p, chart, axis_y + 66, !geoms.iter().all(|g| g.inset.is_none()));
+    p.finish(WIDTH, (bottom + 14) as u32)
+}
 
-    let Canvas {
-        mut shapes,
-        mut texts,
-        boxes,
-    } = p.canvas;
-    shapes.append(&mut texts);
-    Plan {
-        width: WIDTH,
-        height: (bottom + 14) as u32,
-        shapes,
-        text_boxes: boxes,
+impl Canvas {
+    /// A text on a white box, painted after every other shape.
+    pub(crate) fn text(&mut self, at: (i32, i32), align: Align, text: &str, size: f64, color: RGBColor) {
+        self.text_raw(at, align, text, size, color, true);
     }
 }
 
-fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lane_h: i32) {
-    let header_y = top + 12;
-    let note_y = top + 32;
-    let band = (top + 42, top + 62);
-    let rows_y = [top + 76, top + 95];
-    let count_y = top + 112;
-    let bottom = top + lane_h - 8;
-    p.rect((4, top + 1), (WIDTH as i32 - 4, bottom), LANE_BG);
+/// Tick labels of `ticks` on `scale` at `y`, skipping those that would touch a neighbour.
+pub(crate) fn tick_labels(p: &mut Canvas, scale: &Scale, ticks: &[Micros], origin: Micros, y: i32) {
+    let mut row = Row::within(scale.left - 40, WIDTH as i32 - 4);
+    for &t in ticks {
+        let x = scale.x(t);
+        let text = rel(t, origin);
+        if row.place(&text, TINY, &[(x, Align::Center)]).is_some() {
+            p.text_raw((x, y), Align::Center, &text, TINY, MUTED, false);
+        }
+    }
+}
 
+fn lay_lane(p: &mut Canvas, chart: &TimelineChart, lane: &LbWalk, g: &LaneGeom) {
+    let header_y = g.top + 12;
     // Header: name and settings on the left, verdict on the right.
     let (word, vcolor) = verdict_style(lane.verdict);
     let rules = if lane.rules.is_empty() {
@@ -593,7 +939,7 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     } else {
         format!(" ({})", lane.rules.join(", "))
     };
-    let right_full = if lane.violates() {
+    let right = if lane.violates() {
         format!(
             "worst case {} ≥ budget {} (E3 − E2): {word}{rules}",
             lane.worst, lane.budget
@@ -606,79 +952,184 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
             lane.margin()
         )
     };
-    let left_full = format!("{} ({}): {}", lane.name, lane.profile, lane.schedule);
-    // The verdict's numbers (worst case, budget) always stay; the settings on the left give way,
-    // abbreviated with an ellipsis rather than dropped silently.
-    let room = WIDTH as i32 - 16 - 16 - 24 - measure(&right_full, BODY);
-    let left_owned = ellipsize(&left_full, BODY, room.max(measure("…", BODY)));
-    let (left, right) = (&left_owned, &right_full);
-    p.text((16, header_y), Align::Left, left, BODY, INK);
-    p.text((WIDTH as i32 - 16, header_y), Align::Right, right, BODY, vcolor);
+    // The verdict's numbers (worst case, budget) always stay, and so does the LB's name; the
+    // settings give way, abbreviated with an ellipsis rather than dropped silently.
+    let room = WIDTH as i32 - 16 - 16 - 24 - measure(&right, BODY);
+    let left = keep_head(
+        &lane.name,
+        &format!(" ({}): {}", lane.profile, lane.schedule),
+        BODY,
+        room,
+    );
+    p.text_raw((16, header_y), Align::Left, &left, BODY, INK, false);
+    p.text_raw((WIDTH as i32 - 16, header_y), Align::Right, &right, BODY, vcolor, false);
 
-    let marker_ids = if chart.own_scales {
-        lane_scale(p, chart, top, bottom)
-    } else {
-        Vec::new()
-    };
-    p.text_raw(
-        (PLOT_LEFT - 10, (band.0 + band.1) / 2),
-        Align::Right,
-        "routing",
-        SMALL,
-        INK,
-        false,
-    );
-    p.text_raw(
-        (PLOT_LEFT - 10, (rows_y[0] + rows_y[1]) / 2),
-        Align::Right,
-        "probes",
-        SMALL,
-        INK,
-        false,
-    );
-    p.text_raw((PLOT_LEFT - 10, count_y), Align::Right, "failures", TINY, MUTED, false);
+    let full = g.inset.is_none();
+    lay_strip(p, chart, lane, &g.strip, &g.scale, full, None);
+    if let Some((inner, scale, bracket_y, frame)) = g.inset {
+        // The bracket on the shared axis, the connectors to the frame, and the frame.
+        let (b0, b1) = (g.scale.x_in(scale.start), g.scale.x_in(scale.end));
+        p.line((b0, bracket_y - 6), (b0, bracket_y), MUTED, 1, false);
+        p.line((b1, bracket_y - 6), (b1, bracket_y), MUTED, 1, false);
+        p.line((b0, bracket_y), (b1, bracket_y), MUTED, 1, false);
+        p.line((b0, bracket_y), (frame.0, frame.1), MUTED, 1, false);
+        p.line((b1, bracket_y), (frame.2, frame.1), MUTED, 1, false);
+        p.rect((frame.0, frame.1), (frame.2, frame.3), WHITE);
+        p.frame((frame.0, frame.1), (frame.2, frame.3), MUTED);
+        let factor = axis::factor_label((chart.start, chart.end), (scale.start, scale.end));
+        p.text_raw(
+            (PLOT_LEFT - 10, inner.note_y),
+            Align::Right,
+            &format!("zoom {factor}"),
+            SMALL,
+            INK,
+            false,
+        );
+        p.insets.push(Inset {
+            lane: lane.name.clone(),
+            window: (scale.start, scale.end),
+            frame,
+            bracket: (b0, b1, bracket_y),
+            factor,
+        });
+        let axis_y = frame.3 - 20;
+        lay_strip(p, chart, lane, &inner, &scale, true, Some(axis_y));
+    }
+}
 
-    // Routing band: routes until the removal, removed after it; red where it routes after E3.
-    let (w0, w1) = lane.window;
-    let clamp = |x: i32| x.clamp(PLOT_LEFT, PLOT_RIGHT);
-    let (xs, xr, xe, x3) = (
-        clamp(p.x(w0)),
-        clamp(p.x(lane.removal)),
-        clamp(p.x(w1)),
-        clamp(p.x(chart.e3)),
-    );
-    p.rect((xs, band.0), (xr, band.1), ROUTES);
-    p.rect((xr, band.0), (xe, band.1), REMOVED);
-    let mut band_row = Row::default();
-    let mut note_row = Row::default();
-    let band_mid = (band.0 + band.1) / 2;
-    let det = p.x(lane.detection);
-    if lane.violates() {
-        let (v0, v1) = (x3, xr.max(x3 + 4));
-        p.rect((v0, top + 22), (v1, bottom), VIOLATION.mix(0.16));
-        p.rect((v0, band.0), (v1, band.1), VIOLATION);
-        let text = if lane.worst == lane.budget {
-            "routes new requests right up to E3 (0s margin)".to_string()
-        } else {
-            format!("routes new requests {} past E3", lane.worst - lane.budget)
-        };
-        let w = measure(&text, SMALL);
-        let inside = v1 - v0 >= w + 12;
-        // Inside the red stretch when it fits, else over the green "routes" band left of E3 (never
-        // over the grey "removed" band, which says the opposite), else in the note row above.
-        let band_cands = [((v0 + v1) / 2, Align::Center), (v0 - 8, Align::Right)];
-        let band_cands = if inside { &band_cands[..] } else { &band_cands[1..] };
-        if let Some((x, align)) = band_row.place(&text, SMALL, band_cands) {
-            if align == Align::Center {
-                p.text_raw((x, band_mid), align, &text, SMALL, WHITE, false);
-            } else {
-                p.text((x, band_mid), align, &text, SMALL, VIOLATION);
+/// One strip of a lane on `scale`: routing band, probes, and with `full` the labels, the
+/// detection note and the `n/N` counters; with `own_axis` (an inset) its own E-marker lines, ids
+/// and ticks.
+fn lay_strip(
+    p: &mut Canvas,
+    chart: &TimelineChart,
+    lane: &LbWalk,
+    s: &Strip,
+    scale: &Scale,
+    full: bool,
+    own_axis: Option<i32>,
+) {
+    let (w0, w1) = (scale.start, scale.end);
+    let labels = [
+        ((s.band.0 + s.band.1) / 2, "routing", SMALL, INK),
+        ((s.rows_y[0] + s.rows_y[1]) / 2, "probes", SMALL, INK),
+    ];
+    for (y, text, size, color) in labels {
+        p.text_raw((PLOT_LEFT - 10, y), Align::Right, text, size, color, false);
+    }
+    if full && s.count_rows > 0 && lane.probes.iter().any(|p| p.counts_toward_down.is_some()) {
+        p.text_raw(
+            (PLOT_LEFT - 10, s.count_y),
+            Align::Right,
+            "failures",
+            TINY,
+            MUTED,
+            false,
+        );
+    }
+    let mut note_row = Row::within(scale.left, WIDTH as i32 - 4);
+    let mut band_row = Row::within(scale.left, scale.right);
+    let band_mid = (s.band.0 + s.band.1) / 2;
+
+    // Own E-marker lines (an inset): ids in the note row, lines down to its axis.
+    let mut own_ids: Vec<(i32, String)> = Vec::new();
+    if let Some(axis_y) = own_axis {
+        for m in chart.markers.iter().filter(|m| m.at >= w0 && m.at <= w1) {
+            let x = scale.x(m.at);
+            match own_ids.iter_mut().find(|(ox, _)| *ox == x) {
+                Some((_, text)) => {
+                    text.push('/');
+                    text.push_str(m.id);
+                }
+                None => own_ids.push((x, m.id.to_string())),
             }
-        } else if let Some((x, align)) = note_row.place(&text, SMALL, &[(v0 - 8, Align::Right), (v1 + 8, Align::Left)])
-        {
-            p.text((x, note_y), align, &text, SMALL, VIOLATION);
         }
-    } else {
+        p.line((scale.left, axis_y), (scale.right, axis_y), MUTED, 1, false);
+        let ticks = axis::ticks((w0, w1), chart.origin);
+        for &t in &ticks {
+            let x = scale.x(t);
+            p.line((x, axis_y), (x, axis_y + 4), MUTED, 1, false);
+        }
+        tick_labels(p, scale, &ticks, chart.origin, axis_y + 12);
+    }
+
+    // Routing band, stretch by stretch; the lane shaded where it routes after E3.
+    let x3 = scale.x_in(chart.e3);
+    for st in &lane.routing {
+        if st.to <= w0 || st.from >= w1 {
+            continue;
+        }
+        let (fill, _, _) = routing_style(st.routing, lane.unchecked);
+        let (a, b) = (scale.x_in(st.from), scale.x_in(st.to));
+        let shade = match st.routing {
+            Routing::RetryAfter => Some(RETRY_AFTER.mix(0.16)),
+            Routing::ClosedPort(ClientSees::Fails) => Some(VIOLATION.mix(0.16)),
+            Routing::ClosedPort(ClientSees::Redispatched) => Some(REDISPATCHED.mix(0.25)),
+            _ => None,
+        };
+        if let Some(shade) = shade {
+            p.rect((a, s.shade.0), (b, s.shade.1), shade);
+        }
+        p.rect((a, s.band.0), (b, s.band.1), fill);
+        if st.routing == Routing::ClosedPort(ClientSees::Fails) && b > a {
+            p.red_bands.push((a, s.band.0, b, s.band.1));
+        }
+    }
+    // Right up to E3: a sliver at E3 says so.
+    let sliver = lane.violates() && lane.removal == chart.e3 && (w0..=w1).contains(&chart.e3);
+    if sliver {
+        p.rect((x3, s.band.0), (x3 + 4, s.band.1), VIOLATION);
+        p.red_bands.push((x3, s.band.0, x3 + 4, s.band.1));
+    }
+    // Labels of the stretches after E3 first (they carry the verdict), then the others.
+    let mut after: Vec<&Stretch> = lane
+        .routing
+        .iter()
+        .filter(|st| matches!(st.routing, Routing::RetryAfter | Routing::ClosedPort(_)))
+        .collect();
+    after.sort_by_key(|st| st.from);
+    for st in after {
+        let (a, b) = (scale.x_in(st.from), scale.x_in(st.to));
+        let (fill, ink, _) = routing_style(st.routing, lane.unchecked);
+        let words = stretch_words(chart, lane, st);
+        let mid = (a + b) / 2;
+        let inside = words
+            .iter()
+            .find(|w| measure(w, SMALL) + 12 <= b - a && band_row.place(w, SMALL, &[(mid, Align::Center)]).is_some());
+        if let Some(w) = inside {
+            p.text_raw((mid, band_mid), Align::Center, w, SMALL, ink, false);
+            continue;
+        }
+        if !full {
+            continue;
+        }
+        // Else over the green "routes" band left of it (never over the grey "removed" band, which
+        // says the opposite), else in the note row above.
+        let color = if fill == REDISPATCHED { INK } else { darker(fill) };
+        let spilled = words
+            .iter()
+            .find_map(|w| band_row.place(w, SMALL, &[(a - 8, Align::Right)]).map(|x| (w, x)));
+        if let Some((w, (x, align))) = spilled {
+            p.text((x, band_mid), align, w, SMALL, color);
+        } else if let Some((w, (x, align))) = words.iter().find_map(|w| {
+            note_row
+                .place(w, SMALL, &[(a - 8, Align::Right), (b + 8, Align::Left)])
+                .map(|x| (w, x))
+        }) {
+            p.text((x, s.note_y), align, w, SMALL, color);
+        }
+    }
+    if sliver && full {
+        let text = "routes new requests right up to E3 (0s margin)";
+        if let Some((x, align)) = band_row.place(text, SMALL, &[(x3 - 8, Align::Right)]) {
+            p.text((x, band_mid), align, text, SMALL, VIOLATION);
+        } else if let Some((x, align)) = note_row.place(text, SMALL, &[(x3 - 8, Align::Right), (x3 + 12, Align::Left)])
+        {
+            p.text((x, s.note_y), align, text, SMALL, VIOLATION);
+        }
+    }
+    let xr = scale.x_in(lane.removal);
+    if !lane.violates() {
         let text = format!("margin {}", lane.margin());
         p.line((xr, band_mid), (x3, band_mid), INK, 1, false);
         for x in [xr, x3] {
@@ -691,76 +1142,213 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
             (xr - 8, Align::Right),
         ];
         let cands = if x3 - xr >= w + 16 { &cands[..] } else { &cands[1..] };
-        if let Some((x, align)) = band_row.place(&text, SMALL, cands) {
-            p.text((x, band_mid), align, &text, SMALL, INK);
+        if full {
+            if let Some((x, align)) = band_row.place(&text, SMALL, cands) {
+                p.text((x, band_mid), align, &text, SMALL, INK);
+            }
         }
     }
-    for (a, b, text) in [
-        (xs, xr.min(x3), "routes new requests"),
-        (xr.max(x3), xe, if lane.unchecked { "process back" } else { "removed" }),
-    ] {
+    for st in &lane.routing {
+        if !matches!(st.routing, Routing::Serves | Routing::Removed) {
+            continue;
+        }
+        let (mut a, b) = (scale.x_in(st.from), scale.x_in(st.to));
+        if st.routing == Routing::Removed && !lane.violates() {
+            // The margin's line and label run from the removal to E3: the word goes after E3.
+            a = a.max(x3);
+        }
+        let text = match st.routing {
+            Routing::Serves => "routes new requests",
+            _ if lane.unchecked => "process back",
+            _ => "removed",
+        };
         let mid = (a + b) / 2;
         if measure(text, SMALL) + 16 <= b - a && band_row.place(text, SMALL, &[(mid, Align::Center)]).is_some() {
             p.text_raw((mid, band_mid), Align::Center, text, SMALL, MUTED, false);
         }
     }
 
-    // Detection: a dashed line through the lane and its label in the note row.
+    // Detection: a dashed line through the lane, and with `full` its label in the note row.
+    let det = scale.x(lane.detection);
+    let det_in = (w0..=w1).contains(&lane.detection);
+    let rem_in = (w0..=w1).contains(&lane.removal);
+    let line_span = (s.note_y - 8, s.rows_y[1] + 9);
     let (right_of, left_of) = ((det + 6, Align::Left), (det - 6, Align::Right));
     let det_text = format!("marked down {} after E2", lane.detection - chart.e2);
     if lane.unchecked {
         // Never checked, never marked down: the band ends when the process is back.
-        p.line((xr, note_y - 8), (xr, band.1), MUTED, 1, true);
+        if rem_in {
+            p.vrule(xr, (s.note_y - 8, s.band.1), MUTED, 1, true);
+        }
         let text = format!(
             "never marked down: routed to until the process is back, {} after E2",
             lane.worst
         );
-        if let Some((x, align)) = note_row.place(&text, SMALL, &[left_of, right_of]) {
-            p.text((x, note_y), align, &text, SMALL, MUTED);
+        if full {
+            if let Some((x, align)) = note_row.place(&text, SMALL, &[(xr - 6, Align::Right), (xr + 6, Align::Left)]) {
+                p.text((x, s.note_y), align, &text, SMALL, MUTED);
+            }
         }
     } else if lane.removal == lane.detection {
-        p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
-        if let Some((x, align)) = note_row.place(&det_text, SMALL, &[right_of, left_of]) {
-            p.text((x, note_y), align, &det_text, SMALL, DETECT);
+        if det_in {
+            p.vrule(det, line_span, DETECT, 2, true);
+        }
+        if full {
+            if let Some((x, align)) = note_row.place(&det_text, SMALL, &[right_of, left_of]) {
+                p.text((x, s.note_y), align, &det_text, SMALL, DETECT);
+            }
         }
     } else {
         // With a propagation delay: the detection label left, the removal label right, or both
         // in one label when they do not fit apart.
-        p.line((det, note_y - 8), (det, rows_y[1] + 9), DETECT, 2, true);
-        p.line((xr, note_y - 8), (xr, band.1), MUTED, 1, true);
-        let removal_text = format!("no new requests from {} after E2", lane.worst);
-        let mut apart = note_row.clone();
-        let d = apart.place(&det_text, SMALL, &[left_of, right_of]);
-        let r = apart.place(&removal_text, SMALL, &[(xr + 6, Align::Left), (xr - 6, Align::Right)]);
-        if let (Some((dx, da)), Some((rx, ra))) = (d, r) {
-            p.text((dx, note_y), da, &det_text, SMALL, DETECT);
-            p.text((rx, note_y), ra, &removal_text, SMALL, MUTED);
-            // Later labels of the row (the E-marker ids) must see these two.
-            note_row = apart;
-        } else {
-            let both = format!("{det_text}, no new requests from {}", lane.worst);
-            if let Some((x, align)) = note_row.place(&both, SMALL, &[left_of, right_of, (xr - 6, Align::Right)]) {
-                p.text((x, note_y), align, &both, SMALL, DETECT);
+        if det_in {
+            p.vrule(det, line_span, DETECT, 2, true);
+        }
+        if rem_in {
+            p.vrule(xr, (s.note_y - 8, s.band.1), MUTED, 1, true);
+        }
+        if full {
+            let removal_text = format!("no new requests from {} after E2", lane.worst);
+            let mut apart = note_row.clone();
+            let d = apart.place(&det_text, SMALL, &[left_of, right_of]);
+            let r = apart.place(&removal_text, SMALL, &[(xr + 6, Align::Left), (xr - 6, Align::Right)]);
+            if let (Some((dx, da)), Some((rx, ra))) = (d, r) {
+                p.text((dx, s.note_y), da, &det_text, SMALL, DETECT);
+                p.text((rx, s.note_y), ra, &removal_text, SMALL, MUTED);
+                note_row = apart;
+            } else {
+                let both = format!("{det_text}, no new requests from {}", lane.worst);
+                if let Some((x, align)) = note_row.place(&both, SMALL, &[left_of, right_of, (xr - 6, Align::Right)]) {
+                    p.text((x, s.note_y), align, &both, SMALL, DETECT);
+                }
             }
         }
     }
 
-    // Probes: alternate rows so that a probe that ends as the next starts stays readable. Where
-    // probes come closer than a glyph (after the exit, a fast check on a long axis) only every
-    // few are drawn and a thin line marks the run, with one note saying so.
+    lay_probes(p, lane, s, scale, chart.e2, full, &mut note_row);
+
+    // The inset's own E-marker lines, with their ids in the note row where it has room.
+    if let Some(axis_y) = own_axis {
+        for (x, text) in &own_ids {
+            if let Some((ax, align)) = note_row.place(text, TINY, &[(x + 3, Align::Left), (x - 3, Align::Right)]) {
+                p.text((ax, s.note_y), align, text, TINY, MARKER);
+            }
+            p.marker_rule(*x, (s.note_y - 8, axis_y), MARKER, 1);
+        }
+    }
+
+    // Failure counts, each under its own probe bar.
+    if full {
+        for (row, x, (x0, x1), text, color) in place_counters(scale, lane) {
+            let y = s.count_y + COUNT_ROW_H * row as i32;
+            let bar_y = s.rows_y[lane_row_of(lane, x0, x1, scale)];
+            p.text((x, y), Align::Center, &text, TINY, color);
+            let text_box = Canvas::text_box((x, y), Align::Center, &text, TINY);
+            p.counters.push(Counter {
+                bar: (x0, x1, bar_y),
+                text_box,
+                text,
+                color,
+            });
+        }
+    }
+}
+
+/// The probe row (0 or 1) of the counted probe drawn from `x0` to `x1`.
+fn lane_row_of(lane: &LbWalk, x0: i32, x1: i32, scale: &Scale) -> usize {
+    lane.probes
+        .iter()
+        .position(|p| {
+            p.counts_toward_down.is_some() && scale.x_in(p.start) == x0 && p.end.is_some_and(|e| scale.x_in(e) == x1)
+        })
+        .map_or(0, |i| i % 2)
+}
+
+/// A darker shade of a fill, for text in that colour on a light background.
+fn darker(c: RGBColor) -> RGBColor {
+    if c == RETRY_AFTER {
+        WARN_AMBER
+    } else {
+        c
+    }
+}
+
+/// The words of a stretch after E3, longest first: how long, and what the client sees.
+fn stretch_words(chart: &TimelineChart, lane: &LbWalk, st: &Stretch) -> Vec<String> {
+    let d = st.to.min(lane.removal) - st.from;
+    let past = st.from == chart.e3;
+    match st.routing {
+        Routing::RetryAfter => vec![
+            format!("routes new requests {d} past E3: answered 429 + Retry-After, they fail unless the client retries"),
+            format!("{d} past E3: answered 429 + Retry-After"),
+            format!("{d} past E3: 429 + Retry-After"),
+            "429 + Retry-After".to_string(),
+            "429".to_string(),
+        ],
+        Routing::ClosedPort(ClientSees::Fails) if past => {
+            let mut words = vec![
+                format!("routes new requests {d} past E3: they fail"),
+                format!("{d} past E3: they fail"),
+                format!("{d} past E3"),
+            ];
+            if lane.client_delay > Micros::ZERO {
+                // HAProxy retries the closed port before it gives up (analysis::client).
+                words.insert(
+                    0,
+                    format!(
+                        "routes new requests {d} past E3: they fail after about {} of retries",
+                        lane.client_delay
+                    ),
+                );
+            }
+            words
+        }
+        Routing::ClosedPort(ClientSees::Fails) => vec![
+            format!("routes new requests to the closed port for {d}: they fail"),
+            format!("closed port {d}: they fail"),
+            format!("closed port {d}"),
+        ],
+        Routing::ClosedPort(ClientSees::Redispatched) => {
+            let delay = if lane.client_delay > Micros::ZERO {
+                format!(" (up to {} later)", lane.client_delay)
+            } else {
+                String::new()
+            };
+            let lead = if past {
+                format!("routes new requests {d} past E3")
+            } else {
+                format!("closed port {d}")
+            };
+            vec![
+                format!("{lead}: retried on another server{delay}, no failure"),
+                format!("{lead}: retried on another server, no failure"),
+                format!("{d}: retried elsewhere, no failure"),
+                "no failure".to_string(),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The probes of `lane` inside `scale`, alternating between two rows so that a probe that ends as
+/// the next starts stays readable. Where probes come closer than a glyph (after the exit, a fast
+/// check on a long axis) only every few are drawn and a thin line marks the run, with one note.
+fn lay_probes(p: &mut Canvas, lane: &LbWalk, s: &Strip, scale: &Scale, e2: Micros, full: bool, note_row: &mut Row) {
+    let (w0, w1) = (scale.start, scale.end);
+    let xe = scale.right;
     let mut last_x: [Option<i32>; 2] = [None, None];
     let mut thinned: [Option<(i32, i32)>; 2] = [None, None];
     for (i, probe) in lane.probes.iter().enumerate() {
-        if probe.start >= w1 || probe.end.is_some_and(|e| e < w0) {
+        if probe.start >= w1 || probe.end.is_some_and(|e| e < w0) || (probe.end.is_none() && probe.start < w0) {
             continue;
         }
         let r = i % 2;
-        let y = rows_y[r];
+        let y = s.rows_y[r];
         let (color, glyph, _) = outcome_style(probe.outcome);
-        let x0 = p.x(probe.start).max(PLOT_LEFT);
+        let x0 = scale.x_in(probe.start);
         let end_in = probe.end.filter(|&e| e < w1);
-        let x1 = end_in.map_or(xe, |e| p.x(e));
-        let decisive = probe.counts_toward_down.is_some() || probe.start < chart.e2;
+        let x1 = end_in.map_or(xe, |e| scale.x(e));
+        let decisive = probe.counts_toward_down.is_some() || probe.start < e2;
         if !decisive && last_x[r].is_some_and(|l| x1 - l < 10) {
             let run = thinned[r].get_or_insert((x0, x1));
             run.1 = x1;
@@ -768,7 +1356,9 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
         }
         if x1 - x0 >= 3 || end_in.is_none() {
             p.rect((x0, y - 3), (x1, y + 3), color);
-            p.line((x0, y - 7), (x0, y + 7), color, 2, false);
+            if probe.start >= w0 {
+                p.line((x0, y - 7), (x0, y + 7), color, 2, false);
+            }
         }
         if end_in.is_some() {
             p.shapes.push(Shape::Glyph {
@@ -782,126 +1372,41 @@ fn lay_lane(p: &mut Painter, chart: &TimelineChart, lane: &LbLane, top: i32, lan
     let mut any_thinned = false;
     for (r, run) in thinned.iter().enumerate() {
         if let Some((a, b)) = *run {
-            p.line((a, rows_y[r]), (b, rows_y[r]), MUTED, 1, true);
+            p.line((a, s.rows_y[r]), (b, s.rows_y[r]), MUTED, 1, true);
             any_thinned = true;
         }
     }
-    if any_thinned {
+    if any_thinned && full {
         let text = format!("probes every {} or more: not every one drawn", lane.period);
         if let Some((x, align)) = note_row.place(&text, SMALL, &[(xe - 4, Align::Right), (xe + 4, Align::Left)]) {
-            p.text((x, note_y), align, &text, SMALL, MUTED);
-        }
-    }
-    // The lane's own E-marker ids, where the note row has room.
-    for (x, text) in &marker_ids {
-        if let Some((ax, align)) = note_row.place(text, TINY, &[(x + 3, Align::Left), (x - 3, Align::Right)]) {
-            p.text((ax, note_y), align, text, TINY, MARKER);
-        }
-    }
-    // Failure counts up to the one that marks the server down, under the probes (the decisive
-    // one first, then the others where they touch no other count).
-    let mut counts = Row::default();
-    for probe in lane.probes.iter().rev() {
-        let (Some(n), Some(end)) = (probe.counts_toward_down, probe.end) else {
-            continue;
-        };
-        let x = p.x(end);
-        let text = format!("{n}/{}", lane.threshold);
-        let cands = if n == lane.threshold {
-            vec![(x + 5, Align::Left), (x, Align::Center)]
-        } else {
-            vec![(x, Align::Center)]
-        };
-        if let Some((x, align)) = counts.place_tight(&text, TINY, &cands) {
-            let (color, _, _) = outcome_style(probe.outcome);
-            p.text((x, count_y), align, &text, TINY, color);
+            p.text((x, s.note_y), align, &text, SMALL, MUTED);
         }
     }
 }
 
-/// A lane on its own time scale: the E-markers inside its window as thin lines, and its own ticks
-/// under the failure counts; returns the markers' ids and x for the note row.
-fn lane_scale(p: &mut Painter, chart: &TimelineChart, top: i32, bottom: i32) -> Vec<(i32, String)> {
-    let (w0, w1) = (p.start, p.end);
-    let mut ids: Vec<(Micros, String)> = Vec::new();
-    for m in chart.markers.iter().filter(|m| m.at >= w0 && m.at < w1) {
-        match ids.iter_mut().find(|(at, _)| *at == m.at) {
-            Some((_, text)) => {
-                text.push('/');
-                text.push_str(m.id);
-            }
-            None => ids.push((m.at, m.id.to_string())),
-        }
-    }
-    let mut out = Vec::new();
-    for (at, text) in ids {
-        let x = p.x(at);
-        p.line((x, top + 40), (x, bottom - 22), MARKER, 1, false);
-        out.push((x, text));
-    }
-    let axis = bottom - 20;
-    p.line((PLOT_LEFT, axis), (PLOT_RIGHT, axis), MUTED, 1, false);
-    let step = tick_step(w1 - w0);
-    let mut t = Micros((w0 - chart.origin).0.div_euclid(step.0) * step.0) + chart.origin;
-    let mut ticks = Row::default();
-    while t < w1 {
-        if t >= w0 {
-            let x = p.x(t);
-            p.line((x, axis), (x, axis + 4), MUTED, 1, false);
-            let text = rel(t, chart.origin);
-            if ticks.place(&text, TINY, &[(x, Align::Center)]).is_some() {
-                p.text_raw((x, axis + 12), Align::Center, &text, TINY, MUTED, false);
-            }
-        }
-        t += step;
-    }
-    out
-}
-
-enum Swatch {
+/// A legend swatch.
+pub(crate) enum Swatch {
+    /// A filled box.
     Fill(RGBColor),
+    /// A probe bar and its end glyph.
     Probe(Outcome),
+    /// A dashed vertical line.
     Dashed(RGBColor),
+    /// A solid vertical line.
+    Solid(RGBColor, u32),
+    /// Hatching (unverified figure).
+    Hatched,
     /// Two short bars on two rows.
     Rows,
+    /// A bracket with its connectors (a zoom inset).
+    Bracket,
 }
 
-fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
-    let mut server: Vec<(Swatch, String)> = Vec::new();
-    for s in [
-        ServerState::PreStop,
-        ServerState::Ready,
-        ServerState::ReadyzFailing,
-        ServerState::Draining,
-        ServerState::Exited,
-        ServerState::Killed,
-    ] {
-        if chart.segments.iter().any(|g| g.state == s) {
-            let (fill, words, _) = state_style(s);
-            server.push((Swatch::Fill(fill), words.to_string()));
-        }
-    }
-    let mut lb = vec![
-        (Swatch::Fill(ROUTES), "routes new requests".to_string()),
-        (Swatch::Fill(REMOVED), "removed: no new requests".to_string()),
-    ];
-    if chart.lanes.iter().any(LbLane::violates) {
-        lb.push((
-            Swatch::Fill(VIOLATION),
-            "routes after E3: requests hit a closed port".to_string(),
-        ));
-    }
-    lb.push((Swatch::Dashed(DETECT), "marked down".to_string()));
-    let mut probes: Vec<(Swatch, String)> = [Outcome::Pass, Outcome::HttpError, Outcome::Timeout, Outcome::Refused]
-        .into_iter()
-        .map(|o| (Swatch::Probe(o), outcome_style(o).2.to_string()))
-        .collect();
-    probes.push((
-        Swatch::Rows,
-        "consecutive probes alternate between two rows, so one that ends as the next starts stays readable; n/N: failure n of the N that mark it down".to_string(),
-    ));
+/// Lays out legend rows from `top`: a caption on the left, then swatches with their words,
+/// wrapping; returns the y under the last row.
+pub(crate) fn legend_rows(p: &mut Canvas, top: i32, rows: Vec<(&str, Vec<(Swatch, String)>)>) -> i32 {
     let mut y = top;
-    for (caption, items) in [("server", server), ("load balancer", lb), ("probes", probes)] {
+    for (caption, items) in rows {
         p.text_raw((PLOT_LEFT - 10, y), Align::Right, caption, SMALL, MUTED, false);
         let mut x = PLOT_LEFT;
         for (swatch, words) in items {
@@ -910,14 +1415,11 @@ fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
                 x = PLOT_LEFT;
                 y += 22;
             }
+            let words = ellipsize(&words, SMALL, PLOT_RIGHT - x - 26);
             match swatch {
                 Swatch::Fill(c) => {
                     p.rect((x, y - 7), (x + 18, y + 7), c);
-                    p.shapes.push(Shape::Frame {
-                        from: (x, y - 7),
-                        to: (x + 18, y + 7),
-                        color: RGBColor(160, 160, 160),
-                    });
+                    p.frame((x, y - 7), (x + 18, y + 7), RGBColor(160, 160, 160));
                 }
                 Swatch::Probe(o) => {
                     let (color, glyph, _) = outcome_style(o);
@@ -929,9 +1431,22 @@ fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
                     });
                 }
                 Swatch::Dashed(c) => p.line((x + 9, y - 9), (x + 9, y + 9), c, 2, true),
+                Swatch::Solid(c, w) => p.line((x + 9, y - 9), (x + 9, y + 9), c, w, false),
+                Swatch::Hatched => {
+                    p.rect((x, y - 7), (x + 18, y + 7), crate::output::paths_chart::HATCH_BG);
+                    crate::output::paths_chart::hatch(p, (x, y - 7), (x + 18, y + 7));
+                }
                 Swatch::Rows => {
                     p.rect((x, y - 7), (x + 10, y - 3), MUTED);
                     p.rect((x + 8, y + 3), (x + 18, y + 7), MUTED);
+                }
+                Swatch::Bracket => {
+                    p.line((x + 4, y - 8), (x + 4, y - 4), MUTED, 1, false);
+                    p.line((x + 14, y - 8), (x + 14, y - 4), MUTED, 1, false);
+                    p.line((x + 4, y - 4), (x + 14, y - 4), MUTED, 1, false);
+                    p.line((x + 4, y - 4), (x, y + 2), MUTED, 1, false);
+                    p.line((x + 14, y - 4), (x + 18, y + 2), MUTED, 1, false);
+                    p.frame((x, y + 2), (x + 18, y + 8), MUTED);
                 }
             }
             p.text_raw((x + 26, y), Align::Left, &words, SMALL, INK, false);
@@ -942,16 +1457,86 @@ fn lay_legend(p: &mut Painter, chart: &TimelineChart, top: i32) -> i32 {
     y
 }
 
+fn lay_legend(p: &mut Canvas, chart: &TimelineChart, top: i32, insets: bool) -> i32 {
+    let mut server: Vec<(Swatch, String)> = Vec::new();
+    for s in [
+        ServerState::PreStop,
+        ServerState::Ready,
+        ServerState::ReadyzFailing,
+        ServerState::RetryAfter,
+        ServerState::Draining,
+        ServerState::Exited,
+        ServerState::Killed,
+    ] {
+        if chart.segments.iter().any(|g| g.state == s) {
+            let (fill, words, _, _) = state_style(s);
+            server.push((Swatch::Fill(fill), words.to_string()));
+        }
+    }
+    let mut lb: Vec<(Swatch, String)> = Vec::new();
+    let unchecked = chart.lanes.iter().all(|l| l.unchecked);
+    for r in [
+        Routing::Serves,
+        Routing::RetryAfter,
+        Routing::ClosedPort(ClientSees::Fails),
+        Routing::ClosedPort(ClientSees::Redispatched),
+        Routing::Removed,
+    ] {
+        let present = chart.lanes.iter().any(|l| l.routing.iter().any(|s| s.routing == r))
+            || (r == Routing::ClosedPort(ClientSees::Fails)
+                && chart.lanes.iter().any(|l| l.violates() && l.removal == chart.e3));
+        if present {
+            let (fill, _, words) = routing_style(r, unchecked);
+            lb.push((Swatch::Fill(fill), words.to_string()));
+        }
+    }
+    lb.push((Swatch::Dashed(DETECT), "marked down".to_string()));
+    if insets {
+        lb.push((
+            Swatch::Bracket,
+            "zoom: the bracketed stretch magnified in the frame below it, with its own ticks".to_string(),
+        ));
+    }
+    let mut probes: Vec<(Swatch, String)> = [Outcome::Pass, Outcome::HttpError, Outcome::Timeout, Outcome::Refused]
+        .into_iter()
+        .map(|o| (Swatch::Probe(o), outcome_style(o).2.to_string()))
+        .collect();
+    probes.push((
+        Swatch::Rows,
+        "consecutive probes alternate between two rows, so one that ends as the next starts stays readable; n/N under a probe: failure n of the N that mark it down".to_string(),
+    ));
+    legend_rows(
+        p,
+        top,
+        vec![("server", server), ("load balancer", lb), ("probes", probes)],
+    )
+}
+
+/// How [`paint`] draws: the pixel scale (HiDPI) and whether texts are rasterised here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaintOptions {
+    /// Every coordinate, stroke and font size is multiplied by this.
+    pub scale: u32,
+    /// Rasterise texts with the embedded font (a bitmap) instead of handing them to the backend
+    /// (an SVG keeps text as text).
+    pub raster_text: bool,
+}
+
 /// Paints a plan on any plotters backend: the one drawing routine behind SVG and PNG.
 pub fn paint<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     plan: &Plan,
+    opts: PaintOptions,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let k = opts.scale.max(1) as i32;
+    let pt = |(x, y): (i32, i32)| (x * k, y * k);
     area.fill(&WHITE)?;
     for shape in &plan.shapes {
         match shape {
-            Shape::Rect { from, to, fill } => area.draw(&Rectangle::new([*from, *to], fill.filled()))?,
-            Shape::Frame { from, to, color } => area.draw(&Rectangle::new([*from, *to], color.stroke_width(1)))?,
+            Shape::Rect { from, to, fill } => area.draw(&Rectangle::new([pt(*from), pt(*to)], fill.filled()))?,
+            Shape::Frame { from, to, color } => {
+                area.draw(&Rectangle::new([pt(*from), pt(*to)], color.stroke_width(k as u32)))?
+            }
             Shape::Line {
                 from,
                 to,
@@ -959,16 +1544,16 @@ pub fn paint<DB: DrawingBackend>(
                 width,
                 dashed,
             } => {
-                let style = color.stroke_width(*width);
+                let style = color.stroke_width(*width * k as u32);
                 if *dashed {
                     area.draw(&plotters::element::DashedPathElement::new(
-                        vec![*from, *to],
-                        5,
-                        4,
+                        vec![pt(*from), pt(*to)],
+                        5 * k as u32,
+                        4 * k as u32,
                         style,
                     ))?;
                 } else {
-                    area.draw(&PathElement::new(vec![*from, *to], style))?;
+                    area.draw(&PathElement::new(vec![pt(*from), pt(*to)], style))?;
                 }
             }
             Shape::Text {
@@ -978,27 +1563,40 @@ pub fn paint<DB: DrawingBackend>(
                 size,
                 color,
             } => {
-                let h = match align {
-                    Align::Left => HPos::Left,
-                    Align::Center => HPos::Center,
-                    Align::Right => HPos::Right,
-                };
-                let style = font(*size).color(color).pos(Pos::new(h, VPos::Center));
-                area.draw(&Text::new(text.as_str(), *at, style))?;
+                if opts.raster_text {
+                    super::raster::draw_text(area, text, pt(*at), *align, *size * f64::from(k), *color)?;
+                } else {
+                    let h = match align {
+                        Align::Left => HPos::Left,
+                        Align::Center => HPos::Center,
+                        Align::Right => HPos::Right,
+                    };
+                    let style = font(*size * f64::from(k)).color(color).pos(Pos::new(h, VPos::Center));
+                    area.draw(&Text::new(text.as_str(), pt(*at), style))?;
+                }
             }
             Shape::Glyph { at, glyph, color } => {
-                let (x, y) = *at;
+                let (x, y) = pt(*at);
                 match glyph {
-                    Glyph::Circle => area.draw(&Circle::new((x, y), 5, color.filled()))?,
-                    Glyph::Square => area.draw(&Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], color.filled()))?,
+                    Glyph::Circle => area.draw(&Circle::new((x, y), 5 * k, color.filled()))?,
+                    Glyph::Square => area.draw(&Rectangle::new(
+                        [(x - 4 * k, y - 4 * k), (x + 4 * k, y + 4 * k)],
+                        color.filled(),
+                    ))?,
                     Glyph::Triangle => area.draw(&Polygon::new(
-                        vec![(x - 6, y + 5), (x + 6, y + 5), (x, y - 6)],
+                        vec![(x - 6 * k, y + 5 * k), (x + 6 * k, y + 5 * k), (x, y - 6 * k)],
                         color.filled(),
                     ))?,
                     Glyph::Cross => {
-                        let s = color.stroke_width(3);
-                        area.draw(&PathElement::new(vec![(x - 5, y - 5), (x + 5, y + 5)], s))?;
-                        area.draw(&PathElement::new(vec![(x - 5, y + 5), (x + 5, y - 5)], s))?;
+                        let s = color.stroke_width(3 * k as u32);
+                        area.draw(&PathElement::new(
+                            vec![(x - 5 * k, y - 5 * k), (x + 5 * k, y + 5 * k)],
+                            s,
+                        ))?;
+                        area.draw(&PathElement::new(
+                            vec![(x - 5 * k, y + 5 * k), (x + 5 * k, y - 5 * k)],
+                            s,
+                        ))?;
                     }
                 }
             }
@@ -1010,16 +1608,6 @@ pub fn paint<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ticks_are_round() {
-        assert_eq!(tick_step(Micros::from_secs(100)), Micros::from_secs(10));
-        assert_eq!(tick_step(Micros::from_secs(130)), Micros::from_secs(15));
-        assert_eq!(tick_step(Micros::from_secs(9 * 3600)), Micros::from_secs(3600));
-        assert_eq!(tick_step(Micros::from_secs(40 * 86_400)), Micros::from_secs(4 * 86_400));
-        assert_eq!(tick_step(Micros::from_millis(900)), Micros::from_millis(100));
-        assert_eq!(tick_step(Micros(5)), Micros(1));
-    }
 
     #[test]
     fn marker_labels_never_overlap_nor_cross_a_line() {
@@ -1049,5 +1637,32 @@ mod tests {
         }
         assert_eq!(placed[0].0, 0);
         assert!(placed[1].0 > 0 && placed[2].0 > placed[1].0);
+    }
+
+    #[test]
+    fn lines_give_way_to_text() {
+        super::super::ensure_font().unwrap();
+        let mut c = Canvas::default();
+        c.text_raw((100, 50), Align::Left, "a label", SMALL, INK, false);
+        c.marker_rule(110, (0, 100), MARKER, 1);
+        c.marker_rule(20, (0, 100), MARKER, 1);
+        let plan = c.finish(200, 100);
+        let (b, _) = plan.text_boxes[0];
+        assert_eq!(plan.marker_lines.len(), 3, "{:?}", plan.marker_lines);
+        assert!(plan.marker_lines.contains(&(20, 0, 100)));
+        for &(x, y0, y1) in &plan.marker_lines {
+            assert!(
+                !(b.0 <= x && x <= b.2 && y0 < b.3 && b.1 < y1),
+                "{x} {y0}..{y1} crosses {b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn heads_are_kept_whole() {
+        super::super::ensure_font().unwrap();
+        let s = keep_head("api-int", " (aws-nlb): a probe every 10s, timeout 10s", BODY, 120);
+        assert!(s.starts_with("api-int") && s.ends_with('…'), "{s}");
+        assert_eq!(keep_head("a-very-long-name", " (x)", BODY, 10), "a-very-long-name");
     }
 }

@@ -14,7 +14,7 @@
 //! `"path:<family>"` line of `[paths.stages]` to paste, which replaces that family's chain.
 
 use super::log::{self, BackendEvent, EventKind};
-use crate::cli::{CalibrateArgs, Exit};
+use super::Calibration;
 use crate::error::Loc;
 use crate::output::{secs, PlainFormat};
 use crate::paths::gateway::{self, Implementation};
@@ -173,8 +173,25 @@ pub fn paste_line(family: &str, ms: &[PathMeasurement]) -> Option<String> {
     ))
 }
 
-/// Runs `graceline calibrate LOG --path FAMILY --prestop D`.
-pub fn run(a: &CalibrateArgs, family: &str, out: &mut dyn Write) -> Result<Exit> {
+/// What `calibrate --path` compares, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct PathCalibrateOptions {
+    /// The backend's JSON log; several runs may be appended.
+    pub log: std::path::PathBuf,
+    /// The path family measured (one of [`MEASURABLE_FAMILIES`]).
+    pub family: String,
+    /// The pod's preStop sleep: the deletion is SIGTERM minus it.
+    pub prestop: Option<Micros>,
+    /// The model's range is widened by this much on both sides before judging a measurement.
+    pub tolerance: Micros,
+    /// Output format.
+    pub format: PlainFormat,
+}
+
+/// Runs `graceline calibrate LOG --path FAMILY --prestop D`: writes the comparison to `out` and
+/// returns what it found.
+pub fn run(a: &PathCalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
+    let family = a.family.as_str();
     let model = model_path(family).ok_or_else(|| {
         anyhow!(
             "--path {family}: graceline measures a whole path for {} (the other families depend on the pod or a load balancer's model)",
@@ -250,10 +267,9 @@ pub fn run(a: &CalibrateArgs, family: &str, out: &mut dyn Write) -> Result<Exit>
         }
     };
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    Ok(if ms.iter().any(|m| m.inside == Some(false)) {
-        Exit::Findings
-    } else {
-        Exit::Clean
+    Ok(Calibration {
+        measurements: ms.len(),
+        outside: ms.iter().filter(|m| m.inside == Some(false)).count(),
     })
 }
 

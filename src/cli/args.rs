@@ -29,6 +29,18 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// The output's colour mode for this flag.
+    pub fn mode(self) -> crate::output::term::ColorMode {
+        use crate::output::term::ColorMode;
+        match self {
+            ColorChoice::Auto => ColorMode::Auto,
+            ColorChoice::Always => ColorMode::Always,
+            ColorChoice::Never => ColorMode::Never,
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -169,8 +169,7 @@ fn whole_file(file: &str) -> Loc {
 /// The path that stands for standard input on the command line.
 pub const STDIN_PATH: &str = "-";
 
-/// How standard input is named in messages and finding locations.
-pub const STDIN_NAME: &str = "<stdin>";
+pub use crate::error::STDIN_NAME;
 
 /// True for the path `-` (standard input).
 pub fn is_stdin(path: &Path) -> bool {

@@ -108,7 +108,7 @@ impl SourceRoot {
 
     /// The file's absolute, normalised path; `None` for pseudo-files (`builtin:…`, `<stdin>`).
     fn absolute(&self, file: &str) -> Option<PathBuf> {
-        if file.starts_with("builtin:") || file == crate::input::STDIN_NAME {
+        if file.starts_with("builtin:") || file == crate::error::STDIN_NAME {
             return None;
         }
         Some(normalize(&self.cwd.join(file)))

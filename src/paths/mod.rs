@@ -335,7 +335,11 @@ fn needed(t: &Target, path: &Path, w: Micros, min_margin: Micros) -> (Option<Mic
                 prestop_sleep: p,
                 ..t.server.clone()
             };
-            (Some(p), Some(ceil_secs(crate::analysis::full_drain(&with))), None)
+            (
+                Some(p),
+                Some(ceil_secs(crate::analysis::rules::grace::full_drain(&with))),
+                None,
+            )
         }
         // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
         Start::Sigterm => (None, None, Some(ceil_secs(w + min_margin - t.server.readyz_fail_after))),
@@ -531,7 +535,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
 pub fn target_findings(t: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let s = &t.server;
-    let needed = crate::analysis::full_drain(s);
+    let needed = crate::analysis::rules::grace::full_drain(s);
     let tl = s.timeline();
     let hook = if t.sidecar {
         format!(

@@ -1,7 +1,8 @@
 //! Monte Carlo over a path's stage ranges: each stage's duration is drawn uniformly (in whole
-//! microseconds) from its [lo, hi], independently; the app's stop is recomputed when the listener
-//! waits for the first stage (kube-apiserver's hook). No distribution is published for any stage,
-//! so uniform is the stated assumption, not a measurement.
+//! microseconds) from its typical [lo, hi], independently (an alternative chain is drawn too and
+//! the earlier ends the path); the app's stop is recomputed when the listener waits for the first
+//! stage (kube-apiserver's hook). No distribution is published for any stage, so uniform is the
+//! stated assumption, not a measurement; the tail tier is a worst case (GL040), not sampled.
 
 use super::{stop_listening, PathReport, Start};
 use crate::time::Micros;
@@ -36,19 +37,27 @@ pub fn sample(r: &PathReport, trials: u64, seed: u64) -> Option<PathDistribution
     };
     let mut sends = Vec::with_capacity(usize::try_from(trials).unwrap_or(0));
     let mut fails = 0u64;
+    let mut draw = |s: &super::Stage| {
+        if s.hi > s.lo {
+            Micros(rng.random_range(s.lo.0..=s.hi.0))
+        } else {
+            s.lo
+        }
+    };
     for _ in 0..trials {
         let mut total = start;
         let mut first = Micros::ZERO;
         for (i, s) in r.path.stages.iter().enumerate() {
-            let d = if s.hi > s.lo {
-                Micros(rng.random_range(s.lo.0..=s.hi.0))
-            } else {
-                s.lo
-            };
+            let d = draw(s);
             if i == 0 {
                 first = d;
             }
             total += d;
+        }
+        // An independent second way out (an ip target's own health check): the earlier ends it.
+        if let Some(alt) = &r.path.alternative {
+            let other = alt.stages.iter().fold(start, |a, s| a + draw(s));
+            total = total.min(other);
         }
         let stop = stop_listening(&r.target, &r.path, r.target.server.prestop_sleep, first);
         if total >= stop {

@@ -433,13 +433,18 @@ fn read_kubernetes(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInpu
     let lbs = if ctx.kind == Some(InputKind::Manifest) {
         Vec::new()
     } else {
-        // A Service MetalLB announces has no cloud load balancer to read (paths::metallb).
-        let cloud_docs: Vec<yaml::Node> = docs
-            .iter()
-            .filter(|d| !cluster::announced_by_metallb(d, &objects.added))
-            .cloned()
-            .collect();
-        let (lbs, unknown) = k8s::lbs_with_unknown(&t, &cloud_docs, ctx.cloud)?;
+        // A Service MetalLB announces has no cloud load balancer to read (paths::metallb); the
+        // documents are copied only when there is one (large Service files stay as read).
+        let (lbs, unknown) = if docs.iter().any(|d| cluster::announced_by_metallb(d, &objects.added)) {
+            let cloud_docs: Vec<yaml::Node> = docs
+                .iter()
+                .filter(|d| !cluster::announced_by_metallb(d, &objects.added))
+                .cloned()
+                .collect();
+            k8s::lbs_with_unknown(&t, &cloud_docs, ctx.cloud)?
+        } else {
+            k8s::lbs_with_unknown(&t, &docs, ctx.cloud)?
+        };
         objects.unread.extend(unknown.into_iter().map(|e| {
             let subject = e.message.split(':').next().unwrap_or("").to_string();
             let why = e

@@ -305,9 +305,9 @@ pub const TABLE: [RuleInfo; 25] = [
         name: "cannot-be-judged",
         severity: Severity::Warning,
         scope: Scope::General,
-        summary: "A Service or Ingress backend cannot be judged from the inputs",
-        full: "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
-        help: "Pass the workload behind the Service, fix the selector or the targetPort name.",
+        summary: "A Service, Ingress backend or Gateway API route cannot be judged from the inputs",
+        full: "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector; or a Gateway API route whose Gateway, GatewayClass or backend Service is missing, or whose controller graceline does not model: graceline cannot tell which pod shuts down behind it, or how its endpoints are withdrawn.",
+        help: "Pass the workload behind the Service, fix the selector or the targetPort name; pass the Gateway and GatewayClass of a route (or name the class of a modelled implementation).",
     },
     RuleInfo {
         rule: Rule::GL034,

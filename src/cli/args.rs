@@ -62,6 +62,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
+    /// List every rule, or explain one (what, why, an example that raises it, the fix, sources).
+    Rules(RulesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to standard output.
@@ -207,6 +209,30 @@ pub struct ExplainArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// Flags of `rules`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline rules\n  graceline rules GL001\n  graceline rules routes-to-closed-port --format json"
+)]
+pub struct RulesArgs {
+    /// A rule id (GL001) or name (routes-to-closed-port) to explain; none lists every rule.
+    pub rule: Option<String>,
+    /// Output format (markdown: the README's rule section).
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+/// Output formats of `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    /// Human-readable text.
+    Table,
+    /// Machine-readable JSON.
+    Json,
+    /// The README's rule section.
+    Markdown,
 }
 
 /// Flags of `profiles`.

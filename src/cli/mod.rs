@@ -3,6 +3,7 @@
 pub mod args;
 pub mod inputs;
 pub mod paths;
+pub mod rules;
 
 use crate::analysis::outcome::{self, Outcome};
 use crate::analysis::{explain::explain, findings::Severity};
@@ -159,6 +160,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Rules(a) => rules::run(&a, &Term::detect(cli.color.mode()), out),
         Command::Backend(a) => backend_cmd(&a, out),
         Command::Calibrate(a) => calibrate_cmd(&a, out),
         Command::Timeline(a) => timeline_cmd(&a, out),

@@ -128,6 +128,13 @@ pub fn report_json(r: &PathReport) -> Value {
             "unverified": s.unverified, "evidence": s.evidence_word(), "source": s.source,
             "tail_s": s.tail.map(secs), "tail_source": s.tail_source,
         })).collect::<Vec<_>>(),
+        "alternative": r.path.alternative.as_ref().map(|a| json!({
+            "label": a.label,
+            "stages": a.stages.iter().map(|s| json!({
+                "id": s.id, "label": s.label, "lo_s": secs(s.lo), "hi_s": secs(s.hi),
+                "evidence": s.evidence_word(), "source": s.source,
+            })).collect::<Vec<_>>(),
+        })),
         "slowest_stage": r.path.slowest().map(|s| s.id.clone()),
         "never_withdrawn": r.path.never_withdrawn,
         "readiness_probe": t.readiness,

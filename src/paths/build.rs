@@ -82,8 +82,15 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 _ => {}
             }
         }
-        if b.neg {
-            judged.push((t.clone(), ingress::neg_path(&b.service, &label, b.service_loc.clone())));
+        // A NEG that a GKE Ingress among the inputs uses is judged once, as that Ingress's path.
+        let by_ingress = g
+            .ingresses
+            .iter()
+            .any(|ib| ib.service == b.service && ib.class.starts_with("gce") && ib.target.name == t.name);
+        if b.neg && !by_ingress {
+            let mut p = ingress::neg_path(&b.service, &label, b.service_loc.clone());
+            p.alternative = gclb_check(b.gclb.as_ref(), t, &mut out.assumptions);
+            judged.push((t.clone(), p));
         }
     }
     for ib in &g.ingresses {
@@ -112,7 +119,11 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 ib.loc.clone(),
                 mode,
             ),
-            "gce" | "gce-internal" => ingress::neg_path(&ib.service, &label, ib.loc.clone()),
+            "gce" | "gce-internal" => {
+                let mut p = ingress::neg_path(&ib.service, &label, ib.loc.clone());
+                p.alternative = gclb_check(ib.gclb.as_ref(), &ib.target, &mut out.assumptions);
+                p
+            }
             other => {
                 let why = format!(
                     "{}: ingress class \"{other}\" is not one graceline models (nginx, alb, gce); it cannot be judged",
@@ -276,4 +287,28 @@ fn readiness_gate(g: &Group, t: &Target) -> Option<bool> {
             .map(String::as_str)
             == Some("enabled"),
     )
+}
+
+/// The other way a NEG endpoint leaves the Google Cloud load balancer: its own health check of the
+/// pod (GKE's defaults, the readiness probe, the BackendConfig; `scenario::gke`), with what it
+/// assumed said once.
+fn gclb_check(
+    input: Option<&crate::scenario::LbInput>,
+    t: &Target,
+    assumptions: &mut Vec<String>,
+) -> Option<super::Alternative> {
+    let input = input?;
+    for (key, value, why) in &input.assumed {
+        let line = format!("{}: {key} = {value} assumed: {why}", input.name);
+        if !assumptions.contains(&line) {
+            assumptions.push(line);
+        }
+    }
+    match crate::scenario::build_lb(input, &t.server) {
+        Ok(spec) => Some(lb_controller::health_check_of_pod(t, &spec)),
+        Err(e) => {
+            assumptions.push(format!("{}: not modelled: {e}", input.name));
+            None
+        }
+    }
 }

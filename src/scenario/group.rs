@@ -95,6 +95,9 @@ pub struct Binding {
     pub publish_not_ready: Option<Loc>,
     /// Whether the pod can be the Service's last endpoint when it terminates.
     pub last: LastEndpoint,
+    /// With a NEG: the Google Cloud load balancer's own health check of the pod (GKE's defaults,
+    /// the readiness probe, the Service's BackendConfig).
+    pub gclb: Option<super::LbInput>,
 }
 
 /// Whether a terminating pod can be its Service's last endpoint: kube-proxy then keeps sending to
@@ -133,6 +136,8 @@ pub struct IngressBinding {
     pub service_upstream: bool,
     /// The ALB target group's deregistration delay, when the Ingress sets it.
     pub deregistration_delay: Option<Micros>,
+    /// A GKE Ingress: the Google Cloud load balancer's own health check of the pod.
+    pub gclb: Option<super::LbInput>,
 }
 
 /// Something among the inputs that cannot be judged, with why (said once, at its line).
@@ -584,7 +589,15 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         });
     }
 
-    let (mut bindings, mut ingresses) = bind(&g.objects, &app, &selected, &bound, &scenarios, &mut unjudged);
+    let (mut bindings, mut ingresses) = bind(
+        &g.objects,
+        &app,
+        &selected,
+        &bound,
+        &scenarios,
+        &mut unjudged,
+        &mut notes,
+    );
     // Issue 16's families (the block at the end of this file).
     let mut added = bind_added(
         &g.objects,
@@ -678,7 +691,17 @@ fn bind(
     bound: &[(String, i64, Target, bool)],
     scenarios: &[Scenario],
     unjudged: &mut Vec<Unjudged>,
+    notes: &mut Vec<String>,
 ) -> (Vec<Binding>, Vec<IngressBinding>) {
+    let mut gclb = |s: &super::k8s::Service, port: Option<&super::k8s::ServicePort>, t: &Target| {
+        let (input, said) = super::gke::neg_health_check(objs, s, port, t);
+        for n in said {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        input
+    };
     let lbs_of = |svc: &str| -> Vec<(String, CheckTarget)> {
         scenarios
             .iter()
@@ -744,7 +767,6 @@ fn bind(
                 service_loc: s.loc.clone(),
                 ty: s.ty.clone(),
                 port,
-                target: t,
                 assumed_target: assumed,
                 local: s.local,
                 ip_targets: s.ip_targets,
@@ -753,6 +775,8 @@ fn bind(
                 lbs: lbs_of(&s.name),
                 publish_not_ready: s.publish_not_ready.clone(),
                 last: last.clone(),
+                gclb: s.neg.then(|| gclb(s, s.ports.iter().find(|p| p.port == port), &t)),
+                target: t,
             });
         }
     }
@@ -771,14 +795,22 @@ fn bind(
                 let Some(c) = s.ports.iter().find_map(|p| w.container_for(&p.target).ok()) else {
                     continue;
                 };
+                let target = Target::app(w, c, app);
+                let class = controller_of(objs, ing.class.as_deref().unwrap_or(""));
+                let port = b.port.as_deref().and_then(|k| {
+                    s.ports
+                        .iter()
+                        .find(|p| p.port.to_string() == k || p.name.as_deref() == Some(k))
+                });
                 ingresses.push(IngressBinding {
+                    gclb: class.starts_with("gce").then(|| gclb(s, port, &target)),
                     ingress: ing.name.clone(),
                     loc: b.loc.clone(),
-                    class: controller_of(objs, ing.class.as_deref().unwrap_or("")),
+                    class,
                     ip_targets: ing.ip_targets,
                     service: s.name.clone(),
                     neg: s.neg,
-                    target: Target::app(w, c, app),
+                    target,
                     service_upstream: ing.service_upstream,
                     deregistration_delay: ing.deregistration_delay,
                 });

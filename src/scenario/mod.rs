@@ -1,6 +1,7 @@
 //! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
 //! every value traced to its file, line and column.
 
+pub mod gke;
 pub mod group;
 pub mod k8s;
 pub mod k8s_added;

@@ -16,6 +16,7 @@
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
 //! - `paths_added`: issue 16's path families (Gateway API, Istio, Cilium, DNS, MetalLB, kubelet
 //!   terminations, `[paths.stages]`, `calibrate --path`), each golden case worked by hand.
+//! - `rules`: `graceline rules`, the README rule section and SARIF helpUri from the rule table.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
 //!
 //! Run one module with `cargo test --test it cli_paths::`, one test by its name.
@@ -45,5 +46,6 @@ mod prop_paths;
 mod prop_readers;
 mod prop_sim;
 mod reports;
+mod rules;
 mod scenario_uncertainty;
 mod timeline;

@@ -5,6 +5,7 @@
 
 use super::axis::{self, Scale};
 use super::model::{ServerState, TimelineChart};
+pub use super::raster::Align;
 use super::FONT_FAMILY;
 use crate::analysis::walk::{ClientSees, LbWalk, Routing, Stretch};
 use crate::analysis::Verdict;
@@ -127,15 +128,19 @@ pub enum Shape {
     },
 }
 
-/// Horizontal text alignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// The anchor is the left end.
-    Left,
-    /// The anchor is the middle.
-    Center,
-    /// The anchor is the right end.
-    Right,
+/// Background of an unverified stage's hatching (the paths chart's stages, the legend's swatch).
+pub(crate) const HATCH_BG: RGBColor = RGBColor(214, 228, 246);
+const HATCH: RGBColor = RGBColor(110, 150, 205);
+
+/// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
+pub(crate) fn hatch(c: &mut Canvas, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
+    let mut k = x0 + y0 + 4;
+    while k < x1 + y1 {
+        let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
+        let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
+        c.line(start, end, HATCH, 2, false);
+        k += 8;
+    }
 }
 
 /// A pixel box `(x0, y0, x1, y1)`.
@@ -1433,8 +1438,8 @@ pub(crate) fn legend_rows(p: &mut Canvas, top: i32, rows: Vec<(&str, Vec<(Swatch
                 Swatch::Dashed(c) => p.line((x + 9, y - 9), (x + 9, y + 9), c, 2, true),
                 Swatch::Solid(c, w) => p.line((x + 9, y - 9), (x + 9, y + 9), c, w, false),
                 Swatch::Hatched => {
-                    p.rect((x, y - 7), (x + 18, y + 7), crate::output::paths_chart::HATCH_BG);
-                    crate::output::paths_chart::hatch(p, (x, y - 7), (x + 18, y + 7));
+                    p.rect((x, y - 7), (x + 18, y + 7), HATCH_BG);
+                    hatch(p, (x, y - 7), (x + 18, y + 7));
                 }
                 Swatch::Rows => {
                     p.rect((x, y - 7), (x + 10, y - 3), MUTED);

@@ -104,6 +104,7 @@ impl Implementation {
             ],
             Implementation::Gke => vec![
                 "backend service connection draining (GCPBackendPolicy / BackendConfig drainingTimeoutSec) lets in-flight requests finish after the detach; it does not stop new connections sooner".to_string(),
+                "not modelled: the load balancer's own health check of the pod (a HealthCheckPolicy, or GKE's default check, https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gateway-resources, HealthCheckPolicy) can take the pod out before the detach; graceline does not read HealthCheckPolicy, so this path counts the NEG detach only (the later way out)".to_string(),
             ],
         }
     }

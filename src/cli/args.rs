@@ -150,6 +150,13 @@ pub struct InputArgs {
     /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
     #[arg(long)]
     pub haproxy_join: bool,
+    /// What ends the pods of the Kubernetes paths (over `[paths] termination`): a deletion, or a
+    /// termination the kubelet starts on its own.
+    #[arg(long, value_enum)]
+    pub termination: Option<crate::paths::settings::Termination>,
+    /// What programs Services on the nodes (over `[paths] dataplane` and a Cilium ConfigMap).
+    #[arg(long, value_enum)]
+    pub dataplane: Option<crate::paths::settings::Dataplane>,
 }
 
 /// Parses `VAR=VALUE` for `--haproxy-env`.
@@ -295,8 +302,15 @@ pub struct CalibrateArgs {
     /// The backend's JSON log (`graceline backend --log FILE`); several runs may be appended.
     pub log: PathBuf,
     /// Scenario whose load balancer the measurements are compared with.
-    #[arg(long)]
-    pub scenario: PathBuf,
+    #[arg(long, required_unless_present = "path")]
+    pub scenario: Option<PathBuf>,
+    /// Measure a whole Kubernetes path instead (`kube-proxy`, `gateway-istio`, ...): the backend
+    /// ran as the pod with a preStop sleep of `--prestop` and steady traffic through the path.
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["scenario", "haproxy_log", "lb", "server"])]
+    pub path: Option<String>,
+    /// With `--path`: the pod's preStop sleep (the deletion is SIGTERM minus it).
+    #[arg(long, value_parser = duration, requires = "path")]
+    pub prestop: Option<Micros>,
     /// Load balancer of the scenario (by name); needed when the scenario has several.
     #[arg(long)]
     pub lb: Option<String>,

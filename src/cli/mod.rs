@@ -172,9 +172,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 
 /// `graceline calibrate`: exit 1 when a measurement falls outside the model's range.
 fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+    if let Some(family) = &a.path {
+        // A whole Kubernetes path measured end to end (calibrate::paths).
+        let opts = crate::calibrate::paths::PathCalibrateOptions {
+            log: a.log.clone(),
+            family: family.clone(),
+            prestop: a.prestop,
+            tolerance: a.tolerance,
+            format: a.format,
+        };
+        let found = crate::calibrate::paths::run(&opts, out)?;
+        return Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean });
+    }
     let opts = crate::calibrate::CalibrateOptions {
         log: a.log.clone(),
-        scenario: a.scenario.clone(),
+        scenario: a
+            .scenario
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("calibrate needs --scenario (or --path for a Kubernetes path)"))?,
         lb: a.lb.clone(),
         haproxy_log: a.haproxy_log.clone(),
         server: a.server.clone(),

@@ -33,7 +33,10 @@ pub fn example_findings(rule: Rule) -> Result<Vec<String>> {
     let ex = doc(rule).example;
     let dir = tempfile::tempdir().context("cannot create a directory for the rule's example")?;
     let path = dir.path().join(ex.file);
-    std::fs::write(&path, ex.text).with_context(|| format!("cannot write {}", path.display()))?;
+    for f in std::iter::once(&ex).chain(ex.beside) {
+        let p = dir.path().join(f.file);
+        std::fs::write(&p, f.text).with_context(|| format!("cannot write {}", p.display()))?;
+    }
     let opts = crate::input::Options {
         allow_empty: true,
         ..Default::default()

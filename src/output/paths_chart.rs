@@ -647,6 +647,7 @@ mod tests {
             readiness: Some("httpGet /ready".into()),
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         }
     }
 

@@ -87,9 +87,11 @@ pub fn explain(rule: Rule, example_findings: &[String], term: &Term) -> String {
     s += &body(r.full);
     s += "\nWhy it matters\n";
     s += &body(d.why);
-    s += &format!("\nExample ({})\n", d.example.file);
-    for l in d.example.text.lines() {
-        s += &format!("  | {l}\n").replace("| \n", "|\n");
+    for ex in std::iter::once(&d.example).chain(d.example.beside) {
+        s += &format!("\nExample ({})\n", ex.file);
+        for l in ex.text.lines() {
+            s += &format!("  | {l}\n").replace("| \n", "|\n");
+        }
     }
     s += &format!("\ngraceline check {} says\n", d.example.file);
     for f in example_findings {
@@ -123,16 +125,22 @@ pub fn markdown() -> String {
         s += &format!("\n### {} {}\n\n", r.id, r.name);
         s += &format!("*{}, about {}.* {}\n\n", r.severity, scope_words(r.scope), r.full);
         s += &format!("Why: {}\n\n", d.why);
-        s +=
-            &format!(
-            "Fix: {}\n\nExample: [`{}`](src/analysis/rules/examples/{}) (`graceline rules {}` runs it). Sources: {}.\n",
+        s += &format!(
+            "Fix: {}\n\nExample: {} (`graceline rules {}` runs it). Sources: {}.\n",
             r.help,
-            d.example.file,
-            d.example.file,
+            std::iter::once(&d.example)
+                .chain(d.example.beside)
+                .map(|e| format!("[`{}`](src/analysis/rules/examples/{})", e.file, e.file))
+                .collect::<Vec<_>>()
+                .join(" with "),
             r.id,
             d.sources
                 .iter()
-                .map(|x| if x.starts_with("http") { format!("<{x}>") } else { format!("`{x}`") })
+                .map(|x| if x.starts_with("http") {
+                    format!("<{x}>")
+                } else {
+                    format!("`{x}`")
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -157,6 +165,7 @@ pub fn json(rules: &[Rule]) -> String {
                 "why": d.why,
                 "help": r.help,
                 "example": { "file": d.example.file, "text": d.example.text },
+                "example_beside": d.example.beside.iter().map(|e| json!({ "file": e.file, "text": e.text })).collect::<Vec<_>>(),
                 "sources": d.sources,
                 "help_uri": help_uri(r),
             })

@@ -170,6 +170,8 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 .push((a.server.pod.clone(), Finding::new(rule, at, message)));
         }
     }
+    // Issue 16's families: Gateway API, Istio, headless DNS, MetalLB, Cilium (paths::added).
+    super::added::extend(g, &mut judged, &mut out);
     // publishNotReadyAddresses keeps a terminating pod's endpoint ready (ready := publishNotReady
     // || (serving && !terminating), staging/src/k8s.io/endpointslice/utils.go podToEndpoint): no
     // consumer of the endpoints stops sending before the pod is gone.
@@ -196,11 +198,14 @@ pub fn judge(g: &Group) -> PathsAnalysis {
         let key = format!("{}/{}", t.name, t.container);
         if !seen.contains(&key) {
             seen.push(key);
-            for f in target_findings(&t) {
+            for f in target_findings(&t)
+                .into_iter()
+                .chain(super::added::target_findings(g, &t))
+            {
                 out.general.push((t.name.clone(), f));
             }
         }
-        out.reports.push(analyze(&t, &p, g.min_margin));
+        out.reports.push(super::added::judge(g, &t, p));
     }
     // A single pod whose rollouts surge a replacement first, deleted or evicted outside a rollout:
     // a warning on its kube-proxy path with the figures of that case.

@@ -414,6 +414,8 @@ pub struct Objects {
     /// Objects read but not turned into the model, each with where and why (said as GL033):
     /// (subject, location, why).
     pub unread: Vec<(String, Loc, String)>,
+    /// The objects of issue 16's path families (Gateway API, mesh, DNS, MetalLB, kubelet).
+    pub added: super::k8s_added::AddedObjects,
 }
 
 impl Objects {
@@ -422,7 +424,8 @@ impl Objects {
         !(self.workloads.is_empty()
             && self.services.is_empty()
             && self.ingresses.is_empty()
-            && self.apiservers.is_empty())
+            && self.apiservers.is_empty()
+            && !self.added.any())
     }
 
     /// Appends another file's objects.
@@ -445,6 +448,7 @@ impl Objects {
         self.backend_configs.extend(o.backend_configs);
         self.notes.extend(o.notes);
         self.unread.extend(o.unread);
+        self.added.extend(o.added);
     }
 }
 
@@ -586,6 +590,9 @@ pub struct Target {
     pub probe: Option<Probe>,
     /// A native sidecar: its SIGTERM comes after the app containers exit (in `server.prestop_sleep`).
     pub sidecar: bool,
+    /// An Istio `istio-proxy` (a regular container) that stops accepting inbound connections on
+    /// its own clock (`crate::paths::mesh`); `None` without one or for a native one.
+    pub istio_proxy: Option<super::k8s_added::Sidecar>,
 }
 
 impl Target {
@@ -693,6 +700,7 @@ impl Target {
             readiness: c.readiness.clone(),
             probe: c.readiness_probe.clone(),
             sidecar: c.sidecar,
+            istio_proxy: None,
         }
     }
 
@@ -729,6 +737,7 @@ impl Target {
             readiness: Some(format!("httpGet {}", s.spec.readiness_path)),
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         }
     }
 

@@ -11,6 +11,8 @@ pub struct Example {
     pub file: &'static str,
     /// Its text.
     pub text: &'static str,
+    /// Files the example reads beside it (a project file's inputs), written next to it.
+    pub beside: &'static [Example],
 }
 
 /// The explanation of one rule.
@@ -26,9 +28,17 @@ pub struct RuleDoc {
 
 macro_rules! example {
     ($file:literal) => {
+        example!($file, beside [])
+    };
+    ($file:literal, beside [$($b:literal),*]) => {
         Example {
             file: $file,
             text: include_str!(concat!("examples/", $file)),
+            beside: &[$(Example {
+                file: $b,
+                text: include_str!(concat!("examples/", $b)),
+                beside: &[],
+            }),*],
         }
     };
 }
@@ -173,6 +183,25 @@ pub fn doc(rule: Rule) -> RuleDoc {
             why: "A crash skips the shutdown hook that removes kube-apiserver from the `kubernetes` endpoints; until its lease expires and a peer reconciles, in-cluster clients are sent to it.",
             example: example!("GL035.yaml"),
             sources: &[APISERVER_FLAGS, "kubernetes/kubernetes pkg/controlplane/reconcilers/lease.go"],
+        },
+        Rule::GL036 => RuleDoc {
+            why: "Evictions, node shutdowns, liveness restarts and OOM kills do not delete the pod: nothing removes its endpoint until readiness fails, and the kubelet's grace period (not terminationGracePeriodSeconds) may leave the preStop hook no time at all.",
+            example: example!("GL036.toml", beside ["GL036-pods.yaml"]),
+            sources: &[
+                "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/",
+                "https://kubernetes.io/docs/concepts/cluster-administration/node-shutdown/",
+                "kubernetes/kubernetes pkg/kubelet/kuberuntime/kuberuntime_container.go (killContainer)",
+                PATH_FIGURES,
+            ],
+        },
+        Rule::GL037 => RuleDoc {
+            why: "With a regular istio-proxy container every inbound connection goes through the sidecar: when it exits after terminationDrainDuration the pod stops accepting, whatever the app's preStop and drain say.",
+            example: example!("GL037.yaml"),
+            sources: &[
+                "https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#ProxyConfig",
+                "istio/istio pkg/envoy/agent.go (terminate)",
+                "https://istio.io/latest/blog/2023/native-sidecars/",
+            ],
         },
         Rule::GL040 => RuleDoc {
             why: "Typical figures pass, but field reports show a stage (a slow hook, a stale informer, a batched update) taking far longer now and then; the warning says which stage, its source, and the setting that covers it.",

@@ -54,11 +54,8 @@ pub struct LbProfile {
     pub variant: String,
     /// One-line description.
     pub description: String,
-    /// What is known about the delay from "marked down" to "no new requests".
-    pub propagation_note: Option<String>,
-    /// What kind of evidence the default `propagation_delay` rests on.
-    #[serde(default)]
-    pub propagation_evidence: Evidence,
+    /// The delay from "marked down" to "no new requests", in tiers of evidence (`[propagation]`).
+    pub propagation: crate::provider::tiers::Tiers,
     /// Settings whose default here is an assumption rather than a documented or measured fact
     /// (named as assumed wherever they change a figure).
     #[serde(default)]
@@ -82,8 +79,11 @@ pub enum Evidence {
     /// Nothing published or measured: the default is a placeholder (0 for propagation).
     #[default]
     None,
-    /// Field measurements and support statements, not documentation.
+    /// Field measurements, not documentation.
     Field,
+    /// A figure from the provider outside its documentation (a support statement, often relayed
+    /// second-hand).
+    Vendor,
     /// The provider's documentation.
     Documented,
     /// The provider's source code.
@@ -96,6 +96,7 @@ impl Evidence {
         match self {
             Evidence::None => "no published or measured figure",
             Evidence::Field => "field measurements, not documentation",
+            Evidence::Vendor => "the provider's figure, relayed, not documentation",
             Evidence::Documented => "documented",
             Evidence::Code => "from the provider's source code",
         }

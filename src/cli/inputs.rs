@@ -64,6 +64,7 @@ impl InputOptions {
                 haproxy_env: a.haproxy_env.clone(),
                 haproxy_version: a.haproxy_version.clone(),
                 haproxy_join: a.haproxy_join,
+                propagation_tier: a.propagation.map(|p| p.tier()),
             },
         })
     }
@@ -155,6 +156,7 @@ mod tests {
             haproxy_env: Vec::new(),
             haproxy_version: None,
             haproxy_join: false,
+            propagation: None,
         }
     }
 

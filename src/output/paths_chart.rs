@@ -754,29 +754,17 @@ mod tests {
         let third = vec![
             analyze(
                 &shop,
-                &ipvs(
-                    "default/shop",
-                    "default/shop:80 ClusterIP",
-                    "ingress-nginx-ipvs.yaml",
-                ),
+                &ipvs("default/shop", "default/shop:80 ClusterIP", "ingress-nginx-ipvs.yaml"),
                 DEFAULT_MIN_MARGIN,
             ),
             analyze(
                 &nginx,
-                &ipvs(
-                    "default/nginx",
-                    "default/nginx:80 NodePort",
-                    "prestop-script.yaml",
-                ),
+                &ipvs("default/nginx", "default/nginx:80 NodePort", "prestop-script.yaml"),
                 DEFAULT_MIN_MARGIN,
             ),
             analyze(
                 &bare,
-                &ipvs(
-                    "shop/web",
-                    "shop/web:80 ClusterIP",
-                    "web-no-prestop.yaml",
-                ),
+                &ipvs("shop/web", "shop/web:80 ClusterIP", "web-no-prestop.yaml"),
                 DEFAULT_MIN_MARGIN,
             ),
             analyze(

@@ -453,7 +453,7 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
         let readmit = if crate::analysis::is_unchecked(x.lb) {
             Micros::ZERO
         } else {
-            crate::analysis::failopen::readmission(&x.lb.model, sc.server.response_time)
+            crate::analysis::failopen::overlap(sc, x.lb, &r).readmission
         };
         let last = exit + r.startup_time + readmit;
         let total = period.times(i64::from(waves) - 1) + last;

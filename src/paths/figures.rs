@@ -89,6 +89,7 @@ impl Stage {
         match self.evidence {
             Evidence::None => "unverified",
             Evidence::Field => "field",
+            Evidence::Vendor => "vendor",
             Evidence::Documented => "documented",
             Evidence::Code => "code",
         }

@@ -11,16 +11,16 @@ use std::sync::Arc;
 
 #[test]
 fn openshift_70s_on_aws_no_longer_passes_and_warning_threshold_exits_1() {
-    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2: detection 30 s + NLB field
-    // propagation up to 240 s = 270 s >= 70 s.
+    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2 with a hanging /readyz:
+    // detection 30 s + the NLB's typical propagation up to 40 s = 70 s >= 70 s.
     graceline()
         .arg("check")
         .arg(fixture("seed-openshift-aws-70s.toml"))
         .assert()
         .code(1)
-        .stdout(
-            predicate::str::contains("error[GL001]").and(predicate::str::contains("30s detection + 4m propagation")),
-        );
+        .stdout(predicate::str::contains("error[GL001]").and(predicate::str::contains(
+            "30s detection + 40s propagation, typical tier",
+        )));
     // With the user's own measured propagation of 20 s: 50 s, margin 20 s; GL006 (NLB connection
     // termination) is a warning.
     let tmp = tempfile::tempdir().unwrap();
@@ -118,21 +118,37 @@ fn json_has_the_documented_fields() {
     assert_eq!(r["scenario"], "openshift-installer-seed");
     assert_eq!(r["lb"], "api-external");
     assert_eq!(r["provider"], "aws-nlb");
-    // Detection 30 s (best 20 s) + the NLB's field propagation range [30 s, 240 s].
-    assert_eq!(r["worst_case_s"], 270.0);
-    assert_eq!(r["best_case_s"], 50.0);
+    // Detection 30 s (best 20 s) + the NLB's typical propagation [0 s, 40 s] (the error tier).
+    assert_eq!(r["worst_case_s"], 70.0);
+    assert_eq!(r["best_case_s"], 20.0);
     assert_eq!(r["detection_worst_s"], 30.0);
-    assert_eq!(r["propagation_s"], 240.0);
-    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
+    assert_eq!(r["propagation_s"], 40.0);
+    assert_eq!(r["propagation_range_s"], serde_json::json!([0.0, 40.0]));
+    assert_eq!(r["propagation_tier"], "typical");
     assert_eq!(r["budget_s"], 30.0);
-    assert_eq!(r["margin_s"], -240.0);
+    assert_eq!(r["margin_s"], -40.0);
     assert_eq!(r["verdict"], "fail");
+    // Every tier: worst case, margin and the delay (with the grace period) that passes it.
+    let t = &r["tiers"];
+    assert_eq!(t["typical"]["worst_case_s"], 70.0);
+    assert_eq!(t["typical"]["error_tier"], true);
+    assert_eq!(t["typical"]["recommended_shutdown_delay_s"], 75.0);
+    assert_eq!(t["typical"]["recommended_termination_grace_period_s"], 135.0);
+    assert_eq!(t["vendor"]["worst_case_s"], 139.0);
+    assert_eq!(t["vendor"]["evidence"], "vendor");
+    // Cross-zone off (the NLB default): the tail reaches 240 s.
+    assert_eq!(t["tail"]["worst_case_s"], 270.0);
+    assert_eq!(t["tail"]["margin_s"], -240.0);
+    assert_eq!(t["tail"]["recommended_shutdown_delay_s"], 275.0);
+    assert_eq!(t["tail"]["recommended_termination_grace_period_s"], 335.0);
+    assert_eq!(t["tail"]["verdict"], "fail");
+    assert!(t["tail"]["caveats"].as_str().unwrap().contains("fail-open"));
     let f = &r["findings"][0];
     assert_eq!(f["rule"], "GL001");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("seed-openshift-aws.toml"));
     assert_eq!(f["line"], 15);
-    assert!(f["message"].as_str().unwrap().contains("4m30s"));
+    assert!(f["message"].as_str().unwrap().contains("1m10s"));
 }
 
 #[test]
@@ -242,7 +258,10 @@ fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
         xml.matches("<testcase ").count(),
         graceline::analysis::findings::RULES.len()
     );
-    assert!(xml.contains("<failure message=\"api-external: worst case 4m30s"));
+    assert!(
+        xml.contains("<failure message=\"api-external: worst case 1m10s"),
+        "{xml}"
+    );
     // With --fail-on warning, GL006 fails too.
     let out = graceline()
         .args(["check", "--format", "junit", "--fail-on", "warning"])

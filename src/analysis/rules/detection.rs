@@ -3,7 +3,7 @@
 //! against the budget E3 - E2, with the fix that helps (a longer shutdown delay, a longer grace
 //! period when SIGKILL binds, or faster detection).
 
-use super::grace::kill_fix;
+use super::grace::{fix_text, kill_fix};
 use super::Case;
 use crate::analysis::findings::{Finding, Rule};
 use crate::analysis::recommend;
@@ -15,26 +15,27 @@ pub fn finding(c: &Case) -> Option<Finding> {
     let (sc, lb) = (c.sc, c.lb);
     let server = &sc.server;
     let (worst, budget) = (c.worst(), c.budget);
-    let needed = c.unbounded + sc.min_margin;
+    let needed = c.needed_for(c.unbounded);
     if worst >= budget {
         let how = if !c.sees {
             "no shutdown delay helps: the check only fails once the server stops listening".to_string()
-        } else if let Some(fix) = c.delay_helps.then(|| kill_fix(server, needed)).flatten() {
-            fix
-        } else if server.readyz_onset == ReadyzOnset::ListenerClose {
+        } else if server.readyz_onset == ReadyzOnset::ListenerClose || !c.delay_helps {
             "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
                 .to_string()
+        } else if let Some(fix) = kill_fix(server, needed) {
+            fix
         } else {
+            let why = format!(
+                " (worst case {} + margin {}; anything above {} avoids failures)",
+                c.unbounded, sc.min_margin, c.unbounded
+            );
+            let fix = fix_text(server, needed, &why).unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}{why}"));
             let faster: Vec<String> = recommend::alternatives(sc, lb)
                 .iter()
                 .map(|a| format!("{} = {} (worst case {})", a.key, a.value, a.worst))
                 .collect();
             format!(
-                "fix: shutdown_delay >= {} (worst case {} + margin {}; anything above {} avoids failures), or detect faster{}",
-                needed,
-                c.unbounded,
-                sc.min_margin,
-                c.unbounded,
+                "{fix}, or detect faster{}",
                 if faster.is_empty() {
                     String::new()
                 } else {
@@ -46,11 +47,12 @@ pub fn finding(c: &Case) -> Option<Finding> {
             Rule::GL001,
             c.lb_loc(),
             format!(
-                "{}: worst case {} from readyz failing until no new request is routed ({} detection + {} propagation) >= budget {} (E3 - E2); {}; {how}",
+                "{}: worst case {} from readyz failing until no new request is routed ({} detection + {} propagation{}) >= budget {} (E3 - E2); {}; {how}",
                 lb.name,
                 worst,
                 c.ext.worst.detection,
                 lb.model.propagation.hi,
+                tier_words(c),
                 budget,
                 after_e3(server, &c.tl, worst)
             ),
@@ -62,16 +64,33 @@ pub fn finding(c: &Case) -> Option<Finding> {
             Rule::GL002,
             c.lb_loc(),
             format!(
-                "{}: margin {} (budget {} - worst case {}) is below the minimum {}; {}",
+                "{}: margin {} (budget {} - worst case {}: {} detection + {} propagation{}) is below the minimum {}; {}",
                 lb.name,
                 margin,
                 budget,
                 worst,
+                c.ext.worst.detection,
+                lb.model.propagation.hi,
+                tier_words(c),
                 sc.min_margin,
-                kill_fix(server, needed).unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}"))
+                fix_text(server, needed, "").unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}"))
             ),
         )
     })
+}
+
+/// Which propagation tier the figure takes, in a few words (empty for no propagation at all).
+fn tier_words(c: &Case) -> String {
+    let lb = c.lb;
+    if crate::analysis::tiers::measured(lb).is_some() {
+        return ", your measured propagation_delay".to_string();
+    }
+    let resolved = crate::analysis::tiers::resolve(c.sc, lb);
+    let t = crate::provider::tiers::pick(&resolved, c.sc.propagation_tier.tier());
+    if t.figure.range.is_zero() && t.figure.evidence == crate::profiles::Evidence::None {
+        return String::new();
+    }
+    format!(", {} tier", t.tier)
 }
 
 /// What new requests meet between E3 and the LB's removal, `worst` after E2.

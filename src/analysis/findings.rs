@@ -72,6 +72,11 @@ pub enum Rule {
     GL034,
     /// A crashed kube-apiserver stays in the `kubernetes` endpoints until its lease expires.
     GL035,
+    /// The kubelet ends the pod on its own (eviction, node shutdown, liveness, OOM): it is not
+    /// deleted, so its endpoints follow its readiness only.
+    GL036,
+    /// An Istio sidecar stops accepting inbound connections before the app has drained.
+    GL037,
     /// In the tail of the evidence a Kubernetes path still sends after (or too close to) the app
     /// stopping.
     GL040,
@@ -126,7 +131,7 @@ pub struct RuleInfo {
 }
 
 /// Every rule, in id order (the order of [`Rule`]'s variants: `TABLE[rule as usize]` is its row).
-pub const TABLE: [RuleInfo; 24] = [
+pub const TABLE: [RuleInfo; 26] = [
     RuleInfo {
         rule: Rule::GL001,
         id: "GL001",
@@ -313,9 +318,9 @@ pub const TABLE: [RuleInfo; 24] = [
         name: "cannot-be-judged",
         severity: Severity::Warning,
         scope: Scope::General,
-        summary: "A Service or Ingress backend cannot be judged from the inputs",
-        full: "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector: graceline cannot tell which pod shuts down behind it.",
-        help: "Pass the workload behind the Service, fix the selector or the targetPort name.",
+        summary: "A Service, Ingress backend or Gateway API route cannot be judged from the inputs",
+        full: "A Service whose selector matches no workload among the inputs, whose port does not resolve, or that has no selector; or a Gateway API route whose Gateway, GatewayClass or backend Service is missing, or whose controller graceline does not model: graceline cannot tell which pod shuts down behind it, or how its endpoints are withdrawn.",
+        help: "Pass the workload behind the Service, fix the selector or the targetPort name; pass the Gateway and GatewayClass of a route (or name the class of a modelled implementation).",
     },
     RuleInfo {
         rule: Rule::GL034,
@@ -336,6 +341,26 @@ pub const TABLE: [RuleInfo; 24] = [
         summary: "A crashed kube-apiserver stays listed until its lease expires",
         full: "With the lease reconciler a crashed kube-apiserver is removed only when its lease (TTL 15 s) expires and a peer reconciles (every 10 s).",
         help: "Nothing to configure; keep client retries for refused connections to the `kubernetes` Service.",
+    },
+    RuleInfo {
+        rule: Rule::GL036,
+        id: "GL036",
+        name: "kubelet-termination",
+        severity: Severity::Note,
+        scope: Scope::General,
+        summary: "The kubelet ends the pod on its own: its endpoints follow readiness only",
+        full: "Node-pressure eviction, graceful node shutdown, a liveness restart or an OOM kill stop the pod without deleting it: the EndpointSlice keeps it ready until its Ready condition turns false (a failing readiness probe, or the exit), the grace period is the kubelet's (evictionMaxPodGracePeriod, shutdownGracePeriod, the liveness probe's), and a preStop sleep delays the endpoint's removal as much as the app's stop.",
+        help: "Make readiness fail first and keep serving after it (the app's own shutdown delay covering the probe and the path), or drain the node with `kubectl drain` (deletions) before it shuts down; clients must retry what nothing in the pod can prevent.",
+    },
+    RuleInfo {
+        rule: Rule::GL037,
+        id: "GL037",
+        name: "sidecar-exits-first",
+        severity: Severity::Error,
+        scope: Scope::General,
+        summary: "The Istio sidecar stops accepting before the app has drained",
+        full: "An istio-proxy that is a regular container gets SIGTERM with the app, drains for terminationDrainDuration (5 s by default) and exits, closing the pod's inbound port while the app still drains or has not stopped listening.",
+        help: "Raise terminationDrainDuration (annotation proxy.istio.io/config) to the app's exit, or inject native sidecars (sidecar.istio.io/nativeSidecar: \"true\", Kubernetes >= 1.29), which stop after the app.",
     },
     RuleInfo {
         rule: Rule::GL040,
@@ -487,12 +512,13 @@ mod tests {
         use Rule::*;
         let all = [
             GL001, GL002, GL003, GL004, GL005, GL006, GL007, GL008, GL010, GL015, GL016, GL017, GL018, GL019, GL020,
-            GL030, GL031, GL032, GL033, GL034, GL035, GL040, GL041, GL042,
+            GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
         ];
         for r in all {
             match r {
                 GL001 | GL002 | GL003 | GL004 | GL005 | GL006 | GL007 | GL008 | GL010 | GL015 | GL016 | GL017
-                | GL018 | GL019 | GL020 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035 | GL040 | GL041 | GL042 => {}
+                | GL018 | GL019 | GL020 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035 | GL036 | GL037 | GL040
+                | GL041 | GL042 => {}
             }
         }
         all.to_vec()

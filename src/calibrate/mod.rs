@@ -19,6 +19,7 @@
 //! log has no E3).
 
 pub mod log;
+pub mod paths;
 
 use crate::analysis::exact::extremes;
 use crate::output::{secs, PlainFormat};

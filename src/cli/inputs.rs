@@ -65,6 +65,8 @@ impl InputOptions {
                 haproxy_version: a.haproxy_version.clone(),
                 haproxy_join: a.haproxy_join,
                 propagation_tier: a.propagation.map(|p| p.tier()),
+                termination: a.termination,
+                dataplane: a.dataplane,
             },
         })
     }
@@ -157,6 +159,8 @@ mod tests {
             haproxy_version: None,
             haproxy_join: false,
             propagation: None,
+            termination: None,
+            dataplane: None,
         }
     }
 

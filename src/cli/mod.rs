@@ -3,6 +3,7 @@
 pub mod args;
 pub mod inputs;
 pub mod paths;
+pub mod rules;
 
 use crate::analysis::outcome::{self, Outcome};
 use crate::analysis::{explain::explain, findings::Severity};
@@ -159,6 +160,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Rules(a) => rules::run(&a, &Term::detect(cli.color.mode()), out),
         Command::Backend(a) => backend_cmd(&a, out),
         Command::Calibrate(a) => calibrate_cmd(&a, out),
         Command::Timeline(a) => timeline_cmd(&a, out),
@@ -170,9 +172,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 
 /// `graceline calibrate`: exit 1 when a measurement falls outside the model's range.
 fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+    if let Some(family) = &a.path {
+        // A whole Kubernetes path measured end to end (calibrate::paths).
+        let opts = crate::calibrate::paths::PathCalibrateOptions {
+            log: a.log.clone(),
+            family: family.clone(),
+            prestop: a.prestop,
+            tolerance: a.tolerance,
+            format: a.format,
+        };
+        let found = crate::calibrate::paths::run(&opts, out)?;
+        return Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean });
+    }
     let opts = crate::calibrate::CalibrateOptions {
         log: a.log.clone(),
-        scenario: a.scenario.clone(),
+        scenario: a
+            .scenario
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("calibrate needs --scenario (or --path for a Kubernetes path)"))?,
         lb: a.lb.clone(),
         haproxy_log: a.haproxy_log.clone(),
         server: a.server.clone(),

@@ -6,6 +6,8 @@
 //! One module per input kind: [`haproxy`] (over the [`haproxy_cfg`] parser), [`k8s`],
 //! [`terraform`], [`manifest`], [`project`]; [`yaml`] locates YAML nodes.
 
+pub mod cluster;
+pub mod gateway;
 pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod k8s;
@@ -115,6 +117,10 @@ pub struct Options {
     /// The error tier of the propagation evidence (`--propagation`), over graceline.toml's and
     /// the scenario files'.
     pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
+    /// `--termination`: what ends the pods of the Kubernetes paths (over `[paths] termination`).
+    pub termination: Option<crate::paths::settings::Termination>,
+    /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
+    pub dataplane: Option<crate::paths::settings::Dataplane>,
 }
 
 /// Where a group's server is named.
@@ -153,6 +159,8 @@ pub struct GroupSpec {
     pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
     /// The error tier (`propagation_tier =` of a check).
     pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
+    /// `[paths]` of graceline.toml.
+    pub paths: crate::paths::settings::PathSettings,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -547,6 +555,8 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
         ..InputGroup::default()
     };
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
+    // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
+    let mut scenario_paths = crate::paths::settings::PathSettings::default();
     let units = units(g, kind, join, opts.allow_empty)?;
     let images = if units.iter().any(|u| matches!(u, Unit::Haproxy { .. })) && opts.haproxy_version.is_none() {
         haproxy_images(&units, kind)
@@ -565,6 +575,9 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
                     named: out.server.as_ref(),
                 };
                 let f = registry::read_file(&display, &text, &ctx)?;
+                if let Some(p) = f.paths {
+                    scenario_paths.join(p).map_err(|e| anyhow!(e))?;
+                }
                 out.scenarios.extend(f.scenario);
                 out.manifests
                     .extend(f.objects.apiservers.iter().map(|a| a.server.clone()));
@@ -602,7 +615,27 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
             }
         }
     }
+    let mut paths = g.paths.clone();
+    paths.overlay(scenario_paths);
+    paths.overlay(paths_flags(opts));
+    out.paths = paths;
     Ok(out)
+}
+
+/// The `[paths]` settings the command line gives.
+fn paths_flags(opts: &Options) -> crate::paths::settings::PathSettings {
+    use crate::paths::settings::{PathSettings, Setting};
+    PathSettings {
+        termination: opts.termination.map(|value| Setting {
+            value,
+            at: "--termination".to_string(),
+        }),
+        dataplane: opts.dataplane.map(|value| Setting {
+            value,
+            at: "--dataplane".to_string(),
+        }),
+        ..PathSettings::default()
+    }
 }
 
 /// The groups the command line's paths make: project files expand into their `[[check]]`s, every

@@ -14,6 +14,11 @@
 //! haproxy_join = true                           # optional: the haproxy.cfg inputs are one configuration (haproxy -f A -f B)
 //! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
 //! propagation_tier = "tail"                     # optional: the tail of the evidence is the error (default typical)
+//!
+//! [paths]                                       # optional, for every check: see crate::paths::settings
+//! termination = "eviction"
+//! [paths.stages]
+//! rule-programming = ["0s", "5s"]
 //! ```
 //!
 //! An entry of `lbs` without glob characters may name a directory: its `*.cfg` files are one
@@ -35,6 +40,9 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
+    /// `[paths]`: read by `crate::paths::settings`, for every check.
+    #[allow(dead_code)]
+    paths: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +74,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
         return Err(anyhow!(InputError::new(doc.loc(0), "check", "no [[check]] table")));
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let paths = crate::paths::settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in raw.check.iter().enumerate() {
         let c = c.get_ref();
@@ -122,6 +131,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
                 from_profile: false,
             }),
             propagation_tier: c.propagation_tier.as_ref().map(|t| *t.get_ref()),
+            paths: paths.clone(),
         });
     }
     Ok(out)

@@ -9,6 +9,7 @@ pub mod paths_chart;
 pub mod recommend;
 pub mod report;
 pub mod report_stages;
+pub mod rules;
 pub mod sarif;
 pub mod simulate;
 pub mod table;

@@ -15,17 +15,14 @@ use crate::paths::{PathReport, PathVerdict, Start};
 use crate::time::Micros;
 use anyhow::Result;
 use draw::{
-    ellipsize, keep_head, legend_rows, measure, tick_labels, Align, Canvas, Inset, Plan, Row, Swatch, BODY, GRID, INK,
-    LANE_BG, MARKER, MUTED, PLOT_LEFT, PLOT_RIGHT, REMOVED, ROUTES, SMALL, TINY, VIOLATION,
+    ellipsize, hatch, keep_head, legend_rows, measure, tick_labels, Align, Canvas, Inset, Plan, Row, Swatch, BODY,
+    GRID, HATCH_BG, INK, LANE_BG, MARKER, MUTED, PLOT_LEFT, PLOT_RIGHT, REMOVED, ROUTES, SMALL, TINY, VIOLATION,
 };
 use plotters::style::{RGBColor, WHITE};
 use std::path::Path;
 
 const WIDTH: u32 = draw::WIDTH;
 
-/// Background of an unverified stage's hatching.
-pub(crate) const HATCH_BG: RGBColor = RGBColor(214, 228, 246);
-const HATCH: RGBColor = RGBColor(110, 150, 205);
 const SIGTERM: RGBColor = RGBColor(110, 110, 110);
 /// The pod's phases (the LB chart's server colours).
 const PRESTOP: RGBColor = RGBColor(222, 240, 218);
@@ -40,17 +37,6 @@ const FILLS: [RGBColor; 5] = [
     RGBColor(252, 187, 161),
     RGBColor(190, 186, 218),
 ];
-
-/// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
-pub(crate) fn hatch(c: &mut Canvas, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
-    let mut k = x0 + y0 + 4;
-    while k < x1 + y1 {
-        let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
-        let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
-        c.line(start, end, HATCH, 2, false);
-        k += 8;
-    }
-}
 
 /// Lines of the stage list under a lane, at most.
 const LIST_ROWS: usize = 3;
@@ -661,6 +647,7 @@ mod tests {
             readiness: Some("httpGet /ready".into()),
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         }
     }
 

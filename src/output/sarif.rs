@@ -34,6 +34,7 @@ impl SarifExporter {
                     "shortDescription": { "text": r.summary },
                     "fullDescription": { "text": r.full },
                     "help": { "text": r.help },
+                    "helpUri": super::rules::help_uri(r),
                     "defaultConfiguration": { "level": level(r.severity) },
                 })
             })

@@ -1,8 +1,10 @@
 //! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
 //! every value traced to its file, line and column.
 
+pub mod gke;
 pub mod group;
 pub mod k8s;
+pub mod k8s_added;
 pub mod select;
 pub mod teaching;
 pub mod words;
@@ -36,6 +38,9 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
+    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    #[allow(dead_code)]
+    paths: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod detection;
+pub mod docs;
 pub mod failopen;
 pub mod grace;
 pub mod limits;

@@ -122,6 +122,7 @@ mod tests {
             readiness: None,
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         };
         let path = kube_proxy::path("shop/web", "shop/web:80 via kube-proxy", at, ProxyMode::Iptables);
         analyze(&target, &path, DEFAULT_MIN_MARGIN)

@@ -86,10 +86,11 @@ fn tier_words(c: &Case) -> String {
         return ", your measured propagation_delay".to_string();
     }
     let resolved = crate::analysis::tiers::resolve(c.sc, lb);
-    let t = crate::provider::tiers::pick(&resolved, c.sc.propagation_tier.tier());
-    if t.figure.range.is_zero() && t.figure.evidence == crate::profiles::Evidence::None {
+    if resolved.len() < 2 {
+        // One tier (HAProxy's code, the providers without a figure): nothing to choose between.
         return String::new();
     }
+    let t = crate::provider::tiers::pick(&resolved, c.sc.propagation_tier.tier());
     format!(", {} tier", t.tier)
 }
 

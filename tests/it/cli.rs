@@ -2,7 +2,7 @@
 //! schema, JUnit counts, `backend` serving HTTP(S), `calibrate` on generated logs, the fix that
 //! binds. What a command prints, whole, is in tests/cmd/.
 
-use crate::support::{fixture, graceline, sarif_schema_errors, tls_client};
+use crate::support::{check_json, fixture, graceline, sarif_schema_errors, tls_client};
 use predicates::prelude::*;
 use rustls::pki_types::ServerName;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -592,4 +592,133 @@ fn json_fix_names_the_setting_that_binds() {
             None => assert!(gl001.is_none(), "{case}"),
         }
     }
+}
+
+/// Rules of a `check --format json` document's load-balancer rows.
+fn lb_rules(v: &serde_json::Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap().iter())
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `check` of a scenario text on standard input, as JSON.
+fn check_stdin(text: &str, args: &[&str]) -> serde_json::Value {
+    let out = graceline()
+        .args(["check", "-", "--format", "json", "--no-fail"])
+        .args(args)
+        .write_stdin(text.to_string())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn following_check_on_the_multi_lb_gcp_check_ends_without_gl004() {
+    // Issue 15's first sequence: GL001's fix once named only the delay (1m26s), and following it
+    // raised GL004. The fix names the delay and the grace period; both in the text and in JSON.
+    let text = std::fs::read_to_string(fixture("multi-lb.toml")).unwrap();
+    for tier in ["typical", "tail"] {
+        let args = ["--lb", "gcp-internal", "--propagation", tier];
+        let v = check_stdin(&text, &args);
+        let r = &v["results"][0];
+        assert!(lb_rules(&v).contains(&"GL001".to_string()), "{v}");
+        let d = r["recommended_shutdown_delay_s"].as_f64().unwrap();
+        let g = r["recommended_termination_grace_period_s"].as_f64().unwrap();
+        assert!(g > 95.0, "the grace period must change too: {r}");
+        let message = r["findings"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("termination_grace_period (terminationGracePeriodSeconds) >="),
+            "{message}"
+        );
+        let fixed = text
+            .replace("shutdown_delay = \"30s\"", &format!("shutdown_delay = \"{d}s\""))
+            .replace(
+                "termination_grace_period = \"95s\"",
+                &format!("termination_grace_period = \"{g}s\""),
+            );
+        let rules = lb_rules(&check_stdin(&fixed, &args));
+        assert!(
+            !rules.iter().any(|r| ["GL001", "GL002", "GL004"].contains(&r.as_str())),
+            "{tier}: {rules:?}"
+        );
+        // The delay alone leaves SIGKILL cutting the drain: what the old text led to.
+        let delay_only = text.replace("shutdown_delay = \"30s\"", &format!("shutdown_delay = \"{d}s\""));
+        assert!(lb_rules(&check_stdin(&delay_only, &args)).contains(&"GL004".to_string()));
+    }
+}
+
+#[test]
+fn following_recommend_on_openshift_aws_ends_without_gl004() {
+    // Issue 15's second sequence: recommend once left send-retry-after's 2 s shutdown timeout out
+    // of the grace period that check counts. With the tail as the error tier (the typical one
+    // passes OpenShift's 129 s), recommend's delay and grace period pass check.
+    let today = crate::support::root().join("reports/openshift-aws/today.toml");
+    let v = crate::support::json_ok(
+        graceline()
+            .args([
+                "recommend",
+                "--format",
+                "json",
+                "--lb",
+                "api-int",
+                "--propagation",
+                "tail",
+            ])
+            .arg(&today),
+    );
+    let r = &v["results"][0];
+    let d = r["min_shutdown_delay_s"].as_f64().unwrap();
+    let g = r["termination_grace_period_needed_s"].as_f64().unwrap();
+    // 20 s of detection + the cross-zone-on tail's 172 s + 5 s of margin; the drain adds
+    // request_grace 60 s and send-retry-after's 2 s.
+    assert_eq!((d, g), (197.0, 259.0));
+    let c = check_json(
+        &[today.to_str().unwrap(), "--lb", "api-int", "--propagation", "tail"],
+        1,
+    );
+    assert_eq!(c["results"][0]["recommended_shutdown_delay_s"], d);
+    assert_eq!(c["results"][0]["recommended_termination_grace_period_s"], g);
+    let text = std::fs::read_to_string(&today).unwrap().replace(
+        "profile = \"kube-apiserver-openshift-aws\"",
+        &format!("profile = \"kube-apiserver-openshift-aws\"\nshutdown_delay = \"{d}s\"\ntermination_grace_period = \"{g}s\""),
+    );
+    let rules = lb_rules(&check_stdin(&text, &["--lb", "api-int", "--propagation", "tail"]));
+    assert!(
+        !rules.iter().any(|r| ["GL001", "GL002", "GL004"].contains(&r.as_str())),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn detect_faster_proposes_only_what_recommend_would() {
+    // Issue 15's third sequence: GL001's alternatives once proposed a threshold of 1 with a 2 s
+    // timeout, which recommend refuses without --allow-single-failure. A GCP check of 5 s x 3
+    // with a 2 s timeout against a 70 s delay (15 s + 60 s): recommend's own alternatives only.
+    let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"1h\"\n[[lb]]\nname = \"gcp\"\nprofile = \"gcp\"\ncheck_interval = \"5s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\nprotocol = \"https\"\npath = \"/readyz\"\n";
+    let v = check_stdin(text, &[]);
+    let message = v["results"][0]["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("GL001") || v["results"][0]["findings"][0]["rule"] == "GL001",
+        "{v}"
+    );
+    assert!(!message.contains("unhealthy_threshold = 1 "), "{message}");
+    assert!(
+        message.contains("or detect faster: check_interval = 1s (timeout 1s) (worst case 1m3s)"),
+        "{message}"
+    );
+    // recommend refuses the same setting; with --allow-single-failure it may propose it.
+    let out = graceline()
+        .args(["recommend", "-"])
+        .write_stdin(text.to_string())
+        .output()
+        .unwrap();
+    let rec = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        rec.contains("a threshold of 1 with a probe timeout of 2s or less left out"),
+        "{rec}"
+    );
 }

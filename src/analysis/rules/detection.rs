@@ -34,14 +34,13 @@ pub fn finding(c: &Case) -> Option<Finding> {
                 .iter()
                 .map(|a| format!("{} = {} (worst case {})", a.key, a.value, a.worst))
                 .collect();
-            format!(
-                "{fix}, or detect faster{}",
-                if faster.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", faster.join(" or "))
-                }
-            )
+            // Only settings recommend would propose; none passes when the propagation alone
+            // exceeds the budget, and then the delay is the only fix.
+            if faster.is_empty() {
+                fix
+            } else {
+                format!("{fix}, or detect faster: {}", faster.join(" or "))
+            }
         };
         return Some(Finding::new(
             Rule::GL001,

@@ -722,3 +722,79 @@ fn detect_faster_proposes_only_what_recommend_would() {
         "{rec}"
     );
 }
+
+#[test]
+fn a_bad_tier_or_haproxy_version_is_a_located_error_exit_2() {
+    // propagation_tier other than typical/tail: file, line, column and the valid values.
+    let out = graceline()
+        .args(["check", "-"])
+        .write_stdin("[server]\nprofile = \"kube-apiserver\"\n[analysis]\npropagation_tier = \"worst\"\n[[lb]]\nprofile = \"haproxy\"\n")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("<stdin>:4:20") && err.contains("'typical', 'tail'"),
+        "{err}"
+    );
+    // An HAProxy version that does not parse, in a scenario and on the command line.
+    let out = graceline()
+        .args(["check", "-"])
+        .write_stdin("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"haproxy\"\nversion = \"two\"\n")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("<stdin>:5:11") && err.contains("not an HAProxy version"),
+        "{err}"
+    );
+    graceline()
+        .args(["check", "--haproxy-version", "2.x"])
+        .arg(fixture("kubeadm-haproxy.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--haproxy-version \"2.x\""));
+    graceline()
+        .args(["check", "--propagation", "worst"])
+        .arg(fixture("seed-openshift-aws.toml"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_haproxy_image_among_the_inputs_names_the_version_of_its_check_timer() {
+    // haproxy.cfg with timeout check 1s below inter 4s and timeout connect 5s: the check timer
+    // depends on the version. An haproxy:2.8.16 image among the inputs makes it exact (15 s of
+    // detection); without one graceline assumes 2.8.0 (no fix: up to 24 s) and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::support::write_file(
+        dir.path(),
+        "haproxy.cfg",
+        "defaults\n  mode tcp\n  timeout connect 5s\n  timeout check 1s\n  timeout client 30s\n  timeout server 30s\nbackend api\n  option httpchk GET /readyz\n  server a 10.0.0.1:6443 check inter 4s fall 3\n",
+    );
+    let pod = crate::support::write_file(
+        dir.path(),
+        "haproxy-pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: haproxy\nspec:\n  containers:\n  - name: haproxy\n    image: haproxy:2.8.16-alpine\n",
+    );
+    let (cfg, pod) = (cfg.to_str().unwrap(), pod.to_str().unwrap());
+    // The seed's server: /readyz hangs once failing, so the check timer decides detection.
+    let seed = fixture("seed-openshift-aws.toml");
+    let base = [cfg, "--server", seed.to_str().unwrap(), "--no-fail"];
+    let with = check_json(&[&base[..], &[pod]].concat(), 0);
+    let without = check_json(&base, 0);
+    let v26 = check_json(&[&base[..], &["--haproxy-version", "2.6"]].concat(), 0);
+    let worst = |v: &serde_json::Value| v["results"][0]["detection_worst_s"].as_f64().unwrap();
+    // inter 4 s, fall 3: exactly 1 s per silent check with the fix, up to 4 s without.
+    assert_eq!((worst(&with), worst(&without)), (15.0, 24.0), "{with}\n{without}");
+    assert_eq!(worst(&without), worst(&v26));
+    let assumed = without["results"][0]["assumed"].to_string();
+    assert!(assumed.contains("without the check-timer fix"), "{assumed}");
+    let assumed = with["results"][0]["assumed"].to_string();
+    assert!(assumed.contains("haproxy:2.8.16-alpine"), "{assumed}");
+}

@@ -57,6 +57,9 @@ pub enum Rule {
     GL018,
     /// What clients see: HAProxy retries without redispatch; keep-alive connections through L4 LBs.
     GL019,
+    /// In the tail of the propagation evidence the load balancer still routes when (or too close
+    /// to when) the server stops listening.
+    GL020,
     /// A Kubernetes path keeps sending new connections after the app stopped listening.
     GL030,
     /// A Kubernetes path stops sending with less margin than required.
@@ -128,7 +131,7 @@ pub struct RuleInfo {
 }
 
 /// Every rule, in id order (the order of [`Rule`]'s variants: `TABLE[rule as usize]` is its row).
-pub const TABLE: [RuleInfo; 25] = [
+pub const TABLE: [RuleInfo; 26] = [
     RuleInfo {
         rule: Rule::GL001,
         id: "GL001",
@@ -136,8 +139,8 @@ pub const TABLE: [RuleInfo; 25] = [
         severity: Severity::Error,
         scope: Scope::Lb,
         summary: "The load balancer can still route new requests after the server stopped listening",
-        full: "With the worst-case probe phase, the load balancer marks the server down only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
-        help: "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
+        full: "With the worst-case probe phase and the error tier's propagation (the typical tier unless --propagation tail), the load balancer stops routing only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
+        help: "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin and terminationGracePeriodSeconds with it (the finding names both), or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
     },
     RuleInfo {
         rule: Rule::GL002,
@@ -196,7 +199,7 @@ pub const TABLE: [RuleInfo; 25] = [
         severity: Severity::Warning,
         scope: Scope::Lb,
         summary: "The provider's propagation delay is unknown and assumed to be zero",
-        full: "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
+        full: "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with evidence (AWS NLB, GCP) carry propagation tiers instead (typical, vendor, tail).",
         help: "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
     },
     RuleInfo {
@@ -268,6 +271,16 @@ pub const TABLE: [RuleInfo; 25] = [
         summary: "What clients see of the shutdown (retries, redispatch, keep-alive connections)",
         full: "Warning: HAProxy retries a refused connection on the same server (retries, default 3) and the request fails after the retries unless option redispatch sends it elsewhere. Note: L4 load balancers (NLB, GCP passthrough, Azure) stop new connections, not requests on established keep-alive connections, which run until the server closes them or the NLB resets them.",
         help: "HAProxy: add option redispatch. L4 load balancers: make the server close keep-alive connections when it starts shutting down, or rely on connection termination.",
+    },
+    RuleInfo {
+        rule: Rule::GL020,
+        id: "GL020",
+        name: "tail-propagation-reaches-closed-port",
+        severity: Severity::Warning,
+        scope: Scope::Lb,
+        summary: "In the tail of the propagation evidence the load balancer still routes new requests when the server stops listening",
+        full: "Propagation figures come in tiers: the typical range (corroborated by two or more independent reports) is the verdict (GL001/GL002); the tail is the largest credible field observation, its confounds stated. With the tail's top, the load balancer still routes at or too close to the instant the server stops listening. `--propagation tail` (propagation_tier = \"tail\") makes the tail the error tier.",
+        help: "Raise shutdown_delay (and the grace period with it) to the value the finding names, which covers the tail, or measure the propagation (graceline backend + calibrate) to replace every tier with your own figure.",
     },
     RuleInfo {
         rule: Rule::GL030,
@@ -498,14 +511,14 @@ mod tests {
     fn every_rule() -> Vec<Rule> {
         use Rule::*;
         let all = [
-            GL001, GL002, GL003, GL004, GL005, GL006, GL007, GL008, GL010, GL015, GL016, GL017, GL018, GL019, GL030,
-            GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
+            GL001, GL002, GL003, GL004, GL005, GL006, GL007, GL008, GL010, GL015, GL016, GL017, GL018, GL019, GL020,
+            GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
         ];
         for r in all {
             match r {
                 GL001 | GL002 | GL003 | GL004 | GL005 | GL006 | GL007 | GL008 | GL010 | GL015 | GL016 | GL017
-                | GL018 | GL019 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035 | GL036 | GL037 | GL040 | GL041
-                | GL042 => {}
+                | GL018 | GL019 | GL020 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035 | GL036 | GL037 | GL040
+                | GL041 | GL042 => {}
             }
         }
         all.to_vec()

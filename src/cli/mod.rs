@@ -315,7 +315,13 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let groups = match &o.inputs {
         Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
-            Some(named) => vec![Group::of_scenarios(scenario::builtin_matrix_for(&named)?)],
+            Some(named) => {
+                let mut scenarios = scenario::builtin_matrix_for(&named)?;
+                if let Some(t) = i.input.propagation_tier {
+                    scenarios.iter_mut().for_each(|s| s.set_propagation_tier(t));
+                }
+                vec![Group::of_scenarios(scenarios)]
+            }
             None => Vec::new(),
         },
         Inputs::Given(i) => i.load("check")?,

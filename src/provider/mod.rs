@@ -14,6 +14,7 @@ pub mod haproxy;
 pub mod latency;
 pub mod matcher;
 pub mod nginx;
+pub mod tiers;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::time::Micros;
@@ -153,6 +154,12 @@ pub trait Provider: Sync + std::fmt::Debug {
             summary: "each new request routed after E3 is refused at once (connection refused or reset)".to_string(),
             fix: None,
         }
+    }
+
+    /// Values the provider assumes for these settings beyond the profile's (setting, value, why):
+    /// HAProxy's version when its check timer depends on it and nothing named one.
+    fn assumed(&self, _s: &LbSettings) -> Vec<(String, String, String)> {
+        Vec::new()
     }
 
     /// Established keep-alive connections through an L4 load balancer, in one line ending with
@@ -668,6 +675,7 @@ lb_fields! {
     redispatch: bool,
     matcher: matcher::Matcher,
     unchecked: bool,
+    version: String,
 }
 
 fn pick<T: Clone>(
@@ -728,6 +736,9 @@ pub struct LimitViolation {
     pub loc: Loc,
     /// What is wrong.
     pub message: String,
+    /// Refused by a tool in front of the API (cloud-provider-azure for Service annotations), not
+    /// by the provider's API itself: an error for that tool's input, a warning for the others.
+    pub tool_only: bool,
 }
 
 /// Takes a required setting or reports that neither the user nor the profile gave it.
@@ -787,6 +798,7 @@ pub fn check_limits(
                     "{profile} requires {timeout_key} ({}) to be {word} {interval_key} ({})",
                     t.value, i.value
                 ),
+                tool_only: false,
             });
         }
     }
@@ -796,11 +808,12 @@ pub fn check_limits(
             out.push(LimitViolation {
                 loc,
                 message: format!(
-                    "{profile} requires interval x probe_threshold below {max}, got {} x {} = {}",
+                    "cloud-provider-azure requires interval x probe_threshold below {max} for Service annotations (pkg/provider/azure_loadbalancer_healthprobe.go), got {} x {} = {}; the Azure API itself accepts it (MicrosoftDocs/azure-docs#107019)",
                     i.value,
                     t.value,
                     i.value.times(i64::from(t.value))
                 ),
+                tool_only: true,
             });
         }
     }
@@ -809,6 +822,7 @@ pub fn check_limits(
             out.push(LimitViolation {
                 loc: p.loc.clone(),
                 message: format!("{profile} does not offer {:?} health checks", p.value).to_lowercase(),
+                tool_only: false,
             });
         }
     }
@@ -825,6 +839,7 @@ fn out_of_range<T: PartialOrd + std::fmt::Display>(
     (v.value < *lo || v.value > *hi).then(|| LimitViolation {
         loc: v.loc.clone(),
         message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
+        tool_only: false,
     })
 }
 

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::error::{InputError, Loc};
 use crate::profiles;
+use crate::provider::tiers::PropagationTier;
 use crate::provider::{Located, Propagation};
 use crate::time::Micros;
 use anyhow::{anyhow, Result};
@@ -52,6 +53,9 @@ pub struct InputGroup {
     pub patterns: Patterns,
     /// The user's propagation figure for every load balancer of the group.
     pub propagation_delay: Option<Located<Propagation>>,
+    /// The error tier named for the group (`--propagation`, `propagation_tier =`), over the
+    /// scenario files' own.
+    pub propagation_tier: Option<PropagationTier>,
     /// Load balancers, per file.
     pub lb_files: Vec<LbFile>,
     /// kube-apiserver manifests that may be the group's server.
@@ -558,6 +562,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
                 server_locs: gs.locs.clone(),
                 lbs,
                 min_margin,
+                propagation_tier: PropagationTier::Typical,
                 server_source: gs.source.clone(),
                 readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
                 traffic: None,
@@ -580,6 +585,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
             server_locs: locs,
             lbs,
             min_margin,
+            propagation_tier: PropagationTier::Typical,
             server_source: t.server_source.clone(),
             readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
             traffic: None,
@@ -589,6 +595,11 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         });
     }
 
+    // The error tier: the group's (command line, project file) over each scenario file's own.
+    for sc in &mut scenarios {
+        let tier = g.propagation_tier.unwrap_or(sc.propagation_tier);
+        sc.set_propagation_tier(tier);
+    }
     let (mut bindings, mut ingresses) = bind(
         &g.objects,
         &app,

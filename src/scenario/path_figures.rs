@@ -103,6 +103,7 @@ impl Stage {
         match self.evidence {
             Evidence::None => "unverified",
             Evidence::Field => "field",
+            Evidence::Vendor => "vendor",
             Evidence::Documented => "documented",
             Evidence::Code => "code",
         }
@@ -191,6 +192,7 @@ fn family_evidence(chain: &[String], stages: &BTreeMap<String, Stage>) -> BTreeM
                 Evidence::Code => "code",
                 Evidence::Documented => "documented",
                 Evidence::Field => "field",
+                Evidence::Vendor => "vendor",
                 Evidence::None => "none",
             };
             by.entry(class.to_string()).or_default().push(id.to_string());

@@ -151,6 +151,17 @@ pub fn doc(rule: Rule) -> RuleDoc {
                 NLB_HC,
             ],
         },
+        Rule::GL020 => RuleDoc {
+            why: "The typical propagation decides the verdict so that a rare observation does not fail every configuration; the tail is what a bad day may bring, and a team that cannot afford one refused request needs to know the delay that covers it and what that figure rests on.",
+            example: example!("GL020.toml"),
+            sources: &[
+                NLB_HC,
+                "https://github.com/openshift/cluster-kube-apiserver-operator/blob/master/pkg/operator/configobservation/apiserver/observe_termination_duration.go",
+                "https://github.com/openshift/cluster-kube-apiserver-operator/pull/2267",
+                "https://github.com/aws/containers-roadmap/issues/470",
+                "graceline profiles aws-nlb ([propagation] tiers, each with its source)",
+            ],
+        },
         Rule::GL030 => RuleDoc {
             why: "kube-proxy, the load balancer controller or the ingress controller learns of the pod's deletion through the API watch; until each has acted, they send new connections to a pod whose app already stopped listening.",
             example: example!("GL030.yaml"),

@@ -8,6 +8,8 @@ pub mod findings;
 pub mod montecarlo;
 pub mod outcome;
 pub mod recommend;
+pub mod report;
+pub mod sensitivity;
 pub mod streaming;
 pub mod walk;
 

@@ -12,6 +12,7 @@
 //! - `prop_*`: property tests (proptest reads and writes the seeds of past failures in
 //!   `tests/proptest-regressions/<module>.txt`, where it looks for a module under `tests/it/`).
 //! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22.
+//! - `report_html`: the HTML report rendered in headless Chromium.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
@@ -41,6 +42,7 @@ mod prop_montecarlo;
 mod prop_paths;
 mod prop_readers;
 mod prop_sim;
+mod report_html;
 mod reports;
 mod scenario_uncertainty;
 mod timeline;

@@ -4,7 +4,7 @@
 //! restart, the probe load, what each assumed value changes and every source once). The renderers
 //! in `output::report` and `output::report_html` only lay this value out.
 
-use super::failopen::{all_unhealthy_consequence, overlap, readmission};
+use super::failopen::{overlap, readmission};
 use super::findings::{Finding, Severity};
 use super::montecarlo::{LbDistribution, SimulateOptions};
 use super::outcome::{self, Outcome};
@@ -303,6 +303,10 @@ pub struct LbPart {
     pub percentiles: Option<[Micros; 4]>,
     /// The grid search (rows judged on their own health check).
     pub rec: Option<Recommendation>,
+    /// Each Pareto point's settings in the provider's words (parallel to `rec.pareto`).
+    pub pareto_words: Vec<String>,
+    /// The least-load passing setting in the provider's words.
+    pub least_load_words: Option<String>,
     /// The Pareto front is worth a table (some setting passes at some delay).
     pub pareto_shown: bool,
     /// Name of an earlier load balancer whose Pareto front (shown) is identical.
@@ -898,7 +902,7 @@ fn with_knob(server: &ServerSpec, knob: Knob, value: Micros) -> ServerSpec {
         Knob::ShutdownDelay => s.shutdown_delay = value,
         Knob::PreStop => s.prestop_sleep = value,
     }
-    s.termination_grace_period = server.termination_grace_period.max(super::full_drain(&s));
+    s.termination_grace_period = server.termination_grace_period.max(super::rules::grace::full_drain(&s));
     s
 }
 
@@ -1251,6 +1255,13 @@ fn scenario_part(
             p,
             percentiles,
             zero_p_fail: zero_probability_fail(&row, p),
+            pareto_words: rec.as_ref().map_or_else(Vec::new, |r| {
+                r.pareto.iter().map(|c| lb.provider.describe(&c.setting)).collect()
+            }),
+            least_load_words: rec
+                .as_ref()
+                .and_then(|r| r.least_load.as_ref())
+                .map(|c| lb.provider.describe(&c.setting)),
             rec,
             pareto_shown,
             pareto_same_as,
@@ -1390,7 +1401,7 @@ fn rollout_row(
         readmission_propagation: lb.model.propagation.hi,
         out_at_once,
         all_out: out_at_once >= replicas,
-        all_out_means: all_unhealthy_consequence(lb).to_string(),
+        all_out_means: lb.provider.all_unhealthy().to_string(),
         serving: replicas.saturating_sub(out_at_once),
         total: rollout_time(&sc.server, r, readd),
         total_recommended,

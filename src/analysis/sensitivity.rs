@@ -7,7 +7,7 @@
 use super::exact::extremes_with;
 use super::failopen::readmission;
 use super::montecarlo::{sample, SimulateOptions};
-use crate::provider::{Family, Schedule};
+use crate::provider::Schedule;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::ReadyzFailure;
@@ -295,11 +295,11 @@ fn variants(lb: &LbSpec, key: &str) -> Vec<LbSpec> {
         }
         "unhealthy_threshold" | "probe_threshold" | "fall" => {
             for n in counts(m.threshold) {
+                // Through the provider, which knows what else a threshold sets (Azure: rise).
                 out.push(with(&|v: &mut LbSpec| {
-                    v.model.threshold = n;
-                    if lb.family == Family::Azure {
-                        v.model.rise = n;
-                    }
+                    let mut st = super::recommend::current_setting(lb);
+                    st.threshold = n;
+                    v.model = super::recommend::apply(lb, &st);
                 }));
             }
         }

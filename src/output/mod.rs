@@ -10,6 +10,7 @@ pub mod recommend;
 pub mod report;
 pub mod report_chart;
 pub mod report_html;
+pub mod rules;
 pub mod sarif;
 pub mod simulate;
 pub mod table;
@@ -109,7 +110,7 @@ impl SourceRoot {
 
     /// The file's absolute, normalised path; `None` for pseudo-files (`builtin:…`, `<stdin>`).
     fn absolute(&self, file: &str) -> Option<PathBuf> {
-        if file.starts_with("builtin:") || file == crate::input::STDIN_NAME {
+        if file.starts_with("builtin:") || file == crate::error::STDIN_NAME {
             return None;
         }
         Some(normalize(&self.cwd.join(file)))

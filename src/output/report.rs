@@ -648,7 +648,7 @@ fn recommendations(b: &mut Vec<Block>, sc: &ScenarioPart) {
         match &r.least_load {
             Some(c) => items.push(format!(
                 "least probe load that passes the current delay: {} (worst case {}, {:.3} probes/s per backend; now {:.3}).",
-                super::recommend::describe(x.row.family, &c.setting),
+                x.least_load_words.clone().unwrap_or_default(),
                 c.worst,
                 c.probes_per_second,
                 r.current.probes_per_second
@@ -689,8 +689,15 @@ fn recommendations(b: &mut Vec<Block>, sc: &ScenarioPart) {
             rows: thin
                 .iter()
                 .map(|c| {
+                    let words = r
+                        .pareto
+                        .iter()
+                        .position(|p| p.setting == c.setting)
+                        .and_then(|i| x.pareto_words.get(i))
+                        .cloned()
+                        .unwrap_or_default();
                     vec![
-                        super::recommend::describe(x.row.family, &c.setting),
+                        words,
                         c.worst.to_string(),
                         format!("{:.3}", c.probes_per_second),
                         if c.worst + r.min_margin <= r.budget {

@@ -15,6 +15,9 @@
 //! - `report_html`: the HTML report rendered in headless Chromium.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
+//! - `paths_added`: issue 16's path families (Gateway API, Istio, Cilium, DNS, MetalLB, kubelet
+//!   terminations, `[paths.stages]`, `calibrate --path`), each golden case worked by hand.
+//! - `rules`: `graceline rules`, the README rule section and SARIF helpUri from the rule table.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
 //!
 //! Run one module with `cargo test --test it cli_paths::`, one test by its name.
@@ -35,6 +38,7 @@ mod haproxy_real;
 mod inputs_cli;
 mod nginx_real;
 mod one_model;
+mod paths_added;
 mod paths_fixed;
 mod prop_inputs;
 mod prop_loader;
@@ -44,5 +48,6 @@ mod prop_readers;
 mod prop_sim;
 mod report_html;
 mod reports;
+mod rules;
 mod scenario_uncertainty;
 mod timeline;

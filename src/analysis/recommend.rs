@@ -8,7 +8,7 @@ pub use crate::provider::{Grid, Setting};
 use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
-use crate::timeline::ReadyzOnset;
+use crate::timeline::{ReadyzOnset, ServerSpec};
 
 /// One alternative setting, e.g. `interval = 4s (timeout 4s)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,8 +400,13 @@ pub fn recommend_on(sc: &Scenario, lb: &LbSpec, g: &Grid) -> Recommendation {
         budget: server.timeline().budget(),
         min_margin: sc.min_margin,
         current,
-        termination_grace_period_needed: min_shutdown_delay
-            .map(|d| server.prestop_sleep + server.readyz_fail_after + d + server.request_grace),
+        // The same drain as check's GL001 fix (send-retry-after adds the shutdown timeout).
+        termination_grace_period_needed: min_shutdown_delay.map(|d| {
+            super::rules::grace::full_drain(&ServerSpec {
+                shutdown_delay: d,
+                ..server.clone()
+            })
+        }),
         min_shutdown_delay,
         note,
         grid: g.description.clone(),
@@ -448,6 +453,24 @@ mod tests {
         };
         let r = recommend_with(&sc, lb, &min3);
         assert!(r.pareto.iter().all(|c| c.setting.threshold >= 3));
+    }
+
+    #[test]
+    fn the_grace_period_needed_is_checks_full_drain() {
+        // OpenShift on AWS as shipped: send-retry-after drains request_grace, then the 2 s
+        // shutdown timeout; GL001's fix asks 4m25s + 1m + 2s, and so must recommend.
+        let sc = load_str("t.toml", include_str!("../../reports/openshift-aws/today.toml")).unwrap();
+        let lb = sc.lbs.iter().find(|l| l.name == "api-int").unwrap();
+        let r = recommend(&sc, lb);
+        assert_eq!(r.min_shutdown_delay, Some(Micros::from_secs(265)));
+        assert_eq!(r.termination_grace_period_needed, Some(Micros::from_secs(327)));
+        let plain = load_str("k.toml", include_str!("../../reports/kubeadm-haproxy/scenario.toml")).unwrap();
+        for lb in &plain.lbs {
+            let r = recommend(&plain, lb);
+            if let Some(d) = r.min_shutdown_delay {
+                assert_eq!(r.termination_grace_period_needed, Some(d + plain.server.request_grace));
+            }
+        }
     }
 
     #[test]

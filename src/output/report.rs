@@ -177,10 +177,10 @@ pub fn layout(r: &Report) -> Result<Doc> {
     }
     summary(&mut b, r);
     b.push(Block::Para(
-        "How to read: E1 SIGTERM, E2 `/readyz` starts failing, E3 the server stops listening (or, with send-retry-after, answers 429), E5 exit. A load balancer's time runs from E2 until it routes no new request to the server: its health check's detection, then propagation. The budget is E3 - E2; the exact worst case (over every probe phase, jitter and the top of the propagation range) decides the verdict, as `graceline check` does; sampled figures are Monte Carlo draws of the same model, with 95% intervals. Rows of a Kubernetes Service's pods run from the pod's deletion, like their Kubernetes paths.".to_string(),
+        "How to read: E1 SIGTERM, E2 `/readyz` starts failing, E3 the server stops listening (or, with send-retry-after, answers 429), E5 exit. A load balancer's time runs from E2 until it routes no new request to the server: detection (until the last prober marks the server down), then propagation (until no new request is routed). The budget is E3 - E2; the exact worst case (over every probe phase, jitter and the top of the propagation range) decides the verdict, as `graceline check` does; the best case takes the bottom of the range. Sampled figures are Monte Carlo draws of the same model (propagation uniform over its range: the sources give bounds, not frequencies), with 95% intervals; percentiles are shown to a resolution their spread supports and never above the exact worst case. Rows of a Kubernetes Service's pods run from the pod's deletion, like their Kubernetes paths.".to_string(),
     ));
     for sc in &r.scenarios {
-        scenario(&mut b, &mut charts, sc, r)?;
+        scenario(&mut b, &mut charts, sc)?;
     }
     if !r.paths.is_empty() || !r.general.is_empty() {
         paths(&mut b, &mut charts, r)?;
@@ -322,7 +322,7 @@ fn summary(b: &mut Vec<Block>, r: &Report) {
     });
 }
 
-fn scenario(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &ScenarioPart, r: &Report) -> Result<()> {
+fn scenario(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &ScenarioPart) -> Result<()> {
     b.push(Block::Heading(2, sc.name.clone()));
     let worst = sc.lbs.iter().map(|x| x.row.verdict).max().unwrap_or(Verdict::Pass);
     b.push(Block::Verdict(verdict(worst).to_string()));
@@ -363,7 +363,7 @@ fn scenario(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &Scenari
         sc.timeline.budget(),
         sc.min_margin
     )));
-    times(b, sc, r);
+    times(b, sc);
     sweeps(b, charts, sc)?;
     findings(b, sc);
     clients(b, sc);
@@ -374,7 +374,7 @@ fn scenario(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &Scenari
     Ok(())
 }
 
-fn times(b: &mut Vec<Block>, sc: &ScenarioPart, r: &Report) {
+fn times(b: &mut Vec<Block>, sc: &ScenarioPart) {
     b.push(Block::Heading(
         3,
         "Time until no new request is routed (detection + propagation)".to_string(),
@@ -462,14 +462,9 @@ fn times(b: &mut Vec<Block>, sc: &ScenarioPart, r: &Report) {
         .to_vec(),
         rows,
     });
-    notes.insert(
-        0,
-        format!(
-            "Detection runs from E2 until the last prober marks the server down; propagation from then until no new request is routed; best and worst are exact, percentiles sampled ({} trials, shown to a resolution their spread supports) and never above the exact worst case.",
-            count(r.trials as f64)
-        ),
-    );
-    b.push(Block::List(notes));
+    if !notes.is_empty() {
+        b.push(Block::List(notes));
+    }
 }
 
 fn sweep_rows(s: &Sweep, traffic: bool) -> Block {
@@ -489,10 +484,20 @@ fn sweep_rows(s: &Sweep, traffic: bool) -> Block {
         });
         head.push("rollout time".to_string());
     }
+    // Past the first value that passes, a passing row only repeats it: the table keeps the
+    // current and the recommended value there (the chart draws every value).
+    let first_pass = s.rows.iter().position(|x| x.exact_passes);
     let rows = s
         .rows
         .iter()
-        .map(|x| {
+        .enumerate()
+        .filter(|(i, x)| {
+            first_pass.is_none_or(|f| *i <= f)
+                || !x.exact_passes
+                || x.value == s.current
+                || Some(x.value) == s.recommended
+        })
+        .map(|(_, x)| {
             let mut tags = Vec::new();
             if x.value == s.current {
                 tags.push("now");
@@ -573,17 +578,45 @@ fn findings(b: &mut Vec<Block>, sc: &ScenarioPart) {
         b.push(Block::Para("No findings.".to_string()));
         return;
     }
+    // A finding that says the same of several load balancers (the message after "<lb>: ") is
+    // listed once, with every location and every name.
+    let mut items: Vec<(&crate::analysis::findings::Finding, Vec<String>, Vec<String>, &str)> = Vec::new();
+    for f in &sc.findings {
+        let (who, tail) = match sc.lbs.iter().find_map(|x| {
+            f.message
+                .strip_prefix(&format!("{}: ", x.name))
+                .map(|t| (x.name.clone(), t))
+        }) {
+            Some((who, tail)) => (Some(who), tail),
+            None => (None, f.message.as_str()),
+        };
+        let same = items
+            .iter_mut()
+            .find(|(g, names, _, t)| g.rule == f.rule && g.severity == f.severity && *t == tail && !names.is_empty());
+        match (same, who) {
+            (Some((_, names, locs, _)), Some(who)) => {
+                names.push(who);
+                locs.push(f.loc.to_string());
+            }
+            (_, who) => items.push((f, who.into_iter().collect(), vec![f.loc.to_string()], tail)),
+        }
+    }
     b.push(Block::List(
-        sc.findings
-            .iter()
-            .map(|f| {
+        items
+            .into_iter()
+            .map(|(f, names, locs, tail)| {
+                let locs: Vec<String> = locs.iter().map(|l| format!("`{l}`")).collect();
+                let text = if names.is_empty() {
+                    tail.to_string()
+                } else {
+                    format!("{}: {tail}", names.join(", "))
+                };
                 format!(
-                    "**{} {}** ({}) `{}`: {}",
+                    "**{} {}** ({}) {}: {text}",
                     f.rule.id(),
                     f.rule.name(),
                     f.severity,
-                    f.loc,
-                    f.message
+                    locs.join(", ")
                 )
             })
             .collect(),
@@ -597,7 +630,15 @@ fn clients(b: &mut Vec<Block>, sc: &ScenarioPart) {
         let Some(d) = &x.dist else { continue };
         let mut text = format!("{}.", d.client.summary);
         if let Some(c) = &d.client.connections {
-            text.push_str(&format!(" Connections: {c}."));
+            // GL019 already says it under Findings: point there instead of repeating it.
+            let said = sc.findings.iter().any(|f| {
+                f.rule.id() == "GL019" && f.message.strip_prefix(&format!("{}: ", x.name)) == Some(c.as_str())
+            });
+            if said {
+                text.push_str(" Connections: as GL019 under Findings says.");
+            } else {
+                text.push_str(&format!(" Connections: {c}."));
+            }
         }
         match items.iter_mut().find(|(_, t)| *t == text) {
             Some((names, _)) => names.push(x.name.clone()),
@@ -911,7 +952,7 @@ fn settings(b: &mut Vec<Block>, sc: &ScenarioPart) {
         }
         b.push(setting_rows(&x.settings, true));
         b.push(Block::Para(format!(
-            "Effective check: {}. Propagation {}{}: the worst case takes the top of the range, the best case the bottom, Monte Carlo draws uniformly between them (the sources give bounds, not frequencies).",
+            "Effective check: {}. Propagation {}{}.",
             x.schedule_words,
             x.propagation_words,
             x.propagation_ref.map_or(String::new(), |i| format!(" [{}]", i + 1))

@@ -32,10 +32,6 @@ fn count_label(v: &f64) -> String {
     }
 }
 
-fn label(v: &f64) -> String {
-    Micros((v * 1e6).round() as i64).to_string()
-}
-
 /// P(reaches E3) with its 95% band (top) and failed requests per restart, or the mean time the
 /// load balancer routes after E3 without `[traffic]` (bottom), against the shutdown delay, one
 /// line per load balancer; the current delay and each recommended one marked. `None` when no
@@ -49,6 +45,12 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
     let secs = |m: Micros| m.as_secs_f64();
     let values = lines.iter().flat_map(|(_, s)| s.rows.iter().map(|r| secs(r.value)));
     let (x0, x1) = values.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    // The delay axis counts in minutes past two minutes, so plotters' 1-2-5 ticks fall on round
+    // durations (30s, 1m, 2m) rather than on 50 s steps read as 1m40s, 2m30s.
+    let unit = if x1 - x0 >= 120.0 { 60.0 } else { 1.0 };
+    let (x0, x1) = (x0 / unit, x1 / unit);
+    let xs = |m: Micros| m.as_secs_f64() / unit;
+    let label = |v: &f64| Micros((v * unit * 1e6).round() as i64).to_string();
     let x1 = if x1 > x0 { x1 } else { x0 + 1.0 };
     // Room right of the last row, so its marker is not drawn on the frame.
     let x1 = x1 + (x1 - x0) * 0.04;
@@ -94,12 +96,12 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             .map_err(|e| err(&e))?;
         for (i, (name, s)) in lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let mut band: Vec<(f64, f64)> = s.rows.iter().map(|r| (secs(r.value), r.p.interval().1)).collect();
-            band.extend(s.rows.iter().rev().map(|r| (secs(r.value), r.p.interval().0)));
+            let mut band: Vec<(f64, f64)> = s.rows.iter().map(|r| (xs(r.value), r.p.interval().1)).collect();
+            band.extend(s.rows.iter().rev().map(|r| (xs(r.value), r.p.interval().0)));
             c.draw_series(std::iter::once(Polygon::new(band, color.mix(0.18))))
                 .map_err(|e| err(&e))?;
             c.draw_series(std::iter::once(PathElement::new(
-                s.rows.iter().map(|r| (secs(r.value), r.p.value())).collect::<Vec<_>>(),
+                s.rows.iter().map(|r| (xs(r.value), r.p.value())).collect::<Vec<_>>(),
                 color.stroke_width(2),
             )))
             .map_err(|e| err(&e))?
@@ -108,12 +110,12 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             c.draw_series(
                 s.rows
                     .iter()
-                    .map(|r| Circle::new((secs(r.value), r.p.value()), 3, color.filled())),
+                    .map(|r| Circle::new((xs(r.value), r.p.value()), 3, color.filled())),
             )
             .map_err(|e| err(&e))?;
             if let Some(rec) = s.recommended {
                 c.draw_series(std::iter::once(PathElement::new(
-                    vec![(secs(rec), 0.0), (secs(rec), 1.0)],
+                    vec![(xs(rec), 0.0), (xs(rec), 1.0)],
                     color.mix(0.7).stroke_width(1),
                 )))
                 .map_err(|e| err(&e))?
@@ -122,7 +124,7 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             }
         }
         c.draw_series(std::iter::once(PathElement::new(
-            vec![(secs(current), 0.0), (secs(current), 1.0)],
+            vec![(xs(current), 0.0), (xs(current), 1.0)],
             MARKER.stroke_width(2),
         )))
         .map_err(|e| err(&e))?
@@ -164,7 +166,7 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             c.draw_series(std::iter::once(PathElement::new(
                 s.rows
                     .iter()
-                    .map(|r| (secs(r.value), bottom_value(r)))
+                    .map(|r| (xs(r.value), bottom_value(r)))
                     .collect::<Vec<_>>(),
                 color.stroke_width(2),
             )))
@@ -172,12 +174,12 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             c.draw_series(
                 s.rows
                     .iter()
-                    .map(|r| Circle::new((secs(r.value), bottom_value(r)), 3, color.filled())),
+                    .map(|r| Circle::new((xs(r.value), bottom_value(r)), 3, color.filled())),
             )
             .map_err(|e| err(&e))?;
         }
         c.draw_series(std::iter::once(PathElement::new(
-            vec![(secs(current), 0.0), (secs(current), ymax)],
+            vec![(xs(current), 0.0), (xs(current), ymax)],
             MARKER.stroke_width(2),
         )))
         .map_err(|e| err(&e))?;

@@ -261,6 +261,32 @@ fn report_sections_agree_with_check_and_simulate() {
     let today = &md[md.find("## OpenShift on AWS: 129 s").unwrap()..];
     let clients = section(today, "### What clients see");
     assert!(clients.contains("is answered 429 with Retry-After"), "{clients}");
+    // A finding two load balancers share is listed once, with both names, and What clients see
+    // points to it instead of repeating it.
+    let findings = section(today, "### Findings");
+    assert_eq!(findings.matches("**GL019").count(), 1, "{findings}");
+    assert!(
+        findings.contains("api-int, api-int-measured-40s: established keep-alive"),
+        "{findings}"
+    );
+    assert_eq!(
+        today.matches("kube-apiserver closes idle keep-alive").count(),
+        1,
+        "{today}"
+    );
+    // The grace period the summary recommends is the one Recommendations and GL001 ask for.
+    let row = summary
+        .iter()
+        .find(|r| r[0].contains("129 s") && r[1] == "api-int")
+        .unwrap();
+    let grace = regex::Regex::new(r"termination_grace_period[^>]*>= (\w+)").unwrap();
+    let want = &grace.captures(&row[4]).unwrap()[1];
+    assert_eq!(want, "5m27s", "{row:?}");
+    let recs = &today[today.find("### Recommendations").unwrap()..today.find("### Probe load").unwrap()];
+    for text in [recs, findings] {
+        let said: Vec<&str> = grace.captures_iter(text).map(|c| c.get(1).unwrap().as_str()).collect();
+        assert!(said.contains(&want), "{said:?} vs {want}");
+    }
     // Sources once: no paragraph of the profile's propagation evidence outside the references.
     assert_eq!(md.matches("FIELD EVIDENCE, not documentation").count(), 1);
     // Header: version and the inputs' digest.

@@ -177,7 +177,7 @@ pub fn layout(r: &Report) -> Result<Doc> {
     }
     summary(&mut b, r);
     b.push(Block::Para(
-        "How to read: E1 SIGTERM, E2 `/readyz` starts failing, E3 the server stops listening (or, with send-retry-after, answers 429), E5 exit. A load balancer's time runs from E2 until it routes no new request to the server: detection (until the last prober marks the server down), then propagation (until no new request is routed). The budget is E3 - E2; the exact worst case (over every probe phase, jitter and the top of the propagation range) decides the verdict, as `graceline check` does; the best case takes the bottom of the range. Sampled figures are Monte Carlo draws of the same model (propagation uniform over its range: the sources give bounds, not frequencies), with 95% intervals; percentiles are shown to a resolution their spread supports and never above the exact worst case. Rows of a Kubernetes Service's pods run from the pod's deletion, like their Kubernetes paths.".to_string(),
+        "How to read: E1 SIGTERM, E2 the readiness endpoint (`/readyz` for kube-apiserver) starts failing, E3 the server stops listening (or, with send-retry-after, answers 429), E5 exit. A load balancer's time runs from E2 until it routes no new request to the server: detection (until the last prober marks the server down), then propagation (until no new request is routed). The budget is E3 - E2; the exact worst case (over every probe phase, jitter and the top of the propagation range) decides the verdict, as `graceline check` does; the best case takes the bottom of the range. Sampled figures are Monte Carlo draws of the same model (propagation uniform over its range: the sources give bounds, not frequencies), with 95% intervals; percentiles are shown to a resolution their spread supports and never above the exact worst case. Rows of a Kubernetes Service's pods run from the pod's deletion, like their Kubernetes paths.".to_string(),
     ));
     for sc in &r.scenarios {
         scenario(&mut b, &mut charts, sc)?;
@@ -251,16 +251,14 @@ fn summary(b: &mut Vec<Block>, r: &Report) {
                 Some(t) if t != ro.total => format!("{} now; {t} at {at} ({})", ro.total, signed(t - ro.total)),
                 _ => ro.total.to_string(),
             };
-            let failed = match (ro.failed, ro.p_any) {
-                (Some(f), Some((p, i))) => {
-                    let now = format!("{} now (P(some restart reaches E3) {})", count(f), p_text(p, i));
-                    match ro.failed_recommended {
-                        Some(g) => format!("{now}; {} at {at}", count(g)),
-                        None => now,
-                    }
-                }
-                _ if sc.traffic.is_none() => "- (needs `[traffic]`)".to_string(),
-                _ => "-".to_string(),
+            let p_any = ro.p_any.map_or("-".to_string(), |(p, i)| p_text(p, i));
+            let failed = match ro.failed {
+                Some(f) => match ro.failed_recommended {
+                    Some(g) => format!("{} now; {} at {at}", count(f), count(g)),
+                    None => count(f),
+                },
+                None if sc.traffic.is_none() => "- (needs `[traffic]`)".to_string(),
+                None => "-".to_string(),
             };
             rows.push(vec![
                 cell(&sc.name),
@@ -269,6 +267,7 @@ fn summary(b: &mut Vec<Block>, r: &Report) {
                 worst_against_budget(x),
                 recommended_words(x, sc),
                 rollout,
+                p_any,
                 failed,
             ]);
         }
@@ -304,6 +303,7 @@ fn summary(b: &mut Vec<Block>, r: &Report) {
             },
             "-".to_string(),
             "-".to_string(),
+            "-".to_string(),
         ]);
     }
     b.push(Block::Table {
@@ -314,6 +314,7 @@ fn summary(b: &mut Vec<Block>, r: &Report) {
             "worst case against budget",
             "recommended",
             "rollout time",
+            "P(a rollout reaches E3) now, 95%",
             "failed requests per rollout",
         ]
         .map(String::from)
@@ -928,11 +929,12 @@ fn settings(b: &mut Vec<Block>, sc: &ScenarioPart) {
     let mut random = Vec::new();
     match sc.timeout_probability {
         Some(p) => random.push(format!(
-            "`readyz_timeout_probability` = {p}: the share of restarts whose `/readyz` hangs (the rest answer an error at once)."
+            "`readyz_timeout_probability` = {p}: the share of restarts whose `{}` hangs (the rest answer an error at once).",
+            sc.server.readiness_path
         )),
         None => random.push(format!(
-            "the failure mode is fixed (`/readyz` {}), not drawn.",
-            sc.failure_words
+            "the failure mode is fixed (`{}` {}), not drawn.",
+            sc.server.readiness_path, sc.failure_words
         )),
     }
     for x in &sc.lbs {

@@ -408,6 +408,14 @@ fn a_kubernetes_report_uses_the_workload() {
         "{rollout}"
     );
     assert!(rollout.contains("5 replicas, 1 at a time (5 waves)"), "{rollout}");
+    // The workload's readiness path, never the kube-apiserver's, wherever the report names it.
+    let scenario = &md[md.find("## shop/web").unwrap()..md.find("## Kubernetes paths").unwrap()];
+    assert!(scenario.contains("E2 `/ready` fails"), "{scenario}");
+    assert!(
+        scenario.contains("the failure mode is fixed (`/ready` answers an error status)"),
+        "{scenario}"
+    );
+    assert!(!scenario.contains("`/readyz` answers"), "{scenario}");
     let check = crate::support::json_ok(graceline().args(["check", "--format", "json", "--no-fail", f]));
     let r = &check["results"][0];
     let row = &rows(section(&md, "## Summary"))[0];

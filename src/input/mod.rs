@@ -115,9 +115,9 @@ pub struct Options {
     /// Read every haproxy.cfg input as one configuration, in the order given (`haproxy -f A -f B`).
     pub haproxy_join: bool,
     /// `--termination`: what ends the pods of the Kubernetes paths (over `[paths] termination`).
-    pub termination: Option<crate::paths::settings::Termination>,
+    pub termination: Option<crate::scenario::path_settings::Termination>,
     /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
-    pub dataplane: Option<crate::paths::settings::Dataplane>,
+    pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
 }
 
 /// Where a group's server is named.
@@ -155,7 +155,7 @@ pub struct GroupSpec {
     /// The user's propagation figure for every LB of the group (`propagation_delay =` of a check).
     pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
     /// `[paths]` of graceline.toml.
-    pub paths: crate::paths::settings::PathSettings,
+    pub paths: crate::scenario::path_settings::PathSettings,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -506,7 +506,7 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
     };
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
     // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
-    let mut scenario_paths = crate::paths::settings::PathSettings::default();
+    let mut scenario_paths = crate::scenario::path_settings::PathSettings::default();
     for unit in units(g, kind, join, opts.allow_empty)? {
         match unit {
             Unit::File(path) => {
@@ -567,8 +567,8 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
 }
 
 /// The `[paths]` settings the command line gives.
-fn paths_flags(opts: &Options) -> crate::paths::settings::PathSettings {
-    use crate::paths::settings::{PathSettings, Setting};
+fn paths_flags(opts: &Options) -> crate::scenario::path_settings::PathSettings {
+    use crate::scenario::path_settings::{PathSettings, Setting};
     PathSettings {
         termination: opts.termination.map(|value| Setting {
             value,

@@ -39,7 +39,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
-    /// `[paths]`: read by `crate::paths::settings`, for every check.
+    /// `[paths]`: read by `crate::scenario::path_settings`, for every check.
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }
@@ -72,7 +72,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
         return Err(anyhow!(InputError::new(doc.loc(0), "check", "no [[check]] table")));
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let paths = crate::paths::settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
+    let paths = crate::scenario::path_settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in raw.check.iter().enumerate() {
         let c = c.get_ref();

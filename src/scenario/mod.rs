@@ -5,6 +5,8 @@ pub mod gke;
 pub mod group;
 pub mod k8s;
 pub mod k8s_added;
+pub mod path_figures;
+pub mod path_settings;
 pub mod select;
 pub mod teaching;
 pub mod words;
@@ -37,7 +39,7 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
-    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    /// `[paths]`: read by `crate::scenario::path_settings` (accepted here so the table is known).
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }

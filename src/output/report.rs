@@ -952,7 +952,40 @@ fn settings(b: &mut Vec<Block>, sc: &ScenarioPart) {
             random.push(format!("{}: {}.", x.name, x.randomness));
             continue;
         }
-        b.push(setting_rows(&x.settings, true));
+        // A second load balancer of the same profile lists only the settings that differ from
+        // the first's (value, source or effect; where each was set is in `check`'s locations).
+        let earlier = sc
+            .lbs
+            .iter()
+            .take_while(|y| y.name != x.name)
+            .find(|y| y.profile == x.profile && !y.unchecked);
+        match earlier {
+            Some(y) => {
+                let same = |a: &SettingRow| {
+                    y.settings
+                        .iter()
+                        .any(|b| b.key == a.key && b.value == a.value && b.source == a.source && b.effect == a.effect)
+                };
+                let differ: Vec<SettingRow> = x.settings.iter().filter(|a| !same(a)).cloned().collect();
+                let left: Vec<String> = x
+                    .settings
+                    .iter()
+                    .filter(|a| same(a))
+                    .map(|a| format!("`{}`", a.key))
+                    .collect();
+                if !left.is_empty() {
+                    b.push(Block::Para(format!(
+                        "As `{}` (the same value, source and effect): {}.",
+                        y.name,
+                        left.join(", ")
+                    )));
+                }
+                if !differ.is_empty() {
+                    b.push(setting_rows(&differ, true));
+                }
+            }
+            None => b.push(setting_rows(&x.settings, true)),
+        }
         b.push(Block::Para(format!(
             "Effective check: {}. Propagation {}{}.",
             x.schedule_words,

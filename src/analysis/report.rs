@@ -36,6 +36,16 @@ pub struct ReportOptions {
 /// Below this many trials the report warns: p99.9 then rests on fewer than 10 samples.
 pub const FEW_TRIALS: u64 = 10_000;
 
+/// What too few trials cost (`report` and `simulate` say it), or `None` from [`FEW_TRIALS`] on.
+pub fn trials_warning(trials: u64) -> Option<String> {
+    (trials < FEW_TRIALS).then(|| {
+        format!(
+            "{trials} trials per load balancer: p99.9 rests on fewer than 10 samples above it, and a P below {} cannot be told from 0; plan with --trials 100000 or more",
+            bound(3.0 / trials as f64)
+        )
+    })
+}
+
 /// A sampled share with its trial count, for a 95% interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Proportion {
@@ -600,13 +610,7 @@ pub fn build(groups: Vec<Group>, inputs: &[PathBuf], opts: &ReportOptions) -> Re
         digest,
         trials: opts.trials,
         seed: opts.seed,
-        trials_warning: (opts.trials < FEW_TRIALS).then(|| {
-            format!(
-                "{} trials per load balancer: p99.9 rests on fewer than 10 samples above it, and a P below {} cannot be told from 0; plan with --trials 100000 or more",
-                opts.trials,
-                bound(3.0 / opts.trials as f64)
-            )
-        }),
+        trials_warning: trials_warning(opts.trials),
         scenarios,
         paths,
         general: o.general.clone(),

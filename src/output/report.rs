@@ -109,7 +109,7 @@ pub fn sampled(m: Micros, spread: Micros) -> String {
 }
 
 /// A count with thousands separators and one decimal below 100.
-fn count(x: f64) -> String {
+pub fn count(x: f64) -> String {
     if x < 100.0 {
         let s = format!("{x:.1}");
         return if s == "0.0" && x > 0.0 { "< 0.1".to_string() } else { s };

@@ -8,16 +8,6 @@ use crate::time::Micros;
 use serde_json::{json, Value};
 use std::fmt::Write;
 
-/// A sampled time truncated to the millisecond, in `check`'s duration format (`2m43.252s`): a
-/// sample one microsecond short of 30 s shows as 29.999s, never as the worst case it only
-/// approaches.
-pub fn short(m: Micros) -> String {
-    if m.0 < 0 {
-        return m.to_string();
-    }
-    Micros(m.0 / 1_000 * 1_000).to_string()
-}
-
 /// The JSON object of one LB's distribution, with what each assumed value changes.
 pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution, effects: &[Effect]) -> Value {
     let e = &d.exact.extremes;
@@ -121,21 +111,24 @@ fn table(sc: &Scenario, dists: &[Sampled]) -> String {
         .iter()
         .map(|(_, d, _)| {
             let e = &d.exact.extremes;
+            // The report's resolution: no more digits than the spread of the samples supports.
+            let spread = e.worst.time - e.best.time;
+            let t = |m: Micros| super::report::sampled(m, spread);
             vec![
                 d.exact.lb.clone(),
                 d.exact.provider.clone(),
-                short(d.p50),
-                short(d.p90),
-                short(d.p99),
-                short(d.p999),
-                short(d.max),
-                short(Micros((d.mean_s * 1e6) as i64)),
+                t(d.p50),
+                t(d.p90),
+                t(d.p99),
+                t(d.p999),
+                t(d.max),
+                t(Micros((d.mean_s * 1e6) as i64)),
                 e.worst.time.to_string(),
                 e.best.time.to_string(),
                 d.exact.budget.to_string(),
                 crate::analysis::report::Proportion::of(d).to_string(),
                 d.expected_failed_requests
-                    .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+                    .map_or_else(|| "-".to_string(), super::report::count),
             ]
         })
         .collect();
@@ -176,6 +169,9 @@ fn table(sc: &Scenario, dists: &[Sampled]) -> String {
         sc.name, sc.file
     )
     .ok();
+    if let Some(w) = crate::analysis::report::trials_warning(trials) {
+        writeln!(out, "  WARNING: {w}.").ok();
+    }
     for (i, d, effects) in dists {
         writeln!(
             out,

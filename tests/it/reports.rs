@@ -246,6 +246,10 @@ fn report_sections_agree_with_check_and_simulate() {
         "{table}"
     );
     assert!(!table.contains("changes every figure above"), "{table}");
+    // Too few trials are said by simulate as by report, and percentiles carry no more digits than
+    // the spread supports (4m of spread: whole seconds).
+    assert!(table.contains("WARNING: 2000 trials per load balancer"), "{table}");
+    assert!(!regex::Regex::new(r"\dm\d+\.\d+s").unwrap().is_match(&table), "{table}");
     // One duration format: simulate's percentiles as check writes durations.
     assert!(
         regex::Regex::new(r"\b\d{3,}\.\d{3}s").unwrap().find(&table).is_none(),

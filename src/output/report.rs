@@ -1100,7 +1100,14 @@ fn paths(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, r: &Report) -> 
         .iter()
         .map(|(s, f)| format!("{s}: `{}` {}", f.rule.id(), f.message))
         .collect();
-    list.extend(r.k8s_assumptions.iter().map(|n| format!("assumed: {n}")));
+    // Some assumptions say "assumed:" themselves; the word once.
+    list.extend(r.k8s_assumptions.iter().map(|n| {
+        if n.starts_with("assumed") {
+            n.clone()
+        } else {
+            format!("assumed: {n}")
+        }
+    }));
     if !list.is_empty() {
         b.push(Block::List(list));
     }

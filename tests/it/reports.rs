@@ -420,6 +420,7 @@ fn a_kubernetes_report_uses_the_workload() {
         "{scenario}"
     );
     assert!(!scenario.contains("`/readyz` answers"), "{scenario}");
+    assert!(!md.contains("assumed: assumed"), "{md}");
     let check = crate::support::json_ok(graceline().args(["check", "--format", "json", "--no-fail", f]));
     let r = &check["results"][0];
     let row = &rows(section(&md, "## Summary"))[0];

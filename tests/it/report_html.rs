@@ -2,7 +2,8 @@
 //! screenshot of the file (decoded here: its size, the FAIL badge's colour, not blank) and dumps
 //! the DOM after loading it (whole: every chart and the last reference are there); Chromium's
 //! console log (`--enable-logging=stderr --v=0` prints each console message as `INFO:CONSOLE`)
-//! must hold no message. The file itself must reference nothing outside it.
+//! must hold no message; printed to PDF it fills several pages. The file itself must reference
+//! nothing outside it.
 //!
 //! Under CI (`CI=true`) a missing `chromium` fails the test; locally it is skipped.
 
@@ -152,4 +153,27 @@ fn the_html_report_renders_in_chromium() {
         "the DOM ends before the references"
     );
     assert!(dom.contains("<h2>Summary</h2>"));
+
+    // Printable: Chromium prints it to a PDF of several pages (the print style sheet applies).
+    let pdf = tmp.path().join("report.pdf");
+    let (_, log) = run_chromium(
+        &bin,
+        &page,
+        &[&format!("--print-to-pdf={}", pdf.display()), "--no-pdf-header-footer"],
+    );
+    assert!(
+        console_messages(&log).is_empty(),
+        "console: {:?}",
+        console_messages(&log)
+    );
+    let bytes = std::fs::read(&pdf).expect("a PDF");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    let pages: u32 = regex::Regex::new(r"/Count (\d+)")
+        .unwrap()
+        .captures_iter(&text)
+        .filter_map(|c| c[1].parse().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(pages >= 3, "{pages} pages printed");
 }

@@ -670,6 +670,7 @@ fn run(case: Case, bin: PathBuf) -> Measured {
 
 #[test]
 fn passive_model_matches_real_nginx() {
+    let _quiet = crate::support::timing_shared();
     let Some(bin) = nginx_binary() else { return };
     canary();
     let handles: Vec<_> = cases()

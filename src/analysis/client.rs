@@ -14,7 +14,8 @@ use crate::time::Micros;
 /// What a client sees for the new requests the LB routes after E3.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientView {
-    /// Share of the requests routed after E3 that fail (0 when they are redispatched).
+    /// Share of the requests routed to the closed port that fail (0 when they are redispatched);
+    /// under send-retry-after the 429s before the listener closes fail unless the client retries.
     pub failing_share: f64,
     /// How long such a request takes before the client sees the error (or the success).
     pub after: Micros,
@@ -45,10 +46,22 @@ pub fn client_view(sc: &Scenario, lb: &LbSpec) -> ClientView {
             tl.e3 - tl.e2
         )
     };
+    let summary = if sc.server.send_retry_after && tl.listener_close > tl.e3 {
+        // shutdown-send-retry-after: the listener stays open after E3 and answers 429 with
+        // Retry-After until the drain ends (k8s.io/apiserver filters/with_retry_after.go); an L7
+        // proxy passes the 429 on (HAProxy retries and redispatches refused connections only).
+        format!(
+            "each new request routed from E3 until the listener closes (E3 + {}) is answered 429 with Retry-After: it fails unless the client retries; {}",
+            tl.listener_close - tl.e3,
+            refusal.summary.replace("routed after E3", "routed after the listener closes")
+        )
+    } else {
+        refusal.summary
+    };
     ClientView {
         failing_share: refusal.failing_share,
         after: refusal.after,
-        summary: refusal.summary,
+        summary,
         connections: lb.provider.established_connections(&lb.settings, &until_server),
         fix: refusal.fix,
     }
@@ -87,6 +100,27 @@ mod tests {
             HAP.replace("backends = 2", "backends = 1")
         ));
         assert_eq!(v.failing_share, 1.0);
+    }
+
+    #[test]
+    fn send_retry_after_answers_429_before_the_port_closes() {
+        // The case: OpenShift on AWS answers 429 for request_grace after E3, then closes.
+        let text = "[server]\nprofile = \"kube-apiserver-openshift-aws\"\n[[lb]]\nprofile = \"aws-nlb\"\nprotocol = \"https\"\npath = \"/readyz\"\n";
+        let v = view(text);
+        assert!(
+            v.summary.starts_with(
+                "each new request routed from E3 until the listener closes (E3 + 1m) is answered 429 with Retry-After"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.ends_with("refused at once (connection refused or reset)"),
+            "{}",
+            v.summary
+        );
+        let plain = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"aws-nlb\"\n";
+        assert!(!view(plain).summary.contains("429"));
     }
 
     #[test]

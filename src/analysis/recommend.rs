@@ -478,6 +478,26 @@ mod tests {
     }
 
     #[test]
+    fn the_grace_period_needed_is_checks_full_drain() {
+        // OpenShift on AWS as shipped: send-retry-after drains request_grace, then the 2 s
+        // shutdown timeout. The typical tier needs a 65 s delay (1m worst + 5 s margin); the grace
+        // period drains the longer of that and today's 129 s: 129 s + 1m + 2 s = 191 s, as the
+        // one drain formula (rules::grace::full_drain) that GL001's and GL020's fixes use.
+        let sc = load_str("t.toml", include_str!("../../reports/openshift-aws/today.toml")).unwrap();
+        let lb = sc.lbs.iter().find(|l| l.name == "api-int").unwrap();
+        let r = recommend(&sc, lb);
+        assert_eq!(r.min_shutdown_delay, Some(Micros::from_secs(65)));
+        assert_eq!(r.termination_grace_period_needed, Some(Micros::from_secs(191)));
+        let plain = load_str("k.toml", include_str!("../../reports/kubeadm-haproxy/scenario.toml")).unwrap();
+        for lb in &plain.lbs {
+            let r = recommend(&plain, lb);
+            if let Some(d) = r.min_shutdown_delay {
+                assert_eq!(r.termination_grace_period_needed, Some(d + plain.server.request_grace));
+            }
+        }
+    }
+
+    #[test]
     fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
         for profile in crate::profiles::names("lb") {
             let text = format!(

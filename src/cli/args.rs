@@ -382,9 +382,14 @@ pub struct ReportArgs {
     /// What to read (the same inputs as `check`); one section per scenario.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Directory for report.md and its charts (created if missing).
+    /// Directory for the report (created if missing): report.md and its SVG charts, or one
+    /// report.html.
     #[arg(long)]
     pub output_dir: PathBuf,
+    /// Report format: markdown (report.md with SVG charts beside it) or html (one self-contained
+    /// report.html, charts inline, printable).
+    #[arg(long, value_enum, default_value_t = crate::output::report::ReportFormat::Markdown)]
+    pub format: crate::output::report::ReportFormat,
     /// Monte Carlo trials per load balancer.
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=crate::analysis::montecarlo::MAX_TRIALS))]
     pub trials: u64,

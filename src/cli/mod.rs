@@ -106,21 +106,6 @@ fn line_of(lb: &crate::scenario::LbSpec) -> String {
     format!("{} ({})", lb.name, lb.profile)
 }
 
-/// The report a load balancer's probe walk is drawn and explained from: its row in the outcome,
-/// or, for a row that carries a Kubernetes path's figures, its own health check's analysis with
-/// the row's verdict and findings (the walk is the health check's; the verdict is the row's).
-fn walk_report(o: &Outcome, sc: &Scenario, lb: &crate::scenario::LbSpec) -> crate::analysis::LbReport {
-    match o.lbs.iter().find(|r| r.scenario == sc.name && r.lb == lb.name) {
-        Some(r) if r.route.is_some() => crate::analysis::LbReport {
-            findings: r.findings.clone(),
-            verdict: r.verdict,
-            ..crate::analysis::analyze(sc, lb)
-        },
-        Some(r) => r.clone(),
-        None => crate::analysis::analyze(sc, lb),
-    }
-}
-
 /// Every scenario of the groups (the load balancers and what shuts down behind them).
 fn scenarios_of(groups: &[Group]) -> Vec<Scenario> {
     groups.iter().flat_map(|g| g.scenarios.iter().cloned()).collect()
@@ -203,7 +188,7 @@ fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
 /// run has taken a second.
 fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
-    use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
+    use crate::analysis::montecarlo::SimulateOptions;
     use crate::analysis::streaming::{distribution, passes};
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
@@ -242,12 +227,18 @@ fn simulate_cmd(a: &SimulateArgs, out: &mut dyn Write) -> Result<Exit> {
             pb.set_draw_target(ProgressDrawTarget::stderr());
         }
     };
-    let sections: Vec<(&Scenario, Vec<(usize, LbDistribution)>)> = scenarios
+    let sections: Vec<crate::output::simulate::Section> = scenarios
         .iter()
         .map(|sc| {
             let dists = (0..sc.lbs.len())
-                .map(|i| (i, distribution(sc, i, &opts, &progress)))
-                .collect::<Vec<(usize, LbDistribution)>>();
+                .map(|i| {
+                    (
+                        i,
+                        distribution(sc, i, &opts, &progress),
+                        crate::analysis::sensitivity::effects(sc, &sc.lbs[i]),
+                    )
+                })
+                .collect::<Vec<_>>();
             (sc, dists)
         })
         .collect();
@@ -372,7 +363,7 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
         let report = o.lbs.iter().find(|r| r.scenario == sc.name && r.lb == lb.name);
         match (via_path(lb), report) {
             (None, Some(r)) => {
-                out.write_all(explain(sc, lb, &walk_report(&o, sc, lb))?.as_bytes())?;
+                out.write_all(explain(sc, lb, &crate::analysis::report::walk_report(&o, sc, lb))?.as_bytes())?;
                 if let Some(route) = &r.route {
                     writeln!(
                         out,
@@ -389,21 +380,18 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
 }
 
 fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
-    let groups = load_inputs(&a.input, "report on")?;
-    let o = outcome::run(groups.clone());
-    let mut scenarios = scenarios_of(&groups);
-    for sc in &mut scenarios {
-        sc.lbs.retain(|lb| via_path(lb).is_none());
-    }
-    scenarios.retain(|s| !s.lbs.is_empty());
-    let opts = crate::output::report::ReportOptions {
+    let inputs = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
+    let groups = inputs.load("report on")?;
+    let named = match &inputs.sources {
+        Sources::Files(paths) => paths.clone(),
+        Sources::Nothing => Vec::new(),
+    };
+    let opts = crate::analysis::report::ReportOptions {
         trials: a.trials,
         seed: a.seed,
     };
-    for f in crate::output::report::write_report(&scenarios, &a.output_dir, &opts)? {
-        writeln!(out, "wrote {}", f.display())?;
-    }
-    for f in paths::report(&o, &a.output_dir, a.trials, a.seed)? {
+    let report = crate::analysis::report::build(groups, &named, &opts)?;
+    for f in crate::output::report::write(&report, &a.output_dir, a.format)? {
         writeln!(out, "wrote {}", f.display())?;
     }
     Ok(Exit::Clean)
@@ -426,7 +414,7 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
     // Each lane's report, taken from the outcome before scenarios are merged below.
     let reports: Vec<crate::analysis::LbReport> = scenarios
         .iter()
-        .flat_map(|sc| sc.lbs.iter().map(|lb| walk_report(&o, sc, lb)))
+        .flat_map(|sc| sc.lbs.iter().map(|lb| crate::analysis::report::walk_report(&o, sc, lb)))
         .collect();
     // Files checked against the same server (one [[check]], or haproxy.cfg + Service YAML) make one
     // picture: their LBs share the server lane.

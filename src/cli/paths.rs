@@ -1,5 +1,5 @@
 //! The Kubernetes paths of a run's outcome in the commands that render more than `check`'s
-//! formats: `explain`, `simulate`, `report` and `timeline`. The paths are judged once, in the
+//! formats: `explain` and `timeline` (`report` takes them from `analysis::report`). The paths are judged once, in the
 //! outcome; these functions only render them.
 
 use crate::analysis::outcome::Outcome;
@@ -16,35 +16,6 @@ pub fn explain(o: &Outcome, after_lbs: bool, out: &mut dyn Write) -> Result<()> 
         out.write_all(crate::output::paths::explain(r).as_bytes())?;
     }
     Ok(())
-}
-
-/// `report`: appends a section per workload to `dir/report.md` (already written for the load
-/// balancers) and draws the paths' chart; the chart's path.
-pub fn report(o: &Outcome, dir: &Path, trials: u64, seed: u64) -> Result<Vec<std::path::PathBuf>> {
-    let k = o.paths_analysis();
-    if k.is_empty() {
-        return Ok(Vec::new());
-    }
-    let dists: Vec<_> = o
-        .paths
-        .iter()
-        .map(|r| crate::paths::sample::sample(r, trials, seed))
-        .collect();
-    let md = dir.join("report.md");
-    let mut text = std::fs::read_to_string(&md).unwrap_or_default();
-    text.push_str(&crate::output::paths::report_section(&k, &dists));
-    let chart = dir.join("kubernetes-paths-timeline.svg");
-    let mut written = Vec::new();
-    if !o.paths.is_empty() {
-        crate::output::paths_chart::write(&o.paths, &chart, 1)?;
-        text.push_str("\n![Kubernetes paths](kubernetes-paths-timeline.svg)\n");
-        written.push(chart);
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.persist(&md)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", md.display(), e.error))?;
-    Ok(written)
 }
 
 /// `timeline`: draws the paths (one lane each). With no load balancer among the inputs the chart

@@ -2,64 +2,14 @@
 
 use super::{secs, PlainFormat};
 use crate::analysis::montecarlo::LbDistribution;
+use crate::analysis::sensitivity::Effect;
 use crate::scenario::Scenario;
 use crate::time::Micros;
 use serde_json::{json, Value};
 use std::fmt::Write;
 
-/// Seconds truncated to the millisecond, for tables: a sample one microsecond short of 30 s shows
-/// as 29.999s, never as the worst case it only approaches.
-pub fn short(m: Micros) -> String {
-    if m.0 < 0 {
-        return m.to_string();
-    }
-    format!("{}.{:03}s", m.0 / 1_000_000, m.0 % 1_000_000 / 1_000)
-}
-
-/// What was random for this LB, in words.
-pub fn randomness(sc: &Scenario, lb_index: usize) -> String {
-    let lb = &sc.lbs[lb_index];
-    if let Some(t) = crate::analysis::unchecked_until(sc, lb) {
-        return format!(
-            "nothing: no check exists, every sample is E5 - E2 + startup = {t}; {}",
-            crate::analysis::UNCHECKED_WORDS
-        );
-    }
-    let mut parts = Vec::new();
-    parts.push(if lb.probers.lo == lb.probers.hi {
-        format!("phase of {} prober(s)", lb.probers.hi)
-    } else {
-        format!("{}-{} probers and their phases", lb.probers.lo, lb.probers.hi)
-    });
-    match &lb.latency {
-        Some(l) => {
-            let r = l.range();
-            parts.push(format!("latency per probe ({} to {})", r.lo, r.hi));
-        }
-        None => parts.push(format!("latency fixed at {}", sc.server.response_time)),
-    }
-    if let crate::provider::Schedule::CompletionRelative { spread_pct, .. } = lb.model.schedule {
-        if spread_pct > 0 {
-            parts.push(format!("spread-checks jitter ±{spread_pct}%"));
-        }
-    }
-    if lb.model.propagation.lo < lb.model.propagation.hi {
-        parts.push(format!(
-            "propagation uniform over {} to {}",
-            lb.model.propagation.lo, lb.model.propagation.hi
-        ));
-    }
-    if sc.server.readyz_failure == crate::timeline::ReadyzFailure::Either {
-        parts.push(format!(
-            "failure mode (timeout with p = {})",
-            sc.readyz_timeout_probability
-        ));
-    }
-    parts.join(", ")
-}
-
-/// The JSON object of one LB's distribution.
-pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> Value {
+/// The JSON object of one LB's distribution, with what each assumed value changes.
+pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution, effects: &[Effect]) -> Value {
     let e = &d.exact.extremes;
     json!({
         "scenario": sc.name,
@@ -74,6 +24,7 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
         "max_s": secs(d.max),
         "min_s": secs(d.min),
         "mean_s": d.mean_s,
+        "violation_interval_95": crate::analysis::report::Proportion::of(d).interval(),
         "violation_probability": d.violation_probability,
         "mean_exposure_s": d.mean_exposure_s,
         "expected_failed_requests": d.expected_failed_requests,
@@ -81,11 +32,11 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
         "exact_worst_s": secs(e.worst.time),
         "exact_best_s": secs(e.best.time),
         "budget_s": secs(d.exact.budget),
-        "random": randomness(sc, lb_index),
+        "random": crate::analysis::sensitivity::randomness(sc, lb_index),
         "unchecked": crate::analysis::unchecked_until(sc, &sc.lbs[lb_index]).is_some(),
         "propagation_range_s": [secs(d.exact.propagation.lo), secs(d.exact.propagation.hi)],
         "propagation_source": d.exact.propagation_source,
-        "assumed": d.exact.assumed.iter().map(|(k, v, src)| json!({"setting": k, "value": v, "source": src})).collect::<Vec<_>>(),
+        "assumed": effects.iter().map(|e| json!({"setting": e.setting, "value": e.value, "source": e.source, "changes": e.changes, "decides": e.decides, "effect": e.words()})).collect::<Vec<_>>(),
         "client_view": {
             "failing_share": d.client.failing_share,
             "after_s": secs(d.client.after),
@@ -129,8 +80,12 @@ pub fn tier_line(d: &LbDistribution) -> Option<String> {
     Some(format!("P(violation) by propagation tier: {}", parts.join("; ")))
 }
 
-/// One scenario's distributions, each with the index of its LB in the scenario.
-pub type Section<'a> = (&'a Scenario, Vec<(usize, LbDistribution)>);
+/// One LB's distribution: its index in the scenario, the distribution and what each assumed value
+/// changes (`analysis::sensitivity`).
+pub type Sampled = (usize, LbDistribution, Vec<Effect>);
+
+/// One scenario's distributions.
+pub type Section<'a> = (&'a Scenario, Vec<Sampled>);
 
 /// The sampled Kubernetes paths of a run: the paths and one distribution each (`None`: never
 /// withdrawn).
@@ -145,7 +100,7 @@ pub fn render(sections: &[Section], paths: Option<PathsSample>, format: PlainFor
         PlainFormat::Json => {
             let results: Vec<Value> = sections
                 .iter()
-                .flat_map(|(sc, dists)| dists.iter().map(move |(i, d)| distribution_json(sc, *i, d)))
+                .flat_map(|(sc, dists)| dists.iter().map(move |(i, d, e)| distribution_json(sc, *i, d, e)))
                 .collect();
             let parts = paths
                 .map(|(k, d)| vec![("kubernetes_paths", super::paths::simulate_value(k, d))])
@@ -167,7 +122,7 @@ pub fn render(sections: &[Section], paths: Option<PathsSample>, format: PlainFor
 }
 
 /// One scenario's distributions as a table with the run's parameters under it.
-fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
+fn table(sc: &Scenario, dists: &[Sampled]) -> String {
     use super::term::{fit, width_from_env, Col, Term};
     let text = |header| Col { header, numeric: false };
     let num = |header| Col { header, numeric: true };
@@ -188,23 +143,26 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
     ];
     let rows: Vec<Vec<String>> = dists
         .iter()
-        .map(|(_, d)| {
+        .map(|(_, d, _)| {
             let e = &d.exact.extremes;
+            // The report's resolution: no more digits than the spread of the samples supports.
+            let spread = e.worst.time - e.best.time;
+            let t = |m: Micros| super::report::sampled(m, spread);
             vec![
                 d.exact.lb.clone(),
                 d.exact.provider.clone(),
-                short(d.p50),
-                short(d.p90),
-                short(d.p99),
-                short(d.p999),
-                short(d.max),
-                format!("{:.3}s", d.mean_s),
+                t(d.p50),
+                t(d.p90),
+                t(d.p99),
+                t(d.p999),
+                t(d.max),
+                t(Micros((d.mean_s * 1e6) as i64)),
                 e.worst.time.to_string(),
                 e.best.time.to_string(),
                 d.exact.budget.to_string(),
-                format!("{:.4}", d.violation_probability),
+                crate::analysis::report::Proportion::of(d).to_string(),
                 d.expected_failed_requests
-                    .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+                    .map_or_else(|| "-".to_string(), super::report::count),
             ]
         })
         .collect();
@@ -237,21 +195,34 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
         t = fit(&tcols, &trows, &[], &term).to_string();
     }
     let mut out = format!("{t}\n");
-    let trials = dists.first().map_or(0, |(_, d)| d.trials);
-    let seed = dists.first().map_or(0, |(_, d)| d.seed);
+    let trials = dists.first().map_or(0, |(_, d, _)| d.trials);
+    let seed = dists.first().map_or(0, |(_, d, _)| d.seed);
     writeln!(
         out,
         "\n{} ({}): {trials} trials per LB, seed {seed}. t = time from E2 (/readyz failing) until no new request is routed.",
         sc.name, sc.file
     )
     .ok();
-    for (i, d) in dists {
-        writeln!(out, "  {}: random: {}", d.exact.lb, randomness(sc, *i)).ok();
-        for (k, v, src) in &d.exact.assumed {
+    if let Some(w) = crate::analysis::report::trials_warning(trials) {
+        writeln!(out, "  WARNING: {w}.").ok();
+    }
+    for (i, d, effects) in dists {
+        writeln!(
+            out,
+            "  {}: random: {}",
+            d.exact.lb,
+            crate::analysis::sensitivity::randomness(sc, *i)
+        )
+        .ok();
+        for e in effects {
             writeln!(
                 out,
-                "  {}: ASSUMED {k} = {v} (changes every figure above): {src}",
-                d.exact.lb
+                "  {}: ASSUMED {} = {} ({}): {}",
+                d.exact.lb,
+                e.setting,
+                e.value,
+                e.words(),
+                e.source
             )
             .ok();
         }
@@ -266,7 +237,7 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
             writeln!(out, "  {}: connections: {c}", d.exact.lb).ok();
         }
     }
-    if dists.iter().any(|(_, d)| !d.tiers.is_empty()) {
+    if dists.iter().any(|(_, d, _)| !d.tiers.is_empty()) {
         writeln!(
             out,
             "By tier: the same detections with each tier's propagation uniform over its range (integrated, not drawn); * marks the error tier, whose figures the table shows. Tiers are kinds of evidence whose frequencies are unknown, so each P is conditional on its tier, never one draw across them."
@@ -275,7 +246,7 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
     }
     writeln!(
         out,
-        "P(violation) = P(E2 + t >= E3). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3 x the share of those requests that fail (see clients){}.",
+        "P(violation) = P(E2 + t >= E3), with its 95% interval (Wilson; \"< 3/n\" by the rule of three when no trial violated). failed req/restart = requests/s per backend ([traffic]) x mean time the LB still routes after E3 x the share of those requests that fail (see clients){}.",
         if sc.traffic.is_none() {
             " (no [traffic] table: -)"
         } else {

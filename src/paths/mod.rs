@@ -323,14 +323,45 @@ pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) ->
     t.istio_proxy.as_ref().map_or(app, |sc| app.min(sc.exit))
 }
 
-/// The preStop (from the deletion) or the delay (from SIGTERM) that makes a path whose consumers
-/// stop sending `w` after its start pass with `min_margin`: (preStop, grace, delay).
-fn needed(t: &Target, path: &Path, w: Micros, min_margin: Micros) -> (Option<Micros>, Option<Micros>, Option<Micros>) {
+/// True for a stage that lasts until a moment of the pod's own shutdown, so it grows one for one
+/// with the preStop (E2, the exit, the PLEG relist after the exit).
+fn follows_prestop(s: &Stage) -> bool {
+    matches!(s.id.as_str(), "until-readiness-fails" | "until-exit" | "pleg-relist")
+}
+
+/// The smallest preStop with which a path started at the deletion passes with `min_margin`, in
+/// the typical tier or the tail tier; `None` when no preStop does. Each chain is solved on its
+/// own: a chain of fixed stages needs preStop + app delay >= its worst + margin; a chain that
+/// waits for the pod's own shutdown (the LB's health check of an ip target waits for E2) moves
+/// with the preStop, so a longer one never helps it: it passes at any preStop or at none. The
+/// path ends with the earlier chain, so the smaller of the chains' answers is the preStop needed.
+fn prestop_needed(t: &Target, path: &Path, tail: bool, min_margin: Micros) -> Option<Micros> {
+    let sum = |st: &[Stage]| if tail { sum_tail(st) } else { sum_hi(st) };
+    let need = |st: &[Stage]| -> Option<Micros> {
+        let w = sum(st);
+        if st.iter().any(follows_prestop) {
+            let after_prestop = w - t.server.prestop_sleep;
+            (after_prestop + min_margin <= t.app_delay()).then_some(Micros::ZERO)
+        } else {
+            Some(ceil_secs(w + min_margin - t.app_delay()))
+        }
+    };
+    let own = need(&path.stages);
+    let alt = path.alternative.as_ref().and_then(|a| need(&a.stages));
+    own.into_iter().chain(alt).min()
+}
+
+/// The preStop (from the deletion) or the delay (from SIGTERM) that makes the path pass with
+/// `min_margin` in the typical tier or the tail tier: (preStop, grace, delay).
+fn needed(t: &Target, path: &Path, tail: bool, min_margin: Micros) -> (Option<Micros>, Option<Micros>, Option<Micros>) {
+    let w = if tail { path.worst_tail() } else { path.worst() };
     match path.start {
         Start::Deletion => {
             // stop = preStop + app delay (grace raised as needed) >= worst + margin; the grace
             // period lets the app drain after it (one drain formula: analysis::full_drain).
-            let p = ceil_secs(w + min_margin - t.app_delay());
+            let Some(p) = prestop_needed(t, path, tail, min_margin) else {
+                return (None, None, None);
+            };
             let with = crate::timeline::ServerSpec {
                 prestop_sleep: p,
                 ..t.server.clone()
@@ -377,8 +408,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
     let margin = worst.map(|w| stop - w);
     let loc = t.finding_loc();
     let mut findings = Vec::new();
-    let (rec_pre, rec_grace, rec_delay) =
-        worst.map_or((None, None, None), |_| needed(t, path, path.worst(), min_margin));
+    let (rec_pre, rec_grace, rec_delay) = worst.map_or((None, None, None), |_| needed(t, path, false, min_margin));
     let fix = fix_words((rec_pre, rec_grace, rec_delay));
     // The tail tier: the stage whose tail reaches furthest at the top of it; a warning of its own
     // (GL040), with the fix that covers it.
@@ -390,7 +420,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
         };
         let stop_tail = stop_listening(t, path, t.server.prestop_sleep, hook_tail);
         let w = start + path.worst_tail();
-        let rec = needed(t, path, path.worst_tail(), min_margin);
+        let rec = needed(t, path, true, min_margin);
         Tail {
             last_send: w,
             stop_listening: stop_tail,

@@ -153,8 +153,11 @@ fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path()
     assert_eq!(p["margin_s"], -70.0);
     assert_eq!(p["verdict"], "fail");
     assert_eq!(p["slowest_stage"], "lb-health-check");
-    assert_eq!(p["recommended_prestop_s"], 85.0);
-    assert_eq!(p["recommended_termination_grace_period_s"], 110.0);
+    // A longer preStop delays the health check's E2 as much as the listener's close, so only the
+    // deregistration can end the path in time: 193 s + the 5 s margin = 198 s (following the old
+    // advice of 85 s left the path failing at 2m35s; see prestop_needed).
+    assert_eq!(p["recommended_prestop_s"], 198.0);
+    assert_eq!(p["recommended_termination_grace_period_s"], 223.0);
     assert_eq!(rules(p), ["GL030"]);
     // The finding points at the preStop command.
     assert_eq!(
@@ -388,7 +391,7 @@ fn explain_simulate_timeline_and_report_follow() {
         stop < text.find("nlb-deregistration-lag done").unwrap(),
         "time order: {text}"
     );
-    assert!(text.contains("recommended preStop 1m25s"), "{text}");
+    assert!(text.contains("recommended preStop 3m18s"), "{text}");
     let out = graceline()
         .args([
             "simulate",

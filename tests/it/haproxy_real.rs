@@ -778,6 +778,7 @@ fn ms(m: Micros) -> String {
 
 #[test]
 fn haproxy_detection_times_lie_inside_the_model_range() {
+    let _quiet = crate::support::timing_shared();
     let Some(haproxy) = haproxy_binary() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true but no haproxy binary on PATH or in /usr/sbin: .ci/run must install it");

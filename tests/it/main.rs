@@ -12,6 +12,7 @@
 //! - `prop_*`: property tests (proptest reads and writes the seeds of past failures in
 //!   `tests/proptest-regressions/<module>.txt`, where it looks for a module under `tests/it/`).
 //! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22.
+//! - `report_html`: the HTML report rendered in headless Chromium.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
 //! - `paths_added`: issue 16's path families (Gateway API, Istio, Cilium, DNS, MetalLB, kubelet
@@ -46,6 +47,7 @@ mod prop_montecarlo;
 mod prop_paths;
 mod prop_readers;
 mod prop_sim;
+mod report_html;
 mod reports;
 mod rules;
 mod scenario_uncertainty;

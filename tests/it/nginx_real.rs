@@ -725,6 +725,7 @@ fn disagreements(m: &Measured, noise: Micros) -> Vec<String> {
 
 #[test]
 fn passive_model_matches_real_nginx() {
+    let _quiet = crate::support::timing_shared();
     let Some(bin) = nginx_binary() else { return };
     canary();
     let handles: Vec<_> = cases()

@@ -178,3 +178,20 @@ pub fn tls_client(trust: Option<&Path>) -> Arc<ClientConfig> {
     };
     Arc::new(config)
 }
+
+/// Shared by the tests that time a real server (real HAProxy, real nginx: they run side by side
+/// as before) and held alone by the one that runs headless Chromium, whose bursts of load on the
+/// 2-core CI machine would stretch those timings (a request sent 11 ms before E3 then reached the
+/// closed port): Chromium never runs beside them.
+static TIMING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// For a test that times a real server (see [`TIMING`]).
+pub fn timing_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    // A test that panicked while holding it leaves nothing to repair.
+    TIMING.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// For a test that loads the machine in bursts (see [`TIMING`]).
+pub fn timing_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    TIMING.write().unwrap_or_else(|e| e.into_inner())
+}

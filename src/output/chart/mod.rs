@@ -119,7 +119,8 @@ pub fn check_scale(format: ImageFormat, scale: u32, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn svg_of(plan: &draw::Plan) -> Result<String> {
+/// A laid-out chart as an SVG document (the report inlines it in HTML).
+pub(crate) fn svg_of(plan: &draw::Plan) -> Result<String> {
     let mut out = String::new();
     {
         let area = SVGBackend::with_string(&mut out, (plan.width, plan.height)).into_drawing_area();

@@ -51,6 +51,9 @@ impl SarifExporter {
                     Subject::Lb { report: r, lbs } if f.rule.server_level() => {
                         json!({ "scenario": r.scenario, "lbs": lbs, "server": r.server })
                     }
+                    Subject::Lb { report: r, lbs } if lbs.len() > 1 => {
+                        json!({ "scenario": r.scenario, "lbs": lbs, "server": r.server })
+                    }
                     Subject::Lb { report: r, .. } => json!({ "scenario": r.scenario, "lb": r.lb, "server": r.server }),
                     _ => json!({ "subject": x.subject_name() }),
                 };
@@ -58,7 +61,7 @@ impl SarifExporter {
                     "ruleId": f.rule.id(),
                     "ruleIndex": all.iter().position(|x| *x == f.rule).unwrap_or(0),
                     "level": level(f.severity),
-                    "message": { "text": f.message },
+                    "message": { "text": x.message() },
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": artifact,

@@ -4,12 +4,11 @@
 
 use super::reported;
 use super::table::verdict_cell;
-use super::term::{wrap, Term};
+use super::term::{fit_painted, wrap, Col, Paint, Term};
 use crate::analysis::findings::RULES;
 use crate::analysis::outcome::Outcome;
 use crate::provider::Protocol;
 use crate::scenario::{protocol_of, Scenario};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
 /// A row label: the LB, its check and what the check looks at (`aws-alb default (HTTP /)`).
@@ -41,47 +40,39 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
         return out;
     };
     let labels: Vec<String> = first.lbs.iter().map(label).collect();
-    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    // Columns share what is left after the labels and the borders.
-    let overhead = 3 * (scenarios.len() + 1) + 1;
-    let cell_width = term.width.map_or(24, |w| {
-        (w.saturating_sub(label_width + overhead) / scenarios.len()).clamp(10, 24)
-    });
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if term.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    let mut header = vec![Cell::new("load balancer check")];
-    for sc in scenarios {
-        let budget = sc.server.timeline().budget();
-        header.push(Cell::new(format!("{}\nbudget {budget}", wrap(&sc.name, cell_width))));
-    }
-    t.set_header(header);
+    let headers: Vec<String> = scenarios
+        .iter()
+        .map(|sc| format!("{}, budget {}", sc.name, sc.server.timeline().budget()))
+        .collect();
+    let mut cols = vec![Col {
+        header: "load balancer check",
+        numeric: false,
+    }];
+    cols.extend(headers.iter().map(|h| Col {
+        header: h.as_str(),
+        numeric: false,
+    }));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut paints: Vec<Vec<Option<Paint>>> = Vec::new();
     for (i, text) in labels.iter().enumerate() {
-        let mut row = vec![Cell::new(text)];
+        let (mut row, mut paint) = (vec![text.clone()], vec![None]);
         for sc in scenarios {
-            let Some(r) = reports.iter().find(|r| r.file == sc.file && r.lb == sc.lbs[i].name) else {
-                row.push(Cell::new("-"));
-                continue;
-            };
-            let (word, paint) = verdict_cell(r.verdict);
-            let mut cell = Cell::new(format!("{word} {}", r.extremes.worst.time)).set_alignment(CellAlignment::Left);
-            if term.color {
-                cell = cell.fg(match paint {
-                    super::term::Paint::Red => Color::Red,
-                    super::term::Paint::Yellow => Color::Yellow,
-                    super::term::Paint::Green => Color::Green,
-                    super::term::Paint::Cyan => Color::Cyan,
-                });
+            match reports.iter().find(|r| r.file == sc.file && r.lb == sc.lbs[i].name) {
+                Some(r) => {
+                    let (word, p) = verdict_cell(r.verdict);
+                    row.push(format!("{word} {}", r.extremes.worst.time));
+                    paint.push(Some(p));
+                }
+                None => {
+                    row.push("-".to_string());
+                    paint.push(None);
+                }
             }
-            row.push(cell);
         }
-        t.add_row(row);
+        rows.push(row);
+        paints.push(paint);
     }
+    let t = fit_painted(&cols, &rows, &|r, c| paints[r][c], term);
     writeln!(out, "{t}\n").ok();
     let found = reported(o);
     writeln!(out, "Findings by rule ({} in all):", found.len()).ok();

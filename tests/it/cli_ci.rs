@@ -182,8 +182,18 @@ fn json_has_a_summary_beside_the_results() {
     assert_eq!(s["verdicts"]["pass"], 0);
     assert_eq!(s["exit_code"], 1);
     assert_eq!(s["fail_on"], "error");
-    // 3 x GL001 + 3 x GL003 (one per LB) + GL004 once for the one server.
-    assert_eq!(s["findings"]["error"], 7);
+    // 3 x GL001 (one line each) + GL003 once (the same line for the three LBs, one finding
+    // naming them) + GL004 once for the one server.
+    assert_eq!(s["findings"]["error"], 5);
+    let grouped: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "GL003")
+        .collect();
+    assert_eq!(grouped.len(), 1);
+    assert_eq!(grouped[0]["subjects"].as_array().unwrap().len(), 3);
+    assert_eq!(grouped[0]["fingerprints"].as_array().unwrap().len(), 3);
     assert_eq!(v["results"].as_array().unwrap().len(), 3);
     let out = graceline()
         .args(["check", "--format", "json", "--no-fail"])

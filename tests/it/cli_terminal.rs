@@ -74,14 +74,24 @@ fn colour_on_request_never_into_a_pipe_or_with_no_color() {
 
 #[test]
 fn quiet_prints_only_findings() {
-    let out = stdout(graceline().args(["check", "-q", &fixture_abs("seed-openshift-aws.toml")]));
-    assert!(!out.is_empty());
+    let seed = fixture_abs("seed-openshift-aws.toml");
+    let out = stdout(graceline().args(["check", "-q", &seed]));
+    assert_eq!(out.lines().count(), 3, "{out}");
+    // One line per finding for grep: file:line:col: severity[rule]: headline.
     for line in out.lines() {
+        let rest = line
+            .strip_prefix(&format!("{seed}:"))
+            .unwrap_or_else(|| panic!("{line}"));
+        let (_, tail) = rest.split_once(": ").unwrap();
         assert!(
-            line.starts_with("error[") || line.starts_with("warning[") || line.starts_with("note["),
+            tail.starts_with("error[") || tail.starts_with("warning[") || tail.starts_with("note["),
             "{line}"
         );
     }
+    assert!(
+        out.contains(":15:12: error[GL001]: api-external routes new requests 4m after the server stops listening"),
+        "{out}"
+    );
     graceline()
         .args(["check", "--quiet", &fixture_abs("seed-openshift-aws-70s.toml")])
         .assert()
@@ -164,6 +174,109 @@ fn backend_names_its_address_on_stderr() {
     );
     let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0, "port 0 is resolved to the port actually bound");
+}
+
+/// Splits a token where a table may wrap it: after `/ . - _ : , +` and after a unit before the
+/// next figure (`4m|26s`).
+fn pieces(token: &str) -> Vec<String> {
+    let chars: Vec<char> = token.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        cur.push(c);
+        let next = chars.get(i + 1).copied();
+        let unit_end = c.is_ascii_alphabetic() && next.is_some_and(|n| n.is_ascii_digit() || n == '-');
+        if "/.-_:,+".contains(c) || unit_end {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The words inside the table lines of `out`.
+fn table_tokens(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with(['│', '┌', '└', '╞', '├']))
+        .flat_map(|l| {
+            l.split(|c: char| c.is_whitespace() || "│┆╞╪╡═─┌┐└┘┬┴├┼┤".contains(c))
+                // A cell may wrap a word in parentheses (simulate's `lb (provider)` headers).
+                .map(|t| t.trim_matches(['(', ')']))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+/// Every table (load balancers, Kubernetes paths, simulate, recommend, the first run's matrix) at
+/// COLUMNS=60 and 80: no line wider than the terminal, and every word whole or split only where
+/// the unwrapped table's words have a separator (a path's `/`, a name's `-`, a figure's unit).
+fn tables_fit_60_and_80_columns_without_breaking_a_word() {
+    let project = fixture_abs("inputs/project/graceline.toml");
+    let multi = fixture_abs("multi-lb.toml");
+    let kubeadm = [
+        fixture_abs("inputs/kubeadm-ha/haproxy.cfg"),
+        fixture_abs("inputs/kubeadm-ha/kube-apiserver.yaml"),
+        fixture_abs("inputs/aws/openshift-nlb.tfplan.json"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<(Vec<String>, bool)> = vec![
+        (vec!["check".into(), "--no-fail".into(), project.clone()], false),
+        (vec!["check".into(), "--no-fail".into(), multi.clone()], false),
+        (
+            [vec!["check".to_string(), "--no-fail".into()], kubeadm.to_vec()].concat(),
+            false,
+        ),
+        (
+            vec!["simulate".into(), "--trials".into(), "2000".into(), multi.clone()],
+            false,
+        ),
+        (
+            vec!["simulate".into(), "--trials".into(), "2000".into(), project.clone()],
+            false,
+        ),
+        (vec!["recommend".into(), multi.clone()], false),
+        (vec!["check".into()], true),
+    ];
+    for (args, in_tmp) in runs {
+        let run = |columns: Option<&str>| {
+            let mut c = graceline();
+            if in_tmp {
+                c.current_dir(tmp.path());
+            }
+            if let Some(w) = columns {
+                c.env("COLUMNS", w);
+            }
+            stdout(c.args(&args))
+        };
+        let wide = run(None);
+        let mut allowed = std::collections::HashSet::new();
+        for token in table_tokens(&wide) {
+            let p = pieces(&token);
+            for i in 0..p.len() {
+                for j in i + 1..=p.len() {
+                    allowed.insert(p[i..j].concat());
+                }
+            }
+        }
+        assert!(!allowed.is_empty(), "{args:?}: {wide}");
+        for width in [60, 80] {
+            let out = run(Some(&width.to_string()));
+            for line in out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞', '├'])) {
+                assert!(line.chars().count() <= width, "{args:?} at {width}: {line}");
+            }
+            for token in table_tokens(&out) {
+                assert!(
+                    allowed.contains(&token),
+                    "{args:?} at {width}: `{token}` is a word broken where it has no separator:\n{out}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

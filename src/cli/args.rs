@@ -259,16 +259,22 @@ pub struct CalibrateArgs {
     /// Scenario whose load balancer the measurements are compared with.
     #[arg(long)]
     pub scenario: PathBuf,
-    /// Load balancer of the scenario (by name); needed when the scenario has several.
-    #[arg(long)]
+    /// The scenario's load balancer: a glob on its name, as `--lb` of the other commands (it must
+    /// select exactly one); needed when the scenario has several.
+    #[arg(long, value_name = "PATTERN")]
     pub lb: Option<String>,
+    /// The server behind the load balancer, as `--server` of the other commands: a built-in
+    /// server profile, a scenario file (its [server]) or a kube-apiserver manifest, replacing the
+    /// scenario's [server] (the log still gives each shutdown's failure mode and E3 - E2).
+    #[arg(long, value_name = "NAME|PATH")]
+    pub server: Option<String>,
     /// HAProxy's own log with microsecond timestamps (`log ... format iso` or `rfc5424`): the
     /// "Server B/S is DOWN" line is then the instant routing stopped.
     #[arg(long)]
     pub haproxy_log: Option<PathBuf>,
-    /// With `--haproxy-log`: only DOWN lines of this server (`backend/server`).
-    #[arg(long)]
-    pub server: Option<String>,
+    /// With `--haproxy-log`: only DOWN lines of this HAProxy server (`backend/server`).
+    #[arg(long, value_name = "BACKEND/SERVER")]
+    pub haproxy_server: Option<String>,
     /// Widen the model's range by this much on both sides before judging a measurement.
     #[arg(long, value_parser = duration, default_value = "10ms")]
     pub tolerance: Micros,

@@ -133,9 +133,12 @@ fn no_match(patterns: &[String], names: &[String]) -> String {
     if names.len() > SHOWN {
         list.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
+    let words: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    let options: Vec<&str> = names.iter().map(String::as_str).collect();
     format!(
-        "no load balancer matches --lb {}; the inputs have: {}",
+        "no load balancer matches --lb {}{}; the inputs have: {}",
         patterns.join(" --lb "),
+        crate::scenario::words::did_you_mean(&words, &options),
         if list.is_empty() { "none".to_string() } else { list }
     )
 }

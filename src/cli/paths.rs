@@ -40,7 +40,16 @@ pub fn report(o: &Outcome, dir: &Path, trials: u64, seed: u64) -> Result<Vec<std
         text.push_str("\n![Kubernetes paths](kubernetes-paths-timeline.svg)\n");
         written.push(chart);
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // 0666 before the umask (0644 with the usual 022), like report.md without paths and the
+    // charts, not tempfile's private 0600.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".graceline-").suffix(".md");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.persist(&md)
         .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", md.display(), e.error))?;

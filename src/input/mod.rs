@@ -184,6 +184,13 @@ fn stdin_bytes() -> Result<Vec<u8>> {
     static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
     STDIN
         .get_or_init(|| {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                // Said on stderr, so a user who typed `-` by mistake does not wait on silence.
+                eprintln!(
+                    "graceline: reading standard input ({STDIN_PATH}): type or paste the configuration, then Ctrl-D (Ctrl-Z Enter on Windows)"
+                );
+            }
             let mut bytes = Vec::new();
             std::io::stdin()
                 .lock()
@@ -244,10 +251,12 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
     if let Some(b) = profiles::find(&r.text) {
         return match b.parse().map_err(&err_at)? {
             Profile::Server(_) => {
-                let at = whole_file(&format!("builtin:{}", r.text));
+                let builtin = format!("builtin:{}", r.text);
+                // Named by a `server =` line: findings about the server point at that line.
+                let at = r.at.clone().unwrap_or_else(|| whole_file(&builtin));
                 let (spec, locs) = scenario::server_from_profile(&r.text, &at).map_err(&err_at)?;
                 let source = ServerSource {
-                    origin: at.file.clone(),
+                    origin: builtin,
                     assumed: false,
                     reason: format!("built-in profile named by {}", r.via),
                 };

@@ -33,7 +33,7 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
     let text_width = term.width.unwrap_or(100).min(100);
     let para = |text: &str| format!("{}\n", wrap(text, text_width));
     out.push_str(&para(
-        "No input and no ./graceline.toml, so here is what graceline checks, on its built-in profiles: every load balancer's provider default beside the same LB checking /readyz, against three kube-apiserver shutdowns. A cell is the verdict and the worst-case time t from /readyz failing until the LB routes no new request; t must stay below the budget (E3 - E2).",
+        "No input and no ./graceline.toml, so here is what graceline checks, on its built-in profiles: every load balancer's provider default beside the same LB checking /readyz, against three kube-apiserver shutdowns. A cell is the verdict and the worst-case time t from /readyz failing until the LB routes no new request: detection (failed probes until the LB marks the server down) plus propagation (from marked down until the LB's data plane stops routing: field figures for the AWS NLB and GCP, 0 where none is known). t must stay below the budget (E3 - E2). FAIL: new requests can reach the closed port; WARN: t stays below the budget, but by less than the 5s margin, or the LB warns otherwise (its propagation is unknown, so t may be longer); pass: neither.",
     ));
     out.push('\n');
     let Some(first) = scenarios.first() else {
@@ -75,9 +75,17 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
     let t = fit_painted(&cols, &rows, &|r, c| paints[r][c], term);
     writeln!(out, "{t}\n").ok();
     let found = reported(o);
-    writeln!(out, "Findings by rule ({} in all):", found.len()).ok();
+    writeln!(out, "Findings by rule:").ok();
     for rule in RULES {
-        let n = found.iter().filter(|x| x.finding.rule == rule).count();
+        // Pairs, not groups: a finding shared by several load balancers counts for each.
+        let n: usize = found
+            .iter()
+            .filter(|x| x.finding.rule == rule)
+            .map(|x| match &x.subject {
+                super::Subject::Lb { lbs, .. } if !rule.server_level() => lbs.len(),
+                _ => 1,
+            })
+            .sum();
         if n > 0 {
             let tag = format!("{:<14}", format!("{}[{}]", rule.severity(), rule.id()));
             let tag = term.paint(&tag, super::table::severity_paint(rule.severity()));
@@ -100,12 +108,21 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
         reports.len()
     )));
     out.push('\n');
-    out.push_str(&para("Next: check your own setup, for example"));
-    out.push_str("  graceline check haproxy.cfg manifests/kube-apiserver.yaml\n");
-    out.push_str("  graceline check k8s/services.yaml --server kube-apiserver-openshift-aws\n");
-    out.push_str("  graceline explain haproxy.cfg --lb 'backend/*'   (why, probe by probe)\n");
     out.push_str(&para(
-        "(Service YAML, `terraform show -json` output and scenario files work too), then list the paths in a graceline.toml so that `graceline check` runs the same in CI.",
+        "This judged nothing of yours (exit code 0). Next: the settings behind a row, with the source of every number, and every LB profile against the server you run:",
+    ));
+    out.push_str("  graceline profiles aws-nlb\n");
+    out.push_str("  graceline check --server kube-apiserver-openshift-aws\n");
+    // In a checkout of graceline's repository its fixtures are there to try.
+    let seed = "tests/fixtures/seed-openshift-aws.toml";
+    if std::path::Path::new(seed).is_file() {
+        out.push_str(&para("Try the repository's examples:"));
+        out.push_str(&format!("  graceline check {seed}\n"));
+        out.push_str("  graceline check tests/fixtures/inputs/project/graceline.toml\n");
+        out.push_str(&format!("  graceline explain {seed}   (why, probe by probe)\n"));
+    }
+    out.push_str(&para(
+        "Then check your own files (haproxy.cfg, Kubernetes YAML, `terraform show -json` output, kube-apiserver manifests, or a directory of them), e.g. `graceline check haproxy.cfg manifests/kube-apiserver.yaml`, and list them in a graceline.toml so that `graceline check` runs the same in CI.",
     ));
     out
 }

@@ -289,6 +289,12 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
         .map(words::humanize)
         .collect::<Vec<_>>()
         .join("; ");
+    let line_start = doc.text[..at.min(doc.text.len())].rfind('\n').map_or(0, |p| p + 1);
+    let message = if doc.text[line_start..].trim_start().starts_with('[') {
+        message.replacen("unknown key '", "unknown table '", 1)
+    } else {
+        message
+    };
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
 }
 

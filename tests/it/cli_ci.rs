@@ -207,3 +207,53 @@ fn json_has_a_summary_beside_the_results() {
     assert_eq!(v["summary"]["exit_code"], 0);
     assert_eq!(v["summary"]["fail_on"], Value::Null);
 }
+
+#[test]
+/// GL004 about a built-in server profile points at a file GitHub and SARIF can attach to: the
+/// input that named the load balancer, or the `server =` line of graceline.toml; never a
+/// `builtin:` pseudo-file.
+fn a_builtin_server_finding_points_at_a_real_file() {
+    let cfg = fixture("inputs/kubeadm-ha/haproxy.cfg");
+    let out = graceline()
+        .args(["check", "--format", "github", "--server", "kube-apiserver"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let gl004: Vec<&str> = text.lines().filter(|l| l.contains("GL004")).collect();
+    assert_eq!(gl004.len(), 1, "{text}");
+    assert!(
+        gl004[0].contains("file=tests/fixtures/inputs/kubeadm-ha/haproxy.cfg,line="),
+        "{text}"
+    );
+    assert!(!text.contains("builtin"), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("graceline.toml"),
+        format!(
+            "[[check]]\nname = \"api\"\n\nserver = \"kube-apiserver\"\nlbs = [\"{}\"]\n",
+            cfg.display()
+        ),
+    )
+    .unwrap();
+    let v = {
+        let out = graceline()
+            .current_dir(tmp.path())
+            .args(["check", "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "GL004")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (f["file"].as_str().unwrap(), f["line"].as_u64()),
+        ("graceline.toml", Some(4)),
+        "{f}"
+    );
+}

@@ -106,7 +106,18 @@ fn quiet_prints_only_findings() {
 #[test]
 fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = stdout(graceline().current_dir(tmp.path()).env("COLUMNS", "80").arg("check"));
+    let out = String::from_utf8(
+        graceline()
+            .current_dir(tmp.path())
+            .env("COLUMNS", "80")
+            .arg("check")
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.len() < 60, "{} lines:\n{out}", lines.len());
     for line in &lines {
@@ -124,7 +135,18 @@ fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
         1,
         "grouped, not one line per finding"
     );
-    assert!(lines.iter().rev().take(8).any(|l| l.starts_with("Next:")), "{out}");
+    // The cells explained, and next steps that work without any file of one's own.
+    assert!(out.contains("WARN:") && out.contains("propagation"), "{out}");
+    assert!(
+        out.contains("Next:") && out.contains("graceline profiles aws-nlb"),
+        "{out}"
+    );
+    assert!(!out.contains("tests/fixtures"), "no repository here: {out}");
+    let here = stdout(graceline().env("COLUMNS", "80").arg("check"));
+    assert!(
+        here.contains("graceline check tests/fixtures/seed-openshift-aws.toml"),
+        "{here}"
+    );
 }
 
 #[test]
@@ -294,4 +316,37 @@ fn simulate_and_recommend_tables_fit_80_columns() {
             assert!(line.chars().count() <= 80, "{args:?}: {line}");
         }
     }
+}
+
+#[test]
+/// `check -` on a terminal says on stderr that it reads standard input, so a user who typed `-`
+/// by mistake does not wait on silence; `script` (util-linux) gives the command a pseudo-terminal
+/// and passes the fixture as typed input, then its end. Locally skipped without `script`; with
+/// `CI=true` that is a failure.
+fn reading_standard_input_at_a_terminal_is_said() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but `script` (util-linux) is missing"
+        );
+        eprintln!("skipped: no `script` command");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_graceline");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{bin}' check - --input-kind haproxy --no-fail"),
+            "/dev/null",
+        ])
+        .stdin(std::fs::File::open(crate::support::fixture("inputs/kubeadm-ha/haproxy.cfg")).unwrap())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("graceline: reading standard input (-): type or paste the configuration, then Ctrl-D"),
+        "{text}"
+    );
+    assert!(text.contains("apiserverbackend/cp1"), "{text}");
+    // Into a pipe it says nothing (tests/cmd/check-stdin has an empty stderr).
 }

@@ -34,6 +34,9 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check scenarios: exact worst case per load balancer and findings (exit 0 clean, 1 findings, 2 error).
     Check(CheckArgs),
+    /// Write the fingerprints of today's findings as a baseline (JSON) to standard output; `check
+    /// --baseline FILE` then fails only on new findings.
+    Baseline(BaselineArgs),
     /// Walk through the worst-case probe sequence event by event.
     Explain(ExplainArgs),
     /// List the built-in profiles, or print one with its sources.
@@ -166,9 +169,21 @@ pub struct CheckArgs {
     /// Report only: exit 0 whatever the findings.
     #[arg(long)]
     pub no_fail: bool,
-    /// Print only the findings (table format), one a line.
+    /// Print only the findings (table format), one a line: `file:line:col: severity[rule]: headline`.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Suppress the findings this baseline holds (written by `graceline baseline > FILE`), so only
+    /// new findings fail; they are still listed as suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// Flags of `baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// Severity threshold for a failing exit code.

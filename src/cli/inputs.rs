@@ -71,9 +71,18 @@ impl InputOptions {
     /// Loads the inputs into the model narrowed to `--lb`; with nothing to read, an error that
     /// says what `command` needs.
     pub fn load(&self, command: &str) -> Result<Vec<Group>> {
+        Ok(self.load_all(command)?.groups)
+    }
+
+    /// [`Self::load`], with the files read and the project files' `[[ignore]]` entries.
+    pub fn load_all(&self, command: &str) -> Result<input::Loaded> {
         match &self.sources {
             Sources::Nothing => bail!(nothing_to_read(command)),
-            Sources::Files(paths) => select(input::load(paths, &self.input)?, &self.input.lb_patterns),
+            Sources::Files(paths) => {
+                let mut loaded = input::load_all(paths, &self.input)?;
+                loaded.groups = select(loaded.groups, &self.input.lb_patterns)?;
+                Ok(loaded)
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::scenario::group::Group;
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
-    BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
+    BackendArgs, BaselineArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
     ReadyzFailureArg, RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
 };
 pub use inputs::{InputOptions, Sources};
@@ -60,6 +60,8 @@ pub struct CheckOptions {
     pub quiet: bool,
     /// Terminal width and colour.
     pub term: Term,
+    /// Findings this baseline holds are suppressed (`--baseline FILE`).
+    pub baseline: Option<PathBuf>,
 }
 
 impl CheckOptions {
@@ -88,6 +90,7 @@ impl CheckOptions {
             fail_on,
             quiet: a.quiet,
             term,
+            baseline: a.baseline.clone(),
         })
     }
 }
@@ -152,6 +155,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
             clap_mangen::Man::new(cmd)
                 .render(out)
                 .context("cannot write the manual page")?;
+            Ok(Exit::Clean)
+        }
+        Command::Baseline(a) => {
+            let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
+            let (mut result, suppressions) = judge(&i, "write a baseline of", None)?;
+            let root = SourceRoot::current();
+            suppressions.apply(&mut result, &root);
+            out.write_all(crate::output::suppress::Baseline::document(&result, &root).as_bytes())?;
             Ok(Exit::Clean)
         }
         Command::Explain(a) => explain_cmd(&a, out),
@@ -283,7 +294,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
             Some(named) => vec![Group::of_scenarios(scenario::builtin_matrix_for(&named)?)],
             None => Vec::new(),
         },
-        Inputs::Given(i) => i.load("check")?,
+        Inputs::Given(i) => return check_given(o, i, out),
     };
     let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
     let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
@@ -294,11 +305,48 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
+    export(o, result, Vec::new(), out)
+}
+
+/// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
+fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Result<Exit> {
+    let baseline = o
+        .baseline
+        .as_deref()
+        .map(crate::output::suppress::Baseline::read)
+        .transpose()?;
+    let (mut result, suppressions) = judge(i, "check", baseline)?;
+    let suppressed = suppressions.apply(&mut result, &SourceRoot::current());
+    for w in suppressions.warnings() {
+        eprintln!("warning: {w}");
+    }
+    export(o, result, suppressed, out)
+}
+
+/// Loads the inputs, judges them once and gathers the suppressions written in them.
+fn judge(
+    i: &InputOptions,
+    command: &str,
+    baseline: Option<crate::output::suppress::Baseline>,
+) -> Result<(Outcome, crate::output::suppress::Suppressions)> {
+    let loaded = i.load_all(command)?;
+    let suppressions = crate::output::suppress::Suppressions::collect(&loaded.files, loaded.ignores, baseline);
+    Ok((outcome::run(loaded.groups), suppressions))
+}
+
+/// Writes an outcome in the chosen format; the exit code of what is left after suppressions.
+fn export(
+    o: &CheckOptions,
+    result: Outcome,
+    suppressed: Vec<crate::output::suppress::Suppressed>,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let ctx = ExportContext {
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,
         quiet: o.quiet,
+        suppressed,
     };
     let mut out = std::io::BufWriter::new(out);
     exporter(o.format)

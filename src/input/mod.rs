@@ -477,6 +477,11 @@ fn units(g: &GroupSpec, kind: Option<InputKind>, join: bool, allow_empty: bool) 
 
 /// Reads every input of a group once, each file through the reader its kind selects.
 pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
+    read_group_noting(g, opts, &mut Vec::new())
+}
+
+/// [`read_group`], adding the name of every file it reads to `read` (for inline suppressions).
+pub fn read_group_noting(g: &GroupSpec, opts: &Options, read: &mut Vec<String>) -> Result<InputGroup> {
     let kind = g.kind.or(opts.kind);
     let cloud = g.cloud.or(opts.cloud);
     let join = g.haproxy_join || opts.haproxy_join;
@@ -511,6 +516,7 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
         match unit {
             Unit::File(path) => {
                 let display = display_name(&path);
+                read.push(display.clone());
                 let text = registry::decode(&display, read_bytes(&path)?, kind)?;
                 let ctx = registry::ReadContext {
                     kind,
@@ -536,6 +542,7 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
                     None => haproxy_opts.insert(haproxy_read_options(opts)?),
                 };
                 let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
+                read.extend(names.iter().cloned());
                 let mut texts = Vec::new();
                 for (f, n) in files.iter().zip(&names) {
                     texts.push(registry::decode_haproxy(n, read_bytes(f)?)?);
@@ -586,8 +593,39 @@ pub fn group_specs(paths: &[PathBuf], opts: &Options) -> Result<Vec<GroupSpec>> 
 /// Reads the command line's paths and assembles the model: every load balancer paired with what
 /// shuts down behind it, every Service port bound to its pods.
 pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>> {
-    group_specs(paths, opts)?
-        .iter()
-        .map(|g| assemble(read_group(g, opts)?))
-        .collect()
+    Ok(load_all(paths, opts)?.groups)
+}
+
+/// What a run read: the model, every file read (in the order read, each once) and the
+/// `[[ignore]]` entries of the project files among the paths.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The model.
+    pub groups: Vec<Group>,
+    /// Every input file read, as named in finding locations.
+    pub files: Vec<String>,
+    /// The project files' `[[ignore]]` entries.
+    pub ignores: Vec<project::Ignore>,
+}
+
+/// [`load`], with the files read and the project files' `[[ignore]]` entries.
+pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
+    let mut out = Loaded::default();
+    for p in paths.iter().filter(|p| p.is_file()) {
+        let is_toml =
+            opts.kind.is_none() && registry::family_of_name(&p.display().to_string()) == Some(registry::Family::Toml);
+        if is_toml {
+            let text = read_text(p)?;
+            if is_project(&text) {
+                out.ignores.extend(project::ignores(p, &text)?);
+            }
+        }
+    }
+    for g in group_specs(paths, opts)? {
+        let group = read_group_noting(&g, opts, &mut out.files)?;
+        out.groups.push(assemble(group)?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.files.retain(|f| seen.insert(f.clone()));
+    Ok(out)
 }

@@ -48,7 +48,7 @@ impl Sources {
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     match (chars.next(), chars.next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+        (Some(a), Some(b)) if a.is_uppercase() && !b.is_uppercase() => {
             let mut s = a.to_lowercase().to_string();
             s.push(b);
             s.push_str(chars.as_str());
@@ -235,6 +235,7 @@ mod tests {
         assert_eq!(lower_first("NLB resets"), "NLB resets");
         assert_eq!(lower_first("An HAProxy server"), "an HAProxy server");
         assert_eq!(lower_first("kube-apiserver's"), "kube-apiserver's");
+        assert_eq!(lower_first("A Service"), "a Service");
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub fn summary_json(o: &Outcome, ctx: &ExportContext) -> Value {
         "pairs": o.lbs.len(),
         "verdicts": { "pass": c.pass, "warn": c.warn, "fail": c.fail },
         "findings": { "error": c.errors, "warning": c.warnings, "note": c.notes },
+        "suppressed": ctx.suppressed.len(),
         "fail_on": ctx.fail_on,
         "exit_code": if o.fails(ctx.fail_on) { 1 } else { 0 },
     });
@@ -289,7 +290,7 @@ impl Exporter for JsonExporter {
         // The arrays are written one item at a time (50 000 pairs would otherwise hold a JSON tree
         // of about 600 MB, or a 150 MB string); the text is the same as pretty-printing the whole
         // document, whose keys serde_json sorts: "findings", "kubernetes_paths", "results",
-        // "skipped", "summary", "tool", "version".
+        // "skipped", "summary", "suppressed", "tool", "version".
         let reports = &o.lbs;
         let mut before = serde_json::Map::new();
         if has_paths(o) {
@@ -299,6 +300,20 @@ impl Exporter for JsonExporter {
             );
         }
         let after = json!({
+            "suppressed": ctx.suppressed.iter().map(|x| json!({
+                "rule": x.finding.rule.id(),
+                "name": x.finding.rule.name(),
+                "severity": x.finding.severity,
+                "message": x.finding.message,
+                "file": x.finding.loc.file,
+                "line": x.finding.loc.line,
+                "column": x.finding.loc.column,
+                "subjects": x.subjects,
+                "fingerprints": x.fingerprints,
+                "kind": x.suppression.kind,
+                "justification": x.suppression.justification,
+                "origin": x.suppression.origin,
+            })).collect::<Vec<_>>(),
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
             "summary": summary_json(o, ctx),

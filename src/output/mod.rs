@@ -12,6 +12,7 @@ pub mod report;
 pub mod report_stages;
 pub mod sarif;
 pub mod simulate;
+pub mod suppress;
 pub mod table;
 pub mod teach;
 pub mod term;
@@ -33,6 +34,8 @@ pub struct ExportContext {
     pub term: term::Term,
     /// Only the findings (table format, `-q`).
     pub quiet: bool,
+    /// Findings taken out of the outcome by a suppression or the baseline, with their reasons.
+    pub suppressed: Vec<suppress::Suppressed>,
 }
 
 /// Renders one outcome in one format.

@@ -82,6 +82,7 @@ pub fn table(a: &PathsAnalysis, width: Option<usize>, findings: &str) -> String 
     if !findings.is_empty() {
         out.push('\n');
         out.push_str(findings);
+        out.push('\n');
     }
     let wrapped = |text: String| width.map_or_else(|| text.clone(), |w| super::term::wrap(&text, w));
     for n in &a.assumptions {

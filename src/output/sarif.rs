@@ -73,6 +73,36 @@ impl SarifExporter {
                 })
             })
             .collect();
+        // Suppressed findings stay in the log, each with its suppression (SARIF 2.1.0 §3.35):
+        // code scanning shows them as dismissed, never silently gone.
+        let suppressed = ctx.suppressed.iter().map(|x| {
+            let f = &x.finding;
+            let (uri, relative) = ctx.root.artifact(&f.loc.file);
+            let mut artifact = json!({ "uri": uri });
+            if relative {
+                artifact["uriBaseId"] = json!(SRCROOT);
+            }
+            json!({
+                "ruleId": f.rule.id(),
+                "ruleIndex": all.iter().position(|r| *r == f.rule).unwrap_or(0),
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": artifact,
+                        "region": { "startLine": f.loc.line.max(1), "startColumn": f.loc.column.max(1) },
+                    }
+                }],
+                "partialFingerprints": { "graceline/v1": x.fingerprints[0] },
+                "suppressions": [{
+                    "kind": x.suppression.kind,
+                    "status": "accepted",
+                    "justification": x.suppression.justification,
+                }],
+                "properties": { "subjects": x.subjects, "suppressedBy": x.suppression.origin },
+            })
+        });
+        let results: Vec<Value> = results.into_iter().chain(suppressed).collect();
         let doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",

@@ -76,6 +76,14 @@ impl Exporter for TableExporter {
             let findings = String::from_utf8_lossy(&findings);
             out.write_all(super::paths::table(&k, ctx.term.width, findings.trim_end()).as_bytes())?;
         }
+        if !ctx.suppressed.is_empty() {
+            writeln!(
+                out,
+                "\nsuppressed ({}; listed, not counted toward the exit code):\n{}",
+                ctx.suppressed.len(),
+                super::suppress::table_lines(&ctx.suppressed)
+            )?;
+        }
         Ok(())
     }
 }

@@ -15,6 +15,7 @@
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
+//! - `suppress`: inline suppressions, annotations, `[[ignore]]` and baselines.
 //!
 //! Run one module with `cargo test --test it cli_paths::`, one test by its name.
 
@@ -43,4 +44,5 @@ mod prop_readers;
 mod prop_sim;
 mod reports;
 mod scenario_uncertainty;
+mod suppress;
 mod timeline;

@@ -3,6 +3,9 @@
 use serde::Serialize;
 use std::fmt;
 
+/// How standard input is named in messages and finding locations (`Loc::file`).
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// A place in an input file (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
 pub struct Loc {

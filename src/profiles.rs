@@ -1,7 +1,7 @@
 //! Built-in profiles: the TOML files under `profiles/`, embedded so the binary works anywhere.
 
 use crate::provider::{Family, LbRaw, Limits, Protocol};
-use crate::scenario::ServerRaw;
+use crate::timeline::ServerRaw;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -241,5 +241,20 @@ mod tests {
         }
         assert_eq!(names("lb").len(), 6);
         assert_eq!(names("server").len(), 7);
+    }
+
+    #[test]
+    fn every_lb_profile_names_exactly_one_provider() {
+        use crate::provider::{of, PROVIDERS};
+        for name in names("lb") {
+            let p = lb(name).unwrap();
+            let found = PROVIDERS
+                .iter()
+                .filter(|q| q.family() == p.family && q.variant() == p.variant)
+                .count();
+            assert_eq!(found, 1, "{name}");
+            assert!(of(p.family, &p.variant).is_some(), "{name}");
+        }
+        assert!(of(Family::Aws, "glb").is_none());
     }
 }

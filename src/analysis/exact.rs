@@ -38,6 +38,7 @@
 //! from E3 on the 429. Azure (`answered_marks_down`): detection is the earlier of the threshold-th
 //! failure and the first answered one (non-200 or reset), both non-decreasing in the phase.
 
+pub use crate::provider::latency::LatencyRange;
 use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
 use crate::timeline::{ReadyzFailure, ServerSpec};
@@ -82,22 +83,6 @@ pub struct Extremes {
     pub worst: Bound,
     /// Infimum over every phase and jitter.
     pub best: Bound,
-}
-
-/// The inclusive range of probe response latencies (pass, 5xx or refusal) the extremes range over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct LatencyRange {
-    /// Fastest answer.
-    pub lo: Micros,
-    /// Slowest answer.
-    pub hi: Micros,
-}
-
-impl LatencyRange {
-    /// Every probe answered after exactly `m`.
-    pub fn fixed(m: Micros) -> Self {
-        LatencyRange { lo: m, hi: m }
-    }
 }
 
 /// The inputs of the formulas, all relative to E2; durations are `(fastest, slowest)`.

@@ -1,6 +1,7 @@
 //! Fail-open: where a load balancer routes to servers it knows are unhealthy, because none of
-//! their group is healthy (GL015, GL016), and rolling restarts that make every replica
-//! unhealthy at once (GL017, GL018).
+//! their group is healthy, and rolling restarts that make every replica unhealthy at once: the
+//! layout, re-admission and overlap figures that rules GL015-GL018 ([`super::rules::failopen`])
+//! and the report use.
 //!
 //! Sources: ELBv2 routes to all targets when every target of a target group is unhealthy (ALB and
 //! NLB guides, target-group-health-checks); with NLB cross-zone load balancing off (the NLB
@@ -10,9 +11,7 @@
 //! propagation (profiles/*.toml `[sources]`); OpenShift added `minReadySeconds` for the rolling
 //! case (cluster-kube-apiserver-operator#1091).
 
-use super::findings::{Finding, Rule};
-use crate::error::Loc;
-use crate::provider::{Family, ProbeModel, Schedule};
+use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use crate::time::Micros;
 
@@ -54,74 +53,6 @@ pub fn layout(sc: &Scenario, lb: &LbSpec) -> Layout {
     }
 }
 
-fn is_elbv2(lb: &LbSpec) -> bool {
-    lb.family == Family::Aws && (lb.variant == "nlb" || lb.variant == "alb")
-}
-
-/// What happens when every backend of this LB is unhealthy.
-pub fn all_unhealthy_consequence(lb: &LbSpec) -> &'static str {
-    match (lb.family, lb.variant.as_str()) {
-        (Family::Aws, "nlb") | (Family::Aws, "alb") => {
-            "the target group fails open and routes new requests to every target, including those that stopped listening"
-        }
-        (Family::Aws, _) => "the Classic Load Balancer has no InService instance and answers 503",
-        (Family::Gcp, _) => {
-            "a passthrough NLB without a failover policy sends traffic to all VMs (fail open), a proxy LB answers 503"
-        }
-        (Family::Azure, _) => "no backend is healthy, so new flows fail",
-        (Family::Haproxy, _) => "the backend has no usable server and HAProxy answers 503",
-    }
-}
-
-/// Fail-open and rolling-restart findings for one LB.
-pub fn findings(sc: &Scenario, lb: &LbSpec) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let lay = layout(sc, lb);
-    let loc_of = |v: Option<&Loc>| v.cloned().unwrap_or_else(|| lb.loc.clone());
-    let targets_loc = loc_of(lb.settings.targets.as_ref().filter(|t| !t.from_profile).map(|t| &t.loc));
-    if is_elbv2(lb) && lay.targets == Some(1) {
-        out.push(Finding::new(
-            Rule::GL015,
-            targets_loc.clone(),
-            format!(
-                "{}: the target group has 1 target; once it turns unhealthy every target is unhealthy and the target group fails open, routing new requests to it anyway until it stops listening and beyond; run at least 2 targets",
-                lb.name
-            ),
-        ));
-    }
-    if lb.family == Family::Aws && lb.variant == "nlb" && lay.cross_zone == Some(false) {
-        if let (Some(n), Some(z)) = (lay.targets, lay.zones) {
-            if n >= 1 && n < 2 * z {
-                let loc = loc_of(
-                    lb.settings
-                        .cross_zone
-                        .as_ref()
-                        .filter(|c| !c.from_profile)
-                        .map(|c| &c.loc)
-                        .or(lb.settings.zones.as_ref().filter(|c| !c.from_profile).map(|c| &c.loc)),
-                );
-                out.push(Finding::new(
-                    Rule::GL016,
-                    loc,
-                    format!(
-                        "{}: cross-zone load balancing is off{} and {n} target(s) over {z} zones leave an AZ with a single target; when it shuts down that AZ has no healthy target and its LB node fails open, routing to it until DNS failover removes the AZ's address (clients cache it up to the 60 s TTL); enable load_balancing.cross_zone.enabled or run at least 2 targets per AZ",
-                        lb.name,
-                        if lb.settings.cross_zone.as_ref().is_some_and(|c| c.from_profile) {
-                            " (the NLB default)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(r) = sc.rollout {
-        out.extend(rollout_finding(sc, lb, &r));
-    }
-    out
-}
-
 /// The rolling-restart overlap of one LB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RolloutOverlap {
@@ -153,118 +84,5 @@ pub fn overlap(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> RolloutOverlap {
         readmission,
         to_next_e2: r.min_ready + tl.e2,
         out_at_once: concurrent.saturating_mul(r.max_unavailable).min(r.replicas),
-    }
-}
-
-fn rollout_finding(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> Option<Finding> {
-    let o = overlap(sc, lb, r);
-    if o.readmission <= o.to_next_e2 {
-        return None;
-    }
-    let loc = Loc {
-        file: sc.file.clone(),
-        line: r.line,
-        column: r.column,
-    };
-    let why = format!(
-        "a restarted replica is routed again {} after it answers its checks ({} passing checks + {} propagation), but the next replica's /readyz fails {} after that (min_ready + E2)",
-        o.readmission,
-        lb.model.rise,
-        lb.model.propagation.hi,
-        o.to_next_e2
-    );
-    let fix = format!(
-        "fix: [rollout] min_ready (minReadySeconds) >= {}",
-        o.readmission - sc.server.timeline().e2
-    );
-    Some(if o.out_at_once >= r.replicas {
-        Finding::new(
-            Rule::GL018,
-            loc,
-            format!(
-                "{}: rolling restart reaches all-unhealthy: {why}; all {} replicas are out of the LB at once, so {}; {fix}",
-                lb.name,
-                r.replicas,
-                all_unhealthy_consequence(lb)
-            ),
-        )
-    } else {
-        Finding::new(
-            Rule::GL017,
-            loc,
-            format!(
-                "{}: rolling restart overlaps: {why}; {} of {} replicas are out of the LB at once; {fix}",
-                lb.name, o.out_at_once, r.replicas
-            ),
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analysis::{analyze, findings::Severity};
-    use crate::scenario::load_str;
-
-    const NLB: &str = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\nrequest_grace = \"60s\"\ntermination_grace_period = \"135s\"\n[[lb]]\nname = \"nlb\"\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"20s\"\n";
-
-    fn rules(text: &str) -> Vec<(Rule, Severity)> {
-        let sc = load_str("f.toml", text).unwrap();
-        analyze(&sc, &sc.lbs[0])
-            .findings
-            .iter()
-            .map(|f| (f.rule, f.severity))
-            .collect()
-    }
-
-    #[test]
-    fn single_target_and_one_target_per_zone_fail_open() {
-        assert!(rules(&format!("{NLB}targets = 1\ncross_zone = true\n")).contains(&(Rule::GL015, Severity::Error)));
-        assert!(!rules(&format!("{NLB}targets = 2\ncross_zone = true\n"))
-            .iter()
-            .any(|r| r.0 == Rule::GL015));
-        // Cross-zone off (the profile's default), 3 targets over 3 zones: one per AZ.
-        assert!(rules(&format!("{NLB}targets = 3\nzones = 3\n")).contains(&(Rule::GL016, Severity::Error)));
-        // 6 targets over 3 zones: two per AZ; cross-zone on: the thresholds span the zones.
-        assert!(!rules(&format!("{NLB}targets = 6\nzones = 3\n"))
-            .iter()
-            .any(|r| r.0 == Rule::GL016));
-        assert!(!rules(&format!("{NLB}targets = 3\nzones = 3\ncross_zone = true\n"))
-            .iter()
-            .any(|r| r.0 == Rule::GL016));
-        // Zones unknown: no finding.
-        assert!(!rules(&format!("{NLB}targets = 3\n")).iter().any(|r| r.0 == Rule::GL016));
-    }
-
-    #[test]
-    fn nlb_probers_follow_zones_and_stay_assumed() {
-        let sc = load_str("f.toml", &format!("{NLB}zones = 2\n")).unwrap();
-        assert_eq!(sc.lbs[0].model.probers, 2);
-        assert_eq!(sc.lbs[0].assumed[0].0, "probers");
-    }
-
-    #[test]
-    fn rolling_restart_overlap_by_hand() {
-        // E2 = 0, E5 = 70 + 60 = 130 s; startup 20 s; re-admission = 2 x 10 s + 0 s response + 20 s
-        // propagation = 40 s. Waves start 130 + 20 + min_ready apart; a replica is out from E2 until
-        // 130 + 20 + 40 = 190 s. min_ready 0: period 150 s, window 190 s -> ceil(190/150) = 2 of 3
-        // replicas out at once (GL017). min_ready 40 s >= 40 s - E2: no overlap.
-        let text = format!("{NLB}\n[rollout]\nreplicas = 3\nstartup_time = \"20s\"\n");
-        let sc = load_str("f.toml", &text).unwrap();
-        let o = overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap());
-        assert_eq!(o.readmission, Micros::from_secs(40));
-        assert_eq!(o.out_at_once, 2);
-        assert!(rules(&text).contains(&(Rule::GL017, Severity::Warning)));
-        let ok = text.replace("startup_time", "min_ready = \"40s\"\nstartup_time");
-        assert!(!rules(&ok).iter().any(|r| r.0 == Rule::GL017 || r.0 == Rule::GL018));
-        // Two replicas, one at a time: 2 of 2 out at once -> all unhealthy, ELBv2 fails open (GL018).
-        let two = text.replace("replicas = 3", "replicas = 2");
-        assert!(rules(&two).contains(&(Rule::GL018, Severity::Error)));
-        // The profile's field propagation (240 s): re-admission 260 s, window 410 s over a 150 s
-        // period -> 3 waves out: all 3 replicas unhealthy.
-        let field = text.replace("propagation_delay = \"20s\"\n", "");
-        let sc = load_str("f.toml", &field).unwrap();
-        assert_eq!(overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap()).out_at_once, 3);
-        assert!(rules(&field).contains(&(Rule::GL018, Severity::Error)));
     }
 }

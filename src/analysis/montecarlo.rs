@@ -24,8 +24,8 @@
 //! bit-identical output whatever the number of threads.
 
 use crate::analysis::{analyze, LbReport};
+use crate::provider::latency::LatencySampler;
 use crate::provider::{ProbeModel, Schedule};
-use crate::scenario::latency::LatencySampler;
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::{Outcome, ServerSpec, Timeline};
@@ -510,13 +510,6 @@ impl LbDistribution {
     }
 }
 
-/// Runs every LB of a scenario (one after the other, each in parallel).
-pub fn simulate(sc: &Scenario, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Vec<LbDistribution> {
-    (0..sc.lbs.len())
-        .map(|i| super::streaming::distribution(sc, i, opts, progress))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,7 +538,7 @@ mod tests {
             trials: 20_000,
             seed: 1,
         };
-        let d = &simulate(&sc, &opts, &|_| {})[0];
+        let d = &LbDistribution::from_samples(&sc, &sc.lbs[0], &mut sample(&sc, 0, &opts, &|_| {}), &opts);
         assert_eq!(d.trials, 20_000);
         assert!(d.max <= d.exact.extremes.worst.time && d.min >= d.exact.extremes.best.time);
         // 3 probers, each uniform over one 10 s period: P(t >= 30 s) is 0, P(t > 29 s) = 1 - 0.9^3.

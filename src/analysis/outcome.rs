@@ -9,6 +9,7 @@
 //! figures and verdict, measured like the path from the pod's deletion.
 
 use super::findings::{Finding, Rule, Severity};
+use super::rules::{self, reset, route};
 use super::{analyze, LbReport, TimesFrom, Verdict};
 use crate::paths::{PathKind, PathReport, PathVerdict, PathsAnalysis};
 use crate::scenario::group::Group;
@@ -156,21 +157,6 @@ fn route_of(sc: &Scenario, lb: &LbSpec, paths: &[PathReport]) -> Option<usize> {
         .position(|p| target.is_none_or(|t| p.target.name == t) && p.path.lbs.contains(&lb.name))
 }
 
-/// Rules that judge the health check against the server's own shutdown: they do not apply when
-/// the load balancer leaves the pod through a Kubernetes path (the path's GL030/GL031 do), and
-/// the target's grace period is said once by the paths.
-fn superseded_by_route(rule: Rule, check: CheckTarget) -> bool {
-    match rule {
-        Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL004 => true,
-        // The node stays healthy under Cluster policy: no reset, no propagation, no fail-open of
-        // a pod; keep-alive clients are kube-proxy's path's note.
-        Rule::GL006 | Rule::GL007 | Rule::GL015 | Rule::GL016 | Rule::GL017 | Rule::GL018 | Rule::GL019 => {
-            matches!(check, CheckTarget::NodePort | CheckTarget::KubeProxyHealthz)
-        }
-        _ => false,
-    }
-}
-
 fn verdict_of(findings: &[Finding]) -> Verdict {
     match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,
@@ -206,43 +192,12 @@ fn lift(p: &mut PathReport, row: &LbReport) {
 
 /// A load balancer's row with the verdict and figures of its Kubernetes path.
 fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
-    r.findings.retain(|f| !superseded_by_route(f.rule, lb.check));
+    r.findings.retain(|f| !route::superseded(f.rule, lb.check));
     if lb.check == CheckTarget::HealthCheckNodePort {
-        node_reset(&mut r, lb, p);
+        reset::behind_node(&mut r.findings, lb, p);
     }
-    let blind = !lb.model.view.sees_readiness;
-    let how = match lb.check {
-        CheckTarget::Pod if blind => format!(
-            "it checks the pod, but its check is blind to readiness, so only the controller's deregistration takes the pod out in time: {}",
-            p.path.name
-        ),
-        CheckTarget::Pod => format!(
-            "it checks the pod, and the controller also deregisters it when its endpoint goes; the earlier of the two ends the path {}",
-            p.path.name
-        ),
-        c => format!(
-            "it checks {}, so the pod leaves it through the path {}",
-            c.describe(),
-            p.path.name
-        ),
-    };
-    let verdict = match p.verdict {
-        PathVerdict::Pass => "pass",
-        PathVerdict::Warn => "WARN",
-        PathVerdict::Fail => "FAIL",
-    };
-    r.findings.push(Finding::new(
-        Rule::GL010,
-        lb.loc.clone(),
-        format!(
-            "{}: {how} (verdict {verdict}, margin {}; see the Kubernetes paths)",
-            lb.name,
-            p.margin
-                .map_or_else(|| "none: never withdrawn".to_string(), |m| m.to_string())
-        ),
-    ));
-    r.findings
-        .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+    r.findings.push(route::via_path(lb, p));
+    rules::sort(&mut r.findings);
     let own = verdict_of(&r.findings);
     let from_path = match p.verdict {
         PathVerdict::Pass => Verdict::Pass,
@@ -271,49 +226,14 @@ fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
     r
 }
 
-/// GL006 behind `externalTrafficPolicy: Local`: the NLB resets established connections when it
-/// marks the node down (its check of the healthCheckNodePort, the path's last stage without the
-/// propagation), while the pod would still drain them until it exits; the finding's instants come
-/// from the path, from the pod's deletion, not from the pod's own E2.
-fn node_reset(r: &mut LbReport, lb: &LbSpec, p: &PathReport) {
-    let Some(f) = r.findings.iter_mut().find(|f| f.rule == Rule::GL006) else {
-        return;
-    };
-    let stages = &p.path.stages;
-    let Some((check, before)) = stages.split_last() else {
-        return;
-    };
-    let prop = lb.model.propagation;
-    let lo = before.iter().fold(check.lo - prop.lo, |a, s| a + s.lo);
-    let hi = before.iter().fold(check.hi - prop.hi, |a, s| a + s.hi);
-    let exit = p.target.server.timeline().e5;
-    if lo >= exit {
-        let rule = f.rule;
-        r.findings.retain(|x| x.rule != rule);
-        return;
-    }
-    f.message = format!(
-        "{}: from the pod's deletion + {lo} (at the latest + {hi}) the NLB marks the node down and resets established connections to it, while the pod would drain them until it exits at + {exit}",
-        lb.name
-    );
-}
-
 /// A Service's load balancer that checks the node but has no path to leave the pod by (a Service
 /// without a selector): its health check says nothing about the pod's shutdown.
 fn without_route(mut r: LbReport, lb: &LbSpec) -> LbReport {
-    if !lb.check.is_node() {
+    let Some(gl010) = route::without_path(lb) else {
         return r;
-    }
-    r.findings.retain(|f| !superseded_by_route(f.rule, lb.check));
-    r.findings.push(Finding::new(
-        Rule::GL010,
-        lb.loc.clone(),
-        format!(
-            "{}: it checks {}, so one pod's shutdown never shows in its health check, and no workload among the inputs is behind it: when it stops sending to a pod is kube-proxy's path, which cannot be judged here (see GL033)",
-            lb.name,
-            lb.check.describe()
-        ),
-    ));
+    };
+    r.findings.retain(|f| !route::superseded(f.rule, lb.check));
+    r.findings.push(gl010);
     r.verdict = verdict_of(&r.findings);
     r.recommended_shutdown_delay = None;
     r.recommended_termination_grace_period = None;

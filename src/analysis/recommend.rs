@@ -4,7 +4,8 @@
 //! against probe load.
 
 use crate::analysis::exact::{extremes_with, unbounded_worst_with};
-use crate::provider::{azure, haproxy, Family, ProbeModel, Protocol, Relation, Schedule};
+pub use crate::provider::{Grid, Setting};
+use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::ReadyzOnset;
@@ -53,14 +54,8 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
     if !lb.model.view.sees_readiness {
         return out;
     }
-    let (thr_key, min_thr) = match lb.family {
-        Family::Aws | Family::Gcp => (
-            "unhealthy_threshold",
-            lb.limits.counts.get("unhealthy_threshold").map_or(1, |r| r[0]),
-        ),
-        Family::Azure => ("probe_threshold", 1),
-        Family::Haproxy => ("fall", 1),
-    };
+    let thr_key = lb.provider.threshold_key();
+    let min_thr = lb.limits.counts.get(thr_key).map_or(1, |r| r[0]);
     let threshold = |u: i64| {
         let mut m = lb.model;
         m.threshold = u as u32;
@@ -75,24 +70,15 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
     }
     match lb.model.schedule {
         Schedule::FixedRate { interval } => {
-            let key = if lb.family == Family::Gcp {
-                "check_interval"
-            } else {
-                "interval"
-            };
+            let key = lb.provider.interval_key();
             let min_i = duration_range(lb, key, Micros::from_secs(1));
             let min_t = duration_range(lb, "timeout", Micros::from_secs(1));
-            let less_than = lb.limits.timeout_vs_interval == Some(Relation::LessThan);
             let with_interval = |i: Micros| {
                 let mut m = lb.model;
                 m.schedule = Schedule::FixedRate { interval: i };
-                m.view.timeout = match lb.family {
-                    Family::Azure => {
-                        azure::effective_timeout(lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value), i)
-                    }
-                    _ if less_than && m.view.timeout >= i => i - Micros::from_secs(1),
-                    _ => m.view.timeout.min(i),
-                };
+                m.view.timeout = lb
+                    .provider
+                    .timeout_at_interval(&lb.settings, &lb.limits, m.view.timeout, i);
                 m.view.timeout_min = m.view.timeout;
                 m
             };
@@ -111,11 +97,7 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                 .unwrap_or(smallest);
             if let Some((secs, worst)) = largest(smallest, interval.0 / 1_000_000 - 1, ok) {
                 let m = with_interval(Micros::from_secs(secs));
-                let value = if lb.family == Family::Azure {
-                    Micros::from_secs(secs).to_string()
-                } else {
-                    format!("{} (timeout {})", Micros::from_secs(secs), m.view.timeout)
-                };
+                let value = lb.provider.interval_words(Micros::from_secs(secs), m.view.timeout);
                 out.push(Alternative { key, value, worst });
             }
         }
@@ -148,21 +130,6 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
     out
 }
 
-/// One provider-valid setting of the checks (the knobs that decide detection and probe load).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Setting {
-    /// Start-to-start period (fixed rate) or HAProxy `inter`.
-    pub interval: Micros,
-    /// Probe timeout (derived for Azure, `timeout check` or `inter` for HAProxy).
-    pub timeout: Micros,
-    /// Shortest a silent probe can take (below `timeout` only for HAProxy 2.6's check timer).
-    pub timeout_min: Micros,
-    /// Consecutive failures that mark the server down.
-    pub threshold: u32,
-    /// HAProxy `fastinter` (the interval itself for fixed-rate providers).
-    pub fastinter: Micros,
-}
-
 /// A setting with its exact worst case and probe load.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -174,15 +141,6 @@ pub struct Candidate {
     pub probes_per_second: f64,
     /// Steady-state start-to-start period of one prober (the load is `probers / period`).
     pub period: Micros,
-}
-
-/// Which settings a provider's grid spans, in words (for reports).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grid {
-    /// Every setting to evaluate.
-    pub settings: Vec<Setting>,
-    /// How the grid was chosen.
-    pub description: String,
 }
 
 /// Everything `recommend` says about one LB.
@@ -217,161 +175,17 @@ pub struct Recommendation {
     pub unchecked: bool,
 }
 
-/// Largest fixed-rate interval the Azure grid searches (the API accepts far more; no such interval
-/// can pass a realistic delay).
-pub const AZURE_GRID_MAX: Micros = Micros::from_secs(300);
-/// HAProxy grid step and bounds for `inter` and `fastinter`.
-pub const HAPROXY_STEP: Micros = Micros::from_millis(100);
-/// Largest HAProxy `inter`/`fastinter` searched.
-pub const HAPROXY_MAX: Micros = Micros::from_secs(10);
-/// Largest HAProxy `fall` searched.
-pub const HAPROXY_MAX_FALL: u32 = 10;
-
-fn secs_range(lb: &LbSpec, key: &str, fallback: [Micros; 2]) -> std::ops::RangeInclusive<i64> {
-    let [lo, hi] = lb.limits.durations.get(key).copied().unwrap_or(fallback);
-    (lo.0 + 999_999) / 1_000_000..=hi.0 / 1_000_000
-}
-
-fn count_range(lb: &LbSpec, key: &str, fallback: [u32; 2]) -> std::ops::RangeInclusive<u32> {
-    let [lo, hi] = lb.limits.counts.get(key).copied().unwrap_or(fallback);
-    lo..=hi
-}
-
-/// The provider-valid grid for an LB: every whole-second interval, timeout and threshold within the
-/// profile's `[limits]` and timeout/interval relation (Azure: timeout derived, interval capped at
-/// [`AZURE_GRID_MAX`]); HAProxy: `inter` and `fastinter` in 100 ms steps up to 10 s, `fall` 1–10,
-/// `timeout check` as configured (else `inter`).
+/// The provider-valid grid for an LB (see each provider's [`crate::provider::Provider::grid`]): every whole-second
+/// interval, timeout and threshold within the profile's `[limits]` and timeout/interval relation
+/// (Azure: timeout derived, interval capped); HAProxy: `inter` and `fastinter` in 100 ms steps up
+/// to 10 s, `fall` 1-10, `timeout check` as configured (else `inter`).
 pub fn grid(lb: &LbSpec) -> Grid {
-    let mut settings = Vec::new();
-    let protocol = lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
-    let description = match lb.family {
-        Family::Aws | Family::Gcp => {
-            let ikey = if lb.family == Family::Gcp {
-                "check_interval"
-            } else {
-                "interval"
-            };
-            let wide = [Micros::from_secs(1), Micros::from_secs(300)];
-            let (ir, tr) = (secs_range(lb, ikey, wide), secs_range(lb, "timeout", wide));
-            let ur = count_range(lb, "unhealthy_threshold", [1, 10]);
-            for i in ir.clone() {
-                for t in tr.clone() {
-                    let ok = match lb.limits.timeout_vs_interval {
-                        Some(Relation::LessThan) => t < i,
-                        Some(Relation::AtMost) => t <= i,
-                        None => true,
-                    };
-                    if !ok {
-                        continue;
-                    }
-                    for u in ur.clone() {
-                        settings.push(Setting {
-                            interval: Micros::from_secs(i),
-                            timeout: Micros::from_secs(t),
-                            timeout_min: Micros::from_secs(t),
-                            threshold: u,
-                            fastinter: Micros::from_secs(i),
-                        });
-                    }
-                }
-            }
-            let rel = match lb.limits.timeout_vs_interval {
-                Some(Relation::LessThan) => ", timeout < interval",
-                Some(Relation::AtMost) => ", timeout <= interval",
-                None => "",
-            };
-            format!(
-                "every whole-second {ikey} {}-{} s, timeout {}-{} s{rel}, unhealthy_threshold {}-{}",
-                ir.start(),
-                ir.end(),
-                tr.start(),
-                tr.end(),
-                ur.start(),
-                ur.end()
-            )
-        }
-        Family::Azure => {
-            let ir = secs_range(lb, "interval", [Micros::from_secs(5), AZURE_GRID_MAX]);
-            let ir = *ir.start()..=(*ir.end()).min(AZURE_GRID_MAX.0 / 1_000_000);
-            let ur = count_range(lb, "probe_threshold", [1, 100]);
-            let product_below = lb.limits.interval_times_threshold_below;
-            for i in ir.clone() {
-                let interval = Micros::from_secs(i);
-                for u in ur.clone() {
-                    if product_below.is_some_and(|max| interval.times(i64::from(u)) >= max) {
-                        continue;
-                    }
-                    let timeout = azure::effective_timeout(protocol, interval);
-                    settings.push(Setting {
-                        interval,
-                        timeout,
-                        timeout_min: timeout,
-                        threshold: u,
-                        fastinter: interval,
-                    });
-                }
-            }
-            format!(
-                "every whole-second interval {}-{} s, probe_threshold {}-{}{}, timeout fixed by the platform",
-                ir.start(),
-                ir.end(),
-                ur.start(),
-                ur.end(),
-                product_below.map_or_else(String::new, |m| format!(" with interval x probe_threshold below {m}"))
-            )
-        }
-        Family::Haproxy => {
-            let tcheck = lb.settings.timeout_check.as_ref().map(|v| v.value);
-            let tconnect = lb.settings.timeout_connect.as_ref().map(|v| v.value);
-            let steps = HAPROXY_MAX.0 / HAPROXY_STEP.0;
-            for a in 1..=steps {
-                let inter = HAPROXY_STEP.times(a);
-                for b in 1..=steps {
-                    for fall in 1..=HAPROXY_MAX_FALL {
-                        let (timeout_min, timeout) = haproxy::effective_timeout(inter, tcheck, tconnect);
-                        settings.push(Setting {
-                            interval: inter,
-                            timeout,
-                            timeout_min,
-                            threshold: fall,
-                            fastinter: HAPROXY_STEP.times(b),
-                        });
-                    }
-                }
-            }
-            format!(
-                "inter and fastinter {HAPROXY_STEP}-{HAPROXY_MAX} in {HAPROXY_STEP} steps, fall 1-{HAPROXY_MAX_FALL}, {}, spread-checks as configured",
-                match tcheck {
-                    Some(t) => format!("timeout check {t}"),
-                    None => "timeout = inter (no timeout check)".to_string(),
-                }
-            )
-        }
-    };
-    Grid { settings, description }
+    lb.provider.grid(&lb.settings, &lb.limits)
 }
 
 /// The LB's probe model with `s` applied.
 pub fn apply(lb: &LbSpec, s: &Setting) -> ProbeModel {
-    let mut m = lb.model;
-    m.threshold = s.threshold;
-    m.view.timeout = s.timeout;
-    m.view.timeout_min = s.timeout_min;
-    m.schedule = match m.schedule {
-        Schedule::FixedRate { .. } => Schedule::FixedRate { interval: s.interval },
-        Schedule::CompletionRelative {
-            downinter, spread_pct, ..
-        } => Schedule::CompletionRelative {
-            inter: s.interval,
-            fastinter: s.fastinter,
-            downinter,
-            spread_pct,
-        },
-    };
-    if lb.family == Family::Azure {
-        m.rise = s.threshold;
-    }
-    m
+    lb.provider.apply(lb.model, s)
 }
 
 /// The current setting of an LB.
@@ -600,7 +414,9 @@ pub fn recommend_on(sc: &Scenario, lb: &LbSpec, g: &Grid) -> Recommendation {
 
 fn evaluate_ok(sc: &Scenario, lb: &LbSpec, s: &Setting) -> bool {
     let lat = lb.latency_range(&sc.server);
-    lat.hi < s.timeout && !(lb.latency.is_some() && lb.family != Family::Haproxy && lat.hi >= s.interval)
+    // A fixed-rate probe's answer must come back before the next probe starts (the loader's rule).
+    let fixed_rate = matches!(lb.model.schedule, Schedule::FixedRate { .. });
+    lat.hi < s.timeout && !(lb.latency.is_some() && fixed_rate && lat.hi >= s.interval)
 }
 
 #[cfg(test)]

@@ -132,6 +132,11 @@ pub fn distribution(
     two_pass(sc, lb_index, opts, progress)
 }
 
+/// Runs every LB of a scenario (one after the other, each in parallel).
+pub fn simulate(sc: &Scenario, opts: &SimulateOptions, progress: &(dyn Fn(u64) + Sync)) -> Vec<LbDistribution> {
+    (0..sc.lbs.len()).map(|i| distribution(sc, i, opts, progress)).collect()
+}
+
 /// The two-pass exact method (public for tests that compare it with the in-memory one).
 pub fn two_pass(
     sc: &Scenario,

@@ -19,9 +19,9 @@
 //! log has no E3).
 
 pub mod log;
+pub mod paths;
 
 use crate::analysis::exact::extremes;
-use crate::cli::{CalibrateArgs, Exit};
 use crate::output::{secs, PlainFormat};
 use crate::scenario::{self, LbSpec, Scenario};
 use crate::time::Micros;
@@ -30,6 +30,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use log::{BackendEvent, DownLine, EventKind, Shutdown};
 use serde::Serialize;
 use std::io::Write;
+use std::path::PathBuf;
 
 /// How the instant the LB stopped routing was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -247,8 +248,41 @@ fn median_gap(ts: &[i64]) -> Option<Micros> {
     Some(Micros(gaps[gaps.len() / 2]))
 }
 
-/// Runs `graceline calibrate`.
-pub fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+/// What `calibrate` compares, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions {
+    /// The backend's JSON log; several runs may be appended.
+    pub log: PathBuf,
+    /// Scenario whose load balancer the measurements are compared with.
+    pub scenario: PathBuf,
+    /// Load balancer of the scenario: a glob on its name that must select exactly one; needed
+    /// when the scenario has several.
+    pub lb: Option<String>,
+    /// The server (a built-in profile, a scenario file or a kube-apiserver manifest) replacing
+    /// the scenario's [server], as `--server` of the other commands.
+    pub server: Option<String>,
+    /// HAProxy's own log: its "Server B/S is DOWN" line is then the instant routing stopped.
+    pub haproxy_log: Option<PathBuf>,
+    /// With `haproxy_log`: only DOWN lines of this server (`backend/server`).
+    pub haproxy_server: Option<String>,
+    /// The model's range is widened by this much on both sides before judging a measurement.
+    pub tolerance: Micros,
+    /// Output format.
+    pub format: PlainFormat,
+}
+
+/// What a calibration found: how many shutdowns were measured and how many fell outside the
+/// model's range (the command line turns any into exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calibration {
+    /// Shutdowns (`readyz_failing` events) compared.
+    pub measurements: usize,
+    /// Measurements outside the model's range.
+    pub outside: usize,
+}
+
+/// Runs `graceline calibrate`: writes the comparison to `out` and returns what it found.
+pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
     let named = crate::input::named_server(&crate::input::Options {
         server: a.server.clone(),
         ..Default::default()
@@ -333,10 +367,9 @@ pub fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
         PlainFormat::Json => render_json(&sc, lb, method, a.tolerance, &ms),
     };
     out.write_all(text.as_bytes()).context("cannot write the output")?;
-    Ok(if ms.iter().any(|m| m.inside == Some(false)) {
-        Exit::Findings
-    } else {
-        Exit::Clean
+    Ok(Calibration {
+        measurements: ms.len(),
+        outside: ms.iter().filter(|m| m.inside == Some(false)).count(),
     })
 }
 

@@ -29,6 +29,18 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// The output's colour mode for this flag.
+    pub fn mode(self) -> crate::output::term::ColorMode {
+        use crate::output::term::ColorMode;
+        match self {
+            ColorChoice::Auto => ColorMode::Auto,
+            ColorChoice::Always => ColorMode::Always,
+            ColorChoice::Never => ColorMode::Never,
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -53,6 +65,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
+    /// List every rule, or explain one (what, why, an example that raises it, the fix, sources).
+    Rules(RulesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to standard output.
@@ -139,6 +153,13 @@ pub struct InputArgs {
     /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
     #[arg(long)]
     pub haproxy_join: bool,
+    /// What ends the pods of the Kubernetes paths (over `[paths] termination`): a deletion, or a
+    /// termination the kubelet starts on its own.
+    #[arg(long, value_enum)]
+    pub termination: Option<crate::paths::settings::Termination>,
+    /// What programs Services on the nodes (over `[paths] dataplane` and a Cilium ConfigMap).
+    #[arg(long, value_enum)]
+    pub dataplane: Option<crate::paths::settings::Dataplane>,
 }
 
 /// Parses `VAR=VALUE` for `--haproxy-env`.
@@ -203,6 +224,30 @@ pub struct ExplainArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// Flags of `rules`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline rules\n  graceline rules GL001\n  graceline rules routes-to-closed-port --format json"
+)]
+pub struct RulesArgs {
+    /// A rule id (GL001) or name (routes-to-closed-port) to explain; none lists every rule.
+    pub rule: Option<String>,
+    /// Output format (markdown: the README's rule section).
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+/// Output formats of `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    /// Human-readable text.
+    Table,
+    /// Machine-readable JSON.
+    Json,
+    /// The README's rule section.
+    Markdown,
 }
 
 /// Flags of `profiles`.
@@ -272,8 +317,15 @@ pub struct CalibrateArgs {
     /// The backend's JSON log (`graceline backend --log FILE`); several runs may be appended.
     pub log: PathBuf,
     /// Scenario whose load balancer the measurements are compared with.
-    #[arg(long)]
-    pub scenario: PathBuf,
+    #[arg(long, required_unless_present = "path")]
+    pub scenario: Option<PathBuf>,
+    /// Measure a whole Kubernetes path instead (`kube-proxy`, `gateway-istio`, ...): the backend
+    /// ran as the pod with a preStop sleep of `--prestop` and steady traffic through the path.
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["scenario", "haproxy_log", "haproxy_server", "lb", "server"])]
+    pub path: Option<String>,
+    /// With `--path`: the pod's preStop sleep (the deletion is SIGTERM minus it).
+    #[arg(long, value_parser = duration, requires = "path")]
+    pub prestop: Option<Micros>,
     /// The scenario's load balancer: a glob on its name, as `--lb` of the other commands (it must
     /// select exactly one); needed when the scenario has several.
     #[arg(long, value_name = "PATTERN")]

@@ -64,6 +64,8 @@ impl InputOptions {
                 haproxy_env: a.haproxy_env.clone(),
                 haproxy_version: a.haproxy_version.clone(),
                 haproxy_join: a.haproxy_join,
+                termination: a.termination,
+                dataplane: a.dataplane,
             },
         })
     }
@@ -167,6 +169,8 @@ mod tests {
             haproxy_env: Vec::new(),
             haproxy_version: None,
             haproxy_join: false,
+            termination: None,
+            dataplane: None,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod inputs;
 pub mod paths;
+pub mod rules;
 
 use crate::analysis::outcome::{self, Outcome};
 use crate::analysis::{explain::explain, findings::Severity};
@@ -144,7 +145,10 @@ fn via_path(lb: &crate::scenario::LbSpec) -> Option<String> {
 /// Runs a parsed command line, writing the result to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
-        Command::Check(a) => check(&CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color))?, out),
+        Command::Check(a) => check(
+            &CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color.mode()))?,
+            out,
+        ),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "graceline", out);
@@ -167,13 +171,45 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Explain(a) => explain_cmd(&a, out),
         Command::Profiles(a) => profiles_cmd(&a, out),
+        Command::Rules(a) => rules::run(&a, &Term::detect(cli.color.mode()), out),
         Command::Backend(a) => backend_cmd(&a, out),
-        Command::Calibrate(a) => crate::calibrate::run(&a, out),
+        Command::Calibrate(a) => calibrate_cmd(&a, out),
         Command::Timeline(a) => timeline_cmd(&a, out),
         Command::Report(a) => report_cmd(&a, out),
         Command::Simulate(a) => simulate_cmd(&a, out),
         Command::Recommend(a) => recommend_cmd(&a, out),
     }
+}
+
+/// `graceline calibrate`: exit 1 when a measurement falls outside the model's range.
+fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+    if let Some(family) = &a.path {
+        // A whole Kubernetes path measured end to end (calibrate::paths).
+        let opts = crate::calibrate::paths::PathCalibrateOptions {
+            log: a.log.clone(),
+            family: family.clone(),
+            prestop: a.prestop,
+            tolerance: a.tolerance,
+            format: a.format,
+        };
+        let found = crate::calibrate::paths::run(&opts, out)?;
+        return Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean });
+    }
+    let opts = crate::calibrate::CalibrateOptions {
+        log: a.log.clone(),
+        scenario: a
+            .scenario
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("calibrate needs --scenario (or --path for a Kubernetes path)"))?,
+        lb: a.lb.clone(),
+        server: a.server.clone(),
+        haproxy_log: a.haproxy_log.clone(),
+        haproxy_server: a.haproxy_server.clone(),
+        tolerance: a.tolerance,
+        format: a.format,
+    };
+    let found = crate::calibrate::run(&opts, out)?;
+    Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean })
 }
 
 /// `graceline simulate`: Monte Carlo per LB, with a progress bar on stderr (a terminal only) once a
@@ -269,7 +305,7 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
             let recs: Vec<_> = sc
                 .lbs
                 .iter()
-                .map(|lb| (lb.family, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
+                .map(|lb| (lb.provider, crate::analysis::recommend::recommend_with(sc, lb, &opts)))
                 .collect();
             (sc, recs)
         })

@@ -6,6 +6,8 @@
 //! One module per input kind: [`haproxy`] (over the [`haproxy_cfg`] parser), [`k8s`],
 //! [`terraform`], [`manifest`], [`project`]; [`yaml`] locates YAML nodes.
 
+pub mod cluster;
+pub mod gateway;
 pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod k8s;
@@ -112,6 +114,10 @@ pub struct Options {
     pub haproxy_version: Option<String>,
     /// Read every haproxy.cfg input as one configuration, in the order given (`haproxy -f A -f B`).
     pub haproxy_join: bool,
+    /// `--termination`: what ends the pods of the Kubernetes paths (over `[paths] termination`).
+    pub termination: Option<crate::paths::settings::Termination>,
+    /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
+    pub dataplane: Option<crate::paths::settings::Dataplane>,
 }
 
 /// Where a group's server is named.
@@ -148,6 +154,8 @@ pub struct GroupSpec {
     pub haproxy_join: bool,
     /// The user's propagation figure for every LB of the group (`propagation_delay =` of a check).
     pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
+    /// `[paths]` of graceline.toml.
+    pub paths: crate::paths::settings::PathSettings,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -161,8 +169,7 @@ fn whole_file(file: &str) -> Loc {
 /// The path that stands for standard input on the command line.
 pub const STDIN_PATH: &str = "-";
 
-/// How standard input is named in messages and finding locations.
-pub const STDIN_NAME: &str = "<stdin>";
+pub use crate::error::STDIN_NAME;
 
 /// True for the path `-` (standard input).
 pub fn is_stdin(path: &Path) -> bool {
@@ -512,6 +519,8 @@ pub fn read_group_noting(g: &GroupSpec, opts: &Options, read: &mut Vec<String>) 
         ..InputGroup::default()
     };
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
+    // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
+    let mut scenario_paths = crate::paths::settings::PathSettings::default();
     for unit in units(g, kind, join, opts.allow_empty)? {
         match unit {
             Unit::File(path) => {
@@ -525,6 +534,9 @@ pub fn read_group_noting(g: &GroupSpec, opts: &Options, read: &mut Vec<String>) 
                     named: out.server.as_ref(),
                 };
                 let f = registry::read_file(&display, &text, &ctx)?;
+                if let Some(p) = f.paths {
+                    scenario_paths.join(p).map_err(|e| anyhow!(e))?;
+                }
                 out.scenarios.extend(f.scenario);
                 out.manifests
                     .extend(f.objects.apiservers.iter().map(|a| a.server.clone()));
@@ -563,7 +575,27 @@ pub fn read_group_noting(g: &GroupSpec, opts: &Options, read: &mut Vec<String>) 
             }
         }
     }
+    let mut paths = g.paths.clone();
+    paths.overlay(scenario_paths);
+    paths.overlay(paths_flags(opts));
+    out.paths = paths;
     Ok(out)
+}
+
+/// The `[paths]` settings the command line gives.
+fn paths_flags(opts: &Options) -> crate::paths::settings::PathSettings {
+    use crate::paths::settings::{PathSettings, Setting};
+    PathSettings {
+        termination: opts.termination.map(|value| Setting {
+            value,
+            at: "--termination".to_string(),
+        }),
+        dataplane: opts.dataplane.map(|value| Setting {
+            value,
+            at: "--dataplane".to_string(),
+        }),
+        ..PathSettings::default()
+    }
 }
 
 /// The groups the command line's paths make: project files expand into their `[[check]]`s, every

@@ -13,6 +13,11 @@
 //! select = ["api-server/*"]                     # optional: LB-name globs to judge (default: the LBs on the server's port)
 //! haproxy_join = true                           # optional: the haproxy.cfg inputs are one configuration (haproxy -f A -f B)
 //! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
+//!
+//! [paths]                                       # optional, for every check: see crate::paths::settings
+//! termination = "eviction"
+//! [paths.stages]
+//! rule-programming = ["0s", "5s"]
 //! ```
 //!
 //! An entry of `lbs` without glob characters may name a directory: its `*.cfg` files are one
@@ -36,6 +41,9 @@ struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
     #[serde(default)]
     ignore: Vec<Spanned<IgnoreRaw>>,
+    /// `[paths]`: read by `crate::paths::settings`, for every check.
+    #[allow(dead_code)]
+    paths: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +174,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
         return Err(anyhow!(InputError::new(doc.loc(0), "check", "no [[check]] table")));
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let paths = crate::paths::settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in raw.check.iter().enumerate() {
         let c = c.get_ref();
@@ -221,6 +230,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
                 loc: doc.loc(p.span().start),
                 from_profile: false,
             }),
+            paths: paths.clone(),
         });
     }
     Ok(out)

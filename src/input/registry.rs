@@ -3,7 +3,7 @@
 //! inputs. A new format is one reader function plus one line in [`READERS`] (and its syntax in
 //! [`Family`] when it is a new one).
 
-use super::{haproxy, k8s, terraform, workload, yaml, Cloud, InputKind, MAX_YAML_BYTES};
+use super::{cluster, gateway, haproxy, k8s, terraform, workload, yaml, Cloud, InputKind, MAX_YAML_BYTES};
 use crate::error::{InputError, Loc};
 use crate::scenario::k8s::{CheckTarget, Objects};
 use crate::scenario::{self, LbInput, NamedServer, Scenario};
@@ -234,6 +234,8 @@ pub struct FileInputs {
     pub objects: Objects,
     /// A scenario file, resolved.
     pub scenario: Option<Scenario>,
+    /// The scenario file's `[paths]` table.
+    pub paths: Option<crate::paths::settings::PathSettings>,
 }
 
 /// How one run reads its files.
@@ -422,13 +424,27 @@ fn read_kubernetes(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInpu
     let t = yaml::Text::new(file, text);
     let docs = flatten_lists(yaml::load(&t)?);
     let mut objects = workload::read(&t, &docs)?;
+    // Issue 16: Gateway API objects and what the added path families read.
+    gateway::read(&t, &docs, &mut objects.added)?;
+    cluster::read(&t, &docs, &mut objects.added)?;
     if ctx.kind == Some(InputKind::K8s) {
         objects.apiservers.clear();
     }
     let lbs = if ctx.kind == Some(InputKind::Manifest) {
         Vec::new()
     } else {
-        let (lbs, unknown) = k8s::lbs_with_unknown(&t, &docs, ctx.cloud)?;
+        // A Service MetalLB announces has no cloud load balancer to read (paths::metallb); the
+        // documents are copied only when there is one (large Service files stay as read).
+        let (lbs, unknown) = if docs.iter().any(|d| cluster::announced_by_metallb(d, &objects.added)) {
+            let cloud_docs: Vec<yaml::Node> = docs
+                .iter()
+                .filter(|d| !cluster::announced_by_metallb(d, &objects.added))
+                .cloned()
+                .collect();
+            k8s::lbs_with_unknown(&t, &cloud_docs, ctx.cloud)?
+        } else {
+            k8s::lbs_with_unknown(&t, &docs, ctx.cloud)?
+        };
         objects.unread.extend(unknown.into_iter().map(|e| {
             let subject = e.message.split(':').next().unwrap_or("").to_string();
             let why = e
@@ -460,6 +476,7 @@ fn read_kubernetes(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInpu
         lbs,
         objects,
         scenario: None,
+        paths: None,
     })
 }
 
@@ -473,6 +490,7 @@ fn read_scenario(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInputs
     }
     Ok(FileInputs {
         scenario: Some(scenario::load_str_with(file, text, ctx.named)?),
+        paths: crate::paths::settings::PathSettings::from_toml(file, text)?,
         ..FileInputs::default()
     })
 }

@@ -9,8 +9,8 @@ use super::manifest::{find_flag, is_apiserver};
 use super::yaml::{self, Node, Text};
 use crate::error::{InputError, Loc};
 use crate::scenario::k8s::{
-    Apiserver, Backend, Container, Ingress, IngressClass, Namespace, Objects, Prestop, Probe, ProxyMode, Reconciler,
-    Service, ServicePort, Strategy, TargetPort, Workload,
+    Apiserver, Backend, BackendConfig, BackendConfigRef, Container, GkeHealthCheck, Ingress, IngressClass, Namespace,
+    Objects, Prestop, Probe, ProxyMode, Reconciler, Service, ServicePort, Strategy, TargetPort, Workload,
 };
 use crate::time::{Micros, MAX_INPUT};
 use std::collections::BTreeMap;
@@ -516,6 +516,7 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         };
         ports.push(ServicePort {
             port,
+            name: yaml::get(p, "name").and_then(yaml::as_str).map(str::to_string),
             target,
             loc: t.loc(p),
         });
@@ -565,7 +566,9 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         .and_then(|s| yaml::get(s, "publishNotReadyAddresses"))
         .filter(|n| yaml::as_bool(n) == Some(true))
         .map(|n| t.loc(n));
+    let backend_config = backend_config_ref(t, &anns)?;
     Ok(Service {
+        backend_config,
         publish_not_ready,
         name,
         namespace,
@@ -578,6 +581,154 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         ip_targets,
         neg,
         deregistration_delay,
+    })
+}
+
+/// The Service annotation naming its BackendConfigs (`cloud.google.com/backend-config`, or the
+/// older `beta.cloud.google.com/backend-config`): JSON `{"default": "cfg", "ports": {"80": "cfg"}}`
+/// (https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration#associating_backendconfig_with_your_ingress).
+fn backend_config_ref(t: &Text, anns: &[(&str, &Node)]) -> Result<Option<BackendConfigRef>, InputError> {
+    let Some((key, n)) = anns
+        .iter()
+        .find(|(k, _)| *k == "cloud.google.com/backend-config" || *k == "beta.cloud.google.com/backend-config")
+    else {
+        return Ok(None);
+    };
+    let bad = |why: String| InputError::new(t.loc(n), *key, why);
+    let text =
+        yaml::as_str(n).ok_or_else(|| bad("must be a JSON string such as '{\"default\": \"my-config\"}'".into()))?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        bad(format!(
+            "is not JSON ({e}); write e.g. '{{\"default\": \"my-config\"}}'"
+        ))
+    })?;
+    let Some(obj) = v.as_object() else {
+        return Err(bad("must be a JSON object with \"default\" and/or \"ports\"".into()));
+    };
+    let mut out = BackendConfigRef {
+        default: None,
+        ports: Vec::new(),
+        loc: t.loc(n),
+    };
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("default", serde_json::Value::String(s)) => out.default = Some(s.clone()),
+            ("ports", serde_json::Value::Object(m)) => {
+                for (port, cfg) in m {
+                    let cfg = cfg
+                        .as_str()
+                        .ok_or_else(|| bad(format!("ports.{port} must name a BackendConfig (a string)")))?;
+                    out.ports.push((port.clone(), cfg.to_string()));
+                }
+            }
+            ("default" | "ports", _) => {
+                return Err(bad(format!(
+                    "\"{k}\" must be {}",
+                    if k == "default" {
+                        "a BackendConfig name"
+                    } else {
+                        "an object of port to BackendConfig name"
+                    }
+                )))
+            }
+            (other, _) => {
+                let hint = crate::scenario::words::nearest(other, &["default", "ports"])
+                    .map(|w| format!("did you mean \"{w}\"? "))
+                    .unwrap_or_default();
+                return Err(bad(format!("unknown key \"{other}\"; {hint}valid: default, ports")));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A GKE BackendConfig and its `spec.healthCheck`, refused where Google Cloud refuses it:
+/// interval and timeout 1-300 s with the timeout at most the interval, thresholds 1-10, type HTTP,
+/// HTTPS or HTTP2 (https://cloud.google.com/load-balancing/docs/health-check-concepts,
+/// https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration#direct_health).
+fn backend_config(t: &Text, doc: &Node) -> Result<BackendConfig, InputError> {
+    let (name, _, loc) = name_ns(t, doc, "BackendConfig")?;
+    let Some(hc) = yaml::get(doc, "spec").and_then(|s| yaml::get(s, "healthCheck")) else {
+        return Ok(BackendConfig {
+            name,
+            loc,
+            health_check: None,
+        });
+    };
+    let field = |k: &str| format!("spec.healthCheck.{k}");
+    let ranged = |k: &str, lo: i64, hi: i64| -> Result<Option<(i64, Loc)>, InputError> {
+        let Some(n) = yaml::get(hc, k) else { return Ok(None) };
+        let v = int(t, n, &field(k))?;
+        if !(lo..=hi).contains(&v) {
+            return Err(InputError::new(
+                t.loc(n),
+                field(k),
+                format!("must be from {lo} to {hi}, got {v} (Google Cloud rejects it)"),
+            ));
+        }
+        Ok(Some((v, t.loc(n))))
+    };
+    let secs = |k: &str| -> Result<Option<(Micros, Loc)>, InputError> {
+        Ok(ranged(k, 1, 300)?.map(|(v, l)| (Micros::from_secs(v), l)))
+    };
+    let count = |k: &str| -> Result<Option<(u32, Loc)>, InputError> {
+        Ok(ranged(k, 1, 10)?.map(|(v, l)| (u32::try_from(v).unwrap_or(u32::MAX), l)))
+    };
+    let interval = secs("checkIntervalSec")?;
+    let timeout = secs("timeoutSec")?;
+    if let (Some((i, _)), Some((to, l))) = (&interval, &timeout) {
+        if to > i {
+            return Err(InputError::new(
+                l.clone(),
+                field("timeoutSec"),
+                format!("{to} is longer than checkIntervalSec {i} (Google Cloud rejects a timeout longer than the interval)"),
+            ));
+        }
+    }
+    let protocol = match yaml::get(hc, "type") {
+        None => None,
+        Some(n) => {
+            let p = match yaml::as_str(n).unwrap_or("") {
+                "HTTP" => crate::provider::Protocol::Http,
+                "HTTPS" | "HTTP2" => crate::provider::Protocol::Https,
+                other => {
+                    return Err(InputError::new(
+                        t.loc(n),
+                        field("type"),
+                        format!("\"{other}\" is not a BackendConfig health check type (HTTP, HTTPS, HTTP2)"),
+                    ))
+                }
+            };
+            Some((p, t.loc(n)))
+        }
+    };
+    let path = match yaml::get(hc, "requestPath") {
+        None => None,
+        Some(n) => {
+            let p = yaml::as_str(n).unwrap_or("");
+            if !p.starts_with('/') {
+                return Err(InputError::new(
+                    t.loc(n),
+                    field("requestPath"),
+                    format!("\"{p}\" must start with / (Google Cloud rejects it)"),
+                ));
+            }
+            Some((p.to_string(), t.loc(n)))
+        }
+    };
+    let port = ranged("port", 1, 65535)?.map(|(v, l)| (u16::try_from(v).unwrap_or(u16::MAX), l));
+    Ok(BackendConfig {
+        name,
+        loc,
+        health_check: Some(GkeHealthCheck {
+            interval,
+            timeout,
+            healthy: count("healthyThreshold")?,
+            unhealthy: count("unhealthyThreshold")?,
+            protocol,
+            path,
+            port,
+        }),
     })
 }
 
@@ -625,7 +776,20 @@ fn ingress(t: &Text, doc: &Node) -> Result<Ingress, InputError> {
             if let Some(s) = yaml::as_str(n) {
                 let service = format!("{namespace}/{s}");
                 if !backends.iter().any(|x: &Backend| x.service == service) {
-                    backends.push(Backend { service, loc: t.loc(n) });
+                    let port = yaml::get(b, "service")
+                        .and_then(|s| yaml::get(s, "port"))
+                        .and_then(|p| yaml::get(p, "number").or_else(|| yaml::get(p, "name")))
+                        .or_else(|| yaml::get(b, "servicePort"))
+                        .and_then(|p| {
+                            yaml::as_int(p)
+                                .map(|i| i.to_string())
+                                .or_else(|| yaml::as_str(p).map(str::to_string))
+                        });
+                    backends.push(Backend {
+                        service,
+                        port,
+                        loc: t.loc(n),
+                    });
                 }
             }
         }
@@ -813,10 +977,7 @@ pub fn read(t: &Text, docs: &[Node]) -> Result<Objects, InputError> {
                     labels: string_map(t, meta.and_then(|m| yaml::get(m, "labels")), "metadata.labels")?,
                 });
             }
-            "BackendConfig" => out.notes.push(format!(
-                "{}: a GKE BackendConfig: its healthCheck configures a GKE Ingress's health check of the pods, which graceline does not model (the NEG path's stages do not depend on it)",
-                t.loc(doc)
-            )),
+            "BackendConfig" => out.backend_configs.push(backend_config(t, doc)?),
             _ => {}
         }
     }

@@ -3,7 +3,7 @@
 //! that rule has a finding at or above `--fail-on`.
 
 use super::{reported, ExportContext, Exporter, Subject};
-use crate::analysis::findings::{Finding, Rule, RULES};
+use crate::analysis::findings::{rules_in, Finding, Rule, Scope};
 use crate::analysis::outcome::Outcome;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -93,8 +93,8 @@ impl Suite<'_> {
 /// (GL030-GL032) and one per workload, Service or Ingress for the findings about it as a whole.
 fn suites(o: &Outcome) -> Vec<Suite<'_>> {
     let reports = &o.lbs;
-    let lb_rules: Vec<Rule> = RULES.iter().copied().filter(|r| !r.server_level()).collect();
-    let server_rules: Vec<Rule> = RULES.iter().copied().filter(|r| r.server_level()).collect();
+    let lb_rules = rules_in(&[Scope::Lb]);
+    let server_rules = rules_in(&[Scope::Server]);
     let mut out: Vec<Suite> = reports
         .iter()
         .map(|r| Suite {
@@ -132,7 +132,7 @@ fn suites(o: &Outcome) -> Vec<Suite<'_>> {
     for r in &o.paths {
         let name = format!("{} / {}", r.target.name, r.path.name);
         out.push(Suite {
-            rules: vec![Rule::GL030, Rule::GL031, Rule::GL032],
+            rules: rules_in(&[Scope::Path]),
             classname: "graceline.kubernetes".to_string(),
             file: r.target.file.clone(),
             case_suffix: name.clone(),
@@ -150,7 +150,7 @@ fn suites(o: &Outcome) -> Vec<Suite<'_>> {
         let findings: Vec<&Finding> = o.general.iter().filter(|(x, _)| x == s).map(|(_, f)| f).collect();
         out.push(Suite {
             name: s.to_string(),
-            rules: vec![Rule::GL004, Rule::GL033, Rule::GL034, Rule::GL035],
+            rules: rules_in(&[Scope::Server, Scope::General]),
             classname: "graceline.kubernetes".to_string(),
             file: findings.first().map_or(String::new(), |f| f.loc.file.clone()),
             case_suffix: s.to_string(),

@@ -10,6 +10,7 @@ pub mod paths_chart;
 pub mod recommend;
 pub mod report;
 pub mod report_stages;
+pub mod rules;
 pub mod sarif;
 pub mod simulate;
 pub mod suppress;
@@ -112,7 +113,7 @@ impl SourceRoot {
 
     /// The file's absolute, normalised path; `None` for pseudo-files (`builtin:…`, `<stdin>`).
     fn absolute(&self, file: &str) -> Option<PathBuf> {
-        if file.starts_with("builtin:") || file == crate::input::STDIN_NAME {
+        if file.starts_with("builtin:") || file == crate::error::STDIN_NAME {
             return None;
         }
         Some(normalize(&self.cwd.join(file)))

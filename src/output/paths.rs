@@ -135,6 +135,13 @@ pub fn report_json(r: &PathReport) -> Value {
             "unverified": s.unverified, "evidence": s.evidence_word(), "source": s.source,
             "tail_s": s.tail.map(secs), "tail_source": s.tail_source,
         })).collect::<Vec<_>>(),
+        "alternative": r.path.alternative.as_ref().map(|a| json!({
+            "label": a.label,
+            "stages": a.stages.iter().map(|s| json!({
+                "id": s.id, "label": s.label, "lo_s": secs(s.lo), "hi_s": secs(s.hi),
+                "evidence": s.evidence_word(), "source": s.source,
+            })).collect::<Vec<_>>(),
+        })),
         "slowest_stage": r.path.slowest().map(|s| s.id.clone()),
         "never_withdrawn": r.path.never_withdrawn,
         "readiness_probe": t.readiness,
@@ -197,15 +204,27 @@ pub fn explain(r: &PathReport) -> String {
         .ok();
     }
     writeln!(out, "  how the app shuts down: {}", t.server_source.reason).ok();
+    // Paths that wait for the pod (paths::readiness): its readiness or exit is what they follow.
+    let waits = crate::paths::readiness::depends_on_pod(&r.path);
     writeln!(
         out,
-        "  readiness probe: {} (it does not speed up removal: a terminating pod's endpoint is ready=false from the deletion on, KEP-1672)",
-        t.readiness.as_deref().unwrap_or("none")
+        "  readiness probe: {} ({})",
+        t.readiness.as_deref().unwrap_or("none"),
+        if waits {
+            "this path waits for the pod: its endpoint goes only when the pod turns unready or exits"
+        } else {
+            "it does not speed up removal: a terminating pod's endpoint is ready=false from the deletion on, KEP-1672"
+        }
     )
     .ok();
     writeln!(
         out,
-        "  T+0s  the pod is deleted: endpoint withdrawal and the pod's shutdown start together"
+        "  T+0s  {}",
+        if waits && r.path.start == Start::Sigterm && !t.apiserver {
+            "the kubelet starts stopping the pod (it is not deleted: its endpoints follow its readiness)"
+        } else {
+            "the pod is deleted: endpoint withdrawal and the pod's shutdown start together"
+        }
     )
     .ok();
     match &t.prestop {
@@ -298,7 +317,14 @@ pub fn explain(r: &PathReport) -> String {
     }
     let rec = match (r.recommended_prestop, r.recommended_grace, r.recommended_shutdown_delay) {
         (Some(p), Some(g), _) => format!("recommended preStop {p}, terminationGracePeriodSeconds {g}"),
-        (_, _, Some(d)) => format!("recommended --shutdown-delay-duration {d} (a preStop sleep does not help)"),
+        (_, _, Some(d)) if t.apiserver => {
+            format!("recommended --shutdown-delay-duration {d} (a preStop sleep does not help)")
+        }
+        (_, _, Some(d)) => format!(
+            "recommended: keep listening {d} after readiness starts failing (the app's own shutdown delay; a preStop sleep does not help){}",
+            r.recommended_grace
+                .map_or(String::new(), |g| format!(", grace period {g}"))
+        ),
         _ => "no preStop or delay helps".to_string(),
     };
     writeln!(
@@ -414,8 +440,11 @@ pub fn report_section(a: &PathsAnalysis, dists: &[Option<PathDistribution>]) -> 
                 verdict(r.verdict),
                 opt(r.recommended_prestop),
                 opt(r.recommended_grace),
-                r.recommended_shutdown_delay
-                    .map_or(String::new(), |d| format!(", --shutdown-delay-duration {d}"))
+                r.recommended_shutdown_delay.map_or(String::new(), |d| if r.target.apiserver {
+                    format!(", --shutdown-delay-duration {d}")
+                } else {
+                    format!(", the app's own delay after failing readiness {d}")
+                })
             )
             .ok();
             if let Some(d) = d {

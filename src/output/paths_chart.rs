@@ -15,17 +15,14 @@ use crate::paths::{PathReport, PathVerdict, Start};
 use crate::time::Micros;
 use anyhow::Result;
 use draw::{
-    ellipsize, keep_head, legend_rows, measure, tick_labels, Align, Canvas, Inset, Plan, Row, Swatch, BODY, GRID, INK,
-    LANE_BG, MARKER, MUTED, PLOT_LEFT, PLOT_RIGHT, REMOVED, ROUTES, SMALL, TINY, VIOLATION,
+    ellipsize, hatch, keep_head, legend_rows, measure, tick_labels, Align, Canvas, Inset, Plan, Row, Swatch, BODY,
+    GRID, HATCH_BG, INK, LANE_BG, MARKER, MUTED, PLOT_LEFT, PLOT_RIGHT, REMOVED, ROUTES, SMALL, TINY, VIOLATION,
 };
 use plotters::style::{RGBColor, WHITE};
 use std::path::Path;
 
 const WIDTH: u32 = draw::WIDTH;
 
-/// Background of an unverified stage's hatching.
-pub(crate) const HATCH_BG: RGBColor = RGBColor(214, 228, 246);
-const HATCH: RGBColor = RGBColor(110, 150, 205);
 const SIGTERM: RGBColor = RGBColor(110, 110, 110);
 /// The pod's phases (the LB chart's server colours).
 const PRESTOP: RGBColor = RGBColor(222, 240, 218);
@@ -40,17 +37,6 @@ const FILLS: [RGBColor; 5] = [
     RGBColor(252, 187, 161),
     RGBColor(190, 186, 218),
 ];
-
-/// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
-pub(crate) fn hatch(c: &mut Canvas, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
-    let mut k = x0 + y0 + 4;
-    while k < x1 + y1 {
-        let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
-        let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
-        c.line(start, end, HATCH, 2, false);
-        k += 8;
-    }
-}
 
 /// Lines of the stage list under a lane, at most.
 const LIST_ROWS: usize = 3;
@@ -621,13 +607,177 @@ pub fn write(reports: &[PathReport], path: &Path, scale: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
+    use crate::error::Loc;
+    use crate::paths::{analyze, apiserver_service, ingress, kube_proxy, lb_controller};
+    use crate::scenario::k8s::{Prestop, ProxyMode, Reconciler, Target};
+    use crate::scenario::{server_from_profile, ServerSource, DEFAULT_MIN_MARGIN};
 
+    fn at(file: &str, line: u32) -> Loc {
+        Loc {
+            file: file.into(),
+            line,
+            column: 5,
+        }
+    }
+
+    /// A workload's pod as the Kubernetes readers describe it: the app's shutdown profile with the
+    /// pod's own preStop and grace period.
+    fn pod(kind: &str, name: &str, file: &str, prestop: Prestop, grace_s: i64) -> Target {
+        let profile = "app-stops-at-sigterm";
+        let (mut server, _) = server_from_profile(profile, &at(file, 1)).unwrap();
+        server.prestop_sleep = prestop.duration();
+        server.termination_grace_period = Micros::from_secs(grace_s);
+        Target {
+            kind: kind.into(),
+            name: name.into(),
+            file: file.into(),
+            container: "app".into(),
+            container_loc: at(file, 12),
+            grace_loc: at(file, 10),
+            grace_defaulted: false,
+            prestop,
+            server,
+            server_source: ServerSource {
+                origin: format!("builtin:{profile}"),
+                assumed: true,
+                reason: "assumed".into(),
+            },
+            delay_loc: None,
+            apiserver: false,
+            readiness: Some("httpGet /ready".into()),
+            probe: None,
+            sidecar: false,
+            istio_proxy: None,
+        }
+    }
+
+    /// A kube-apiserver static pod with `--shutdown-delay-duration=<delay_s>s`.
+    fn apiserver(file: &str, delay_s: i64) -> Target {
+        let mut t = pod("Pod (kube-apiserver)", "kube-apiserver-cp1", file, Prestop::None, 135);
+        let (mut server, _) = server_from_profile("kube-apiserver", &at(file, 1)).unwrap();
+        server.shutdown_delay = Micros::from_secs(delay_s);
+        t.server = server;
+        t.delay_loc = Some(at(file, 14));
+        t.apiserver = true;
+        t.readiness = Some("httpGet /readyz".into());
+        t
+    }
+
+    fn sleep(file: &str, s: i64) -> Prestop {
+        Prestop::Sleep {
+            duration: Micros::from_secs(s),
+            loc: at(file, 20),
+        }
+    }
+
+    /// The reports of three sets of inputs, built without the readers: an NLB with ip targets
+    /// (its long deregistration lag, its own health check as the alternative) beside a
+    /// kube-apiserver; a master-count kube-apiserver (never withdrawn); ingress-nginx over IPVS,
+    /// a preStop script of unknown length and a pod without preStop.
+    fn report_sets() -> Vec<(&'static str, Vec<PathReport>)> {
+        let nlb = crate::scenario::load_str(
+            "web.yaml",
+            "[server]\nprofile = \"app-stops-at-sigterm\"\n[[lb]]\nname = \"shop/web\"\nprofile = \"aws-nlb\"\nprotocol = \"http\"\npath = \"/ready\"\n",
+        )
+        .unwrap();
+        let web = pod(
+            "Deployment",
+            "shop/web",
+            "web-nlb-ip.yaml",
+            sleep("web-nlb-ip.yaml", 10),
+            45,
+        );
+        let mut ip = lb_controller::path(
+            "shop/web",
+            "shop/web:80 LoadBalancer",
+            at("web-nlb-ip.yaml", 30),
+            lb_controller::Lb::Nlb,
+            None,
+            Some(false),
+        );
+        ip.lbs = vec!["shop/web".into()];
+        ip.alternative = Some(lb_controller::health_check_of_pod(&web, &nlb.lbs[0]));
+        let web_proxy = kube_proxy::path(
+            "shop/web",
+            "shop/web:80 LoadBalancer",
+            at("web-nlb-ip.yaml", 30),
+            ProxyMode::Iptables,
+        );
+        let api = apiserver("kube-apiserver-70s.yaml", 70);
+        let api_path = |file: &str, reconciler| {
+            apiserver_service::path("kube-apiserver-cp1", at(file, 10), reconciler, ProxyMode::Iptables)
+        };
+        let first = vec![
+            analyze(&web, &web_proxy, DEFAULT_MIN_MARGIN),
+            analyze(&web, &ip, DEFAULT_MIN_MARGIN),
+            analyze(
+                &api,
+                &api_path("kube-apiserver-70s.yaml", Reconciler::Lease),
+                DEFAULT_MIN_MARGIN,
+            ),
+        ];
+        let mc = apiserver("kube-apiserver-master-count.yaml", 70);
+        let second = vec![analyze(
+            &mc,
+            &api_path("kube-apiserver-master-count.yaml", Reconciler::MasterCount(3)),
+            DEFAULT_MIN_MARGIN,
+        )];
+        let shop = pod(
+            "Deployment",
+            "default/shop",
+            "ingress-nginx-ipvs.yaml",
+            sleep("ingress-nginx-ipvs.yaml", 5),
+            30,
+        );
+        let script = Prestop::Unknown {
+            what: "/bin/sh -c sleep 5; nginx -s quit".into(),
+            assumed: Micros::from_secs(5),
+            loc: at("prestop-script.yaml", 17),
+        };
+        let nginx = pod("StatefulSet", "default/nginx", "prestop-script.yaml", script, 60);
+        let bare = pod("Deployment", "shop/web", "web-no-prestop.yaml", Prestop::None, 30);
+        let ipvs =
+            |service: &str, name: &str, file: &str| kube_proxy::path(service, name, at(file, 30), ProxyMode::Ipvs);
+        let third = vec![
+            analyze(
+                &shop,
+                &ipvs("default/shop", "default/shop:80 ClusterIP", "ingress-nginx-ipvs.yaml"),
+                DEFAULT_MIN_MARGIN,
+            ),
+            analyze(
+                &nginx,
+                &ipvs("default/nginx", "default/nginx:80 NodePort", "prestop-script.yaml"),
+                DEFAULT_MIN_MARGIN,
+            ),
+            analyze(
+                &bare,
+                &ipvs("shop/web", "shop/web:80 ClusterIP", "web-no-prestop.yaml"),
+                DEFAULT_MIN_MARGIN,
+            ),
+            analyze(
+                &shop,
+                &ingress::nginx_path(
+                    "default/shop",
+                    "default/shop -> default/shop",
+                    at("ingress-nginx-ipvs.yaml", 40),
+                ),
+                DEFAULT_MIN_MARGIN,
+            ),
+        ];
+        vec![
+            ("web-nlb-ip + kube-apiserver-70s", first),
+            ("kube-apiserver-master-count", second),
+            ("ingress-nginx-ipvs + prestop-script + web-no-prestop", third),
+        ]
+    }
+
+    /// The reports of one fixture's pods, taken from [`report_sets`] (built without the readers).
     fn reports(files: &[&str]) -> Vec<PathReport> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/kubernetes-paths");
-        let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
-        let groups = crate::input::load(&paths, &crate::input::Options::default()).unwrap();
-        crate::analysis::outcome::run(groups).paths
+        report_sets()
+            .into_iter()
+            .flat_map(|(_, r)| r)
+            .filter(|r| files.iter().any(|f| r.target.file == *f) && !r.target.apiserver)
+            .collect()
     }
 
     fn texts(plan: &Plan) -> String {
@@ -644,17 +794,7 @@ mod tests {
     #[test]
     fn texts_stay_inside_and_apart() {
         ensure_font().unwrap();
-        for files in [
-            &["web-nlb-ip.yaml", "kube-apiserver-70s.yaml"][..],
-            &["kube-apiserver-master-count.yaml"][..],
-            &["ingress-nginx-ipvs.yaml", "prestop-script.yaml", "web-no-prestop.yaml"][..],
-            &[
-                "local-traffic-aws.yaml",
-                "web-prestop-10s.yaml",
-                "kube-apiserver-0s.yaml",
-            ][..],
-        ] {
-            let r = reports(files);
+        for (files, r) in report_sets() {
             assert!(!r.is_empty(), "{files:?}");
             let plan = plan(&r);
             crate::output::chart::tests::assert_legible(&format!("{files:?}"), &plan);
@@ -699,13 +839,13 @@ mod tests {
     #[test]
     fn a_lone_short_path_fills_the_axis() {
         ensure_font().unwrap();
-        // web-no-prestop: 4 s of stages, the app stops at 0 s. The axis ends just after 4 s (no
-        // 87 % empty plot up to SIGKILL) and nothing needs an inset.
+        // web-no-prestop under IPVS: 3 s of stages, the app stops at 0 s. The axis ends just after
+        // 3 s (no 87 % empty plot up to SIGKILL) and nothing needs an inset.
         let r = reports(&["web-no-prestop.yaml"]);
         let plan = plan(&r);
         assert!(plan.insets.is_empty());
         let t = texts(&plan);
-        assert!(t.contains("|4s|") && !t.contains("|10s|"), "{t}");
+        assert!(t.contains("|3s|") && !t.contains("|10s|"), "{t}");
         assert_eq!(plan.red_bands.len(), 1);
         // The Service is the workload's name: said once.
         assert!(t.contains("|Kubernetes paths, worst case: shop/web|"), "{t}");

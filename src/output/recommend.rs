@@ -4,7 +4,7 @@
 use super::term::{fit, width_from_env, Col, Term};
 use super::{secs, PlainFormat};
 use crate::analysis::recommend::{Candidate, Recommendation, Setting};
-use crate::provider::Family;
+use crate::provider::{KnobValue, Provider};
 use crate::scenario::Scenario;
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -12,55 +12,28 @@ use std::fmt::Write;
 /// Most Pareto points the table shows (JSON lists all).
 pub const TABLE_PARETO_ROWS: usize = 12;
 
-/// A setting in the provider's own knob names, e.g. `interval = 10s, timeout = 10s, unhealthy_threshold = 2`.
-pub fn describe(family: Family, s: &Setting) -> String {
-    match family {
-        Family::Aws => format!(
-            "interval = {}, timeout = {}, unhealthy_threshold = {}",
-            s.interval, s.timeout, s.threshold
-        ),
-        Family::Gcp => format!(
-            "check_interval = {}, timeout = {}, unhealthy_threshold = {}",
-            s.interval, s.timeout, s.threshold
-        ),
-        Family::Azure => format!(
-            "interval = {}, probe_threshold = {} (timeout {})",
-            s.interval, s.threshold, s.timeout
-        ),
-        Family::Haproxy => format!(
-            "inter = {}, fastinter = {}, fall = {} (check timeout {})",
-            s.interval, s.fastinter, s.threshold, s.timeout
-        ),
+/// A setting's values under the provider's setting names, durations in seconds (`interval_s`).
+fn setting_json(provider: &dyn Provider, s: &Setting) -> Value {
+    let mut out = serde_json::Map::new();
+    for (key, v) in provider.setting_values(s) {
+        match v {
+            KnobValue::Duration(d) => out.insert(format!("{key}_s"), json!(secs(d))),
+            KnobValue::Count(n) => out.insert(key.to_string(), json!(n)),
+        };
     }
+    Value::Object(out)
 }
 
-fn setting_json(family: Family, s: &Setting) -> Value {
-    match family {
-        Family::Aws => {
-            json!({"interval_s": secs(s.interval), "timeout_s": secs(s.timeout), "unhealthy_threshold": s.threshold})
-        }
-        Family::Gcp => {
-            json!({"check_interval_s": secs(s.interval), "timeout_s": secs(s.timeout), "unhealthy_threshold": s.threshold})
-        }
-        Family::Azure => {
-            json!({"interval_s": secs(s.interval), "probe_threshold": s.threshold, "timeout_s": secs(s.timeout)})
-        }
-        Family::Haproxy => {
-            json!({"inter_s": secs(s.interval), "fastinter_s": secs(s.fastinter), "fall": s.threshold, "timeout_s": secs(s.timeout)})
-        }
-    }
-}
-
-fn candidate_json(family: Family, c: &Candidate) -> Value {
+fn candidate_json(provider: &dyn Provider, c: &Candidate) -> Value {
     json!({
-        "settings": setting_json(family, &c.setting),
+        "settings": setting_json(provider, &c.setting),
         "worst_case_s": secs(c.worst),
         "probes_per_second": c.probes_per_second,
     })
 }
 
 /// The JSON object of one LB's recommendation.
-pub fn recommendation_json(sc: &Scenario, family: Family, r: &Recommendation) -> Value {
+pub fn recommendation_json(sc: &Scenario, provider: &dyn Provider, r: &Recommendation) -> Value {
     json!({
         "scenario": sc.name,
         "lb": r.lb,
@@ -70,7 +43,7 @@ pub fn recommendation_json(sc: &Scenario, family: Family, r: &Recommendation) ->
         "current": if r.unchecked {
             json!({"settings": null, "worst_case_s": secs(r.current.worst), "probes_per_second": 0.0})
         } else {
-            candidate_json(family, &r.current)
+            candidate_json(provider, &r.current)
         },
         "unchecked": r.unchecked,
         "min_shutdown_delay_s": r.min_shutdown_delay.map(secs),
@@ -78,8 +51,8 @@ pub fn recommendation_json(sc: &Scenario, family: Family, r: &Recommendation) ->
         "note": r.note,
         "grid": r.grid,
         "evaluated": r.evaluated,
-        "least_load": r.least_load.as_ref().map(|c| candidate_json(family, c)),
-        "pareto": r.pareto.iter().map(|c| candidate_json(family, c)).collect::<Vec<_>>(),
+        "least_load": r.least_load.as_ref().map(|c| candidate_json(provider, c)),
+        "pareto": r.pareto.iter().map(|c| candidate_json(provider, c)).collect::<Vec<_>>(),
     })
 }
 
@@ -100,8 +73,8 @@ pub fn thin<'a>(front: &'a [Candidate], keep: Option<&Candidate>) -> Vec<&'a Can
     idx.into_iter().map(|i| &front[i]).collect()
 }
 
-/// One scenario's recommendations, one per LB with the LB's provider family.
-pub type Section<'a> = (&'a Scenario, Vec<(Family, Recommendation)>);
+/// One scenario's recommendations, one per LB with the LB's provider.
+pub type Section<'a> = (&'a Scenario, Vec<(&'static dyn Provider, Recommendation)>);
 
 /// Renders `recommend` results of every scenario.
 pub fn render(sections: &[Section], format: PlainFormat) -> String {
@@ -109,7 +82,7 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
         PlainFormat::Json => {
             let results: Vec<Value> = sections
                 .iter()
-                .flat_map(|(sc, recs)| recs.iter().map(move |(f, r)| recommendation_json(sc, *f, r)))
+                .flat_map(|(sc, recs)| recs.iter().map(move |(p, r)| recommendation_json(sc, *p, r)))
                 .collect();
             super::envelope(results, Vec::new())
         }
@@ -117,8 +90,8 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
             let mut out = String::new();
             let all = sections
                 .iter()
-                .flat_map(|(sc, recs)| recs.iter().map(move |(f, r)| (*sc, f, r)));
-            for (k, (sc, family, r)) in all.enumerate() {
+                .flat_map(|(sc, recs)| recs.iter().map(move |(p, r)| (*sc, *p, r)));
+            for (k, (sc, provider, r)) in all.enumerate() {
                 if k > 0 {
                     out.push('\n');
                 }
@@ -149,7 +122,7 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                 writeln!(
                     o,
                     "  now:        {} -> worst case {}, {:.3} probes/s per backend ({})",
-                    describe(*family, &r.current.setting),
+                    provider.describe(&r.current.setting),
                     r.current.worst,
                     r.current.probes_per_second,
                     verdict(&r.current)
@@ -167,7 +140,7 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                     writeln!(
                         o,
                         "  least load: {} -> worst case {}, {:.3} probes/s per backend (passes the current delay)",
-                        describe(*family, &c.setting),
+                        provider.describe(&c.setting),
                         c.worst,
                         c.probes_per_second
                     )
@@ -200,7 +173,7 @@ pub fn render(sections: &[Section], format: PlainFormat) -> String {
                     .iter()
                     .map(|c| {
                         vec![
-                            describe(*family, &c.setting),
+                            provider.describe(&c.setting),
                             c.worst.to_string(),
                             format!("{:.3}", c.probes_per_second),
                             verdict(c).to_string(),

@@ -2,8 +2,9 @@
 //! recommendations, probe load, a rolling-restart estimate, the assumptions with their sources, and
 //! one timeline chart (SVG) per scenario.
 
-use crate::analysis::montecarlo::{simulate, LbDistribution, SimulateOptions};
+use crate::analysis::montecarlo::{LbDistribution, SimulateOptions};
 use crate::analysis::recommend::{recommend, Recommendation};
+use crate::analysis::streaming::simulate;
 use crate::output::chart::ImageFormat;
 use crate::profiles;
 use crate::provider::{ProbeModel, Schedule};
@@ -375,7 +376,7 @@ fn recommendation(md: &mut String, x: &LbSection) {
             writeln!(
                 md,
                 "- least probe load that passes the current delay: {} (worst case {}, {:.3} probes/s per backend; now {:.3}).",
-                crate::output::recommend::describe(x.lb.family, &c.setting),
+                x.lb.provider.describe(&c.setting),
                 c.worst,
                 c.probes_per_second,
                 r.current.probes_per_second
@@ -407,7 +408,7 @@ fn recommendation(md: &mut String, x: &LbSection) {
             writeln!(
                 md,
                 "| {} | {} | {:.3} | {} |",
-                crate::output::recommend::describe(x.lb.family, &c.setting),
+                x.lb.provider.describe(&c.setting),
                 c.worst,
                 c.probes_per_second,
                 if pass { "passes" } else { "fails" }

@@ -1,7 +1,7 @@
 //! Report sections for detection vs propagation, what clients see, and the rolling restart's
 //! overlap (hooks called from `report.rs`).
 
-use crate::analysis::failopen::{all_unhealthy_consequence, overlap, readmission};
+use crate::analysis::failopen::{overlap, readmission};
 use crate::analysis::montecarlo::LbDistribution;
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use std::fmt::Write;
@@ -101,7 +101,7 @@ pub fn rollout_row(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> (String, String, 
     );
     let out = format!("{} of {}", o.out_at_once, r.replicas);
     let all = if o.out_at_once >= r.replicas {
-        format!("**yes**: {}", all_unhealthy_consequence(lb))
+        format!("**yes**: {}", lb.provider.all_unhealthy())
     } else {
         "no".to_string()
     };

@@ -3,7 +3,7 @@
 //! (`%SRCROOT%` in `originalUriBaseIds`).
 
 use super::{reported, ExportContext, Exporter, Subject};
-use crate::analysis::findings::{Rule, Severity, PATH_RULES, RULES};
+use crate::analysis::findings::{Rule, Severity, TABLE};
 use crate::analysis::outcome::Outcome;
 use serde_json::{json, Value};
 
@@ -24,17 +24,18 @@ fn level(s: Severity) -> &'static str {
 impl SarifExporter {
     /// The whole SARIF document.
     fn document(&self, o: &Outcome, ctx: &ExportContext) -> String {
-        let all: Vec<Rule> = RULES.iter().chain(PATH_RULES.iter()).copied().collect();
-        let rules: Vec<Value> = all
+        let all: Vec<Rule> = TABLE.iter().map(|r| r.rule).collect();
+        let rules: Vec<Value> = TABLE
             .iter()
             .map(|r| {
                 json!({
-                    "id": r.id(),
-                    "name": r.name(),
-                    "shortDescription": { "text": r.short() },
-                    "fullDescription": { "text": r.full() },
-                    "help": { "text": r.help() },
-                    "defaultConfiguration": { "level": level(r.severity()) },
+                    "id": r.id,
+                    "name": r.name,
+                    "shortDescription": { "text": r.summary },
+                    "fullDescription": { "text": r.full },
+                    "help": { "text": r.help },
+                    "helpUri": super::rules::help_uri(r),
+                    "defaultConfiguration": { "level": level(r.severity) },
                 })
             })
             .collect();

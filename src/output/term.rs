@@ -17,11 +17,21 @@ pub struct Term {
     pub color: bool,
 }
 
+/// When to colour verdicts and severities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    /// On a terminal, unless `NO_COLOR` is set to a non-empty value.
+    Auto,
+    /// Always (also into a pipe).
+    Always,
+    /// Never.
+    Never,
+}
+
 impl Term {
     /// Width from `COLUMNS` (a positive number), else the terminal's when stdout is one; colour
-    /// per `--color`: `auto` colours a terminal unless `NO_COLOR` is set to a non-empty value.
-    pub fn detect(choice: crate::cli::args::ColorChoice) -> Term {
-        use crate::cli::args::ColorChoice;
+    /// per `mode`: `Auto` colours a terminal unless `NO_COLOR` is set to a non-empty value.
+    pub fn detect(mode: ColorMode) -> Term {
         let tty = std::io::stdout().is_terminal();
         let width = std::env::var("COLUMNS")
             .ok()
@@ -35,10 +45,10 @@ impl Term {
                 }
             });
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => tty && !no_color,
+        let color = match mode {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => tty && !no_color,
         };
         Term { width, color }
     }

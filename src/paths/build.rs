@@ -82,8 +82,15 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 _ => {}
             }
         }
-        if b.neg {
-            judged.push((t.clone(), ingress::neg_path(&b.service, &label, b.service_loc.clone())));
+        // A NEG that a GKE Ingress among the inputs uses is judged once, as that Ingress's path.
+        let by_ingress = g
+            .ingresses
+            .iter()
+            .any(|ib| ib.service == b.service && ib.class.starts_with("gce") && ib.target.name == t.name);
+        if b.neg && !by_ingress {
+            let mut p = ingress::neg_path(&b.service, &label, b.service_loc.clone());
+            p.alternative = gclb_check(b.gclb.as_ref(), t, &mut out.assumptions);
+            judged.push((t.clone(), p));
         }
     }
     for ib in &g.ingresses {
@@ -112,7 +119,11 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 ib.loc.clone(),
                 mode,
             ),
-            "gce" | "gce-internal" => ingress::neg_path(&ib.service, &label, ib.loc.clone()),
+            "gce" | "gce-internal" => {
+                let mut p = ingress::neg_path(&ib.service, &label, ib.loc.clone());
+                p.alternative = gclb_check(ib.gclb.as_ref(), &ib.target, &mut out.assumptions);
+                p
+            }
             other => {
                 let why = format!(
                     "{}: ingress class \"{other}\" is not one graceline models (nginx, alb, gce); it cannot be judged",
@@ -159,6 +170,8 @@ pub fn judge(g: &Group) -> PathsAnalysis {
                 .push((a.server.pod.clone(), Finding::new(rule, at, message)));
         }
     }
+    // Issue 16's families: Gateway API, Istio, headless DNS, MetalLB, Cilium (paths::added).
+    super::added::extend(g, &mut judged, &mut out);
     // publishNotReadyAddresses keeps a terminating pod's endpoint ready (ready := publishNotReady
     // || (serving && !terminating), staging/src/k8s.io/endpointslice/utils.go podToEndpoint): no
     // consumer of the endpoints stops sending before the pod is gone.
@@ -185,11 +198,14 @@ pub fn judge(g: &Group) -> PathsAnalysis {
         let key = format!("{}/{}", t.name, t.container);
         if !seen.contains(&key) {
             seen.push(key);
-            for f in target_findings(&t) {
+            for f in target_findings(&t)
+                .into_iter()
+                .chain(super::added::target_findings(g, &t))
+            {
                 out.general.push((t.name.clone(), f));
             }
         }
-        out.reports.push(analyze(&t, &p, g.min_margin));
+        out.reports.push(super::added::judge(g, &t, p));
     }
     // A single pod whose rollouts surge a replacement first, deleted or evicted outside a rollout:
     // a warning on its kube-proxy path with the figures of that case.
@@ -271,4 +287,28 @@ fn readiness_gate(g: &Group, t: &Target) -> Option<bool> {
             .map(String::as_str)
             == Some("enabled"),
     )
+}
+
+/// The other way a NEG endpoint leaves the Google Cloud load balancer: its own health check of the
+/// pod (GKE's defaults, the readiness probe, the BackendConfig; `scenario::gke`), with what it
+/// assumed said once.
+fn gclb_check(
+    input: Option<&crate::scenario::LbInput>,
+    t: &Target,
+    assumptions: &mut Vec<String>,
+) -> Option<super::Alternative> {
+    let input = input?;
+    for (key, value, why) in &input.assumed {
+        let line = format!("{}: {key} = {value} assumed: {why}", input.name);
+        if !assumptions.contains(&line) {
+            assumptions.push(line);
+        }
+    }
+    match crate::scenario::build_lb(input, &t.server) {
+        Ok(spec) => Some(lb_controller::health_check_of_pod(t, &spec)),
+        Err(e) => {
+            assumptions.push(format!("{}: not modelled: {e}", input.name));
+            None
+        }
+    }
 }

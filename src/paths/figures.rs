@@ -27,12 +27,24 @@ struct StageRaw {
     source: String,
 }
 
+/// A path family: the stages it chains (`a|b` one of several by mode, `pod:`/`lb:` computed).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FamilyRaw {
+    #[allow(dead_code)]
+    label: String,
+    stages: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRaw {
     #[allow(dead_code)]
     description: String,
     stages: BTreeMap<String, StageRaw>,
+    /// Every path family with the stages it chains (`graceline profiles kubernetes-paths`).
+    #[serde(default)]
+    families: BTreeMap<String, FamilyRaw>,
     sources: BTreeMap<String, String>,
 }
 
@@ -145,6 +157,16 @@ fn parse(text: &str) -> Result<Figures, String> {
             },
         );
     }
+    for (name, f) in &raw.families {
+        for entry in &f.stages {
+            if entry.starts_with("pod:") || entry.starts_with("lb:") {
+                continue;
+            }
+            if let Some(id) = entry.split('|').find(|id| !stages.contains_key(*id)) {
+                return Err(format!("families.{name}: unknown stage {id}"));
+            }
+        }
+    }
     Ok(Figures {
         stages,
         sources: raw.sources,
@@ -185,6 +207,11 @@ impl Figures {
         self.stages.values()
     }
 
+    /// True when the data file has a stage with this id.
+    pub fn has(&self, id: &str) -> bool {
+        self.stages.contains_key(id)
+    }
+
     /// A general source by key (empty when absent).
     pub fn source(&self, key: &str) -> &str {
         self.sources.get(key).map_or("", String::as_str)
@@ -206,5 +233,38 @@ mod tests {
         assert_eq!(f.stage("nlb-deregistration-lag").hi, Micros::from_secs(180));
         assert!(f.stage("neg-detach").unverified);
         assert!(parse("description = \"x\"\n[stages.a]\nlabel = \"a\"\nlo = \"2s\"\nhi = \"1s\"\nunverified = false\nsource = \"s\"\n[sources]\n").is_err());
+    }
+
+    #[test]
+    fn issue_16_stages_carry_their_evidence_and_families_name_known_stages() {
+        let f = parse(TEXT).unwrap();
+        for (id, e) in [
+            ("envoy-gateway-translate", Evidence::None),
+            ("contour-endpoints", Evidence::Code),
+            ("xds-push", Evidence::None),
+            ("istiod-debounce", Evidence::Code),
+            ("istiod-push", Evidence::None),
+            ("istio-termination-drain", Evidence::Documented),
+            ("cilium-service-update", Evidence::None),
+            ("coredns-cache", Evidence::Documented),
+            ("dns-client-cache", Evidence::Documented),
+            ("kubelet-status-update", Evidence::None),
+            ("pleg-relist", Evidence::Code),
+            ("metallb-l2-failover", Evidence::Documented),
+            ("metallb-bgp-withdraw", Evidence::None),
+        ] {
+            assert_eq!(f.stage(id).evidence, e, "{id}");
+        }
+        assert_eq!(f.stage("istiod-debounce").lo, Micros::from_millis(100));
+        assert_eq!(f.stage("istiod-debounce").hi, Micros::from_secs(10));
+        let base = "description = \"x\"\n[stages.a]\nlabel = \"a\"\nlo = \"1s\"\nhi = \"1s\"\nunverified = false\nsource = \"s\"\n";
+        assert!(parse(&format!(
+            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a|b\"]\n[sources]\n"
+        ))
+        .is_err());
+        assert!(parse(&format!(
+            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a\", \"pod:x\"]\n[sources]\n"
+        ))
+        .is_ok());
     }
 }

@@ -17,14 +17,23 @@
 //! that stops sending at the very instant the app stops listening fails, like GL001 (a connection
 //! sent just before that instant is still in flight when the listener closes).
 
+pub mod added;
 pub mod apiserver_service;
 pub mod build;
+pub mod cilium;
+pub mod dns;
 pub mod figures;
+pub mod gateway;
 pub mod ingress;
 pub mod kube_proxy;
+pub mod kubelet;
 pub mod lb_controller;
 pub mod local_traffic;
+pub mod mesh;
+pub mod metallb;
+pub mod readiness;
 pub mod sample;
+pub mod settings;
 
 use crate::analysis::findings::{Finding, Rule};
 use crate::error::Loc;
@@ -50,6 +59,26 @@ pub enum PathKind {
     IngressNginx,
     /// kube-apiserver's own `kubernetes` Service.
     KubernetesService,
+    /// Gateway API implemented by Envoy Gateway ([`gateway`]).
+    GatewayEnvoyGateway,
+    /// Gateway API implemented by Contour.
+    GatewayContour,
+    /// Gateway API implemented by Istio.
+    GatewayIstio,
+    /// Gateway API implemented by GKE's Gateway controller (NEG).
+    GatewayGke,
+    /// Istio sidecar clients, fed by istiod's EDS ([`mesh`]).
+    IstioMesh,
+    /// Cilium's eBPF kube-proxy replacement ([`cilium`]).
+    Cilium,
+    /// A headless Service resolved through CoreDNS ([`dns`]).
+    HeadlessDns,
+    /// MetalLB layer 2 with `externalTrafficPolicy: Local` ([`metallb`]).
+    #[serde(rename = "metallb-l2")]
+    MetalLbL2,
+    /// MetalLB BGP with `externalTrafficPolicy: Local`.
+    #[serde(rename = "metallb-bgp")]
+    MetalLbBgp,
 }
 
 impl PathKind {
@@ -62,6 +91,15 @@ impl PathKind {
             PathKind::GkeNeg => "gke-neg",
             PathKind::IngressNginx => "ingress-nginx",
             PathKind::KubernetesService => "kubernetes-service",
+            PathKind::GatewayEnvoyGateway => "gateway-envoy-gateway",
+            PathKind::GatewayContour => "gateway-contour",
+            PathKind::GatewayIstio => "gateway-istio",
+            PathKind::GatewayGke => "gateway-gke",
+            PathKind::IstioMesh => "istio-mesh",
+            PathKind::Cilium => "cilium",
+            PathKind::HeadlessDns => "headless-dns",
+            PathKind::MetalLbL2 => "metallb-l2",
+            PathKind::MetalLbBgp => "metallb-bgp",
         }
     }
 }
@@ -273,14 +311,16 @@ pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) ->
     let mut s = t.server.clone();
     s.prestop_sleep = prestop;
     let tl = s.timeline();
-    if path.listener_waits_for_first_stage {
+    let app = if path.listener_waits_for_first_stage {
         // The listener waits for the hook at most its timeout: a hook that times out has removed
         // nothing, and the endpoint goes only when its lease expires (the stage's tail).
         let waited = hook.min(figures::figures().stage("apiserver-hook-timeout").hi);
         (tl.e1 + t.app_delay().max(waited)).min(tl.kill)
     } else {
         tl.e3
-    }
+    };
+    // An istio-proxy sidecar that exits first closes the pod's inbound port before the app (mesh).
+    t.istio_proxy.as_ref().map_or(app, |sc| app.min(sc.exit))
 }
 
 /// The preStop (from the deletion) or the delay (from SIGTERM) that makes a path whose consumers
@@ -295,7 +335,11 @@ fn needed(t: &Target, path: &Path, w: Micros, min_margin: Micros) -> (Option<Mic
                 prestop_sleep: p,
                 ..t.server.clone()
             };
-            (Some(p), Some(ceil_secs(crate::analysis::full_drain(&with))), None)
+            (
+                Some(p),
+                Some(ceil_secs(crate::analysis::rules::grace::full_drain(&with))),
+                None,
+            )
         }
         // stop = SIGTERM + max(delay, hook) >= SIGTERM + path worst + margin.
         Start::Sigterm => (None, None, Some(ceil_secs(w + min_margin - t.server.readyz_fail_after))),
@@ -491,7 +535,7 @@ pub fn analyze(t: &Target, path: &Path, min_margin: Micros) -> PathReport {
 pub fn target_findings(t: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let s = &t.server;
-    let needed = crate::analysis::full_drain(s);
+    let needed = crate::analysis::rules::grace::full_drain(s);
     let tl = s.timeline();
     let hook = if t.sidecar {
         format!(
@@ -614,6 +658,7 @@ mod tests {
             readiness: None,
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         }
     }
 

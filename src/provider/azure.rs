@@ -17,7 +17,10 @@
 //! or a refused connection at E3 decides on the first probe; only a hanging `/readyz` needs
 //! `probeThreshold` probes.
 
-use super::{required, LbSettings, ProbeModel, Protocol, Schedule};
+use super::{
+    apply_setting, count_range, protocol_of, required, secs_range, Family, Grid, KnobValue, LbSettings, Limits,
+    ProbeModel, Protocol, Provider, Schedule, Setting,
+};
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
 
@@ -63,6 +66,111 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         propagation: super::propagation_of(s),
         answered_marks_down: true,
     })
+}
+
+/// Largest fixed-rate interval the recommendation grid searches (the API accepts far more; no
+/// such interval can pass a realistic delay).
+pub const GRID_MAX: Micros = Micros::from_secs(300);
+
+/// Azure Load Balancer health probes.
+#[derive(Debug)]
+pub struct Azure;
+
+/// The Azure provider.
+pub static AZURE: Azure = Azure;
+
+impl Provider for Azure {
+    fn family(&self) -> Family {
+        Family::Azure
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        KNOBS
+    }
+
+    fn threshold_key(&self) -> &'static str {
+        "probe_threshold"
+    }
+
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        model(s, readiness_path, at).map(Some)
+    }
+
+    /// Every whole-second interval up to [`GRID_MAX`] and threshold with their product below the
+    /// platform's cap; the timeout follows the interval.
+    fn grid(&self, s: &LbSettings, limits: &Limits) -> Grid {
+        let protocol = protocol_of(s);
+        let mut settings = Vec::new();
+        let ir = secs_range(limits, "interval", [Micros::from_secs(5), GRID_MAX]);
+        let ir = *ir.start()..=(*ir.end()).min(GRID_MAX.0 / 1_000_000);
+        let ur = count_range(limits, "probe_threshold", [1, 100]);
+        let product_below = limits.interval_times_threshold_below;
+        for i in ir.clone() {
+            let interval = Micros::from_secs(i);
+            for u in ur.clone() {
+                if product_below.is_some_and(|max| interval.times(i64::from(u)) >= max) {
+                    continue;
+                }
+                let timeout = effective_timeout(protocol, interval);
+                settings.push(Setting {
+                    interval,
+                    timeout,
+                    timeout_min: timeout,
+                    threshold: u,
+                    fastinter: interval,
+                });
+            }
+        }
+        let description = format!(
+            "every whole-second interval {}-{} s, probe_threshold {}-{}{}, timeout fixed by the platform",
+            ir.start(),
+            ir.end(),
+            ur.start(),
+            ur.end(),
+            product_below.map_or_else(String::new, |m| format!(" with interval x probe_threshold below {m}"))
+        );
+        Grid { settings, description }
+    }
+
+    /// Passes needed to come back equal the failures that take a backend out (`probeThreshold`).
+    fn apply(&self, model: ProbeModel, st: &Setting) -> ProbeModel {
+        let mut m = apply_setting(model, st);
+        m.rise = st.threshold;
+        m
+    }
+
+    fn timeout_at_interval(&self, s: &LbSettings, _limits: &Limits, _timeout: Micros, interval: Micros) -> Micros {
+        effective_timeout(protocol_of(s), interval)
+    }
+
+    /// The platform fixes the timeout: only the interval is proposed.
+    fn interval_words(&self, interval: Micros, _timeout: Micros) -> String {
+        interval.to_string()
+    }
+
+    fn describe(&self, st: &Setting) -> String {
+        format!(
+            "interval = {}, probe_threshold = {} (timeout {})",
+            st.interval, st.threshold, st.timeout
+        )
+    }
+
+    fn setting_values(&self, st: &Setting) -> Vec<(&'static str, KnobValue)> {
+        vec![
+            ("interval", KnobValue::Duration(st.interval)),
+            ("probe_threshold", KnobValue::Count(st.threshold)),
+            ("timeout", KnobValue::Duration(st.timeout)),
+        ]
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "no backend is healthy, so new flows fail"
+    }
+
+    /// Azure LB routes flows, not requests.
+    fn established_connections(&self, _s: &LbSettings, until_server: &str) -> Option<String> {
+        Some(format!("established flows to a down instance are kept by Azure Standard LB (Basic terminates them only when all probes are down; unverified detail): keep-alive connections keep carrying requests {until_server}"))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@
 //! by the slowest prober, whose worst case is the single-prober one. `timeoutSec` must not exceed
 //! `checkIntervalSec` (Compute API `healthChecks` field description).
 
-use super::{fixed_rate_model, required, LbSettings, ProbeModel};
+use super::{
+    fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Family, Grid, KnobValue,
+    LbSettings, Limits, ProbeModel, Provider, Setting,
+};
 use crate::error::{InputError, Loc};
 
 /// Settings accepted in a GCP `[[lb]]` table.
@@ -31,4 +34,50 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
     let timeout = required(&s.timeout, "timeout", at)?.value;
     let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
     Ok(fixed_rate_model(s, interval, timeout, threshold, readiness_path))
+}
+
+/// Google Cloud Load Balancing health checks.
+#[derive(Debug)]
+pub struct Gcp;
+
+/// The GCP provider.
+pub static GCP: Gcp = Gcp;
+
+impl Provider for Gcp {
+    fn family(&self) -> Family {
+        Family::Gcp
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        KNOBS
+    }
+
+    fn interval_key(&self) -> &'static str {
+        "check_interval"
+    }
+
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        model(s, readiness_path, at).map(Some)
+    }
+
+    fn grid(&self, _s: &LbSettings, limits: &Limits) -> Grid {
+        fixed_rate_grid(limits, "check_interval")
+    }
+
+    fn describe(&self, st: &Setting) -> String {
+        fixed_rate_words("check_interval", st)
+    }
+
+    fn setting_values(&self, st: &Setting) -> Vec<(&'static str, KnobValue)> {
+        fixed_rate_values("check_interval", st)
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "a passthrough NLB without a failover policy sends traffic to all VMs (fail open), a proxy LB answers 503"
+    }
+
+    /// A passthrough LB routes connections, not requests.
+    fn established_connections(&self, _s: &LbSettings, until_server: &str) -> Option<String> {
+        Some(format!("established keep-alive connections keep carrying requests after the passthrough LB stops new connections {until_server}"))
+    }
 }

@@ -25,10 +25,21 @@
 //! `timeout connect`)) at the latest; fixed versions always take the lower end.
 //! `timeout connect` alone (without `timeout check`) does not bound anything here.
 //!
+//! Refused connections (what a client sees after E3): HAProxy retries a connection refused by the
+//! closed port on the same server `retries` times (default 3, configuration manual `retries`),
+//! each retry after HAProxy's turn-around of min(`timeout connect`, 1 s), so a request routed after
+//! E3 fails after about `retries` seconds; with `option redispatch` (or `redispatch <interval>`)
+//! the retry goes to another server and the request succeeds. Measured on HAProxy 2.6.12
+//! (reference notes routing-after-detection.md §9): without redispatch 40 failed requests, each
+//! after about 3 s; with it 1. With a single backend there is nowhere to redispatch.
+//!
 //! Steady state assumed: the server is fully up before E2 (a freshly reloaded HAProxy starts at
 //! health = rise and goes down on the first failure; see doc "init-state").
 
-use super::{required, LbSettings, ProbeModel, Schedule};
+use super::{
+    matcher_codes, required, Family, Grid, KnobValue, LbSettings, Limits, ProbeModel, Provider, Refusal, Schedule,
+    Setting,
+};
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
 
@@ -104,6 +115,160 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         propagation: super::propagation_of(s),
         answered_marks_down: false,
     })
+}
+
+/// The cap of HAProxy's wait before retrying a refused connection: "a turn-around timer of
+/// min("timeout connect", one second) is applied before a retry occurs" (configuration manual,
+/// `retries`). Measured: with retries 3, each failed request took about 3 s.
+pub const RETRY_TURNAROUND: Micros = Micros::from_secs(1);
+
+/// Grid step for `inter` and `fastinter`.
+pub const GRID_STEP: Micros = Micros::from_millis(100);
+/// Largest `inter`/`fastinter` the recommendation grid searches.
+pub const GRID_MAX: Micros = Micros::from_secs(10);
+/// Largest `fall` the recommendation grid searches.
+pub const GRID_MAX_FALL: u32 = 10;
+
+/// HAProxy's active checks.
+#[derive(Debug)]
+pub struct Haproxy;
+
+/// The HAProxy provider.
+pub static HAPROXY: Haproxy = Haproxy;
+
+impl Provider for Haproxy {
+    fn family(&self) -> Family {
+        Family::Haproxy
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        KNOBS
+    }
+
+    /// What HAProxy does with a connection the closed port refuses.
+    fn layout_knobs(&self) -> &'static [&'static str] {
+        &["retries", "redispatch"]
+    }
+
+    fn interval_key(&self) -> &'static str {
+        "inter"
+    }
+
+    fn threshold_key(&self) -> &'static str {
+        "fall"
+    }
+
+    /// HAProxy takes milliseconds: only the success codes are checked here.
+    fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
+        matcher_codes(s, limits, profile)
+    }
+
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        model(s, readiness_path, at).map(Some)
+    }
+
+    /// `inter` and `fastinter` in [`GRID_STEP`] steps up to [`GRID_MAX`], `fall` 1 to
+    /// [`GRID_MAX_FALL`], `timeout check` as configured (else `inter`).
+    fn grid(&self, s: &LbSettings, _limits: &Limits) -> Grid {
+        let mut settings = Vec::new();
+        let tcheck = s.timeout_check.as_ref().map(|v| v.value);
+        let tconnect = s.timeout_connect.as_ref().map(|v| v.value);
+        let steps = GRID_MAX.0 / GRID_STEP.0;
+        for a in 1..=steps {
+            let inter = GRID_STEP.times(a);
+            for b in 1..=steps {
+                for fall in 1..=GRID_MAX_FALL {
+                    let (timeout_min, timeout) = effective_timeout(inter, tcheck, tconnect);
+                    settings.push(Setting {
+                        interval: inter,
+                        timeout,
+                        timeout_min,
+                        threshold: fall,
+                        fastinter: GRID_STEP.times(b),
+                    });
+                }
+            }
+        }
+        let description = format!(
+            "inter and fastinter {GRID_STEP}-{GRID_MAX} in {GRID_STEP} steps, fall 1-{GRID_MAX_FALL}, {}, spread-checks as configured",
+            match tcheck {
+                Some(t) => format!("timeout check {t}"),
+                None => "timeout = inter (no timeout check)".to_string(),
+            }
+        );
+        Grid { settings, description }
+    }
+
+    fn describe(&self, st: &Setting) -> String {
+        format!(
+            "inter = {}, fastinter = {}, fall = {} (check timeout {})",
+            st.interval, st.fastinter, st.threshold, st.timeout
+        )
+    }
+
+    fn setting_values(&self, st: &Setting) -> Vec<(&'static str, KnobValue)> {
+        vec![
+            ("inter", KnobValue::Duration(st.interval)),
+            ("fastinter", KnobValue::Duration(st.fastinter)),
+            ("fall", KnobValue::Count(st.threshold)),
+            ("timeout", KnobValue::Duration(st.timeout)),
+        ]
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "the backend has no usable server and HAProxy answers 503"
+    }
+
+    /// Retried on the same closed port `retries` times unless `option redispatch` sends it to
+    /// another server (see the module's notes).
+    fn refusal(&self, s: &LbSettings, backends: u32) -> Refusal {
+        let retries = s.retries.as_ref().map_or(3, |r| r.value);
+        let redispatch = s.redispatch.as_ref().is_some_and(|r| r.value);
+        let turnaround = s
+            .timeout_connect
+            .as_ref()
+            .map_or(RETRY_TURNAROUND, |t| t.value.min(RETRY_TURNAROUND));
+        let waited = turnaround.times(i64::from(retries));
+        let fix_at = s
+            .redispatch
+            .as_ref()
+            .filter(|r| !r.from_profile)
+            .map(|r| &r.loc)
+            .or(s.retries.as_ref().filter(|r| !r.from_profile).map(|r| &r.loc))
+            .cloned();
+        let fix = Some(("add `option redispatch` to the backend (or defaults)", fix_at));
+        if retries == 0 {
+            Refusal {
+                failing_share: 1.0,
+                after: Micros::ZERO,
+                summary: "retries 0: each request HAProxy sends to the closed port fails at once".to_string(),
+                fix,
+            }
+        } else if redispatch && backends != 1 {
+            Refusal {
+                failing_share: 0.0,
+                after: waited,
+                summary: format!(
+                    "option redispatch: a request refused by the closed port is re-sent to another server, so the client sees a delay of up to {waited} instead of an error (measured on HAProxy 2.6.12: 1 failed request instead of 40)"
+                ),
+                fix,
+            }
+        } else {
+            let why = if redispatch {
+                "option redispatch cannot help with a single backend"
+            } else {
+                "no option redispatch"
+            };
+            Refusal {
+                failing_share: 1.0,
+                after: waited,
+                summary: format!(
+                    "retries {retries}, {why}: each request routed after E3 is retried on the same closed port and fails after about {waited} (measured on HAProxy 2.6.12: 40 failed requests, each after about 3 s)"
+                ),
+                fix,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,22 +1,29 @@
 //! Load-balancer health-check models: one module per provider family, each holding its scheduling
 //! rules and their sources; the numbers (defaults, accepted ranges) live in `profiles/*.toml`.
+//!
+//! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
+//! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
+//! names by its `family` and `variant`. What a reader reads stays generic ([`LbSettings`], each
+//! value with its location); each provider interprets it (knobs, validation, probe model,
+//! recommendation grid, wording).
 
 pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod latency;
 pub mod matcher;
 pub mod nginx;
 
 use crate::error::{Doc, InputError, Loc};
-use crate::scenario::latency::LatencyRaw;
 use crate::time::Micros;
 use crate::timeline::ProbeView;
+use latency::LatencyRaw;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// Provider family: selects the module whose rules interpret the settings.
+/// Provider family, as profiles name it; with the variant it selects the [`Provider`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
@@ -30,27 +37,333 @@ pub enum Family {
     Haproxy,
 }
 
-impl Family {
-    /// Setting names this family accepts in an `[[lb]]` table (besides `name` and `profile`).
-    pub fn knobs(self, variant: &str) -> &'static [&'static str] {
-        match self {
-            Family::Aws => aws::knobs(variant),
-            Family::Gcp => gcp::KNOBS,
-            Family::Azure => azure::KNOBS,
-            Family::Haproxy => haproxy::KNOBS,
+/// What graceline knows about one kind of load balancer, and the only place it is said: the
+/// settings it takes, what its API refuses, how it schedules probes, which settings a
+/// recommendation may propose and in what words, when it fails open or resets connections, and
+/// what clients see of a refused request. Each family module implements it (AWS once per ELB
+/// product); [`PROVIDERS`] lists them and [`of`] finds the one a profile names.
+pub trait Provider: Sync + std::fmt::Debug {
+    /// The family whose profiles name this provider.
+    fn family(&self) -> Family;
+
+    /// The product within the family, as profiles name it (`nlb`, `alb`, `clb`); empty when the
+    /// family has one.
+    fn variant(&self) -> &'static str {
+        ""
+    }
+
+    /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`).
+    fn knobs(&self) -> &'static [&'static str];
+
+    /// Settings beyond the check knobs: the target layout that decides fail-open (ELBv2 target
+    /// count, NLB zones and cross-zone) and what HAProxy does with a refused connection.
+    fn layout_knobs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The setting that holds the check interval, in the provider's words.
+    fn interval_key(&self) -> &'static str {
+        "interval"
+    }
+
+    /// The setting that holds the consecutive failures that mark a server down.
+    fn threshold_key(&self) -> &'static str {
+        "unhealthy_threshold"
+    }
+
+    /// Refuses what the provider's API refuses before a model is built (field names without the
+    /// input's prefix). By default: the cloud APIs' whole-second durations and the profile's
+    /// success-code range.
+    fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
+        whole_seconds(s, profile)?;
+        matcher_codes(s, limits, profile)
+    }
+
+    /// Settings the provider derives from others once validated (the NLB's prober count follows
+    /// its zones).
+    fn settle(&self, s: LbSettings) -> LbSettings {
+        s
+    }
+
+    /// The probe model of validated settings; `None` for a load balancer without active health
+    /// checks (it only learns of a server's state from the requests it passes).
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError>;
+
+    /// The values the profile's `[limits]` refuse (rule GL005).
+    fn limit_violations(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Vec<LimitViolation> {
+        check_limits(s, limits, profile, "timeout", self.interval_key())
+    }
+
+    /// Every provider-valid setting of the checks a recommendation may propose.
+    fn grid(&self, s: &LbSettings, limits: &Limits) -> Grid;
+
+    /// `model` with the setting `st` applied.
+    fn apply(&self, model: ProbeModel, st: &Setting) -> ProbeModel {
+        apply_setting(model, st)
+    }
+
+    /// The probe timeout when a fixed-rate check's interval becomes `interval`: the current
+    /// `timeout`, shortened to fit the provider's timeout/interval relation.
+    fn timeout_at_interval(&self, _s: &LbSettings, limits: &Limits, timeout: Micros, interval: Micros) -> Micros {
+        if limits.timeout_vs_interval == Some(Relation::LessThan) && timeout >= interval {
+            interval - Micros::from_secs(1)
+        } else {
+            timeout.min(interval)
         }
+    }
+
+    /// A proposed interval (with the timeout it implies) in a finding's words.
+    fn interval_words(&self, interval: Micros, timeout: Micros) -> String {
+        format!("{interval} (timeout {timeout})")
+    }
+
+    /// A setting in the provider's own setting names, e.g. `interval = 10s, timeout = 10s,
+    /// unhealthy_threshold = 2`.
+    fn describe(&self, st: &Setting) -> String;
+
+    /// A setting's values under the provider's setting names, in the order reports list them.
+    fn setting_values(&self, st: &Setting) -> Vec<(&'static str, KnobValue)>;
+
+    /// The setting under which the load balancer resets established connections when a target
+    /// turns unhealthy (rule GL006), if it is on.
+    fn resets_connections<'a>(&self, _s: &'a LbSettings) -> Option<&'a Located<bool>> {
+        None
+    }
+
+    /// A target group whose every target is unhealthy routes to all of them (rule GL015).
+    fn target_group_fails_open(&self) -> bool {
+        false
+    }
+
+    /// With cross-zone load balancing off, health thresholds apply per zone, so a zone whose
+    /// only target is unhealthy fails open inside that zone (rule GL016).
+    fn zone_fails_open(&self) -> bool {
+        false
+    }
+
+    /// What happens when every backend is unhealthy, in words.
+    fn all_unhealthy(&self) -> &'static str;
+
+    /// What a client sees of a new request routed to the closed port, with `backends` servers
+    /// behind the load balancer (0: unknown). By default it is refused at once.
+    fn refusal(&self, _s: &LbSettings, _backends: u32) -> Refusal {
+        Refusal {
+            failing_share: 1.0,
+            after: Micros::ZERO,
+            summary: "each new request routed after E3 is refused at once (connection refused or reset)".to_string(),
+            fix: None,
+        }
+    }
+
+    /// Established keep-alive connections through an L4 load balancer, in one line ending with
+    /// `until_server` (how the server closes them) where that applies; `None` for proxies.
+    fn established_connections(&self, _s: &LbSettings, _until_server: &str) -> Option<String> {
+        None
     }
 }
 
-/// Settings beyond the family's check knobs: the target layout that decides fail-open (ELBv2
-/// target count, NLB zones and cross-zone) and what HAProxy does with a refused connection.
-pub fn layout_knobs(family: Family, variant: &str) -> &'static [&'static str] {
-    match (family, variant) {
-        (Family::Aws, "nlb") => &["targets", "zones", "cross_zone"],
-        (Family::Aws, _) => &["targets"],
-        (Family::Haproxy, _) => &["retries", "redispatch"],
-        _ => &[],
+/// Every provider graceline models: a new provider is one module, one profile TOML and one line
+/// here.
+pub static PROVIDERS: [&dyn Provider; 6] = [
+    &aws::NLB,
+    &aws::ALB,
+    &aws::CLB,
+    &gcp::GCP,
+    &azure::AZURE,
+    &haproxy::HAPROXY,
+];
+
+/// The provider a profile's `family` and `variant` name, if graceline models it.
+pub fn of(family: Family, variant: &str) -> Option<&'static dyn Provider> {
+    PROVIDERS
+        .iter()
+        .copied()
+        .find(|p| p.family() == family && p.variant() == variant)
+}
+
+/// One value of a check setting, for the recommendation's JSON (durations in seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnobValue {
+    /// A duration.
+    Duration(Micros),
+    /// A count.
+    Count(u32),
+}
+
+/// What a client sees of a new request the load balancer routes to the closed port (after E3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Share of such requests that fail (0 when they are re-sent to another server).
+    pub failing_share: f64,
+    /// How long such a request takes before the client sees the error (or the success).
+    pub after: Micros,
+    /// One line: what happens and why.
+    pub summary: String,
+    /// The change that spares the clients, in words, with where it is set when the input set it
+    /// (`None`: at the load balancer); `None` when no setting helps.
+    pub fix: Option<(&'static str, Option<Loc>)>,
+}
+
+/// One provider-valid setting of the checks (the knobs that decide detection and probe load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Setting {
+    /// Start-to-start period (fixed rate) or HAProxy `inter`.
+    pub interval: Micros,
+    /// Probe timeout (derived for Azure, `timeout check` or `inter` for HAProxy).
+    pub timeout: Micros,
+    /// Shortest a silent probe can take (below `timeout` only for HAProxy 2.6's check timer).
+    pub timeout_min: Micros,
+    /// Consecutive failures that mark the server down.
+    pub threshold: u32,
+    /// HAProxy `fastinter` (the interval itself for fixed-rate providers).
+    pub fastinter: Micros,
+}
+
+/// The settings a recommendation evaluates, with how they were chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    /// Every setting to evaluate.
+    pub settings: Vec<Setting>,
+    /// How the grid was chosen, in words (for reports).
+    pub description: String,
+}
+
+/// `model` with the setting `st` applied: threshold, timeouts and the schedule's intervals.
+pub fn apply_setting(mut m: ProbeModel, st: &Setting) -> ProbeModel {
+    m.threshold = st.threshold;
+    m.view.timeout = st.timeout;
+    m.view.timeout_min = st.timeout_min;
+    m.schedule = match m.schedule {
+        Schedule::FixedRate { .. } => Schedule::FixedRate { interval: st.interval },
+        Schedule::CompletionRelative {
+            downinter, spread_pct, ..
+        } => Schedule::CompletionRelative {
+            inter: st.interval,
+            fastinter: st.fastinter,
+            downinter,
+            spread_pct,
+        },
+    };
+    m
+}
+
+/// The whole seconds of a duration range of the profile's `[limits]` (else `fallback`).
+fn secs_range(limits: &Limits, key: &str, fallback: [Micros; 2]) -> std::ops::RangeInclusive<i64> {
+    let [lo, hi] = limits.durations.get(key).copied().unwrap_or(fallback);
+    (lo.0 + 999_999) / 1_000_000..=hi.0 / 1_000_000
+}
+
+/// A count range of the profile's `[limits]` (else `fallback`).
+fn count_range(limits: &Limits, key: &str, fallback: [u32; 2]) -> std::ops::RangeInclusive<u32> {
+    let [lo, hi] = limits.counts.get(key).copied().unwrap_or(fallback);
+    lo..=hi
+}
+
+/// The fixed-rate grid of AWS and GCP: every whole-second interval (`ikey`), timeout and
+/// unhealthy threshold within the profile's `[limits]` and its timeout/interval relation.
+fn fixed_rate_grid(limits: &Limits, ikey: &str) -> Grid {
+    let mut settings = Vec::new();
+    let wide = [Micros::from_secs(1), Micros::from_secs(300)];
+    let (ir, tr) = (secs_range(limits, ikey, wide), secs_range(limits, "timeout", wide));
+    let ur = count_range(limits, "unhealthy_threshold", [1, 10]);
+    for i in ir.clone() {
+        for t in tr.clone() {
+            let ok = match limits.timeout_vs_interval {
+                Some(Relation::LessThan) => t < i,
+                Some(Relation::AtMost) => t <= i,
+                None => true,
+            };
+            if !ok {
+                continue;
+            }
+            for u in ur.clone() {
+                settings.push(Setting {
+                    interval: Micros::from_secs(i),
+                    timeout: Micros::from_secs(t),
+                    timeout_min: Micros::from_secs(t),
+                    threshold: u,
+                    fastinter: Micros::from_secs(i),
+                });
+            }
+        }
     }
+    let rel = match limits.timeout_vs_interval {
+        Some(Relation::LessThan) => ", timeout < interval",
+        Some(Relation::AtMost) => ", timeout <= interval",
+        None => "",
+    };
+    let description = format!(
+        "every whole-second {ikey} {}-{} s, timeout {}-{} s{rel}, unhealthy_threshold {}-{}",
+        ir.start(),
+        ir.end(),
+        tr.start(),
+        tr.end(),
+        ur.start(),
+        ur.end()
+    );
+    Grid { settings, description }
+}
+
+/// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
+/// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as they
+/// would refuse it.
+fn whole_seconds(s: &LbSettings, profile: &str) -> Result<(), InputError> {
+    for (name, v) in [
+        ("interval", &s.interval),
+        ("check_interval", &s.check_interval),
+        ("timeout", &s.timeout),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| v.value.0 % 1_000_000 != 0) {
+            return Err(InputError::new(
+                v.loc.clone(),
+                name,
+                format!(
+                    "{} is not a whole number of seconds; {profile} takes whole seconds (e.g. \"{}s\")",
+                    v.value,
+                    v.value.0 / 1_000_000
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A success matcher's codes must lie in the profile's range (ALB 200-499, NLB 200-599).
+fn matcher_codes(s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
+    let (Some(m), Some([lo, hi])) = (&s.matcher, limits.matcher_codes) else {
+        return Ok(());
+    };
+    if let Some(&(a, b)) = m.value.codes_outside(lo, hi).first() {
+        let got = if a == b { a.to_string() } else { format!("{a}-{b}") };
+        return Err(InputError::new(
+            m.loc.clone(),
+            "matcher",
+            format!("{profile} accepts success codes from {lo} to {hi}, got {got}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Fixed-rate settings in the provider's words: `interval = 10s, timeout = 10s, unhealthy_threshold = 2`.
+fn fixed_rate_words(ikey: &str, st: &Setting) -> String {
+    format!(
+        "{ikey} = {}, timeout = {}, unhealthy_threshold = {}",
+        st.interval, st.timeout, st.threshold
+    )
+}
+
+/// Fixed-rate settings' values under the provider's names.
+fn fixed_rate_values(ikey: &'static str, st: &Setting) -> Vec<(&'static str, KnobValue)> {
+    vec![
+        (ikey, KnobValue::Duration(st.interval)),
+        ("timeout", KnobValue::Duration(st.timeout)),
+        ("unhealthy_threshold", KnobValue::Count(st.threshold)),
+    ]
+}
+
+/// The protocol of the settings (TCP unless given).
+pub fn protocol_of(s: &LbSettings) -> Protocol {
+    s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value)
 }
 
 /// Health-check protocol.
@@ -599,6 +912,16 @@ mod tests {
         assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));
+    }
+
+    #[test]
+    fn every_provider_names_its_keys_among_its_knobs() {
+        for p in PROVIDERS {
+            let knobs = p.knobs();
+            assert!(knobs.contains(&p.interval_key()), "{p:?}");
+            assert!(knobs.contains(&p.threshold_key()), "{p:?}");
+            assert!(p.layout_knobs().iter().all(|k| !knobs.contains(k)), "{p:?}");
+        }
     }
 
     #[test]

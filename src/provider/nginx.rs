@@ -42,9 +42,99 @@
 //! Request arrivals are steady with an unknown phase: an interval of length L holds between
 //! ⌊L·rate⌋ and ⌊L·rate⌋ + 1 of them.
 
-use crate::input::nginx_cfg::{Balancer, Condition, Module, NextUpstream, NginxConfig, Proxy, Workers};
 use crate::time::Micros;
 use crate::timeline::ServerSpec;
+
+/// The nginx module a proxy or upstream belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// `stream { }`: TCP/UDP proxying (ngx_stream_proxy_module).
+    Stream,
+    /// `http { }`: HTTP proxying (ngx_http_proxy_module).
+    Http,
+}
+
+/// A `proxy_next_upstream` condition (http; the stream module has only on/off and passes on
+/// errors and timeouts of the connect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Condition {
+    /// `error`: connect or I/O error (a refused or reset connection).
+    Error,
+    /// `timeout`: connect, send or read timeout.
+    Timeout,
+    /// `invalid_header`.
+    InvalidHeader,
+    /// `non_idempotent`: also pass on POST, LOCK, PATCH once sent.
+    NonIdempotent,
+    /// `http_500`.
+    Http500,
+    /// `http_502`.
+    Http502,
+    /// `http_503`.
+    Http503,
+    /// `http_504`.
+    Http504,
+    /// `http_403`.
+    Http403,
+    /// `http_404`.
+    Http404,
+    /// `http_429`.
+    Http429,
+    /// `updating` (cache only).
+    Updating,
+}
+
+impl Condition {
+    /// The condition's name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Error => "error",
+            Condition::Timeout => "timeout",
+            Condition::InvalidHeader => "invalid_header",
+            Condition::NonIdempotent => "non_idempotent",
+            Condition::Http500 => "http_500",
+            Condition::Http502 => "http_502",
+            Condition::Http503 => "http_503",
+            Condition::Http504 => "http_504",
+            Condition::Http403 => "http_403",
+            Condition::Http404 => "http_404",
+            Condition::Http429 => "http_429",
+            Condition::Updating => "updating",
+        }
+    }
+
+    /// All conditions, in nginx's order (`ngx_http_proxy_next_upstream_masks`).
+    pub const ALL: [Condition; 12] = [
+        Condition::Error,
+        Condition::Timeout,
+        Condition::InvalidHeader,
+        Condition::NonIdempotent,
+        Condition::Http500,
+        Condition::Http502,
+        Condition::Http503,
+        Condition::Http504,
+        Condition::Http403,
+        Condition::Http404,
+        Condition::Http429,
+        Condition::Updating,
+    ];
+}
+
+/// When a failed attempt is passed on to the next server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextUpstream {
+    /// `off`: a failed attempt is the client's failure.
+    Off,
+    /// Passed on in these cases (stream `on`: `[Error, Timeout]` of the connect).
+    On(Vec<Condition>),
+}
+
+impl NextUpstream {
+    /// Whether a failure of this kind is passed on.
+    pub fn passes(&self, c: Condition) -> bool {
+        matches!(self, NextUpstream::On(v) if v.contains(&c))
+    }
+}
 
 /// Sources cited by the findings.
 pub mod sources {
@@ -240,49 +330,6 @@ pub struct PassiveOutcome {
 }
 
 impl Passive {
-    /// The settings of `proxy` for the server at `server` of its upstream; `None` when the proxy's
-    /// target is a variable. `worker_processes auto` counts as `auto_workers` processes.
-    pub fn from_nginx(cfg: &NginxConfig, proxy: &Proxy, server: usize, auto_workers: u32) -> Option<Passive> {
-        let u = cfg.upstreams.get(proxy.upstream?)?;
-        let srv = u.servers.get(server)?;
-        let live = |backup: bool| {
-            u.servers
-                .iter()
-                .filter(move |s| s.down.is_none() && s.backup.is_some() == backup)
-        };
-        let workers = match (&u.zone, cfg.worker_processes.value) {
-            (Some(_), _) => 1,
-            (None, Workers::Count(n)) => n.max(1),
-            (None, Workers::Auto) => auto_workers.max(1),
-        };
-        let spread = match u.balancer.value {
-            Balancer::RoundRobin => Spread::Weighted,
-            Balancer::LeastConn => Spread::LeastConn,
-            Balancer::IpHash | Balancer::Hash { .. } | Balancer::Random { .. } => Spread::Keyed,
-        };
-        let keepalive = match (&proxy.http_version, &u.keepalive) {
-            (Some(v), Some(k)) if v.value == "1.1" => Some(k.value),
-            _ => None,
-        };
-        Some(Passive {
-            module: proxy.module,
-            peers: u32::try_from(live(false).count()).unwrap_or(u32::MAX),
-            backups: u32::try_from(live(true).count()).unwrap_or(u32::MAX),
-            weight: srv.weight.value,
-            total_weight: live(false).map(|s| s.weight.value).sum(),
-            spread,
-            max_fails: srv.max_fails.value,
-            fail_timeout: srv.fail_timeout.value,
-            connect_timeout: proxy.connect_timeout.value,
-            next_upstream: proxy.next_upstream.value.clone(),
-            tries: proxy.next_upstream_tries.value,
-            next_upstream_timeout: proxy.next_upstream_timeout.value,
-            workers,
-            keepalive,
-            session_timeout: proxy.timeout.value,
-        })
-    }
-
     /// `peers->single`: one primary server and no backup.
     pub fn single(&self) -> bool {
         self.peers <= 1 && self.backups == 0
@@ -834,23 +881,6 @@ mod tests {
         for f in findings(&kubespray(), &server()) {
             assert!(!f.sources.is_empty() && !f.message.is_empty());
         }
-    }
-
-    #[test]
-    fn settings_come_from_the_reader() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/nginx");
-        let cfg = crate::input::nginx_cfg::parse_file(&dir.join("kubespray/nginx.conf")).unwrap();
-        let p = Passive::from_nginx(&cfg, &cfg.proxies[0], 0, 4).unwrap();
-        assert_eq!(p, kubespray());
-        let cfg = crate::input::nginx_cfg::parse_file(&dir.join("http-upstream/nginx.conf")).unwrap();
-        let p = Passive::from_nginx(&cfg, &cfg.proxies[0], 1, 4).unwrap();
-        assert_eq!((p.peers, p.backups, p.workers, p.keepalive), (3, 1, 1, Some(16)));
-        assert_eq!((p.max_fails, p.fail_timeout, p.tries), (3, Micros::from_secs(5), 3));
-        assert_eq!(p.tries_per_request(), 3);
-        // proxy_http_version 1.0 (the default) does not reuse upstream connections.
-        let upload = Passive::from_nginx(&cfg, &cfg.proxies[1], 0, 4).unwrap();
-        assert_eq!(upload.keepalive, None);
-        assert!(!upload.passes_on(Failure::Refused { answer: Micros::ZERO }));
     }
 
     fn arb_passive() -> impl Strategy<Value = Passive> {

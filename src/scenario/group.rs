@@ -62,6 +62,8 @@ pub struct InputGroup {
     pub scenarios: Vec<Scenario>,
     /// An input with nothing to judge is not an error.
     pub allow_empty: bool,
+    /// The `[paths]` settings (graceline.toml, scenario files, flags).
+    pub paths: crate::paths::settings::PathSettings,
 }
 
 /// A Service port bound to the pod (or server) that shuts down behind it.
@@ -93,6 +95,9 @@ pub struct Binding {
     pub publish_not_ready: Option<Loc>,
     /// Whether the pod can be the Service's last endpoint when it terminates.
     pub last: LastEndpoint,
+    /// With a NEG: the Google Cloud load balancer's own health check of the pod (GKE's defaults,
+    /// the readiness probe, the Service's BackendConfig).
+    pub gclb: Option<super::LbInput>,
 }
 
 /// Whether a terminating pod can be its Service's last endpoint: kube-proxy then keeps sending to
@@ -131,6 +136,8 @@ pub struct IngressBinding {
     pub service_upstream: bool,
     /// The ALB target group's deregistration delay, when the Ingress sets it.
     pub deregistration_delay: Option<Micros>,
+    /// A GKE Ingress: the Google Cloud load balancer's own health check of the pod.
+    pub gclb: Option<super::LbInput>,
 }
 
 /// Something among the inputs that cannot be judged, with why (said once, at its line).
@@ -163,6 +170,8 @@ pub struct Group {
     pub min_margin: Micros,
     /// What was assumed rather than read, one line each.
     pub notes: Vec<String>,
+    /// Issue 16's path families and the `[paths]` settings.
+    pub added: AddedBindings,
 }
 
 impl Group {
@@ -177,6 +186,7 @@ impl Group {
             app: AppServer::assumed(),
             min_margin: DEFAULT_MIN_MARGIN,
             notes: Vec::new(),
+            added: AddedBindings::default(),
         }
     }
 
@@ -318,6 +328,7 @@ fn server_target(gs: &GroupServer, name: &str, at: &Loc) -> Target {
         readiness: Some(format!("readiness path {}", s.readiness_path)),
         probe: None,
         sidecar: false,
+        istio_proxy: None,
     }
 }
 
@@ -579,11 +590,38 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         });
     }
 
-    let (mut bindings, mut ingresses) = bind(&g.objects, &app, &selected, &bound, &scenarios, &mut unjudged);
+    let (mut bindings, mut ingresses) = bind(
+        &g.objects,
+        &app,
+        &selected,
+        &bound,
+        &scenarios,
+        &mut unjudged,
+        &mut notes,
+    );
+    // Issue 16's families (the block at the end of this file).
+    let mut added = bind_added(
+        &g.objects,
+        &app,
+        std::mem::take(&mut g.paths),
+        &mut unjudged,
+        &mut notes,
+        &mut bindings,
+        &mut ingresses,
+    )?;
     if !g.patterns.is_empty() {
         // `--lb` / `select =` narrow the paths too: by Service or workload name.
         bindings.retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
         ingresses.retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
+        added
+            .routes
+            .retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
+        added
+            .dns
+            .retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
+        added
+            .metallb
+            .retain(|b| g.patterns.matches(&b.service) || g.patterns.matches(&b.target.name));
     }
     if g.objects.proxy_mode.is_none() && (!bindings.is_empty() || !g.objects.apiservers.is_empty()) {
         notes.push(
@@ -593,6 +631,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
     }
     if bindings.iter().any(|b| !b.target.apiserver && !b.assumed_target)
         || ingresses.iter().any(|b| !b.target.apiserver)
+        || added.any()
     {
         notes.push(app.source.reason.clone());
     }
@@ -600,7 +639,8 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
     let judged = scenarios.iter().any(|s| !s.lbs.is_empty())
         || !bindings.is_empty()
         || !ingresses.is_empty()
-        || !g.objects.apiservers.is_empty();
+        || !g.objects.apiservers.is_empty()
+        || added.any();
     if !judged && !g.allow_empty {
         let what = if g.files.is_empty() {
             "no input file".to_string()
@@ -638,6 +678,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         app,
         min_margin,
         notes,
+        added,
     })
 }
 
@@ -651,7 +692,17 @@ fn bind(
     bound: &[(String, i64, Target, bool)],
     scenarios: &[Scenario],
     unjudged: &mut Vec<Unjudged>,
+    notes: &mut Vec<String>,
 ) -> (Vec<Binding>, Vec<IngressBinding>) {
+    let mut gclb = |s: &super::k8s::Service, port: Option<&super::k8s::ServicePort>, t: &Target| {
+        let (input, said) = super::gke::neg_health_check(objs, s, port, t);
+        for n in said {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        input
+    };
     let lbs_of = |svc: &str| -> Vec<(String, CheckTarget)> {
         scenarios
             .iter()
@@ -717,7 +768,6 @@ fn bind(
                 service_loc: s.loc.clone(),
                 ty: s.ty.clone(),
                 port,
-                target: t,
                 assumed_target: assumed,
                 local: s.local,
                 ip_targets: s.ip_targets,
@@ -726,6 +776,8 @@ fn bind(
                 lbs: lbs_of(&s.name),
                 publish_not_ready: s.publish_not_ready.clone(),
                 last: last.clone(),
+                gclb: s.neg.then(|| gclb(s, s.ports.iter().find(|p| p.port == port), &t)),
+                target: t,
             });
         }
     }
@@ -744,14 +796,22 @@ fn bind(
                 let Some(c) = s.ports.iter().find_map(|p| w.container_for(&p.target).ok()) else {
                     continue;
                 };
+                let target = Target::app(w, c, app);
+                let class = controller_of(objs, ing.class.as_deref().unwrap_or(""));
+                let port = b.port.as_deref().and_then(|k| {
+                    s.ports
+                        .iter()
+                        .find(|p| p.port.to_string() == k || p.name.as_deref() == Some(k))
+                });
                 ingresses.push(IngressBinding {
+                    gclb: class.starts_with("gce").then(|| gclb(s, port, &target)),
                     ingress: ing.name.clone(),
                     loc: b.loc.clone(),
-                    class: controller_of(objs, ing.class.as_deref().unwrap_or("")),
+                    class,
                     ip_targets: ing.ip_targets,
                     service: s.name.clone(),
                     neg: s.neg,
-                    target: Target::app(w, c, app),
+                    target,
                     service_upstream: ing.service_upstream,
                     deregistration_delay: ing.deregistration_delay,
                 });
@@ -817,4 +877,566 @@ fn controller_of(objs: &Objects, class: &str) -> String {
             _ => None,
         });
     by_object.unwrap_or(class).to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: the bindings of the added path families (Gateway API routes, headless Services,
+// MetalLB, Istio sidecars) and the `[paths]` settings, kept apart from `bind` above.
+
+/// A Gateway API route's backend bound to the pod behind its Service.
+#[derive(Debug, Clone)]
+pub struct RouteBinding {
+    /// `HTTPRoute shop/web`.
+    pub route: String,
+    /// The parent Gateway, `namespace/name`.
+    pub gateway: String,
+    /// The GatewayClass's `controllerName`.
+    pub controller: String,
+    /// Where the backend is named.
+    pub loc: Loc,
+    /// The backend Service.
+    pub service: String,
+    /// Who shuts down behind it.
+    pub target: Target,
+}
+
+/// A headless Service bound to the pod behind it.
+#[derive(Debug, Clone)]
+pub struct DnsBinding {
+    /// The Service.
+    pub service: String,
+    /// Where it is declared.
+    pub service_loc: Loc,
+    /// The Service port.
+    pub port: i64,
+    /// Who shuts down behind it.
+    pub target: Target,
+    /// `publishNotReadyAddresses: true`, with where.
+    pub publish_not_ready: Option<Loc>,
+}
+
+/// A LoadBalancer Service with `externalTrafficPolicy: Local` announced by MetalLB.
+#[derive(Debug, Clone)]
+pub struct MetalLbBinding {
+    /// The Service.
+    pub service: String,
+    /// Where it is declared.
+    pub service_loc: Loc,
+    /// The Service port.
+    pub port: i64,
+    /// How MetalLB announces it.
+    pub mode: super::k8s_added::MetalLbMode,
+    /// Who shuts down behind it.
+    pub target: Target,
+}
+
+/// A workload whose pods run an Istio sidecar.
+#[derive(Debug, Clone)]
+pub struct MeshMember {
+    /// The workload, `namespace/name`.
+    pub workload: String,
+    /// The sidecar is a native one (it stops after the app).
+    pub native: bool,
+    /// Why native or not.
+    pub native_why: String,
+    /// Its terminationDrainDuration and where it comes from.
+    pub drain: (Micros, String),
+    /// The sidecar's own preStop (an injected manifest may carry one).
+    pub prestop: Micros,
+    /// Why the pod is taken to have a sidecar.
+    pub how: String,
+    /// Where that is written.
+    pub loc: Loc,
+}
+
+/// What issue 16's path families bound, with the `[paths]` settings of the group.
+#[derive(Debug, Clone, Default)]
+pub struct AddedBindings {
+    /// `[paths]` of graceline.toml and scenario files, and the flags.
+    pub settings: crate::paths::settings::PathSettings,
+    /// Gateway API route backends.
+    pub routes: Vec<RouteBinding>,
+    /// Headless Services.
+    pub dns: Vec<DnsBinding>,
+    /// MetalLB Services with `externalTrafficPolicy: Local`.
+    pub metallb: Vec<MetalLbBinding>,
+    /// Istio mesh members.
+    pub mesh: Vec<MeshMember>,
+}
+
+impl AddedBindings {
+    /// True when something is bound.
+    pub fn any(&self) -> bool {
+        !(self.routes.is_empty() && self.dns.is_empty() && self.metallb.is_empty())
+    }
+
+    /// The mesh membership of a workload.
+    pub fn member(&self, workload: &str) -> Option<&MeshMember> {
+        self.mesh.iter().find(|m| m.workload == workload)
+    }
+}
+
+/// GatewayClass names whose controller is assumed when the class itself is not among the inputs
+/// (each implementation's documented class name).
+const WELL_KNOWN_CLASSES: &[(&str, &str)] = &[
+    ("istio", "istio.io/gateway-controller"),
+    ("eg", "gateway.envoyproxy.io/gatewayclass-controller"),
+    ("envoy-gateway", "gateway.envoyproxy.io/gatewayclass-controller"),
+    ("contour", "projectcontour.io/gateway-controller"),
+];
+
+/// Istio's default terminationDrainDuration, from the data file (overridable in `[paths.stages]`).
+fn istio_default_drain(settings: &crate::paths::settings::PathSettings) -> (Micros, String) {
+    match settings.stages.iter().find(|o| o.id == "istio-termination-drain") {
+        Some(o) => (o.hi, format!("[paths.stages] istio-termination-drain at {}", o.at)),
+        None => (
+            crate::paths::figures::figures().stage("istio-termination-drain").hi,
+            "Istio's default (ProxyConfig terminationDrainDuration)".to_string(),
+        ),
+    }
+}
+
+/// `terminationDrainDuration` in a `proxy.istio.io/config` annotation (YAML or JSON in a string).
+fn drain_in_proxy_config(text: &str) -> Option<Result<Micros, String>> {
+    let i = text.find("terminationDrainDuration")?;
+    let rest = text[i + "terminationDrainDuration".len()..].trim_start_matches(['"', '\'']);
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let value: String = rest
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| !matches!(c, '"' | '\'' | ',' | '}' | '\n') && !c.is_whitespace())
+        .collect();
+    Some(Micros::parse(&value))
+}
+
+/// Whether a workload's pods run an Istio sidecar: an injected container, the pod's
+/// `sidecar.istio.io/inject` label or annotation, another `sidecar.istio.io/*` annotation, or the
+/// namespace's `istio-injection` / `istio.io/rev` label (Istio's injection docs:
+/// https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/).
+fn mesh_member(
+    objs: &Objects,
+    w: &super::k8s::Workload,
+    settings: &crate::paths::settings::PathSettings,
+) -> Result<Option<MeshMember>, InputError> {
+    let added = &objs.added;
+    let pod = added.pod(&w.name);
+    let ann = |k: &str| pod.and_then(|p| p.annotations.get(k));
+    let label = pod.and_then(|p| p.labels.get("sidecar.istio.io/inject"));
+    let opt_out =
+        label.is_some_and(|v| v == "false") || ann("sidecar.istio.io/inject").is_some_and(|(v, _)| v == "false");
+    let how: Option<(String, Loc)> = if let Some(p) = pod.and_then(|p| p.istio_proxy.as_ref()) {
+        Some(("an injected istio-proxy container".to_string(), p.loc.clone()))
+    } else if opt_out {
+        None
+    } else if label.is_some_and(|v| v == "true") {
+        Some(("the pod label sidecar.istio.io/inject=true".to_string(), w.loc.clone()))
+    } else if let Some((_, at)) = ann("sidecar.istio.io/inject").filter(|(v, _)| v == "true") {
+        Some((
+            "the annotation sidecar.istio.io/inject: \"true\"".to_string(),
+            at.clone(),
+        ))
+    } else if let Some(ns) = added.namespace(&w.namespace).filter(|ns| {
+        ns.labels.get("istio-injection").is_some_and(|v| v == "enabled") || ns.labels.contains_key("istio.io/rev")
+    }) {
+        Some((
+            format!(
+                "the namespace label of {} (istio-injection=enabled or istio.io/rev)",
+                ns.name
+            ),
+            ns.loc.clone(),
+        ))
+    } else if let Some((k, (_, at))) =
+        pod.and_then(|p| p.annotations.iter().find(|(k, _)| k.starts_with("sidecar.istio.io/")))
+    {
+        Some((format!("the annotation {k} (a sidecar is assumed)"), at.clone()))
+    } else {
+        None
+    };
+    let Some((how, loc)) = how else { return Ok(None) };
+    let proxy = pod.and_then(|p| p.istio_proxy.as_ref());
+    let (native, native_why) = if let Some(p) = proxy {
+        (
+            p.native,
+            if p.native {
+                "istio-proxy is an init container with restartPolicy: Always".to_string()
+            } else {
+                "istio-proxy is a regular container".to_string()
+            },
+        )
+    } else if let Some((v, at)) = ann("sidecar.istio.io/nativeSidecar") {
+        (v == "true", format!("sidecar.istio.io/nativeSidecar: \"{v}\" at {at}"))
+    } else if let Some(s) = &settings.istio_native_sidecars {
+        (s.value, format!("istio_native_sidecars = {} at {}", s.value, s.at))
+    } else {
+        (
+            false,
+            "assumed a regular container (istiod's ENABLE_NATIVE_SIDECARS defaulted to false before Istio 1.27; set [paths] istio_native_sidecars = true or the annotation sidecar.istio.io/nativeSidecar if yours injects native sidecars)".to_string(),
+        )
+    };
+    let drain = match ann("proxy.istio.io/config") {
+        Some((text, at)) => match drain_in_proxy_config(text) {
+            Some(Ok(d)) => (d, format!("proxy.istio.io/config at {at}")),
+            Some(Err(e)) => {
+                return Err(InputError::new(
+                    at.clone(),
+                    "proxy.istio.io/config",
+                    format!("terminationDrainDuration: {e}"),
+                ))
+            }
+            None => istio_default_drain(settings),
+        },
+        None => istio_default_drain(settings),
+    };
+    Ok(Some(MeshMember {
+        workload: w.name.clone(),
+        native,
+        native_why,
+        drain,
+        prestop: proxy.map_or(Micros::ZERO, |p| p.prestop.duration()),
+        how,
+        loc,
+    }))
+}
+
+/// Gives a target its sidecar: a regular istio-proxy exits its preStop + drain after t = 0, at
+/// the latest at SIGKILL; a native one stops after the app and changes nothing.
+fn with_sidecar(t: &mut Target, mesh: &[MeshMember]) {
+    let Some(m) = mesh.iter().find(|m| m.workload == t.name).filter(|m| !m.native) else {
+        return;
+    };
+    t.istio_proxy = Some(super::k8s_added::Sidecar {
+        exit: (m.prestop + m.drain.0).min(t.server.termination_grace_period),
+        drain: m.drain.0,
+        drain_source: m.drain.1.clone(),
+        how: m.how.clone(),
+        loc: m.loc.clone(),
+    });
+}
+
+/// The pod behind a Service port (or the first port when `port` is `None`): `Err` says why none.
+fn backend_target(
+    objs: &Objects,
+    svc: &super::k8s::Service,
+    port: Option<i64>,
+    app: &AppServer,
+) -> Result<Vec<(Target, i64)>, String> {
+    let sp = match port {
+        Some(p) => svc
+            .ports
+            .iter()
+            .find(|x| x.port == p)
+            .ok_or_else(|| format!("port {p} is not a port of Service {}", svc.name))?,
+        None => svc
+            .ports
+            .first()
+            .ok_or_else(|| format!("Service {} has no ports", svc.name))?,
+    };
+    let ws = objs.selected_by(svc);
+    if ws.is_empty() {
+        return Err(format!(
+            "Service {} selects no workload among the inputs (selector {})",
+            svc.name,
+            svc.selector_text()
+        ));
+    }
+    let mut out = Vec::new();
+    for w in ws {
+        let c = w.container_for(&sp.target)?;
+        out.push((Target::app(w, c, app), sp.port));
+    }
+    Ok(out)
+}
+
+/// Binds the route backends of every Gateway of a known class; what cannot be bound is said.
+fn bind_routes(
+    objs: &Objects,
+    app: &AppServer,
+    unjudged: &mut Vec<Unjudged>,
+    notes: &mut Vec<String>,
+) -> Vec<RouteBinding> {
+    let added = &objs.added;
+    let mut out = Vec::new();
+    let mut said: Vec<String> = Vec::new();
+    let mut say = |unjudged: &mut Vec<Unjudged>, subject: &str, loc: &Loc, why: String| {
+        let key = format!("{loc} {why}");
+        if !said.contains(&key) {
+            said.push(key);
+            unjudged.push(Unjudged {
+                subject: subject.to_string(),
+                loc: loc.clone(),
+                why,
+            });
+        }
+    };
+    for r in &added.routes {
+        let subject = format!("{} {}", r.kind, r.name);
+        for p in &r.parents {
+            if p.kind == "Service" {
+                say(
+                    unjudged,
+                    &subject,
+                    &p.loc,
+                    format!("its parent is Service {} (a GAMMA mesh route): the mesh's own path is judged for the pods behind that Service (istio-mesh), this route's rules are not modelled", p.name),
+                );
+                continue;
+            }
+            if p.kind != "Gateway" {
+                say(
+                    unjudged,
+                    &subject,
+                    &p.loc,
+                    format!("parent kind {} is not one graceline models (Gateway)", p.kind),
+                );
+                continue;
+            }
+            let Some(gw) = added.gateways.iter().find(|g| g.name == p.name) else {
+                say(unjudged, &subject, &p.loc, format!("parent Gateway {} is not among the inputs, so its class (and implementation) is unknown; pass the Gateway and its GatewayClass", p.name));
+                continue;
+            };
+            let controller = match added.gateway_classes.iter().find(|c| c.name == gw.class) {
+                Some(c) => c.controller.clone(),
+                None => match WELL_KNOWN_CLASSES.iter().find(|(n, _)| *n == gw.class) {
+                    Some((_, c)) => {
+                        let note = format!(
+                            "{}: Gateway {}: GatewayClass \"{}\" is not among the inputs; assumed controller {c} (the class name that implementation documents)",
+                            gw.class_loc, gw.name, gw.class
+                        );
+                        if !notes.contains(&note) {
+                            notes.push(note);
+                        }
+                        (*c).to_string()
+                    }
+                    None if gw.class.starts_with("gke-l7-") => {
+                        let note = format!(
+                            "{}: Gateway {}: GatewayClass \"{}\" is not among the inputs; assumed GKE's controller networking.gke.io/gateway (GKE's gke-l7-* classes)",
+                            gw.class_loc, gw.name, gw.class
+                        );
+                        if !notes.contains(&note) {
+                            notes.push(note);
+                        }
+                        "networking.gke.io/gateway".to_string()
+                    }
+                    None => {
+                        say(unjudged, &format!("Gateway {}", gw.name), &gw.class_loc, format!("GatewayClass \"{}\" is not among the inputs, so its controller is unknown; pass the GatewayClass", gw.class));
+                        continue;
+                    }
+                },
+            };
+            if crate::paths::gateway::Implementation::of_controller(&controller).is_none() {
+                let at = added
+                    .gateway_classes
+                    .iter()
+                    .find(|c| c.name == gw.class)
+                    .map_or(gw.class_loc.clone(), |c| c.loc.clone());
+                say(
+                    unjudged,
+                    &format!("GatewayClass {}", gw.class),
+                    &at,
+                    format!(
+                        "controller {controller} is not one graceline models ({}), so the routes of Gateway {}",
+                        crate::paths::gateway::Implementation::known().join(", "),
+                        gw.name
+                    ),
+                );
+                continue;
+            }
+            for b in &r.backends {
+                if b.kind != "Service" {
+                    say(
+                        unjudged,
+                        &subject,
+                        &b.loc,
+                        format!("backend kind {} is not one graceline models (Service)", b.kind),
+                    );
+                    continue;
+                }
+                let Some(svc) = objs.services.iter().find(|s| s.name == b.name) else {
+                    say(
+                        unjudged,
+                        &subject,
+                        &b.loc,
+                        format!("backend Service {} is not among the inputs", b.name),
+                    );
+                    continue;
+                };
+                match backend_target(objs, svc, b.port, app) {
+                    Ok(ts) => {
+                        for (t, _) in ts {
+                            out.push(RouteBinding {
+                                route: subject.clone(),
+                                gateway: gw.name.clone(),
+                                controller: controller.clone(),
+                                loc: b.loc.clone(),
+                                service: svc.name.clone(),
+                                target: t,
+                            });
+                        }
+                    }
+                    Err(why) => say(unjudged, &subject, &b.loc, format!("backend: {why}")),
+                }
+            }
+        }
+    }
+    for (what, loc) in &added.unread_routes {
+        if what.starts_with("Istio ") {
+            // Istio's own routing: the pods behind its destinations are judged through their
+            // Services (istio-mesh), its rules are not read.
+            let n = format!(
+                "{loc}: {what}: its routing rules are not read; the pods behind its destinations are judged through their Services (istio-mesh for mesh members)"
+            );
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+            continue;
+        }
+        say(
+            unjudged,
+            what,
+            loc,
+            "not modelled (graceline reads Gateway API HTTPRoute and GRPCRoute)".to_string(),
+        );
+    }
+    out
+}
+
+/// Binds issue 16's path families and gives every bound target its Istio sidecar.
+fn bind_added(
+    objs: &Objects,
+    app: &AppServer,
+    mut settings: crate::paths::settings::PathSettings,
+    unjudged: &mut Vec<Unjudged>,
+    notes: &mut Vec<String>,
+    bindings: &mut [Binding],
+    ingresses: &mut [IngressBinding],
+) -> Result<AddedBindings> {
+    use crate::paths::settings::{Dataplane, Setting};
+    let added = &objs.added;
+    if let Some(c) = &added.cilium {
+        if settings.dataplane.is_none() && c.replaces_kube_proxy {
+            settings.dataplane = Some(Setting {
+                value: Dataplane::Cilium,
+                at: format!("kube-proxy-replacement: \"{}\" at {}", c.value, c.loc),
+            });
+        } else if !c.replaces_kube_proxy && c.value != "false" && c.value != "disabled" {
+            notes.push(format!(
+                "{}: Cilium kube-proxy-replacement \"{}\": kube-proxy keeps running and which of the two handles a connection depends on the features enabled; judged as kube-proxy (set [paths] dataplane = \"cilium\" or --dataplane cilium if Cilium handles your Services)",
+                c.loc, c.value
+            ));
+        }
+    }
+    if settings
+        .dataplane
+        .as_ref()
+        .is_some_and(|d| d.value == Dataplane::Cilium)
+    {
+        notes.retain(|n| !n.starts_with("kube-proxy mode assumed"));
+    }
+    let mut mesh = Vec::new();
+    for w in &objs.workloads {
+        if let Some(m) = mesh_member(objs, w, &settings)? {
+            mesh.push(m);
+        }
+    }
+    let mut routes = bind_routes(objs, app, unjudged, notes);
+    let mut dns = Vec::new();
+    let mut metallb = Vec::new();
+    let announced: Vec<super::k8s_added::MetalLbMode> = {
+        let mut m = Vec::new();
+        for (mode, _) in &added.metallb {
+            if !m.contains(mode) {
+                m.push(*mode);
+            }
+        }
+        m
+    };
+    for s in &objs.services {
+        if s.headless && s.selector.is_some() && !s.ports.is_empty() {
+            // This family judges the headless Service: `bind` said it could not.
+            unjudged.retain(|u| !(u.subject == s.name && u.loc == s.loc));
+            let publish_not_ready = s.publish_not_ready.clone();
+            let subs = subjects(objs, s, app, unjudged, notes);
+            if subs.is_empty() {
+                unjudged.push(Unjudged {
+                    subject: s.name.clone(),
+                    loc: s.loc.clone(),
+                    why: format!(
+                        "selector {} matches no workload among the inputs (namespace {})",
+                        s.selector_text(),
+                        s.namespace
+                    ),
+                });
+            }
+            for (t, port) in subs {
+                dns.push(DnsBinding {
+                    service: s.name.clone(),
+                    service_loc: s.loc.clone(),
+                    port,
+                    target: t,
+                    publish_not_ready: publish_not_ready.clone(),
+                });
+            }
+        }
+        let metallb_service = added.service(&s.name).is_some_and(|x| x.metallb.is_some()) || !announced.is_empty();
+        if s.ty == "LoadBalancer" && s.local && metallb_service && !s.headless && s.selector.is_some() {
+            let modes = if announced.is_empty() {
+                notes.push(format!(
+                    "{}: {}: MetalLB annotation without an L2Advertisement or BGPAdvertisement among the inputs: layer 2 assumed",
+                    s.loc, s.name
+                ));
+                vec![super::k8s_added::MetalLbMode::L2]
+            } else {
+                announced.clone()
+            };
+            let ws = objs.selected_by(s);
+            for w in ws {
+                let Some((c, port)) = s
+                    .ports
+                    .iter()
+                    .find_map(|p| w.container_for(&p.target).ok().map(|c| (c, p.port)))
+                else {
+                    continue;
+                };
+                for mode in &modes {
+                    metallb.push(MetalLbBinding {
+                        service: s.name.clone(),
+                        service_loc: s.loc.clone(),
+                        port,
+                        mode: *mode,
+                        target: Target::app(w, c, app),
+                    });
+                }
+            }
+        }
+    }
+    // A workload these families reach is served after all (`bind` said no Service selects it).
+    for w in &objs.workloads {
+        let reached = routes.iter().any(|b| b.target.name == w.name)
+            || dns.iter().any(|b| b.target.name == w.name)
+            || metallb.iter().any(|b| b.target.name == w.name);
+        if reached {
+            unjudged.retain(|u| !(u.subject == w.name && u.loc == w.loc));
+        }
+    }
+    for b in bindings.iter_mut() {
+        with_sidecar(&mut b.target, &mesh);
+    }
+    for b in ingresses.iter_mut() {
+        with_sidecar(&mut b.target, &mesh);
+    }
+    for b in &mut routes {
+        with_sidecar(&mut b.target, &mesh);
+    }
+    for b in &mut dns {
+        with_sidecar(&mut b.target, &mesh);
+    }
+    for b in &mut metallb {
+        with_sidecar(&mut b.target, &mesh);
+    }
+    Ok(AddedBindings {
+        settings,
+        routes,
+        dns,
+        metallb,
+        mesh,
+    })
 }

@@ -215,6 +215,8 @@ pub enum TargetPort {
 pub struct ServicePort {
     /// `port`.
     pub port: i64,
+    /// `name`, if the port has one.
+    pub name: Option<String>,
     /// `targetPort` (defaults to `port`).
     pub target: TargetPort,
     /// Where the port entry is.
@@ -248,6 +250,64 @@ pub struct Service {
     pub deregistration_delay: Option<Micros>,
     /// `publishNotReadyAddresses: true`, with where: terminating pods stay ready.
     pub publish_not_ready: Option<Loc>,
+    /// The `cloud.google.com/backend-config` annotation: which BackendConfig configures the
+    /// Google Cloud load balancer's health check of each port's NEG endpoints.
+    pub backend_config: Option<BackendConfigRef>,
+}
+
+/// A Service's `cloud.google.com/backend-config` annotation (`{"default": "cfg"}` or
+/// `{"ports": {"80": "cfg"}}`, keyed by port number or name).
+#[derive(Debug, Clone)]
+pub struct BackendConfigRef {
+    /// The BackendConfig of every port not named in `ports`.
+    pub default: Option<String>,
+    /// (port number or name, BackendConfig).
+    pub ports: Vec<(String, String)>,
+    /// Where the annotation is.
+    pub loc: Loc,
+}
+
+impl BackendConfigRef {
+    /// The BackendConfig name for Service port `port` (by number or name), else the default.
+    pub fn for_port(&self, port: &ServicePort) -> Option<&str> {
+        self.ports
+            .iter()
+            .find(|(k, _)| *k == port.port.to_string() || port.name.as_deref() == Some(k.as_str()))
+            .map(|(_, v)| v.as_str())
+            .or(self.default.as_deref())
+    }
+}
+
+/// A GKE BackendConfig (cloud.google.com/v1): its `spec.healthCheck` sets the Google Cloud load
+/// balancer's health check of the NEG endpoints, the pods (kubernetes/ingress-gce
+/// pkg/translator/healthchecks.go `UpdateFromBackendConfig`).
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// `namespace/name`.
+    pub name: String,
+    /// Where its name is.
+    pub loc: Loc,
+    /// `spec.healthCheck`, when present.
+    pub health_check: Option<GkeHealthCheck>,
+}
+
+/// The fields of a BackendConfig's `healthCheck` that graceline models, each with where it is.
+#[derive(Debug, Clone, Default)]
+pub struct GkeHealthCheck {
+    /// `checkIntervalSec`.
+    pub interval: Option<(Micros, Loc)>,
+    /// `timeoutSec`.
+    pub timeout: Option<(Micros, Loc)>,
+    /// `healthyThreshold`.
+    pub healthy: Option<(u32, Loc)>,
+    /// `unhealthyThreshold`.
+    pub unhealthy: Option<(u32, Loc)>,
+    /// `type` (HTTP2 is checked over TLS).
+    pub protocol: Option<(crate::provider::Protocol, Loc)>,
+    /// `requestPath`.
+    pub path: Option<(String, Loc)>,
+    /// `port`: a fixed port instead of the serving port.
+    pub port: Option<(u16, Loc)>,
 }
 
 /// An Ingress backend.
@@ -255,6 +315,8 @@ pub struct Service {
 pub struct Backend {
     /// `namespace/name` of the Service.
     pub service: String,
+    /// `service.port.number` or `.name` (or `servicePort`), as written.
+    pub port: Option<String>,
     /// Where it is named.
     pub loc: Loc,
 }
@@ -345,11 +407,15 @@ pub struct Objects {
     pub ingress_classes: Vec<IngressClass>,
     /// Namespaces.
     pub namespaces: Vec<Namespace>,
+    /// GKE BackendConfigs.
+    pub backend_configs: Vec<BackendConfig>,
     /// What was not read, said explicitly.
     pub notes: Vec<String>,
     /// Objects read but not turned into the model, each with where and why (said as GL033):
     /// (subject, location, why).
     pub unread: Vec<(String, Loc, String)>,
+    /// The objects of issue 16's path families (Gateway API, mesh, DNS, MetalLB, kubelet).
+    pub added: super::k8s_added::AddedObjects,
 }
 
 impl Objects {
@@ -358,7 +424,8 @@ impl Objects {
         !(self.workloads.is_empty()
             && self.services.is_empty()
             && self.ingresses.is_empty()
-            && self.apiservers.is_empty())
+            && self.apiservers.is_empty()
+            && !self.added.any())
     }
 
     /// Appends another file's objects.
@@ -378,8 +445,10 @@ impl Objects {
         }
         self.ingress_classes.extend(o.ingress_classes);
         self.namespaces.extend(o.namespaces);
+        self.backend_configs.extend(o.backend_configs);
         self.notes.extend(o.notes);
         self.unread.extend(o.unread);
+        self.added.extend(o.added);
     }
 }
 
@@ -521,6 +590,9 @@ pub struct Target {
     pub probe: Option<Probe>,
     /// A native sidecar: its SIGTERM comes after the app containers exit (in `server.prestop_sleep`).
     pub sidecar: bool,
+    /// An Istio `istio-proxy` (a regular container) that stops accepting inbound connections on
+    /// its own clock (`crate::paths::mesh`); `None` without one or for a native one.
+    pub istio_proxy: Option<super::k8s_added::Sidecar>,
 }
 
 impl Target {
@@ -628,6 +700,7 @@ impl Target {
             readiness: c.readiness.clone(),
             probe: c.readiness_probe.clone(),
             sidecar: c.sidecar,
+            istio_proxy: None,
         }
     }
 
@@ -664,6 +737,7 @@ impl Target {
             readiness: Some(format!("httpGet {}", s.spec.readiness_path)),
             probe: None,
             sidecar: false,
+            istio_proxy: None,
         }
     }
 

@@ -1,19 +1,20 @@
 //! Scenario files: a server timeline and the load balancers in front of it, loaded from TOML with
 //! every value traced to its file, line and column.
 
+pub mod gke;
 pub mod group;
 pub mod k8s;
-pub mod latency;
+pub mod k8s_added;
 pub mod select;
 pub mod teaching;
 pub mod words;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
-use crate::provider::{self, Family, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol};
+use crate::provider::latency::{self, Latency, LatencyRange};
+use crate::provider::{self, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
 use crate::time::{Micros, MAX_INPUT};
-use crate::timeline::{ReadyzFailure, ReadyzOnset, ServerSpec};
-use latency::Latency;
+use crate::timeline::{ReadyzFailure, ServerRaw, ServerSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,36 +27,6 @@ pub const DEFAULT_MIN_MARGIN: Micros = Micros::from_secs(5);
 /// Largest threshold or prober count accepted (larger is certainly a typo).
 pub const MAX_COUNT: u32 = 10_000;
 
-/// A `[server]` table (or a server profile's `[settings]`) as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServerRaw {
-    /// Built-in server profile the values start from.
-    pub profile: Option<Spanned<String>>,
-    /// preStop sleep before SIGTERM.
-    pub prestop_sleep: Option<Spanned<Micros>>,
-    /// E2 − E1.
-    pub readyz_fail_after: Option<Spanned<Micros>>,
-    /// E3 − E2.
-    pub shutdown_delay: Option<Spanned<Micros>>,
-    /// E4 − E3 at most.
-    pub request_grace: Option<Spanned<Micros>>,
-    /// SIGKILL after this.
-    pub termination_grace_period: Option<Spanned<Micros>>,
-    /// `error` or `timeout`.
-    pub readyz_failure: Option<Spanned<ReadyzFailure>>,
-    /// `shutdown-start` or `listener-close`.
-    pub readyz_onset: Option<Spanned<ReadyzOnset>>,
-    /// Readiness endpoint path.
-    pub readiness_path: Option<Spanned<String>>,
-    /// Server response time to a probe.
-    pub response_time: Option<Spanned<Micros>>,
-    /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
-    pub readyz_timeout_probability: Option<Spanned<f64>>,
-    /// kube-apiserver `--shutdown-send-retry-after`.
-    pub send_retry_after: Option<Spanned<bool>>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScenarioRaw {
@@ -66,6 +37,9 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
+    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    #[allow(dead_code)]
+    paths: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,10 +108,8 @@ pub struct LbSpec {
     pub name: String,
     /// Built-in profile it started from.
     pub profile: String,
-    /// Provider family.
-    pub family: Family,
-    /// Product within the family.
-    pub variant: String,
+    /// The provider whose rules interpret the settings (family and product).
+    pub provider: &'static dyn Provider,
     /// The probe model the simulator and analysis use.
     pub model: ProbeModel,
     /// Merged settings with their locations.
@@ -166,11 +138,9 @@ pub struct LbSpec {
 impl LbSpec {
     /// The latencies `check` ranges over for this LB: its `[lb.latency]` support, else the server's
     /// fixed response time.
-    pub fn latency_range(&self, server: &ServerSpec) -> crate::analysis::exact::LatencyRange {
-        self.latency.map_or_else(
-            || crate::analysis::exact::LatencyRange::fixed(server.response_time),
-            |l| l.range(),
-        )
+    pub fn latency_range(&self, server: &ServerSpec) -> LatencyRange {
+        self.latency
+            .map_or_else(|| LatencyRange::fixed(server.response_time), |l| l.range())
     }
 }
 
@@ -531,10 +501,12 @@ pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) 
     let defaults = profile.settings_for(input.settings.protocol.as_ref().map(|p| p.value));
     let s = input.settings.clone().with_defaults(&defaults, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
+    let provider = provider_of(profile, &input.loc, &field("profile"))?;
     let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
         profile,
+        provider,
         s,
         input.loc.clone(),
         server,
@@ -630,9 +602,8 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     let pname = pspan.get_ref().clone();
     let chosen = doc.loc(pspan.span().start);
     let profile = profiles::lb(&pname).map_err(|m| InputError::new(chosen.clone(), field("profile"), m))?;
-    let knobs = profile.family.knobs(&profile.variant);
-    let layout = provider::layout_knobs(profile.family, &profile.variant);
-    let all = [knobs, layout].concat();
+    let provider = provider_of(&profile, &chosen, &field("profile"))?;
+    let all = [provider.knobs(), provider.layout_knobs()].concat();
     for (key, span) in user.present() {
         if !all.contains(&key) {
             return Err(InputError::new(
@@ -653,47 +624,31 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
         .as_ref()
         .map_or_else(|| format!("{pname}#{i}"), |n| n.get_ref().clone());
     let latency = user.latency.as_ref().map(|l| (l, doc));
-    finish_lb(name, &pname, &profile, s, table_loc, server, &field, latency)
+    finish_lb(name, &pname, &profile, provider, s, table_loc, server, &field, latency)
 }
 
-/// Validates merged settings and builds the probe model (shared by scenario files and inputs).
-/// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
-/// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as
-/// they would refuse it; HAProxy takes milliseconds.
-fn whole_seconds(
-    s: &LbSettings,
-    family: Family,
-    pname: &str,
-    field: &dyn Fn(&str) -> String,
-) -> Result<(), InputError> {
-    if family == Family::Haproxy {
-        return Ok(());
-    }
-    for (name, v) in [
-        ("interval", &s.interval),
-        ("check_interval", &s.check_interval),
-        ("timeout", &s.timeout),
-    ] {
-        if let Some(v) = v.as_ref().filter(|v| v.value.0 % 1_000_000 != 0) {
-            return Err(InputError::new(
-                v.loc.clone(),
-                field(name),
-                format!(
-                    "{} is not a whole number of seconds; {pname} takes whole seconds (e.g. \"{}s\")",
-                    v.value,
-                    v.value.0 / 1_000_000
-                ),
-            ));
-        }
-    }
-    Ok(())
+/// The provider a profile names; an input error at `at` if graceline models none.
+fn provider_of(profile: &LbProfile, at: &Loc, field: &str) -> Result<&'static dyn Provider, InputError> {
+    provider::of(profile.family, &profile.variant).ok_or_else(|| {
+        InputError::new(
+            at.clone(),
+            field,
+            format!(
+                "profile {} names family {:?} variant \"{}\", which no provider models",
+                profile.name, profile.family, profile.variant
+            ),
+        )
+    })
 }
 
+/// Validates merged settings and builds the probe model (shared by scenario files and inputs):
+/// generic sanity first, then what the provider's API refuses, then the provider's model.
 #[allow(clippy::too_many_arguments)]
 fn finish_lb(
     name: String,
     pname: &str,
     profile: &LbProfile,
+    provider: &'static dyn Provider,
     s: LbSettings,
     table_loc: Loc,
     server: &ServerSpec,
@@ -701,19 +656,22 @@ fn finish_lb(
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
     validate_values(&s, field)?;
-    whole_seconds(&s, profile.family, pname, field)?;
-    validate_matcher(&s, profile, pname, field)?;
-    let s = nlb_probers_follow_zones(s, profile);
-    let model = match profile.family {
-        Family::Aws => provider::aws::model(&s, &server.readiness_path, &table_loc),
-        Family::Gcp => provider::gcp::model(&s, &server.readiness_path, &table_loc),
-        Family::Azure => provider::azure::model(&s, &server.readiness_path, &table_loc),
-        Family::Haproxy => provider::haproxy::model(&s, &server.readiness_path, &table_loc),
-    }
-    .map_err(|mut e| {
+    let in_field = |mut e: InputError| {
         e.field = field(&e.field);
         e
-    })?;
+    };
+    provider.validate(&s, &profile.limits, pname).map_err(in_field)?;
+    let s = provider.settle(s);
+    let model = provider
+        .model(&s, &server.readiness_path, &table_loc)
+        .map_err(in_field)?
+        .ok_or_else(|| {
+            InputError::new(
+                table_loc.clone(),
+                field("profile"),
+                format!("{pname} has no active health checks; graceline judges a load balancer by its active checks"),
+            )
+        })?;
     if server.response_time >= model.view.timeout_min {
         let timeout_loc = s
             .timeout
@@ -737,8 +695,7 @@ fn finish_lb(
     Ok(LbSpec {
         name,
         profile: pname.to_string(),
-        family: profile.family,
-        variant: profile.variant.clone(),
+        provider,
         model,
         limits: profile.limits.clone(),
         loc: table_loc,
@@ -764,54 +721,6 @@ fn finish_lb(
         service: None,
         check: k8s::CheckTarget::Server,
     })
-}
-
-/// An NLB's prober count is one LB node per enabled AZ (the common, unverified reading; see the
-/// profile's `[sources]`): with `zones` given and `probers` not, the assumed count follows `zones`.
-fn nlb_probers_follow_zones(mut s: LbSettings, profile: &LbProfile) -> LbSettings {
-    if profile.family == Family::Aws && profile.variant == "nlb" {
-        if let (Some(z), Some(p)) = (&s.zones, &s.probers) {
-            if !z.from_profile && p.from_profile {
-                s.probers = Some(Located {
-                    value: ProberCount {
-                        lo: z.value,
-                        hi: z.value,
-                    },
-                    loc: z.loc.clone(),
-                    from_profile: true,
-                });
-            }
-        }
-    }
-    s
-}
-
-/// ELBv2 takes only status codes, inside the provider's range (ALB 200-499, NLB 200-599).
-fn validate_matcher(
-    s: &LbSettings,
-    profile: &LbProfile,
-    pname: &str,
-    field: &dyn Fn(&str) -> String,
-) -> Result<(), InputError> {
-    let Some(m) = &s.matcher else { return Ok(()) };
-    if profile.family == Family::Aws && !matches!(m.value.test, provider::matcher::Test::Status(_)) {
-        return Err(InputError::new(
-            m.loc.clone(),
-            field("matcher"),
-            format!("{pname} takes HTTP codes such as 200,202-299, got \"{}\"", m.value),
-        ));
-    }
-    if let Some([lo, hi]) = profile.limits.matcher_codes {
-        if let Some(&(a, b)) = m.value.codes_outside(lo, hi).first() {
-            let got = if a == b { a.to_string() } else { format!("{a}-{b}") };
-            return Err(InputError::new(
-                m.loc.clone(),
-                field("matcher"),
-                format!("{pname} accepts success codes from {lo} to {hi}, got {got}"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
@@ -926,7 +835,7 @@ pub fn builtin_matrix() -> Vec<Scenario> {
 
 /// The protocol a spec's checks use.
 pub fn protocol_of(lb: &LbSpec) -> Protocol {
-    lb.settings.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value)
+    provider::protocol_of(&lb.settings)
 }
 
 #[cfg(test)]
@@ -1002,6 +911,14 @@ path = "/readyz"
         let e = err(&SEED.replace("readyz_failure = \"timeout\"", "response_time = \"10s\""));
         assert!(e.message.contains("contradicts"), "{e}");
         assert_eq!(e.loc.line, 13);
+    }
+
+    #[test]
+    fn nlb_probers_follow_zones_and_stay_assumed() {
+        let nlb = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nname = \"nlb\"\nprofile = \"aws-nlb\"\n";
+        let sc = load_str("f.toml", &format!("{nlb}zones = 2\n")).unwrap();
+        assert_eq!(sc.lbs[0].model.probers, 2);
+        assert_eq!(sc.lbs[0].assumed[0].0, "probers");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 /// How a probe of a failing `/readyz` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +42,36 @@ pub enum ReadyzOnset {
     ShutdownStart,
     /// Only when the listener closes (kube-apiserver before v1.18, kubernetes#88911).
     ListenerClose,
+}
+
+/// A `[server]` table (or a server profile's `[settings]`) as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerRaw {
+    /// Built-in server profile the values start from.
+    pub profile: Option<Spanned<String>>,
+    /// preStop sleep before SIGTERM.
+    pub prestop_sleep: Option<Spanned<Micros>>,
+    /// E2 − E1.
+    pub readyz_fail_after: Option<Spanned<Micros>>,
+    /// E3 − E2.
+    pub shutdown_delay: Option<Spanned<Micros>>,
+    /// E4 − E3 at most.
+    pub request_grace: Option<Spanned<Micros>>,
+    /// SIGKILL after this.
+    pub termination_grace_period: Option<Spanned<Micros>>,
+    /// `error` or `timeout`.
+    pub readyz_failure: Option<Spanned<ReadyzFailure>>,
+    /// `shutdown-start` or `listener-close`.
+    pub readyz_onset: Option<Spanned<ReadyzOnset>>,
+    /// Readiness endpoint path.
+    pub readiness_path: Option<Spanned<String>>,
+    /// Server response time to a probe.
+    pub response_time: Option<Spanned<Micros>>,
+    /// With `readyz_failure = "either"`: the probability that a failing `/readyz` hangs (else 5xx).
+    pub readyz_timeout_probability: Option<Spanned<f64>>,
+    /// kube-apiserver `--shutdown-send-retry-after`.
+    pub send_retry_after: Option<Spanned<bool>>,
 }
 
 /// A resolved server: every field has a value.

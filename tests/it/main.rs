@@ -14,6 +14,9 @@
 //! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
+//! - `paths_added`: issue 16's path families (Gateway API, Istio, Cilium, DNS, MetalLB, kubelet
+//!   terminations, `[paths.stages]`, `calibrate --path`), each golden case worked by hand.
+//! - `rules`: `graceline rules`, the README rule section and SARIF helpUri from the rule table.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
 //! - `suppress`: inline suppressions, annotations, `[[ignore]]` and baselines.
 //!
@@ -35,6 +38,7 @@ mod haproxy_real;
 mod inputs_cli;
 mod nginx_real;
 mod one_model;
+mod paths_added;
 mod paths_fixed;
 mod prop_inputs;
 mod prop_loader;
@@ -43,6 +47,7 @@ mod prop_paths;
 mod prop_readers;
 mod prop_sim;
 mod reports;
+mod rules;
 mod scenario_uncertainty;
 mod suppress;
 mod timeline;

@@ -159,6 +159,95 @@ fn a_standalone_neg_opens_the_neg_path() {
     assert_eq!(p["family"], "gke-neg");
 }
 
+/// Point 12: a GKE BackendConfig's healthCheck is the Google Cloud load balancer's own check of the
+/// NEG endpoint: NEG defaults (15 s, 15 s, unhealthy 2), then the readiness probe, then the
+/// BackendConfig (kubernetes/ingress-gce pkg/translator/healthchecks.go, DefaultNEGHealthCheck,
+/// ApplyProbeSettingsToHC, UpdateFromBackendConfig). By hand for HTTP /ready every 2 s, timeout 1 s,
+/// unhealthy 2: the first failing probe starts p in [0, 2) after E2 (the 30 s preStop), the second
+/// at p + 2, failing at once: marked down in [2 s, 4 s) after E2, then 59-61 s of propagation
+/// (profiles/gcp.toml): 61..65 s; 30 + 61 = 91 s is later than the NEG detach chain, which keeps
+/// the verdict. The Service-level NEG is judged once, as the Ingress's path.
+#[test]
+fn a_backend_config_health_check_is_the_negs_other_way_out() {
+    let f = fx("gke-backendconfig.yaml");
+    let v = check(&[&f], 1);
+    let negs: Vec<_> = paths(&v).into_iter().filter(|p| p["family"] == "gke-neg").collect();
+    assert_eq!(negs.len(), 1, "one NEG path: {v}");
+    let alt = &negs[0]["alternative"];
+    assert!(
+        alt["label"]
+            .as_str()
+            .unwrap()
+            .contains("GKE load balancer of default/web"),
+        "{alt}"
+    );
+    assert!(!alt["label"].as_str().unwrap().contains("blind"), "{alt}");
+    assert_eq!(alt["stages"][0]["hi_s"], 30.0);
+    assert_eq!(alt["stages"][1]["lo_s"], 61.0);
+    assert_eq!(alt["stages"][1]["hi_s"], 65.0);
+    assert_eq!(negs[0]["last_send_worst_s"], 72.0, "the detach chain ends first");
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::support::root().join(&f)).unwrap();
+    let write = |name: &str, body: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    // A check of / while the readiness probe is /ready: blind to readiness.
+    let root = write("root.yaml", text.replace("requestPath: /ready", "requestPath: /"));
+    let v = check(&[&root], 1);
+    let alt = &path(&v, "via GKE NEG")["alternative"];
+    assert!(alt["label"].as_str().unwrap().contains("blind to readiness"), "{alt}");
+    // No BackendConfig: the readiness probe's period 5 s and timeout 1 s; unhealthy 2 is GKE's
+    // default and said. Marked down in [5 s, 10 s): 64..71 s.
+    let none = write(
+        "none.yaml",
+        text.replace("    cloud.google.com/backend-config: '{\"default\": \"web-hc\"}'\n", ""),
+    );
+    let v = check(&[&none], 1);
+    let alt = &path(&v, "via GKE NEG")["alternative"];
+    assert_eq!(alt["stages"][1]["lo_s"], 64.0);
+    assert_eq!(alt["stages"][1]["hi_s"], 71.0);
+    let assumed = v["kubernetes_paths"]["assumptions"].to_string();
+    assert!(assumed.contains("unhealthy_threshold = 2 assumed"), "{assumed}");
+    // What Google Cloud refuses, graceline refuses: a timeout longer than the interval, at its line.
+    let bad = write("bad.yaml", text.replace("timeoutSec: 1", "timeoutSec: 5"));
+    let out = graceline()
+        .args(["check", &bad])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("bad.yaml:50:17: field `spec.healthCheck.timeoutSec`"),
+        "{err}"
+    );
+    let typo = write(
+        "typo.yaml",
+        text.replace("{\"default\": \"web-hc\"}", "{\"defualt\": \"web-hc\"}"),
+    );
+    let out = graceline()
+        .args(["check", &typo])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("unknown key \"defualt\""));
+    // A BackendConfig that is not among the inputs is said, and the probe's settings are used.
+    let missing = write(
+        "missing.yaml",
+        text.replace("\"default\": \"web-hc\"", "\"default\": \"other\""),
+    );
+    let v = check(&[&missing], 1);
+    assert!(v
+        .to_string()
+        .contains("BackendConfig default/other named by default/web is not among the inputs"));
+}
+
 /// Point 11: The readiness gate comes from the Namespace label (aws-load-balancer-controller
 /// docs/deploy/pod_readiness_gate.md); the ALB Ingress's deregistration delay is read; a preStop
 /// longer than the grace period is cut there, SIGTERM then, SIGKILL 2 s later

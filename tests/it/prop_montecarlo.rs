@@ -4,7 +4,8 @@
 //! worst case; and the output does not depend on the number of threads.
 
 use graceline::analysis::analyze;
-use graceline::analysis::montecarlo::{sample, simulate, Kernel, SimulateOptions};
+use graceline::analysis::montecarlo::{sample, Kernel, SimulateOptions};
+use graceline::analysis::streaming::simulate;
 use graceline::provider::{ProbeModel, Propagation, Schedule};
 use graceline::scenario::load_str;
 use graceline::sim::{JitterSource, LatencySource, ProberPlan, Scripted, ScriptedLatency, Sim, Until};

@@ -45,6 +45,7 @@ fn target(prestop: Micros, delay: Micros, grace: Micros) -> Target {
         readiness: None,
         probe: None,
         sidecar: false,
+        istio_proxy: None,
     }
 }
 

@@ -2,8 +2,16 @@
 
 use super::keywords;
 use super::lex::{arg_of, Token};
-use super::sections::{Modifier, ServerSettings};
+use super::server::ServerSettings;
 use super::{error, HttpCheck, Located, ParseError, Pos};
+
+/// The prefix of a keyword line: `no option ...`, `default option ...`, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Modifier {
+    None,
+    No,
+    Default,
+}
 
 /// Options that select a health-check protocol other than HTTP (section 4.2).
 pub(super) const OTHER_CHECK_OPTIONS: &[&str] = &[

@@ -17,6 +17,7 @@ pub mod cond;
 mod keywords;
 mod lex;
 mod sections;
+mod server;
 #[cfg(test)]
 mod tests;
 

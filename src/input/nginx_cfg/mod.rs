@@ -8,8 +8,8 @@
 //! with `weight`, `max_fails`, `fail_timeout`, `backup`, `down`; the balancer; `keepalive`;
 //! `zone`) and the proxies in front of them (listen ports, connect timeout, next-upstream policy,
 //! tries, timeouts), every value with where it was written or, when not written, the default of
-//! [`NGINX_VERSION`] (`pos: None`). [`crate::provider::nginx`] turns them into what a restart or
-//! a black-holed host costs the clients.
+//! [`NGINX_VERSION`] (`pos: None`). `Passive::from_nginx` (passive.rs) hands one server's settings
+//! to [`crate::provider::nginx`], which says what a restart or a black-holed host costs the clients.
 //!
 //! The grammar is nginx's own: `ngx_conf_read_token()` for words, the modules' `ngx_command_t`
 //! tables for which directive is allowed where and with how many arguments, and the handlers'
@@ -29,11 +29,13 @@
 
 mod directives;
 mod lex;
+mod passive;
 mod read;
 #[cfg(test)]
 mod tests;
 mod tree;
 
+pub use crate::provider::nginx::{Condition, Module, NextUpstream};
 use crate::time::Micros;
 use std::fmt;
 use std::path::Path;
@@ -112,15 +114,6 @@ pub struct SourceFile {
     pub path: String,
 }
 
-/// The nginx module a proxy or upstream belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Module {
-    /// `stream { }`: TCP/UDP proxying (ngx_stream_proxy_module).
-    Stream,
-    /// `http { }`: HTTP proxying (ngx_http_proxy_module).
-    Http,
-}
-
 /// How an upstream picks a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Balancer {
@@ -183,88 +176,6 @@ pub struct Upstream {
     pub servers: Vec<UpstreamServer>,
     /// An implicit upstream to a host name nginx resolves at start (one peer per address).
     pub unresolved: bool,
-}
-
-/// A `proxy_next_upstream` condition (http; the stream module has only on/off and passes on
-/// errors and timeouts of the connect).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Condition {
-    /// `error`: connect or I/O error (a refused or reset connection).
-    Error,
-    /// `timeout`: connect, send or read timeout.
-    Timeout,
-    /// `invalid_header`.
-    InvalidHeader,
-    /// `non_idempotent`: also pass on POST, LOCK, PATCH once sent.
-    NonIdempotent,
-    /// `http_500`.
-    Http500,
-    /// `http_502`.
-    Http502,
-    /// `http_503`.
-    Http503,
-    /// `http_504`.
-    Http504,
-    /// `http_403`.
-    Http403,
-    /// `http_404`.
-    Http404,
-    /// `http_429`.
-    Http429,
-    /// `updating` (cache only).
-    Updating,
-}
-
-impl Condition {
-    /// The condition's name in the configuration.
-    pub fn name(self) -> &'static str {
-        match self {
-            Condition::Error => "error",
-            Condition::Timeout => "timeout",
-            Condition::InvalidHeader => "invalid_header",
-            Condition::NonIdempotent => "non_idempotent",
-            Condition::Http500 => "http_500",
-            Condition::Http502 => "http_502",
-            Condition::Http503 => "http_503",
-            Condition::Http504 => "http_504",
-            Condition::Http403 => "http_403",
-            Condition::Http404 => "http_404",
-            Condition::Http429 => "http_429",
-            Condition::Updating => "updating",
-        }
-    }
-
-    /// All conditions, in nginx's order (`ngx_http_proxy_next_upstream_masks`).
-    pub const ALL: [Condition; 12] = [
-        Condition::Error,
-        Condition::Timeout,
-        Condition::InvalidHeader,
-        Condition::NonIdempotent,
-        Condition::Http500,
-        Condition::Http502,
-        Condition::Http503,
-        Condition::Http504,
-        Condition::Http403,
-        Condition::Http404,
-        Condition::Http429,
-        Condition::Updating,
-    ];
-}
-
-/// When a failed attempt is passed on to the next server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NextUpstream {
-    /// `off`: a failed attempt is the client's failure.
-    Off,
-    /// Passed on in these cases (stream `on`: `[Error, Timeout]` of the connect).
-    On(Vec<Condition>),
-}
-
-impl NextUpstream {
-    /// Whether a failure of this kind is passed on.
-    pub fn passes(&self, c: Condition) -> bool {
-        matches!(self, NextUpstream::On(v) if v.contains(&c))
-    }
 }
 
 /// `worker_processes`.

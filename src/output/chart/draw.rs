@@ -5,6 +5,7 @@
 
 use super::axis::{self, Scale};
 use super::model::{ServerState, TimelineChart};
+pub use super::raster::Align;
 use super::FONT_FAMILY;
 use crate::analysis::walk::{ClientSees, LbWalk, Routing, Stretch};
 use crate::analysis::Verdict;
@@ -127,15 +128,19 @@ pub enum Shape {
     },
 }
 
-/// Horizontal text alignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// The anchor is the left end.
-    Left,
-    /// The anchor is the middle.
-    Center,
-    /// The anchor is the right end.
-    Right,
+/// Background of an unverified stage's hatching (the paths chart's stages, the legend's swatch).
+pub(crate) const HATCH_BG: RGBColor = RGBColor(214, 228, 246);
+const HATCH: RGBColor = RGBColor(110, 150, 205);
+
+/// Diagonal hatching (lines x + y = k every 8 px) clipped to a rectangle.
+pub(crate) fn hatch(c: &mut Canvas, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) {
+    let mut k = x0 + y0 + 4;
+    while k < x1 + y1 {
+        let start = if k - y1 >= x0 { (k - y1, y1) } else { (x0, k - x0) };
+        let end = if k - y0 <= x1 { (k - y0, y0) } else { (x1, k - x1) };
+        c.line(start, end, HATCH, 2, false);
+        k += 8;
+    }
 }
 
 /// A pixel box `(x0, y0, x1, y1)`.
@@ -220,15 +225,16 @@ pub(crate) fn ellipsize(text: &str, size: f64, max: i32) -> String {
 }
 
 /// `head` whole, then as much of `tail` as fits in `max` pixels (an ellipsis marks the cut): a
-/// name never gives way to the words after it.
+/// name never gives way to the words after it; a name longer than `max` itself is cut, so it never
+/// runs into what stands beside it.
 pub(crate) fn keep_head(head: &str, tail: &str, size: f64, max: i32) -> String {
     let full = format!("{head}{tail}");
-    if measure(&full, size) <= max || tail.is_empty() {
+    if measure(&full, size) <= max {
         return full;
     }
     let room = max - measure(head, size);
     if room < measure("…", size) {
-        return head.to_string();
+        return ellipsize(head, size, max);
     }
     format!("{head}{}", ellipsize(tail, size, room))
 }
@@ -1433,8 +1439,8 @@ pub(crate) fn legend_rows(p: &mut Canvas, top: i32, rows: Vec<(&str, Vec<(Swatch
                 Swatch::Dashed(c) => p.line((x + 9, y - 9), (x + 9, y + 9), c, 2, true),
                 Swatch::Solid(c, w) => p.line((x + 9, y - 9), (x + 9, y + 9), c, w, false),
                 Swatch::Hatched => {
-                    p.rect((x, y - 7), (x + 18, y + 7), crate::output::paths_chart::HATCH_BG);
-                    crate::output::paths_chart::hatch(p, (x, y - 7), (x + 18, y + 7));
+                    p.rect((x, y - 7), (x + 18, y + 7), HATCH_BG);
+                    hatch(p, (x, y - 7), (x + 18, y + 7));
                 }
                 Swatch::Rows => {
                     p.rect((x, y - 7), (x + 10, y - 3), MUTED);
@@ -1663,6 +1669,9 @@ mod tests {
         super::super::ensure_font().unwrap();
         let s = keep_head("api-int", " (aws-nlb): a probe every 10s, timeout 10s", BODY, 120);
         assert!(s.starts_with("api-int") && s.ends_with('…'), "{s}");
-        assert_eq!(keep_head("a-very-long-name", " (x)", BODY, 10), "a-very-long-name");
+        // A head wider than the room is cut itself rather than run into its neighbour.
+        let cut = keep_head("a-very-long-name-of-a-path", " (x)", BODY, 100);
+        assert!(cut.starts_with("a-very") && cut.ends_with('…'), "{cut}");
+        assert!(measure(&cut, BODY) <= 100, "{cut}");
     }
 }

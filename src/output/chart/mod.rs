@@ -289,18 +289,21 @@ pub(crate) mod tests {
                 .join("|");
             assert!(texts.contains("no new requests from 1m10s"), "{texts}");
         }
-        // haproxy.cfg with a server without `check` next to a checked one: a lane with no probes.
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("haproxy.cfg");
-        std::fs::write(
-            &cfg,
-            "backend api\n  option httpchk GET /readyz\n  server a 10.0.0.1:6443 check check-ssl\n  server b 10.0.0.2:6443\n",
+        // An HAProxy server without `check` next to a checked one (as the haproxy.cfg reader marks
+        // it): a lane with no probes.
+        let mut sc = crate::scenario::load_str(
+            "haproxy.cfg",
+            "[[lb]]\nname = \"api/a\"\nprofile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\n[[lb]]\nname = \"api/b\"\nprofile = \"haproxy\"\nprotocol = \"https\"\npath = \"/readyz\"\n",
         )
         .unwrap();
-        let scs = crate::input::load(&[cfg], &crate::input::Options::default()).unwrap();
-        let scs: Vec<_> = scs.into_iter().flat_map(|g| g.scenarios).collect();
-        assert_legible("unchecked", &plan_of(&scs[0], None));
-        let (server, lanes) = crate::analysis::walk::walk(&scs[0], Some("api/b")).unwrap();
+        let at = sc.lbs[1].loc.clone();
+        sc.lbs[1].settings.unchecked = Some(crate::provider::Located {
+            value: true,
+            loc: at,
+            from_profile: false,
+        });
+        assert_legible("unchecked", &plan_of(&sc, None));
+        let (server, lanes) = crate::analysis::walk::walk(&sc, Some("api/b")).unwrap();
         let lane = &lanes[0];
         assert!(lane.unchecked && lane.probes.is_empty(), "{lane:?}");
         assert_eq!(lane.removal - server.timeline.e2, crate::time::Micros::from_secs(30));

@@ -3,11 +3,21 @@
 //! and sub-pixel offset by `ab_glyph`. plotters' own `ab_glyph` path drops each glyph's left side
 //! bearing and rounds every pen position down, so letters sit unevenly ("prob es", "rout ing").
 
-use super::draw::Align;
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::OnceLock;
+
+/// Horizontal text alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// The anchor is the left end.
+    Left,
+    /// The anchor is the middle.
+    Center,
+    /// The anchor is the right end.
+    Right,
+}
 
 /// The embedded font, parsed once (`None` only if the embedded bytes were not a font, which
 /// `ensure_font` reports first).

@@ -10,12 +10,11 @@
 //! max = "1s"                   # optional: draws above are clamped to it (default: the 99.99th percentile)
 //! ```
 
-use crate::analysis::exact::LatencyRange;
+use super::{ProbeModel, Schedule};
 use crate::error::{Doc, InputError};
-use crate::provider::{ProbeModel, Schedule};
 use crate::time::Micros;
 use rand::{Rng, RngExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, LogNormal, Normal};
 use toml::Spanned;
 
@@ -35,6 +34,22 @@ pub struct LatencyRaw {
     pub median: Option<Spanned<Micros>>,
     /// `lognormal`: the 99th percentile.
     pub p99: Option<Spanned<Micros>>,
+}
+
+/// The inclusive range of probe response latencies (pass, 5xx or refusal) the extremes range over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LatencyRange {
+    /// Fastest answer.
+    pub lo: Micros,
+    /// Slowest answer.
+    pub hi: Micros,
+}
+
+impl LatencyRange {
+    /// Every probe answered after exactly `m`.
+    pub fn fixed(m: Micros) -> Self {
+        LatencyRange { lo: m, hi: m }
+    }
 }
 
 /// Quantile that bounds a log-normal's tail when `max` is not given.

@@ -120,11 +120,21 @@ pub struct RecommendArgs {
 /// `report`): raw flags, resolved by [`crate::cli::inputs::InputOptions::from_cli_arguments`].
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
-    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input.
+    /// Inputs: haproxy.cfg, Kubernetes YAML or JSON, `terraform show -json` output, kube-apiserver
+    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input. A
+    /// directory is walked recursively (honouring .gitignore): the files among those that are
+    /// graceline inputs are read, each directory's *.cfg files as one HAProxy configuration; a file
+    /// that cannot be read is reported and the rest still judged (exit 2 at the end).
     /// Default: ./graceline.toml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// With a directory: read at most this many levels below it (1: its own files only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_depth: Option<u32>,
+    /// With a directory: leave out the paths this glob matches, written as a .gitignore line
+    /// relative to the directory (`charts/`, `*.json`, `staging/**/svc.yaml`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Only the load balancers whose name matches this glob (`backend/*`, `default/api-*`);
     /// repeatable; replaces the default selection (the LBs that send traffic to the server's port).
     #[arg(long, value_name = "PATTERN")]
@@ -150,7 +160,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "VERSION")]
     pub haproxy_version: Option<String>,
     /// Read all haproxy.cfg inputs as one configuration, in the order given (as `haproxy -f A -f B`);
-    /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
+    /// in a walked directory each directory's *.cfg files are one configuration (name order, as `-f dir/`).
     #[arg(long)]
     pub haproxy_join: bool,
     /// What ends the pods of the Kubernetes paths (over `[paths] termination`): a deletion, or a

@@ -66,6 +66,10 @@ impl InputOptions {
                 haproxy_join: a.haproxy_join,
                 termination: a.termination,
                 dataplane: a.dataplane,
+                walk: input::walk::WalkOptions {
+                    max_depth: a.max_depth.map(|d| d as usize),
+                    exclude: a.exclude.clone(),
+                },
             },
         })
     }
@@ -82,11 +86,41 @@ impl InputOptions {
             Sources::Nothing => bail!(nothing_to_read(command)),
             Sources::Files(paths) => {
                 let mut loaded = input::load_all(paths, &self.input)?;
+                for e in &loaded.bad {
+                    eprintln!("error: {e}");
+                }
+                note_bad_inputs(loaded.bad.len());
+                let judged = loaded
+                    .groups
+                    .iter()
+                    .any(|g| !g.scenarios.is_empty() || !g.bindings.is_empty() || !g.ingresses.is_empty());
+                if !loaded.bad.is_empty() && !judged {
+                    take_bad_inputs();
+                    bail!(
+                        "{} input file(s) could not be read (above) and nothing else was left to judge",
+                        loaded.bad.len()
+                    );
+                }
                 loaded.groups = select(loaded.groups, &self.input.lb_patterns)?;
                 Ok(loaded)
             }
         }
     }
+}
+
+thread_local! {
+    /// Walked files this run could not read: reported as they are met, the exit code is 2 after
+    /// the rest has been judged and written.
+    static BAD_INPUTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn note_bad_inputs(n: usize) {
+    BAD_INPUTS.with(|c| c.set(c.get() + n));
+}
+
+/// How many walked files this thread's run could not read, resetting the count.
+pub fn take_bad_inputs() -> usize {
+    BAD_INPUTS.with(|c| c.replace(0))
 }
 
 /// Keeps the load balancers whose name matches one of `patterns` (all when empty), also in groups
@@ -171,6 +205,8 @@ mod tests {
             haproxy_join: false,
             termination: None,
             dataplane: None,
+            max_depth: None,
+            exclude: Vec::new(),
         }
     }
 

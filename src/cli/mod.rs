@@ -142,8 +142,24 @@ fn via_path(lb: &crate::scenario::LbSpec) -> Option<String> {
     })
 }
 
-/// Runs a parsed command line, writing the result to `out`.
+/// Runs a parsed command line, writing the result to `out`; exit 2 when a walked directory held
+/// a file that could not be read (reported on stderr, the rest judged and written).
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
+    inputs::take_bad_inputs();
+    let exit = run_command(cli, out)?;
+    match inputs::take_bad_inputs() {
+        0 => Ok(exit),
+        n => {
+            eprintln!(
+                "error: {n} input file{} could not be read (above); the others were judged",
+                if n == 1 { "" } else { "s" }
+            );
+            Ok(Exit::Error)
+        }
+    }
+}
+
+fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
         Command::Check(a) => check(
             &CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color.mode()))?,

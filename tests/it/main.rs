@@ -51,3 +51,4 @@ mod rules;
 mod scenario_uncertainty;
 mod suppress;
 mod timeline;
+mod walk;

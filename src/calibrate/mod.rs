@@ -269,6 +269,8 @@ pub struct CalibrateOptions {
     pub tolerance: Micros,
     /// Output format.
     pub format: PlainFormat,
+    /// `--set` overrides applied to the scenario (each said on stderr).
+    pub sets: Vec<scenario::overrides::Set>,
 }
 
 /// What a calibration found: how many shutdowns were measured and how many fell outside the
@@ -296,7 +298,11 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
     let sc = {
         let file = a.scenario.display().to_string();
         let text = crate::input::read_text(&a.scenario)?;
-        scenario::load_str_with(&file, &text, named.as_ref())?
+        let mut sc = scenario::load_str_with(&file, &text, named.as_ref())?;
+        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc])? {
+            eprintln!("{a}");
+        }
+        sc
     };
     let names: Vec<&str> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
     let lb = match &a.lb {

@@ -128,6 +128,11 @@ pub struct InputArgs {
     /// Default: ./graceline.toml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// What if: change a setting of the loaded model without editing a file, as a scenario file
+    /// would write it: `server.shutdown_delay=90s`, `lb[api-*].interval=5s` (a glob on the LB
+    /// name), `lb.fall=3` (every LB); repeatable, applied in order, each listed in the output.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// With a directory: read at most this many levels below it (1: its own files only).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_depth: Option<u32>,
@@ -349,6 +354,10 @@ pub struct CalibrateArgs {
     /// "Server B/S is DOWN" line is then the instant routing stopped.
     #[arg(long)]
     pub haproxy_log: Option<PathBuf>,
+    /// What if: change a setting of the scenario, as `--set` of the other commands
+    /// (`server.shutdown_delay=90s`, `lb[api-*].interval=5s`); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "path")]
+    pub set: Vec<String>,
     /// With `--haproxy-log`: only DOWN lines of this HAProxy server (`backend/server`).
     #[arg(long, value_name = "BACKEND/SERVER")]
     pub haproxy_server: Option<String>,

@@ -27,6 +27,8 @@ pub struct InputOptions {
     pub sources: Sources,
     /// How to read it (kind, server, cloud, `--lb` patterns).
     pub input: input::Options,
+    /// `--set` overrides, applied to the loaded model.
+    pub sets: Vec<crate::scenario::overrides::Set>,
 }
 
 /// What to tell a user who gave a command nothing to read.
@@ -53,7 +55,13 @@ impl InputOptions {
         } else {
             Sources::Nothing
         };
+        let sets = a
+            .set
+            .iter()
+            .map(|s| crate::scenario::overrides::parse(s))
+            .collect::<Result<Vec<_>>>()?;
         Ok(InputOptions {
+            sets,
             sources,
             input: input::Options {
                 kind: a.input_kind,
@@ -76,8 +84,13 @@ impl InputOptions {
 
     /// Loads the inputs into the model narrowed to `--lb`; with nothing to read, an error that
     /// says what `command` needs.
+    /// Every override applied is said on stderr (the check formats list them in the output).
     pub fn load(&self, command: &str) -> Result<Vec<Group>> {
-        Ok(self.load_all(command)?.groups)
+        let loaded = self.load_all(command)?;
+        for a in &loaded.overrides {
+            eprintln!("{a}");
+        }
+        Ok(loaded.groups)
     }
 
     /// [`Self::load`], with the files read and the project files' `[[ignore]]` entries.
@@ -102,10 +115,23 @@ impl InputOptions {
                     );
                 }
                 loaded.groups = select(loaded.groups, &self.input.lb_patterns)?;
+                loaded.overrides = apply_sets(&self.sets, &mut loaded.groups)?;
                 Ok(loaded)
             }
         }
     }
+}
+
+/// Applies `--set` to every scenario of the groups.
+pub fn apply_sets(
+    sets: &[crate::scenario::overrides::Set],
+    groups: &mut [Group],
+) -> Result<Vec<crate::scenario::overrides::Applied>> {
+    if sets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut scenarios: Vec<&mut Scenario> = groups.iter_mut().flat_map(|g| g.scenarios.iter_mut()).collect();
+    crate::scenario::overrides::apply(sets, &mut scenarios)
 }
 
 thread_local! {
@@ -207,6 +233,7 @@ mod tests {
             dataplane: None,
             max_depth: None,
             exclude: Vec::new(),
+            set: Vec::new(),
         }
     }
 

@@ -63,6 +63,8 @@ pub struct CheckOptions {
     pub term: Term,
     /// Findings this baseline holds are suppressed (`--baseline FILE`).
     pub baseline: Option<PathBuf>,
+    /// `--set` overrides (applied to the built-in matrices too).
+    pub sets: Vec<crate::scenario::overrides::Set>,
 }
 
 impl CheckOptions {
@@ -70,6 +72,7 @@ impl CheckOptions {
     /// error in the machine formats (a CI job must never lint a demo).
     pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
+        let sets = given.sets.clone();
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, _) if given.input.server.is_some() => Inputs::ServerMatrix(given),
             (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
@@ -92,6 +95,7 @@ impl CheckOptions {
             quiet: a.quiet,
             term,
             baseline: a.baseline.clone(),
+            sets,
         })
     }
 }
@@ -179,7 +183,10 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Baseline(a) => {
             let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-            let (mut result, suppressions) = judge(&i, "write a baseline of", None)?;
+            let (mut result, suppressions, overrides) = judge(&i, "write a baseline of", None)?;
+            for a in &overrides {
+                eprintln!("{a}");
+            }
             let root = SourceRoot::current();
             suppressions.apply(&mut result, &root);
             out.write_all(crate::output::suppress::Baseline::document(&result, &root).as_bytes())?;
@@ -223,6 +230,11 @@ fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
         haproxy_server: a.haproxy_server.clone(),
         tolerance: a.tolerance,
         format: a.format,
+        sets: a
+            .set
+            .iter()
+            .map(|s| crate::scenario::overrides::parse(s))
+            .collect::<Result<Vec<_>>>()?,
     };
     let found = crate::calibrate::run(&opts, out)?;
     Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean })
@@ -340,7 +352,7 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let groups = match &o.inputs {
+    let mut groups = match &o.inputs {
         Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
             Some(named) => vec![Group::of_scenarios(scenario::builtin_matrix_for(&named)?)],
@@ -348,16 +360,20 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         },
         Inputs::Given(i) => return check_given(o, i, out),
     };
+    let overrides = inputs::apply_sets(&o.sets, &mut groups)?;
     let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
     let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
     let result = outcome::run(groups);
     if teaching {
+        for a in &overrides {
+            writeln!(out, "{a}")?;
+        }
         let text = crate::output::teach::render(&scenarios, &result, &o.term);
         out.write_all(text.as_bytes()).context("cannot write the output")?;
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
-    export(o, result, Vec::new(), out)
+    export(o, result, Vec::new(), overrides, out)
 }
 
 /// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
@@ -367,12 +383,17 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
         .as_deref()
         .map(crate::output::suppress::Baseline::read)
         .transpose()?;
-    let (mut result, suppressions) = judge(i, "check", baseline)?;
+    let (mut result, suppressions, overrides) = judge(i, "check", baseline)?;
     let suppressed = suppressions.apply(&mut result, &SourceRoot::current());
     for w in suppressions.warnings() {
         eprintln!("warning: {w}");
     }
-    export(o, result, suppressed, out)
+    if matches!(o.format, crate::output::Format::Junit | crate::output::Format::Github) {
+        for a in &overrides {
+            eprintln!("{a}");
+        }
+    }
+    export(o, result, suppressed, overrides, out)
 }
 
 /// Loads the inputs, judges them once and gathers the suppressions written in them.
@@ -380,10 +401,14 @@ fn judge(
     i: &InputOptions,
     command: &str,
     baseline: Option<crate::output::suppress::Baseline>,
-) -> Result<(Outcome, crate::output::suppress::Suppressions)> {
+) -> Result<(
+    Outcome,
+    crate::output::suppress::Suppressions,
+    Vec<crate::scenario::overrides::Applied>,
+)> {
     let loaded = i.load_all(command)?;
     let suppressions = crate::output::suppress::Suppressions::collect(&loaded.files, loaded.ignores, baseline);
-    Ok((outcome::run(loaded.groups), suppressions))
+    Ok((outcome::run(loaded.groups), suppressions, loaded.overrides))
 }
 
 /// Writes an outcome in the chosen format; the exit code of what is left after suppressions.
@@ -391,9 +416,11 @@ fn export(
     o: &CheckOptions,
     result: Outcome,
     suppressed: Vec<crate::output::suppress::Suppressed>,
+    overrides: Vec<crate::scenario::overrides::Applied>,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let ctx = ExportContext {
+        overrides,
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,

@@ -723,6 +723,8 @@ pub struct Loaded {
     pub ignores: Vec<project::Ignore>,
     /// Walked files that could not be read, each error in words; the rest was judged.
     pub bad: Vec<String>,
+    /// What `--set` changed (filled by the command line after loading).
+    pub overrides: Vec<crate::scenario::overrides::Applied>,
 }
 
 /// [`load`], with the files read and the project files' `[[ignore]]` entries.

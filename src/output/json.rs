@@ -293,6 +293,9 @@ impl Exporter for JsonExporter {
         // "skipped", "summary", "suppressed", "tool", "version".
         let reports = &o.lbs;
         let mut before = serde_json::Map::new();
+        if !ctx.overrides.is_empty() {
+            before.insert("overrides".to_string(), json!(ctx.overrides));
+        }
         if has_paths(o) {
             before.insert(
                 "kubernetes_paths".to_string(),

@@ -37,6 +37,8 @@ pub struct ExportContext {
     pub quiet: bool,
     /// Findings taken out of the outcome by a suppression or the baseline, with their reasons.
     pub suppressed: Vec<suppress::Suppressed>,
+    /// What `--set` changed before judging.
+    pub overrides: Vec<crate::scenario::overrides::Applied>,
 }
 
 /// Renders one outcome in one format.

@@ -57,6 +57,9 @@ pub fn write_findings(
 impl Exporter for TableExporter {
     fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
         let mut sources = Sources::default();
+        for a in &ctx.overrides {
+            writeln!(out, "{a}")?;
+        }
         if ctx.quiet {
             return write_findings(o, None, ctx, &mut sources, out);
         }

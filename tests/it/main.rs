@@ -49,6 +49,7 @@ mod prop_sim;
 mod reports;
 mod rules;
 mod scenario_uncertainty;
+mod set;
 mod suppress;
 mod timeline;
 mod walk;

@@ -8,7 +8,13 @@ use std::path::PathBuf;
 
 /// graceline: does the load balancer stop routing to a shutting-down server before it stops listening?
 #[derive(Debug, Parser)]
-#[command(name = "graceline", version, about, long_about = None)]
+#[command(
+    name = "graceline",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  graceline check\n      ./graceline.toml; without one, a teaching matrix\n  graceline check haproxy.cfg kube-apiserver.yaml\n      findings at the lines of your own files\n  graceline check . --format sarif > graceline.sarif\n      a whole repository, for code scanning\n  graceline man check\n      the manual page of a command (EXIT STATUS, EXAMPLES, ENVIRONMENT, FILES)"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -61,7 +67,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Write a capacity-planning report (report.md and timeline charts) into a directory.
     Report(ReportArgs),
-    /// Monte Carlo: percentiles of the detection time over random phases, latencies, jitter and failure modes.
+    /// Monte Carlo: percentiles of the time from /readyz failing until no new request is routed
+    /// (detection plus propagation) over random phases, latencies, jitter and failure modes.
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
@@ -69,12 +76,29 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) to standard output.
-    Man,
+    /// Print a manual page (roff): graceline(1), or one subcommand's (`graceline man check`).
+    Man(ManArgs),
+}
+
+/// Flags of `man`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline man check | man -l -\n      read graceline-check(1) now\n  graceline man --output-dir ~/.local/share/man/man1\n      install every page; then: man graceline-check"
+)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`check`, `simulate`, ...); none: graceline(1).
+    #[arg(value_name = "COMMAND", conflicts_with = "output_dir")]
+    pub command: Option<String>,
+    /// Write every page (graceline.1 and graceline-COMMAND.1) into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Flags of `completions`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline completions bash > ~/.local/share/bash-completion/completions/graceline\n      bash\n  graceline completions zsh > \"${fpath[1]}/_graceline\"\n      zsh\n  graceline completions fish > ~/.config/fish/completions/graceline.fish\n      fish"
+)]
 pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]
@@ -83,6 +107,9 @@ pub struct CompletionsArgs {
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline simulate tests/fixtures/multi-lb.toml\n      percentiles of 1 000 000 random shutdowns per LB\n  graceline simulate tests/fixtures/multi-lb.toml --trials 100000 --seed 7 --format json\n      smaller, reproducible, for scripts\n  graceline simulate haproxy.cfg --set 'lb[*/cp1].inter=2s'\n      what if the check ran every 2 s"
+)]
 pub struct SimulateArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -100,6 +127,9 @@ pub struct SimulateArgs {
 
 /// Flags of `recommend`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline recommend tests/fixtures/multi-lb.toml\n      smallest passing shutdown_delay and check settings\n  graceline recommend k8s/services.yaml --cloud aws --format json\n      for scripts"
+)]
 pub struct RecommendArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -191,6 +221,9 @@ fn env_pair(text: &str) -> Result<(String, String), String> {
 
 /// Flags of `check`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline check\n      ./graceline.toml; without one, a teaching matrix\n  graceline check tests/fixtures/multi-lb.toml\n      a scenario file\n  graceline check tests/fixtures/inputs/kubeadm-ha/haproxy.cfg tests/fixtures/inputs/kubeadm-ha/kube-apiserver.yaml\n      HAProxy in front of a kubeadm kube-apiserver\n  graceline check . --exclude 'charts/' --max-depth 4\n      a whole repository\n  graceline check k8s/ --format sarif > graceline.sarif\n      for code scanning\n  graceline check haproxy.cfg --set 'lb[*/cp1].inter=2s' --set server.shutdown_delay=30s\n      what if\n  graceline check --baseline .graceline-baseline.json\n      fail only on new findings"
+)]
 pub struct CheckArgs {
     /// What to read; with nothing to read, the table format shows a teaching matrix of the
     /// built-in profiles.
@@ -216,6 +249,9 @@ pub struct CheckArgs {
 
 /// Flags of `baseline`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline baseline > .graceline-baseline.json\n      accept today's findings\n  graceline check --baseline .graceline-baseline.json\n      then only new findings fail"
+)]
 pub struct BaselineArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -235,6 +271,9 @@ pub enum FailOn {
 
 /// Flags of `explain`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline explain tests/fixtures/multi-lb.toml --lb haproxy-healthz\n      one LB's worst-case probe walk"
+)]
 pub struct ExplainArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -244,7 +283,7 @@ pub struct ExplainArgs {
 /// Flags of `rules`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  graceline rules\n  graceline rules GL001\n  graceline rules routes-to-closed-port --format json"
+    after_help = "Examples:\n  graceline rules\n      every rule: id, name, severity, one line\n  graceline rules GL001\n      one rule: what, why, an example, the fix, sources\n  graceline rules routes-to-closed-port --format json\n      by name, for scripts"
 )]
 pub struct RulesArgs {
     /// A rule id (GL001) or name (routes-to-closed-port) to explain; none lists every rule.
@@ -267,6 +306,9 @@ pub enum RulesFormat {
 
 /// Flags of `profiles`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline profiles\n      every built-in profile\n  graceline profiles aws-nlb\n      one, as TOML, with the source of every number"
+)]
 pub struct ProfilesArgs {
     /// Print this profile as TOML.
     pub name: Option<String>,
@@ -288,6 +330,9 @@ pub enum ReadyzFailureArg {
 
 /// Flags of `backend`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline backend 127.0.0.1:8080 --shutdown-delay 10s --log backend.log\n      a server to put behind a real LB; SIGTERM starts the shutdown"
+)]
 pub struct BackendArgs {
     /// Address to listen on (port 0 picks a free port; the `listening` log event names it).
     #[arg(default_value = "127.0.0.1:8080")]
@@ -328,6 +373,9 @@ pub struct BackendArgs {
 
 /// Flags of `calibrate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline calibrate backend.log --scenario scenario.toml\n      measured detection against the model\n  graceline calibrate backend.log --scenario scenario.toml --haproxy-log haproxy.log --haproxy-server be/srv\n      with HAProxy's DOWN line"
+)]
 pub struct CalibrateArgs {
     /// The backend's JSON log (`graceline backend --log FILE`); several runs may be appended.
     pub log: PathBuf,
@@ -371,6 +419,9 @@ pub struct CalibrateArgs {
 
 /// Flags of `timeline`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline timeline tests/fixtures/multi-lb.toml --lb nlb-external --output nlb.svg\n      one picture of the worst case\n  graceline timeline haproxy.cfg --output cp.png --scale 2\n      PNG for a HiDPI screen"
+)]
 pub struct TimelineArgs {
     /// What to read (the same inputs as `check`); the chart draws one scenario's load balancers.
     #[command(flatten)]
@@ -385,6 +436,9 @@ pub struct TimelineArgs {
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline report tests/fixtures/multi-lb.toml --output-dir report/\n      report/report.md with charts"
+)]
 pub struct ReportArgs {
     /// What to read (the same inputs as `check`); one section per scenario.
     #[command(flatten)]

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod inputs;
+pub mod manual;
 pub mod paths;
 pub mod rules;
 
@@ -174,11 +175,15 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
             clap_complete::generate(a.shell, &mut cmd, "graceline", out);
             Ok(Exit::Clean)
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(out)
-                .context("cannot write the manual page")?;
+        Command::Man(a) => {
+            match &a.output_dir {
+                Some(dir) => {
+                    for f in manual::write_all(dir)? {
+                        writeln!(out, "{}", f.display())?;
+                    }
+                }
+                None => manual::render(a.command.as_deref(), out)?,
+            }
             Ok(Exit::Clean)
         }
         Command::Baseline(a) => {

@@ -49,7 +49,8 @@ pub const MAX_YAML_BYTES: usize = 16 * 1024 * 1024;
 pub enum InputKind {
     /// HAProxy configuration (`haproxy.cfg`).
     Haproxy,
-    /// Kubernetes Services of type LoadBalancer (YAML, several documents allowed).
+    /// Kubernetes objects (YAML or JSON): Services (their load balancers when of type
+    /// LoadBalancer), workloads, Ingresses, Gateway API routes; kube-apiserver pods are `manifest`.
     K8s,
     /// `terraform show -json` output (plan or state).
     Terraform,

@@ -36,6 +36,7 @@ mod golden;
 mod golden_ci;
 mod haproxy_real;
 mod inputs_cli;
+mod manual;
 mod nginx_real;
 mod one_model;
 mod paths_added;

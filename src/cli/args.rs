@@ -232,6 +232,11 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print a unified diff that raises the shutdown delay and grace period where the server was
+    /// read (scenario [server], kube-apiserver manifest) to what GL001/GL004 ask, for `git apply`,
+    /// instead of the findings.
+    #[arg(long, conflicts_with_all = ["format", "quiet", "baseline"])]
+    pub fix_diff: bool,
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

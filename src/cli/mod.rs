@@ -66,6 +66,8 @@ pub struct CheckOptions {
     pub baseline: Option<PathBuf>,
     /// `--set` overrides (applied to the built-in matrices too).
     pub sets: Vec<crate::scenario::overrides::Set>,
+    /// `--fix-diff`: print the fixes as a unified diff instead of the findings.
+    pub fix_diff: bool,
 }
 
 impl CheckOptions {
@@ -84,6 +86,9 @@ impl CheckOptions {
             ),
             _ => Inputs::Given(given),
         };
+        if a.fix_diff && !matches!(inputs, Inputs::Given(_)) {
+            bail!("--fix-diff changes your files: {}", inputs::nothing_to_read("fix"));
+        }
         let fail_on = (!a.no_fail).then_some(match a.fail_on {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -97,6 +102,7 @@ impl CheckOptions {
             term,
             baseline: a.baseline.clone(),
             sets,
+            fix_diff: a.fix_diff,
         })
     }
 }
@@ -188,7 +194,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Baseline(a) => {
             let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-            let (mut result, suppressions, overrides) = judge(&i, "write a baseline of", None)?;
+            let (mut result, suppressions, overrides, _) = judge(&i, "write a baseline of", None)?;
             for a in &overrides {
                 eprintln!("{a}");
             }
@@ -378,7 +384,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
-    export(o, result, Vec::new(), overrides, out)
+    export(o, result, Vec::new(), overrides, Vec::new(), out)
 }
 
 /// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
@@ -388,7 +394,16 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
         .as_deref()
         .map(crate::output::suppress::Baseline::read)
         .transpose()?;
-    let (mut result, suppressions, overrides) = judge(i, "check", baseline)?;
+    let (mut result, suppressions, overrides, servers) = judge(i, "check", baseline)?;
+    let fixes = crate::output::fixes::plan(&servers, &result);
+    if o.fix_diff {
+        let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
+        if text.is_empty() {
+            eprintln!("graceline: nothing to change: no GL001 or GL004 finding whose fix is a server setting read from a file");
+        }
+        out.write_all(text.as_bytes()).context("cannot write the diff")?;
+        return Ok(Exit::Clean);
+    }
     let suppressed = suppressions.apply(&mut result, &SourceRoot::current());
     for w in suppressions.warnings() {
         eprintln!("warning: {w}");
@@ -398,7 +413,7 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
             eprintln!("{a}");
         }
     }
-    export(o, result, suppressed, overrides, out)
+    export(o, result, suppressed, overrides, fixes, out)
 }
 
 /// Loads the inputs, judges them once and gathers the suppressions written in them.
@@ -410,10 +425,12 @@ fn judge(
     Outcome,
     crate::output::suppress::Suppressions,
     Vec<crate::scenario::overrides::Applied>,
+    Vec<crate::output::fixes::ServerOf>,
 )> {
     let loaded = i.load_all(command)?;
     let suppressions = crate::output::suppress::Suppressions::collect(&loaded.files, loaded.ignores, baseline);
-    Ok((outcome::run(loaded.groups), suppressions, loaded.overrides))
+    let servers = crate::output::fixes::ServerOf::of(&loaded.groups);
+    Ok((outcome::run(loaded.groups), suppressions, loaded.overrides, servers))
 }
 
 /// Writes an outcome in the chosen format; the exit code of what is left after suppressions.
@@ -422,10 +439,12 @@ fn export(
     result: Outcome,
     suppressed: Vec<crate::output::suppress::Suppressed>,
     overrides: Vec<crate::scenario::overrides::Applied>,
+    fixes: Vec<crate::output::fixes::Edit>,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let ctx = ExportContext {
         overrides,
+        fixes,
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,

@@ -211,8 +211,15 @@ pub fn render(x: &Reported, term: &Term, sources: &mut Sources, extra_help: &[St
         &format!("{gutter}         "),
         width,
     ));
+    // Paste-ready lines: the first after `= `, the rest as written (never wrapped).
     for h in extra_help {
-        out.push_str(&format!("{gutter} |     {h}\n"));
+        let mut lines = h.lines();
+        if let Some(first) = lines.next() {
+            out.push_str(&format!("{gutter} = {first}\n"));
+        }
+        for l in lines {
+            out.push_str(&format!("{gutter}       {l}\n"));
+        }
     }
     out.push('\n');
     out

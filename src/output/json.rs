@@ -217,6 +217,9 @@ struct ReportedJson<'a> {
     column: u32,
     file: &'a str,
     fingerprints: Vec<String>,
+    /// Paste-ready fixes in the input's own syntax (GL001/GL004 with a server read from a file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fix: Vec<FixJson<'a>>,
     headline: String,
     help: String,
     line: u32,
@@ -228,10 +231,35 @@ struct ReportedJson<'a> {
     subjects: Vec<String>,
 }
 
+/// One edit of a paste-ready fix.
+#[derive(Serialize)]
+struct FixJson<'a> {
+    file: &'a str,
+    line: usize,
+    /// `replace` the line, or `insert_after` it.
+    action: &'static str,
+    text: &'a str,
+}
+
 impl<'a> ReportedJson<'a> {
-    fn of(x: &Reported<'a>, ctx: &ExportContext) -> Self {
+    fn of(x: &Reported<'a>, ctx: &'a ExportContext) -> Self {
         let f = x.finding;
+        let fix = match &x.subject {
+            Subject::Lb { report, .. } if super::fixes::fixes_rule(f.rule) => ctx
+                .fixes
+                .iter()
+                .filter(|e| e.scenario == report.scenario)
+                .map(|e| FixJson {
+                    file: &e.file,
+                    line: e.line,
+                    action: if e.insert { "insert_after" } else { "replace" },
+                    text: &e.text,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         ReportedJson {
+            fix,
             column: f.loc.column,
             file: &f.loc.file,
             fingerprints: x.fingerprints(&ctx.root),

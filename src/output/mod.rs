@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod diagnostic;
+pub mod fixes;
 pub mod github;
 pub mod json;
 pub mod junit;
@@ -39,6 +40,8 @@ pub struct ExportContext {
     pub suppressed: Vec<suppress::Suppressed>,
     /// What `--set` changed before judging.
     pub overrides: Vec<crate::scenario::overrides::Applied>,
+    /// The paste-ready fixes of GL001/GL004 findings (the server's delay and grace period).
+    pub fixes: Vec<fixes::Edit>,
 }
 
 /// Renders one outcome in one format.

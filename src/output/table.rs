@@ -48,7 +48,13 @@ pub fn write_findings(
         if ctx.quiet {
             writeln!(out, "{}", diagnostic::one_line(&x, &ctx.term))?;
         } else {
-            out.write_all(diagnostic::render(&x, &ctx.term, sources, &[]).as_bytes())?;
+            let fix = match &x.subject {
+                Subject::Lb { report, .. } if super::fixes::fixes_rule(x.finding.rule) => {
+                    super::fixes::paste_lines(&ctx.fixes, &report.scenario)
+                }
+                _ => Vec::new(),
+            };
+            out.write_all(diagnostic::render(&x, &ctx.term, sources, &fix).as_bytes())?;
         }
     }
     Ok(())

@@ -104,7 +104,7 @@ impl SarifExporter {
             })
         });
         let results: Vec<Value> = results.into_iter().chain(suppressed).collect();
-        let doc = json!({
+        let mut doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -117,6 +117,10 @@ impl SarifExporter {
                 "results": results,
             }],
         });
+        // What `--set` changed, so a code-scanning alert says it judged a what-if.
+        if !ctx.overrides.is_empty() {
+            doc["runs"][0]["properties"] = json!({ "overrides": ctx.overrides });
+        }
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         s.push('\n');
         s

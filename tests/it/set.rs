@@ -51,6 +51,14 @@ fn check_changes_the_model_and_lists_the_override() {
     assert_eq!(plain["results"][0]["budget_s"], 30.0);
     assert_eq!(set["overrides"][0]["key"], "shutdown_delay");
     assert_eq!(set["overrides"][0]["was"], "30s");
+    // SARIF carries it in the run's properties, and stays valid.
+    let (_, sarif, _) = run(&["check", &m, "--format", "sarif", "--set", "lb[haproxy-*].inter=2s"]);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["overrides"][0]["set"],
+        "lb[haproxy-*].inter=2s"
+    );
+    assert_eq!(crate::support::sarif_schema_errors(&sarif), Vec::<String>::new());
     // The table says it above the tables.
     let (_, table, _) = run(&["check", &m, "--set", "server.shutdown_delay=5m"]);
     assert!(

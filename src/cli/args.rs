@@ -232,9 +232,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Print a unified diff that raises the shutdown delay and grace period where the server was
-    /// read (scenario [server], kube-apiserver manifest) to what GL001/GL004 ask, for `git apply`,
-    /// instead of the findings.
+    /// Print a unified diff for `git apply` instead of the findings: the shutdown delay and grace
+    /// period where the server was read (scenario [server], kube-apiserver manifest) as GL001/GL004
+    /// ask, and the preStop sleep and grace period of workloads whose paths fail (GL030/GL041).
     #[arg(long, conflicts_with_all = ["format", "quiet", "baseline"])]
     pub fix_diff: bool,
     /// Lowest severity that makes the exit code 1.

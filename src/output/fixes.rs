@@ -71,6 +71,81 @@ pub fn fixes_rule(rule: Rule) -> bool {
     matches!(rule, Rule::GL001 | Rule::GL004)
 }
 
+/// Whether a Kubernetes path's finding is fixed by the pod's preStop sleep and grace period.
+pub fn fixes_path_rule(rule: Rule) -> bool {
+    matches!(rule, Rule::GL030 | Rule::GL041 | Rule::GL004)
+}
+
+/// The key path edits are filed under (`Edit::scenario`): the workload.
+pub fn path_key(target: &crate::scenario::k8s::Target) -> String {
+    format!("path:{}:{}", target.file, target.name)
+}
+
+/// The edits that give a workload the preStop sleep and grace period its failing paths ask for:
+/// the number of an existing `sleep N` / `seconds: N` replaced, or a `lifecycle.preStop.sleep`
+/// added to the container; `terminationGracePeriodSeconds` replaced, or added to the pod spec.
+fn path_edits(o: &Outcome) -> Vec<Edit> {
+    use crate::scenario::k8s::Prestop;
+    let mut wanted: BTreeMap<String, (&crate::scenario::k8s::Target, Option<Micros>, Option<Micros>)> = BTreeMap::new();
+    for p in &o.paths {
+        if !p.findings.iter().any(|f| fixes_path_rule(f.rule)) {
+            continue;
+        }
+        let w = wanted.entry(path_key(&p.target)).or_insert((&p.target, None, None));
+        w.1 = w.1.max(p.recommended_prestop);
+        w.2 = w.2.max(p.recommended_grace);
+    }
+    let re = regex::Regex::new(r"(sleep\s+|seconds:\s*)(\d+)").expect("a valid regex");
+    let mut out = Vec::new();
+    for (key, (t, prestop, grace)) in wanted {
+        let Some(lines) = lines_of(&t.file) else { continue };
+        let edit = |line: usize, insert: bool, text: String| Edit {
+            file: t.file.clone(),
+            line,
+            insert,
+            text,
+            scenario: key.clone(),
+        };
+        if let Some(want) = prestop.filter(|p| *p > t.server.prestop_sleep) {
+            let secs = ceil_secs(want);
+            match &t.prestop {
+                Prestop::Sleep { loc, .. } => {
+                    let idx = (loc.line as usize).saturating_sub(1);
+                    if let Some(at) = lines.get(idx) {
+                        if re.is_match(at) {
+                            let text = re.replace(at, format!("${{1}}{secs}")).into_owned();
+                            out.push(edit(idx + 1, false, text));
+                        }
+                    }
+                }
+                Prestop::None => {
+                    let idx = (t.container_loc.line as usize).saturating_sub(1);
+                    let pad = " ".repeat((t.container_loc.column as usize).saturating_sub(1));
+                    out.push(edit(
+                        idx + 1,
+                        true,
+                        format!("{pad}lifecycle:\n{pad}  preStop:\n{pad}    sleep:\n{pad}      seconds: {secs}"),
+                    ));
+                }
+                Prestop::Unknown { .. } => {}
+            }
+        }
+        let now = t.server.termination_grace_period;
+        if let Some(want) = grace.filter(|g| *g > now) {
+            let idx = (t.grace_loc.line as usize).saturating_sub(1);
+            if let Some(at) = lines.get(idx) {
+                let text = format!("terminationGracePeriodSeconds: {}", ceil_secs(want));
+                if !t.grace_defaulted && at.contains("terminationGracePeriodSeconds:") {
+                    out.push(edit(idx + 1, false, format!("{}{text}", indent_of(at))));
+                } else if let Some(next) = lines.get(idx + 1) {
+                    out.push(edit(idx + 1, true, format!("{}{text}", indent_of(next))));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn lines_of(file: &str) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(file).ok()?;
     Some(text.lines().map(str::to_string).collect())
@@ -169,8 +244,9 @@ fn edits_for(sc: &ServerOf, delay: Option<Micros>, grace: Option<Micros>) -> Vec
     out
 }
 
-/// The edits that fix the GL001 and GL004 findings of the outcome: per scenario, the largest
-/// shutdown delay and grace period its failing load balancers ask for.
+/// The edits that fix the GL001 and GL004 findings of the outcome (per scenario, the largest
+/// shutdown delay and grace period its failing load balancers ask for) and the GL030/GL041
+/// findings of its Kubernetes paths (per workload, the preStop sleep and grace period).
 pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Vec<Edit> {
     // Per scenario: the delay its failing LBs ask for, and whether SIGKILL cuts the drain.
     let mut wanted: BTreeMap<&str, (Option<Micros>, Option<Micros>, bool)> = BTreeMap::new();
@@ -205,6 +281,14 @@ pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Vec<Edit> {
             {
                 out.push(e);
             }
+        }
+    }
+    for e in path_edits(o) {
+        if !out
+            .iter()
+            .any(|x| x.file == e.file && x.line == e.line && x.insert == e.insert)
+        {
+            out.push(e);
         }
     }
     out

@@ -244,11 +244,16 @@ struct FixJson<'a> {
 impl<'a> ReportedJson<'a> {
     fn of(x: &Reported<'a>, ctx: &'a ExportContext) -> Self {
         let f = x.finding;
-        let fix = match &x.subject {
-            Subject::Lb { report, .. } if super::fixes::fixes_rule(f.rule) => ctx
+        let key = match &x.subject {
+            Subject::Lb { report, .. } if super::fixes::fixes_rule(f.rule) => Some(report.scenario.clone()),
+            Subject::Path(p) if super::fixes::fixes_path_rule(f.rule) => Some(super::fixes::path_key(&p.target)),
+            _ => None,
+        };
+        let fix = match key {
+            Some(key) => ctx
                 .fixes
                 .iter()
-                .filter(|e| e.scenario == report.scenario)
+                .filter(|e| e.scenario == key)
                 .map(|e| FixJson {
                     file: &e.file,
                     line: e.line,
@@ -256,7 +261,7 @@ impl<'a> ReportedJson<'a> {
                     text: &e.text,
                 })
                 .collect(),
-            _ => Vec::new(),
+            None => Vec::new(),
         };
         ReportedJson {
             fix,

@@ -52,6 +52,9 @@ pub fn write_findings(
                 Subject::Lb { report, .. } if super::fixes::fixes_rule(x.finding.rule) => {
                     super::fixes::paste_lines(&ctx.fixes, &report.scenario)
                 }
+                Subject::Path(p) if super::fixes::fixes_path_rule(x.finding.rule) => {
+                    super::fixes::paste_lines(&ctx.fixes, &super::fixes::path_key(&p.target))
+                }
                 _ => Vec::new(),
             };
             out.write_all(diagnostic::render(&x, &ctx.term, sources, &fix).as_bytes())?;

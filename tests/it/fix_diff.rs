@@ -52,7 +52,7 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     git(tmp.path(), &["init", "-q", "."]);
     git(tmp.path(), &["add", "-A"]);
-    git(tmp.path(), &["commit", "-qm", "inputs"]);
+    git(tmp.path(), &["commit", "-qm", "inputs", "--allow-empty"]);
     tmp
 }
 
@@ -149,4 +149,44 @@ fn fix_diff_needs_inputs_and_says_when_nothing_can_be_changed() {
     );
     assert_eq!(code, 0);
     assert!(out.is_empty() && err.contains("nothing to change"), "{out}{err}");
+}
+
+#[test]
+fn a_deployment_gets_its_prestop_sleep_and_grace_period() {
+    if !have_git() {
+        return;
+    }
+    // No preStop: a lifecycle.preStop.sleep is added to the container, the grace period to the pod.
+    let tmp = repo(&[("inputs/kubernetes-paths/web-no-prestop.yaml", "web.yaml")]);
+    let (_, table, _) = check(tmp.path(), &["web.yaml"]);
+    assert!(table.contains("= fix: add after line 18 of web.yaml:\n"), "{table}");
+    let diff = round_trip(tmp.path(), &["web.yaml"]);
+    assert!(
+        diff.contains(
+            "       - name: web\n+        lifecycle:\n+          preStop:\n+            sleep:\n+              seconds: 9\n"
+        ),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("     spec:\n+      terminationGracePeriodSeconds: 34\n"),
+        "{diff}"
+    );
+    // A preStop sleep too short and a grace period too short: both numbers replaced in place.
+    let tmp = repo(&[]);
+    let text = std::fs::read_to_string(fixture("inputs/kubernetes-paths/web-prestop-10s.yaml"))
+        .unwrap()
+        .replace("sleep 10", "sleep 2")
+        .replace("terminationGracePeriodSeconds: 45", "terminationGracePeriodSeconds: 20");
+    std::fs::write(tmp.path().join("web.yaml"), text).unwrap();
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-qm", "short"]);
+    let diff = round_trip(tmp.path(), &["web.yaml"]);
+    assert!(
+        diff.contains("-              command: [\"sh\", \"-c\", \"sleep 2\"]\n+              command: [\"sh\", \"-c\", \"sleep 9\"]\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-      terminationGracePeriodSeconds: 20\n+      terminationGracePeriodSeconds: 34\n"),
+        "{diff}"
+    );
 }

@@ -87,6 +87,16 @@ impl Doc<'_> {
         let line_start = self.text[..offset].rfind('\n').map_or(0, |p| p + 1);
         let line_end = self.text[offset..].find('\n').map_or(self.text.len(), |p| offset + p);
         let line = &self.text[line_start..line_end];
+        // A table header is its own field (`[cheks]` is the table `cheks`, not a key of the one
+        // before it).
+        if let Some(name) = line
+            .trim()
+            .strip_prefix('[')
+            .map(|r| r.trim_start_matches('['))
+            .and_then(|r| r.split(']').next())
+        {
+            return name.trim().to_string();
+        }
         let key = line
             .split_once('=')
             .map(|(k, _)| k.trim().trim_matches('"').to_string())

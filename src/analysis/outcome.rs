@@ -102,12 +102,24 @@ pub fn run(groups: Vec<Group>) -> Outcome {
             out.skipped
                 .extend(sc.skipped.iter().map(|k| (sc.name.clone(), k.clone())));
             let mut lbs = std::mem::take(&mut sc.lbs);
+            // A finding about a built-in server profile has no file to point at: it points at
+            // the input that named the scenario's (first) load balancer instead.
+            let named_at = lbs.first().map(|lb| lb.loc.clone());
             lbs.reverse();
             while let Some(lb) = lbs.pop() {
                 if lbs.len() < lbs.capacity() / 2 {
                     lbs.shrink_to_fit();
                 }
-                let report = analyze(sc, &lb);
+                let mut report = analyze(sc, &lb);
+                if let Some(at) = &named_at {
+                    for f in report
+                        .findings
+                        .iter_mut()
+                        .filter(|f| f.loc.file.starts_with("builtin:"))
+                    {
+                        f.loc = at.clone();
+                    }
+                }
                 let path = route_of(sc, &lb, &out.paths[first_path..]).map(|i| first_path + i);
                 out.lbs.push(match path {
                     Some(i) => {

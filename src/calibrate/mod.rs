@@ -255,16 +255,22 @@ pub struct CalibrateOptions {
     pub log: PathBuf,
     /// Scenario whose load balancer the measurements are compared with.
     pub scenario: PathBuf,
-    /// Load balancer of the scenario (by name); needed when the scenario has several.
+    /// Load balancer of the scenario: a glob on its name that must select exactly one; needed
+    /// when the scenario has several.
     pub lb: Option<String>,
+    /// The server (a built-in profile, a scenario file or a kube-apiserver manifest) replacing
+    /// the scenario's [server], as `--server` of the other commands.
+    pub server: Option<String>,
     /// HAProxy's own log: its "Server B/S is DOWN" line is then the instant routing stopped.
     pub haproxy_log: Option<PathBuf>,
     /// With `haproxy_log`: only DOWN lines of this server (`backend/server`).
-    pub server: Option<String>,
+    pub haproxy_server: Option<String>,
     /// The model's range is widened by this much on both sides before judging a measurement.
     pub tolerance: Micros,
     /// Output format.
     pub format: PlainFormat,
+    /// `--set` overrides applied to the scenario (each said on stderr).
+    pub sets: Vec<scenario::overrides::Set>,
 }
 
 /// What a calibration found: how many shutdowns were measured and how many fell outside the
@@ -279,20 +285,54 @@ pub struct Calibration {
 
 /// Runs `graceline calibrate`: writes the comparison to `out` and returns what it found.
 pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
-    let sc = scenario::load_file(&a.scenario)?;
+    let named = crate::input::named_server(&crate::input::Options {
+        server: a.server.clone(),
+        ..Default::default()
+    })
+    .map_err(|e| match &a.server {
+        Some(s) if s.contains('/') && !std::path::Path::new(s).exists() => {
+            anyhow!("{e:#} (the HAProxy server whose DOWN lines --haproxy-log reads is --haproxy-server {s})")
+        }
+        _ => e,
+    })?;
+    let sc = {
+        let file = a.scenario.display().to_string();
+        let text = crate::input::read_text(&a.scenario)?;
+        let mut sc = scenario::load_str_with(&file, &text, named.as_ref())?;
+        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc])? {
+            eprintln!("{a}");
+        }
+        sc
+    };
+    let names: Vec<&str> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
     let lb = match &a.lb {
-        Some(name) => sc.lbs.iter().find(|l| &l.name == name),
-        None if sc.lbs.len() == 1 => sc.lbs.first(),
-        None => None,
-    }
-    .ok_or_else(|| {
-        let names: Vec<_> = sc.lbs.iter().map(|l| l.name.as_str()).collect();
-        anyhow!(
+        Some(pattern) => {
+            let glob = glob::Pattern::new(pattern)
+                .map_err(|e| anyhow!("--lb {pattern}: not a valid glob pattern: {}", e.msg))?;
+            let matched: Vec<&scenario::LbSpec> = sc.lbs.iter().filter(|l| glob.matches(&l.name)).collect();
+            match matched.as_slice() {
+                [one] => *one,
+                [] => bail!(
+                    "{}: no load balancer matches --lb {pattern}{}; the scenario has: {}",
+                    sc.file,
+                    crate::scenario::words::did_you_mean(&[pattern.as_str()], &names),
+                    names.join(", ")
+                ),
+                many => bail!(
+                    "{}: --lb {pattern} matches {} load balancers ({}); calibrate compares one",
+                    sc.file,
+                    many.len(),
+                    many.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+        None if sc.lbs.len() == 1 => &sc.lbs[0],
+        None => bail!(
             "{}: choose the load balancer with --lb; the scenario has: {}",
             sc.file,
             names.join(", ")
-        )
-    })?;
+        ),
+    };
     let name = a.log.display().to_string();
     let text = std::fs::read_to_string(&a.log).with_context(|| format!("{name}: cannot read"))?;
     let events = log::parse_backend_log(&name, &text)?;
@@ -304,7 +344,7 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
             let hname = p.display().to_string();
             let htext = std::fs::read_to_string(p).with_context(|| format!("{hname}: cannot read"))?;
             let mut d = log::parse_haproxy_log(&hname, &htext)?;
-            match &a.server {
+            match &a.haproxy_server {
                 Some(s) => d.retain(|x| &x.server == s),
                 None => {
                     let mut names: Vec<&str> = d.iter().map(|x| x.server.as_str()).collect();
@@ -312,7 +352,7 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
                     names.dedup();
                     if names.len() > 1 {
                         bail!(
-                            "{hname}: several servers go DOWN ({}); choose one with --server",
+                            "{hname}: several servers go DOWN ({}); choose one with --haproxy-server",
                             names.join(", ")
                         );
                     }

@@ -8,7 +8,13 @@ use std::path::PathBuf;
 
 /// graceline: does the load balancer stop routing to a shutting-down server before it stops listening?
 #[derive(Debug, Parser)]
-#[command(name = "graceline", version, about, long_about = None)]
+#[command(
+    name = "graceline",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  graceline check\n      ./graceline.toml; without one, a teaching matrix\n  graceline check haproxy.cfg kube-apiserver.yaml\n      findings at the lines of your own files\n  graceline check . --format sarif > graceline.sarif\n      a whole repository, for code scanning\n  graceline man check\n      the manual page of a command (EXIT STATUS, EXAMPLES, ENVIRONMENT, FILES)"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -46,6 +52,9 @@ impl ColorChoice {
 pub enum Command {
     /// Check scenarios: exact worst case per load balancer and findings (exit 0 clean, 1 findings, 2 error).
     Check(CheckArgs),
+    /// Write the fingerprints of today's findings as a baseline (JSON) to standard output; `check
+    /// --baseline FILE` then fails only on new findings.
+    Baseline(BaselineArgs),
     /// Walk through the worst-case probe sequence event by event.
     Explain(ExplainArgs),
     /// List the built-in profiles, or print one with its sources.
@@ -58,7 +67,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Write a capacity-planning report (report.md and timeline charts) into a directory.
     Report(ReportArgs),
-    /// Monte Carlo: percentiles of the detection time over random phases, latencies, jitter and failure modes.
+    /// Monte Carlo: percentiles of the time from /readyz failing until no new request is routed
+    /// (detection plus propagation) over random phases, latencies, jitter and failure modes.
     Simulate(SimulateArgs),
     /// The smallest shutdown delay that passes, and the least-load provider-valid check settings that pass.
     Recommend(RecommendArgs),
@@ -66,12 +76,29 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) to standard output.
-    Man,
+    /// Print a manual page (roff): graceline(1), or one subcommand's (`graceline man check`).
+    Man(ManArgs),
+}
+
+/// Flags of `man`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline man check | man -l -\n      read graceline-check(1) now\n  graceline man --output-dir ~/.local/share/man/man1\n      install every page; then: man graceline-check"
+)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`check`, `simulate`, ...); none: graceline(1).
+    #[arg(value_name = "COMMAND", conflicts_with = "output_dir")]
+    pub command: Option<String>,
+    /// Write every page (graceline.1 and graceline-COMMAND.1) into this directory instead.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Flags of `completions`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline completions bash > ~/.local/share/bash-completion/completions/graceline\n      bash\n  graceline completions zsh > \"${fpath[1]}/_graceline\"\n      zsh\n  graceline completions fish > ~/.config/fish/completions/graceline.fish\n      fish"
+)]
 pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]
@@ -80,6 +107,9 @@ pub struct CompletionsArgs {
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline simulate tests/fixtures/multi-lb.toml\n      percentiles of 1 000 000 random shutdowns per LB\n  graceline simulate tests/fixtures/multi-lb.toml --trials 100000 --seed 7 --format json\n      smaller, reproducible, for scripts\n  graceline simulate haproxy.cfg --set 'lb[*/cp1].inter=2s'\n      what if the check ran every 2 s"
+)]
 pub struct SimulateArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -97,6 +127,9 @@ pub struct SimulateArgs {
 
 /// Flags of `recommend`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline recommend tests/fixtures/multi-lb.toml\n      smallest passing shutdown_delay and check settings\n  graceline recommend k8s/services.yaml --cloud aws --format json\n      for scripts"
+)]
 pub struct RecommendArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -117,11 +150,26 @@ pub struct RecommendArgs {
 /// `report`): raw flags, resolved by [`crate::cli::inputs::InputOptions::from_cli_arguments`].
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Inputs: haproxy.cfg, Kubernetes Service YAML, `terraform show -json` output, kube-apiserver
-    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input.
+    /// Inputs: haproxy.cfg, Kubernetes YAML or JSON, `terraform show -json` output, kube-apiserver
+    /// manifests, scenario files or a graceline.toml project file; `-` reads standard input. A
+    /// directory is walked recursively (honouring .gitignore): the files among those that are
+    /// graceline inputs are read, each directory's *.cfg files as one HAProxy configuration; a file
+    /// that cannot be read is reported and the rest still judged (exit 2 at the end).
     /// Default: ./graceline.toml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// What if: change a setting of the loaded model without editing a file, as a scenario file
+    /// would write it: `server.shutdown_delay=90s`, `lb[api-*].interval=5s` (a glob on the LB
+    /// name), `lb.fall=3` (every LB); repeatable, applied in order, each listed in the output.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// With a directory: read at most this many levels below it (1: its own files only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_depth: Option<u32>,
+    /// With a directory: leave out the paths this glob matches, written as a .gitignore line
+    /// relative to the directory (`charts/`, `*.json`, `staging/**/svc.yaml`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Only the load balancers whose name matches this glob (`backend/*`, `default/api-*`);
     /// repeatable; replaces the default selection (the LBs that send traffic to the server's port).
     #[arg(long, value_name = "PATTERN")]
@@ -149,7 +197,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "VERSION", value_parser = haproxy_version)]
     pub haproxy_version: Option<String>,
     /// Read all haproxy.cfg inputs as one configuration, in the order given (as `haproxy -f A -f B`);
-    /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
+    /// in a walked directory each directory's *.cfg files are one configuration (name order, as `-f dir/`).
     #[arg(long)]
     pub haproxy_join: bool,
     /// The tier of the propagation evidence that decides the verdict: typical (the tail warns,
@@ -206,6 +254,9 @@ fn env_pair(text: &str) -> Result<(String, String), String> {
 
 /// Flags of `check`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline check\n      ./graceline.toml; without one, a teaching matrix\n  graceline check tests/fixtures/multi-lb.toml\n      a scenario file\n  graceline check tests/fixtures/inputs/kubeadm-ha/haproxy.cfg tests/fixtures/inputs/kubeadm-ha/kube-apiserver.yaml\n      HAProxy in front of a kubeadm kube-apiserver\n  graceline check . --exclude 'charts/' --max-depth 4\n      a whole repository\n  graceline check k8s/ --format sarif > graceline.sarif\n      for code scanning\n  graceline check haproxy.cfg --set 'lb[*/cp1].inter=2s' --set server.shutdown_delay=30s\n      what if\n  graceline check --baseline .graceline-baseline.json\n      fail only on new findings"
+)]
 pub struct CheckArgs {
     /// What to read; with nothing to read, the table format shows a teaching matrix of the
     /// built-in profiles.
@@ -214,15 +265,35 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print a unified diff for `git apply` instead of the findings: the shutdown delay and grace
+    /// period where the server was read (scenario [server], kube-apiserver manifest) as GL001/GL004
+    /// ask, and the preStop sleep and grace period of workloads whose paths fail (GL030/GL041).
+    #[arg(long, conflicts_with_all = ["format", "quiet", "baseline"])]
+    pub fix_diff: bool,
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
     /// Report only: exit 0 whatever the findings.
     #[arg(long)]
     pub no_fail: bool,
-    /// Print only the findings (table format), one a line.
+    /// Print only the findings (table format), one a line: `file:line:col: severity[rule]: headline`.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Suppress the findings this baseline holds (written by `graceline baseline > FILE`), so only
+    /// new findings fail; they are still listed as suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// Flags of `baseline`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline baseline > .graceline-baseline.json\n      accept today's findings\n  graceline check --baseline .graceline-baseline.json\n      then only new findings fail"
+)]
+pub struct BaselineArgs {
+    /// What to read (the same inputs as `check`).
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// Severity threshold for a failing exit code.
@@ -238,6 +309,9 @@ pub enum FailOn {
 
 /// Flags of `explain`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline explain tests/fixtures/multi-lb.toml --lb haproxy-healthz\n      one LB's worst-case probe walk"
+)]
 pub struct ExplainArgs {
     /// What to read (the same inputs as `check`).
     #[command(flatten)]
@@ -247,7 +321,7 @@ pub struct ExplainArgs {
 /// Flags of `rules`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  graceline rules\n  graceline rules GL001\n  graceline rules routes-to-closed-port --format json"
+    after_help = "Examples:\n  graceline rules\n      every rule: id, name, severity, one line\n  graceline rules GL001\n      one rule: what, why, an example, the fix, sources\n  graceline rules routes-to-closed-port --format json\n      by name, for scripts"
 )]
 pub struct RulesArgs {
     /// A rule id (GL001) or name (routes-to-closed-port) to explain; none lists every rule.
@@ -270,6 +344,9 @@ pub enum RulesFormat {
 
 /// Flags of `profiles`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline profiles\n      every built-in profile\n  graceline profiles aws-nlb\n      one, as TOML, with the source of every number"
+)]
 pub struct ProfilesArgs {
     /// Print this profile as TOML.
     pub name: Option<String>,
@@ -291,6 +368,9 @@ pub enum ReadyzFailureArg {
 
 /// Flags of `backend`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline backend 127.0.0.1:8080 --shutdown-delay 10s --log backend.log\n      a server to put behind a real LB; SIGTERM starts the shutdown"
+)]
 pub struct BackendArgs {
     /// Address to listen on (port 0 picks a free port; the `listening` log event names it).
     #[arg(default_value = "127.0.0.1:8080")]
@@ -331,6 +411,9 @@ pub struct BackendArgs {
 
 /// Flags of `calibrate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline calibrate backend.log --scenario scenario.toml\n      measured detection against the model\n  graceline calibrate backend.log --scenario scenario.toml --haproxy-log haproxy.log --haproxy-server be/srv\n      with HAProxy's DOWN line"
+)]
 pub struct CalibrateArgs {
     /// The backend's JSON log (`graceline backend --log FILE`); several runs may be appended.
     pub log: PathBuf,
@@ -339,21 +422,31 @@ pub struct CalibrateArgs {
     pub scenario: Option<PathBuf>,
     /// Measure a whole Kubernetes path instead (`kube-proxy`, `gateway-istio`, ...): the backend
     /// ran as the pod with a preStop sleep of `--prestop` and steady traffic through the path.
-    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["scenario", "haproxy_log", "lb", "server"])]
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["scenario", "haproxy_log", "haproxy_server", "lb", "server"])]
     pub path: Option<String>,
     /// With `--path`: the pod's preStop sleep (the deletion is SIGTERM minus it).
     #[arg(long, value_parser = duration, requires = "path")]
     pub prestop: Option<Micros>,
-    /// Load balancer of the scenario (by name); needed when the scenario has several.
-    #[arg(long)]
+    /// The scenario's load balancer: a glob on its name, as `--lb` of the other commands (it must
+    /// select exactly one); needed when the scenario has several.
+    #[arg(long, value_name = "PATTERN")]
     pub lb: Option<String>,
+    /// The server behind the load balancer, as `--server` of the other commands: a built-in
+    /// server profile, a scenario file (its [server]) or a kube-apiserver manifest, replacing the
+    /// scenario's [server] (the log still gives each shutdown's failure mode and E3 - E2).
+    #[arg(long, value_name = "NAME|PATH")]
+    pub server: Option<String>,
     /// HAProxy's own log with microsecond timestamps (`log ... format iso` or `rfc5424`): the
     /// "Server B/S is DOWN" line is then the instant routing stopped.
     #[arg(long)]
     pub haproxy_log: Option<PathBuf>,
-    /// With `--haproxy-log`: only DOWN lines of this server (`backend/server`).
-    #[arg(long)]
-    pub server: Option<String>,
+    /// What if: change a setting of the scenario, as `--set` of the other commands
+    /// (`server.shutdown_delay=90s`, `lb[api-*].interval=5s`); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "path")]
+    pub set: Vec<String>,
+    /// With `--haproxy-log`: only DOWN lines of this HAProxy server (`backend/server`).
+    #[arg(long, value_name = "BACKEND/SERVER")]
+    pub haproxy_server: Option<String>,
     /// Widen the model's range by this much on both sides before judging a measurement.
     #[arg(long, value_parser = duration, default_value = "10ms")]
     pub tolerance: Micros,
@@ -364,6 +457,9 @@ pub struct CalibrateArgs {
 
 /// Flags of `timeline`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline timeline tests/fixtures/multi-lb.toml --lb nlb-external --output nlb.svg\n      one picture of the worst case\n  graceline timeline haproxy.cfg --output cp.png --scale 2\n      PNG for a HiDPI screen"
+)]
 pub struct TimelineArgs {
     /// What to read (the same inputs as `check`); the chart draws one scenario's load balancers.
     #[command(flatten)]
@@ -378,6 +474,9 @@ pub struct TimelineArgs {
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  graceline report tests/fixtures/multi-lb.toml --output-dir report/\n      report/report.md with charts"
+)]
 pub struct ReportArgs {
     /// What to read (the same inputs as `check`); one section per scenario.
     #[command(flatten)]

@@ -27,6 +27,8 @@ pub struct InputOptions {
     pub sources: Sources,
     /// How to read it (kind, server, cloud, `--lb` patterns).
     pub input: input::Options,
+    /// `--set` overrides, applied to the loaded model.
+    pub sets: Vec<crate::scenario::overrides::Set>,
 }
 
 /// What to tell a user who gave a command nothing to read.
@@ -53,7 +55,13 @@ impl InputOptions {
         } else {
             Sources::Nothing
         };
+        let sets = a
+            .set
+            .iter()
+            .map(|s| crate::scenario::overrides::parse(s))
+            .collect::<Result<Vec<_>>>()?;
         Ok(InputOptions {
+            sets,
             sources,
             input: input::Options {
                 kind: a.input_kind,
@@ -67,18 +75,79 @@ impl InputOptions {
                 propagation_tier: a.propagation.map(|p| p.tier()),
                 termination: a.termination,
                 dataplane: a.dataplane,
+                walk: input::walk::WalkOptions {
+                    max_depth: a.max_depth.map(|d| d as usize),
+                    exclude: a.exclude.clone(),
+                },
             },
         })
     }
 
     /// Loads the inputs into the model narrowed to `--lb`; with nothing to read, an error that
     /// says what `command` needs.
+    /// Every override applied is said on stderr (the check formats list them in the output).
     pub fn load(&self, command: &str) -> Result<Vec<Group>> {
+        let loaded = self.load_all(command)?;
+        for a in &loaded.overrides {
+            eprintln!("{a}");
+        }
+        Ok(loaded.groups)
+    }
+
+    /// [`Self::load`], with the files read and the project files' `[[ignore]]` entries.
+    pub fn load_all(&self, command: &str) -> Result<input::Loaded> {
         match &self.sources {
             Sources::Nothing => bail!(nothing_to_read(command)),
-            Sources::Files(paths) => select(input::load(paths, &self.input)?, &self.input.lb_patterns),
+            Sources::Files(paths) => {
+                let mut loaded = input::load_all(paths, &self.input)?;
+                for e in &loaded.bad {
+                    eprintln!("error: {e}");
+                }
+                note_bad_inputs(loaded.bad.len());
+                let judged = loaded
+                    .groups
+                    .iter()
+                    .any(|g| !g.scenarios.is_empty() || !g.bindings.is_empty() || !g.ingresses.is_empty());
+                if !loaded.bad.is_empty() && !judged {
+                    take_bad_inputs();
+                    bail!(
+                        "{} input file(s) could not be read (above) and nothing else was left to judge",
+                        loaded.bad.len()
+                    );
+                }
+                loaded.groups = select(loaded.groups, &self.input.lb_patterns)?;
+                loaded.overrides = apply_sets(&self.sets, &mut loaded.groups)?;
+                Ok(loaded)
+            }
         }
     }
+}
+
+/// Applies `--set` to every scenario of the groups.
+pub fn apply_sets(
+    sets: &[crate::scenario::overrides::Set],
+    groups: &mut [Group],
+) -> Result<Vec<crate::scenario::overrides::Applied>> {
+    if sets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut scenarios: Vec<&mut Scenario> = groups.iter_mut().flat_map(|g| g.scenarios.iter_mut()).collect();
+    crate::scenario::overrides::apply(sets, &mut scenarios)
+}
+
+thread_local! {
+    /// Walked files this run could not read: reported as they are met, the exit code is 2 after
+    /// the rest has been judged and written.
+    static BAD_INPUTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn note_bad_inputs(n: usize) {
+    BAD_INPUTS.with(|c| c.set(c.get() + n));
+}
+
+/// How many walked files this thread's run could not read, resetting the count.
+pub fn take_bad_inputs() -> usize {
+    BAD_INPUTS.with(|c| c.replace(0))
 }
 
 /// Keeps the load balancers whose name matches one of `patterns` (all when empty), also in groups
@@ -136,9 +205,12 @@ fn no_match(patterns: &[String], names: &[String]) -> String {
     if names.len() > SHOWN {
         list.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
+    let words: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    let options: Vec<&str> = names.iter().map(String::as_str).collect();
     format!(
-        "no load balancer matches --lb {}; the inputs have: {}",
+        "no load balancer matches --lb {}{}; the inputs have: {}",
         patterns.join(" --lb "),
+        crate::scenario::words::did_you_mean(&words, &options),
         if list.is_empty() { "none".to_string() } else { list }
     )
 }
@@ -161,6 +233,9 @@ mod tests {
             propagation: None,
             termination: None,
             dataplane: None,
+            max_depth: None,
+            exclude: Vec::new(),
+            set: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod inputs;
+pub mod manual;
 pub mod paths;
 pub mod rules;
 
@@ -16,7 +17,7 @@ use crate::scenario::group::Group;
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
-    BackendArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
+    BackendArgs, BaselineArgs, CalibrateArgs, CheckArgs, Cli, Command, ExplainArgs, FailOn, InputArgs, ProfilesArgs,
     ReadyzFailureArg, RecommendArgs, ReportArgs, SimulateArgs, TimelineArgs,
 };
 pub use inputs::{InputOptions, Sources};
@@ -61,6 +62,12 @@ pub struct CheckOptions {
     pub quiet: bool,
     /// Terminal width and colour.
     pub term: Term,
+    /// Findings this baseline holds are suppressed (`--baseline FILE`).
+    pub baseline: Option<PathBuf>,
+    /// `--set` overrides (applied to the built-in matrices too).
+    pub sets: Vec<crate::scenario::overrides::Set>,
+    /// `--fix-diff`: print the fixes as a unified diff instead of the findings.
+    pub fix_diff: bool,
 }
 
 impl CheckOptions {
@@ -68,6 +75,7 @@ impl CheckOptions {
     /// error in the machine formats (a CI job must never lint a demo).
     pub fn from_args(a: &CheckArgs, cwd: &Path, term: Term) -> Result<Self> {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
+        let sets = given.sets.clone();
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, _) if given.input.server.is_some() => Inputs::ServerMatrix(given),
             (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
@@ -78,6 +86,9 @@ impl CheckOptions {
             ),
             _ => Inputs::Given(given),
         };
+        if a.fix_diff && !matches!(inputs, Inputs::Given(_)) {
+            bail!("--fix-diff changes your files: {}", inputs::nothing_to_read("fix"));
+        }
         let fail_on = (!a.no_fail).then_some(match a.fail_on {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -89,6 +100,9 @@ impl CheckOptions {
             fail_on,
             quiet: a.quiet,
             term,
+            baseline: a.baseline.clone(),
+            sets,
+            fix_diff: a.fix_diff,
         })
     }
 }
@@ -124,8 +138,24 @@ fn via_path(lb: &crate::scenario::LbSpec) -> Option<String> {
     })
 }
 
-/// Runs a parsed command line, writing the result to `out`.
+/// Runs a parsed command line, writing the result to `out`; exit 2 when a walked directory held
+/// a file that could not be read (reported on stderr, the rest judged and written).
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
+    inputs::take_bad_inputs();
+    let exit = run_command(cli, out)?;
+    match inputs::take_bad_inputs() {
+        0 => Ok(exit),
+        n => {
+            eprintln!(
+                "error: {n} input file{} could not be read (above); the others were judged",
+                if n == 1 { "" } else { "s" }
+            );
+            Ok(Exit::Error)
+        }
+    }
+}
+
+fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
     match cli.command {
         Command::Check(a) => check(
             &CheckOptions::from_args(&a, &cwd()?, Term::detect(cli.color.mode()))?,
@@ -136,11 +166,26 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
             clap_complete::generate(a.shell, &mut cmd, "graceline", out);
             Ok(Exit::Clean)
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(out)
-                .context("cannot write the manual page")?;
+        Command::Man(a) => {
+            match &a.output_dir {
+                Some(dir) => {
+                    for f in manual::write_all(dir)? {
+                        writeln!(out, "{}", f.display())?;
+                    }
+                }
+                None => manual::render(a.command.as_deref(), out)?,
+            }
+            Ok(Exit::Clean)
+        }
+        Command::Baseline(a) => {
+            let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
+            let (mut result, suppressions, overrides, _) = judge(&i, "write a baseline of", None)?;
+            for a in &overrides {
+                eprintln!("{a}");
+            }
+            let root = SourceRoot::current();
+            suppressions.apply(&mut result, &root);
+            out.write_all(crate::output::suppress::Baseline::document(&result, &root).as_bytes())?;
             Ok(Exit::Clean)
         }
         Command::Explain(a) => explain_cmd(&a, out),
@@ -176,10 +221,16 @@ fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
             .clone()
             .ok_or_else(|| anyhow::anyhow!("calibrate needs --scenario (or --path for a Kubernetes path)"))?,
         lb: a.lb.clone(),
-        haproxy_log: a.haproxy_log.clone(),
         server: a.server.clone(),
+        haproxy_log: a.haproxy_log.clone(),
+        haproxy_server: a.haproxy_server.clone(),
         tolerance: a.tolerance,
         format: a.format,
+        sets: a
+            .set
+            .iter()
+            .map(|s| crate::scenario::overrides::parse(s))
+            .collect::<Result<Vec<_>>>()?,
     };
     let found = crate::calibrate::run(&opts, out)?;
     Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean })
@@ -303,7 +354,7 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
-    let groups = match &o.inputs {
+    let mut groups = match &o.inputs {
         Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
             Some(named) => {
@@ -315,21 +366,87 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
             }
             None => Vec::new(),
         },
-        Inputs::Given(i) => i.load("check")?,
+        Inputs::Given(i) => return check_given(o, i, out),
     };
+    let overrides = inputs::apply_sets(&o.sets, &mut groups)?;
     let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
     let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
     let result = outcome::run(groups);
     if teaching {
+        for a in &overrides {
+            writeln!(out, "{a}")?;
+        }
         let text = crate::output::teach::render(&scenarios, &result, &o.term);
         out.write_all(text.as_bytes()).context("cannot write the output")?;
-        return Ok(exit_of(&result, o.fail_on));
+        // It judged nothing of the user's: a demonstration never fails a run.
+        return Ok(Exit::Clean);
     }
+    export(o, result, Vec::new(), overrides, Vec::new(), out)
+}
+
+/// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
+fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Result<Exit> {
+    let baseline = o
+        .baseline
+        .as_deref()
+        .map(crate::output::suppress::Baseline::read)
+        .transpose()?;
+    let (mut result, suppressions, overrides, servers) = judge(i, "check", baseline)?;
+    let fixes = crate::output::fixes::plan(&servers, &result);
+    if o.fix_diff {
+        let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
+        if text.is_empty() {
+            eprintln!("graceline: nothing to change: no GL001 or GL004 finding whose fix is a server setting read from a file");
+        }
+        out.write_all(text.as_bytes()).context("cannot write the diff")?;
+        return Ok(Exit::Clean);
+    }
+    let suppressed = suppressions.apply(&mut result, &SourceRoot::current());
+    for w in suppressions.warnings() {
+        eprintln!("warning: {w}");
+    }
+    if matches!(o.format, crate::output::Format::Junit | crate::output::Format::Github) {
+        for a in &overrides {
+            eprintln!("{a}");
+        }
+    }
+    export(o, result, suppressed, overrides, fixes, out)
+}
+
+/// Loads the inputs, judges them once and gathers the suppressions written in them.
+fn judge(
+    i: &InputOptions,
+    command: &str,
+    baseline: Option<crate::output::suppress::Baseline>,
+) -> Result<(
+    Outcome,
+    crate::output::suppress::Suppressions,
+    Vec<crate::scenario::overrides::Applied>,
+    Vec<crate::output::fixes::ServerOf>,
+)> {
+    let loaded = i.load_all(command)?;
+    let suppressions = crate::output::suppress::Suppressions::collect(&loaded.files, loaded.ignores, baseline);
+    let servers = crate::output::fixes::ServerOf::of(&loaded.groups);
+    Ok((outcome::run(loaded.groups), suppressions, loaded.overrides, servers))
+}
+
+/// Writes an outcome in the chosen format; the exit code of what is left after suppressions.
+fn export(
+    o: &CheckOptions,
+    result: Outcome,
+    suppressed: Vec<crate::output::suppress::Suppressed>,
+    overrides: Vec<crate::scenario::overrides::Applied>,
+    fixes: Vec<crate::output::fixes::Edit>,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let ctx = ExportContext {
+        overrides,
+        fixes,
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,
         quiet: o.quiet,
+        suppressed,
     };
     let mut out = std::io::BufWriter::new(out);
     exporter(o.format)
@@ -455,8 +572,13 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         Some(name) => {
             let Some(b) = profiles::find(name) else {
-                let all: Vec<_> = profiles::BUILTIN.iter().map(|b| b.name).collect();
-                bail!("unknown profile \"{name}\"; built-in: {}", all.join(", "));
+                let mut all: Vec<_> = profiles::BUILTIN.iter().map(|b| b.name).collect();
+                all.push(crate::paths::figures::NAME);
+                bail!(
+                    "unknown profile \"{name}\"{}; built-in: {}",
+                    crate::scenario::words::did_you_mean(&[name], &all),
+                    all.join(", ")
+                );
             };
             out.write_all(b.text.as_bytes())?;
         }

@@ -16,6 +16,7 @@ pub mod nginx_cfg;
 pub mod project;
 pub mod registry;
 pub mod terraform;
+pub mod walk;
 pub mod workload;
 pub mod yaml;
 
@@ -48,7 +49,8 @@ pub const MAX_YAML_BYTES: usize = 16 * 1024 * 1024;
 pub enum InputKind {
     /// HAProxy configuration (`haproxy.cfg`).
     Haproxy,
-    /// Kubernetes Services of type LoadBalancer (YAML, several documents allowed).
+    /// Kubernetes objects (YAML or JSON): Services (their load balancers when of type
+    /// LoadBalancer), workloads, Ingresses, Gateway API routes; kube-apiserver pods are `manifest`.
     K8s,
     /// `terraform show -json` output (plan or state).
     Terraform,
@@ -121,6 +123,8 @@ pub struct Options {
     pub termination: Option<crate::scenario::path_settings::Termination>,
     /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
     pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
+    /// How directory arguments are walked (`--max-depth`, `--exclude`).
+    pub walk: walk::WalkOptions,
 }
 
 /// Where a group's server is named.
@@ -196,6 +200,13 @@ fn stdin_bytes() -> Result<Vec<u8>> {
     static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
     STDIN
         .get_or_init(|| {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                // Said on stderr, so a user who typed `-` by mistake does not wait on silence.
+                eprintln!(
+                    "graceline: reading standard input ({STDIN_PATH}): type or paste the configuration, then Ctrl-D (Ctrl-Z Enter on Windows)"
+                );
+            }
             let mut bytes = Vec::new();
             std::io::stdin()
                 .lock()
@@ -256,10 +267,12 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
     if let Some(b) = profiles::find(&r.text) {
         return match b.parse().map_err(&err_at)? {
             Profile::Server(_) => {
-                let at = whole_file(&format!("builtin:{}", r.text));
+                let builtin = format!("builtin:{}", r.text);
+                // Named by a `server =` line: findings about the server point at that line.
+                let at = r.at.clone().unwrap_or_else(|| whole_file(&builtin));
                 let (spec, locs) = scenario::server_from_profile(&r.text, &at).map_err(&err_at)?;
                 let source = ServerSource {
-                    origin: at.file.clone(),
+                    origin: builtin,
                     assumed: false,
                     reason: format!("built-in profile named by {}", r.via),
                 };
@@ -335,9 +348,28 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
 
 /// One configuration to read: a file, or several haproxy.cfg files read as one (a directory, or
 /// files joined with `--haproxy-join` / `haproxy_join = true`).
+/// `walked`: found by walking a directory, so a file that cannot be read is reported and the
+/// others are still judged, and a file with nothing to judge is not an error.
 enum Unit {
-    File(PathBuf),
-    Haproxy { label: String, files: Vec<PathBuf> },
+    File {
+        path: PathBuf,
+        walked: bool,
+    },
+    Haproxy {
+        label: String,
+        files: Vec<PathBuf>,
+        walked: bool,
+    },
+}
+
+/// What reading the inputs saw besides the model: the files read and the walked files that could
+/// not be read.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Every input file read, as named in finding locations.
+    pub files: Vec<String>,
+    /// Walked files that could not be read (each reported; the run exits 2 after judging the rest).
+    pub bad: Vec<anyhow::Error>,
 }
 
 /// The `*.cfg` files of a directory in HAProxy's order for `-f dir/`: regular files whose name
@@ -404,7 +436,7 @@ pub fn bad_haproxy_version(v: &str) -> String {
 fn haproxy_images(units: &[Unit], kind: Option<InputKind>) -> Vec<((u32, u32, u32), String, Loc)> {
     let mut out = Vec::new();
     for u in units {
-        let Unit::File(path) = u else { continue };
+        let Unit::File { path, .. } = u else { continue };
         let display = display_name(path);
         let Ok(bytes) = read_bytes(path) else { continue };
         let Ok(text) = registry::decode(&display, bytes, kind) else {
@@ -427,9 +459,7 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     }
     let name = path.display();
     if path.is_dir() {
-        return Err(anyhow!(
-            "{name}: is a directory; graceline reads a directory as one HAProxy configuration (its *.cfg files, as haproxy -f dir/), and this one has none"
-        ));
+        return Err(anyhow!("{name}: is a directory, where a file is expected here"));
     }
     let f = std::fs::File::open(path).map_err(|e| anyhow!("{name}: cannot read: {e}"))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -474,38 +504,57 @@ fn is_haproxy_path(path: &Path, kind: Option<InputKind>) -> Result<bool> {
 
 /// The units of a group: directories become one HAProxy configuration each; with `join`, every
 /// haproxy.cfg of the group becomes one configuration in the order given.
-fn units(g: &GroupSpec, kind: Option<InputKind>, join: bool, allow_empty: bool) -> Result<Vec<Unit>> {
+fn units(g: &GroupSpec, opts: &Options, kind: Option<InputKind>, join: bool) -> Result<Vec<Unit>> {
     let mut out: Vec<Unit> = Vec::new();
     let mut joined: Option<usize> = None;
     for path in &g.files {
         let (label, files) = if path.is_dir() {
-            if let Some(k) = kind.filter(|k| *k != InputKind::Haproxy) {
-                return Err(anyhow!(
-                    "{}: is a directory, which graceline reads only as one HAProxy configuration, not as --input-kind {}",
-                    path.display(),
-                    k.name()
-                ));
-            }
-            let files = haproxy_dir_files(path)?;
-            if files.is_empty() {
-                if allow_empty {
-                    continue;
+            let w = walk::walk(path, kind, &opts.walk)?;
+            if w.files.is_empty() && w.haproxy.is_empty() && !opts.allow_empty {
+                let mut why = Vec::new();
+                if w.skipped > 0 {
+                    why.push(format!("{} YAML, JSON, TOML or .cfg files hold none", w.skipped));
+                }
+                if w.helm > 0 {
+                    why.push(format!(
+                        "{} Helm templates are skipped (render them with helm template)",
+                        w.helm
+                    ));
                 }
                 return Err(anyhow!(
-                    "{}: is a directory without *.cfg files (graceline reads a directory as HAProxy does with -f dir/: its *.cfg files in name order)",
-                    path.display()
+                    "{}: the directory has no file graceline reads (Kubernetes YAML or JSON, terraform show -json, scenario TOML, haproxy *.cfg){}; pass --allow-empty if that is expected",
+                    path.display(),
+                    if why.is_empty() { String::new() } else { format!(": {}", why.join("; ")) }
                 ));
             }
-            (display_name(path), files)
+            if w.helm > 0 {
+                eprintln!(
+                    "note: {}: {} Helm chart templates skipped; render them (helm template RELEASE CHART > rendered.yaml) and check the rendered file",
+                    path.display(),
+                    w.helm
+                );
+            }
+            for (dir, files) in w.haproxy {
+                out.push(Unit::Haproxy {
+                    label: display_name(&dir),
+                    files,
+                    walked: true,
+                });
+            }
+            out.extend(w.files.into_iter().map(|path| Unit::File { path, walked: true }));
+            continue;
         } else if is_haproxy_path(path, kind)? {
             (display_name(path), vec![path.clone()])
         } else {
-            out.push(Unit::File(path.clone()));
+            out.push(Unit::File {
+                path: path.clone(),
+                walked: false,
+            });
             continue;
         };
         match (join, joined) {
             (true, Some(i)) => {
-                if let Some(Unit::Haproxy { label: l, files: f }) = out.get_mut(i) {
+                if let Some(Unit::Haproxy { label: l, files: f, .. }) = out.get_mut(i) {
                     l.push_str(" + ");
                     l.push_str(&label);
                     f.extend(files);
@@ -515,7 +564,11 @@ fn units(g: &GroupSpec, kind: Option<InputKind>, join: bool, allow_empty: bool) 
                 if join {
                     joined = Some(out.len());
                 }
-                out.push(Unit::Haproxy { label, files });
+                out.push(Unit::Haproxy {
+                    label,
+                    files,
+                    walked: false,
+                });
             }
         }
     }
@@ -524,6 +577,17 @@ fn units(g: &GroupSpec, kind: Option<InputKind>, join: bool, allow_empty: bool) 
 
 /// Reads every input of a group once, each file through the reader its kind selects.
 pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
+    let mut reading = Reading::default();
+    let group = read_group_noting(g, opts, &mut reading)?;
+    match reading.bad.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(group),
+    }
+}
+
+/// [`read_group`], adding the name of every file it reads to `reading` (for inline suppressions)
+/// and the walked files it cannot read.
+pub fn read_group_noting(g: &GroupSpec, opts: &Options, reading: &mut Reading) -> Result<InputGroup> {
     let kind = g.kind.or(opts.kind);
     let cloud = g.cloud.or(opts.cloud);
     let join = g.haproxy_join || opts.haproxy_join;
@@ -557,62 +621,33 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
     // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
     let mut scenario_paths = crate::scenario::path_settings::PathSettings::default();
-    let units = units(g, kind, join, opts.allow_empty)?;
+    let units = units(g, opts, kind, join)?;
+    // An `haproxy:` image tag among the inputs names the version HAProxy's check timer follows.
     let images = if units.iter().any(|u| matches!(u, Unit::Haproxy { .. })) && opts.haproxy_version.is_none() {
         haproxy_images(&units, kind)
     } else {
         Vec::new()
     };
     for unit in units {
-        match unit {
-            Unit::File(path) => {
-                let display = display_name(&path);
-                let text = registry::decode(&display, read_bytes(&path)?, kind)?;
-                let ctx = registry::ReadContext {
-                    kind,
-                    cloud,
-                    allow_empty: opts.allow_empty,
-                    named: out.server.as_ref(),
-                };
-                let f = registry::read_file(&display, &text, &ctx)?;
-                if let Some(p) = f.paths {
-                    scenario_paths.join(p).map_err(|e| anyhow!(e))?;
-                }
-                out.scenarios.extend(f.scenario);
-                out.manifests
-                    .extend(f.objects.apiservers.iter().map(|a| a.server.clone()));
-                out.objects.extend(f.objects);
-                if !f.lbs.is_empty() {
-                    out.lb_files.push(LbFile {
-                        file: display,
-                        lbs: f.lbs,
-                    });
-                }
+        let walked = matches!(
+            unit,
+            Unit::File { walked: true, .. } | Unit::Haproxy { walked: true, .. }
+        );
+        if let Err(e) = read_unit(
+            unit,
+            &mut out,
+            &mut scenario_paths,
+            &mut haproxy_opts,
+            opts,
+            kind,
+            cloud,
+            reading,
+            &images,
+        ) {
+            if !walked {
+                return Err(e);
             }
-            Unit::Haproxy { label, files } => {
-                let ro = match &haproxy_opts {
-                    Some(o) => o,
-                    None => haproxy_opts.insert(haproxy_read_options(opts, &images)?),
-                };
-                let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
-                let mut texts = Vec::new();
-                for (f, n) in files.iter().zip(&names) {
-                    texts.push(registry::decode_haproxy(n, read_bytes(f)?)?);
-                }
-                let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                let lbs = haproxy::lbs_of(&name_refs, &text_refs, ro)?;
-                if lbs.is_empty() && !opts.allow_empty {
-                    return Err(anyhow!(InputError::new(
-                        whole_file(&label),
-                        "",
-                        "no server line with `check` in a backend or listen section: no load-balancer-to-server pair to check (pass --allow-empty if that is expected)"
-                    )));
-                }
-                if !lbs.is_empty() {
-                    out.lb_files.push(LbFile { file: label, lbs });
-                }
-            }
+            reading.bad.push(e);
         }
     }
     let mut paths = g.paths.clone();
@@ -620,6 +655,74 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
     paths.overlay(paths_flags(opts));
     out.paths = paths;
     Ok(out)
+}
+
+/// Reads one unit into the group; a walked unit with nothing to judge is no error.
+#[allow(clippy::too_many_arguments)]
+fn read_unit(
+    unit: Unit,
+    out: &mut InputGroup,
+    scenario_paths: &mut crate::scenario::path_settings::PathSettings,
+    haproxy_opts: &mut Option<haproxy_cfg::ReadOptions>,
+    opts: &Options,
+    kind: Option<InputKind>,
+    cloud: Option<Cloud>,
+    reading: &mut Reading,
+    images: &[((u32, u32, u32), String, Loc)],
+) -> Result<()> {
+    match unit {
+        Unit::File { path, walked } => {
+            let display = display_name(&path);
+            reading.files.push(display.clone());
+            let text = registry::decode(&display, read_bytes(&path)?, kind)?;
+            let ctx = registry::ReadContext {
+                kind,
+                cloud,
+                allow_empty: opts.allow_empty || walked,
+                named: out.server.as_ref(),
+            };
+            let f = registry::read_file(&display, &text, &ctx)?;
+            if let Some(p) = f.paths {
+                scenario_paths.join(p).map_err(|e| anyhow!(e))?;
+            }
+            out.scenarios.extend(f.scenario);
+            out.manifests
+                .extend(f.objects.apiservers.iter().map(|a| a.server.clone()));
+            out.objects.extend(f.objects);
+            if !f.lbs.is_empty() {
+                out.lb_files.push(LbFile {
+                    file: display,
+                    lbs: f.lbs,
+                });
+            }
+        }
+        Unit::Haproxy { label, files, walked } => {
+            let ro = match haproxy_opts {
+                Some(o) => o,
+                None => haproxy_opts.insert(haproxy_read_options(opts, images)?),
+            };
+            let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
+            reading.files.extend(names.iter().cloned());
+            let mut texts = Vec::new();
+            for (f, n) in files.iter().zip(&names) {
+                texts.push(registry::decode_haproxy(n, read_bytes(f)?)?);
+            }
+            let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let lbs = haproxy::lbs_of(&name_refs, &text_refs, ro)?;
+            if lbs.is_empty() && !opts.allow_empty && !walked {
+                return Err(anyhow!(InputError::new(
+                    whole_file(&label),
+                    "",
+                    "no server line with `check` in a backend or listen section: no load-balancer-to-server pair to check (pass --allow-empty if that is expected)"
+                )));
+            }
+            if !lbs.is_empty() {
+                out.lb_files.push(LbFile { file: label, lbs });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `[paths]` settings the command line gives.
@@ -665,8 +768,52 @@ pub fn group_specs(paths: &[PathBuf], opts: &Options) -> Result<Vec<GroupSpec>> 
 /// Reads the command line's paths and assembles the model: every load balancer paired with what
 /// shuts down behind it, every Service port bound to its pods.
 pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>> {
-    group_specs(paths, opts)?
-        .iter()
-        .map(|g| assemble(read_group(g, opts)?))
-        .collect()
+    Ok(load_all(paths, opts)?.groups)
+}
+
+/// What a run read: the model, every file read (in the order read, each once) and the
+/// `[[ignore]]` entries of the project files among the paths.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The model.
+    pub groups: Vec<Group>,
+    /// Every input file read, as named in finding locations.
+    pub files: Vec<String>,
+    /// The project files' `[[ignore]]` entries.
+    pub ignores: Vec<project::Ignore>,
+    /// Walked files that could not be read, each error in words; the rest was judged.
+    pub bad: Vec<String>,
+    /// What `--set` changed (filled by the command line after loading).
+    pub overrides: Vec<crate::scenario::overrides::Applied>,
+}
+
+/// [`load`], with the files read and the project files' `[[ignore]]` entries.
+pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
+    let mut out = Loaded::default();
+    for p in paths.iter().filter(|p| p.is_file()) {
+        let is_toml =
+            opts.kind.is_none() && registry::family_of_name(&p.display().to_string()) == Some(registry::Family::Toml);
+        if is_toml {
+            let text = read_text(p)?;
+            if is_project(&text) {
+                out.ignores.extend(project::ignores(p, &text)?);
+            }
+        }
+    }
+    for g in group_specs(paths, opts)? {
+        let mut reading = Reading::default();
+        let group = read_group_noting(&g, opts, &mut reading)?;
+        out.files.extend(reading.files);
+        let bad = !reading.bad.is_empty();
+        out.bad.extend(reading.bad.iter().map(|e| format!("{e:#}")));
+        match assemble(group) {
+            Ok(g) => out.groups.push(g),
+            // With bad files the group's error may be their doing: reported with them.
+            Err(e) if bad => out.bad.push(format!("{e:#}")),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.files.retain(|f| seen.insert(f.clone()));
+    Ok(out)
 }

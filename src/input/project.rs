@@ -40,9 +40,111 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<IgnoreRaw>>,
     /// `[paths]`: read by `crate::scenario::path_settings`, for every check.
     #[allow(dead_code)]
     paths: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IgnoreRaw {
+    rule: Spanned<String>,
+    lb: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    expires: Option<Spanned<toml::value::Datetime>>,
+}
+
+/// An `[[ignore]]` entry of graceline.toml: findings of `rule` (about the subjects `lb` matches,
+/// all when unset) are suppressed with `reason`, until `expires` has passed.
+///
+/// ```toml
+/// [[ignore]]
+/// rule = "GL007"
+/// lb = "azure-*"            # optional: a glob on the load balancer (or workload, path) name
+/// reason = "propagation measured by hand, see INC-123"
+/// expires = 2026-06-30      # optional: from the day after, the entry stops suppressing
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The `[[ignore]]` header.
+    pub loc: crate::error::Loc,
+    /// The rule id.
+    pub rule: String,
+    /// The subject glob, as written.
+    pub lb: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// The last day the entry suppresses: (year, month, day).
+    pub expires: Option<(i32, u32, u32)>,
+}
+
+/// The `[[ignore]]` entries of a project file; an unknown rule, a bad glob or a date that is not
+/// a calendar day is an error at its line.
+pub fn ignores(path: &Path, text: &str) -> Result<Vec<Ignore>> {
+    let file = path.display().to_string();
+    let doc = Doc { file: &file, text };
+    let raw: ProjectRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
+    let ids: Vec<&str> = crate::analysis::findings::RULES
+        .iter()
+        .chain(crate::analysis::findings::PATH_RULES.iter())
+        .map(|r| r.id())
+        .collect();
+    let mut out = Vec::new();
+    for (i, e) in raw.ignore.iter().enumerate() {
+        let r = e.get_ref();
+        let rule = r.rule.get_ref().trim().to_ascii_uppercase();
+        if !ids.contains(&rule.as_str()) {
+            return Err(anyhow!(InputError::new(
+                doc.loc(r.rule.span().start),
+                format!("ignore[{i}].rule"),
+                format!(
+                    "\"{}\" is not a rule{}; rules: {}",
+                    r.rule.get_ref(),
+                    crate::scenario::words::did_you_mean(&[rule.as_str()], &ids),
+                    ids.join(", ")
+                )
+            )));
+        }
+        if let Some(lb) = &r.lb {
+            glob::Pattern::new(lb.get_ref()).map_err(|g| {
+                anyhow!(InputError::new(
+                    doc.loc(lb.span().start),
+                    format!("ignore[{i}].lb"),
+                    format!("bad glob \"{}\": {}", lb.get_ref(), g.msg)
+                ))
+            })?;
+        }
+        if r.reason.get_ref().trim().is_empty() {
+            return Err(anyhow!(InputError::new(
+                doc.loc(r.reason.span().start),
+                format!("ignore[{i}].reason"),
+                "is empty: say why the finding is accepted (it is shown wherever the finding is)"
+            )));
+        }
+        let expires = match &r.expires {
+            None => None,
+            Some(d) => match (d.get_ref().date, d.get_ref().time) {
+                (Some(day), None) => Some((i32::from(day.year), u32::from(day.month), u32::from(day.day))),
+                _ => {
+                    return Err(anyhow!(InputError::new(
+                        doc.loc(d.span().start),
+                        format!("ignore[{i}].expires"),
+                        "expected a date such as 2026-06-30 (unquoted, without a time)"
+                    )))
+                }
+            },
+        };
+        out.push(Ignore {
+            loc: doc.loc(e.span().start),
+            rule,
+            lb: r.lb.as_ref().map(|l| l.get_ref().clone()),
+            reason: r.reason.get_ref().trim().to_string(),
+            expires,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]

@@ -149,7 +149,7 @@ fn json_is_kubernetes(text: &str) -> bool {
 }
 
 /// The position of a Helm template action (`{{ .Values.x }}`, `{{- if ... }}`), if the text has one.
-fn helm_action(text: &str) -> Option<(u32, u32)> {
+pub(crate) fn helm_action(text: &str) -> Option<(u32, u32)> {
     for (i, line) in text.lines().enumerate() {
         if line.trim_start().starts_with('#') {
             continue;

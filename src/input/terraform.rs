@@ -87,7 +87,11 @@ impl<'a> Reader<'_, 'a> {
         }
         let msg = e.to_string();
         let msg = msg.split(" at line ").next().unwrap_or(&msg);
-        InputError::new(loc, "", format!("malformed JSON ({what}): {msg}"))
+        InputError::new(
+            loc,
+            "",
+            format!("malformed JSON ({what}): {}", crate::scenario::words::json_syntax(msg)),
+        )
     }
 
     fn obj(&self, raw: &'a RawValue, what: &str) -> Result<Obj<'a>, InputError> {

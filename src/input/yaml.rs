@@ -115,7 +115,7 @@ pub fn load<'a>(t: &Text<'a>) -> Result<Vec<Node<'a>>, InputError> {
         InputError::new(
             t.at(e.marker().line(), e.marker().col()),
             "",
-            format!("malformed YAML: {}", e.info()),
+            format!("malformed YAML: {}", crate::scenario::words::yaml_syntax(e.info())),
         )
     })
 }

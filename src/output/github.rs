@@ -36,7 +36,7 @@ impl Exporter for GithubExporter {
                 f.loc.line.max(1),
                 f.loc.column.max(1),
                 prop(&title),
-                data(&f.message)
+                data(&x.message())
             )?;
         }
         Ok(())

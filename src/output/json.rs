@@ -1,6 +1,6 @@
 //! Machine-readable JSON: one object per scenario × LB, times in seconds.
 
-use super::{secs, Counts, ExportContext, Exporter};
+use super::{reported, secs, Counts, ExportContext, Exporter, Reported, Subject};
 use crate::analysis::findings::Severity;
 use crate::analysis::outcome::{Outcome, Route};
 use crate::analysis::{LbReport, TimesFrom, Verdict};
@@ -233,6 +233,7 @@ pub fn summary_json(o: &Outcome, ctx: &ExportContext) -> Value {
         "pairs": o.lbs.len(),
         "verdicts": { "pass": c.pass, "warn": c.warn, "fail": c.fail },
         "findings": { "error": c.errors, "warning": c.warnings, "note": c.notes },
+        "suppressed": ctx.suppressed.len(),
         "fail_on": ctx.fail_on,
         "exit_code": if o.fails(ctx.fail_on) { 1 } else { 0 },
     });
@@ -254,14 +255,146 @@ fn has_paths(o: &Outcome) -> bool {
     !(o.paths.is_empty() && o.general.is_empty() && o.assumptions.is_empty())
 }
 
+/// One finding of the run as every format reports it (identical ones grouped): the top-level
+/// `findings` array.
+#[derive(Serialize)]
+struct ReportedJson<'a> {
+    column: u32,
+    file: &'a str,
+    fingerprints: Vec<String>,
+    /// Paste-ready fixes in the input's own syntax (GL001/GL004 with a server read from a file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fix: Vec<FixJson<'a>>,
+    headline: String,
+    help: String,
+    line: u32,
+    message: String,
+    name: &'static str,
+    rule: &'static str,
+    scope: &'static str,
+    severity: Severity,
+    subjects: Vec<String>,
+}
+
+/// One edit of a paste-ready fix.
+#[derive(Serialize)]
+struct FixJson<'a> {
+    file: &'a str,
+    line: usize,
+    /// `replace` the line, or `insert_after` it.
+    action: &'static str,
+    text: &'a str,
+}
+
+impl<'a> ReportedJson<'a> {
+    fn of(x: &Reported<'a>, ctx: &'a ExportContext) -> Self {
+        let f = x.finding;
+        let key = match &x.subject {
+            Subject::Lb { report, .. } if super::fixes::fixes_rule(f.rule) => Some(report.scenario.clone()),
+            Subject::Path(p) if super::fixes::fixes_path_rule(f.rule) => Some(super::fixes::path_key(&p.target)),
+            _ => None,
+        };
+        let fix = match key {
+            Some(key) => ctx
+                .fixes
+                .iter()
+                .filter(|e| e.scenario == key)
+                .map(|e| FixJson {
+                    file: &e.file,
+                    line: e.line,
+                    action: if e.insert { "insert_after" } else { "replace" },
+                    text: &e.text,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        ReportedJson {
+            fix,
+            column: f.loc.column,
+            file: &f.loc.file,
+            fingerprints: x.fingerprints(&ctx.root),
+            headline: super::diagnostic::headline(x),
+            help: super::diagnostic::evidence_and_help(x).1,
+            line: f.loc.line,
+            message: x.message(),
+            name: f.rule.name(),
+            rule: f.rule.id(),
+            scope: match x.subject {
+                Subject::Lb { .. } if f.rule.server_level() => "server",
+                Subject::Lb { .. } => "lb",
+                Subject::Path(_) => "path",
+                Subject::General(_) => "object",
+            },
+            severity: f.severity,
+            subjects: x.subjects(),
+        }
+    }
+}
+
+/// Writes `items` as the pretty-printed JSON array `key` one level inside the document, one item
+/// at a time.
+fn write_array<T: Serialize>(out: &mut dyn Write, key: &str, items: impl Iterator<Item = T>) -> std::io::Result<()> {
+    write!(out, "  \"{key}\": [")?;
+    let mut one = Vec::new();
+    let mut empty = true;
+    for item in items {
+        out.write_all(if empty { b"\n" } else { b",\n" })?;
+        empty = false;
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &item).map_err(std::io::Error::other)?;
+        // Indented one level deeper (a JSON text has no raw newline inside a string).
+        for (j, line) in one.split(|&b| b == b'\n').enumerate() {
+            if j > 0 {
+                out.write_all(b"\n")?;
+            }
+            out.write_all(b"    ")?;
+            out.write_all(line)?;
+        }
+    }
+    out.write_all(if empty { b"]" } else { b"\n  ]" })
+}
+
+/// The members of a JSON object, one level inside the document, without its braces.
+fn members(v: &Value) -> String {
+    let text = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    text.strip_prefix("{\n")
+        .and_then(|p| p.strip_suffix("\n}"))
+        .unwrap_or(&text)
+        .to_string()
+}
+
 impl Exporter for JsonExporter {
     fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
-        // The results are written one at a time (50 000 pairs would otherwise hold a JSON tree of
-        // about 600 MB, or a 150 MB string); the text is the same as pretty-printing the whole
-        // document, whose keys serde_json sorts: "kubernetes_paths", "results", "skipped",
-        // "summary", "tool", "version".
+        // The arrays are written one item at a time (50 000 pairs would otherwise hold a JSON tree
+        // of about 600 MB, or a 150 MB string); the text is the same as pretty-printing the whole
+        // document, whose keys serde_json sorts: "findings", "kubernetes_paths", "results",
+        // "skipped", "summary", "suppressed", "tool", "version".
         let reports = &o.lbs;
-        let rest = json!({
+        let mut before = serde_json::Map::new();
+        if !ctx.overrides.is_empty() {
+            before.insert("overrides".to_string(), json!(ctx.overrides));
+        }
+        if has_paths(o) {
+            before.insert(
+                "kubernetes_paths".to_string(),
+                super::paths::json_value(&o.paths_analysis()),
+            );
+        }
+        let after = json!({
+            "suppressed": ctx.suppressed.iter().map(|x| json!({
+                "rule": x.finding.rule.id(),
+                "name": x.finding.rule.name(),
+                "severity": x.finding.severity,
+                "message": x.finding.message,
+                "file": x.finding.loc.file,
+                "line": x.finding.loc.line,
+                "column": x.finding.loc.column,
+                "subjects": x.subjects,
+                "fingerprints": x.fingerprints,
+                "kind": x.suppression.kind,
+                "justification": x.suppression.justification,
+                "origin": x.suppression.origin,
+            })).collect::<Vec<_>>(),
             "tool": "graceline",
             "version": env!("CARGO_PKG_VERSION"),
             "summary": summary_json(o, ctx),
@@ -275,38 +408,15 @@ impl Exporter for JsonExporter {
             })).collect::<Vec<_>>(),
         });
         out.write_all(b"{\n")?;
-        if has_paths(o) {
-            let paths = serde_json::to_string_pretty(&json!({
-                "kubernetes_paths": super::paths::json_value(&o.paths_analysis())
-            }))
-            .expect("JSON values always serialize");
-            // The inner object, one level deeper, without the wrapping braces.
-            let inner = paths
-                .strip_prefix("{\n")
-                .and_then(|p| p.strip_suffix("\n}"))
-                .unwrap_or(&paths);
-            out.write_all(inner.as_bytes())?;
+        write_array(out, "findings", reported(o).iter().map(|x| ReportedJson::of(x, ctx)))?;
+        out.write_all(b",\n")?;
+        if !before.is_empty() {
+            out.write_all(members(&Value::Object(before)).as_bytes())?;
             out.write_all(b",\n")?;
         }
-        out.write_all(b"  \"results\": [")?;
-        let mut one = Vec::new();
-        for (i, r) in reports.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, &ReportJson::of(r)).map_err(std::io::Error::other)?;
-            // Indented one level deeper (a JSON text has no raw newline inside a string).
-            for (j, line) in one.split(|&b| b == b'\n').enumerate() {
-                if j > 0 {
-                    out.write_all(b"\n")?;
-                }
-                out.write_all(b"    ")?;
-                out.write_all(line)?;
-            }
-        }
-        out.write_all(if reports.is_empty() { b"]" } else { b"\n  ]" })?;
-        let rest = serde_json::to_string_pretty(&rest).expect("JSON values always serialize");
+        write_array(out, "results", reports.iter().map(ReportJson::of))?;
         out.write_all(b",\n")?;
-        out.write_all(rest.strip_prefix("{\n").unwrap_or(&rest).as_bytes())?;
-        out.write_all(b"\n")
+        out.write_all(members(&after).as_bytes())?;
+        out.write_all(b"\n}\n")
     }
 }

@@ -192,6 +192,35 @@ impl JunitExporter {
             }
             w.write_event(Event::End(BytesEnd::new("testsuite"))).expect(IO);
         }
+        // Suppressed findings: one skipped case each, with the reason, so a CI report lists them.
+        if !ctx.suppressed.is_empty() {
+            let n = ctx.suppressed.len().to_string();
+            let mut suite = BytesStart::new("testsuite");
+            suite.push_attribute(("name", "suppressed"));
+            suite.push_attribute(("tests", n.as_str()));
+            suite.push_attribute(("failures", "0"));
+            suite.push_attribute(("errors", "0"));
+            suite.push_attribute(("skipped", n.as_str()));
+            w.write_event(Event::Start(suite)).expect(IO);
+            for x in &ctx.suppressed {
+                let f = &x.finding;
+                let name = format!("{} {} ({})", f.rule.id(), f.rule.name(), x.subject());
+                let mut case = BytesStart::new("testcase");
+                case.push_attribute(("name", name.as_str()));
+                case.push_attribute(("classname", "graceline.suppressed"));
+                case.push_attribute(("file", f.loc.file.as_str()));
+                w.write_event(Event::Start(case)).expect(IO);
+                let why = format!(
+                    "suppressed by {}: {}",
+                    x.suppression.origin, x.suppression.justification
+                );
+                let mut skipped = BytesStart::new("skipped");
+                skipped.push_attribute(("message", why.as_str()));
+                w.write_event(Event::Empty(skipped)).expect(IO);
+                w.write_event(Event::End(BytesEnd::new("testcase"))).expect(IO);
+            }
+            w.write_event(Event::End(BytesEnd::new("testsuite"))).expect(IO);
+        }
         w.write_event(Event::End(BytesEnd::new("testsuites"))).expect(IO);
         let mut s = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
         s.push('\n');

@@ -1,6 +1,8 @@
 //! Output: one exporter per `check` format, and timeline charts (`chart`).
 
 pub mod chart;
+pub mod diagnostic;
+pub mod fixes;
 pub mod github;
 pub mod json;
 pub mod junit;
@@ -13,6 +15,7 @@ pub mod report_html;
 pub mod rules;
 pub mod sarif;
 pub mod simulate;
+pub mod suppress;
 pub mod table;
 pub mod teach;
 pub mod term;
@@ -34,6 +37,12 @@ pub struct ExportContext {
     pub term: term::Term,
     /// Only the findings (table format, `-q`).
     pub quiet: bool,
+    /// Findings taken out of the outcome by a suppression or the baseline, with their reasons.
+    pub suppressed: Vec<suppress::Suppressed>,
+    /// What `--set` changed before judging.
+    pub overrides: Vec<crate::scenario::overrides::Applied>,
+    /// The paste-ready fixes of GL001/GL004 findings (the server's delay and grace period).
+    pub fixes: Vec<fixes::Edit>,
 }
 
 /// Renders one outcome in one format.
@@ -193,63 +202,133 @@ pub enum Subject<'a> {
     General(&'a str),
 }
 
-/// A finding as every format reports it: once (a server-level finding once per server, with every
-/// LB it was found for), with what it is about.
+/// A finding as every format reports it: once, with what it is about. Identical findings (same
+/// rule, place and evidence, i.e. the message without the subject's own name) about several load
+/// balancers of one scenario and server are one finding naming them all; a server-level finding is
+/// one per server, with every LB it was found for.
 #[derive(Debug, Clone)]
 pub struct Reported<'a> {
-    /// The finding.
+    /// The finding (the first of the group).
     pub finding: &'a Finding,
     /// What it is about.
     pub subject: Subject<'a>,
 }
 
+/// `names` said once: `backend/cp1, cp2, cp3` when they share everything up to their last `/`.
+pub fn join_names(names: &[&str]) -> String {
+    let Some(first) = names.first() else {
+        return String::new();
+    };
+    let prefix = first.rfind('/').map_or("", |i| &first[..=i]);
+    let shared = !prefix.is_empty() && names.iter().all(|n| n.starts_with(prefix) && n.len() > prefix.len());
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| if i > 0 && shared { &n[prefix.len()..] } else { n })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Reported<'_> {
     /// A stable fingerprint: rule, scenario and LB; rule, file and server for a server-level
-    /// finding (the same on every LB in front of it); rule and subject for the Kubernetes ones.
+    /// finding (the same on every LB in front of it); rule and subject for the Kubernetes ones. A
+    /// group of load balancers takes its first member's.
     pub fn fingerprint(&self, root: &SourceRoot) -> String {
+        self.fingerprints(root).swap_remove(0)
+    }
+
+    /// The fingerprint of every member of the group (one per load balancer it names), in order.
+    pub fn fingerprints(&self, root: &SourceRoot) -> Vec<String> {
         let f = self.finding;
         match &self.subject {
             Subject::Lb { report: r, .. } if f.rule.server_level() => {
-                format!("{}:{}:{}", f.rule.id(), root.display(&f.loc.file), r.server)
+                vec![format!("{}:{}:{}", f.rule.id(), root.display(&f.loc.file), r.server)]
             }
-            Subject::Lb { report: r, .. } => format!("{}:{}:{}:{}", f.rule.id(), r.scenario, r.lb, r.server),
-            Subject::Path(r) => format!("{}:{}|{}", f.rule.id(), r.target.name, r.path.name),
-            Subject::General(s) => format!("{}:{s}", f.rule.id()),
+            Subject::Lb { report: r, lbs } => lbs
+                .iter()
+                .map(|lb| format!("{}:{}:{}:{}", f.rule.id(), r.scenario, lb, r.server))
+                .collect(),
+            Subject::Path(r) => vec![format!("{}:{}|{}", f.rule.id(), r.target.name, r.path.name)],
+            Subject::General(s) => vec![format!("{}:{s}", f.rule.id())],
         }
     }
 
-    /// The subject in a few words, for properties and suites.
+    /// The subject in a few words, for properties and suites (a group's names joined).
     pub fn subject_name(&self) -> String {
         match &self.subject {
-            Subject::Lb { report: r, .. } => r.lb.clone(),
+            Subject::Lb { report, .. } if self.finding.rule.server_level() => format!("server {}", report.server),
+            Subject::Lb { lbs, .. } => join_names(lbs),
             Subject::Path(r) => format!("{}|{}", r.target.name, r.path.name),
             Subject::General(s) => s.to_string(),
         }
     }
+
+    /// Every subject the finding names (the load balancers of a group), for machine formats.
+    pub fn subjects(&self) -> Vec<String> {
+        match &self.subject {
+            Subject::Lb { lbs, .. } => lbs.iter().map(|s| s.to_string()).collect(),
+            _ => vec![self.subject_name()],
+        }
+    }
+
+    /// The prefix the message starts with that names its own subject (`backend/cp1: `).
+    fn own_prefix(&self) -> Option<String> {
+        match &self.subject {
+            Subject::Lb { report, .. } => Some(format!("{}: ", report.lb)),
+            Subject::Path(r) => Some(format!(
+                "{} via {} ({}): ",
+                r.target.name,
+                r.path.kind.name(),
+                r.path.name
+            )),
+            Subject::General(s) => Some(format!("{s}: ")),
+        }
+    }
+
+    /// The message without the subject's name it starts with: what is the same for every member.
+    pub fn evidence(&self) -> &str {
+        let m = self.finding.message.as_str();
+        self.own_prefix().and_then(|p| m.strip_prefix(p.as_str())).unwrap_or(m)
+    }
+
+    /// The message, naming every member of a group (`backend/cp1, cp2, cp3: ...`).
+    pub fn message(&self) -> String {
+        match &self.subject {
+            Subject::Lb { lbs, .. } if lbs.len() > 1 && !self.finding.rule.server_level() => {
+                format!("{}: {}", join_names(lbs), self.evidence())
+            }
+            _ => self.finding.message.clone(),
+        }
+    }
 }
 
-/// Every finding of the outcome once: the load balancers' (server-level findings merged across the
-/// LBs that share the server: same rule, place and message), the paths', the general ones.
+/// Every finding of the outcome once, identical ones grouped (see [`Reported`]): the load
+/// balancers', the paths', the general ones.
 pub fn reported(o: &Outcome) -> Vec<Reported<'_>> {
+    use std::collections::HashMap;
+    type Key<'k> = (
+        crate::analysis::findings::Rule,
+        &'k crate::error::Loc,
+        &'k str,
+        &'k str,
+        &'k str,
+    );
     let mut out: Vec<Reported> = Vec::new();
+    let mut seen: HashMap<Key, usize> = HashMap::new();
     for r in &o.lbs {
+        let prefix = format!("{}: ", r.lb);
         for f in &r.findings {
-            if f.rule.server_level() {
-                if let Some(seen) = out.iter_mut().find(|x| match &x.subject {
-                    Subject::Lb { report, .. } => {
-                        x.finding.rule == f.rule
-                            && x.finding.loc == f.loc
-                            && x.finding.message == f.message
-                            && report.server == r.server
-                    }
-                    _ => false,
-                }) {
-                    if let Subject::Lb { lbs, .. } = &mut seen.subject {
-                        lbs.push(&r.lb);
-                    }
-                    continue;
+            let evidence = f.message.strip_prefix(prefix.as_str()).unwrap_or(&f.message);
+            // A server-level finding is one per server, whatever scenario it was found in.
+            let scenario = if f.rule.server_level() { "" } else { r.scenario.as_str() };
+            let key = (f.rule, &f.loc, evidence, r.server.as_str(), scenario);
+            if let Some(&i) = seen.get(&key) {
+                if let Subject::Lb { lbs, .. } = &mut out[i].subject {
+                    lbs.push(&r.lb);
                 }
+                continue;
             }
+            seen.insert(key, out.len());
             out.push(Reported {
                 finding: f,
                 subject: Subject::Lb {

@@ -3,11 +3,11 @@
 //! walked stage by stage), `simulate` (sampled stage ranges) and `report` (a section per workload).
 
 use super::secs;
+use super::term::{fit, Col, Term};
 use crate::analysis::findings::Finding;
 use crate::paths::sample::PathDistribution;
 use crate::paths::{PathReport, PathVerdict, PathsAnalysis, Start};
 use crate::time::Micros;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -27,72 +27,79 @@ fn finding_line(f: &Finding) -> String {
     format!("{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message)
 }
 
-/// The paths as a table, their findings and assumptions (appended after the LB table).
-pub fn table(a: &PathsAnalysis, width: Option<usize>) -> String {
+/// The paths as a table, their findings (`findings`: already rendered, e.g. as diagnostics) and
+/// assumptions (appended after the LB table).
+pub fn table(a: &PathsAnalysis, width: Option<usize>, findings: &str) -> String {
     let mut out = String::new();
     if !a.reports.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        // The terminal's width (COLUMNS), else unbounded like the load-balancer table.
-        if let Some(w) = width {
-            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        }
-        t.set_header(vec![
-            "workload",
-            "path",
-            "slowest stage",
-            "last send",
-            "app stops",
-            "margin",
-            "rec. preStop",
-            "rec. grace",
-            "verdict",
-        ]);
-        let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-        for r in &a.reports {
-            let rec = match (r.recommended_prestop, r.recommended_shutdown_delay) {
-                (Some(p), _) => p.to_string(),
-                (_, Some(d)) => format!("delay {d}"),
-                _ => "-".to_string(),
-            };
-            t.add_row(vec![
-                Cell::new(&r.target.name),
-                Cell::new(&r.path.name),
-                Cell::new(r.path.slowest().map_or("-".to_string(), |s| {
-                    format!("{} {}{}", s.id, s.hi, if s.unverified { " (unverified)" } else { "" })
-                })),
-                right(r.last_send_worst.map_or("never".to_string(), |m| m.to_string())),
-                right(r.stop_listening.to_string()),
-                right(opt(r.margin)),
-                right(rec),
-                right(opt(r.recommended_grace)),
-                Cell::new(verdict(r.verdict)),
-            ]);
-        }
-        writeln!(out, "\nKubernetes paths (times from the pod's deletion, when endpoint withdrawal and the pod's shutdown start together; kube-apiserver removes its endpoint from SIGTERM on):").ok();
+        let text = |header| Col { header, numeric: false };
+        let num = |header| Col { header, numeric: true };
+        let cols = [
+            text("workload"),
+            text("path"),
+            text("slowest stage"),
+            num("last send"),
+            num("app stops"),
+            num("margin"),
+            num("rec. preStop"),
+            num("rec. grace"),
+            text("verdict"),
+        ];
+        let rows: Vec<Vec<String>> = a
+            .reports
+            .iter()
+            .map(|r| {
+                let rec = match (r.recommended_prestop, r.recommended_shutdown_delay) {
+                    (Some(p), _) => p.to_string(),
+                    (_, Some(d)) => format!("delay {d}"),
+                    _ => "-".to_string(),
+                };
+                vec![
+                    r.target.name.clone(),
+                    r.path.name.clone(),
+                    r.path.slowest().map_or("-".to_string(), |s| {
+                        format!("{} {}{}", s.id, s.hi, if s.unverified { " (unverified)" } else { "" })
+                    }),
+                    r.last_send_worst.map_or("never".to_string(), |m| m.to_string()),
+                    r.stop_listening.to_string(),
+                    opt(r.margin),
+                    rec,
+                    opt(r.recommended_grace),
+                    verdict(r.verdict).to_string(),
+                ]
+            })
+            .collect();
+        let t = fit(&cols, &rows, &[], &Term { width, color: false });
+        let heading = "Kubernetes paths (times from the pod's deletion, when endpoint withdrawal and the pod's shutdown start together; kube-apiserver removes its endpoint from SIGTERM on):";
+        writeln!(
+            out,
+            "\n{}",
+            width.map_or_else(|| heading.to_string(), |w| super::term::wrap(heading, w))
+        )
+        .ok();
         writeln!(out, "{t}").ok();
     }
-    let mut any = false;
-    for f in a.findings() {
-        if !any {
-            out.push('\n');
-            any = true;
-        }
-        writeln!(out, "{}", finding_line(f)).ok();
+    if !findings.is_empty() {
+        out.push('\n');
+        out.push_str(findings);
+        out.push('\n');
     }
+    let wrapped = |text: String| width.map_or_else(|| text.clone(), |w| super::term::wrap(&text, w));
     for n in &a.assumptions {
-        writeln!(out, "\nnote: {n}").ok();
+        writeln!(out, "\n{}", wrapped(format!("note: {n}"))).ok();
     }
     if !a.reports.is_empty() {
         let count = |v: PathVerdict| a.reports.iter().filter(|r| r.verdict == v).count();
         writeln!(
             out,
-            "\n{} paths: {} fail, {} warn, {} pass (last send: worst case until the last consumer of the endpoints stops sending new connections; app stops: when the app stops listening)",
-            a.reports.len(),
-            count(PathVerdict::Fail),
-            count(PathVerdict::Warn),
-            count(PathVerdict::Pass)
+            "\n{}",
+            wrapped(format!(
+                "{} paths: {} fail, {} warn, {} pass (last send: worst case until the last consumer of the endpoints stops sending new connections; app stops: when the app stops listening)",
+                a.reports.len(),
+                count(PathVerdict::Fail),
+                count(PathVerdict::Warn),
+                count(PathVerdict::Pass)
+            ))
         )
         .ok();
     }

@@ -52,6 +52,9 @@ impl SarifExporter {
                     Subject::Lb { report: r, lbs } if f.rule.server_level() => {
                         json!({ "scenario": r.scenario, "lbs": lbs, "server": r.server })
                     }
+                    Subject::Lb { report: r, lbs } if lbs.len() > 1 => {
+                        json!({ "scenario": r.scenario, "lbs": lbs, "server": r.server })
+                    }
                     Subject::Lb { report: r, .. } => json!({ "scenario": r.scenario, "lb": r.lb, "server": r.server }),
                     _ => json!({ "subject": x.subject_name() }),
                 };
@@ -59,7 +62,7 @@ impl SarifExporter {
                     "ruleId": f.rule.id(),
                     "ruleIndex": all.iter().position(|x| *x == f.rule).unwrap_or(0),
                     "level": level(f.severity),
-                    "message": { "text": f.message },
+                    "message": { "text": x.message() },
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": artifact,
@@ -71,7 +74,37 @@ impl SarifExporter {
                 })
             })
             .collect();
-        let doc = json!({
+        // Suppressed findings stay in the log, each with its suppression (SARIF 2.1.0 §3.35):
+        // code scanning shows them as dismissed, never silently gone.
+        let suppressed = ctx.suppressed.iter().map(|x| {
+            let f = &x.finding;
+            let (uri, relative) = ctx.root.artifact(&f.loc.file);
+            let mut artifact = json!({ "uri": uri });
+            if relative {
+                artifact["uriBaseId"] = json!(SRCROOT);
+            }
+            json!({
+                "ruleId": f.rule.id(),
+                "ruleIndex": all.iter().position(|r| *r == f.rule).unwrap_or(0),
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": artifact,
+                        "region": { "startLine": f.loc.line.max(1), "startColumn": f.loc.column.max(1) },
+                    }
+                }],
+                "partialFingerprints": { "graceline/v1": x.fingerprints[0] },
+                "suppressions": [{
+                    "kind": x.suppression.kind,
+                    "status": "accepted",
+                    "justification": x.suppression.justification,
+                }],
+                "properties": { "subjects": x.subjects, "suppressedBy": x.suppression.origin },
+            })
+        });
+        let results: Vec<Value> = results.into_iter().chain(suppressed).collect();
+        let mut doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -84,6 +117,10 @@ impl SarifExporter {
                 "results": results,
             }],
         });
+        // What `--set` changed, so a code-scanning alert says it judged a what-if.
+        if !ctx.overrides.is_empty() {
+            doc["runs"][0]["properties"] = json!({ "overrides": ctx.overrides });
+        }
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         s.push('\n');
         s

@@ -123,7 +123,7 @@ pub fn render(sections: &[Section], paths: Option<PathsSample>, format: PlainFor
 
 /// One scenario's distributions as a table with the run's parameters under it.
 fn table(sc: &Scenario, dists: &[Sampled]) -> String {
-    use super::term::{fit, width_from_env, Col, Term};
+    use super::term::{fit, fits, width_from_env, Col, Term};
     let text = |header| Col { header, numeric: false };
     let num = |header| Col { header, numeric: true };
     let cols = [
@@ -171,8 +171,7 @@ fn table(sc: &Scenario, dists: &[Sampled]) -> String {
         color: false,
     };
     let mut t = fit(&cols, &rows, &[], &term).to_string();
-    let too_wide = |t: &str| term.width.is_some_and(|w| t.lines().any(|l| l.chars().count() > w));
-    if too_wide(&t) {
+    if !fits(&cols, &rows, &term) {
         // One column per LB instead: thirteen numbers side by side do not fit a narrow terminal.
         let mut tcols = vec![Col {
             header: "",

@@ -1,7 +1,8 @@
-//! Human-readable table (comfy-table, fitted to the terminal) followed by the findings, one per
-//! line; `-q` prints the findings alone.
+//! Human-readable table (comfy-table, fitted to the terminal) followed by the findings as
+//! diagnostics; `-q` prints the findings alone, one a line.
 
-use super::term::{widths, wrap, write_table, Col, Paint, Term};
+use super::diagnostic::{self, Sources};
+use super::term::{layout, wrap, write_table, Col, Paint};
 use super::{reported, ExportContext, Exporter, Subject};
 use crate::analysis::findings::Severity;
 use crate::analysis::outcome::Outcome;
@@ -29,32 +30,50 @@ pub fn verdict_cell(v: Verdict) -> (&'static str, Paint) {
     }
 }
 
-/// Writes the findings, one a line (a server-level finding once per server), severities coloured;
-/// `lbs_only` keeps the load balancers' (the paths' follow their own table).
-pub fn write_findings(o: &Outcome, lbs_only: bool, term: &Term, out: &mut dyn Write) -> std::io::Result<()> {
+/// Writes the findings as diagnostics (see [`super::diagnostic`]), identical ones grouped; with
+/// `-q` one line each. `which` keeps the load balancers' (`Some(true)`), the others'
+/// (`Some(false)`) or all.
+pub fn write_findings(
+    o: &Outcome,
+    which: Option<bool>,
+    ctx: &ExportContext,
+    sources: &mut Sources,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     for x in reported(o) {
-        let f = x.finding;
-        let shared = match &x.subject {
-            Subject::Lb { report, lbs } if lbs.len() > 1 => {
-                format!(" (server {}, behind {} load balancers)", report.server, lbs.len())
-            }
-            Subject::Lb { .. } => String::new(),
-            _ if lbs_only => continue,
-            _ => String::new(),
-        };
-        let tag = term.paint(&format!("{}[{}]", f.severity, f.rule.id()), severity_paint(f.severity));
-        writeln!(out, "{tag} {}: {}{shared}", f.loc, f.message)?;
+        let lb = matches!(x.subject, Subject::Lb { .. });
+        if which.is_some_and(|w| w != lb) {
+            continue;
+        }
+        if ctx.quiet {
+            writeln!(out, "{}", diagnostic::one_line(&x, &ctx.term))?;
+        } else {
+            let fix = match &x.subject {
+                Subject::Lb { report, .. } if super::fixes::fixes_rule(x.finding.rule) => {
+                    super::fixes::paste_lines(&ctx.fixes, &report.scenario)
+                }
+                Subject::Path(p) if super::fixes::fixes_path_rule(x.finding.rule) => {
+                    super::fixes::paste_lines(&ctx.fixes, &super::fixes::path_key(&p.target))
+                }
+                _ => Vec::new(),
+            };
+            out.write_all(diagnostic::render(&x, &ctx.term, sources, &fix).as_bytes())?;
+        }
     }
     Ok(())
 }
 
 impl Exporter for TableExporter {
     fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut sources = Sources::default();
+        for a in &ctx.overrides {
+            writeln!(out, "{a}")?;
+        }
         if ctx.quiet {
-            return write_findings(o, false, &ctx.term, out);
+            return write_findings(o, None, ctx, &mut sources, out);
         }
         if !o.lbs.is_empty() || o.paths.is_empty() {
-            write_lbs(o, ctx, out)?;
+            write_lbs(o, ctx, &mut sources, out)?;
         }
         let mut k = o.paths_analysis();
         // An assumption the load balancers' notes already said is not said twice.
@@ -64,7 +83,18 @@ impl Exporter for TableExporter {
                 .any(|r| r.server_source.assumed && r.server_source.reason == *a)
         });
         if !(k.is_empty() && k.assumptions.is_empty()) {
-            out.write_all(super::paths::table(&k, ctx.term.width).as_bytes())?;
+            let mut findings = Vec::new();
+            write_findings(o, Some(false), ctx, &mut sources, &mut findings)?;
+            let findings = String::from_utf8_lossy(&findings);
+            out.write_all(super::paths::table(&k, ctx.term.width, findings.trim_end()).as_bytes())?;
+        }
+        if !ctx.suppressed.is_empty() {
+            writeln!(
+                out,
+                "\nsuppressed ({}; listed, not counted toward the exit code):\n{}",
+                ctx.suppressed.len(),
+                super::suppress::table_lines(&ctx.suppressed)
+            )?;
         }
         Ok(())
     }
@@ -81,7 +111,7 @@ fn figure(r: &LbReport, m: crate::time::Micros) -> String {
 }
 
 /// The load balancers' table, their findings, what was assumed and skipped, and the counts.
-fn write_lbs(o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_lbs(o: &Outcome, ctx: &ExportContext, sources: &mut Sources, out: &mut dyn Write) -> std::io::Result<()> {
     let reports = &o.lbs;
     {
         // Rows are grouped by scenario and server, each group under a heading line: they are
@@ -111,7 +141,7 @@ fn write_lbs(o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::
             ]
         };
         let all: Vec<Vec<String>> = reports.iter().map(row).collect();
-        let widths = widths(&cols, &all, &ctx.term);
+        let layout = layout(&cols, &all, &ctx.term);
         drop(all);
         for (k, group) in reports
             .chunk_by(|a, b| a.scenario == b.scenario && a.server == b.server)
@@ -135,11 +165,15 @@ fn write_lbs(o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::
             };
             writeln!(out, "{heading}")?;
             let cells = |i: usize| (row(&group[i]), Some(verdict_cell(group[i].verdict).1));
-            write_table(&cols, group.len(), cells, &widths, &ctx.term, out)?;
+            write_table(&cols, group.len(), cells, &layout, &ctx.term, out)?;
         }
         if reports.iter().any(|r| !r.findings.is_empty()) {
             out.write_all(b"\n")?;
-            write_findings(o, true, &ctx.term, out)?;
+            let mut text = Vec::new();
+            write_findings(o, Some(true), ctx, sources, &mut text)?;
+            // The blank line after the last diagnostic is the next section's.
+            out.write_all(String::from_utf8_lossy(&text).trim_end().as_bytes())?;
+            out.write_all(b"\n")?;
         }
         let mut assumed: Vec<&str> = Vec::new();
         for r in reports.iter().filter(|r| r.server_source.assumed) {

@@ -4,12 +4,11 @@
 
 use super::reported;
 use super::table::verdict_cell;
-use super::term::{wrap, Term};
+use super::term::{fit_painted, wrap, Col, Paint, Term};
 use crate::analysis::findings::RULES;
 use crate::analysis::outcome::Outcome;
 use crate::provider::Protocol;
 use crate::scenario::{protocol_of, Scenario};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
 /// A row label: the LB, its check and what the check looks at (`aws-alb default (HTTP /)`).
@@ -34,59 +33,59 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
     let text_width = term.width.unwrap_or(100).min(100);
     let para = |text: &str| format!("{}\n", wrap(text, text_width));
     out.push_str(&para(
-        "No input and no ./graceline.toml, so here is what graceline checks, on its built-in profiles: every load balancer's provider default beside the same LB checking /readyz, against three kube-apiserver shutdowns. A cell is the verdict and the worst-case time t from /readyz failing until the LB routes no new request; t must stay below the budget (E3 - E2).",
+        "No input and no ./graceline.toml, so here is what graceline checks, on its built-in profiles: every load balancer's provider default beside the same LB checking /readyz, against three kube-apiserver shutdowns. A cell is the verdict and the worst-case time t from /readyz failing until the LB routes no new request: detection (failed probes until the LB marks the server down) plus propagation (from marked down until the LB's data plane stops routing: field figures for the AWS NLB and GCP, 0 where none is known). t must stay below the budget (E3 - E2). FAIL: new requests can reach the closed port; WARN: t stays below the budget, but by less than the 5s margin, or the LB warns otherwise (its propagation is unknown, so t may be longer); pass: neither.",
     ));
     out.push('\n');
     let Some(first) = scenarios.first() else {
         return out;
     };
     let labels: Vec<String> = first.lbs.iter().map(label).collect();
-    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    // Columns share what is left after the labels and the borders.
-    let overhead = 3 * (scenarios.len() + 1) + 1;
-    let cell_width = term.width.map_or(24, |w| {
-        (w.saturating_sub(label_width + overhead) / scenarios.len()).clamp(10, 24)
-    });
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if term.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    let mut header = vec![Cell::new("load balancer check")];
-    for sc in scenarios {
-        let budget = sc.server.timeline().budget();
-        header.push(Cell::new(format!("{}\nbudget {budget}", wrap(&sc.name, cell_width))));
-    }
-    t.set_header(header);
+    let headers: Vec<String> = scenarios
+        .iter()
+        .map(|sc| format!("{}, budget {}", sc.name, sc.server.timeline().budget()))
+        .collect();
+    let mut cols = vec![Col {
+        header: "load balancer check",
+        numeric: false,
+    }];
+    cols.extend(headers.iter().map(|h| Col {
+        header: h.as_str(),
+        numeric: false,
+    }));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut paints: Vec<Vec<Option<Paint>>> = Vec::new();
     for (i, text) in labels.iter().enumerate() {
-        let mut row = vec![Cell::new(text)];
+        let (mut row, mut paint) = (vec![text.clone()], vec![None]);
         for sc in scenarios {
-            let Some(r) = reports.iter().find(|r| r.file == sc.file && r.lb == sc.lbs[i].name) else {
-                row.push(Cell::new("-"));
-                continue;
-            };
-            let (word, paint) = verdict_cell(r.verdict);
-            let mut cell = Cell::new(format!("{word} {}", r.extremes.worst.time)).set_alignment(CellAlignment::Left);
-            if term.color {
-                cell = cell.fg(match paint {
-                    super::term::Paint::Red => Color::Red,
-                    super::term::Paint::Yellow => Color::Yellow,
-                    super::term::Paint::Green => Color::Green,
-                    super::term::Paint::Cyan => Color::Cyan,
-                });
+            match reports.iter().find(|r| r.file == sc.file && r.lb == sc.lbs[i].name) {
+                Some(r) => {
+                    let (word, p) = verdict_cell(r.verdict);
+                    row.push(format!("{word} {}", r.extremes.worst.time));
+                    paint.push(Some(p));
+                }
+                None => {
+                    row.push("-".to_string());
+                    paint.push(None);
+                }
             }
-            row.push(cell);
         }
-        t.add_row(row);
+        rows.push(row);
+        paints.push(paint);
     }
+    let t = fit_painted(&cols, &rows, &|r, c| paints[r][c], term);
     writeln!(out, "{t}\n").ok();
     let found = reported(o);
-    writeln!(out, "Findings by rule ({} in all):", found.len()).ok();
+    writeln!(out, "Findings by rule:").ok();
     for rule in RULES {
-        let n = found.iter().filter(|x| x.finding.rule == rule).count();
+        // Pairs, not groups: a finding shared by several load balancers counts for each.
+        let n: usize = found
+            .iter()
+            .filter(|x| x.finding.rule == rule)
+            .map(|x| match &x.subject {
+                super::Subject::Lb { lbs, .. } if !rule.server_level() => lbs.len(),
+                _ => 1,
+            })
+            .sum();
         if n > 0 {
             let tag = format!("{:<14}", format!("{}[{}]", rule.severity(), rule.id()));
             let tag = term.paint(&tag, super::table::severity_paint(rule.severity()));
@@ -109,12 +108,21 @@ pub fn render(scenarios: &[Scenario], o: &Outcome, term: &Term) -> String {
         reports.len()
     )));
     out.push('\n');
-    out.push_str(&para("Next: check your own setup, for example"));
-    out.push_str("  graceline check haproxy.cfg manifests/kube-apiserver.yaml\n");
-    out.push_str("  graceline check k8s/services.yaml --server kube-apiserver-openshift-aws\n");
-    out.push_str("  graceline explain haproxy.cfg --lb 'backend/*'   (why, probe by probe)\n");
     out.push_str(&para(
-        "(Service YAML, `terraform show -json` output and scenario files work too), then list the paths in a graceline.toml so that `graceline check` runs the same in CI.",
+        "This judged nothing of yours (exit code 0). Next: the settings behind a row, with the source of every number, and every LB profile against the server you run:",
+    ));
+    out.push_str("  graceline profiles aws-nlb\n");
+    out.push_str("  graceline check --server kube-apiserver-openshift-aws\n");
+    // In a checkout of graceline's repository its fixtures are there to try.
+    let seed = "tests/fixtures/seed-openshift-aws.toml";
+    if std::path::Path::new(seed).is_file() {
+        out.push_str(&para("Try the repository's examples:"));
+        out.push_str(&format!("  graceline check {seed}\n"));
+        out.push_str("  graceline check tests/fixtures/inputs/project/graceline.toml\n");
+        out.push_str(&format!("  graceline explain {seed}   (why, probe by probe)\n"));
+    }
+    out.push_str(&para(
+        "Then check your own files (haproxy.cfg, Kubernetes YAML, `terraform show -json` output, kube-apiserver manifests, or a directory of them), e.g. `graceline check haproxy.cfg manifests/kube-apiserver.yaml`, and list them in a graceline.toml so that `graceline check` runs the same in CI.",
     ));
     out
 }

@@ -3,7 +3,8 @@
 //! word boundaries instead of mid-word.
 
 use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width,
+    presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
+    TableComponent, Width,
 };
 use std::io::IsTerminal;
 
@@ -26,9 +27,6 @@ pub enum ColorMode {
     /// Never.
     Never,
 }
-
-/// Narrowest a text column gets before its cells wrap harder.
-const MIN_TEXT_WIDTH: usize = 8;
 
 impl Term {
     /// Width from `COLUMNS` (a positive number), else the terminal's when stdout is one; colour
@@ -110,16 +108,31 @@ impl Paint {
 }
 
 /// Display width of a line (one column per character; the table text is ASCII or narrow).
-fn width_of(s: &str) -> usize {
+pub fn width_of(s: &str) -> usize {
     s.chars().count()
 }
 
 /// Pieces of a text that a line may end after: after whitespace (dropped), `/`, `.`, `-`, `_`,
 /// `:`, `,` or `+` (kept), so paths and names break at their own separators.
 fn pieces(text: &str) -> Vec<(String, bool)> {
+    split_pieces(text, |c, _| "/.-_:,+".contains(c))
+}
+
+/// Pieces of a figure: after a unit before the next number (`4m|26s`, `-3m|56s`), never inside a
+/// number (`159.572s`, `1.0000` stay whole), and at whitespace.
+fn number_pieces(text: &str) -> Vec<(String, bool)> {
+    split_pieces(text, |c, next| {
+        c.is_ascii_alphabetic() && next.is_some_and(|n| n.is_ascii_digit() || n == '-')
+    })
+}
+
+/// Splits `text` at whitespace (dropped; the flag says a space followed) and after every
+/// character `after(c, next)` accepts (kept).
+fn split_pieces(text: &str, after: impl Fn(char, Option<char>) -> bool) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut cur = String::new();
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_whitespace() {
             if !cur.is_empty() {
                 out.push((std::mem::take(&mut cur), true));
@@ -129,7 +142,7 @@ fn pieces(text: &str) -> Vec<(String, bool)> {
             continue;
         }
         cur.push(c);
-        if "/.-_:,+".contains(c) {
+        if after(c, chars.peek().copied()) {
             out.push((std::mem::take(&mut cur), false));
         }
     }
@@ -142,12 +155,21 @@ fn pieces(text: &str) -> Vec<(String, bool)> {
 /// Wraps `text` into lines of at most `width` characters, breaking at word and path boundaries;
 /// a piece longer than a line is cut (the only mid-word break, when nothing else fits).
 pub fn wrap(text: &str, width: usize) -> String {
+    wrap_pieces(text, width, pieces)
+}
+
+/// Wraps a figure at its unit boundaries (`1m` / `30.5s`), like [`wrap`] otherwise.
+pub fn wrap_number(text: &str, width: usize) -> String {
+    wrap_pieces(text, width, number_pieces)
+}
+
+fn wrap_pieces(text: &str, width: usize, split: fn(&str) -> Vec<(String, bool)>) -> String {
     let width = width.max(1);
     let mut lines: Vec<String> = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
         let mut space_before = false;
-        for (piece, space_after) in pieces(para) {
+        for (piece, space_after) in split(para) {
             let sep = if space_before && !line.is_empty() { " " } else { "" };
             if width_of(&line) + sep.len() + width_of(&piece) <= width {
                 line.push_str(sep);
@@ -169,27 +191,74 @@ pub fn wrap(text: &str, width: usize) -> String {
     lines.join("\n")
 }
 
+/// Wraps `text` to `width` with every line after the first indented by `indent` spaces (the
+/// first line's own prefix is the caller's).
+pub fn wrap_indented(text: &str, width: Option<usize>, indent: usize) -> String {
+    match width {
+        Some(w) => wrap(text, w.saturating_sub(indent).max(20)).replace('\n', &format!("\n{}", " ".repeat(indent))),
+        None => text.to_string(),
+    }
+}
+
 /// A column of a fitted table.
 #[derive(Debug, Clone, Copy)]
 pub struct Col<'a> {
     /// Header text.
     pub header: &'a str,
-    /// Right-aligned numbers that keep their width; text columns shrink and wrap.
+    /// Right-aligned figures that wrap only at their unit boundaries; text columns wrap at word
+    /// and path boundaries.
     pub numeric: bool,
 }
 
-/// A table no wider than the terminal: numeric columns keep their width, the widest text column
-/// shrinks first (never below its header's longest word or 8 characters), and text cells wrap at
-/// word and path boundaries. `paint[row]` colours the last cell of a row.
-pub fn fit(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], term: &Term) -> Table {
-    table_with(cols, rows, paint, &widths(cols, rows, term), term)
+/// How a table meets the terminal's width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// One space of padding on each side of every cell.
+    Normal,
+    /// One space after each cell only: the narrowest table whose words stay whole.
+    Compact,
+    /// Too many columns for the width: one record per row, the headers down the left and the
+    /// values beside them (as `psql \x` shows wide rows).
+    Expanded,
 }
 
-/// Column widths that fit `rows` into the terminal (see [`fit`]); several tables laid out with
-/// the same widths line up.
-pub fn widths(cols: &[Col], rows: &[Vec<String>], term: &Term) -> Vec<usize> {
+/// Column widths (content only, without padding) and the style they were computed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Content width of each column (two columns, names and values, when expanded).
+    pub widths: Vec<usize>,
+    /// How the table is drawn.
+    pub style: Style,
+}
+
+impl Layout {
+    fn padding(&self) -> (u16, u16) {
+        match self.style {
+            Style::Compact => (0, 1),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// A table no wider than the terminal (see [`layout`]). `paint[row]` colours the last cell of a
+/// row.
+pub fn fit(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], term: &Term) -> Table {
+    table_with(cols, rows, paint, &layout(cols, rows, term), term)
+}
+
+/// True when the table fits the terminal as a table (not expanded record by record).
+pub fn fits(cols: &[Col], rows: &[Vec<String>], term: &Term) -> bool {
+    layout(cols, rows, term).style != Style::Expanded
+}
+
+/// Lays out a table to fit the terminal without breaking a word: text columns shrink first
+/// (widest first), down to their longest piece between separators (and the header's), then
+/// figures shrink down to their longest unit piece; if that is still too wide the padding before
+/// each cell goes ([`Style::Compact`]); if that is still too wide every row becomes a record
+/// ([`Style::Expanded`]). Several tables laid out with the same layout line up.
+pub fn layout(cols: &[Col], rows: &[Vec<String>], term: &Term) -> Layout {
     let n = cols.len();
-    let mut widths: Vec<usize> = cols
+    let natural: Vec<usize> = cols
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -201,50 +270,162 @@ pub fn widths(cols: &[Col], rows: &[Vec<String>], term: &Term) -> Vec<usize> {
                 .unwrap_or(0)
         })
         .collect();
-    // First shrink no column below its longest path piece (at most 20 characters), so names break
-    // at their separators; only when that cannot fit, down to the hard floor.
-    let floor = |soft: bool| -> Vec<usize> {
-        cols.iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let word = c.header.split_whitespace().map(width_of).max().unwrap_or(0);
-                if c.numeric {
-                    // Numbers never wrap; a long header wraps at its spaces.
-                    let values = rows.iter().flat_map(|r| r[i].lines()).map(width_of).max().unwrap_or(0);
-                    return values.max(word);
-                }
-                let piece = if soft {
-                    rows.iter()
-                        .flat_map(|r| pieces(&r[i]))
-                        .map(|(p, _)| width_of(&p).min(20))
-                        .max()
-                        .unwrap_or(0)
-                } else {
-                    0
-                };
-                widths[i].min(MIN_TEXT_WIDTH.max(word).max(piece))
-            })
-            .collect()
+    let Some(limit) = term.width else {
+        return Layout {
+            widths: natural,
+            style: Style::Normal,
+        };
     };
-    // UTF8_FULL_CONDENSED: a border between and around the columns, one space of padding each side.
-    let overhead = n + 1 + 2 * n;
-    if let Some(limit) = term.width {
-        let (soft, hard) = (floor(true), floor(false));
-        let fits = |f: &[usize]| f.iter().sum::<usize>() + overhead <= limit;
-        let floor = if fits(&soft) { soft } else { hard };
-        while widths.iter().sum::<usize>() + overhead > limit {
-            let Some(i) = (0..n).filter(|&i| widths[i] > floor[i]).max_by_key(|&i| widths[i]) else {
-                break;
-            };
-            widths[i] -= 1;
+    let floor: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let head = pieces(c.header).iter().map(|(p, _)| width_of(p)).max().unwrap_or(0);
+            let split = if c.numeric { number_pieces } else { pieces };
+            let cell = rows
+                .iter()
+                .flat_map(|r| split(&r[i]))
+                .map(|(p, _)| width_of(&p))
+                .max()
+                .unwrap_or(0);
+            natural[i].min(head.max(cell))
+        })
+        .collect();
+    for style in [Style::Normal, Style::Compact] {
+        let pad = if style == Style::Normal { 2 } else { 1 };
+        // UTF8_FULL_CONDENSED: a border between and around the columns, plus the padding.
+        let overhead = n + 1 + pad * n;
+        if floor.iter().sum::<usize>() + overhead > limit {
+            continue;
         }
+        let mut widths = natural.clone();
+        // Small tables: each step takes a character from the column whose wrapping adds the
+        // fewest lines to the table (ties: the widest); large ones: from the widest.
+        let mut lines = (rows.len() <= SMART_ROWS).then(|| Lines::new(cols, rows, &widths));
+        for numeric in [false, true] {
+            while widths.iter().sum::<usize>() + overhead > limit {
+                let candidates = (0..n).filter(|&i| cols[i].numeric == numeric && widths[i] > floor[i]);
+                let pick = match &lines {
+                    Some(l) => {
+                        candidates.min_by_key(|&i| (l.cost(cols, rows, i, widths[i] - 1), usize::MAX - widths[i]))
+                    }
+                    None => candidates.max_by_key(|&i| widths[i]),
+                };
+                let Some(i) = pick else {
+                    break;
+                };
+                widths[i] -= 1;
+                if let Some(l) = &mut lines {
+                    l.set(cols, rows, i, widths[i]);
+                }
+            }
+        }
+        return Layout { widths, style };
     }
-    widths
+    // Expanded: the names as wide as the longest header (at most a third of the width), the
+    // values the rest.
+    let names = cols.iter().map(|c| width_of(c.header)).max().unwrap_or(0);
+    let name_floor = cols
+        .iter()
+        .flat_map(|c| pieces(c.header))
+        .map(|(p, _)| width_of(&p))
+        .max()
+        .unwrap_or(0);
+    let names = names.min((limit / 3).max(name_floor)).max(1);
+    let values = limit.saturating_sub(names + 7).max(1);
+    Layout {
+        widths: vec![names, values],
+        style: Style::Expanded,
+    }
 }
 
-/// A table of `rows` with text cells wrapped at `widths`.
-pub fn table_with(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], widths: &[usize], term: &Term) -> Table {
+/// Tables up to this many rows are shrunk by the lines each column's wrapping costs.
+const SMART_ROWS: usize = 200;
+
+/// Lines each cell (and header) takes at the current widths, to price a narrower column.
+struct Lines {
+    /// `cells[col][row]`, the header last.
+    cells: Vec<Vec<usize>>,
+}
+
+impl Lines {
+    fn count(col: &Col, text: &str, width: usize) -> usize {
+        cell_text(col, text, width).lines().count().max(1)
+    }
+
+    fn column(cols: &[Col], rows: &[Vec<String>], i: usize, width: usize) -> Vec<usize> {
+        rows.iter()
+            .map(|r| Self::count(&cols[i], &r[i], width))
+            .chain(std::iter::once(wrap(cols[i].header, width).lines().count().max(1)))
+            .collect()
+    }
+
+    fn new(cols: &[Col], rows: &[Vec<String>], widths: &[usize]) -> Lines {
+        Lines {
+            cells: (0..cols.len())
+                .map(|i| Self::column(cols, rows, i, widths[i]))
+                .collect(),
+        }
+    }
+
+    /// The table's height with column `i` at `width`.
+    fn cost(&self, cols: &[Col], rows: &[Vec<String>], i: usize, width: usize) -> usize {
+        let narrower = Self::column(cols, rows, i, width);
+        (0..=rows.len())
+            .map(|r| {
+                (0..cols.len())
+                    .map(|c| if c == i { narrower[r] } else { self.cells[c][r] })
+                    .max()
+                    .unwrap_or(1)
+            })
+            .sum()
+    }
+
+    fn set(&mut self, cols: &[Col], rows: &[Vec<String>], i: usize, width: usize) {
+        self.cells[i] = Self::column(cols, rows, i, width);
+    }
+}
+
+/// A cell's text wrapped to its column: figures at unit boundaries, text at separators.
+fn cell_text(col: &Col, text: &str, width: usize) -> String {
+    if col.numeric {
+        wrap_number(text, width)
+    } else {
+        wrap(text, width)
+    }
+}
+
+/// A table of `rows` laid out by `layout`; `paint[row]` colours the last cell of a row.
+pub fn table_with(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], layout: &Layout, term: &Term) -> Table {
     let n = cols.len();
+    let colour = |r: usize, i: usize| {
+        if i + 1 == n {
+            paint.get(r).copied().flatten()
+        } else {
+            None
+        }
+    };
+    table_painted(cols, rows, &colour, layout, term)
+}
+
+/// A table no wider than the terminal whose cells are coloured by `paint(row, column)`.
+pub fn fit_painted(
+    cols: &[Col],
+    rows: &[Vec<String>],
+    paint: &dyn Fn(usize, usize) -> Option<Paint>,
+    term: &Term,
+) -> Table {
+    table_painted(cols, rows, paint, &layout(cols, rows, term), term)
+}
+
+fn table_painted(
+    cols: &[Col],
+    rows: &[Vec<String>],
+    paint: &dyn Fn(usize, usize) -> Option<Paint>,
+    layout: &Layout,
+    term: &Term,
+) -> Table {
+    let widths = &layout.widths;
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
@@ -253,6 +434,33 @@ pub fn table_with(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], w
     } else {
         t.force_no_tty();
     }
+    if layout.style == Style::Expanded {
+        // Records separated by a line.
+        t.set_style(TableComponent::LeftBorderIntersections, '├')
+            .set_style(TableComponent::HorizontalLines, '─')
+            .set_style(TableComponent::MiddleIntersections, '┼')
+            .set_style(TableComponent::RightBorderIntersections, '┤');
+        for row in rows {
+            let (mut names, mut values) = (Vec::new(), Vec::new());
+            for (i, text) in row.iter().enumerate() {
+                let name = wrap(cols[i].header, widths[0]);
+                let value = cell_text(&cols[i], text, widths[1]);
+                let lines = name.lines().count().max(value.lines().count()).max(1);
+                let pad = |s: String| {
+                    let k = s.lines().count().max(1);
+                    let mut s = if s.is_empty() { String::new() } else { s };
+                    for _ in k..lines {
+                        s.push('\n');
+                    }
+                    s
+                };
+                names.push(pad(name));
+                values.push(pad(value));
+            }
+            t.add_row(vec![Cell::new(names.join("\n")), Cell::new(values.join("\n"))]);
+        }
+        return t;
+    }
     t.set_header(
         cols.iter()
             .enumerate()
@@ -260,19 +468,22 @@ pub fn table_with(cols: &[Col], rows: &[Vec<String>], paint: &[Option<Paint>], w
     );
     for (r, row) in rows.iter().enumerate() {
         let cells = row.iter().enumerate().map(|(i, text)| {
-            let mut cell = if cols[i].numeric {
-                Cell::new(text).set_alignment(CellAlignment::Right)
-            } else {
-                Cell::new(wrap(text, widths[i]))
-            };
-            if i + 1 == n && term.color {
-                if let Some(p) = paint.get(r).copied().flatten() {
+            let mut cell = Cell::new(cell_text(&cols[i], text, widths[i]));
+            if cols[i].numeric {
+                cell = cell.set_alignment(CellAlignment::Right);
+            }
+            if term.color {
+                if let Some(p) = paint(r, i) {
                     cell = cell.fg(p.cell());
                 }
             }
             cell
         });
         t.add_row(cells);
+    }
+    let padding = layout.padding();
+    for c in t.column_iter_mut() {
+        c.set_padding(padding);
     }
     t
 }
@@ -289,39 +500,50 @@ pub fn write_table(
     cols: &[Col],
     rows: usize,
     row: impl Fn(usize) -> (Vec<String>, Option<Paint>),
-    widths: &[usize],
+    layout: &Layout,
     term: &Term,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let piece = |start: usize| -> Table {
         let (cells, paint): (Vec<Vec<String>>, Vec<Option<Paint>>) =
             (start..(start + PIECE_ROWS).min(rows)).map(&row).unzip();
-        table_with(cols, &cells, &paint, widths, term)
+        table_with(cols, &cells, &paint, layout, term)
     };
     if rows <= PIECE_ROWS {
         return writeln!(out, "{}", piece(0));
     }
-    let mut content = vec![0u16; cols.len()];
+    let width_count = layout.widths.len();
+    let mut content = vec![0u16; width_count];
     for start in (0..rows).step_by(PIECE_ROWS) {
         for (c, w) in content.iter_mut().zip(piece(start).column_max_content_widths()) {
             *c = (*c).max(w);
         }
     }
+    let (left, right) = layout.padding();
+    let expanded = layout.style == Style::Expanded;
+    let mut separator = String::new();
     for start in (0..rows).step_by(PIECE_ROWS) {
         let mut t = piece(start);
-        // An absolute width includes the padding of one space on each side.
+        // An absolute width includes the padding.
         t.set_constraints(
             content
                 .iter()
-                .map(|&w| ColumnConstraint::Absolute(Width::Fixed(w.saturating_add(2)))),
+                .map(|&w| ColumnConstraint::Absolute(Width::Fixed(w.saturating_add(left + right)))),
         );
         let lines: Vec<String> = t.lines().collect();
-        // Later pieces drop their top border and header (up to the header separator).
+        // Later pieces drop their top border and header (up to the header separator); expanded
+        // records are joined by a row line.
         let from = if start == 0 {
             0
+        } else if expanded {
+            out.write_all(separator.as_bytes())?;
+            1
         } else {
             lines.iter().position(|l| l.starts_with('╞')).map_or(0, |i| i + 1)
         };
+        if start == 0 && expanded {
+            separator = format!("{}\n", lines[0].replace('┌', "├").replace('┬', "┼").replace('┐', "┤"));
+        }
         let to = if start + PIECE_ROWS >= rows {
             lines.len()
         } else {
@@ -381,7 +603,7 @@ mod tests {
             },
         ] {
             let (rows, paint): (Vec<_>, Vec<_>) = (0..2500).map(cell).unzip();
-            let w = widths(&cols, &rows, &term);
+            let w = layout(&cols, &rows, &term);
             let whole = format!("{}\n", table_with(&cols, &rows, &paint, &w, &term));
             let mut pieces = Vec::new();
             write_table(&cols, rows.len(), cell, &w, &term, &mut pieces).unwrap();

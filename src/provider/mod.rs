@@ -617,6 +617,15 @@ macro_rules! lb_fields {
         }
 
         impl LbSettings {
+            /// Sets what `user` has (`--set`), each value keeping the location of the one it
+            /// replaces (where the change goes), or `at` when there was none.
+            pub fn override_with(&mut self, user: &LbRaw, at: &Loc) {
+                $(if let Some(v) = &user.$name {
+                    let loc = self.$name.as_ref().map_or_else(|| at.clone(), |o| o.loc.clone());
+                    self.$name = Some(Located { value: v.get_ref().clone(), loc, from_profile: false });
+                })*
+            }
+
             /// True when `key` holds the profile's default rather than a value the input gave.
             pub fn present_from_profile(&self, key: &str) -> bool {
                 match key {

@@ -457,8 +457,9 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
                 shown.push("...");
             }
             return Err(anyhow!(
-                "load-balancer pattern(s) {} match no load balancer of the inputs; they have: {}",
+                "load-balancer pattern(s) {} match no load balancer of the inputs{}; they have: {}",
                 unmatched.join(", "),
+                super::words::did_you_mean(&unmatched, &all),
                 shown.join(", ")
             ));
         }

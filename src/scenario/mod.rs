@@ -6,6 +6,7 @@ pub mod group;
 pub mod k8s;
 pub mod k8s_added;
 pub mod layout;
+pub mod overrides;
 pub mod path_figures;
 pub mod path_settings;
 pub mod select;
@@ -289,6 +290,12 @@ pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
         .map(words::humanize)
         .collect::<Vec<_>>()
         .join("; ");
+    let line_start = doc.text[..at.min(doc.text.len())].rfind('\n').map_or(0, |p| p + 1);
+    let message = if doc.text[line_start..].trim_start().starts_with('[') {
+        message.replacen("unknown key '", "unknown table '", 1)
+    } else {
+        message
+    };
     InputError::new(doc.loc(at), doc.toml_field_at(at), message)
 }
 
@@ -761,6 +768,30 @@ fn finish_lb(
         service: None,
         check: k8s::CheckTarget::Server,
     })
+}
+
+/// `lb` rebuilt with `settings` against `server` (a `--set`): the same validation and model as
+/// its input gave, keeping what the reader said about it (service, check target, assumptions).
+pub fn rebuild_lb(lb: &LbSpec, settings: LbSettings, server: &ServerSpec) -> Result<LbSpec, InputError> {
+    let profile = profiles::lb(&lb.profile).map_err(|m| InputError::new(lb.loc.clone(), "profile", m))?;
+    let field = |f: &str| f.to_string();
+    let mut spec = finish_lb(
+        lb.name.clone(),
+        &lb.profile,
+        &profile,
+        lb.provider,
+        settings,
+        lb.loc.clone(),
+        server,
+        &field,
+        None,
+    )?;
+    spec.latency = lb.latency;
+    spec.assumed.clone_from(&lb.assumed);
+    spec.service.clone_from(&lb.service);
+    spec.check = lb.check;
+    spec.propagation_note.clone_from(&lb.propagation_note);
+    Ok(spec)
 }
 
 fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {

@@ -16,25 +16,18 @@ const TYPES: &[(&str, &str)] = &[
     ("a boolean", "true or false"),
 ];
 
-/// The candidates of an "expected one of `a`, `b`" (or "expected `a` or `b`") message.
+/// The candidates of an "expected one of `a`, `b`", "expected `a` or `b`" or "expected `a`"
+/// message.
 fn candidates(message: &str) -> Vec<&str> {
-    if let Some((_, list)) = message.split_once("expected one of ") {
-        return list.split(", ").map(|c| c.trim().trim_matches('`')).collect();
-    }
-    message
-        .split_once("expected `")
-        .map(|(_, rest)| {
-            format!("`{rest}")
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(|w| {
-                    let start = rest.find(w).unwrap_or(0);
-                    &rest[start..start + w.len()]
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some((_, list)) = message.split_once(", expected ") else {
+        return Vec::new();
+    };
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    list.split(", ")
+        .flat_map(|c| c.split(" or "))
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// The candidate nearest to `word` when it is close enough to be a typo: at most a third of its
@@ -49,8 +42,154 @@ pub fn nearest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
         .map(|(o, _)| o)
 }
 
+/// ` (did you mean "NAME"?)` for the option nearest each of `words` (see [`nearest`]), or nothing.
+pub fn did_you_mean(words: &[&str], options: &[&str]) -> String {
+    let near: Vec<String> = words
+        .iter()
+        .filter_map(|w| nearest(w, options))
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", near.join(" or "))
+    }
+}
+
+/// TOML syntax errors (the `toml` crate's phrases) and what to do about each.
+const TOML_SYNTAX: &[(&str, &str)] = &[
+    (
+        "string values must be quoted",
+        "a text value must be in double quotes (durations too: interval = \"10s\")",
+    ),
+    (
+        "invalid basic string",
+        "the text is not closed: end it with a double quote (\") on the same line",
+    ),
+    (
+        "unclosed array table",
+        "the [[table]] header is not closed: end it with ]]",
+    ),
+    ("unclosed table", "the [table] header is not closed: end it with ]"),
+    (
+        "unclosed array",
+        "the list is not closed: end it with ] (items are separated by commas)",
+    ),
+    (
+        "duplicate key",
+        "this key is set twice in the same table: keep one of them",
+    ),
+    ("key with no value", "a key without a value: write key = value"),
+    (
+        "unexpected key or value",
+        "one key = value per line: remove what follows the value (a trailing comma?) or start a new line",
+    ),
+    (
+        "invalid table header",
+        "a table header is [name] or [[name]] alone on its line",
+    ),
+    (
+        "invalid inline table",
+        "an inline table is { key = value, key = value } on one line",
+    ),
+];
+
+/// YAML syntax errors (saphyr's phrases) and what to do about each.
+const YAML_SYNTAX: &[(&str, &str)] = &[
+    (
+        "did not find expected key",
+        "this line's indentation does not match the keys around it: indent the keys of one mapping by the same number of spaces",
+    ),
+    (
+        "mapping values are not allowed in this context",
+        "a second `: ` on one line: quote a value that contains `: `, or start the nested mapping on the next line",
+    ),
+    (
+        "did not find expected ',' or '}'",
+        "the { ... } mapping is not closed: end it with } (entries are separated by commas)",
+    ),
+    (
+        "expected ',' or ']'",
+        "the [ ... ] list is not closed: end it with ] (items are separated by commas)",
+    ),
+    ("found a tab", "YAML is indented with spaces, not tabs: replace the tab"),
+    (
+        "found unexpected end of stream",
+        "the quoted text is not closed: add the closing quote",
+    ),
+    (
+        "duplicated key in mapping",
+        "this key appears twice in one mapping: keep one of them",
+    ),
+    (
+        "found character that cannot start any token",
+        "a value starts with a character YAML reserves (`@`, a backtick, `%` or a tab): put the value in quotes",
+    ),
+    ("could not find expected ':'", "a key without `:`: write key: value"),
+    (
+        "illegal placement of ':' indicator",
+        "a `:` where YAML cannot take one: close a [ or { opened before, or quote a value that contains `:`",
+    ),
+    (
+        "did not find expected '-' indicator",
+        "a list item is indented differently from the items before it: align the `-` of one list",
+    ),
+];
+
+/// JSON syntax errors (serde_json's phrases) and what to do about each.
+const JSON_SYNTAX: &[(&str, &str)] = &[
+    (
+        "key must be a string",
+        "a member name must be a quoted string: a comma too many, or a name without quotes",
+    ),
+    ("trailing comma", "a comma before the closing bracket: remove it"),
+    (
+        "EOF while parsing",
+        "the text ends before the document is complete: a closing } or ] is missing",
+    ),
+    (
+        "expected value",
+        "a value is missing here (two commas in a row, or a comma before the end)",
+    ),
+    (
+        "expected `,` or `}`",
+        "a comma is missing between two members, or the object is closed too late",
+    ),
+    (
+        "expected `,` or `]`",
+        "a comma is missing between two items, or the list is closed too late",
+    ),
+    (
+        "expected `:`",
+        "a member name without `:` and value: write \"name\": value",
+    ),
+    (
+        "control character",
+        "a raw line break or tab inside a string: write it as \\n or \\t",
+    ),
+];
+
+/// A JSON parser message with what to fix in words first (the parser's own words after it).
+pub fn json_syntax(message: &str) -> String {
+    match JSON_SYNTAX.iter().find(|(phrase, _)| message.contains(phrase)) {
+        Some((_, words)) => format!("{words} (JSON parser: {message})"),
+        None => message.to_string(),
+    }
+}
+
+/// A YAML parser message with what to fix in words first (the parser's own words after it).
+pub fn yaml_syntax(info: &str) -> String {
+    match YAML_SYNTAX.iter().find(|(phrase, _)| info.contains(phrase)) {
+        Some((_, words)) => format!("{words} (YAML parser: {info})"),
+        None => info.to_string(),
+    }
+}
+
 /// Rewrites one serde/TOML message in words.
 pub fn humanize(message: &str) -> String {
+    if let Some((_, words)) = TOML_SYNTAX.iter().find(|(phrase, _)| message.starts_with(phrase)) {
+        return (*words).to_string();
+    }
     for (kind, noun) in [("unknown field", "key"), ("unknown variant", "value")] {
         let Some(rest) = message.strip_prefix(kind) else {
             continue;
@@ -60,6 +199,7 @@ pub fn humanize(message: &str) -> String {
         let list = options.iter().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ");
         return match nearest(word, &options) {
             Some(near) => format!("unknown {noun} '{word}'; did you mean '{near}'?"),
+            None if options.is_empty() => format!("unknown {noun} '{word}'"),
             None => format!("unknown {noun} '{word}'; valid: {list}"),
         };
     }

@@ -159,7 +159,7 @@ fn no_path_teaches_in_a_table_refuses_in_machine_formats_or_reads_the_project_fi
         .current_dir(&dir)
         .args(["check"])
         .assert()
-        .code(1)
+        .code(0)
         .stdout(predicate::str::contains("aws-nlb").and(predicate::str::contains("haproxy")));
     // A CI job must never lint the demo: every machine format exits 2 and says what to pass.
     for format in ["json", "sarif", "github", "junit"] {

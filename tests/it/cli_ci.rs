@@ -182,8 +182,18 @@ fn json_has_a_summary_beside_the_results() {
     assert_eq!(s["verdicts"]["pass"], 0);
     assert_eq!(s["exit_code"], 1);
     assert_eq!(s["fail_on"], "error");
-    // 3 x GL001 + 3 x GL003 (one per LB) + GL004 once for the one server.
-    assert_eq!(s["findings"]["error"], 7);
+    // 3 x GL001 (one line each) + GL003 once (the same line for the three LBs, one finding
+    // naming them) + GL004 once for the one server.
+    assert_eq!(s["findings"]["error"], 5);
+    let grouped: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "GL003")
+        .collect();
+    assert_eq!(grouped.len(), 1);
+    assert_eq!(grouped[0]["subjects"].as_array().unwrap().len(), 3);
+    assert_eq!(grouped[0]["fingerprints"].as_array().unwrap().len(), 3);
     assert_eq!(v["results"].as_array().unwrap().len(), 3);
     let out = graceline()
         .args(["check", "--format", "json", "--no-fail"])
@@ -196,4 +206,54 @@ fn json_has_a_summary_beside_the_results() {
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["summary"]["exit_code"], 0);
     assert_eq!(v["summary"]["fail_on"], Value::Null);
+}
+
+#[test]
+/// GL004 about a built-in server profile points at a file GitHub and SARIF can attach to: the
+/// input that named the load balancer, or the `server =` line of graceline.toml; never a
+/// `builtin:` pseudo-file.
+fn a_builtin_server_finding_points_at_a_real_file() {
+    let cfg = fixture("inputs/kubeadm-ha/haproxy.cfg");
+    let out = graceline()
+        .args(["check", "--format", "github", "--server", "kube-apiserver"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let gl004: Vec<&str> = text.lines().filter(|l| l.contains("GL004")).collect();
+    assert_eq!(gl004.len(), 1, "{text}");
+    assert!(
+        gl004[0].contains("file=tests/fixtures/inputs/kubeadm-ha/haproxy.cfg,line="),
+        "{text}"
+    );
+    assert!(!text.contains("builtin"), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("graceline.toml"),
+        format!(
+            "[[check]]\nname = \"api\"\n\nserver = \"kube-apiserver\"\nlbs = [\"{}\"]\n",
+            cfg.display()
+        ),
+    )
+    .unwrap();
+    let v = {
+        let out = graceline()
+            .current_dir(tmp.path())
+            .args(["check", "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "GL004")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (f["file"].as_str().unwrap(), f["line"].as_u64()),
+        ("graceline.toml", Some(4)),
+        "{f}"
+    );
 }

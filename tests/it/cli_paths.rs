@@ -77,7 +77,7 @@ fn clusterip_without_prestop_fails_and_gets_a_recommended_prestop() {
         .clone();
     let text = String::from_utf8(text).unwrap();
     assert!(
-        text.contains("fix: preStop sleep >= 9s (terminationGracePeriodSeconds >= 34s)"),
+        text.contains("help: preStop sleep >= 9s (terminationGracePeriodSeconds >= 34s)"),
         "{text}"
     );
     assert!(text.contains("app pods stop listening at SIGTERM"), "{text}");

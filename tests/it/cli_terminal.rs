@@ -74,14 +74,24 @@ fn colour_on_request_never_into_a_pipe_or_with_no_color() {
 
 #[test]
 fn quiet_prints_only_findings() {
-    let out = stdout(graceline().args(["check", "-q", &fixture_abs("seed-openshift-aws.toml")]));
-    assert!(!out.is_empty());
+    let seed = fixture_abs("seed-openshift-aws.toml");
+    let out = stdout(graceline().args(["check", "-q", &seed]));
+    assert_eq!(out.lines().count(), 3, "{out}");
+    // One line per finding for grep: file:line:col: severity[rule]: headline.
     for line in out.lines() {
+        let rest = line
+            .strip_prefix(&format!("{seed}:"))
+            .unwrap_or_else(|| panic!("{line}"));
+        let (_, tail) = rest.split_once(": ").unwrap();
         assert!(
-            line.starts_with("error[") || line.starts_with("warning[") || line.starts_with("note["),
+            tail.starts_with("error[") || tail.starts_with("warning[") || tail.starts_with("note["),
             "{line}"
         );
     }
+    assert!(
+        out.contains(":15:12: error[GL001]: api-external routes new requests 40s after the server stops listening"),
+        "{out}"
+    );
     graceline()
         .args(["check", "--quiet", &fixture_abs("seed-openshift-aws-70s.toml")])
         .assert()
@@ -96,7 +106,18 @@ fn quiet_prints_only_findings() {
 #[test]
 fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = stdout(graceline().current_dir(tmp.path()).env("COLUMNS", "80").arg("check"));
+    let out = String::from_utf8(
+        graceline()
+            .current_dir(tmp.path())
+            .env("COLUMNS", "80")
+            .arg("check")
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.len() < 60, "{} lines:\n{out}", lines.len());
     for line in &lines {
@@ -114,7 +135,18 @@ fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
         1,
         "grouped, not one line per finding"
     );
-    assert!(lines.iter().rev().take(8).any(|l| l.starts_with("Next:")), "{out}");
+    // The cells explained, and next steps that work without any file of one's own.
+    assert!(out.contains("WARN:") && out.contains("propagation"), "{out}");
+    assert!(
+        out.contains("Next:") && out.contains("graceline profiles aws-nlb"),
+        "{out}"
+    );
+    assert!(!out.contains("tests/fixtures"), "no repository here: {out}");
+    let here = stdout(graceline().env("COLUMNS", "80").arg("check"));
+    assert!(
+        here.contains("graceline check tests/fixtures/seed-openshift-aws.toml"),
+        "{here}"
+    );
 }
 
 #[test]
@@ -166,6 +198,109 @@ fn backend_names_its_address_on_stderr() {
     assert_ne!(port, 0, "port 0 is resolved to the port actually bound");
 }
 
+/// Splits a token where a table may wrap it: after `/ . - _ : , +` and after a unit before the
+/// next figure (`4m|26s`).
+fn pieces(token: &str) -> Vec<String> {
+    let chars: Vec<char> = token.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        cur.push(c);
+        let next = chars.get(i + 1).copied();
+        let unit_end = c.is_ascii_alphabetic() && next.is_some_and(|n| n.is_ascii_digit() || n == '-');
+        if "/.-_:,+".contains(c) || unit_end {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The words inside the table lines of `out`.
+fn table_tokens(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with(['│', '┌', '└', '╞', '├']))
+        .flat_map(|l| {
+            l.split(|c: char| c.is_whitespace() || "│┆╞╪╡═─┌┐└┘┬┴├┼┤".contains(c))
+                // A cell may wrap a word in parentheses (simulate's `lb (provider)` headers).
+                .map(|t| t.trim_matches(['(', ')']))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+/// Every table (load balancers, Kubernetes paths, simulate, recommend, the first run's matrix) at
+/// COLUMNS=60 and 80: no line wider than the terminal, and every word whole or split only where
+/// the unwrapped table's words have a separator (a path's `/`, a name's `-`, a figure's unit).
+fn tables_fit_60_and_80_columns_without_breaking_a_word() {
+    let project = fixture_abs("inputs/project/graceline.toml");
+    let multi = fixture_abs("multi-lb.toml");
+    let kubeadm = [
+        fixture_abs("inputs/kubeadm-ha/haproxy.cfg"),
+        fixture_abs("inputs/kubeadm-ha/kube-apiserver.yaml"),
+        fixture_abs("inputs/aws/openshift-nlb.tfplan.json"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<(Vec<String>, bool)> = vec![
+        (vec!["check".into(), "--no-fail".into(), project.clone()], false),
+        (vec!["check".into(), "--no-fail".into(), multi.clone()], false),
+        (
+            [vec!["check".to_string(), "--no-fail".into()], kubeadm.to_vec()].concat(),
+            false,
+        ),
+        (
+            vec!["simulate".into(), "--trials".into(), "2000".into(), multi.clone()],
+            false,
+        ),
+        (
+            vec!["simulate".into(), "--trials".into(), "2000".into(), project.clone()],
+            false,
+        ),
+        (vec!["recommend".into(), multi.clone()], false),
+        (vec!["check".into()], true),
+    ];
+    for (args, in_tmp) in runs {
+        let run = |columns: Option<&str>| {
+            let mut c = graceline();
+            if in_tmp {
+                c.current_dir(tmp.path());
+            }
+            if let Some(w) = columns {
+                c.env("COLUMNS", w);
+            }
+            stdout(c.args(&args))
+        };
+        let wide = run(None);
+        let mut allowed = std::collections::HashSet::new();
+        for token in table_tokens(&wide) {
+            let p = pieces(&token);
+            for i in 0..p.len() {
+                for j in i + 1..=p.len() {
+                    allowed.insert(p[i..j].concat());
+                }
+            }
+        }
+        assert!(!allowed.is_empty(), "{args:?}: {wide}");
+        for width in [60, 80] {
+            let out = run(Some(&width.to_string()));
+            for line in out.lines().filter(|l| l.starts_with(['│', '┌', '└', '╞', '├'])) {
+                assert!(line.chars().count() <= width, "{args:?} at {width}: {line}");
+            }
+            for token in table_tokens(&out) {
+                assert!(
+                    allowed.contains(&token),
+                    "{args:?} at {width}: `{token}` is a word broken where it has no separator:\n{out}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn simulate_and_recommend_tables_fit_80_columns() {
     for args in [vec!["simulate", "--trials", "2000"], vec!["recommend"]] {
@@ -181,4 +316,37 @@ fn simulate_and_recommend_tables_fit_80_columns() {
             assert!(line.chars().count() <= 80, "{args:?}: {line}");
         }
     }
+}
+
+#[test]
+/// `check -` on a terminal says on stderr that it reads standard input, so a user who typed `-`
+/// by mistake does not wait on silence; `script` (util-linux) gives the command a pseudo-terminal
+/// and passes the fixture as typed input, then its end. Locally skipped without `script`; with
+/// `CI=true` that is a failure.
+fn reading_standard_input_at_a_terminal_is_said() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but `script` (util-linux) is missing"
+        );
+        eprintln!("skipped: no `script` command");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_graceline");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{bin}' check - --input-kind haproxy --no-fail"),
+            "/dev/null",
+        ])
+        .stdin(std::fs::File::open(crate::support::fixture("inputs/kubeadm-ha/haproxy.cfg")).unwrap())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("graceline: reading standard input (-): type or paste the configuration, then Ctrl-D"),
+        "{text}"
+    );
+    assert!(text.contains("apiserverbackend/cp1"), "{text}");
+    // Into a pipe it says nothing (tests/cmd/check-stdin has an empty stderr).
 }

@@ -487,10 +487,10 @@ fn encodings() {
     assert_eq!(lbs(&v), ["api/cp1"]);
     let e = refused(&[&fx("encodings/bom.cfg")]);
     assert!(e.contains("bom.cfg:1:1:") && e.contains("byte order mark (BOM"), "{e}");
-    // A directory without *.cfg files is not "Is a directory".
+    // A directory without any input is not "Is a directory".
     let dir = tempfile::tempdir().unwrap();
     let e = refused(&[dir.path().to_str().unwrap()]);
-    assert!(e.contains("without *.cfg files"), "{e}");
+    assert!(e.contains("the directory has no file graceline reads"), "{e}");
     // --allow-empty never hides an unreadable file.
     let e = refused(&[&fx("encodings/bom.cfg"), "--allow-empty"]);
     assert!(e.contains("BOM"), "{e}");

@@ -756,7 +756,7 @@ fn run_config(cfg: Cfg, haproxy: PathBuf, seed: u64) -> Outcome {
     let calibrate_json = Some(calibrate(&[
         "--haproxy-log",
         hpath.to_str().unwrap(),
-        "--server",
+        "--haproxy-server",
         SERVER,
     ]));
     // With a second active server, the backend log sees only its share of the traffic.

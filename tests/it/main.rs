@@ -19,6 +19,7 @@
 //!   terminations, `[paths.stages]`, `calibrate --path`), each golden case worked by hand.
 //! - `rules`: `graceline rules`, the README rule section and SARIF helpUri from the rule table.
 //! - `scenario_uncertainty`: the scenario keys that describe uncertainty.
+//! - `suppress`: inline suppressions, annotations, `[[ignore]]` and baselines.
 //!
 //! Run one module with `cargo test --test it cli_paths::`, one test by its name.
 
@@ -32,10 +33,12 @@ mod cli_simulate;
 mod cli_terminal;
 mod cmd;
 mod corpus_cli;
+mod fix_diff;
 mod golden;
 mod golden_ci;
 mod haproxy_real;
 mod inputs_cli;
+mod manual;
 mod nginx_real;
 mod one_model;
 mod paths_added;
@@ -47,8 +50,12 @@ mod prop_montecarlo;
 mod prop_paths;
 mod prop_readers;
 mod prop_sim;
+mod readme;
 mod report_html;
 mod reports;
 mod rules;
 mod scenario_uncertainty;
+mod set;
+mod suppress;
 mod timeline;
+mod walk;

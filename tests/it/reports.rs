@@ -78,16 +78,21 @@ fn report_rejects_bad_input_and_writes_nothing() {
 #[cfg(unix)]
 #[test]
 fn report_md_and_charts_get_the_same_mode() {
+    // Load balancers only, then with Kubernetes paths (whose section once left report.md 0600).
+    for input in [
+        "tests/fixtures/seed-openshift-aws.toml",
+        "tests/fixtures/inputs/kubernetes-paths/web-no-prestop.yaml",
+    ] {
+        report_modes(input);
+    }
+}
+
+#[cfg(unix)]
+fn report_modes(input: &str) {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     graceline()
-        .args([
-            "report",
-            "tests/fixtures/seed-openshift-aws.toml",
-            "--trials",
-            "1000",
-            "--output-dir",
-        ])
+        .args(["report", input, "--trials", "1000", "--output-dir"])
         .arg(tmp.path())
         .assert()
         .code(0);
@@ -99,6 +104,8 @@ fn report_md_and_charts_get_the_same_mode() {
         assert_eq!(md, mode(&svg), "report.md {md:o} vs {}", svg.display());
     }
     assert_eq!(md & 0o600, 0o600);
+    // The charts follow the umask (0644 with the usual 022), never tempfile's private 0600.
+    assert_ne!(md, 0o600, "{input}: report.md is private");
     // No temporary file is left behind.
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()

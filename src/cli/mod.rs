@@ -42,8 +42,9 @@ pub const PROJECT_FILE: &str = "graceline.toml";
 pub enum Inputs {
     /// The inputs the user named (or `./graceline.toml`).
     Given(InputOptions),
-    /// Nothing to read, table format: the built-in teaching matrix.
-    BuiltinMatrix,
+    /// Nothing to read, table format: the built-in teaching matrix (with the error tier of
+    /// `--propagation`, if given).
+    BuiltinMatrix(Option<crate::provider::tiers::PropagationTier>),
     /// Nothing to read but `--server`: every built-in LB profile against that server.
     ServerMatrix(InputOptions),
 }
@@ -70,7 +71,7 @@ impl CheckOptions {
         let given = InputOptions::from_cli_arguments(&a.input, cwd)?;
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, _) if given.input.server.is_some() => Inputs::ServerMatrix(given),
-            (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
+            (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix(given.input.propagation_tier),
             (Sources::Nothing, f) => bail!(
                 "{} (--format {} never checks the built-in demo matrix)",
                 inputs::nothing_to_read("check"),
@@ -313,7 +314,13 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let groups = match &o.inputs {
-        Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
+        Inputs::BuiltinMatrix(tier) => {
+            let mut scenarios = scenario::teaching::teaching_matrix();
+            if let Some(t) = tier {
+                scenarios.iter_mut().for_each(|s| s.set_propagation_tier(*t));
+            }
+            vec![Group::of_scenarios(scenarios)]
+        }
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
             Some(named) => {
                 let mut scenarios = scenario::builtin_matrix_for(&named)?;
@@ -326,7 +333,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         },
         Inputs::Given(i) => i.load("check")?,
     };
-    let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
+    let teaching = matches!(o.inputs, Inputs::BuiltinMatrix(_)) && !o.quiet;
     let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
     let result = outcome::run(groups);
     if teaching {

@@ -72,36 +72,7 @@ pub struct LbProfile {
     pub sources: BTreeMap<String, String>,
 }
 
-/// The kind of evidence behind a profile default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Evidence {
-    /// Nothing published or measured: the default is a placeholder (0 for propagation).
-    #[default]
-    None,
-    /// Field measurements, not documentation.
-    Field,
-    /// A figure from the provider outside its documentation (a support statement, often relayed
-    /// second-hand).
-    Vendor,
-    /// The provider's documentation.
-    Documented,
-    /// The provider's source code.
-    Code,
-}
-
-impl Evidence {
-    /// A few words for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Evidence::None => "no published or measured figure",
-            Evidence::Field => "field measurements, not documentation",
-            Evidence::Vendor => "the provider's figure, relayed, not documentation",
-            Evidence::Documented => "documented",
-            Evidence::Code => "from the provider's source code",
-        }
-    }
-}
+pub use crate::provider::tiers::Evidence;
 
 impl LbProfile {
     /// The default settings for a check of `protocol` (else the profile's own protocol): the

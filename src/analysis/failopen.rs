@@ -21,6 +21,8 @@ use crate::provider::{ProbeModel, Schedule};
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use crate::time::Micros;
 
+pub use crate::scenario::layout::{layout, zone_fails_open, Layout};
+
 /// Time from a restarted replica answering its checks again until the LB holds it healthy: `rise`
 /// passing checks, the first after up to one interval (the worst phase).
 pub fn health_readmission(m: &ProbeModel, response: Micros) -> Micros {
@@ -40,42 +42,6 @@ pub fn readmission_propagation(sc: &Scenario, lb: &LbSpec) -> Micros {
         .figure
         .range
         .hi
-}
-
-/// How targets are registered behind an LB, as far as the inputs say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    /// Targets in the target group (`targets`, else `[rollout] replicas`, else `[traffic] backends`).
-    pub targets: Option<u32>,
-    /// Enabled availability zones (`zones`).
-    pub zones: Option<u32>,
-    /// NLB cross-zone load balancing.
-    pub cross_zone: Option<bool>,
-}
-
-/// The layout of one LB.
-pub fn layout(sc: &Scenario, lb: &LbSpec) -> Layout {
-    let s = &lb.settings;
-    Layout {
-        targets: s
-            .targets
-            .as_ref()
-            .map(|t| t.value)
-            .or(sc.rollout.map(|r| r.replicas))
-            .or(sc.traffic.map(|t| t.backends)),
-        zones: s.zones.as_ref().map(|z| z.value),
-        cross_zone: s.cross_zone.as_ref().map(|c| c.value),
-    }
-}
-
-/// With cross-zone load balancing off, `targets` over `zones` leave an AZ with a single target,
-/// which fails open inside its AZ when that target turns unhealthy (rule GL016). False when the
-/// provider has no zones, cross-zone is on or unknown, or the layout is not known.
-pub fn zone_fails_open(sc: &Scenario, lb: &LbSpec) -> bool {
-    let lay = layout(sc, lb);
-    lb.provider.zone_fails_open()
-        && lay.cross_zone == Some(false)
-        && matches!((lay.targets, lay.zones), (Some(n), Some(z)) if n >= 1 && n < 2 * z)
 }
 
 /// The rolling-restart overlap of one LB.

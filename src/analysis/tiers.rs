@@ -20,50 +20,15 @@ use super::rules::grace::grace_for;
 use super::rules::Case;
 use super::Verdict;
 use crate::profiles::Evidence;
-use crate::provider::tiers::{self, Layout, Resolved, Tier};
-use crate::provider::{Located, Propagation};
+use crate::provider::tiers::{self, Tier};
+
+use crate::provider::Propagation;
+pub use crate::scenario::layout::{measured, resolve, resolve_lb, tier_layout as layout};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::ServerSpec;
 use rayon::prelude::*;
 use serde::Serialize;
-
-/// The user's measured `propagation_delay`, which replaces every tier.
-pub fn measured(lb: &LbSpec) -> Option<&Located<Propagation>> {
-    lb.settings.propagation_delay.as_ref().filter(|p| !p.from_profile)
-}
-
-/// What decides the NLB's tail for this load balancer.
-pub fn layout(sc: &Scenario, lb: &LbSpec) -> Layout {
-    Layout {
-        cross_zone: lb.settings.cross_zone.as_ref().map(|c| c.value),
-        cross_zone_defaulted: lb.settings.cross_zone.as_ref().is_some_and(|c| c.from_profile),
-        zone_fail_open: super::failopen::zone_fails_open(sc, lb),
-    }
-}
-
-/// The tiers that apply to `lb` in `sc`.
-pub fn resolve(sc: &Scenario, lb: &LbSpec) -> Vec<Resolved> {
-    lb.tiers.resolve(measured(lb), layout(sc, lb))
-}
-
-/// The tiers of `lb` from its own settings alone (a Service's load balancer on a Kubernetes path:
-/// its targets and zones as its settings give them).
-pub fn resolve_lb(lb: &LbSpec) -> Vec<Resolved> {
-    let s = &lb.settings;
-    let cross_zone = s.cross_zone.as_ref().map(|c| c.value);
-    let zone_fail_open = lb.provider.zone_fails_open()
-        && cross_zone == Some(false)
-        && matches!((&s.targets, &s.zones), (Some(n), Some(z)) if n.value >= 1 && n.value < 2 * z.value);
-    lb.tiers.resolve(
-        measured(lb),
-        Layout {
-            cross_zone,
-            cross_zone_defaulted: s.cross_zone.as_ref().is_some_and(|c| c.from_profile),
-            zone_fail_open,
-        },
-    )
-}
 
 /// One tier's figures for one load balancer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -160,10 +160,10 @@ pub struct InputArgs {
     /// What ends the pods of the Kubernetes paths (over `[paths] termination`): a deletion, or a
     /// termination the kubelet starts on its own.
     #[arg(long, value_enum)]
-    pub termination: Option<crate::paths::settings::Termination>,
+    pub termination: Option<crate::scenario::path_settings::Termination>,
     /// What programs Services on the nodes (over `[paths] dataplane` and a Cilium ConfigMap).
     #[arg(long, value_enum)]
-    pub dataplane: Option<crate::paths::settings::Dataplane>,
+    pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
 }
 
 /// `--propagation`: which tier of the propagation evidence is the error tier.

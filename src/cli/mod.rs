@@ -469,8 +469,8 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
     match &a.name {
-        Some(name) if name == crate::paths::figures::NAME => {
-            out.write_all(crate::paths::figures::TEXT.as_bytes())?;
+        Some(name) if name == crate::scenario::path_figures::NAME => {
+            out.write_all(crate::scenario::path_figures::TEXT.as_bytes())?;
         }
         Some(name) => {
             let Some(b) = profiles::find(name) else {
@@ -494,7 +494,7 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
             writeln!(
                 out,
                 "Stages of the Kubernetes paths with their sources: graceline profiles {}",
-                crate::paths::figures::NAME
+                crate::scenario::path_figures::NAME
             )?;
         }
     }

@@ -118,9 +118,9 @@ pub struct Options {
     /// the scenario files'.
     pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
     /// `--termination`: what ends the pods of the Kubernetes paths (over `[paths] termination`).
-    pub termination: Option<crate::paths::settings::Termination>,
+    pub termination: Option<crate::scenario::path_settings::Termination>,
     /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
-    pub dataplane: Option<crate::paths::settings::Dataplane>,
+    pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
 }
 
 /// Where a group's server is named.
@@ -160,7 +160,7 @@ pub struct GroupSpec {
     /// The error tier (`propagation_tier =` of a check).
     pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
     /// `[paths]` of graceline.toml.
-    pub paths: crate::paths::settings::PathSettings,
+    pub paths: crate::scenario::path_settings::PathSettings,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -556,7 +556,7 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
     };
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
     // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
-    let mut scenario_paths = crate::paths::settings::PathSettings::default();
+    let mut scenario_paths = crate::scenario::path_settings::PathSettings::default();
     let units = units(g, kind, join, opts.allow_empty)?;
     let images = if units.iter().any(|u| matches!(u, Unit::Haproxy { .. })) && opts.haproxy_version.is_none() {
         haproxy_images(&units, kind)
@@ -623,8 +623,8 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
 }
 
 /// The `[paths]` settings the command line gives.
-fn paths_flags(opts: &Options) -> crate::paths::settings::PathSettings {
-    use crate::paths::settings::{PathSettings, Setting};
+fn paths_flags(opts: &Options) -> crate::scenario::path_settings::PathSettings {
+    use crate::scenario::path_settings::{PathSettings, Setting};
     PathSettings {
         termination: opts.termination.map(|value| Setting {
             value,

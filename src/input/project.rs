@@ -15,7 +15,7 @@
 //! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
 //! propagation_tier = "tail"                     # optional: the tail of the evidence is the error (default typical)
 //!
-//! [paths]                                       # optional, for every check: see crate::paths::settings
+//! [paths]                                       # optional, for every check: see crate::scenario::path_settings
 //! termination = "eviction"
 //! [paths.stages]
 //! rule-programming = ["0s", "5s"]
@@ -40,7 +40,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
-    /// `[paths]`: read by `crate::paths::settings`, for every check.
+    /// `[paths]`: read by `crate::scenario::path_settings`, for every check.
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }
@@ -74,7 +74,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
         return Err(anyhow!(InputError::new(doc.loc(0), "check", "no [[check]] table")));
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let paths = crate::paths::settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
+    let paths = crate::scenario::path_settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in raw.check.iter().enumerate() {
         let c = c.get_ref();

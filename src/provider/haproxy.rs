@@ -91,7 +91,7 @@ pub const DEF_INTER: Micros = Micros::from_secs(2);
 
 /// The HAProxy version graceline assumes when nothing names one: the manual its configuration
 /// parser follows (2.8.0), a release without the check-timer fix.
-pub const DEFAULT_VERSION: (u32, u32, u32) = crate::input::haproxy_cfg::cond::DEFAULT_VERSION;
+pub const DEFAULT_VERSION: (u32, u32, u32) = (2, 8, 0);
 
 /// Whether a release has commit 7c788f098 ("Requeue healthchecks on I/O events to handle check
 /// timeout"), which makes `timeout check` below `inter` exact. Read in the release changelogs of
@@ -110,9 +110,18 @@ pub fn has_check_timer_fix((major, minor, patch): (u32, u32, u32)) -> bool {
     }
 }
 
-/// The version a setting names: `2.6`, `2.8.16` or `3.2-dev1`.
+/// The version a setting or `.if version_atleast()` names: `2.6`, `2.8.16` or `3.2-dev1` as
+/// `(major, minor, patch)`.
 pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    crate::input::haproxy_cfg::cond::parse_version(text)
+    let core = text.split(['-', '+', '~']).next()?;
+    let mut parts = core.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
 }
 
 /// Whether the check timer of these settings depends on the version: `timeout check` below the

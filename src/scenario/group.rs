@@ -67,7 +67,7 @@ pub struct InputGroup {
     /// An input with nothing to judge is not an error.
     pub allow_empty: bool,
     /// The `[paths]` settings (graceline.toml, scenario files, flags).
-    pub paths: crate::paths::settings::PathSettings,
+    pub paths: crate::scenario::path_settings::PathSettings,
 }
 
 /// A Service port bound to the pod (or server) that shuts down behind it.
@@ -963,7 +963,7 @@ pub struct MeshMember {
 #[derive(Debug, Clone, Default)]
 pub struct AddedBindings {
     /// `[paths]` of graceline.toml and scenario files, and the flags.
-    pub settings: crate::paths::settings::PathSettings,
+    pub settings: crate::scenario::path_settings::PathSettings,
     /// Gateway API route backends.
     pub routes: Vec<RouteBinding>,
     /// Headless Services.
@@ -996,11 +996,13 @@ const WELL_KNOWN_CLASSES: &[(&str, &str)] = &[
 ];
 
 /// Istio's default terminationDrainDuration, from the data file (overridable in `[paths.stages]`).
-fn istio_default_drain(settings: &crate::paths::settings::PathSettings) -> (Micros, String) {
+fn istio_default_drain(settings: &crate::scenario::path_settings::PathSettings) -> (Micros, String) {
     match settings.stages.iter().find(|o| o.id == "istio-termination-drain") {
         Some(o) => (o.hi, format!("[paths.stages] istio-termination-drain at {}", o.at)),
         None => (
-            crate::paths::figures::figures().stage("istio-termination-drain").hi,
+            crate::scenario::path_figures::figures()
+                .stage("istio-termination-drain")
+                .hi,
             "Istio's default (ProxyConfig terminationDrainDuration)".to_string(),
         ),
     }
@@ -1026,7 +1028,7 @@ fn drain_in_proxy_config(text: &str) -> Option<Result<Micros, String>> {
 fn mesh_member(
     objs: &Objects,
     w: &super::k8s::Workload,
-    settings: &crate::paths::settings::PathSettings,
+    settings: &crate::scenario::path_settings::PathSettings,
 ) -> Result<Option<MeshMember>, InputError> {
     let added = &objs.added;
     let pod = added.pod(&w.name);
@@ -1232,7 +1234,7 @@ fn bind_routes(
                     }
                 },
             };
-            if crate::paths::gateway::Implementation::of_controller(&controller).is_none() {
+            if super::k8s_added::Implementation::of_controller(&controller).is_none() {
                 let at = added
                     .gateway_classes
                     .iter()
@@ -1244,7 +1246,7 @@ fn bind_routes(
                     &at,
                     format!(
                         "controller {controller} is not one graceline models ({}), so the routes of Gateway {}",
-                        crate::paths::gateway::Implementation::known().join(", "),
+                        super::k8s_added::Implementation::known().join(", "),
                         gw.name
                     ),
                 );
@@ -1313,13 +1315,13 @@ fn bind_routes(
 fn bind_added(
     objs: &Objects,
     app: &AppServer,
-    mut settings: crate::paths::settings::PathSettings,
+    mut settings: crate::scenario::path_settings::PathSettings,
     unjudged: &mut Vec<Unjudged>,
     notes: &mut Vec<String>,
     bindings: &mut [Binding],
     ingresses: &mut [IngressBinding],
 ) -> Result<AddedBindings> {
-    use crate::paths::settings::{Dataplane, Setting};
+    use crate::scenario::path_settings::{Dataplane, Setting};
     let added = &objs.added;
     if let Some(c) = &added.cilium {
         if settings.dataplane.is_none() && c.replaces_kube_proxy {

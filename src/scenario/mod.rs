@@ -5,6 +5,9 @@ pub mod gke;
 pub mod group;
 pub mod k8s;
 pub mod k8s_added;
+pub mod layout;
+pub mod path_figures;
+pub mod path_settings;
 pub mod select;
 pub mod teaching;
 pub mod words;
@@ -38,7 +41,7 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
-    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    /// `[paths]`: read by `crate::scenario::path_settings` (accepted here so the table is known).
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }
@@ -243,7 +246,7 @@ impl Scenario {
             .lbs
             .iter()
             .map(|lb| {
-                provider::tiers::pick(&crate::analysis::tiers::resolve(self, lb), tier.tier())
+                provider::tiers::pick(&layout::resolve(self, lb), tier.tier())
                     .figure
                     .range
             })

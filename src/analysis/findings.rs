@@ -249,7 +249,7 @@ pub const TABLE: [RuleInfo; 26] = [
         severity: Severity::Warning,
         scope: Scope::Lb,
         summary: "A rolling restart takes the next replica out before the previous one is routed again",
-        full: "Re-admission (healthy threshold x interval, plus propagation) outlasts the time from a replacement answering its checks to the next replica's E2, so two waves are out of the load balancer at once.",
+        full: "Re-admission (healthy threshold x interval, plus at most the typical propagation) outlasts the time from a replacement answering its checks to the next replica's E2, so two waves are out of the load balancer at once.",
         help: "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, or lower the healthy threshold.",
     },
     RuleInfo {
@@ -259,7 +259,7 @@ pub const TABLE: [RuleInfo; 26] = [
         severity: Severity::Error,
         scope: Scope::Lb,
         summary: "A rolling restart makes every replica unhealthy at once",
-        full: "The rolling restart's overlapping waves leave no healthy replica: ELBv2 and GCP passthrough LBs fail open to the stopped servers, proxies answer 503.",
+        full: "By health state (a replica is healthy again after the healthy threshold of passing checks, whatever the routing propagation), the rolling restart's overlapping waves leave no healthy replica: ELBv2 and GCP passthrough LBs fail open to the stopped servers, proxies answer 503.",
         help: "Set minReadySeconds ([rollout] min_ready) at least to the re-admission time minus E2, restart fewer replicas at once, or lower the healthy threshold.",
     },
     RuleInfo {

@@ -43,8 +43,9 @@ pub const PROJECT_FILE: &str = "graceline.toml";
 pub enum Inputs {
     /// The inputs the user named (or `./graceline.toml`).
     Given(InputOptions),
-    /// Nothing to read, table format: the built-in teaching matrix.
-    BuiltinMatrix,
+    /// Nothing to read, table format: the built-in teaching matrix (with the error tier of
+    /// `--propagation`, if given).
+    BuiltinMatrix(Option<crate::provider::tiers::PropagationTier>),
     /// Nothing to read but `--server`: every built-in LB profile against that server.
     ServerMatrix(InputOptions),
 }
@@ -78,7 +79,7 @@ impl CheckOptions {
         let sets = given.sets.clone();
         let inputs = match (&given.sources, a.format) {
             (Sources::Nothing, _) if given.input.server.is_some() => Inputs::ServerMatrix(given),
-            (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix,
+            (Sources::Nothing, Format::Table) => Inputs::BuiltinMatrix(given.input.propagation_tier),
             (Sources::Nothing, f) => bail!(
                 "{} (--format {} never checks the built-in demo matrix)",
                 inputs::nothing_to_read("check"),
@@ -355,7 +356,13 @@ fn recommend_cmd(a: &RecommendArgs, out: &mut dyn Write) -> Result<Exit> {
 /// `graceline check`.
 pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let mut groups = match &o.inputs {
-        Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
+        Inputs::BuiltinMatrix(tier) => {
+            let mut scenarios = scenario::teaching::teaching_matrix();
+            if let Some(t) = tier {
+                scenarios.iter_mut().for_each(|s| s.set_propagation_tier(*t));
+            }
+            vec![Group::of_scenarios(scenarios)]
+        }
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
             Some(named) => {
                 let mut scenarios = scenario::builtin_matrix_for(&named)?;
@@ -369,7 +376,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         Inputs::Given(i) => return check_given(o, i, out),
     };
     let overrides = inputs::apply_sets(&o.sets, &mut groups)?;
-    let teaching = matches!(o.inputs, Inputs::BuiltinMatrix) && !o.quiet;
+    let teaching = matches!(o.inputs, Inputs::BuiltinMatrix(_)) && !o.quiet;
     let scenarios = if teaching { scenarios_of(&groups) } else { Vec::new() };
     let result = outcome::run(groups);
     if teaching {

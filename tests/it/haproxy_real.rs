@@ -65,6 +65,23 @@ fn haproxy_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The installed HAProxy's version (`2.6.12` from "HAProxy version 2.6.12-1+deb12u4 ..."), which the
+/// scenarios name so the model takes that version's check timer; `2.6` when it cannot be read.
+fn installed_version() -> &'static str {
+    static V: OnceLock<String> = OnceLock::new();
+    V.get_or_init(|| {
+        haproxy_binary()
+            .and_then(|bin| std::process::Command::new(bin).arg("-v").output().ok())
+            .and_then(|o| {
+                let text = String::from_utf8_lossy(&o.stdout).to_string();
+                let word = text.split_whitespace().nth(2)?.to_string();
+                let v: String = word.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                graceline::provider::haproxy::parse_version(&v).map(|_| v)
+            })
+            .unwrap_or_else(|| "2.6".to_string())
+    })
+}
+
 /// Records scheduling delays of a thread that sleeps 1 ms at a time.
 fn canary() -> &'static Mutex<VecDeque<(i64, i64)>> {
     static LATE: OnceLock<Mutex<VecDeque<(i64, i64)>>> = OnceLock::new();
@@ -162,8 +179,16 @@ impl Cfg {
             "name = \"{}\"\n[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"{budget_ms}ms\"\nrequest_grace = \"0s\"\n\
              termination_grace_period = \"1h\"\nreadyz_failure = \"{}\"\nresponse_time = \"0s\"\n\
              [[lb]]\nname = \"{}\"\nprofile = \"haproxy\"\ninter = \"{}ms\"\nfall = {}\nrise = {}\nspread_checks = {}\n\
-             protocol = \"http\"\npath = \"/readyz\"\ntimeout_connect = \"{}ms\"\n",
-            self.name, self.mode, self.name, self.inter, self.fall, self.rise, self.spread, self.timeout_connect
+             protocol = \"http\"\npath = \"/readyz\"\ntimeout_connect = \"{}ms\"\nversion = \"{}\"\n",
+            self.name,
+            self.mode,
+            self.name,
+            self.inter,
+            self.fall,
+            self.rise,
+            self.spread,
+            self.timeout_connect,
+            installed_version()
         );
         for (k, v) in [
             ("fastinter", self.fastinter),

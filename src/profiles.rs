@@ -30,6 +30,7 @@ builtin!(
     "gcp",
     "azure-lb",
     "haproxy",
+    "nginx",
     "kube-apiserver",
     "kube-apiserver-openshift",
     "kube-apiserver-openshift-aws",
@@ -222,6 +223,20 @@ pub fn server(name: &str) -> Result<Box<ServerProfile>, String> {
     }
 }
 
+/// The built-in load-balancer profiles whose provider sends health checks (not a passive load
+/// balancer such as nginx open source): the ones whose check settings can be compared and tuned.
+pub fn active_lb_names() -> Vec<&'static str> {
+    names("lb")
+        .into_iter()
+        .filter(|n| {
+            lb(n).ok().is_some_and(|p| {
+                crate::provider::of(p.family, &p.variant)
+                    .is_some_and(|q| q.passive(&crate::provider::LbSettings::default()).is_none())
+            })
+        })
+        .collect()
+}
+
 /// Names of the built-in profiles of one kind.
 pub fn names(kind: &str) -> Vec<&'static str> {
     BUILTIN.iter().filter(|b| b.kind() == kind).map(|b| b.name).collect()
@@ -239,7 +254,7 @@ mod tests {
                 Profile::Server(p) => assert_eq!(p.name, b.name),
             }
         }
-        assert_eq!(names("lb").len(), 6);
+        assert_eq!(names("lb").len(), 7);
         assert_eq!(names("server").len(), 7);
     }
 

@@ -19,7 +19,7 @@ use crate::timeline::Timeline;
 use exact::Extremes;
 use findings::{Finding, Severity};
 pub use rules::grace::{fix_binds, grace_for, Binds};
-pub use rules::unchecked::{is_unchecked, unchecked_until, UNCHECKED_WORDS};
+pub use rules::unchecked::{is_unchecked, unchecked_label, unchecked_until, unchecked_words, UNCHECKED_WORDS};
 use serde::Serialize;
 
 /// Overall result for one LB × server pair.

@@ -12,6 +12,7 @@ pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod k8s;
 pub mod manifest;
+pub mod nginx;
 pub mod nginx_cfg;
 pub mod project;
 pub mod registry;
@@ -48,6 +49,8 @@ pub const MAX_YAML_BYTES: usize = 16 * 1024 * 1024;
 pub enum InputKind {
     /// HAProxy configuration (`haproxy.cfg`).
     Haproxy,
+    /// nginx configuration (`nginx.conf` with its includes, or `nginx -T` output).
+    Nginx,
     /// Kubernetes Services of type LoadBalancer (YAML, several documents allowed).
     K8s,
     /// `terraform show -json` output (plan or state).
@@ -63,6 +66,7 @@ impl InputKind {
     pub fn name(self) -> &'static str {
         match self {
             InputKind::Haproxy => "haproxy",
+            InputKind::Nginx => "nginx",
             InputKind::K8s => "k8s",
             InputKind::Terraform => "terraform",
             InputKind::Manifest => "manifest",
@@ -430,20 +434,26 @@ fn units(g: &GroupSpec, kind: Option<InputKind>, join: bool, allow_empty: bool) 
     let mut joined: Option<usize> = None;
     for path in &g.files {
         let (label, files) = if path.is_dir() {
-            if let Some(k) = kind.filter(|k| *k != InputKind::Haproxy) {
+            if let Some(k) = kind.filter(|k| !matches!(k, InputKind::Haproxy | InputKind::Nginx)) {
                 return Err(anyhow!(
-                    "{}: is a directory, which graceline reads only as one HAProxy configuration, not as --input-kind {}",
+                    "{}: is a directory, which graceline reads only as one HAProxy or nginx configuration, not as --input-kind {}",
                     path.display(),
                     k.name()
                 ));
             }
             let files = haproxy_dir_files(path)?;
+            let nginx = path.join("nginx.conf");
+            if files.is_empty() && nginx.is_file() && kind.is_none_or(|k| k == InputKind::Nginx) {
+                // A configuration prefix such as /etc/nginx: read as `nginx -p dir/ -c nginx.conf`.
+                out.push(Unit::File(nginx));
+                continue;
+            }
             if files.is_empty() {
                 if allow_empty {
                     continue;
                 }
                 return Err(anyhow!(
-                    "{}: is a directory without *.cfg files (graceline reads a directory as HAProxy does with -f dir/: its *.cfg files in name order)",
+                    "{}: is a directory without *.cfg files or nginx.conf (graceline reads a directory as HAProxy does with -f dir/: its *.cfg files in name order; or as nginx reads its prefix: nginx.conf)",
                     path.display()
                 ));
             }

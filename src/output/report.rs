@@ -282,7 +282,13 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
     for x in lbs {
         let m = &x.lb.model;
         if crate::analysis::is_unchecked(x.lb) {
-            writeln!(md, "| {} | none (no `check`) | - | 0.000 |", x.lb.name).ok();
+            writeln!(
+                md,
+                "| {} | {} | - | 0.000 |",
+                x.lb.name,
+                crate::analysis::unchecked_label(x.lb)
+            )
+            .ok();
             continue;
         }
         writeln!(
@@ -704,12 +710,12 @@ mod tests {
             .into_iter()
             .filter(|s| s.server.profile == "kube-apiserver-openshift")
             .collect();
-        assert_eq!(scenarios.len(), 6);
+        assert_eq!(scenarios.len(), 7);
         let dir = tempfile::tempdir().unwrap();
         let files = write_report(&scenarios, dir.path(), &ReportOptions { trials: 2_000, seed: 1 }).unwrap();
-        assert_eq!(files.len(), 7);
+        assert_eq!(files.len(), 8);
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-        for lb in ["aws-nlb", "aws-alb", "aws-clb", "gcp", "azure-lb", "haproxy"] {
+        for lb in ["aws-nlb", "aws-alb", "aws-clb", "gcp", "azure-lb", "haproxy", "nginx"] {
             assert!(md.contains(&format!("| {lb} | {lb} |")), "{lb} missing from the report");
         }
         assert!(md.contains("No `[rollout]` table"));

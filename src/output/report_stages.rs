@@ -17,6 +17,15 @@ pub fn stages(md: &mut String, lbs: &[(&LbSpec, &LbDistribution)]) {
     writeln!(md, "|---|---|---|---|").ok();
     for (lb, d) in lbs {
         let e = &d.exact.extremes;
+        if let Some(p) = lb.provider.passive(&lb.settings) {
+            writeln!(
+                md,
+                "| {} | none: {}, routed to until the process is back (E5 - E2 + startup = {}) | - (marked after failed connections, tried again every fail_timeout) | - |",
+                lb.name, p.label, e.worst.time
+            )
+            .ok();
+            continue;
+        }
         if crate::analysis::is_unchecked(lb) {
             writeln!(
                 md,
@@ -83,7 +92,12 @@ pub fn clients(md: &mut String, lbs: &[(&LbSpec, &LbDistribution)]) {
 pub fn rollout_row(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> (String, String, String) {
     if crate::analysis::is_unchecked(lb) {
         return (
-            "never removed (no `check`)".to_string(),
+            format!(
+                "never removed ({})",
+                crate::analysis::unchecked_label(lb)
+                    .trim_start_matches("none (")
+                    .trim_end_matches(')')
+            ),
             format!(
                 "{} of {} processes down, still routed to",
                 r.max_unavailable.min(r.replicas),

@@ -35,6 +35,8 @@ pub enum Family {
     Azure,
     /// HAProxy `server ... check`.
     Haproxy,
+    /// nginx open source `upstream` (passive checks only).
+    Nginx,
 }
 
 /// What graceline knows about one kind of load balancer, and the only place it is said: the
@@ -155,6 +157,13 @@ pub trait Provider: Sync + std::fmt::Debug {
         }
     }
 
+    /// For a load balancer without active health checks (it learns of a server's state only
+    /// from the requests it passes): what it does instead, in one line. Its report replaces the
+    /// detection figures with "routed to until the server is back" and its own findings.
+    fn passive(&self, _s: &LbSettings) -> Option<PassiveView> {
+        None
+    }
+
     /// Established keep-alive connections through an L4 load balancer, in one line ending with
     /// `until_server` (how the server closes them) where that applies; `None` for proxies.
     fn established_connections(&self, _s: &LbSettings, _until_server: &str) -> Option<String> {
@@ -164,13 +173,14 @@ pub trait Provider: Sync + std::fmt::Debug {
 
 /// Every provider graceline models: a new provider is one module, one profile TOML and one line
 /// here.
-pub static PROVIDERS: [&dyn Provider; 6] = [
+pub static PROVIDERS: [&dyn Provider; 7] = [
     &aws::NLB,
     &aws::ALB,
     &aws::CLB,
     &gcp::GCP,
     &azure::AZURE,
     &haproxy::HAPROXY,
+    &nginx::NGINX,
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.
@@ -179,6 +189,15 @@ pub fn of(family: Family, variant: &str) -> Option<&'static dyn Provider> {
         .iter()
         .copied()
         .find(|p| p.family() == family && p.variant() == variant)
+}
+
+/// What a load balancer without active checks does instead ([`Provider::passive`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassiveView {
+    /// What it is, in a few words (`passive checks only (nginx open source)`).
+    pub label: &'static str,
+    /// What new connections meet after E3 and what there is to tune, in one line.
+    pub words: String,
 }
 
 /// One value of a check setting, for the recommendation's JSON (durations in seconds).
@@ -668,6 +687,19 @@ lb_fields! {
     redispatch: bool,
     matcher: matcher::Matcher,
     unchecked: bool,
+    max_fails: u32,
+    fail_timeout: Micros,
+    next_upstream: String,
+    next_upstream_tries: u32,
+    next_upstream_timeout: Micros,
+    servers: u32,
+    backup_servers: u32,
+    weight: u32,
+    total_weight: u32,
+    balancer: String,
+    workers: u32,
+    keepalive: u32,
+    proxy_timeout: Micros,
 }
 
 fn pick<T: Clone>(

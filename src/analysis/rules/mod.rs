@@ -10,6 +10,7 @@ pub mod docs;
 pub mod failopen;
 pub mod grace;
 pub mod limits;
+pub mod passive;
 pub mod propagation;
 pub mod reset;
 pub mod route;

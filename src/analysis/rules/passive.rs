@@ -63,8 +63,9 @@ fn restart_words(p: &Passive, len: Micros, answer: Micros) -> String {
     }
     let (lo, hi) = trials(p, len, answer);
     let per = if p.workers > 1 { " in each worker" } else { "" };
+    let n = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
     format!(
-        "from E3 until the server listens again ({len}) the connections nginx sends to it are {how}: {} of them{per} before it is skipped, then one trial per fail_timeout {} ({lo}-{hi} trials{per})",
+        "from E3 until the server listens again ({len}) the connections nginx sends to it are {how}: {} of them{per} before it is skipped, then one trial per fail_timeout {} ({n} trials{per})",
         p.max_fails, p.fail_timeout
     )
 }
@@ -139,7 +140,11 @@ pub fn findings(c: &Case) -> Vec<Finding> {
                 let r = restart
                     .clone()
                     .unwrap_or_else(|| restart_words(&p, outage_len, server.response_time));
-                out.push(Finding::new(Rule::GL021, loc, format!("{}: {}; {r}", lb.name, f.message)));
+                out.push(Finding::new(
+                    Rule::GL021,
+                    loc,
+                    format!("{}: {}; {r}", lb.name, f.message),
+                ));
             }
             FindingKind::SlowConnectTimeout { .. } => {
                 let mut m = format!("{}: {}; {}", lb.name, f.message, hole_words(&p));

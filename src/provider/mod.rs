@@ -157,6 +157,13 @@ pub trait Provider: Sync + std::fmt::Debug {
         }
     }
 
+    /// Whether a `port` setting means the check goes to another port than the traffic (HAProxy's
+    /// `check port N` / `port N`: another listener or process), rather than the health-check port
+    /// a cloud load balancer is given.
+    fn port_is_another_listener(&self) -> bool {
+        false
+    }
+
     /// For a load balancer without active health checks (it learns of a server's state only
     /// from the requests it passes): what it does instead, in one line. Its report replaces the
     /// detection figures with "routed to until the server is back" and its own findings.

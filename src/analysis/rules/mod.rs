@@ -92,7 +92,7 @@ impl<'a> Case<'a> {
 pub fn findings(c: &Case) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(detection::finding(c));
-    out.extend(visibility::finding(c));
+    out.extend(visibility::findings(c));
     out.extend(grace::finding(c));
     out.extend(limits::findings(c));
     out.extend(reset::finding(c));

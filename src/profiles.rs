@@ -31,6 +31,7 @@ builtin!(
     "azure-lb",
     "haproxy",
     "nginx",
+    "nginx-plus",
     "kube-apiserver",
     "kube-apiserver-openshift",
     "kube-apiserver-openshift-aws",
@@ -254,7 +255,7 @@ mod tests {
                 Profile::Server(p) => assert_eq!(p.name, b.name),
             }
         }
-        assert_eq!(names("lb").len(), 7);
+        assert_eq!(names("lb").len(), 8);
         assert_eq!(names("server").len(), 7);
     }
 

@@ -180,7 +180,7 @@ pub trait Provider: Sync + std::fmt::Debug {
 
 /// Every provider graceline models: a new provider is one module, one profile TOML and one line
 /// here.
-pub static PROVIDERS: [&dyn Provider; 7] = [
+pub static PROVIDERS: [&dyn Provider; 8] = [
     &aws::NLB,
     &aws::ALB,
     &aws::CLB,
@@ -188,6 +188,7 @@ pub static PROVIDERS: [&dyn Provider; 7] = [
     &azure::AZURE,
     &haproxy::HAPROXY,
     &nginx::NGINX,
+    &nginx::NGINX_PLUS,
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.

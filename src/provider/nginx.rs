@@ -967,6 +967,115 @@ impl Provider for Nginx {
     }
 }
 
+/// NGINX Plus active checks (`health_check` in a location, commercial build; nginx open source
+/// refuses the directive). From the documentation only, NOT VALIDATED against a running NGINX
+/// Plus: https://nginx.org/en/docs/http/ngx_http_upstream_hc_module.html (`interval` 5 s, `fails`
+/// 1, `passes` 1, `uri` /, default match 2xx/3xx) and
+/// https://nginx.org/en/docs/stream/ngx_stream_upstream_hc_module.html (`health_check_timeout`
+/// 5 s). Whether `interval` runs from a check's start or its end is not documented: the model
+/// takes the conservative reading, completion-relative (the next check `interval` after the
+/// previous one ended), as the reference notes advise; `jitter` is not modelled.
+#[derive(Debug)]
+pub struct NginxPlus;
+
+/// The NGINX Plus provider.
+pub static NGINX_PLUS: NginxPlus = NginxPlus;
+
+/// Settings an `[[lb]]` with profile `nginx-plus` accepts (`health_check` parameters in
+/// graceline's names: `unhealthy_threshold` is `fails=`, `healthy_threshold` `passes=`, `path`
+/// `uri=`).
+pub const PLUS_KNOBS: &[&str] = &[
+    "interval",
+    "timeout",
+    "unhealthy_threshold",
+    "healthy_threshold",
+    "protocol",
+    "path",
+    "matcher",
+    "propagation_delay",
+    "latency",
+];
+
+/// The grid a recommendation searches for NGINX Plus: whole-second intervals 1-30 s, fails 1-5.
+const PLUS_GRID_MAX: i64 = 30;
+
+impl Provider for NginxPlus {
+    fn family(&self) -> Family {
+        Family::Nginx
+    }
+
+    fn variant(&self) -> &'static str {
+        "plus"
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        PLUS_KNOBS
+    }
+
+    fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
+        super::matcher_codes(s, limits, profile)
+    }
+
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        let interval = super::required(&s.interval, "interval", at)?.value;
+        let timeout = super::required(&s.timeout, "timeout", at)?.value;
+        Ok(Some(ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: interval,
+                fastinter: interval,
+                downinter: interval,
+                spread_pct: 0,
+            },
+            view: super::probe_view(s, readiness_path, timeout, timeout),
+            threshold: s.unhealthy_threshold.as_ref().map_or(1, |v| v.value),
+            rise: s.healthy_threshold.as_ref().map_or(1, |v| v.value),
+            probers: 1,
+            propagation: super::propagation_of(s),
+            answered_marks_down: false,
+        }))
+    }
+
+    fn grid(&self, s: &LbSettings, _limits: &Limits) -> Grid {
+        let timeout = s.timeout.as_ref().map_or(Micros::from_secs(5), |t| t.value);
+        let mut settings = Vec::new();
+        for i in 1..=PLUS_GRID_MAX {
+            for fails in 1..=5 {
+                let interval = Micros::from_secs(i);
+                settings.push(ProbeSetting {
+                    interval,
+                    timeout,
+                    timeout_min: timeout,
+                    threshold: fails,
+                    fastinter: interval,
+                });
+            }
+        }
+        Grid {
+            settings,
+            description: format!("health_check interval 1-{PLUS_GRID_MAX} s, fails 1-5, timeout {timeout}"),
+        }
+    }
+
+    fn describe(&self, st: &ProbeSetting) -> String {
+        format!(
+            "health_check interval={} fails={} (timeout {})",
+            st.interval, st.threshold, st.timeout
+        )
+    }
+
+    fn setting_values(&self, st: &ProbeSetting) -> Vec<(&'static str, KnobValue)> {
+        vec![
+            ("interval", KnobValue::Duration(st.interval)),
+            ("unhealthy_threshold", KnobValue::Count(st.threshold)),
+            ("timeout", KnobValue::Duration(st.timeout)),
+        ]
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "no server passes its health checks: NGINX Plus answers 502 (no live upstreams) unless backup servers take over"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -571,7 +571,10 @@ fn haproxy_reading_fixes() {
         .iter()
         .find(|f| f["message"].as_str().unwrap().contains("the check goes to port 8008"))
         .unwrap_or_else(|| panic!("no finding about the check's port: {v}"));
-    assert_eq!((other["rule"].as_str(), other["severity"].as_str()), (Some("GL003"), Some("warning")));
+    assert_eq!(
+        (other["rule"].as_str(), other["severity"].as_str()),
+        (Some("GL003"), Some("warning"))
+    );
     assert_eq!((other["line"].as_u64(), other["column"].as_u64()), (Some(27), Some(76)));
 }
 

@@ -13,7 +13,12 @@ use crate::timeline::ReadyzFailure;
 pub fn findings(c: &Case) -> Vec<Finding> {
     let mut out: Vec<Finding> = finding(c).into_iter().collect();
     let lb = c.lb;
-    if let Some(p) = lb.settings.port.as_ref().filter(|_| lb.provider.port_is_another_listener()) {
+    if let Some(p) = lb
+        .settings
+        .port
+        .as_ref()
+        .filter(|_| lb.provider.port_is_another_listener())
+    {
         let mut f = Finding::new(
             Rule::GL003,
             p.loc.clone(),

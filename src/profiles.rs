@@ -32,6 +32,8 @@ builtin!(
     "haproxy",
     "nginx",
     "nginx-plus",
+    "talos-kubeprism",
+    "k3s-agent-lb",
     "kube-apiserver",
     "kube-apiserver-openshift",
     "kube-apiserver-openshift-aws",
@@ -224,15 +226,18 @@ pub fn server(name: &str) -> Result<Box<ServerProfile>, String> {
     }
 }
 
-/// The built-in load-balancer profiles whose provider sends health checks (not a passive load
-/// balancer such as nginx open source): the ones whose check settings can be compared and tuned.
-pub fn active_lb_names() -> Vec<&'static str> {
+/// The built-in load-balancer profiles whose health check the user configures and can point at
+/// `/readyz` (a `path` setting): not a passive load balancer (nginx open source) nor one whose
+/// check is fixed in code (Talos KubePrism, the k3s agent load balancer). The ones whose check
+/// settings can be compared and tuned.
+pub fn tunable_lb_names() -> Vec<&'static str> {
     names("lb")
         .into_iter()
         .filter(|n| {
             lb(n).ok().is_some_and(|p| {
-                crate::provider::of(p.family, &p.variant)
-                    .is_some_and(|q| q.passive(&crate::provider::LbSettings::default()).is_none())
+                crate::provider::of(p.family, &p.variant).is_some_and(|q| {
+                    q.passive(&crate::provider::LbSettings::default()).is_none() && q.knobs().contains(&"path")
+                })
             })
         })
         .collect()
@@ -255,7 +260,7 @@ mod tests {
                 Profile::Server(p) => assert_eq!(p.name, b.name),
             }
         }
-        assert_eq!(names("lb").len(), 8);
+        assert_eq!(names("lb").len(), 10);
         assert_eq!(names("server").len(), 7);
     }
 

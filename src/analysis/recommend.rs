@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
-        for profile in crate::profiles::active_lb_names() {
+        for profile in crate::profiles::tunable_lb_names() {
             let text = format!(
                 "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"0s\"\n"
             );

@@ -710,12 +710,23 @@ mod tests {
             .into_iter()
             .filter(|s| s.server.profile == "kube-apiserver-openshift")
             .collect();
-        assert_eq!(scenarios.len(), 8);
+        assert_eq!(scenarios.len(), 10);
         let dir = tempfile::tempdir().unwrap();
         let files = write_report(&scenarios, dir.path(), &ReportOptions { trials: 2_000, seed: 1 }).unwrap();
-        assert_eq!(files.len(), 9);
+        assert_eq!(files.len(), 11);
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-        for lb in ["aws-nlb", "aws-alb", "aws-clb", "gcp", "azure-lb", "haproxy", "nginx", "nginx-plus"] {
+        for lb in [
+            "aws-nlb",
+            "aws-alb",
+            "aws-clb",
+            "gcp",
+            "azure-lb",
+            "haproxy",
+            "nginx",
+            "nginx-plus",
+            "talos-kubeprism",
+            "k3s-agent-lb",
+        ] {
             assert!(md.contains(&format!("| {lb} | {lb} |")), "{lb} missing from the report");
         }
         assert!(md.contains("No `[rollout]` table"));

@@ -11,9 +11,11 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod k3s;
 pub mod latency;
 pub mod matcher;
 pub mod nginx;
+pub mod talos;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::time::Micros;
@@ -35,8 +37,12 @@ pub enum Family {
     Azure,
     /// HAProxy `server ... check`.
     Haproxy,
-    /// nginx open source `upstream` (passive checks only).
+    /// nginx open source `upstream` (passive checks only), NGINX Plus `health_check`.
     Nginx,
+    /// Talos KubePrism, the node-local load balancer in front of the control planes.
+    Talos,
+    /// The k3s / RKE2 agent load balancer.
+    K3s,
 }
 
 /// What graceline knows about one kind of load balancer, and the only place it is said: the
@@ -180,7 +186,7 @@ pub trait Provider: Sync + std::fmt::Debug {
 
 /// Every provider graceline models: a new provider is one module, one profile TOML and one line
 /// here.
-pub static PROVIDERS: [&dyn Provider; 8] = [
+pub static PROVIDERS: [&dyn Provider; 10] = [
     &aws::NLB,
     &aws::ALB,
     &aws::CLB,
@@ -189,6 +195,8 @@ pub static PROVIDERS: [&dyn Provider; 8] = [
     &haproxy::HAPROXY,
     &nginx::NGINX,
     &nginx::NGINX_PLUS,
+    &talos::KUBEPRISM,
+    &k3s::AGENT_LB,
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.

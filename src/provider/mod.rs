@@ -3,7 +3,10 @@
 //!
 //! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
 //! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
-//! names by its `family` and `variant`. What a reader reads stays generic ([`LbSettings`], each
+//! names by its `family` and `variant`. A new provider costs a module implementing the trait, a profile
+//! `profiles/<name>.toml` listed in `profiles.rs`'s `builtin!`, its line in [`PROVIDERS`], a
+//! [`Family`] variant when it is a new family, and a line in `lb_fields!` for each setting no
+//! provider had before (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`], each
 //! value with its location); each provider interprets it (knobs, validation, probe model,
 //! recommendation grid, wording).
 

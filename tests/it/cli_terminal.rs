@@ -108,7 +108,7 @@ fn the_first_run_teaches_compactly_and_says_what_to_do_next() {
         "{out}"
     );
     assert!(out.contains("pass ") && out.contains("FAIL "));
-    assert!(out.contains("error[GL003]") && out.contains(" x18 "), "{out}");
+    assert!(out.contains("error[GL003]") && out.contains(" x21 "), "{out}");
     assert_eq!(
         out.matches("error[GL001]").count(),
         1,

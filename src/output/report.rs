@@ -673,6 +673,19 @@ fn lb_assumptions(md: &mut String, x: &LbSection) {
     });
     row!(propagation_delay, |v: &crate::provider::Propagation| v.to_string());
     row!(connection_termination, |v: &bool| v.to_string());
+    let word = |v: &String| format!("`{v}`");
+    row!(servers, num);
+    row!(backup_servers, num);
+    row!(weight, num);
+    row!(balancer, word);
+    row!(max_fails, num);
+    row!(fail_timeout, dur);
+    row!(next_upstream, word);
+    row!(next_upstream_tries, num);
+    row!(next_upstream_timeout, dur);
+    row!(workers, num);
+    row!(keepalive, num);
+    row!(proxy_timeout, dur);
     writeln!(
         md,
         "\nEffective check (unset values resolved as the provider does): {}.",

@@ -7,6 +7,7 @@ use crate::analysis::findings::{Finding, Rule};
 use crate::error::Loc;
 use crate::provider::nginx::{self, FindingKind, Passive, PassiveOutcome, Range, Rate};
 use crate::provider::Located;
+use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 
 /// Where a finding about `v` points: the value when the input wrote it, else the load balancer.
@@ -84,6 +85,20 @@ fn hole_words(p: &Passive) -> String {
         "each waits {} and is {fate}; once marked, one trial connection per fail_timeout {} waits {} again",
         p.connect_timeout, p.fail_timeout, p.connect_timeout
     )
+}
+
+/// Failed requests per restart by the passive model, the middle of its range, for the expected
+/// figure of `simulate` and reports (the generic rate × exposure × failing share would count every
+/// request routed after E3, where nginx stops after `max_fails` and one trial per `fail_timeout`).
+/// `None` for a load balancer with active checks or a scenario without `[traffic]`.
+pub fn expected_failed_requests(sc: &Scenario, lb: &LbSpec) -> Option<f64> {
+    lb.provider.passive(&lb.settings)?;
+    let p = Passive::from_settings(&lb.settings, &lb.loc).ok()?;
+    let t = sc.traffic?;
+    let tl = sc.server.timeline();
+    let back = tl.e5 + sc.rollout.map_or(Micros::ZERO, |r| r.startup_time);
+    let o = nginx::restart(&p, &sc.server, back, Rate::per_second(t.requests_per_second));
+    Some((o.failed_requests.lo + o.failed_requests.hi) as f64 / 2.0)
 }
 
 /// The passive settings of the case's load balancer, if its provider has no active checks.
@@ -219,6 +234,26 @@ mod tests {
         let quiet = KUBESPRAY.replace("[traffic]\nrequests_per_second = 100\nbackends = 3\n", "");
         let f = run(&quiet, findings);
         assert!(f[0].message.contains("depends on the request rate"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn simulate_s_expected_failures_come_from_the_passive_model() {
+        use super::super::fixture::scenario;
+        // kubespray passes every refused connection on: none fail.
+        let sc = scenario(KUBESPRAY);
+        assert_eq!(expected_failed_requests(&sc, &sc.lbs[0]), Some(0.0));
+        // Retries off: the restart's attempts fail (tests/golden/nginx-retries-off-traffic.toml:
+        // 6-8, worked by hand), so the middle, 7, not 5/s x 25 s = 125.
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/nginx-retries-off-traffic.toml"
+        ))
+        .unwrap();
+        let sc = scenario(&text);
+        assert_eq!(expected_failed_requests(&sc, &sc.lbs[0]), Some(7.0));
+        // An active checker keeps the generic estimate.
+        let sc = scenario(super::super::fixture::SEED);
+        assert_eq!(expected_failed_requests(&sc, &sc.lbs[0]), None);
     }
 
     #[test]

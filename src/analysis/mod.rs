@@ -180,8 +180,13 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         verdict,
         propagation: lb.model.propagation,
         propagation_source: explain::propagation_origin(lb),
-        // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it.
-        assumed: if unchecked { Vec::new() } else { assumed_values(lb) },
+        // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it; a passive
+        // load balancer's findings rest on its settings, so their assumed values are said.
+        assumed: if unchecked && lb.provider.passive(&lb.settings).is_none() {
+            Vec::new()
+        } else {
+            assumed_values(lb)
+        },
         check: lb.check,
         route: None,
         times_from: TimesFrom::ReadyzFailing,

@@ -58,11 +58,8 @@ pub struct LbProfile {
     pub variant: String,
     /// One-line description.
     pub description: String,
-    /// What is known about the delay from "marked down" to "no new requests".
-    pub propagation_note: Option<String>,
-    /// What kind of evidence the default `propagation_delay` rests on.
-    #[serde(default)]
-    pub propagation_evidence: Evidence,
+    /// The delay from "marked down" to "no new requests", in tiers of evidence (`[propagation]`).
+    pub propagation: crate::provider::tiers::Tiers,
     /// Settings whose default here is an assumption rather than a documented or measured fact
     /// (named as assumed wherever they change a figure).
     #[serde(default)]
@@ -79,32 +76,7 @@ pub struct LbProfile {
     pub sources: BTreeMap<String, String>,
 }
 
-/// The kind of evidence behind a profile default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Evidence {
-    /// Nothing published or measured: the default is a placeholder (0 for propagation).
-    #[default]
-    None,
-    /// Field measurements and support statements, not documentation.
-    Field,
-    /// The provider's documentation.
-    Documented,
-    /// The provider's source code.
-    Code,
-}
-
-impl Evidence {
-    /// A few words for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Evidence::None => "no published or measured figure",
-            Evidence::Field => "field measurements, not documentation",
-            Evidence::Documented => "documented",
-            Evidence::Code => "from the provider's source code",
-        }
-    }
-}
+pub use crate::provider::tiers::Evidence;
 
 impl LbProfile {
     /// The default settings for a check of `protocol` (else the profile's own protocol): the

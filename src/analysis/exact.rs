@@ -63,6 +63,10 @@ pub struct Witness {
     /// True if the extreme is reached at this phase; false if it is a supremum approached one
     /// microsecond short.
     pub attained: bool,
+    /// The best case of a send-retry-after server that has nothing in flight: it drains at once,
+    /// so the listener closes at E3 (and the process exits 2 s later); replay it against the
+    /// server with `request_grace = 0`.
+    pub idle_drain: bool,
 }
 
 /// One extreme: time from E2 until no new request is routed, and where it happens.
@@ -127,14 +131,33 @@ pub fn extremes(server: &ServerSpec, model: &ProbeModel) -> Extremes {
 }
 
 /// Exact extremes when each probe's response latency may be anywhere in `lat` (chosen per probe).
+///
+/// Under send-retry-after the listener closes once the in-flight requests have drained
+/// (k8s.io/apiserver genericapiserver.go stops the HTTP server on `drainedCh`): the worst case
+/// takes the longest drain (`request_grace`), the best case an idle server that drains at once,
+/// so its listener closes right after E3.
 pub fn extremes_with(server: &ServerSpec, model: &ProbeModel, lat: LatencyRange) -> Extremes {
-    let tl = server.timeline();
-    let rel = Rel {
-        e3: tl.e3 - tl.e2,
-        listener_close: tl.listener_close - tl.e2,
-        e5: tl.e5 - tl.e2,
+    let rel_of = |s: &ServerSpec| {
+        let tl = s.timeline();
+        Rel {
+            e3: tl.e3 - tl.e2,
+            listener_close: tl.listener_close - tl.e2,
+            e5: tl.e5 - tl.e2,
+        }
     };
-    extremes_with_budget(server, model, lat, rel)
+    let mut e = extremes_with_budget(server, model, lat, rel_of(server));
+    if server.send_retry_after && server.request_grace > Micros::ZERO {
+        let idle = ServerSpec {
+            request_grace: Micros::ZERO,
+            ..server.clone()
+        };
+        let mut best = extremes_with_budget(&idle, model, lat, rel_of(&idle)).best;
+        if best.time < e.best.time {
+            best.witness.idle_drain = true;
+            e.best = best;
+        }
+    }
+    e
 }
 
 /// Worst case if the server never stopped listening: the smallest shutdown delay that passes is
@@ -281,6 +304,7 @@ fn fixed_rate(c: Chain, interval: Micros, threshold: u32, answer: (Micros, Micro
         hangs: vec![],
         failure: ReadyzFailure::Error,
         attained,
+        idle_drain: false,
     };
     for w in bps.windows(2) {
         let (a, b) = (w[0], w[1]);
@@ -458,6 +482,7 @@ fn completion_relative(
             hangs,
             failure: ReadyzFailure::Error,
             attained,
+            idle_drain: false,
         }
     };
     let (wt, wattained, wspans) = worst.expect("m = 1 or m = fall + 1 is always feasible");

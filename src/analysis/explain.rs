@@ -148,20 +148,64 @@ fn best_placement(r: &LbReport) -> String {
     }
 }
 
-/// Where an LB's propagation range comes from, in one line (for explain, reports and JSON).
+/// Where an LB's propagation range comes from, in one line (for explain, reports and JSON): the
+/// user's measurement, or the profile's tier the model carries (the error tier), its evidence and
+/// what is known.
 pub fn propagation_origin(lb: &LbSpec) -> String {
     let p = lb.model.propagation;
     match &lb.settings.propagation_delay {
-        Some(v) if !v.from_profile => format!("{p}, your propagation_delay ({})", v.loc),
-        _ => format!(
-            "{p}, the {} profile's default ({}){}",
-            lb.profile,
-            lb.propagation_evidence.describe(),
-            lb.propagation_note
-                .as_ref()
-                .map_or_else(String::new, |n| format!(": {n}"))
-        ),
+        Some(v) if !v.from_profile => format!("{p}, your propagation_delay ({}), which replaces every tier", v.loc),
+        _ => {
+            let t = &lb.tiers;
+            let (tier, evidence) = if t.typical.range == p {
+                ("typical", t.typical.evidence)
+            } else if let Some(x) = [&t.tail, &t.tail_cross_zone_off]
+                .into_iter()
+                .flatten()
+                .find(|x| x.range == p)
+            {
+                ("tail", x.evidence)
+            } else {
+                ("typical", lb.propagation_evidence)
+            };
+            format!(
+                "{p}, the {} profile's {tier} tier ({}){}",
+                lb.profile,
+                evidence.describe(),
+                lb.propagation_note
+                    .as_ref()
+                    .map_or_else(String::new, |n| format!(": {n}"))
+            )
+        }
     }
+}
+
+/// Every propagation tier of a report in one line each (for explain and the table).
+pub fn tier_lines(r: &LbReport) -> Vec<String> {
+    r.tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{}{}: {} ({}) -> worst case {}, margin {}, {}{}{}",
+                t.tier,
+                if t.error_tier { " (error tier)" } else { "" },
+                t.range,
+                t.evidence.describe(),
+                t.worst,
+                t.margin,
+                match t.verdict {
+                    crate::analysis::Verdict::Pass => "pass",
+                    crate::analysis::Verdict::Warn => "WARN",
+                    crate::analysis::Verdict::Fail => "FAIL",
+                },
+                t.recommended_shutdown_delay.map_or_else(String::new, |d| format!(
+                    "; shutdown_delay >= {d} with termination_grace_period >= {} passes it",
+                    t.recommended_termination_grace_period.unwrap_or_default()
+                )),
+                t.why.as_ref().map_or_else(String::new, |w| format!(" ({w})"))
+            )
+        })
+        .collect()
 }
 
 /// The full text of `graceline explain` for one LB, with its report from the run's outcome.
@@ -354,6 +398,12 @@ pub fn explain(sc: &Scenario, lb: &LbSpec, r: &LbReport) -> Result<String, SimEr
     )
     .ok();
     writeln!(o, "Propagation: {}.", propagation_origin(lb)).ok();
+    if r.tiers.len() > 1 {
+        writeln!(o, "By propagation tier:").ok();
+        for line in tier_lines(r) {
+            writeln!(o, "  {line}").ok();
+        }
+    }
     writeln!(o, "Budget E3 - E2 = {}; margin = {}.", r.budget, r.margin).ok();
     if r.findings.is_empty() {
         writeln!(o, "No findings.").ok();

@@ -57,15 +57,18 @@ pub enum Rule {
     GL018,
     /// What clients see: HAProxy retries without redispatch; keep-alive connections through L4 LBs.
     GL019,
+    /// In the tail of the propagation evidence the load balancer still routes when (or too close
+    /// to when) the server stops listening.
+    GL020,
     /// A load balancer without active health checks (nginx open source) never sees readiness:
     /// it sends new connections to the server after E3 until they fail.
-    GL020,
-    /// A passive load balancer does not pass a failed connection on: each one is a failed request.
     GL021,
-    /// A black-holed host costs the connect timeout per new connection until it is marked.
+    /// A passive load balancer does not pass a failed connection on: each one is a failed request.
     GL022,
-    /// Connections to the upstream opened before E3 carry requests after it.
+    /// A black-holed host costs the connect timeout per new connection until it is marked.
     GL023,
+    /// Connections to the upstream opened before E3 carry requests after it.
+    GL024,
     /// A Kubernetes path keeps sending new connections after the app stopped listening.
     GL030,
     /// A Kubernetes path stops sending with less margin than required.
@@ -137,7 +140,7 @@ pub struct RuleInfo {
 }
 
 /// Every rule, in id order (the order of [`Rule`]'s variants: `TABLE[rule as usize]` is its row).
-pub const TABLE: [RuleInfo; 29] = [
+pub const TABLE: [RuleInfo; 30] = [
     RuleInfo {
         rule: Rule::GL001,
         id: "GL001",
@@ -145,8 +148,8 @@ pub const TABLE: [RuleInfo; 29] = [
         severity: Severity::Error,
         scope: Scope::Lb,
         summary: "The load balancer can still route new requests after the server stopped listening",
-        full: "With the worst-case probe phase, the load balancer marks the server down only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
-        help: "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin, or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
+        full: "With the worst-case probe phase and the error tier's propagation (the typical tier unless --propagation tail), the load balancer stops routing only at or after E3 (the server stops listening), so new requests can reach a closed port: E2 + t_worst >= E3.",
+        help: "Raise shutdown_delay (kube-apiserver --shutdown-delay-duration) above the worst case plus margin and terminationGracePeriodSeconds with it (the finding names both), or detect faster: shorter interval, lower unhealthy threshold, fast-failing /readyz; when SIGKILL comes before E3, raise terminationGracePeriodSeconds instead.",
     },
     RuleInfo {
         rule: Rule::GL002,
@@ -205,7 +208,7 @@ pub const TABLE: [RuleInfo; 29] = [
         severity: Severity::Warning,
         scope: Scope::Lb,
         summary: "The provider's propagation delay is unknown and assumed to be zero",
-        full: "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with field evidence (AWS NLB, GCP) carry a propagation range instead.",
+        full: "Neither documentation nor field measurements give the time from 'marked down' to 'no new requests' for this provider (AWS ALB and CLB, Azure LB); graceline uses 0, so the worst case lacks that delay. Providers with evidence (AWS NLB, GCP) carry propagation tiers instead (typical, vendor, tail).",
         help: "Measure it (graceline backend behind the LB, then graceline calibrate prints propagation_delay to paste) and set propagation_delay, or keep extra margin.",
     },
     RuleInfo {
@@ -281,6 +284,16 @@ pub const TABLE: [RuleInfo; 29] = [
     RuleInfo {
         rule: Rule::GL020,
         id: "GL020",
+        name: "tail-propagation-reaches-closed-port",
+        severity: Severity::Warning,
+        scope: Scope::Lb,
+        summary: "In the tail of the propagation evidence the load balancer still routes new requests when the server stops listening",
+        full: "Propagation figures come in tiers: the typical range (corroborated by two or more independent reports) is the verdict (GL001/GL002); the tail is the largest credible field observation, its confounds stated. With the tail's top, the load balancer still routes at or too close to the instant the server stops listening. `--propagation tail` (propagation_tier = \"tail\") makes the tail the error tier.",
+        help: "Raise shutdown_delay (and the grace period with it) to the value the finding names, which covers the tail, or measure the propagation (graceline backend + calibrate) to replace every tier with your own figure.",
+    },
+    RuleInfo {
+        rule: Rule::GL021,
+        id: "GL021",
         name: "passive-blind-to-readiness",
         severity: Severity::Warning,
         scope: Scope::Lb,
@@ -289,8 +302,8 @@ pub const TABLE: [RuleInfo; 29] = [
         help: "Keep proxy_next_upstream on (stream) or error timeout (http) with more than one server, give the upstream a zone so workers share what they learn, or use an active check (NGINX Plus health_check uri=/readyz, or another load balancer) to stop routing before E3.",
     },
     RuleInfo {
-        rule: Rule::GL021,
-        id: "GL021",
+        rule: Rule::GL022,
+        id: "GL022",
         name: "passive-retries-off",
         severity: Severity::Error,
         scope: Scope::Lb,
@@ -299,8 +312,8 @@ pub const TABLE: [RuleInfo; 29] = [
         help: "Turn proxy_next_upstream on (stream) or list error and timeout (http), allow at least 2 tries, and put more than one server in the upstream.",
     },
     RuleInfo {
-        rule: Rule::GL022,
-        id: "GL022",
+        rule: Rule::GL023,
+        id: "GL023",
         name: "passive-slow-connect-timeout",
         severity: Severity::Warning,
         scope: Scope::Lb,
@@ -309,8 +322,8 @@ pub const TABLE: [RuleInfo; 29] = [
         help: "Lower proxy_connect_timeout to a few hundred milliseconds (a connect on a LAN takes well under that), and give the upstream a zone.",
     },
     RuleInfo {
-        rule: Rule::GL023,
-        id: "GL023",
+        rule: Rule::GL024,
+        id: "GL024",
         name: "upstream-connections-outlive-e3",
         severity: Severity::Note,
         scope: Scope::Lb,
@@ -548,13 +561,13 @@ mod tests {
         use Rule::*;
         let all = [
             GL001, GL002, GL003, GL004, GL005, GL006, GL007, GL008, GL010, GL015, GL016, GL017, GL018, GL019, GL020,
-            GL021, GL022, GL023, GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
+            GL021, GL022, GL023, GL024, GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
         ];
         for r in all {
             match r {
                 GL001 | GL002 | GL003 | GL004 | GL005 | GL006 | GL007 | GL008 | GL010 | GL015 | GL016 | GL017
-                | GL018 | GL019 | GL020 | GL021 | GL022 | GL023 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035
-                | GL036 | GL037 | GL040 | GL041 | GL042 => {}
+                | GL018 | GL019 | GL020 | GL021 | GL022 | GL023 | GL024 | GL030 | GL031 | GL032 | GL033 | GL034
+                | GL035 | GL036 | GL037 | GL040 | GL041 | GL042 => {}
             }
         }
         all.to_vec()

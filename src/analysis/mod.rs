@@ -10,6 +10,7 @@ pub mod outcome;
 pub mod recommend;
 pub mod rules;
 pub mod streaming;
+pub mod tiers;
 pub mod walk;
 
 use crate::provider::Family;
@@ -86,6 +87,11 @@ pub struct LbReport {
     pub times_from: TimesFrom,
     /// With a Kubernetes path: the smallest whole-second preStop sleep that passes.
     pub recommended_prestop: Option<Micros>,
+    /// The error tier of the propagation evidence (`--propagation`, `propagation_tier`).
+    pub propagation_tier: crate::provider::tiers::PropagationTier,
+    /// Worst case, margin and recommended delay per propagation tier (empty for a server without
+    /// checks, and for a row that carries a Kubernetes path's figures).
+    pub tiers: Vec<tiers::TierVerdict>,
 }
 
 /// What a row's times are measured from.
@@ -144,10 +150,11 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         None => (
             c.ext.clone(),
             c.budget - c.worst(),
-            c.delay_helps.then(|| c.unbounded + sc.min_margin),
+            c.delay_helps.then(|| c.needed_for(c.unbounded)),
         ),
     };
     let unchecked = is_unchecked(lb);
+    let by_tier = tiers::by_tier(&c);
     rules::sort(&mut findings);
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Verdict::Fail,
@@ -191,6 +198,8 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         route: None,
         times_from: TimesFrom::ReadyzFailing,
         recommended_prestop: None,
+        propagation_tier: sc.propagation_tier,
+        tiers: by_tier,
     }
 }
 

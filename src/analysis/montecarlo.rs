@@ -293,6 +293,17 @@ impl TrialGen {
         if let Some(t) = self.fixed {
             return t;
         }
+        let d = self.detection(rng);
+        d + draw_propagation(rng, self.kernels[0].model.propagation)
+    }
+
+    /// One trial's detection: the time from E2 until the last prober marks the server down
+    /// (without propagation; a server without `check`: when it is back).
+    #[inline]
+    pub(crate) fn detection<R: Rng>(&self, rng: &mut R) -> Micros {
+        if let Some(t) = self.fixed {
+            return t;
+        }
         let k = if self.kernels.len() > 1 && rng.random::<f64>() < self.p_timeout {
             &self.kernels[1]
         } else {
@@ -345,16 +356,17 @@ impl TrialGen {
             };
             last = last.max(t);
         }
-        last + draw_propagation(rng, k.model.propagation) - self.e2
+        last - self.e2
     }
 }
 
-/// One propagation delay from the model's range, uniform over `[lo, hi]` in whole microseconds.
+/// One propagation delay from the model's range (the error tier's), uniform over `[lo, hi]` in
+/// whole microseconds.
 ///
-/// Uniform because the sources give bounds (field observations, one support statement), not
-/// frequencies: it is the maximum-entropy law on a bounded interval and invents no mode. It is
-/// pessimistic where most reports sit near the low end (AWS NLB), so the simulated tail is an
-/// upper estimate; a user's own measured range (`graceline calibrate`) narrows it.
+/// Uniform inside one tier because each tier's sources give bounds, not frequencies: it is the
+/// maximum-entropy law on a bounded interval and invents no mode. Never uniform across tiers (see
+/// [`super::tiers`]): the tail's frequency is unknown and far below a uniform law's share. A
+/// user's own measured range (`graceline calibrate`) replaces every tier.
 #[inline]
 pub fn draw_propagation<R: Rng + ?Sized>(rng: &mut R, p: crate::provider::Propagation) -> Micros {
     if p.lo >= p.hi {
@@ -479,6 +491,11 @@ pub struct LbDistribution {
     pub expected_failed_requests: Option<f64>,
     /// What the client sees of the requests routed after E3 and of established connections.
     pub client: crate::analysis::client::ClientView,
+    /// P(violation) and failed requests per propagation tier, from the same detections with each
+    /// tier's propagation integrated exactly over its range (empty when the LB has one tier or
+    /// no check: the figures above are its only ones). See [`crate::analysis::tiers`] for why not
+    /// one draw across the tiers.
+    pub tiers: Vec<crate::analysis::tiers::TierRisk>,
 }
 
 impl LbDistribution {
@@ -507,6 +524,7 @@ impl LbDistribution {
             }),
             client,
             exact,
+            tiers: Vec::new(),
         }
     }
 }

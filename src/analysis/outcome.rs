@@ -205,6 +205,8 @@ fn with_route(mut r: LbReport, lb: &LbSpec, p: &PathReport) -> LbReport {
     r.recommended_fix_binds = None;
     r.recommended_prestop = p.recommended_prestop;
     r.times_from = TimesFrom::PodDeletion;
+    // The path's figures replace the load balancer's own, tiers included.
+    r.tiers.clear();
     r.route = Some(Route {
         path: p.path.name.clone(),
         kind: p.path.kind,
@@ -227,5 +229,6 @@ fn without_route(mut r: LbReport, lb: &LbSpec) -> LbReport {
     r.recommended_termination_grace_period = None;
     r.recommended_fix_binds = None;
     r.times_from = TimesFrom::NotJudged;
+    r.tiers.clear();
     r
 }

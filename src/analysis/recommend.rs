@@ -48,12 +48,22 @@ fn largest(lo: i64, hi: i64, ok: impl Fn(i64) -> Option<Micros>) -> Option<(i64,
     Some((good, good_worst))
 }
 
-/// Alternatives that pass, gentlest first: a lower threshold, then a shorter interval.
+/// Alternatives that pass, gentlest first: a lower threshold, then a shorter interval; only
+/// settings `recommend` would propose with its default options (no threshold of 1 with a probe
+/// timeout of 2 s or less, see [`RecommendOptions::admits`]).
 pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
+    alternatives_with(sc, lb, &RecommendOptions::default())
+}
+
+/// [`alternatives`] among the settings `opts` admits: the passing values of a threshold or an
+/// interval form a prefix and the admitted ones a suffix, so the gentlest passing value is the
+/// only candidate.
+pub fn alternatives_with(sc: &Scenario, lb: &LbSpec, opts: &RecommendOptions) -> Vec<Alternative> {
     let mut out = Vec::new();
     if !lb.model.view.sees_readiness {
         return out;
     }
+    let base = current_setting(lb);
     let thr_key = lb.provider.threshold_key();
     let min_thr = lb.limits.counts.get(thr_key).map_or(1, |r| r[0]);
     let threshold = |u: i64| {
@@ -61,12 +71,19 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
         m.threshold = u as u32;
         passes(sc, lb, &m)
     };
+    let min_thr = min_thr.max(opts.min_threshold);
     if let Some((u, worst)) = largest(i64::from(min_thr), i64::from(lb.model.threshold) - 1, threshold) {
-        out.push(Alternative {
-            key: thr_key,
-            value: u.to_string(),
-            worst,
-        });
+        let st = Setting {
+            threshold: u as u32,
+            ..base
+        };
+        if opts.admits(&st) {
+            out.push(Alternative {
+                key: thr_key,
+                value: u.to_string(),
+                worst,
+            });
+        }
     }
     match lb.model.schedule {
         Schedule::FixedRate { interval } => {
@@ -97,8 +114,15 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                 .unwrap_or(smallest);
             if let Some((secs, worst)) = largest(smallest, interval.0 / 1_000_000 - 1, ok) {
                 let m = with_interval(Micros::from_secs(secs));
-                let value = lb.provider.interval_words(Micros::from_secs(secs), m.view.timeout);
-                out.push(Alternative { key, value, worst });
+                let st = Setting {
+                    interval: Micros::from_secs(secs),
+                    timeout: m.view.timeout,
+                    ..base
+                };
+                if opts.admits(&st) {
+                    let value = lb.provider.interval_words(Micros::from_secs(secs), m.view.timeout);
+                    out.push(Alternative { key, value, worst });
+                }
             }
         }
         Schedule::CompletionRelative {
@@ -118,7 +142,8 @@ pub fn alternatives(sc: &Scenario, lb: &LbSpec) -> Vec<Alternative> {
                 };
                 passes(sc, lb, &m)
             };
-            if let Some((k, worst)) = largest(1, fastinter.0 / step.0 - 1, ok) {
+            let admitted = opts.admits(&base);
+            if let Some((k, worst)) = largest(1, fastinter.0 / step.0 - 1, ok).filter(|_| admitted) {
                 out.push(Alternative {
                     key: "fastinter",
                     value: step.times(k).to_string(),
@@ -158,7 +183,8 @@ pub struct Recommendation {
     pub current: Candidate,
     /// Smallest `shutdown_delay` that passes with the margin, if a delay can help at all.
     pub min_shutdown_delay: Option<Micros>,
-    /// `termination_grace_period` that this delay needs (prestop + readyz_fail_after + delay + request_grace).
+    /// `termination_grace_period` that this delay (or the current one, if longer) needs to drain:
+    /// prestop + readyz_fail_after + delay + request_grace (+ 2 s under send-retry-after).
     pub termination_grace_period_needed: Option<Micros>,
     /// Why no delay or setting helps, if so.
     pub note: Option<String>,
@@ -406,8 +432,9 @@ pub fn recommend_on(sc: &Scenario, lb: &LbSpec, g: &Grid) -> Recommendation {
         budget: server.timeline().budget(),
         min_margin: sc.min_margin,
         current,
-        termination_grace_period_needed: min_shutdown_delay
-            .map(|d| server.prestop_sleep + server.readyz_fail_after + d + server.request_grace),
+        // One drain formula for every output (rules::grace::full_drain, send-retry-after's 2 s
+        // shutdown timeout included), so following it raises no GL004.
+        termination_grace_period_needed: min_shutdown_delay.map(|d| crate::analysis::grace_for(server, d)),
         min_shutdown_delay,
         note,
         grid: g.description.clone(),
@@ -486,7 +513,10 @@ mod tests {
                 .all(|w| w[1].worst < w[0].worst && w[1].period < w[0].period));
             assert_eq!(
                 r.min_shutdown_delay,
-                Some(unbounded_worst_with(&sc.server, &lb.model, lb.latency_range(&sc.server)) + sc.min_margin)
+                Some(
+                    unbounded_worst_with(&sc.server, &lb.model, lb.latency_range(&sc.server))
+                        + sc.min_margin.max(Micros::UNIT)
+                )
             );
         }
     }

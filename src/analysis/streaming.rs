@@ -126,10 +126,15 @@ pub fn distribution(
     progress: &(dyn Fn(u64) + Sync),
 ) -> LbDistribution {
     let lb = &sc.lbs[lb_index];
-    if opts.trials <= IN_MEMORY_TRIALS {
-        return LbDistribution::from_samples(sc, lb, &mut sample(sc, lb_index, opts, progress), opts);
+    let mut d = if opts.trials <= IN_MEMORY_TRIALS {
+        LbDistribution::from_samples(sc, lb, &mut sample(sc, lb_index, opts, progress), opts)
+    } else {
+        two_pass(sc, lb_index, opts, progress)
+    };
+    if d.exact.tiers.len() > 1 {
+        d.tiers = crate::analysis::tiers::risks_by_tier(sc, lb_index, opts);
     }
-    two_pass(sc, lb_index, opts, progress)
+    d
 }
 
 /// Runs every LB of a scenario (one after the other, each in parallel).
@@ -234,6 +239,7 @@ pub fn two_pass(
         }),
         client,
         exact,
+        tiers: Vec::new(),
     }
 }
 

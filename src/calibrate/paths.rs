@@ -10,7 +10,7 @@
 //!
 //! Only a whole path can be measured this way, not one of its stages, and only for the families
 //! whose chain depends neither on the pod nor on a load balancer's model
-//! ([`crate::paths::settings::MEASURABLE_FAMILIES`]); the result is printed as the
+//! ([`crate::scenario::path_settings::MEASURABLE_FAMILIES`]); the result is printed as the
 //! `"path:<family>"` line of `[paths.stages]` to paste, which replaces that family's chain.
 
 use super::log::{self, BackendEvent, EventKind};
@@ -18,9 +18,9 @@ use super::Calibration;
 use crate::error::Loc;
 use crate::output::{secs, PlainFormat};
 use crate::paths::gateway::{self, Implementation};
-use crate::paths::settings::{MEASURABLE_FAMILIES, PATH_PREFIX};
 use crate::paths::{cilium, dns, ingress, kube_proxy, lb_controller, mesh, Path};
 use crate::scenario::k8s::ProxyMode;
+use crate::scenario::path_settings::{MEASURABLE_FAMILIES, PATH_PREFIX};
 use crate::time::Micros;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;

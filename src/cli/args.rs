@@ -143,20 +143,53 @@ pub struct InputArgs {
     /// environment; repeatable.
     #[arg(long, value_name = "VAR=VALUE", value_parser = env_pair)]
     pub haproxy_env: Vec<(String, String)>,
-    /// HAProxy version assumed by `.if version_atleast(...)` / `version_before(...)` [default: 2.8.0].
-    #[arg(long, value_name = "VERSION")]
+    /// HAProxy version that reads the haproxy.cfg inputs: decides `.if version_atleast(...)` and
+    /// whether `timeout check` below `inter` is exact (2.8.16, 3.0.12, 3.2.1 and later) [default:
+    /// an haproxy image tag among the inputs, else 2.8.0].
+    #[arg(long, value_name = "VERSION", value_parser = haproxy_version)]
     pub haproxy_version: Option<String>,
     /// Read all haproxy.cfg inputs as one configuration, in the order given (as `haproxy -f A -f B`);
     /// a directory is always one configuration (its *.cfg files in name order, as `-f dir/`).
     #[arg(long)]
     pub haproxy_join: bool,
+    /// The tier of the propagation evidence that decides the verdict: typical (the tail warns,
+    /// GL020) or tail (zero risk) [default: propagation_tier in graceline.toml or the scenario,
+    /// else typical].
+    #[arg(long, value_enum, value_name = "TIER")]
+    pub propagation: Option<PropagationChoice>,
     /// What ends the pods of the Kubernetes paths (over `[paths] termination`): a deletion, or a
     /// termination the kubelet starts on its own.
     #[arg(long, value_enum)]
-    pub termination: Option<crate::paths::settings::Termination>,
+    pub termination: Option<crate::scenario::path_settings::Termination>,
     /// What programs Services on the nodes (over `[paths] dataplane` and a Cilium ConfigMap).
     #[arg(long, value_enum)]
-    pub dataplane: Option<crate::paths::settings::Dataplane>,
+    pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
+}
+
+/// `--propagation`: which tier of the propagation evidence is the error tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PropagationChoice {
+    /// Corroborated field reports (the default).
+    Typical,
+    /// The largest credible field observation.
+    Tail,
+}
+
+impl PropagationChoice {
+    /// The tier it names.
+    pub fn tier(self) -> crate::provider::tiers::PropagationTier {
+        match self {
+            PropagationChoice::Typical => crate::provider::tiers::PropagationTier::Typical,
+            PropagationChoice::Tail => crate::provider::tiers::PropagationTier::Tail,
+        }
+    }
+}
+
+/// Accepts an HAProxy version (`2.6`, `2.8.16`, `3.2-dev1`) for `--haproxy-version`.
+fn haproxy_version(text: &str) -> Result<String, String> {
+    crate::provider::haproxy::parse_version(text)
+        .map(|_| text.to_string())
+        .ok_or_else(|| crate::input::bad_haproxy_version(text))
 }
 
 /// Parses `VAR=VALUE` for `--haproxy-env`.

@@ -64,6 +64,7 @@ impl InputOptions {
                 haproxy_env: a.haproxy_env.clone(),
                 haproxy_version: a.haproxy_version.clone(),
                 haproxy_join: a.haproxy_join,
+                propagation_tier: a.propagation.map(|p| p.tier()),
                 termination: a.termination,
                 dataplane: a.dataplane,
             },
@@ -157,6 +158,7 @@ mod tests {
             haproxy_env: Vec::new(),
             haproxy_version: None,
             haproxy_join: false,
+            propagation: None,
             termination: None,
             dataplane: None,
         }

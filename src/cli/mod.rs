@@ -315,7 +315,13 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
     let groups = match &o.inputs {
         Inputs::BuiltinMatrix => vec![Group::of_scenarios(scenario::teaching::teaching_matrix())],
         Inputs::ServerMatrix(i) => match crate::input::named_server(&i.input)? {
-            Some(named) => vec![Group::of_scenarios(scenario::builtin_matrix_for(&named)?)],
+            Some(named) => {
+                let mut scenarios = scenario::builtin_matrix_for(&named)?;
+                if let Some(t) = i.input.propagation_tier {
+                    scenarios.iter_mut().for_each(|s| s.set_propagation_tier(t));
+                }
+                vec![Group::of_scenarios(scenarios)]
+            }
             None => Vec::new(),
         },
         Inputs::Given(i) => i.load("check")?,
@@ -456,8 +462,8 @@ fn timeline_cmd(a: &TimelineArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
     match &a.name {
-        Some(name) if name == crate::paths::figures::NAME => {
-            out.write_all(crate::paths::figures::TEXT.as_bytes())?;
+        Some(name) if name == crate::scenario::path_figures::NAME => {
+            out.write_all(crate::scenario::path_figures::TEXT.as_bytes())?;
         }
         Some(name) => {
             let Some(b) = profiles::find(name) else {
@@ -481,7 +487,7 @@ fn profiles_cmd(a: &ProfilesArgs, out: &mut dyn Write) -> Result<Exit> {
             writeln!(
                 out,
                 "Stages of the Kubernetes paths with their sources: graceline profiles {}",
-                crate::paths::figures::NAME
+                crate::scenario::path_figures::NAME
             )?;
         }
     }

@@ -307,7 +307,24 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
             redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
             port: other_port,
+            version: opts.version_from.as_ref().map(|_| Located {
+                value: format!(
+                    "{}.{}.{}",
+                    opts.build.version.0, opts.build.version.1, opts.build.version.2
+                ),
+                loc: loc.clone(),
+                from_profile: false,
+            }),
             ..LbSettings::default()
+        };
+        // The version decides the check timer only with `timeout check` below the connect phase's.
+        let assumed = match &opts.version_from {
+            Some(from) if crate::provider::haproxy::timer_depends_on_version(&s) => vec![(
+                "version".to_string(),
+                crate::provider::haproxy::version_words(opts.build.version),
+                format!("the HAProxy that reads this configuration, from {from}"),
+            )],
+            _ => Vec::new(),
         };
         out.push(LbInput {
             field_prefix: format!("{name}."),
@@ -317,7 +334,7 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             loc,
             ports,
             refused,
-            assumed: Vec::new(),
+            assumed,
             service: None,
             check: crate::scenario::k8s::CheckTarget::Server,
         });

@@ -380,6 +380,48 @@ fn image_version(image: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
+/// Repositories whose tag is HAProxy's own version: the Docker library image and HAProxy
+/// Technologies' distributions (`haproxytech/haproxy-alpine` ...). Ingress controllers that embed
+/// HAProxy (`haproxytech/kubernetes-ingress`, `jcmoraisjr/haproxy-ingress`) version themselves.
+const HAPROXY_REPOSITORIES: &[&str] = &["haproxy", "haproxy-alpine", "haproxy-debian", "haproxy-ubuntu"];
+
+/// Every container image of HAProxy itself in a YAML stream whose tag names a version: the
+/// version, the image reference and where it is written (any mapping with `name` and `image`, so
+/// Pods, workloads' pod templates and `kind: List` alike).
+pub fn haproxy_images(t: &Text, docs: &[Node]) -> Vec<((u32, u32, u32), String, Loc)> {
+    fn walk(t: &Text, n: &Node, out: &mut Vec<((u32, u32, u32), String, Loc)>) {
+        if let (Some(img), Some(_)) = (yaml::get(n, "image"), yaml::get(n, "name")) {
+            if let Some(v) = yaml::as_str(img).and_then(|r| haproxy_image_version(r).map(|v| (v, r))) {
+                out.push((v.0, v.1.to_string(), t.loc(img)));
+            }
+        }
+        for (_, child) in yaml::entries(n) {
+            walk(t, child, out);
+        }
+        for child in yaml::items(n) {
+            walk(t, child, out);
+        }
+    }
+    let mut out = Vec::new();
+    for d in docs {
+        walk(t, d, &mut out);
+    }
+    out
+}
+
+/// HAProxy's version from an image reference such as `haproxy:2.8.16-alpine` or
+/// `docker.io/haproxytech/haproxy-debian:3.2.1`; `None` for another repository, a digest-only
+/// reference or a tag that is no version (`lts`, `latest`).
+pub fn haproxy_image_version(image: &str) -> Option<(u32, u32, u32)> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let (repo, tag) = last.split_once(':')?;
+    if !HAPROXY_REPOSITORIES.contains(&repo) {
+        return None;
+    }
+    crate::provider::haproxy::parse_version(tag)
+}
+
 /// Before kubernetes#88911 (v1.18.0, back-ported to v1.17.4 and v1.16.8) `/readyz` only failed once
 /// the shutdown delay had elapsed.
 fn readyz_fails_only_at_listener_close((major, minor, patch): (u32, u32, u32)) -> bool {
@@ -435,6 +477,18 @@ mod tests {
         );
         assert_eq!(image_version("localhost:5000/kube-apiserver@sha256:abc"), None);
         assert_eq!(image_version("localhost:5000/kube-apiserver"), None);
+        assert_eq!(haproxy_image_version("haproxy:2.8.16-alpine"), Some((2, 8, 16)));
+        assert_eq!(
+            haproxy_image_version("docker.io/haproxytech/haproxy-debian:3.2.1"),
+            Some((3, 2, 1))
+        );
+        assert_eq!(haproxy_image_version("haproxy:2.6"), Some((2, 6, 0)));
+        assert_eq!(haproxy_image_version("haproxy:lts"), None);
+        assert_eq!(haproxy_image_version("haproxytech/kubernetes-ingress:3.1.0"), None);
+        assert_eq!(
+            haproxy_image_version("quay.io/jcmoraisjr/haproxy-ingress:v0.14.5"),
+            None
+        );
     }
 
     fn load(src: &str) -> Result<Vec<ServerInput>, InputError> {

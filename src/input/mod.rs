@@ -118,10 +118,13 @@ pub struct Options {
     pub haproxy_version: Option<String>,
     /// Read every haproxy.cfg input as one configuration, in the order given (`haproxy -f A -f B`).
     pub haproxy_join: bool,
+    /// The error tier of the propagation evidence (`--propagation`), over graceline.toml's and
+    /// the scenario files'.
+    pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
     /// `--termination`: what ends the pods of the Kubernetes paths (over `[paths] termination`).
-    pub termination: Option<crate::paths::settings::Termination>,
+    pub termination: Option<crate::scenario::path_settings::Termination>,
     /// `--dataplane`: what programs Services (over `[paths] dataplane` and a Cilium ConfigMap).
-    pub dataplane: Option<crate::paths::settings::Dataplane>,
+    pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
 }
 
 /// Where a group's server is named.
@@ -158,8 +161,10 @@ pub struct GroupSpec {
     pub haproxy_join: bool,
     /// The user's propagation figure for every LB of the group (`propagation_delay =` of a check).
     pub propagation_delay: Option<crate::provider::Located<crate::provider::Propagation>>,
+    /// The error tier (`propagation_tier =` of a check).
+    pub propagation_tier: Option<crate::provider::tiers::PropagationTier>,
     /// `[paths]` of graceline.toml.
-    pub paths: crate::paths::settings::PathSettings,
+    pub paths: crate::scenario::path_settings::PathSettings,
 }
 
 fn whole_file(file: &str) -> Loc {
@@ -361,18 +366,62 @@ pub fn haproxy_dir_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// How haproxy.cfg files are read for one run: the environment and assumed HAProxy build.
-fn haproxy_read_options(opts: &Options) -> Result<haproxy_cfg::ReadOptions> {
+/// How haproxy.cfg files are read for one run: the environment and assumed HAProxy build, its
+/// version from `--haproxy-version`, else from an HAProxy image among the group's other inputs
+/// (`images`: the oldest, as the one whose check timer is the least exact).
+fn haproxy_read_options(opts: &Options, images: &[((u32, u32, u32), String, Loc)]) -> Result<haproxy_cfg::ReadOptions> {
     let mut env: std::collections::HashMap<String, String> = std::env::vars().collect();
     for (k, v) in &opts.haproxy_env {
         env.insert(k.clone(), v.clone());
     }
     let mut build = haproxy_cfg::cond::Build::default();
+    let mut version_from = None;
     if let Some(v) = &opts.haproxy_version {
-        build.version = haproxy_cfg::cond::parse_version(v)
-            .ok_or_else(|| anyhow!("--haproxy-version \"{v}\": expected a version such as 2.6 or 2.8.12"))?;
+        build.version = haproxy_cfg::cond::parse_version(v).ok_or_else(|| anyhow!(bad_haproxy_version(v)))?;
+        version_from = Some(format!("--haproxy-version {v}"));
+    } else if let Some((v, image, at)) = images.iter().min_by_key(|i| i.0) {
+        build.version = *v;
+        let others = images.iter().filter(|i| i.0 != *v).count();
+        version_from = Some(format!(
+            "the image {image} at {at}{}",
+            if others > 0 {
+                format!(" (the oldest of {} haproxy images among the inputs)", images.len())
+            } else {
+                String::new()
+            }
+        ));
     }
-    Ok(haproxy_cfg::ReadOptions { env, build })
+    Ok(haproxy_cfg::ReadOptions {
+        env,
+        build,
+        version_from,
+    })
+}
+
+/// The message for an `--haproxy-version` that does not parse.
+pub fn bad_haproxy_version(v: &str) -> String {
+    format!("--haproxy-version \"{v}\": expected a version such as 2.6, 2.8.16 or 3.2-dev1")
+}
+
+/// The HAProxy images (with a version tag) among a group's Kubernetes inputs; unreadable files
+/// are left to their reader's error.
+fn haproxy_images(units: &[Unit], kind: Option<InputKind>) -> Vec<((u32, u32, u32), String, Loc)> {
+    let mut out = Vec::new();
+    for u in units {
+        let Unit::File(path) = u else { continue };
+        let display = display_name(path);
+        let Ok(bytes) = read_bytes(path) else { continue };
+        let Ok(text) = registry::decode(&display, bytes, kind) else {
+            continue;
+        };
+        if !registry::is_kubernetes_text(&text) {
+            continue;
+        }
+        let t = yaml::Text::new(&display, &text);
+        let docs = yaml::load(&t).unwrap_or_default();
+        out.extend(manifest::haproxy_images(&t, &docs));
+    }
+    out
 }
 
 /// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] before reading them.
@@ -511,13 +560,20 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
         min_margin: g.min_margin,
         patterns,
         propagation_delay: g.propagation_delay.clone(),
+        propagation_tier: opts.propagation_tier.or(g.propagation_tier),
         allow_empty: opts.allow_empty,
         ..InputGroup::default()
     };
     let mut haproxy_opts: Option<haproxy_cfg::ReadOptions> = None;
     // `[paths]`: graceline.toml, under the scenario files' (joined), under the flags.
-    let mut scenario_paths = crate::paths::settings::PathSettings::default();
-    for unit in units(g, kind, join, opts.allow_empty)? {
+    let mut scenario_paths = crate::scenario::path_settings::PathSettings::default();
+    let units = units(g, kind, join, opts.allow_empty)?;
+    let images = if units.iter().any(|u| matches!(u, Unit::Haproxy { .. })) && opts.haproxy_version.is_none() {
+        haproxy_images(&units, kind)
+    } else {
+        Vec::new()
+    };
+    for unit in units {
         match unit {
             Unit::File(path) => {
                 let display = display_name(&path);
@@ -546,7 +602,7 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
             Unit::Haproxy { label, files } => {
                 let ro = match &haproxy_opts {
                     Some(o) => o,
-                    None => haproxy_opts.insert(haproxy_read_options(opts)?),
+                    None => haproxy_opts.insert(haproxy_read_options(opts, &images)?),
                 };
                 let names: Vec<String> = files.iter().map(|f| display_name(f)).collect();
                 let mut texts = Vec::new();
@@ -577,8 +633,8 @@ pub fn read_group(g: &GroupSpec, opts: &Options) -> Result<InputGroup> {
 }
 
 /// The `[paths]` settings the command line gives.
-fn paths_flags(opts: &Options) -> crate::paths::settings::PathSettings {
-    use crate::paths::settings::{PathSettings, Setting};
+fn paths_flags(opts: &Options) -> crate::scenario::path_settings::PathSettings {
+    use crate::scenario::path_settings::{PathSettings, Setting};
     PathSettings {
         termination: opts.termination.map(|value| Setting {
             value,

@@ -13,8 +13,9 @@
 //! select = ["api-server/*"]                     # optional: LB-name globs to judge (default: the LBs on the server's port)
 //! haproxy_join = true                           # optional: the haproxy.cfg inputs are one configuration (haproxy -f A -f B)
 //! propagation_delay = ["20s", "40s"]            # optional: your measured propagation for every LB here
+//! propagation_tier = "tail"                     # optional: the tail of the evidence is the error (default typical)
 //!
-//! [paths]                                       # optional, for every check: see crate::paths::settings
+//! [paths]                                       # optional, for every check: see crate::scenario::path_settings
 //! termination = "eviction"
 //! [paths.stages]
 //! rule-programming = ["0s", "5s"]
@@ -39,7 +40,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct ProjectRaw {
     check: Vec<Spanned<CheckRaw>>,
-    /// `[paths]`: read by `crate::paths::settings`, for every check.
+    /// `[paths]`: read by `crate::scenario::path_settings`, for every check.
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }
@@ -56,6 +57,7 @@ struct CheckRaw {
     select: Option<Vec<String>>,
     haproxy_join: Option<bool>,
     propagation_delay: Option<Spanned<crate::provider::Propagation>>,
+    propagation_tier: Option<Spanned<crate::provider::tiers::PropagationTier>>,
 }
 
 /// The groups of a project file; `path` is the project file (globs are relative to its folder).
@@ -72,7 +74,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
         return Err(anyhow!(InputError::new(doc.loc(0), "check", "no [[check]] table")));
     }
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let paths = crate::paths::settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
+    let paths = crate::scenario::path_settings::PathSettings::from_toml(&file, text)?.unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in raw.check.iter().enumerate() {
         let c = c.get_ref();
@@ -128,6 +130,7 @@ pub fn groups_with(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<Gro
                 loc: doc.loc(p.span().start),
                 from_profile: false,
             }),
+            propagation_tier: c.propagation_tier.as_ref().map(|t| *t.get_ref()),
             paths: paths.clone(),
         });
     }
@@ -204,5 +207,14 @@ mod tests {
         assert!(e.contains(":3:8"), "{e}");
         let e = groups(&p, "[[check]]\nlbs = []\n").unwrap_err().to_string();
         assert!(e.contains("lists no input"), "{e}");
+        let e = groups_with(&p, "[[check]]\nlbs = [\"a\"]\npropagation_tier = \"worst\"\n", true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("graceline.toml:3:20") && e.contains("typical"), "{e}");
+        let g = groups_with(&p, "[[check]]\nlbs = [\"a\"]\npropagation_tier = \"tail\"\n", true).unwrap();
+        assert_eq!(
+            g[0].propagation_tier,
+            Some(crate::provider::tiers::PropagationTier::Tail)
+        );
     }
 }

@@ -271,7 +271,7 @@ pub struct FileInputs {
     /// A scenario file, resolved.
     pub scenario: Option<Scenario>,
     /// The scenario file's `[paths]` table.
-    pub paths: Option<crate::paths::settings::PathSettings>,
+    pub paths: Option<crate::scenario::path_settings::PathSettings>,
 }
 
 /// How one run reads its files.
@@ -548,7 +548,7 @@ fn read_scenario(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInputs
     }
     Ok(FileInputs {
         scenario: Some(scenario::load_str_with(file, text, ctx.named)?),
-        paths: crate::paths::settings::PathSettings::from_toml(file, text)?,
+        paths: crate::scenario::path_settings::PathSettings::from_toml(file, text)?,
         ..FileInputs::default()
     })
 }

@@ -35,6 +35,7 @@ struct ReportJson<'a> {
     propagation_range_s: [f64; 2],
     propagation_s: f64,
     propagation_source: &'a str,
+    propagation_tier: crate::provider::tiers::PropagationTier,
     provider: &'a str,
     recommended_fix_binds: Option<crate::analysis::Binds>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +47,8 @@ struct ReportJson<'a> {
     scenario: &'a str,
     server: &'a str,
     server_source: ServerSourceJson<'a>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    tiers: std::collections::BTreeMap<&'static str, TierJson<'a>>,
     timeline_s: TimelineJson,
     #[serde(skip_serializing_if = "from_readyz")]
     times_from: TimesFrom,
@@ -81,6 +84,24 @@ struct FindingJson<'a> {
     rule: &'static str,
     scope: &'static str,
     severity: Severity,
+}
+
+/// One propagation tier's figures: worst case, margin and recommended delay with its top.
+#[derive(Serialize)]
+struct TierJson<'a> {
+    caveats: Option<&'a str>,
+    cite: &'a str,
+    error_tier: bool,
+    evidence: crate::profiles::Evidence,
+    margin_s: f64,
+    propagation_range_s: [f64; 2],
+    recommended_shutdown_delay_s: Option<f64>,
+    recommended_termination_grace_period_s: Option<f64>,
+    source: &'a str,
+    verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a str>,
+    worst_case_s: f64,
 }
 
 /// Where the server came from.
@@ -144,6 +165,7 @@ impl<'a> ReportJson<'a> {
             propagation_range_s: [secs(r.propagation.lo), secs(r.propagation.hi)],
             propagation_s: secs(r.extremes.worst.time - r.extremes.worst.detection),
             propagation_source: &r.propagation_source,
+            propagation_tier: r.propagation_tier,
             provider: &r.provider,
             recommended_fix_binds: r.recommended_fix_binds,
             recommended_prestop_s: r.recommended_prestop.map(secs),
@@ -157,6 +179,29 @@ impl<'a> ReportJson<'a> {
                 origin: &r.server_source.origin,
                 reason: &r.server_source.reason,
             },
+            tiers: r
+                .tiers
+                .iter()
+                .map(|t| {
+                    (
+                        t.tier.name(),
+                        TierJson {
+                            caveats: t.caveats.as_deref(),
+                            cite: &t.cite,
+                            error_tier: t.error_tier,
+                            evidence: t.evidence,
+                            margin_s: secs(t.margin),
+                            propagation_range_s: [secs(t.range.lo), secs(t.range.hi)],
+                            recommended_shutdown_delay_s: t.recommended_shutdown_delay.map(secs),
+                            recommended_termination_grace_period_s: t.recommended_termination_grace_period.map(secs),
+                            source: &t.source,
+                            verdict: t.verdict,
+                            why: t.why.as_deref(),
+                            worst_case_s: secs(t.worst),
+                        },
+                    )
+                })
+                .collect(),
             timeline_s: TimelineJson {
                 e1: secs(tl.e1),
                 e2: secs(tl.e2),

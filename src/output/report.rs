@@ -236,6 +236,7 @@ fn scenario_section(md: &mut String, sc: &Scenario, lbs: &[LbSection], chart: &s
         lbs.first().map_or(0, |x| x.dist.trials)
     )
     .ok();
+    propagation_tiers(md, lbs);
     for x in lbs {
         if let Some(why) = zero_probability_fail(x) {
             writeln!(md, "- {}: FAIL with P = 0.0000: {why}", x.lb.name).ok();
@@ -459,7 +460,7 @@ fn rollout(md: &mut String, sc: &Scenario, lbs: &[LbSection], tl: &Timeline) {
         let readmit = if crate::analysis::is_unchecked(x.lb) {
             Micros::ZERO
         } else {
-            crate::analysis::failopen::readmission(&x.lb.model, sc.server.response_time)
+            crate::analysis::failopen::overlap(sc, x.lb, &r).readmission
         };
         let last = exit + r.startup_time + readmit;
         let total = period.times(i64::from(waves) - 1) + last;
@@ -709,6 +710,62 @@ fn assumptions(md: &mut String, sc: &Scenario, lbs: &[LbSection]) {
     writeln!(
         md,
         "\nModel: probes start on each provider's schedule (fixed rate for AWS/GCP/Azure, completion-relative for HAProxy), a probe's result depends on the server's state when it starts, from E3 on probes are refused at once, and several probers never shorten the worst case. Rules and their sources: `src/provider/*.rs`."
+    )
+    .ok();
+}
+
+/// Per propagation tier: the exact worst case, margin, verdict and the delay that passes it, with
+/// the Monte Carlo P(violation) and failed requests of the same sampled detections (the tiers are
+/// kinds of evidence whose frequencies are unknown, so each P is conditional on its tier).
+fn propagation_tiers(md: &mut String, lbs: &[LbSection]) {
+    let tiered: Vec<&LbSection> = lbs.iter().filter(|x| x.dist.exact.tiers.len() > 1).collect();
+    if tiered.is_empty() {
+        return;
+    }
+    writeln!(
+        md,
+        "#### By propagation tier
+"
+    )
+    .ok();
+    writeln!(md, "| load balancer | tier | propagation | evidence | worst (exact) | margin | verdict | shutdown delay that passes | P(E2 + t >= E3) | failed req/restart |").ok();
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").ok();
+    for x in tiered {
+        for t in &x.dist.exact.tiers {
+            let risk = x.dist.tiers.iter().find(|r| r.tier == t.tier);
+            writeln!(
+                md,
+                "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                x.lb.name,
+                t.tier,
+                if t.error_tier { " (error tier)" } else { "" },
+                t.range,
+                t.evidence.describe(),
+                t.worst,
+                t.margin,
+                match t.verdict {
+                    crate::analysis::Verdict::Pass => "pass",
+                    crate::analysis::Verdict::Warn => "WARN",
+                    crate::analysis::Verdict::Fail => "FAIL",
+                },
+                t.recommended_shutdown_delay.map_or_else(
+                    || "-".to_string(),
+                    |d| format!(
+                        "{d} (grace {})",
+                        t.recommended_termination_grace_period.unwrap_or_default()
+                    )
+                ),
+                risk.map_or_else(|| "-".to_string(), |r| format!("{:.4}", r.violation_probability)),
+                risk.and_then(|r| r.expected_failed_requests)
+                    .map_or_else(|| "-".to_string(), |f| format!("{f:.1}")),
+            )
+            .ok();
+        }
+    }
+    writeln!(
+        md,
+        "
+The error tier decides the verdict (`--propagation tail` makes it the tail). Each P draws the same detections with that tier's propagation uniform over its range: the tiers are different kinds of evidence with unknown relative frequencies, so each P says what happens *if* propagation behaves as that tier's sources say, never one draw across them.\n"
     )
     .ok();
 }

@@ -1,7 +1,7 @@
 //! Report sections for detection vs propagation, what clients see, and the rolling restart's
 //! overlap (hooks called from `report.rs`).
 
-use crate::analysis::failopen::{overlap, readmission};
+use crate::analysis::failopen::overlap;
 use crate::analysis::montecarlo::LbDistribution;
 use crate::scenario::{LbSpec, Rollout, Scenario};
 use std::fmt::Write;
@@ -107,11 +107,11 @@ pub fn rollout_row(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> (String, String, 
         );
     }
     let o = overlap(sc, lb, r);
-    let readd = readmission(&lb.model, sc.server.response_time);
+    let readd = o.readmission;
     let readd_text = format!(
         "{readd} ({} checks + {} propagation)",
-        readd - lb.model.propagation.hi,
-        lb.model.propagation.hi
+        o.health,
+        o.readmission - o.health
     );
     let out = format!("{} of {}", o.out_at_once, r.replicas);
     let all = if o.out_at_once >= r.replicas {

@@ -92,7 +92,41 @@ pub fn distribution_json(sc: &Scenario, lb_index: usize, d: &LbDistribution) -> 
             "summary": d.client.summary,
             "connections": d.client.connections,
         },
+        "propagation_tier": d.exact.propagation_tier,
+        "tiers": d.tiers.iter().map(|t| (t.tier.name().to_string(), json!({
+            "propagation_range_s": [secs(t.range.lo), secs(t.range.hi)],
+            "violation_probability": t.violation_probability,
+            "mean_exposure_s": t.mean_exposure_s,
+            "expected_failed_requests": t.expected_failed_requests,
+        }))).collect::<serde_json::Map<String, Value>>(),
     })
+}
+
+/// One LB's P(violation) per propagation tier, in one line (empty without tiers).
+pub fn tier_line(d: &LbDistribution) -> Option<String> {
+    if d.tiers.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = d
+        .tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{}{} {}: {:.4}{}",
+                t.tier,
+                if t.tier == d.exact.propagation_tier.tier() {
+                    "*"
+                } else {
+                    ""
+                },
+                t.range,
+                t.violation_probability,
+                t.expected_failed_requests
+                    .map_or_else(String::new, |f| format!(" ({f:.2} failed req/restart)"))
+            )
+        })
+        .collect();
+    Some(format!("P(violation) by propagation tier: {}", parts.join("; ")))
 }
 
 /// One scenario's distributions, each with the index of its LB in the scenario.
@@ -224,10 +258,20 @@ fn table(sc: &Scenario, dists: &[(usize, LbDistribution)]) -> String {
         if crate::analysis::unchecked_until(sc, &sc.lbs[*i]).is_none() {
             writeln!(out, "  {}: propagation {}", d.exact.lb, d.exact.propagation_source).ok();
         }
+        if let Some(line) = tier_line(d) {
+            writeln!(out, "  {}: {line}", d.exact.lb).ok();
+        }
         writeln!(out, "  {}: clients: {}", d.exact.lb, d.client.summary).ok();
         if let Some(c) = &d.client.connections {
             writeln!(out, "  {}: connections: {c}", d.exact.lb).ok();
         }
+    }
+    if dists.iter().any(|(_, d)| !d.tiers.is_empty()) {
+        writeln!(
+            out,
+            "By tier: the same detections with each tier's propagation uniform over its range (integrated, not drawn); * marks the error tier, whose figures the table shows. Tiers are kinds of evidence whose frequencies are unknown, so each P is conditional on its tier, never one draw across them."
+        )
+        .ok();
     }
     writeln!(
         out,

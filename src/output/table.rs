@@ -165,6 +165,34 @@ fn write_lbs(o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::
                 writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join(", "))?;
             }
         }
+        let tiered: Vec<&LbReport> = reports.iter().filter(|r| r.tiers.len() > 1).collect();
+        if !tiered.is_empty() {
+            writeln!(
+                out,
+                "\npropagation tiers (the error tier decides the verdict; --propagation tail makes it the tail; graceline explain names the sources):"
+            )?;
+            for r in tiered {
+                let list: Vec<String> = r
+                    .tiers
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{}{} {}: {}, margin {}{}",
+                            t.tier,
+                            if t.error_tier { "*" } else { "" },
+                            t.range,
+                            verdict_cell(t.verdict).0,
+                            t.margin,
+                            match (t.verdict, t.recommended_shutdown_delay) {
+                                (Verdict::Pass, _) | (_, None) => String::new(),
+                                (_, Some(d)) => format!(" (shutdown_delay >= {d} covers it)"),
+                            }
+                        )
+                    })
+                    .collect();
+                writeln!(out, "  {} ({}): {}", r.lb, r.provider, list.join("; "))?;
+            }
+        }
         if !o.skipped.is_empty() {
             writeln!(out, "\nskipped (not judged): {} load balancers", o.skipped.len())?;
             for (scenario, k) in &o.skipped {

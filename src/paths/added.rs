@@ -8,9 +8,11 @@
 use super::gateway::{self, Implementation};
 use super::kubelet::{self, Kill};
 use super::readiness::{self, Fix};
-use super::settings::{Dataplane, Termination};
+use super::settings::{Dataplane, PathSettings, Termination, PATH_PREFIX};
+use super::Stage;
 use super::{cilium, dns, mesh, metallb, Path, PathReport, PathsAnalysis};
 use crate::analysis::findings::Finding;
+use crate::profiles::Evidence;
 use crate::scenario::group::Group;
 use crate::scenario::k8s::{CheckTarget, Probe, Target};
 
@@ -164,10 +166,40 @@ fn deletion_fix(p: &Path) -> (Fix, String) {
     }
 }
 
+/// Replaces a path's stages by its measured figures: the whole chain when `"path:<family>"` is set
+/// in `[paths.stages]` (one measured stage), else each overridden stage.
+pub fn apply_measured(s: &PathSettings, p: &mut Path) {
+    let id = format!("{PATH_PREFIX}{}", p.kind.name());
+    if let Some(o) = s.stages.iter().find(|o| o.id == id) {
+        let built = format!(
+            "{}..{} built from {}",
+            p.best(),
+            p.worst(),
+            p.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" + ")
+        );
+        p.stages = vec![Stage::computed(
+            &id,
+            "the whole path, measured end to end".to_string(),
+            o.lo,
+            o.hi,
+            Evidence::Field,
+            format!(
+                "measured: [paths.stages] {} = {}..{} at {} (replaces {built})",
+                o.id, o.lo, o.hi, o.at
+            ),
+        )];
+    } else {
+        s.apply(&mut p.stages);
+    }
+    if let Some(a) = &mut p.alternative {
+        s.apply(&mut a.stages);
+    }
+}
+
 /// Judges one path with the group's `[paths]` settings and the pod's sidecar.
 pub fn judge(g: &Group, t: &Target, mut p: Path) -> PathReport {
     let s = &g.added.settings;
-    s.apply_path(&mut p);
+    apply_measured(s, &mut p);
     let term = s.termination();
     let mut r = if p.never_withdrawn.is_some() {
         // Never withdrawn before the pod is gone, whatever stops it (GL041).
@@ -214,7 +246,39 @@ pub fn target_findings(g: &Group, t: &Target) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use crate::error::Loc;
+    use crate::paths::settings::PathSettings;
     use crate::paths::PathKind;
+    use crate::time::Micros;
+
+    #[test]
+    fn a_whole_path_measured_end_to_end_replaces_its_chain() {
+        let s = PathSettings::from_toml(
+            "g.toml",
+            "[paths.stages]\n\"path:kube-proxy\" = [\"1s\", \"3s\"]\npod-watch = \"9s\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        let at = Loc {
+            file: "s.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let mut p =
+            crate::paths::kube_proxy::path("a/b", "a/b:80", at.clone(), crate::scenario::k8s::ProxyMode::Iptables);
+        super::apply_measured(&s, &mut p);
+        assert_eq!(p.stages.len(), 1);
+        assert_eq!((p.best(), p.worst()), (Micros::from_secs(1), Micros::from_secs(3)));
+        assert!(
+            p.stages[0].source.contains("replaces 0s..4s built from pod-watch"),
+            "{}",
+            p.stages[0].source
+        );
+        // Another family keeps its stages, with the stage figure.
+        let mut n = crate::paths::ingress::nginx_path("a/b", "i", at);
+        super::apply_measured(&s, &mut n);
+        assert_eq!(n.stages[0].hi, Micros::from_secs(9));
+    }
 
     #[test]
     fn every_family_has_one_name_in_text_and_json() {

@@ -106,19 +106,46 @@ pub fn health_check_of_pod(t: &Target, lb: &LbSpec) -> Alternative {
                 crate::profiles::Evidence::Documented,
                 "the pod spec (preStop, terminationGracePeriodSeconds) and the app's shutdown profile".to_string(),
             ),
-            Stage::computed(
-                "lb-health-check",
-                format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
-                ext.best.time,
-                ext.worst.time,
-                propagation_evidence(lb),
-                format!(
-                    "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml)",
-                    lb.profile, lb.profile
+            with_lb_tail(
+                Stage::computed(
+                    "lb-health-check",
+                    format!("{} marks the pod down, + propagation {}", lb.name, lb.model.propagation),
+                    ext.best.time,
+                    ext.worst.time,
+                    propagation_evidence(lb),
+                    format!(
+                        "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml)",
+                        lb.profile, lb.profile
+                    ),
                 ),
+                lb,
             ),
         ],
     }
+}
+
+/// A load balancer's health-check stage with the tail of its propagation evidence as the stage's
+/// tail (GL040), when the tail reaches beyond the propagation the model carries (the error tier).
+pub fn with_lb_tail(mut stage: Stage, lb: &LbSpec) -> Stage {
+    let resolved = crate::analysis::tiers::resolve_lb(lb);
+    let tail = crate::provider::tiers::pick(&resolved, crate::provider::tiers::Tier::Tail);
+    let extra = tail.figure.range.hi - lb.model.propagation.hi;
+    if tail.tier == crate::provider::tiers::Tier::Tail && extra > crate::time::Micros::ZERO {
+        stage.tail = Some(stage.hi + extra);
+        stage.tail_source = Some(format!(
+            "{}'s propagation in the tail of the evidence, {} instead of {}{}: {}{}",
+            lb.name,
+            tail.figure.range,
+            lb.model.propagation,
+            tail.why.as_ref().map_or_else(String::new, |w| format!(" ({w})")),
+            tail.figure.cite,
+            tail.figure
+                .caveats
+                .as_ref()
+                .map_or_else(String::new, |c| format!("; caveats: {c}"))
+        ));
+    }
+    stage
 }
 
 /// The evidence of a health-check stage: its propagation's (field for the NLB, none where no

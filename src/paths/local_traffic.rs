@@ -38,21 +38,24 @@ pub fn lb_stage(lb: &LbSpec) -> Stage {
     let lat = LatencyRange::fixed(Micros::ZERO);
     let worst = unbounded_worst_with(&node, &model, lat);
     let best = extremes_with(&node, &model, lat).best.time;
-    Stage::computed(
-        "lb-health-check",
-        format!(
-            "{} ({}) health check of the healthCheckNodePort marks the node down, + propagation {}",
-            lb.name, lb.profile, model.propagation
+    super::lb_controller::with_lb_tail(
+        Stage::computed(
+            "lb-health-check",
+            format!(
+                "{} ({}) health check of the healthCheckNodePort marks the node down, + propagation {}",
+                lb.name, lb.profile, model.propagation
+            ),
+            best.min(worst),
+            worst,
+            super::lb_controller::propagation_evidence(lb),
+            format!(
+                "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml); {}",
+                lb.profile,
+                lb.profile,
+                figures().source("health_check_node_port")
+            ),
         ),
-        best.min(worst),
-        worst,
-        super::lb_controller::propagation_evidence(lb),
-        format!(
-            "graceline's {} model with the Service's settings (src/provider, profiles/{}.toml); {}",
-            lb.profile,
-            lb.profile,
-            figures().source("health_check_node_port")
-        ),
+        lb,
     )
 }
 

@@ -7,15 +7,23 @@
 //! timeout period"; a TCP probe fails once the next probe is sent, i.e. after one interval
 //! (MicrosoftDocs/azure-docs load-balancer-custom-probe-overview.md @0147a273, 2023). The backend
 //! is taken out of rotation after `probeThreshold` consecutive failures (REST spec
-//! `ProbePropertiesFormat.probeThreshold`); `numberOfProbes` is ignored by the platform
-//! (openshift/installer#9111; azure-docs PR #97561: "we only send 1 probe").
+//! `ProbePropertiesFormat.probeThreshold`); `numberOfProbes` is ignored by the platform (Azure
+//! Load Balancer "What's new", known issues, cited by kubernetes-sigs/cloud-provider-azure#3623:
+//! "numberofprobes never works"; openshift/installer#9111).
 //!
-//! Answered failures mark the instance down at once: "Regardless of configured time-out threshold,
-//! ... any status code that isn't HTTP 200 OK" or a TCP reset takes it out immediately
-//! (MicrosoftDocs/azure-docs load-balancer health probe overview and manage-probes-how-to; the 2018
-//! probe doc says the same); `probeThreshold` counts consecutive timeouts. So a 500 from `/readyz`
-//! or a refused connection at E3 decides on the first probe; only a hanging `/readyz` needs
-//! `probeThreshold` probes.
+//! Answered failures of HTTP(S) probes mark the instance down at once: "Regardless of configured
+//! time-out threshold, HTTP(S) load balancer health probes will automatically mark the instance as
+//! down if the server returns any status code that isn't HTTP 200 OK or if the connection is
+//! terminated via TCP reset" (MicrosoftDocs/azure-docs load-balancer-custom-probe-overview.md and
+//! manage-probes-how-to); `probeThreshold` counts consecutive timeouts. So a 500 from `/readyz` or
+//! a refused connection at E3 decides on the first HTTP(S) probe; only a hanging `/readyz` needs
+//! `probeThreshold` probes. The sentence is about HTTP(S) probes: a TCP probe's reset counts like
+//! any failure towards `probeThreshold`.
+//!
+//! Limits: the API takes any int32 interval (MicrosoftDocs/azure-docs#107019); cloud-provider-azure
+//! refuses interval x probes >= 120 s for Service annotations
+//! (pkg/provider/azure_loadbalancer_healthprobe.go), which graceline reports as an error for
+//! Services and as a warning for Terraform and scenario files.
 
 use super::{
     apply_setting, count_range, protocol_of, required, secs_range, Family, Grid, KnobValue, LbSettings, Limits,
@@ -64,7 +72,7 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
         rise: threshold,
         probers: s.probers.as_ref().map_or(1, |v| v.value.hi),
         propagation: super::propagation_of(s),
-        answered_marks_down: true,
+        answered_marks_down: protocol != Protocol::Tcp,
     })
 }
 
@@ -169,7 +177,7 @@ impl Provider for Azure {
 
     /// Azure LB routes flows, not requests.
     fn established_connections(&self, _s: &LbSettings, until_server: &str) -> Option<String> {
-        Some(format!("established flows to a down instance are kept by Azure Standard LB (Basic terminates them only when all probes are down; unverified detail): keep-alive connections keep carrying requests {until_server}"))
+        Some(format!("established flows to a down instance are kept by Azure Standard LB (Basic terminates them only when all probes are down: \"Probe down behavior\" in the Azure LB health-probe documentation): keep-alive connections keep carrying requests {until_server}"))
     }
 }
 

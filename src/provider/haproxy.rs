@@ -20,9 +20,10 @@
 //! moved to connect + `timeout check` but the task is not requeued, so the timeout fires at the
 //! first event-loop pass after it, at the latest at the old timer. Fixed upstream by commit
 //! 7c788f098 "BUG/MEDIUM: check: Requeue healthchecks on I/O events to handle check timeout"
-//! (v3.3-dev1, June 2025, marked for backport). So a check of a server that accepts and never
-//! answers fails after `timeout check` at the earliest and max(`timeout check`, min(`inter`,
-//! `timeout connect`)) at the latest; fixed versions always take the lower end.
+//! (v3.3-dev1, June 2025, "must be backported to all stable versions"). So a check of a server
+//! that accepts and never answers fails after `timeout check` at the earliest and
+//! max(`timeout check`, min(`inter`, `timeout connect`)) at the latest on a version without the
+//! fix, and after exactly `timeout check` on one with it ([`has_check_timer_fix`]).
 //! `timeout connect` alone (without `timeout check`) does not bound anything here.
 //!
 //! Refused connections (what a client sees after E3): HAProxy retries a connection refused by the
@@ -59,26 +60,113 @@ pub const KNOBS: &[&str] = &[
     "propagation_delay",
     "latency",
     "matcher",
+    "version",
 ];
 
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).
 pub const MAX_SPREAD: u32 = 50;
 
 /// Shortest and longest time a check takes against a server that accepted the connection and
-/// never answers: `inter` without `timeout check`; with it, from `timeout check` up to the
-/// connect-phase timer min(`inter`, `timeout connect`) that HAProxy 2.6 may still be sleeping on.
+/// never answers: `inter` without `timeout check`; with it, `timeout check` on a version with the
+/// check-timer fix, else from `timeout check` up to the connect-phase timer min(`inter`,
+/// `timeout connect`) that HAProxy may still be sleeping on.
 pub fn effective_timeout(
     inter: Micros,
     timeout_check: Option<Micros>,
     timeout_connect: Option<Micros>,
+    fixed: bool,
 ) -> (Micros, Micros) {
     match timeout_check {
         None => (inter, inter),
+        Some(check) if fixed => (check, check),
         Some(check) => {
             let first_wake = timeout_connect.map_or(inter, |c| c.min(inter));
             (check, check.max(first_wake))
         }
     }
+}
+
+/// `inter` when unset: `DEF_CHKINTR` (include/haproxy/defaults.h).
+pub const DEF_INTER: Micros = Micros::from_secs(2);
+
+/// The HAProxy version graceline assumes when nothing names one: the manual its configuration
+/// parser follows (2.8.0), a release without the check-timer fix.
+pub const DEFAULT_VERSION: (u32, u32, u32) = (2, 8, 0);
+
+/// Whether a release has commit 7c788f098 ("Requeue healthchecks on I/O events to handle check
+/// timeout"), which makes `timeout check` below `inter` exact. Read in the release changelogs of
+/// every maintained branch (essentialkaos/kaos-repo specs/haproxy/haproxy{26,28,30,32}.spec, which
+/// copy HAProxy's CHANGELOG; Mageia advisory MGASA-2025-0242 for 2.8.16; git.haproxy.org
+/// haproxy-2.8.git commit 2730bd2): 2.8.16, 3.0.12 and 3.2.1 have it, 3.3-dev1 and later are
+/// built on it; 2.6 up to 2.6.23 (October 2025) does not. 3.1 could not be confirmed and counts
+/// as without it, as do the ended branches (2.7, 2.9) and everything older.
+pub fn has_check_timer_fix((major, minor, patch): (u32, u32, u32)) -> bool {
+    match (major, minor) {
+        (2, 8) => patch >= 16,
+        (3, 0) => patch >= 12,
+        (3, 2) => patch >= 1,
+        (3, m) => m >= 3,
+        (m, _) => m >= 4,
+    }
+}
+
+/// The version a setting or `.if version_atleast()` names: `2.6`, `2.8.16` or `3.2-dev1` as
+/// `(major, minor, patch)`.
+pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let core = text.split(['-', '+', '~']).next()?;
+    let mut parts = core.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
+}
+
+/// Whether the check timer of these settings depends on the version: `timeout check` below the
+/// connect-phase timer min(`inter`, `timeout connect`).
+pub fn timer_depends_on_version(s: &LbSettings) -> bool {
+    let Some(check) = &s.timeout_check else {
+        return false;
+    };
+    let inter = s.inter.as_ref().map_or(DEF_INTER, |v| v.value);
+    let t = |f: bool| effective_timeout(inter, Some(check.value), s.timeout_connect.as_ref().map(|v| v.value), f);
+    t(true) != t(false)
+}
+
+/// The version of the settings (`version`), else [`DEFAULT_VERSION`]; an error at the setting when
+/// it does not parse.
+pub fn version_of(s: &LbSettings) -> Result<(u32, u32, u32), InputError> {
+    match &s.version {
+        None => Ok(DEFAULT_VERSION),
+        Some(v) => parse_version(&v.value).ok_or_else(|| {
+            InputError::new(
+                v.loc.clone(),
+                "version",
+                format!(
+                    "\"{}\" is not an HAProxy version; expected one such as \"2.6\", \"2.8.16\" or \"3.2-dev1\"",
+                    v.value
+                ),
+            )
+        }),
+    }
+}
+
+/// The version in words for findings and the assumed values.
+pub fn version_words(v: (u32, u32, u32)) -> String {
+    format!(
+        "{}.{}.{} ({} the check-timer fix 7c788f098: a silent check {})",
+        v.0,
+        v.1,
+        v.2,
+        if has_check_timer_fix(v) { "with" } else { "without" },
+        if has_check_timer_fix(v) {
+            "fails after exactly `timeout check`"
+        } else {
+            "may run until min(inter, timeout connect)"
+        }
+    )
 }
 
 /// Builds the probe model: completion-relative with `inter`/`fastinter`/`downinter`.
@@ -96,10 +184,12 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             ));
         }
     }
+    let fixed = has_check_timer_fix(version_of(s)?);
     let (timeout_min, timeout) = effective_timeout(
         inter,
         s.timeout_check.as_ref().map(|v| v.value),
         s.timeout_connect.as_ref().map(|v| v.value),
+        fixed,
     );
     Ok(ProbeModel {
         schedule: Schedule::CompletionRelative {
@@ -179,12 +269,13 @@ impl Provider for Haproxy {
         let mut settings = Vec::new();
         let tcheck = s.timeout_check.as_ref().map(|v| v.value);
         let tconnect = s.timeout_connect.as_ref().map(|v| v.value);
+        let fixed = version_of(s).is_ok_and(has_check_timer_fix);
         let steps = GRID_MAX.0 / GRID_STEP.0;
         for a in 1..=steps {
             let inter = GRID_STEP.times(a);
             for b in 1..=steps {
                 for fall in 1..=GRID_MAX_FALL {
-                    let (timeout_min, timeout) = effective_timeout(inter, tcheck, tconnect);
+                    let (timeout_min, timeout) = effective_timeout(inter, tcheck, tconnect, fixed);
                     settings.push(Setting {
                         interval: inter,
                         timeout,
@@ -223,6 +314,18 @@ impl Provider for Haproxy {
 
     fn all_unhealthy(&self) -> &'static str {
         "the backend has no usable server and HAProxy answers 503"
+    }
+
+    /// The version, when the check timer depends on it and nothing named one.
+    fn assumed(&self, s: &LbSettings) -> Vec<(String, String, String)> {
+        if !timer_depends_on_version(s) || s.version.as_ref().is_some_and(|v| !v.from_profile) {
+            return Vec::new();
+        }
+        vec![(
+            "version".to_string(),
+            version_words(DEFAULT_VERSION),
+            "graceline's default HAProxy version (nothing named one: --haproxy-version, an haproxy image among the inputs, or version = in the [[lb]] table); `timeout check` below min(inter, timeout connect) is exact only from 2.8.16, 3.0.12 and 3.2.1 on".to_string(),
+        )]
     }
 
     /// Retried on the same closed port `retries` times unless `option redispatch` sends it to
@@ -284,18 +387,52 @@ mod tests {
     #[test]
     fn timeout_check_and_the_2_6_timer() {
         let ms = Micros::from_millis;
-        assert_eq!(effective_timeout(ms(2000), None, Some(ms(50))), (ms(2000), ms(2000)));
+        assert_eq!(
+            effective_timeout(ms(2000), None, Some(ms(50)), false),
+            (ms(2000), ms(2000))
+        );
         // Above inter: the task re-sleeps until connect + timeout check.
-        assert_eq!(effective_timeout(ms(150), Some(ms(400)), None), (ms(400), ms(400)));
+        assert_eq!(
+            effective_timeout(ms(150), Some(ms(400)), None, false),
+            (ms(400), ms(400))
+        );
         // Below inter: anywhere up to inter (measured 101..302 ms for 100 ms / inter 300 ms).
         assert_eq!(
-            effective_timeout(ms(300), Some(ms(100)), Some(ms(1000))),
+            effective_timeout(ms(300), Some(ms(100)), Some(ms(1000)), false),
             (ms(100), ms(300))
+        );
+        // With the fix: exactly timeout check.
+        assert_eq!(
+            effective_timeout(ms(300), Some(ms(100)), Some(ms(1000)), true),
+            (ms(100), ms(100))
         );
         // A timeout connect below timeout check makes the first wake-up early enough.
         assert_eq!(
-            effective_timeout(ms(300), Some(ms(100)), Some(ms(50))),
+            effective_timeout(ms(300), Some(ms(100)), Some(ms(50)), false),
             (ms(100), ms(100))
         );
+    }
+
+    #[test]
+    fn the_fix_by_branch() {
+        for (v, fixed) in [
+            ("2.6.12", false),
+            ("2.6.23", false),
+            ("2.8.0", false),
+            ("2.8.15", false),
+            ("2.8.16", true),
+            ("2.9.9", false),
+            ("3.0.11", false),
+            ("3.0.12", true),
+            ("3.1.9", false),
+            ("3.2.0", false),
+            ("3.2.1", true),
+            ("3.3-dev1", true),
+            ("3.4.0", true),
+            ("4.0", true),
+        ] {
+            assert_eq!(has_check_timer_fix(parse_version(v).unwrap()), fixed, "{v}");
+        }
+        assert!(!has_check_timer_fix(DEFAULT_VERSION));
     }
 }

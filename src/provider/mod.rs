@@ -19,6 +19,7 @@ pub mod latency;
 pub mod matcher;
 pub mod nginx;
 pub mod talos;
+pub mod tiers;
 
 use crate::error::{Doc, InputError, Loc};
 use crate::time::Micros;
@@ -178,6 +179,12 @@ pub trait Provider: Sync + std::fmt::Debug {
     /// detection figures with "routed to until the server is back" and its own findings.
     fn passive(&self, _s: &LbSettings) -> Option<PassiveView> {
         None
+    }
+
+    /// Values the provider assumes for these settings beyond the profile's (setting, value, why):
+    /// HAProxy's version when its check timer depends on it and nothing named one.
+    fn assumed(&self, _s: &LbSettings) -> Vec<(String, String, String)> {
+        Vec::new()
     }
 
     /// Established keep-alive connections through an L4 load balancer, in one line ending with
@@ -719,6 +726,7 @@ lb_fields! {
     workers: u32,
     keepalive: u32,
     proxy_timeout: Micros,
+    version: String,
 }
 
 fn pick<T: Clone>(
@@ -779,6 +787,9 @@ pub struct LimitViolation {
     pub loc: Loc,
     /// What is wrong.
     pub message: String,
+    /// Refused by a tool in front of the API (cloud-provider-azure for Service annotations), not
+    /// by the provider's API itself: an error for that tool's input, a warning for the others.
+    pub tool_only: bool,
 }
 
 /// Takes a required setting or reports that neither the user nor the profile gave it.
@@ -838,6 +849,7 @@ pub fn check_limits(
                     "{profile} requires {timeout_key} ({}) to be {word} {interval_key} ({})",
                     t.value, i.value
                 ),
+                tool_only: false,
             });
         }
     }
@@ -847,11 +859,12 @@ pub fn check_limits(
             out.push(LimitViolation {
                 loc,
                 message: format!(
-                    "{profile} requires interval x probe_threshold below {max}, got {} x {} = {}",
+                    "cloud-provider-azure requires interval x probe_threshold below {max} for Service annotations (pkg/provider/azure_loadbalancer_healthprobe.go), got {} x {} = {}; the Azure API itself accepts it (MicrosoftDocs/azure-docs#107019)",
                     i.value,
                     t.value,
                     i.value.times(i64::from(t.value))
                 ),
+                tool_only: true,
             });
         }
     }
@@ -860,6 +873,7 @@ pub fn check_limits(
             out.push(LimitViolation {
                 loc: p.loc.clone(),
                 message: format!("{profile} does not offer {:?} health checks", p.value).to_lowercase(),
+                tool_only: false,
             });
         }
     }
@@ -876,6 +890,7 @@ fn out_of_range<T: PartialOrd + std::fmt::Display>(
     (v.value < *lo || v.value > *hi).then(|| LimitViolation {
         loc: v.loc.clone(),
         message: format!("{profile} accepts {key} from {lo} to {hi}, got {}", v.value),
+        tool_only: false,
     })
 }
 

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::error::{InputError, Loc};
 use crate::profiles;
+use crate::provider::tiers::PropagationTier;
 use crate::provider::{Located, Propagation};
 use crate::time::Micros;
 use anyhow::{anyhow, Result};
@@ -52,6 +53,9 @@ pub struct InputGroup {
     pub patterns: Patterns,
     /// The user's propagation figure for every load balancer of the group.
     pub propagation_delay: Option<Located<Propagation>>,
+    /// The error tier named for the group (`--propagation`, `propagation_tier =`), over the
+    /// scenario files' own.
+    pub propagation_tier: Option<PropagationTier>,
     /// Load balancers, per file.
     pub lb_files: Vec<LbFile>,
     /// kube-apiserver manifests that may be the group's server.
@@ -63,7 +67,7 @@ pub struct InputGroup {
     /// An input with nothing to judge is not an error.
     pub allow_empty: bool,
     /// The `[paths]` settings (graceline.toml, scenario files, flags).
-    pub paths: crate::paths::settings::PathSettings,
+    pub paths: crate::scenario::path_settings::PathSettings,
 }
 
 /// A Service port bound to the pod (or server) that shuts down behind it.
@@ -558,6 +562,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
                 server_locs: gs.locs.clone(),
                 lbs,
                 min_margin,
+                propagation_tier: PropagationTier::Typical,
                 server_source: gs.source.clone(),
                 readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
                 traffic: None,
@@ -580,6 +585,7 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
             server_locs: locs,
             lbs,
             min_margin,
+            propagation_tier: PropagationTier::Typical,
             server_source: t.server_source.clone(),
             readyz_timeout_probability: DEFAULT_TIMEOUT_PROBABILITY,
             traffic: None,
@@ -589,6 +595,11 @@ pub fn assemble(mut g: InputGroup) -> Result<Group> {
         });
     }
 
+    // The error tier: the group's (command line, project file) over each scenario file's own.
+    for sc in &mut scenarios {
+        let tier = g.propagation_tier.unwrap_or(sc.propagation_tier);
+        sc.set_propagation_tier(tier);
+    }
     let (mut bindings, mut ingresses) = bind(
         &g.objects,
         &app,
@@ -952,7 +963,7 @@ pub struct MeshMember {
 #[derive(Debug, Clone, Default)]
 pub struct AddedBindings {
     /// `[paths]` of graceline.toml and scenario files, and the flags.
-    pub settings: crate::paths::settings::PathSettings,
+    pub settings: crate::scenario::path_settings::PathSettings,
     /// Gateway API route backends.
     pub routes: Vec<RouteBinding>,
     /// Headless Services.
@@ -985,11 +996,13 @@ const WELL_KNOWN_CLASSES: &[(&str, &str)] = &[
 ];
 
 /// Istio's default terminationDrainDuration, from the data file (overridable in `[paths.stages]`).
-fn istio_default_drain(settings: &crate::paths::settings::PathSettings) -> (Micros, String) {
+fn istio_default_drain(settings: &crate::scenario::path_settings::PathSettings) -> (Micros, String) {
     match settings.stages.iter().find(|o| o.id == "istio-termination-drain") {
         Some(o) => (o.hi, format!("[paths.stages] istio-termination-drain at {}", o.at)),
         None => (
-            crate::paths::figures::figures().stage("istio-termination-drain").hi,
+            crate::scenario::path_figures::figures()
+                .stage("istio-termination-drain")
+                .hi,
             "Istio's default (ProxyConfig terminationDrainDuration)".to_string(),
         ),
     }
@@ -1015,7 +1028,7 @@ fn drain_in_proxy_config(text: &str) -> Option<Result<Micros, String>> {
 fn mesh_member(
     objs: &Objects,
     w: &super::k8s::Workload,
-    settings: &crate::paths::settings::PathSettings,
+    settings: &crate::scenario::path_settings::PathSettings,
 ) -> Result<Option<MeshMember>, InputError> {
     let added = &objs.added;
     let pod = added.pod(&w.name);
@@ -1221,7 +1234,7 @@ fn bind_routes(
                     }
                 },
             };
-            if crate::paths::gateway::Implementation::of_controller(&controller).is_none() {
+            if super::k8s_added::Implementation::of_controller(&controller).is_none() {
                 let at = added
                     .gateway_classes
                     .iter()
@@ -1233,7 +1246,7 @@ fn bind_routes(
                     &at,
                     format!(
                         "controller {controller} is not one graceline models ({}), so the routes of Gateway {}",
-                        crate::paths::gateway::Implementation::known().join(", "),
+                        super::k8s_added::Implementation::known().join(", "),
                         gw.name
                     ),
                 );
@@ -1302,13 +1315,13 @@ fn bind_routes(
 fn bind_added(
     objs: &Objects,
     app: &AppServer,
-    mut settings: crate::paths::settings::PathSettings,
+    mut settings: crate::scenario::path_settings::PathSettings,
     unjudged: &mut Vec<Unjudged>,
     notes: &mut Vec<String>,
     bindings: &mut [Binding],
     ingresses: &mut [IngressBinding],
 ) -> Result<AddedBindings> {
-    use crate::paths::settings::{Dataplane, Setting};
+    use crate::scenario::path_settings::{Dataplane, Setting};
     let added = &objs.added;
     if let Some(c) = &added.cilium {
         if settings.dataplane.is_none() && c.replaces_kube_proxy {

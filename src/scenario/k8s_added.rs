@@ -11,6 +11,50 @@ use crate::error::Loc;
 use crate::time::Micros;
 use std::collections::BTreeMap;
 
+/// The Gateway API implementations graceline models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implementation {
+    /// Envoy Gateway (`gateway.envoyproxy.io/gatewayclass-controller`).
+    EnvoyGateway,
+    /// Contour (`projectcontour.io/gateway-controller`).
+    Contour,
+    /// Istio (`istio.io/gateway-controller`).
+    Istio,
+    /// GKE (`networking.gke.io/gateway`, `networking.gke.io/gateway-multicluster`).
+    Gke,
+}
+
+impl Implementation {
+    /// The implementation a GatewayClass's `controllerName` names. Envoy Gateway and Contour let
+    /// the operator change the name inside their domain, so their prefixes are enough
+    /// (envoyproxy/gateway api/v1alpha1/envoygateway_types.go `GatewayControllerName`;
+    /// projectcontour/contour changelogs v1.21.0, v1.24.0; istio/istio's `istio.io/gateway-controller`;
+    /// https://cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities).
+    pub fn of_controller(controller: &str) -> Option<Implementation> {
+        if controller.starts_with("gateway.envoyproxy.io/") {
+            Some(Implementation::EnvoyGateway)
+        } else if controller.starts_with("projectcontour.io/") {
+            Some(Implementation::Contour)
+        } else if controller == "istio.io/gateway-controller" {
+            Some(Implementation::Istio)
+        } else if controller == "networking.gke.io/gateway" || controller == "networking.gke.io/gateway-multicluster" {
+            Some(Implementation::Gke)
+        } else {
+            None
+        }
+    }
+
+    /// The modelled implementations, for messages.
+    pub fn known() -> Vec<&'static str> {
+        vec![
+            "Envoy Gateway (gateway.envoyproxy.io/*)",
+            "Contour (projectcontour.io/*)",
+            "Istio (istio.io/gateway-controller)",
+            "GKE (networking.gke.io/gateway)",
+        ]
+    }
+}
+
 /// A GatewayClass: which controller implements the Gateways of this class.
 #[derive(Debug, Clone)]
 pub struct GatewayClass {

@@ -5,6 +5,9 @@ pub mod gke;
 pub mod group;
 pub mod k8s;
 pub mod k8s_added;
+pub mod layout;
+pub mod path_figures;
+pub mod path_settings;
 pub mod select;
 pub mod teaching;
 pub mod words;
@@ -12,6 +15,7 @@ pub mod words;
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
 use crate::provider::latency::{self, Latency, LatencyRange};
+use crate::provider::tiers::{PropagationTier, Tiers};
 use crate::provider::{self, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ServerRaw, ServerSpec};
@@ -37,7 +41,7 @@ struct ScenarioRaw {
     analysis: Option<AnalysisRaw>,
     traffic: Option<Spanned<TrafficRaw>>,
     rollout: Option<Spanned<RolloutRaw>>,
-    /// `[paths]`: read by `crate::paths::settings` (accepted here so the table is known).
+    /// `[paths]`: read by `crate::scenario::path_settings` (accepted here so the table is known).
     #[allow(dead_code)]
     paths: Option<toml::Value>,
 }
@@ -99,6 +103,7 @@ pub const DEFAULT_TIMEOUT_PROBABILITY: f64 = 0.5;
 #[serde(deny_unknown_fields)]
 struct AnalysisRaw {
     min_margin: Option<Spanned<Micros>>,
+    propagation_tier: Option<Spanned<PropagationTier>>,
 }
 
 /// One load balancer of a scenario, resolved.
@@ -120,8 +125,12 @@ pub struct LbSpec {
     pub loc: Loc,
     /// What is known about the provider's propagation delay.
     pub propagation_note: Option<String>,
-    /// The evidence behind the profile's propagation range (ignored when the user set their own).
+    /// The evidence behind the profile's typical propagation tier (ignored when the user set their
+    /// own).
     pub propagation_evidence: profiles::Evidence,
+    /// The profile's propagation tiers (typical, vendor, tail); the model carries the error tier's
+    /// range ([`Scenario::set_propagation_tier`]).
+    pub tiers: Tiers,
     /// Values assumed rather than read: (setting, value, source). The profile's assumptions the
     /// input did not override (e.g. the prober count) and the reader's defaults for a missing block.
     pub assumed: Vec<(String, String, String)>,
@@ -210,6 +219,8 @@ pub struct Scenario {
     pub lbs: Vec<LbSpec>,
     /// Minimum margin below which GL002 warns.
     pub min_margin: Micros,
+    /// Which propagation tier is the error tier (`propagation_tier`, `--propagation`).
+    pub propagation_tier: PropagationTier,
     /// With `readyz_failure = "either"`: the probability a failing `/readyz` hangs rather than answers 5xx.
     pub readyz_timeout_probability: f64,
     /// Request rate for expected-failure estimates, if given.
@@ -226,6 +237,25 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Makes `tier` the error tier: every load balancer's model takes that tier's propagation range
+    /// (the user's measured `propagation_delay` where given; the typical one where the evidence has
+    /// no such tier), the NLB's tail as its layout decides (cross-zone, GL016).
+    pub fn set_propagation_tier(&mut self, tier: PropagationTier) {
+        self.propagation_tier = tier;
+        let ranges: Vec<provider::Propagation> = self
+            .lbs
+            .iter()
+            .map(|lb| {
+                provider::tiers::pick(&layout::resolve(self, lb), tier.tier())
+                    .figure
+                    .range
+            })
+            .collect();
+        for (lb, r) in self.lbs.iter_mut().zip(ranges) {
+            lb.model.propagation = r;
+        }
+    }
+
     /// Where a server setting was given.
     pub fn server_loc(&self, field: &str) -> Loc {
         self.server_locs.get(field).cloned().unwrap_or_else(|| Loc {
@@ -318,8 +348,14 @@ pub fn load_str_with(file: &str, text: &str, named: Option<&NamedServer>) -> Res
     }
     let min_margin = raw
         .analysis
-        .and_then(|a| a.min_margin)
+        .as_ref()
+        .and_then(|a| a.min_margin.as_ref())
         .map_or(DEFAULT_MIN_MARGIN, |m| *m.get_ref());
+    let propagation_tier = raw
+        .analysis
+        .as_ref()
+        .and_then(|a| a.propagation_tier.as_ref())
+        .map_or(PropagationTier::Typical, |t| *t.get_ref());
     let name = raw.name.map_or_else(
         || {
             Path::new(file)
@@ -343,20 +379,23 @@ pub fn load_str_with(file: &str, text: &str, named: Option<&NamedServer>) -> Res
             },
         }
     };
-    Ok(Scenario {
+    let mut sc = Scenario {
         name,
         file: file.to_string(),
         server,
         server_locs,
         lbs,
         min_margin,
+        propagation_tier,
         readyz_timeout_probability,
         traffic,
         rollout,
         skipped: Vec::new(),
         server_source,
         target: None,
-    })
+    };
+    sc.set_propagation_tier(propagation_tier);
+    Ok(sc)
 }
 
 fn resolve_probability(raw: Option<&Spanned<ServerRaw>>, server: &ServerSpec, doc: &Doc) -> Result<f64, InputError> {
@@ -683,6 +722,11 @@ fn finish_lb(
             ),
         ));
     }
+    // The typical tier until the scenario names its error tier; a measured range replaces all.
+    let mut model = model;
+    if s.propagation_delay.as_ref().is_none_or(|p| p.from_profile) {
+        model.propagation = profile.propagation.typical.range;
+    }
     let latency = latency
         .map(|(l, doc)| latency::resolve(l, &model, doc, &field("latency")))
         .transpose()?;
@@ -693,8 +737,9 @@ fn finish_lb(
         model,
         limits: profile.limits.clone(),
         loc: table_loc,
-        propagation_note: profile.propagation_note.clone(),
-        propagation_evidence: profile.propagation_evidence,
+        propagation_note: Some(profile.propagation.note.clone()),
+        propagation_evidence: profile.propagation.typical.evidence,
+        tiers: profile.propagation.clone(),
         assumed: profile
             .assumed
             .iter()
@@ -708,6 +753,7 @@ fn finish_lb(
                 let source = profile.sources.get(k.as_str()).cloned().unwrap_or_default();
                 (k.clone(), value, source)
             })
+            .chain(provider.assumed(&s))
             .collect(),
         probers: s.probers.as_ref().map_or(ProberCount { lo: 1, hi: 1 }, |p| p.value),
         latency,

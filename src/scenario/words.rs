@@ -16,11 +16,24 @@ const TYPES: &[(&str, &str)] = &[
     ("a boolean", "true or false"),
 ];
 
-/// The candidates of an "expected one of `a`, `b`" message.
+/// The candidates of an "expected one of `a`, `b`" (or "expected `a` or `b`") message.
 fn candidates(message: &str) -> Vec<&str> {
+    if let Some((_, list)) = message.split_once("expected one of ") {
+        return list.split(", ").map(|c| c.trim().trim_matches('`')).collect();
+    }
     message
-        .split_once("expected one of ")
-        .map(|(_, list)| list.split(", ").map(|c| c.trim().trim_matches('`')).collect())
+        .split_once("expected `")
+        .map(|(_, rest)| {
+            format!("`{rest}")
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|w| {
+                    let start = rest.find(w).unwrap_or(0);
+                    &rest[start..start + w.len()]
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -93,6 +106,8 @@ mod tests {
         assert_eq!(humanize(m), "unknown key 'intervall'; did you mean 'interval'?");
         let m = "unknown variant `timout`, expected one of `error`, `timeout`, `either`";
         assert!(humanize(m).starts_with("unknown value 'timout'; did you mean 'timeout'?"));
+        let m = "unknown variant `worst`, expected `typical` or `tail`";
+        assert_eq!(humanize(m), "unknown value 'worst'; valid: 'typical', 'tail'");
         let m = "unknown field `zzz`, expected one of `name`, `server`, `lbs`";
         assert_eq!(humanize(m), "unknown key 'zzz'; valid: 'name', 'server', 'lbs'");
         assert_eq!(nearest("lbz", &["name", "server", "lbs"]), Some("lbs"));

@@ -2,7 +2,7 @@
 //! schema, JUnit counts, `backend` serving HTTP(S), `calibrate` on generated logs, the fix that
 //! binds. What a command prints, whole, is in tests/cmd/.
 
-use crate::support::{fixture, graceline, sarif_schema_errors, tls_client};
+use crate::support::{check_json, fixture, graceline, sarif_schema_errors, tls_client};
 use predicates::prelude::*;
 use rustls::pki_types::ServerName;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,16 +11,16 @@ use std::sync::Arc;
 
 #[test]
 fn openshift_70s_on_aws_no_longer_passes_and_warning_threshold_exits_1() {
-    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2: detection 30 s + NLB field
-    // propagation up to 240 s = 270 s >= 70 s.
+    // OpenShift on AWS, 70 s delay, NLB HTTPS /readyz 10 s/10 s/2 with a hanging /readyz:
+    // detection 30 s + the NLB's typical propagation up to 40 s = 70 s >= 70 s.
     graceline()
         .arg("check")
         .arg(fixture("seed-openshift-aws-70s.toml"))
         .assert()
         .code(1)
-        .stdout(
-            predicate::str::contains("error[GL001]").and(predicate::str::contains("30s detection + 4m propagation")),
-        );
+        .stdout(predicate::str::contains("error[GL001]").and(predicate::str::contains(
+            "30s detection + 40s propagation, typical tier",
+        )));
     // With the user's own measured propagation of 20 s: 50 s, margin 20 s; GL006 (NLB connection
     // termination) is a warning.
     let tmp = tempfile::tempdir().unwrap();
@@ -118,21 +118,37 @@ fn json_has_the_documented_fields() {
     assert_eq!(r["scenario"], "openshift-installer-seed");
     assert_eq!(r["lb"], "api-external");
     assert_eq!(r["provider"], "aws-nlb");
-    // Detection 30 s (best 20 s) + the NLB's field propagation range [30 s, 240 s].
-    assert_eq!(r["worst_case_s"], 270.0);
-    assert_eq!(r["best_case_s"], 50.0);
+    // Detection 30 s (best 20 s) + the NLB's typical propagation [0 s, 40 s] (the error tier).
+    assert_eq!(r["worst_case_s"], 70.0);
+    assert_eq!(r["best_case_s"], 20.0);
     assert_eq!(r["detection_worst_s"], 30.0);
-    assert_eq!(r["propagation_s"], 240.0);
-    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
+    assert_eq!(r["propagation_s"], 40.0);
+    assert_eq!(r["propagation_range_s"], serde_json::json!([0.0, 40.0]));
+    assert_eq!(r["propagation_tier"], "typical");
     assert_eq!(r["budget_s"], 30.0);
-    assert_eq!(r["margin_s"], -240.0);
+    assert_eq!(r["margin_s"], -40.0);
     assert_eq!(r["verdict"], "fail");
+    // Every tier: worst case, margin and the delay (with the grace period) that passes it.
+    let t = &r["tiers"];
+    assert_eq!(t["typical"]["worst_case_s"], 70.0);
+    assert_eq!(t["typical"]["error_tier"], true);
+    assert_eq!(t["typical"]["recommended_shutdown_delay_s"], 75.0);
+    assert_eq!(t["typical"]["recommended_termination_grace_period_s"], 135.0);
+    assert_eq!(t["vendor"]["worst_case_s"], 139.0);
+    assert_eq!(t["vendor"]["evidence"], "vendor");
+    // Cross-zone off (the NLB default): the tail reaches 240 s.
+    assert_eq!(t["tail"]["worst_case_s"], 270.0);
+    assert_eq!(t["tail"]["margin_s"], -240.0);
+    assert_eq!(t["tail"]["recommended_shutdown_delay_s"], 275.0);
+    assert_eq!(t["tail"]["recommended_termination_grace_period_s"], 335.0);
+    assert_eq!(t["tail"]["verdict"], "fail");
+    assert!(t["tail"]["caveats"].as_str().unwrap().contains("fail-open"));
     let f = &r["findings"][0];
     assert_eq!(f["rule"], "GL001");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("seed-openshift-aws.toml"));
     assert_eq!(f["line"], 15);
-    assert!(f["message"].as_str().unwrap().contains("4m30s"));
+    assert!(f["message"].as_str().unwrap().contains("1m10s"));
 }
 
 #[test]
@@ -242,7 +258,10 @@ fn junit_has_one_case_per_rule_and_fails_like_the_exit_code() {
         xml.matches("<testcase ").count(),
         graceline::analysis::findings::RULES.len()
     );
-    assert!(xml.contains("<failure message=\"api-external: worst case 4m30s"));
+    assert!(
+        xml.contains("<failure message=\"api-external: worst case 1m10s"),
+        "{xml}"
+    );
     // With --fail-on warning, GL006 fails too.
     let out = graceline()
         .args(["check", "--format", "junit", "--fail-on", "warning"])
@@ -573,4 +592,209 @@ fn json_fix_names_the_setting_that_binds() {
             None => assert!(gl001.is_none(), "{case}"),
         }
     }
+}
+
+/// Rules of a `check --format json` document's load-balancer rows.
+fn lb_rules(v: &serde_json::Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap().iter())
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `check` of a scenario text on standard input, as JSON.
+fn check_stdin(text: &str, args: &[&str]) -> serde_json::Value {
+    let out = graceline()
+        .args(["check", "-", "--format", "json", "--no-fail"])
+        .args(args)
+        .write_stdin(text.to_string())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn following_check_on_the_multi_lb_gcp_check_ends_without_gl004() {
+    // Issue 15's first sequence: GL001's fix once named only the delay (1m26s), and following it
+    // raised GL004. The fix names the delay and the grace period; both in the text and in JSON.
+    let text = std::fs::read_to_string(fixture("multi-lb.toml")).unwrap();
+    for tier in ["typical", "tail"] {
+        let args = ["--lb", "gcp-internal", "--propagation", tier];
+        let v = check_stdin(&text, &args);
+        let r = &v["results"][0];
+        assert!(lb_rules(&v).contains(&"GL001".to_string()), "{v}");
+        let d = r["recommended_shutdown_delay_s"].as_f64().unwrap();
+        let g = r["recommended_termination_grace_period_s"].as_f64().unwrap();
+        assert!(g > 95.0, "the grace period must change too: {r}");
+        let message = r["findings"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("termination_grace_period (terminationGracePeriodSeconds) >="),
+            "{message}"
+        );
+        let fixed = text
+            .replace("shutdown_delay = \"30s\"", &format!("shutdown_delay = \"{d}s\""))
+            .replace(
+                "termination_grace_period = \"95s\"",
+                &format!("termination_grace_period = \"{g}s\""),
+            );
+        let rules = lb_rules(&check_stdin(&fixed, &args));
+        assert!(
+            !rules.iter().any(|r| ["GL001", "GL002", "GL004"].contains(&r.as_str())),
+            "{tier}: {rules:?}"
+        );
+        // The delay alone leaves SIGKILL cutting the drain: what the old text led to.
+        let delay_only = text.replace("shutdown_delay = \"30s\"", &format!("shutdown_delay = \"{d}s\""));
+        assert!(lb_rules(&check_stdin(&delay_only, &args)).contains(&"GL004".to_string()));
+    }
+}
+
+#[test]
+fn following_recommend_on_openshift_aws_ends_without_gl004() {
+    // Issue 15's second sequence: recommend once left send-retry-after's 2 s shutdown timeout out
+    // of the grace period that check counts. With the tail as the error tier (the typical one
+    // passes OpenShift's 129 s), recommend's delay and grace period pass check.
+    let today = crate::support::root().join("reports/openshift-aws/today.toml");
+    let v = crate::support::json_ok(
+        graceline()
+            .args([
+                "recommend",
+                "--format",
+                "json",
+                "--lb",
+                "api-int",
+                "--propagation",
+                "tail",
+            ])
+            .arg(&today),
+    );
+    let r = &v["results"][0];
+    let d = r["min_shutdown_delay_s"].as_f64().unwrap();
+    let g = r["termination_grace_period_needed_s"].as_f64().unwrap();
+    // 20 s of detection + the cross-zone-on tail's 172 s + 5 s of margin; the drain adds
+    // request_grace 60 s and send-retry-after's 2 s.
+    assert_eq!((d, g), (197.0, 259.0));
+    let c = check_json(
+        &[today.to_str().unwrap(), "--lb", "api-int", "--propagation", "tail"],
+        1,
+    );
+    assert_eq!(c["results"][0]["recommended_shutdown_delay_s"], d);
+    assert_eq!(c["results"][0]["recommended_termination_grace_period_s"], g);
+    let text = std::fs::read_to_string(&today).unwrap().replace(
+        "profile = \"kube-apiserver-openshift-aws\"",
+        &format!("profile = \"kube-apiserver-openshift-aws\"\nshutdown_delay = \"{d}s\"\ntermination_grace_period = \"{g}s\""),
+    );
+    let rules = lb_rules(&check_stdin(&text, &["--lb", "api-int", "--propagation", "tail"]));
+    assert!(
+        !rules.iter().any(|r| ["GL001", "GL002", "GL004"].contains(&r.as_str())),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn detect_faster_proposes_only_what_recommend_would() {
+    // Issue 15's third sequence: GL001's alternatives once proposed a threshold of 1 with a 2 s
+    // timeout, which recommend refuses without --allow-single-failure. A GCP check of 5 s x 3
+    // with a 2 s timeout against a 70 s delay (15 s + 60 s): recommend's own alternatives only.
+    let text = "[server]\nprofile = \"kube-apiserver\"\nshutdown_delay = \"70s\"\ntermination_grace_period = \"1h\"\n[[lb]]\nname = \"gcp\"\nprofile = \"gcp\"\ncheck_interval = \"5s\"\ntimeout = \"2s\"\nunhealthy_threshold = 3\nprotocol = \"https\"\npath = \"/readyz\"\n";
+    let v = check_stdin(text, &[]);
+    let message = v["results"][0]["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("GL001") || v["results"][0]["findings"][0]["rule"] == "GL001",
+        "{v}"
+    );
+    assert!(!message.contains("unhealthy_threshold = 1 "), "{message}");
+    assert!(
+        message.contains("or detect faster: check_interval = 1s (timeout 1s) (worst case 1m3s)"),
+        "{message}"
+    );
+    // recommend refuses the same setting; with --allow-single-failure it may propose it.
+    let out = graceline()
+        .args(["recommend", "-"])
+        .write_stdin(text.to_string())
+        .output()
+        .unwrap();
+    let rec = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        rec.contains("a threshold of 1 with a probe timeout of 2s or less left out"),
+        "{rec}"
+    );
+}
+
+#[test]
+fn a_bad_tier_or_haproxy_version_is_a_located_error_exit_2() {
+    // propagation_tier other than typical/tail: file, line, column and the valid values.
+    let out = graceline()
+        .args(["check", "-"])
+        .write_stdin("[server]\nprofile = \"kube-apiserver\"\n[analysis]\npropagation_tier = \"worst\"\n[[lb]]\nprofile = \"haproxy\"\n")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("<stdin>:4:20") && err.contains("'typical', 'tail'"),
+        "{err}"
+    );
+    // An HAProxy version that does not parse, in a scenario and on the command line.
+    let out = graceline()
+        .args(["check", "-"])
+        .write_stdin("[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"haproxy\"\nversion = \"two\"\n")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("<stdin>:5:11") && err.contains("not an HAProxy version"),
+        "{err}"
+    );
+    graceline()
+        .args(["check", "--haproxy-version", "2.x"])
+        .arg(fixture("kubeadm-haproxy.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--haproxy-version \"2.x\""));
+    graceline()
+        .args(["check", "--propagation", "worst"])
+        .arg(fixture("seed-openshift-aws.toml"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_haproxy_image_among_the_inputs_names_the_version_of_its_check_timer() {
+    // haproxy.cfg with timeout check 1s below inter 4s and timeout connect 5s: the check timer
+    // depends on the version. An haproxy:2.8.16 image among the inputs makes it exact (15 s of
+    // detection); without one graceline assumes 2.8.0 (no fix: up to 24 s) and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::support::write_file(
+        dir.path(),
+        "haproxy.cfg",
+        "defaults\n  mode tcp\n  timeout connect 5s\n  timeout check 1s\n  timeout client 30s\n  timeout server 30s\nbackend api\n  option httpchk GET /readyz\n  server a 10.0.0.1:6443 check inter 4s fall 3\n",
+    );
+    let pod = crate::support::write_file(
+        dir.path(),
+        "haproxy-pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: haproxy\nspec:\n  containers:\n  - name: haproxy\n    image: haproxy:2.8.16-alpine\n",
+    );
+    let (cfg, pod) = (cfg.to_str().unwrap(), pod.to_str().unwrap());
+    // The seed's server: /readyz hangs once failing, so the check timer decides detection.
+    let seed = fixture("seed-openshift-aws.toml");
+    let base = [cfg, "--server", seed.to_str().unwrap(), "--no-fail"];
+    let with = check_json(&[&base[..], &[pod]].concat(), 0);
+    let without = check_json(&base, 0);
+    let v26 = check_json(&[&base[..], &["--haproxy-version", "2.6"]].concat(), 0);
+    let worst = |v: &serde_json::Value| v["results"][0]["detection_worst_s"].as_f64().unwrap();
+    // inter 4 s, fall 3: exactly 1 s per silent check with the fix, up to 4 s without.
+    assert_eq!((worst(&with), worst(&without)), (15.0, 24.0), "{with}\n{without}");
+    assert_eq!(worst(&without), worst(&v26));
+    let assumed = without["results"][0]["assumed"].to_string();
+    assert!(assumed.contains("without the check-timer fix"), "{assumed}");
+    let assumed = with["results"][0]["assumed"].to_string();
+    assert!(assumed.contains("haproxy:2.8.16-alpine"), "{assumed}");
 }

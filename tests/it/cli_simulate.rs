@@ -193,22 +193,33 @@ fn recommend_explains_when_nothing_helps_and_is_thread_independent() {
 
 #[test]
 fn simulate_samples_the_nlb_propagation_range_and_names_assumptions() {
-    // The seed with the NLB profile's propagation [30 s, 240 s]: detection is the largest of three
-    // 20 s + U[0, 10 s) (mean 27.5 s), propagation U[30 s, 240 s] (mean 135 s): mean 162.5 s;
-    // every sample within [20 + 30, 30 + 240] = [50 s, 270 s]; P(t >= 30 s) = 1.
+    // The seed with the NLB's typical propagation [0 s, 40 s] (the error tier): detection is the
+    // largest of three 20 s + U[0, 10 s) (mean 27.5 s), propagation U[0, 40 s] (mean 20 s): mean
+    // 47.5 s; every sample within [20 + 0, 30 + 40] = [20 s, 70 s]. Budget 30 s: P(d + U >= 30 s)
+    // = E[(40 - (30 - d)) / 40] = (10 + 27.5) / 40 = 0.9375. Per tier, from the same detections:
+    // the tail (cross-zone off, [83 s, 240 s]) always violates.
     let v = json_ok(
         graceline()
             .args(["simulate", "--trials", "200000", "--seed", "5", "--format", "json"])
             .arg(fixture("seed-openshift-aws.toml")),
     );
     let r = &v["results"][0];
-    assert_eq!(r["exact_worst_s"], 270.0);
-    assert_eq!(r["exact_best_s"], 50.0);
+    assert_eq!(r["exact_worst_s"], 70.0);
+    assert_eq!(r["exact_best_s"], 20.0);
     let mean = r["mean_s"].as_f64().unwrap();
-    assert!((mean - 162.5).abs() < 0.5, "mean {mean}");
-    assert!(r["min_s"].as_f64().unwrap() >= 50.0 && r["max_s"].as_f64().unwrap() < 270.0);
-    assert_eq!(r["violation_probability"], 1.0);
-    assert_eq!(r["propagation_range_s"], serde_json::json!([30.0, 240.0]));
+    assert!((mean - 47.5).abs() < 0.5, "mean {mean}");
+    assert!(r["min_s"].as_f64().unwrap() >= 20.0 && r["max_s"].as_f64().unwrap() < 70.0);
+    let p = r["violation_probability"].as_f64().unwrap();
+    assert!((p - 0.9375).abs() < 0.005, "P {p}");
+    assert_eq!(r["propagation_range_s"], serde_json::json!([0.0, 40.0]));
+    assert_eq!(r["propagation_tier"], "typical");
+    let typical = r["tiers"]["typical"]["violation_probability"].as_f64().unwrap();
+    assert!((typical - 0.9375).abs() < 0.005, "typical {typical}");
+    assert_eq!(
+        r["tiers"]["tail"]["propagation_range_s"],
+        serde_json::json!([83.0, 240.0])
+    );
+    assert_eq!(r["tiers"]["tail"]["violation_probability"], 1.0);
     assert!(r["propagation_source"].as_str().unwrap().contains("field measurements"));
     assert_eq!(r["assumed"][0]["setting"], "probers");
     assert_eq!(r["assumed"][0]["value"], "3");
@@ -249,4 +260,33 @@ fn haproxy_redispatch_changes_what_clients_see() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("warning[GL019]").and(predicate::str::contains("no option redispatch")));
+}
+
+#[test]
+fn simulate_of_openshift_129s_prints_p_per_tier_the_typical_one_near_0() {
+    // OpenShift on AWS as shipped: 20 s of detection at most; the typical tier (0-40 s) never
+    // reaches 129 s, the vendor tier (0-109 s) does only at its very top, the cross-zone-on tail
+    // (83-172 s) in most restarts. Main's single uniform draw over 30-240 s gave 0.615.
+    let today = crate::support::root().join("reports/openshift-aws/today.toml");
+    let v = json_ok(
+        graceline()
+            .args([
+                "simulate", "--trials", "20000", "--seed", "3", "--format", "json", "--lb", "api-int",
+            ])
+            .arg(&today),
+    );
+    let t = &v["results"][0]["tiers"];
+    let p = |tier: &str| t[tier]["violation_probability"].as_f64().unwrap();
+    assert_eq!(p("typical"), 0.0, "{t}");
+    assert!(p("vendor") < 0.01, "{t}");
+    assert!(p("tail") > 0.5 && p("tail") < 0.9, "{t}");
+    let text = crate::support::stdout(
+        graceline()
+            .args(["simulate", "--trials", "2000", "--lb", "api-int"])
+            .arg(&today),
+    );
+    assert!(
+        text.contains("api-int: P(violation) by propagation tier: typical* 0s-40s: 0.0000"),
+        "{text}"
+    );
 }

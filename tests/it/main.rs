@@ -41,6 +41,7 @@ mod nginx_real;
 mod one_model;
 mod paths_added;
 mod paths_fixed;
+mod prop_advice;
 mod prop_inputs;
 mod prop_loader;
 mod prop_montecarlo;

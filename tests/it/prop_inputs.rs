@@ -66,6 +66,7 @@ fn analyze_all(lbs: &[LbInput]) {
                     server_locs: locs.clone(),
                     lbs: vec![lb.clone()],
                     min_margin: graceline::scenario::DEFAULT_MIN_MARGIN,
+                    propagation_tier: Default::default(),
                     server_source: ServerSource {
                         origin: "builtin".into(),
                         assumed: false,

@@ -178,7 +178,12 @@ fn check_witnesses(s: &ServerSpec, m: &ProbeModel, e: &Extremes) -> Result<(), T
     for (bound, is_worst) in [(&e.worst, true), (&e.best, false)] {
         // The simulator runs with one propagation delay: the range's end this extreme takes.
         one.propagation = Propagation::fixed(if is_worst { m.propagation.hi } else { m.propagation.lo });
-        let sim = Sim::new(s, &one);
+        // An idle send-retry-after server's best case: the listener closes at E3.
+        let idle = ServerSpec {
+            request_grace: Micros::ZERO,
+            ..s.clone()
+        };
+        let sim = Sim::new(if bound.witness.idle_drain { &idle } else { s }, &one);
         let e2 = sim.timeline().e2;
         let mut j = Scripted::new(&bound.witness.jitters).with_hangs(&bound.witness.hangs);
         let mut plans = [ProberPlan {

@@ -3,7 +3,7 @@
 //! against the budget E3 - E2, with the fix that helps (a longer shutdown delay, a longer grace
 //! period when SIGKILL binds, or faster detection).
 
-use super::grace::kill_fix;
+use super::grace::{fix_text, kill_fix};
 use super::Case;
 use crate::analysis::findings::{Finding, Rule};
 use crate::analysis::recommend;
@@ -15,42 +15,43 @@ pub fn finding(c: &Case) -> Option<Finding> {
     let (sc, lb) = (c.sc, c.lb);
     let server = &sc.server;
     let (worst, budget) = (c.worst(), c.budget);
-    let needed = c.unbounded + sc.min_margin;
+    let needed = c.needed_for(c.unbounded);
     if worst >= budget {
         let how = if !c.sees {
             "no shutdown delay helps: the check only fails once the server stops listening".to_string()
-        } else if let Some(fix) = c.delay_helps.then(|| kill_fix(server, needed)).flatten() {
-            fix
-        } else if server.readyz_onset == ReadyzOnset::ListenerClose {
+        } else if server.readyz_onset == ReadyzOnset::ListenerClose || !c.delay_helps {
             "no shutdown delay helps: /readyz only fails when the listener closes (readyz_onset = listener-close)"
                 .to_string()
+        } else if let Some(fix) = kill_fix(server, needed) {
+            fix
         } else {
+            let why = format!(
+                " (worst case {} + margin {}; anything above {} avoids failures)",
+                c.unbounded, sc.min_margin, c.unbounded
+            );
+            let fix = fix_text(server, needed, &why).unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}{why}"));
             let faster: Vec<String> = recommend::alternatives(sc, lb)
                 .iter()
                 .map(|a| format!("{} = {} (worst case {})", a.key, a.value, a.worst))
                 .collect();
-            format!(
-                "fix: shutdown_delay >= {} (worst case {} + margin {}; anything above {} avoids failures), or detect faster{}",
-                needed,
-                c.unbounded,
-                sc.min_margin,
-                c.unbounded,
-                if faster.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", faster.join(" or "))
-                }
-            )
+            // Only settings recommend would propose; none passes when the propagation alone
+            // exceeds the budget, and then the delay is the only fix.
+            if faster.is_empty() {
+                fix
+            } else {
+                format!("{fix}, or detect faster: {}", faster.join(" or "))
+            }
         };
         return Some(Finding::new(
             Rule::GL001,
             c.lb_loc(),
             format!(
-                "{}: worst case {} from readyz failing until no new request is routed ({} detection + {} propagation) >= budget {} (E3 - E2); {}; {how}",
+                "{}: worst case {} from readyz failing until no new request is routed ({} detection + {} propagation{}) >= budget {} (E3 - E2); {}; {how}",
                 lb.name,
                 worst,
                 c.ext.worst.detection,
                 lb.model.propagation.hi,
+                tier_words(c),
                 budget,
                 after_e3(server, &c.tl, worst)
             ),
@@ -62,16 +63,34 @@ pub fn finding(c: &Case) -> Option<Finding> {
             Rule::GL002,
             c.lb_loc(),
             format!(
-                "{}: margin {} (budget {} - worst case {}) is below the minimum {}; {}",
+                "{}: margin {} (budget {} - worst case {}: {} detection + {} propagation{}) is below the minimum {}; {}",
                 lb.name,
                 margin,
                 budget,
                 worst,
+                c.ext.worst.detection,
+                lb.model.propagation.hi,
+                tier_words(c),
                 sc.min_margin,
-                kill_fix(server, needed).unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}"))
+                fix_text(server, needed, "").unwrap_or_else(|| format!("fix: shutdown_delay >= {needed}"))
             ),
         )
     })
+}
+
+/// Which propagation tier the figure takes, in a few words (empty for no propagation at all).
+fn tier_words(c: &Case) -> String {
+    let lb = c.lb;
+    if crate::analysis::tiers::measured(lb).is_some() {
+        return ", your measured propagation_delay".to_string();
+    }
+    let resolved = crate::analysis::tiers::resolve(c.sc, lb);
+    if resolved.len() < 2 {
+        // One tier (HAProxy's code, the providers without a figure): nothing to choose between.
+        return String::new();
+    }
+    let t = crate::provider::tiers::pick(&resolved, c.sc.propagation_tier.tier());
+    format!(", {} tier", t.tier)
 }
 
 /// What new requests meet between E3 and the LB's removal, `worst` after E2.

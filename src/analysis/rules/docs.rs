@@ -153,31 +153,42 @@ pub fn doc(rule: Rule) -> RuleDoc {
             ],
         },
         Rule::GL020 => RuleDoc {
+            why: "The typical propagation decides the verdict so that a rare observation does not fail every configuration; the tail is what a bad day may bring, and a team that cannot afford one refused request needs to know the delay that covers it and what that figure rests on.",
+            example: example!("GL020.toml"),
+            sources: &[
+                NLB_HC,
+                "https://github.com/openshift/cluster-kube-apiserver-operator/blob/master/pkg/operator/configobservation/apiserver/observe_termination_duration.go",
+                "https://github.com/openshift/cluster-kube-apiserver-operator/pull/2267",
+                "https://github.com/aws/containers-roadmap/issues/470",
+                "graceline profiles aws-nlb ([propagation] tiers, each with its source)",
+            ],
+        },
+        Rule::GL021 => RuleDoc {
             why: "nginx open source learns that a server is gone only from failed connections: it never stops routing before the server stops listening. Whether clients notice depends on its passive settings: a refused connection passed to the next server costs a round trip, one that is not passed on is an error.",
-            example: example!("GL020.conf"),
+            example: example!("GL021.conf"),
             sources: &[
                 nginx::sources::MAX_FAILS_DOC,
                 nginx::sources::HEALTH_CHECK_DOC,
                 nginx::sources::ROUND_ROBIN_SRC,
             ],
         },
-        Rule::GL021 => RuleDoc {
+        Rule::GL022 => RuleDoc {
             why: "Without passing a failed connection on, every connection nginx sends to a stopped server after E3 is an error for a client, at every restart of every server behind it.",
-            example: example!("GL021.conf"),
+            example: example!("GL022.conf"),
             sources: &[nginx::sources::STREAM_NEXT_DOC, nginx::sources::HTTP_NEXT_DOC, nginx::sources::NEXT_SRC],
         },
-        Rule::GL022 => RuleDoc {
+        Rule::GL023 => RuleDoc {
             why: "A host that reboots or loses power answers nothing: each new connection sent to it waits the whole connect timeout before nginx tries another server, so a 60 s default turns a reboot into minute-long stalls for the clients picked for it.",
-            example: example!("GL022.conf"),
+            example: example!("GL023.conf"),
             sources: &[
                 nginx::sources::CONNECT_TIMEOUT_DOC,
                 nginx::sources::MAX_FAILS_DOC,
                 nginx::sources::ROUND_ROBIN_SRC,
             ],
         },
-        Rule::GL023 => RuleDoc {
+        Rule::GL024 => RuleDoc {
             why: "Connections nginx opened to the server before E3 are not moved when the server stops listening: requests on them reach the stopping server until it closes them.",
-            example: example!("GL023.conf"),
+            example: example!("GL024.conf"),
             sources: &[
                 nginx::sources::KEEPALIVE_DOC,
                 nginx::sources::KEEPALIVE_SRC,

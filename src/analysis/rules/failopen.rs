@@ -11,7 +11,7 @@
 //! case (cluster-kube-apiserver-operator#1091).
 
 use super::Case;
-use crate::analysis::failopen::{layout, overlap};
+use crate::analysis::failopen::{layout, overlap, zone_fails_open};
 use crate::analysis::findings::{Finding, Rule};
 use crate::error::Loc;
 use crate::scenario::{LbSpec, Rollout, Scenario};
@@ -33,9 +33,9 @@ pub fn findings(c: &Case) -> Vec<Finding> {
             ),
         ));
     }
-    if lb.provider.zone_fails_open() && lay.cross_zone == Some(false) {
+    if zone_fails_open(sc, lb) {
         if let (Some(n), Some(z)) = (lay.targets, lay.zones) {
-            if n >= 1 && n < 2 * z {
+            {
                 let loc = loc_of(
                     lb.settings
                         .cross_zone
@@ -76,24 +76,23 @@ fn rollout_finding(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> Option<Finding> {
         line: r.line,
         column: r.column,
     };
-    let why = format!(
-        "a restarted replica is routed again {} after it answers its checks ({} passing checks + {} propagation), but the next replica's /readyz fails {} after that (min_ready + E2)",
-        o.readmission,
-        lb.model.rise,
-        lb.model.propagation.hi,
-        o.to_next_e2
-    );
     let fix = format!(
         "fix: [rollout] min_ready (minReadySeconds) >= {}",
         o.readmission - sc.server.timeline().e2
+    );
+    let next = format!(
+        "the next replica's /readyz fails {} after it answers its checks (min_ready + E2)",
+        o.to_next_e2
     );
     Some(if o.out_at_once >= r.replicas {
         Finding::new(
             Rule::GL018,
             loc,
             format!(
-                "{}: rolling restart reaches all-unhealthy: {why}; all {} replicas are out of the LB at once, so {}; {fix}",
+                "{}: rolling restart reaches all-unhealthy: a restarted replica is healthy again {} after it answers its checks ({} passing checks), but {next}; by health state all {} replicas are unhealthy at once, so {}; {fix}",
                 lb.name,
+                o.health,
+                lb.model.rise,
                 r.replicas,
                 lb.provider.all_unhealthy()
             ),
@@ -103,8 +102,14 @@ fn rollout_finding(sc: &Scenario, lb: &LbSpec, r: &Rollout) -> Option<Finding> {
             Rule::GL017,
             loc,
             format!(
-                "{}: rolling restart overlaps: {why}; {} of {} replicas are out of the LB at once; {fix}",
-                lb.name, o.out_at_once, r.replicas
+                "{}: rolling restart overlaps: a restarted replica is routed again {} after it answers its checks ({} passing checks + at most {} of typical propagation), but {next}; {} of {} replicas are out of the LB at once ({} unhealthy at once by health state, so no fail-open); {fix}",
+                lb.name,
+                o.readmission,
+                lb.model.rise,
+                o.readmission - o.health,
+                o.routed_out_at_once,
+                r.replicas,
+                o.out_at_once
             ),
         )
     })
@@ -144,26 +149,42 @@ mod tests {
 
     #[test]
     fn rolling_restart_overlap_by_hand() {
-        // E2 = 0, E5 = 70 + 60 = 130 s; startup 20 s; re-admission = 2 x 10 s + 0 s response + 20 s
-        // propagation = 40 s. Waves start 130 + 20 + min_ready apart; a replica is out from E2 until
-        // 130 + 20 + 40 = 190 s. min_ready 0: period 150 s, window 190 s -> ceil(190/150) = 2 of 3
-        // replicas out at once (GL017). min_ready 40 s >= 40 s - E2: no overlap.
+        // E2 = 0, E5 = 70 + 60 = 130 s; startup 20 s; healthy again after 2 x 10 s + 0 s response
+        // = 20 s, routed again after + 20 s propagation = 40 s. Waves start 130 + 20 + min_ready
+        // apart; a replica is out from E2 until 130 + 20 + 40 = 190 s. min_ready 0: period 150 s,
+        // window 190 s -> ceil(190/150) = 2 of 3 replicas out at once (GL017). min_ready 40 s >=
+        // 40 s - E2: no overlap.
         let text = format!("{NLB}\n[rollout]\nreplicas = 3\nstartup_time = \"20s\"\n");
         let sc = scenario(&text);
         let o = overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap());
-        assert_eq!(o.readmission, Micros::from_secs(40));
-        assert_eq!(o.out_at_once, 2);
+        assert_eq!(
+            (o.health, o.readmission),
+            (Micros::from_secs(20), Micros::from_secs(40))
+        );
+        assert_eq!((o.out_at_once, o.routed_out_at_once), (2, 2));
         assert!(rules(&text).contains(&(Rule::GL017, Severity::Warning)));
         let ok = text.replace("startup_time", "min_ready = \"40s\"\nstartup_time");
         assert!(!rules(&ok).iter().any(|r| r.0 == Rule::GL017 || r.0 == Rule::GL018));
-        // Two replicas, one at a time: 2 of 2 out at once -> all unhealthy, ELBv2 fails open (GL018).
+        // Two replicas, one at a time: 2 of 2 unhealthy at once -> ELBv2 fails open (GL018).
         let two = text.replace("replicas = 3", "replicas = 2");
         assert!(rules(&two).contains(&(Rule::GL018, Severity::Error)));
-        // The profile's field propagation (240 s): re-admission 260 s, window 410 s over a 150 s
-        // period -> 3 waves out: all 3 replicas unhealthy.
-        let field = text.replace("propagation_delay = \"20s\"\n", "");
-        let sc = scenario(&field);
-        assert_eq!(overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap()).out_at_once, 3);
-        assert!(rules(&field).contains(&(Rule::GL018, Severity::Error)));
+        // The profile's tiers: re-admission adds at most the typical 40 s, whatever the tail, and
+        // fail-open follows health state: 2 of 3 out, not all.
+        let tiers = text.replace("propagation_delay = \"20s\"\n", "");
+        let sc = scenario(&tiers);
+        let o = overlap(&sc, &sc.lbs[0], &sc.rollout.unwrap());
+        assert_eq!(o.readmission, Micros::from_secs(60));
+        assert_eq!(o.out_at_once, 2);
+        assert!(!rules(&tiers).iter().any(|r| r.0 == Rule::GL018));
+    }
+
+    #[test]
+    fn openshift_on_aws_as_shipped_is_no_all_unhealthy_rollout() {
+        // 129 s delay, send-retry-after (E5 = 129 + 60 + 2 = 191 s), 10 s/2 healthy checks,
+        // startup 30 s: healthy 20 s after answering, period 221 s, window 241 s -> 2 of 3.
+        let text = "[server]\nprofile = \"kube-apiserver-openshift-aws\"\n[[lb]]\nname = \"api-int\"\nprofile = \"aws-nlb\"\ninterval = \"10s\"\ntimeout = \"10s\"\nunhealthy_threshold = 2\nhealthy_threshold = 2\nprotocol = \"https\"\npath = \"/readyz\"\nconnection_termination = false\nzones = 3\ncross_zone = true\n[rollout]\nreplicas = 3\nstartup_time = \"30s\"\n";
+        let r = rules(text);
+        assert!(!r.iter().any(|r| r.0 == Rule::GL018), "{r:?}");
+        assert!(r.contains(&(Rule::GL017, Severity::Warning)), "{r:?}");
     }
 }

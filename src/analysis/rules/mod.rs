@@ -74,6 +74,13 @@ impl<'a> Case<'a> {
         self.ext.worst.time
     }
 
+    /// The smallest shutdown delay that passes with the required margin (at least one
+    /// microsecond, so a margin of 0 still needs the worst case strictly before E3), for a worst
+    /// case of `unbounded` with no listener close to cut it.
+    pub fn needed_for(&self, unbounded: Micros) -> Micros {
+        unbounded + self.sc.min_margin.max(Micros::UNIT)
+    }
+
     /// Where a finding about the LB as a whole points: its interval setting if the input wrote
     /// one, else the LB's declaration.
     pub fn lb_loc(&self) -> Loc {
@@ -97,6 +104,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
     out.extend(limits::findings(c));
     out.extend(reset::finding(c));
     out.extend(propagation::finding(c));
+    out.extend(propagation::tail_finding(c));
     out.extend(failopen::findings(c));
     out.extend(client::findings(c));
     out

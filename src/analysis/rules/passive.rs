@@ -1,4 +1,4 @@
-//! GL020-GL023: a load balancer without active health checks (nginx open source, the model of
+//! GL021-GL024: a load balancer without active health checks (nginx open source, the model of
 //! [`crate::provider::nginx`]): what a restart and a black-holed host cost the clients, with the
 //! figures when the scenario gives `[traffic]`.
 
@@ -107,7 +107,7 @@ pub fn passive_of(c: &Case) -> Option<Passive> {
     Passive::from_settings(&c.lb.settings, &c.lb.loc).ok()
 }
 
-/// GL020-GL023 for a passive load balancer (empty for any other).
+/// GL021-GL024 for a passive load balancer (empty for any other).
 pub fn findings(c: &Case) -> Vec<Finding> {
     let Some(p) = passive_of(c) else {
         return Vec::new();
@@ -156,7 +156,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
                     .clone()
                     .unwrap_or_else(|| restart_words(&p, outage_len, server.response_time));
                 out.push(Finding::new(
-                    Rule::GL021,
+                    Rule::GL022,
                     loc,
                     format!("{}: {}; {r}", lb.name, f.message),
                 ));
@@ -166,18 +166,18 @@ pub fn findings(c: &Case) -> Vec<Finding> {
                 if let Some(h) = &hole {
                     m.push_str(&format!("; {h}"));
                 }
-                out.push(Finding::new(Rule::GL022, at(&s.timeout_connect, &lb.loc), m));
+                out.push(Finding::new(Rule::GL023, at(&s.timeout_connect, &lb.loc), m));
             }
             FindingKind::KeepaliveOutlivesE3 { .. } => {
                 out.push(Finding::new(
-                    Rule::GL023,
+                    Rule::GL024,
                     at(&s.keepalive, &lb.loc),
                     format!("{}: {}", lb.name, f.message),
                 ));
             }
             FindingKind::SessionsOutliveE3 { .. } => {
                 out.push(Finding::new(
-                    Rule::GL023,
+                    Rule::GL024,
                     at(&s.proxy_timeout, &lb.loc),
                     format!("{}: {}", lb.name, f.message),
                 ));
@@ -190,7 +190,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
         Some(r) => m.push_str(&format!("; {r}")),
         None => m.push_str("; how many connections that is depends on the request rate (a scenario's [traffic] requests_per_second gives the counts)"),
     }
-    out.insert(0, Finding::new(Rule::GL020, lb.loc.clone(), m));
+    out.insert(0, Finding::new(Rule::GL021, lb.loc.clone(), m));
     out
 }
 
@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn kubespray_is_blind_slow_to_connect_and_keeps_sessions() {
         let f = run(KUBESPRAY, findings);
-        assert_eq!(rules(&f), [Rule::GL020, Rule::GL022, Rule::GL023]);
+        assert_eq!(rules(&f), [Rule::GL021, Rule::GL023, Rule::GL024]);
         // Refused from E3 (30 s) until E5 (30 + 60 s request grace): 60 s at 100/s, worked by hand
         // in provider::nginx's kubespray_restart_worked_by_hand: 6-14 attempts, none failing.
         assert!(
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn retries_off_is_an_error_at_its_setting() {
         let f = run(&format!("{KUBESPRAY}next_upstream = \"off\"\n"), findings);
-        let off = f.iter().find(|f| f.rule == Rule::GL021).expect("GL021");
+        let off = f.iter().find(|f| f.rule == Rule::GL022).expect("GL022");
         assert_eq!(off.loc.line, 15);
         assert!(off.message.contains("proxy_next_upstream is off"), "{}", off.message);
         // Without [traffic] the figures are asked for, not made up.

@@ -13,7 +13,8 @@ use crate::scenario::LbSpec;
 /// the target's grace period is said once by the paths.
 pub fn superseded(rule: Rule, check: CheckTarget) -> bool {
     match rule {
-        Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL004 => true,
+        // The path's verdict (and its tail, GL040) replaces the load balancer's own figures.
+        Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL004 | Rule::GL020 => true,
         // The node stays healthy under Cluster policy: no reset, no propagation, no fail-open of
         // a pod; keep-alive clients are kube-proxy's path's note.
         Rule::GL006 | Rule::GL007 | Rule::GL015 | Rule::GL016 | Rule::GL017 | Rule::GL018 | Rule::GL019 => {

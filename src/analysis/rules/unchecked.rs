@@ -8,7 +8,7 @@ use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 
 /// True for a server no active check takes out: an HAProxy server without `check` (rule GL008),
-/// or any server behind a load balancer without active checks (nginx open source, GL020).
+/// or any server behind a load balancer without active checks (nginx open source, GL021).
 pub fn is_unchecked(lb: &LbSpec) -> bool {
     lb.settings.unchecked.as_ref().is_some_and(|u| u.value) || lb.provider.passive(&lb.settings).is_some()
 }

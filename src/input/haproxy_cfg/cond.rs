@@ -15,8 +15,7 @@ pub struct Build {
     pub features: Vec<String>,
 }
 
-/// The version graceline assumes by default: the manual its parser follows (2.8).
-pub const DEFAULT_VERSION: (u32, u32, u32) = (2, 8, 0);
+pub use crate::provider::haproxy::{parse_version, DEFAULT_VERSION};
 
 /// Features of a standard Linux package build (Debian/Ubuntu `haproxy -vv`, "Feature list": `+` entries).
 pub const DEFAULT_FEATURES: &[&str] = &[
@@ -55,19 +54,6 @@ impl Default for Build {
             features: DEFAULT_FEATURES.iter().map(|s| (*s).to_string()).collect(),
         }
     }
-}
-
-/// Parses `2.6`, `2.6.12` or `2.6-dev3` into `(major, minor, patch)`.
-pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let core = text.split(['-', '+', '~']).next()?;
-    let mut parts = core.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((major, minor, patch))
 }
 
 /// One open `.if` block.

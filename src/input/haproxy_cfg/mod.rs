@@ -154,6 +154,9 @@ pub struct ReadOptions {
     pub env: HashMap<String, String>,
     /// Version and features for `.if` predicates.
     pub build: cond::Build,
+    /// Where `build.version` comes from, in words (`--haproxy-version 2.8.16`, an image tag and
+    /// its location); `None`: graceline's default. The checks' timer follows the version too.
+    pub version_from: Option<String>,
 }
 
 /// Parses the text of one `haproxy.cfg` file with an empty environment.

@@ -328,9 +328,12 @@ pub(crate) mod tests {
 
     #[test]
     fn lanes_share_one_axis_and_short_ones_get_an_inset() {
-        // multi-lb: nlb 4m26s and gcp 1m21s share the axis as they are; azure (30 s to E3) and
-        // haproxy (50 s) are more than 4x shorter than the 4m44s axis: each gets an inset.
-        let plan = plan_of(&load("tests/fixtures/multi-lb.toml"), None);
+        // multi-lb in the tail of the propagation evidence: nlb 4m26s and gcp 1m23s share the
+        // axis as they are; azure (30 s to E3) and haproxy (50 s) are more than 4x shorter than
+        // the 4m44s axis: each gets an inset.
+        let mut sc = load("tests/fixtures/multi-lb.toml");
+        sc.set_propagation_tier(crate::provider::tiers::PropagationTier::Tail);
+        let plan = plan_of(&sc, None);
         let zoomed: Vec<_> = plan.insets.iter().map(|i| i.lane.as_str()).collect();
         assert_eq!(zoomed, ["azure-probe", "haproxy-healthz"]);
         for inset in &plan.insets {
@@ -354,7 +357,10 @@ pub(crate) mod tests {
 
     #[test]
     fn send_retry_after_is_drawn_as_its_own_phase() {
-        let plan = plan_of(&load("reports/openshift-aws/today.toml"), None);
+        // In the tail of the propagation evidence, where the NLB routes past the listener's close.
+        let mut sc = load("reports/openshift-aws/today.toml");
+        sc.set_propagation_tier(crate::provider::tiers::PropagationTier::Tail);
+        let plan = plan_of(&sc, None);
         let t = texts(&plan);
         assert!(t.contains("E3 429 + Retry-After (2m9s)"), "{t}");
         assert!(t.contains("listener closes (3m9s)"), "{t}");

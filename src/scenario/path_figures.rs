@@ -34,6 +34,8 @@ struct FamilyRaw {
     #[allow(dead_code)]
     label: String,
     stages: Vec<String>,
+    /// The family's data-file stages by evidence class (checked against the stages at load).
+    evidence: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +103,7 @@ impl Stage {
         match self.evidence {
             Evidence::None => "unverified",
             Evidence::Field => "field",
+            Evidence::Vendor => "vendor",
             Evidence::Documented => "documented",
             Evidence::Code => "code",
         }
@@ -166,11 +169,36 @@ fn parse(text: &str) -> Result<Figures, String> {
                 return Err(format!("families.{name}: unknown stage {id}"));
             }
         }
+        let want = family_evidence(&f.stages, &stages);
+        if f.evidence != want {
+            return Err(format!(
+                "families.{name}.evidence: the stages say {want:?}, the file says {:?}",
+                f.evidence
+            ));
+        }
     }
     Ok(Figures {
         stages,
         sources: raw.sources,
     })
+}
+
+/// A family's data-file stages grouped by the evidence class of their figures, in chain order.
+fn family_evidence(chain: &[String], stages: &BTreeMap<String, Stage>) -> BTreeMap<String, Vec<String>> {
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in chain.iter().filter(|e| !e.starts_with("pod:") && !e.starts_with("lb:")) {
+        for id in entry.split('|') {
+            let class = match stages[id].evidence {
+                Evidence::Code => "code",
+                Evidence::Documented => "documented",
+                Evidence::Field => "field",
+                Evidence::Vendor => "vendor",
+                Evidence::None => "none",
+            };
+            by.entry(class.to_string()).or_default().push(id.to_string());
+        }
+    }
+    by
 }
 
 /// The embedded figures (parsed once; the data file is checked by a unit test).
@@ -259,12 +287,18 @@ mod tests {
         assert_eq!(f.stage("istiod-debounce").hi, Micros::from_secs(10));
         let base = "description = \"x\"\n[stages.a]\nlabel = \"a\"\nlo = \"1s\"\nhi = \"1s\"\nunverified = false\nsource = \"s\"\n";
         assert!(parse(&format!(
-            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a|b\"]\n[sources]\n"
+            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a|b\"]\nevidence = {{ documented = [\"a\"] }}\n[sources]\n"
         ))
-        .is_err());
+        .is_err_and(|e| e == "families.f: unknown stage b"));
         assert!(parse(&format!(
-            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a\", \"pod:x\"]\n[sources]\n"
+            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a\", \"pod:x\"]\nevidence = {{ documented = [\"a\"] }}\n[sources]\n"
         ))
         .is_ok());
+        // A family's evidence summary that disagrees with its stages is refused.
+        let err = parse(&format!(
+            "{base}[families.f]\nlabel = \"f\"\nstages = [\"a\"]\nevidence = {{ code = [\"a\"] }}\n[sources]\n"
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("families.f.evidence:"), "{err}");
     }
 }

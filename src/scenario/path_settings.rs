@@ -19,7 +19,7 @@
 //! load (exit 2) with file, line and column. Every replaced stage says where its figure was
 //! written (explain, JSON `stages[].source`).
 
-use super::figures::{figures, Stage};
+use super::path_figures::{figures, Stage};
 use crate::error::{Doc, InputError, Loc};
 use crate::profiles::Evidence;
 use crate::scenario::toml_error;
@@ -342,36 +342,6 @@ impl PathSettings {
         self.termination.as_ref().map_or(Termination::Deletion, |s| s.value)
     }
 
-    /// Replaces a path's stages by its measured figures: the whole chain when `"path:<family>"`
-    /// is set (one measured stage), else each overridden stage.
-    pub fn apply_path(&self, p: &mut super::Path) {
-        let id = format!("{PATH_PREFIX}{}", p.kind.name());
-        if let Some(o) = self.stages.iter().find(|o| o.id == id) {
-            let built = format!(
-                "{}..{} built from {}",
-                p.best(),
-                p.worst(),
-                p.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" + ")
-            );
-            p.stages = vec![Stage::computed(
-                &id,
-                "the whole path, measured end to end".to_string(),
-                o.lo,
-                o.hi,
-                Evidence::Field,
-                format!(
-                    "measured: [paths.stages] {} = {}..{} at {} (replaces {built})",
-                    o.id, o.lo, o.hi, o.at
-                ),
-            )];
-        } else {
-            self.apply(&mut p.stages);
-        }
-        if let Some(a) = &mut p.alternative {
-            self.apply(&mut a.stages);
-        }
-    }
-
     /// Replaces the figures of every overridden stage in `stages` with the measured ones.
     pub fn apply(&self, stages: &mut [Stage]) {
         for s in stages.iter_mut() {
@@ -483,35 +453,6 @@ mod tests {
         assert_eq!(e.loc.line, 2);
         let e = PathSettings::from_toml("g.toml", "[paths.stages]\n\"path:metallb-l2\" = \"1s\"\n").unwrap_err();
         assert!(e.message.contains("depend on the pod"), "{e}");
-    }
-
-    #[test]
-    fn a_whole_path_measured_end_to_end_replaces_its_chain() {
-        let s = PathSettings::from_toml(
-            "g.toml",
-            "[paths.stages]\n\"path:kube-proxy\" = [\"1s\", \"3s\"]\npod-watch = \"9s\"\n",
-        )
-        .unwrap()
-        .unwrap();
-        let at = Loc {
-            file: "s.yaml".into(),
-            line: 1,
-            column: 1,
-        };
-        let mut p =
-            super::super::kube_proxy::path("a/b", "a/b:80", at.clone(), crate::scenario::k8s::ProxyMode::Iptables);
-        s.apply_path(&mut p);
-        assert_eq!(p.stages.len(), 1);
-        assert_eq!((p.best(), p.worst()), (Micros::from_secs(1), Micros::from_secs(3)));
-        assert!(
-            p.stages[0].source.contains("replaces 0s..4s built from pod-watch"),
-            "{}",
-            p.stages[0].source
-        );
-        // Another family keeps its stages, with the stage figure.
-        let mut n = super::super::ingress::nginx_path("a/b", "i", at);
-        s.apply_path(&mut n);
-        assert_eq!(n.stages[0].hi, Micros::from_secs(9));
     }
 
     #[test]

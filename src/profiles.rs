@@ -30,6 +30,10 @@ builtin!(
     "gcp",
     "azure-lb",
     "haproxy",
+    "nginx",
+    "nginx-plus",
+    "talos-kubeprism",
+    "k3s-agent-lb",
     "kube-apiserver",
     "kube-apiserver-openshift",
     "kube-apiserver-openshift-aws",
@@ -194,6 +198,23 @@ pub fn server(name: &str) -> Result<Box<ServerProfile>, String> {
     }
 }
 
+/// The built-in load-balancer profiles whose health check the user configures and can point at
+/// `/readyz` (a `path` setting): not a passive load balancer (nginx open source) nor one whose
+/// check is fixed in code (Talos KubePrism, the k3s agent load balancer). The ones whose check
+/// settings can be compared and tuned.
+pub fn tunable_lb_names() -> Vec<&'static str> {
+    names("lb")
+        .into_iter()
+        .filter(|n| {
+            lb(n).ok().is_some_and(|p| {
+                crate::provider::of(p.family, &p.variant).is_some_and(|q| {
+                    q.passive(&crate::provider::LbSettings::default()).is_none() && q.knobs().contains(&"path")
+                })
+            })
+        })
+        .collect()
+}
+
 /// Names of the built-in profiles of one kind.
 pub fn names(kind: &str) -> Vec<&'static str> {
     BUILTIN.iter().filter(|b| b.kind() == kind).map(|b| b.name).collect()
@@ -211,7 +232,7 @@ mod tests {
                 Profile::Server(p) => assert_eq!(p.name, b.name),
             }
         }
-        assert_eq!(names("lb").len(), 6);
+        assert_eq!(names("lb").len(), 10);
         assert_eq!(names("server").len(), 7);
     }
 

@@ -83,6 +83,9 @@ fn at(t: Micros, e1: Micros) -> String {
 /// The LB's effective check in one line: schedule, timeout, threshold, propagation (defaults and
 /// derived values such as HAProxy's `fastinter = inter` resolved).
 pub fn describe_schedule(lb: &LbSpec) -> String {
+    if let Some(p) = lb.provider.passive(&lb.settings) {
+        return format!("{} ({}): {}", lb.name, lb.profile, p.words);
+    }
     let m = &lb.model;
     let sched = match m.schedule {
         Schedule::FixedRate { interval } => {
@@ -208,9 +211,13 @@ pub fn tier_lines(r: &LbReport) -> Vec<String> {
 /// The full text of `graceline explain` for one LB, with its report from the run's outcome.
 pub fn explain(sc: &Scenario, lb: &LbSpec, r: &LbReport) -> Result<String, SimError> {
     let tl = r.timeline;
-    if lb.settings.unchecked.as_ref().is_some_and(|u| u.value) {
-        // No check, no probe walk: HAProxy routes to it until the process is back.
+    if super::is_unchecked(lb) {
+        // No check, no probe walk: HAProxy (without `check`) or a passive load balancer routes to
+        // it until the process is back.
         let mut out = format!("Scenario {} ({}), server {}\n", sc.name, sc.file, sc.server.profile);
+        if lb.provider.passive(&lb.settings).is_some() {
+            writeln!(out, "Load balancer {}", describe_schedule(lb)).ok();
+        }
         for f in &r.findings {
             writeln!(out, "{}[{}] {}: {}", f.severity, f.rule.id(), f.loc, f.message).ok();
         }

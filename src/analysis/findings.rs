@@ -60,6 +60,15 @@ pub enum Rule {
     /// In the tail of the propagation evidence the load balancer still routes when (or too close
     /// to when) the server stops listening.
     GL020,
+    /// A load balancer without active health checks (nginx open source) never sees readiness:
+    /// it sends new connections to the server after E3 until they fail.
+    GL021,
+    /// A passive load balancer does not pass a failed connection on: each one is a failed request.
+    GL022,
+    /// A black-holed host costs the connect timeout per new connection until it is marked.
+    GL023,
+    /// Connections to the upstream opened before E3 carry requests after it.
+    GL024,
     /// A Kubernetes path keeps sending new connections after the app stopped listening.
     GL030,
     /// A Kubernetes path stops sending with less margin than required.
@@ -131,7 +140,7 @@ pub struct RuleInfo {
 }
 
 /// Every rule, in id order (the order of [`Rule`]'s variants: `TABLE[rule as usize]` is its row).
-pub const TABLE: [RuleInfo; 26] = [
+pub const TABLE: [RuleInfo; 30] = [
     RuleInfo {
         rule: Rule::GL001,
         id: "GL001",
@@ -281,6 +290,46 @@ pub const TABLE: [RuleInfo; 26] = [
         summary: "In the tail of the propagation evidence the load balancer still routes new requests when the server stops listening",
         full: "Propagation figures come in tiers: the typical range (corroborated by two or more independent reports) is the verdict (GL001/GL002); the tail is the largest credible field observation, its confounds stated. With the tail's top, the load balancer still routes at or too close to the instant the server stops listening. `--propagation tail` (propagation_tier = \"tail\") makes the tail the error tier.",
         help: "Raise shutdown_delay (and the grace period with it) to the value the finding names, which covers the tail, or measure the propagation (graceline backend + calibrate) to replace every tier with your own figure.",
+    },
+    RuleInfo {
+        rule: Rule::GL021,
+        id: "GL021",
+        name: "passive-blind-to-readiness",
+        severity: Severity::Warning,
+        scope: Scope::Lb,
+        summary: "A load balancer without active health checks never sees readiness fail",
+        full: "nginx open source sends no health checks: it never sees /readyz fail at E2 and keeps sending new connections to the server until they fail after E3 (max_fails within fail_timeout), then tries it again once per fail_timeout until the server listens again. With proxy_next_upstream a refused connection is passed to the next server: clients see a round trip more, no error. http_5xx-style conditions act on real responses only.",
+        help: "Keep proxy_next_upstream on (stream) or error timeout (http) with more than one server, give the upstream a zone so workers share what they learn, or use an active check (NGINX Plus health_check uri=/readyz, or another load balancer) to stop routing before E3.",
+    },
+    RuleInfo {
+        rule: Rule::GL022,
+        id: "GL022",
+        name: "passive-retries-off",
+        severity: Severity::Error,
+        scope: Scope::Lb,
+        summary: "A failed connection to the stopped server is the client's failed request",
+        full: "With proxy_next_upstream off, proxy_next_upstream_tries 1, a single-server upstream, or the error/timeout condition not listed, nginx does not pass a refused or timed-out connection to another server: every connection it sends to the stopped server after E3 fails for the client, until max_fails failures mark it (then one trial per fail_timeout).",
+        help: "Turn proxy_next_upstream on (stream) or list error and timeout (http), allow at least 2 tries, and put more than one server in the upstream.",
+    },
+    RuleInfo {
+        rule: Rule::GL023,
+        id: "GL023",
+        name: "passive-slow-connect-timeout",
+        severity: Severity::Warning,
+        scope: Scope::Lb,
+        summary: "A black-holed host costs seconds per connection",
+        full: "A rebooting, powered-off or filtered host answers nothing: every new connection nginx sends to it waits proxy_connect_timeout before it is passed on (or fails), until max_fails of them mark the host unavailable (in each worker without a zone), and again once per fail_timeout.",
+        help: "Lower proxy_connect_timeout to a few hundred milliseconds (a connect on a LAN takes well under that), and give the upstream a zone.",
+    },
+    RuleInfo {
+        rule: Rule::GL024,
+        id: "GL024",
+        name: "upstream-connections-outlive-e3",
+        severity: Severity::Note,
+        scope: Scope::Lb,
+        summary: "Connections to the upstream opened before E3 carry requests after it",
+        full: "http upstream keepalive reuses connections opened before E3 for later requests; a stream session stays on its server for its whole life (idle up to proxy_timeout). Both end only when the server closes them; a non-idempotent request cut on a reused connection is not retried.",
+        help: "Make the server close idle connections when it starts shutting down (kube-apiserver sends GOAWAY / Connection: close from E3), or lower keepalive_timeout / proxy_timeout.",
     },
     RuleInfo {
         rule: Rule::GL030,
@@ -512,13 +561,13 @@ mod tests {
         use Rule::*;
         let all = [
             GL001, GL002, GL003, GL004, GL005, GL006, GL007, GL008, GL010, GL015, GL016, GL017, GL018, GL019, GL020,
-            GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
+            GL021, GL022, GL023, GL024, GL030, GL031, GL032, GL033, GL034, GL035, GL036, GL037, GL040, GL041, GL042,
         ];
         for r in all {
             match r {
                 GL001 | GL002 | GL003 | GL004 | GL005 | GL006 | GL007 | GL008 | GL010 | GL015 | GL016 | GL017
-                | GL018 | GL019 | GL020 | GL030 | GL031 | GL032 | GL033 | GL034 | GL035 | GL036 | GL037 | GL040
-                | GL041 | GL042 => {}
+                | GL018 | GL019 | GL020 | GL021 | GL022 | GL023 | GL024 | GL030 | GL031 | GL032 | GL033 | GL034
+                | GL035 | GL036 | GL037 | GL040 | GL041 | GL042 => {}
             }
         }
         all.to_vec()

@@ -22,7 +22,7 @@ use crate::timeline::Timeline;
 use exact::Extremes;
 use findings::{Finding, Severity};
 pub use rules::grace::{fix_binds, grace_for, Binds};
-pub use rules::unchecked::{is_unchecked, unchecked_until, UNCHECKED_WORDS};
+pub use rules::unchecked::{is_unchecked, unchecked_label, unchecked_until, unchecked_words, UNCHECKED_WORDS};
 use serde::Serialize;
 
 /// Overall result for one LB × server pair.
@@ -189,8 +189,13 @@ pub fn analyze(sc: &Scenario, lb: &LbSpec) -> LbReport {
         verdict,
         propagation: lb.model.propagation,
         propagation_source: explain::propagation_origin(lb),
-        // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it.
-        assumed: if unchecked { Vec::new() } else { assumed_values(lb) },
+        // An unchecked server's figure is E5 - E2 + startup: no check setting shapes it; a passive
+        // load balancer's findings rest on its settings, so their assumed values are said.
+        assumed: if unchecked && lb.provider.passive(&lb.settings).is_none() {
+            Vec::new()
+        } else {
+            assumed_values(lb)
+        },
         check: lb.check,
         route: None,
         times_from: TimesFrom::ReadyzFailing,

@@ -518,9 +518,10 @@ impl LbDistribution {
             mean_s: s.mean_s(),
             violation_probability: s.share_at_least(budget),
             mean_exposure_s,
-            expected_failed_requests: sc
-                .traffic
-                .map(|t| t.per_backend() * mean_exposure_s * client.failing_share),
+            expected_failed_requests: crate::analysis::rules::passive::expected_failed_requests(sc, lb).or_else(|| {
+                sc.traffic
+                    .map(|t| t.per_backend() * mean_exposure_s * client.failing_share)
+            }),
             client,
             exact,
             tiers: Vec::new(),

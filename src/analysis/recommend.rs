@@ -325,12 +325,18 @@ pub fn recommend_with(sc: &Scenario, lb: &LbSpec, opts: &RecommendOptions) -> Re
             },
             termination_grace_period_needed: None,
             min_shutdown_delay: None,
-            note: Some(format!(
-                "{} (E5 - E2 + startup = {back}); add `check` (and an HTTP(S) check of {}), then run recommend again",
-                crate::analysis::UNCHECKED_WORDS,
-                sc.server.readiness_path
-            )),
-            grid: "none: the server has no check".to_string(),
+            note: Some(match lb.provider.passive(&lb.settings) {
+                Some(p) => format!("{} (E5 - E2 + startup = {back})", p.words),
+                None => format!(
+                    "{} (E5 - E2 + startup = {back}); add `check` (and an HTTP(S) check of {}), then run recommend again",
+                    crate::analysis::UNCHECKED_WORDS,
+                    sc.server.readiness_path
+                ),
+            }),
+            grid: match lb.provider.passive(&lb.settings) {
+                Some(p) => format!("none: {}", p.label),
+                None => "none: the server has no check".to_string(),
+            },
             evaluated: 0,
             least_load: None,
             pareto: Vec::new(),
@@ -499,7 +505,7 @@ mod tests {
 
     #[test]
     fn every_lb_profile_gets_a_passing_least_load_setting_and_a_sorted_front() {
-        for profile in crate::profiles::names("lb") {
+        for profile in crate::profiles::tunable_lb_names() {
             let text = format!(
                 "[server]\nprofile = \"kube-apiserver-openshift\"\n[[lb]]\nprofile = \"{profile}\"\nprotocol = \"https\"\npath = \"/readyz\"\npropagation_delay = \"0s\"\n"
             );

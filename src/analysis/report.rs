@@ -303,6 +303,9 @@ pub struct LbPart {
     pub unchecked: bool,
     /// Where its server line is, for a server without `check`.
     pub unchecked_at: Option<String>,
+    /// What checks it instead, for a server without `check` ("none (no `check`)", or a passive
+    /// load balancer's words).
+    pub unchecked_label: String,
     /// The Kubernetes path its row takes its verdict from: (path name, index in [`Report::paths`]).
     pub route: Option<(String, Option<usize>)>,
     /// The health check's distribution (rows judged on their own health check).
@@ -816,6 +819,19 @@ fn lb_settings(sc: &Scenario, lb: &LbSpec, effects: &[Effect], refs: &mut Refs) 
     });
     row!(propagation_delay, |v: &Propagation| v.to_string());
     row!(connection_termination, |v: &bool| v.to_string());
+    let word = |v: &String| format!("`{v}`");
+    row!(servers, num);
+    row!(backup_servers, num);
+    row!(weight, num);
+    row!(balancer, word);
+    row!(max_fails, num);
+    row!(fail_timeout, dur);
+    row!(next_upstream, word);
+    row!(next_upstream_tries, num);
+    row!(next_upstream_timeout, dur);
+    row!(workers, num);
+    row!(keepalive, num);
+    row!(proxy_timeout, dur);
     // An assumed value the settings table does not list (a reader's own default).
     for e in effects {
         if !out.iter().any(|r| r.key == e.setting) {
@@ -1252,6 +1268,7 @@ fn scenario_part(
                 .map(|p| p.description.clone())
                 .unwrap_or_default(),
             unchecked,
+            unchecked_label: super::unchecked_label(lb),
             unchecked_at: lb
                 .settings
                 .unchecked
@@ -1467,7 +1484,7 @@ mod tests {
             .into_iter()
             .filter(|s| s.server.profile == "kube-apiserver-openshift")
             .collect();
-        assert_eq!(scenarios.len(), 6);
+        assert_eq!(scenarios.len(), 10);
         let r = build(
             vec![Group::of_scenarios(scenarios)],
             &[],
@@ -1479,14 +1496,30 @@ mod tests {
             .iter()
             .flat_map(|s| s.lbs.iter().map(|x| x.profile.as_str()))
             .collect();
-        for lb in ["aws-nlb", "aws-alb", "aws-clb", "gcp", "azure-lb", "haproxy"] {
+        for lb in [
+            "aws-nlb",
+            "aws-alb",
+            "aws-clb",
+            "gcp",
+            "azure-lb",
+            "haproxy",
+            "nginx",
+            "nginx-plus",
+            "talos-kubeprism",
+            "k3s-agent-lb",
+        ] {
             assert!(lbs.contains(&lb), "{lb} missing from the report");
         }
         for s in &r.scenarios {
             assert!(s.rollout.from.starts_with("No `[rollout]` table"), "{}", s.rollout.from);
             for x in &s.lbs {
-                // Every row has its sampled P and a sweep whose current row is that P.
-                let sweep = x.sweep.as_ref().expect("a sweep");
+                // Every row has its sampled P and a sweep whose current row is that P; a load
+                // balancer without active checks (nginx) routes until the server is back,
+                // whatever the delay: no sweep.
+                let Some(sweep) = x.sweep.as_ref() else {
+                    assert!(x.unchecked, "{} has no sweep", x.name);
+                    continue;
+                };
                 let now = sweep.rows.iter().find(|row| row.value == sweep.current).unwrap();
                 assert_eq!(Some(now.p), x.p, "{}", x.name);
             }

@@ -366,7 +366,7 @@ pub fn randomness(sc: &Scenario, lb_index: usize) -> String {
     if let Some(t) = crate::analysis::unchecked_until(sc, lb) {
         return format!(
             "nothing: no check exists, every sample is E5 - E2 + startup = {t}; {}",
-            crate::analysis::UNCHECKED_WORDS
+            crate::analysis::unchecked_words(lb)
         );
     }
     let mut parts = Vec::new();

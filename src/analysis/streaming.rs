@@ -233,9 +233,10 @@ pub fn two_pass(
         mean_s: tally.sum as f64 / n as f64 / 1e6,
         violation_probability: tally.at_least_budget as f64 / n as f64,
         mean_exposure_s,
-        expected_failed_requests: sc
-            .traffic
-            .map(|t| t.per_backend() * mean_exposure_s * client.failing_share),
+        expected_failed_requests: crate::analysis::rules::passive::expected_failed_requests(sc, lb).or_else(|| {
+            sc.traffic
+                .map(|t| t.per_backend() * mean_exposure_s * client.failing_share)
+        }),
         client,
         exact,
         tiers: Vec::new(),

@@ -433,7 +433,11 @@ mod tests {
 
     #[test]
     fn the_replay_marks_down_where_the_exact_analysis_says() {
-        for sc in builtin_matrix() {
+        // A passive load balancer has no probes to replay.
+        for sc in builtin_matrix()
+            .into_iter()
+            .filter(|sc| unchecked_until(sc, &sc.lbs[0]).is_none())
+        {
             let (server, lanes) = walk(&sc, None).unwrap();
             for lane in &lanes {
                 let last = lane.probes.iter().rfind(|p| p.counts_toward_down.is_some());

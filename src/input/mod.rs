@@ -12,6 +12,7 @@ pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod k8s;
 pub mod manifest;
+pub mod nginx;
 pub mod nginx_cfg;
 pub mod project;
 pub mod registry;
@@ -49,6 +50,8 @@ pub const MAX_YAML_BYTES: usize = 16 * 1024 * 1024;
 pub enum InputKind {
     /// HAProxy configuration (`haproxy.cfg`).
     Haproxy,
+    /// nginx configuration (`nginx.conf` with its includes, or `nginx -T` output).
+    Nginx,
     /// Kubernetes objects (YAML or JSON): Services (their load balancers when of type
     /// LoadBalancer), workloads, Ingresses, Gateway API routes; kube-apiserver pods are `manifest`.
     K8s,
@@ -65,6 +68,7 @@ impl InputKind {
     pub fn name(self) -> &'static str {
         match self {
             InputKind::Haproxy => "haproxy",
+            InputKind::Nginx => "nginx",
             InputKind::K8s => "k8s",
             InputKind::Terraform => "terraform",
             InputKind::Manifest => "manifest",
@@ -509,6 +513,20 @@ fn units(g: &GroupSpec, opts: &Options, kind: Option<InputKind>, join: bool) -> 
     let mut joined: Option<usize> = None;
     for path in &g.files {
         let (label, files) = if path.is_dir() {
+            let nginx = path.join("nginx.conf");
+            if nginx.is_file()
+                && kind.is_none_or(|k| k == InputKind::Nginx)
+                && !std::fs::read_dir(path)?
+                    .flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "cfg"))
+            {
+                // A configuration prefix such as /etc/nginx: read as `nginx -p dir/ -c nginx.conf`.
+                out.push(Unit::File {
+                    path: nginx,
+                    walked: false,
+                });
+                continue;
+            }
             let w = walk::walk(path, kind, &opts.walk)?;
             if w.files.is_empty() && w.haproxy.is_empty() && !opts.allow_empty {
                 let mut why = Vec::new();

@@ -303,7 +303,7 @@ mod tests {
         assert!(e.contains("bad glob"), "{e}");
         let e = groups(&p, "[[check]]\nlbz = []\n").unwrap_err().to_string();
         assert!(e.contains(":2:1"), "{e}");
-        let e = groups(&p, "[[check]]\nlbs = [\"a\"]\nkind = \"nginx\"\n")
+        let e = groups(&p, "[[check]]\nlbs = [\"a\"]\nkind = \"caddy\"\n")
             .unwrap_err()
             .to_string();
         assert!(e.contains(":3:8"), "{e}");

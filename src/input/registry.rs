@@ -3,7 +3,7 @@
 //! inputs. A new format is one reader function plus one line in [`READERS`] (and its syntax in
 //! [`Family`] when it is a new one).
 
-use super::{cluster, gateway, haproxy, k8s, terraform, workload, yaml, Cloud, InputKind, MAX_YAML_BYTES};
+use super::{cluster, gateway, haproxy, k8s, nginx, terraform, workload, yaml, Cloud, InputKind, MAX_YAML_BYTES};
 use crate::error::{InputError, Loc};
 use crate::scenario::k8s::{CheckTarget, Objects};
 use crate::scenario::{self, LbInput, NamedServer, Scenario};
@@ -38,6 +38,8 @@ pub enum Family {
     Toml,
     /// An haproxy.cfg.
     Haproxy,
+    /// An nginx configuration (`nginx.conf`, `*.conf`, `nginx -T` output).
+    Nginx,
 }
 
 impl Family {
@@ -47,6 +49,7 @@ impl Family {
             Family::Yaml => "YAML (Kubernetes Service or kube-apiserver manifest)",
             Family::Toml => "TOML (scenario or graceline.toml)",
             Family::Haproxy => "an haproxy.cfg",
+            Family::Nginx => "an nginx configuration",
         }
     }
 }
@@ -60,6 +63,7 @@ pub fn family_of_name(file: &str) -> Option<Family> {
         "yaml" | "yml" => Some(Family::Yaml),
         "toml" => Some(Family::Toml),
         "cfg" => Some(Family::Haproxy),
+        "conf" => Some(Family::Nginx),
         _ => None,
     }
 }
@@ -80,9 +84,37 @@ const HAPROXY_SECTIONS: &[&str] = &[
     "http-errors",
 ];
 
+/// Directives that open an nginx configuration (main context), as nginx's core, events, http
+/// and stream modules name them.
+const NGINX_MAIN: &[&str] = &[
+    "user",
+    "worker_processes",
+    "worker_rlimit_nofile",
+    "worker_shutdown_timeout",
+    "worker_cpu_affinity",
+    "error_log",
+    "pid",
+    "load_module",
+    "include",
+    "daemon",
+    "master_process",
+    "pcre_jit",
+    "env",
+    "events",
+    "http",
+    "stream",
+    "thread_pool",
+    "timer_resolution",
+    "working_directory",
+];
+
 /// The syntax a text looks like (its first meaningful line, then its shape).
 pub fn family_of_content(text: &str) -> Option<Family> {
     let body = text.trim_start_matches('\u{feff}');
+    // `nginx -T` prints each file after a `# configuration file <path>:` line.
+    if body.starts_with("# configuration file ") {
+        return Some(Family::Nginx);
+    }
     let first = body
         .lines()
         .map(str::trim)
@@ -93,6 +125,10 @@ pub fn family_of_content(text: &str) -> Option<Family> {
     let word = first.split_whitespace().next().unwrap_or("");
     if HAPROXY_SECTIONS.contains(&word) && !first.contains(':') && !first.contains('=') {
         return Some(Family::Haproxy);
+    }
+    let nginx_word = word.trim_end_matches(['{', ';']);
+    if NGINX_MAIN.contains(&nginx_word) && (first.ends_with(';') || first.ends_with('{')) {
+        return Some(Family::Nginx);
     }
     if first == "---"
         || body.lines().any(|l| {
@@ -266,6 +302,10 @@ pub const READERS: &[Reader] = &[
         read: read_haproxy,
     },
     Reader {
+        family: Family::Nginx,
+        read: read_nginx,
+    },
+    Reader {
         family: Family::Json,
         read: read_json,
     },
@@ -283,6 +323,7 @@ pub const READERS: &[Reader] = &[
 fn family_of_kind(k: InputKind) -> Family {
     match k {
         InputKind::Haproxy => Family::Haproxy,
+        InputKind::Nginx => Family::Nginx,
         InputKind::K8s | InputKind::Manifest => Family::Yaml,
         InputKind::Terraform => Family::Json,
         InputKind::Scenario => Family::Toml,
@@ -311,7 +352,7 @@ fn family(file: &str, text: &str, kind: Option<InputKind>) -> Result<Family, Inp
         (None, None) => Err(InputError::new(
             whole_file(file),
             "",
-            "cannot tell what kind of input this is (not JSON, YAML, TOML or an haproxy.cfg); pass --input-kind haproxy|k8s|terraform|manifest|scenario",
+            "cannot tell what kind of input this is (not JSON, YAML, TOML, an haproxy.cfg or an nginx configuration); pass --input-kind haproxy|nginx|k8s|terraform|manifest|scenario",
         )),
     }
 }
@@ -378,6 +419,23 @@ fn read_haproxy(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInputs,
             file,
             "no server line with `check` in a backend or listen section",
         ));
+    }
+    Ok(FileInputs {
+        lbs,
+        ..FileInputs::default()
+    })
+}
+
+/// nginx: `include`s are read relative to the file's directory (standard input: the working
+/// directory), as nginx reads them relative to the directory of `-c`.
+fn read_nginx(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInputs, InputError> {
+    let prefix = match Path::new(file).parent() {
+        Some(p) if file != "-" && !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    let lbs = nginx::lbs(file, text, &prefix)?;
+    if lbs.is_empty() && !ctx.allow_empty {
+        return Err(empty(file, "no server/location that proxy_passes to an upstream"));
     }
     Ok(FileInputs {
         lbs,
@@ -541,7 +599,7 @@ mod tests {
 
     #[test]
     fn every_syntax_has_one_reader() {
-        for f in [Family::Haproxy, Family::Json, Family::Yaml, Family::Toml] {
+        for f in [Family::Haproxy, Family::Nginx, Family::Json, Family::Yaml, Family::Toml] {
             assert_eq!(READERS.iter().filter(|r| r.family == f).count(), 1, "{f:?}");
         }
     }

@@ -45,6 +45,7 @@ fn wanted(path: &Path, text: &str, kind: Option<InputKind>) -> Option<Family> {
             InputKind::K8s | InputKind::Manifest => matches!(by_name, Family::Yaml | Family::Json),
             InputKind::Terraform => by_name == Family::Json,
             InputKind::Scenario => by_name == Family::Toml,
+            InputKind::Nginx => by_name == Family::Nginx,
         };
         return fits.then_some(by_name);
     }
@@ -59,6 +60,12 @@ fn wanted(path: &Path, text: &str, kind: Option<InputKind>) -> Option<Family> {
         Family::Json => {
             let head: String = text.chars().take(4096).collect();
             head.contains("\"apiVersion\"") || head.contains("\"format_version\"")
+        }
+        // nginx: a main configuration only (`nginx.conf`, read with its includes); the files it
+        // includes are not configurations on their own.
+        Family::Nginx => {
+            path.file_name().is_some_and(|n| n == "nginx.conf")
+                && registry::family_of_content(text) == Some(Family::Nginx)
         }
         Family::Toml => match text.parse::<toml::Table>() {
             Ok(t) => !super::is_project(text) && (t.contains_key("lb") || t.contains_key("server")),

@@ -851,7 +851,7 @@ fn probe_load(b: &mut Vec<Block>, sc: &ScenarioPart) {
         if x.unchecked {
             rows.push(vec![
                 cell(&x.name),
-                "none (no `check`)".to_string(),
+                cell(&x.unchecked_label),
                 "-".to_string(),
                 "0".to_string(),
                 l.backends.to_string(),

@@ -244,6 +244,12 @@ impl Provider for Haproxy {
         "inter"
     }
 
+    /// The reader sets `port` only for an HTTP check sent to a port traffic does not go to
+    /// (`check port 8008`, as Patroni and Drill configurations do): manual 5.2 "port".
+    fn port_is_another_listener(&self) -> bool {
+        true
+    }
+
     fn threshold_key(&self) -> &'static str {
         "fall"
     }

@@ -3,7 +3,10 @@
 //!
 //! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
 //! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
-//! names by its `family` and `variant`. What a reader reads stays generic ([`LbSettings`], each
+//! names by its `family` and `variant`. A new provider costs a module implementing the trait, a profile
+//! `profiles/<name>.toml` listed in `profiles.rs`'s `builtin!`, its line in [`PROVIDERS`], a
+//! [`Family`] variant when it is a new family, and a line in `lb_fields!` for each setting no
+//! provider had before (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`], each
 //! value with its location); each provider interprets it (knobs, validation, probe model,
 //! recommendation grid, wording).
 
@@ -11,9 +14,11 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod haproxy;
+pub mod k3s;
 pub mod latency;
 pub mod matcher;
 pub mod nginx;
+pub mod talos;
 pub mod tiers;
 
 use crate::error::{Doc, InputError, Loc};
@@ -36,6 +41,12 @@ pub enum Family {
     Azure,
     /// HAProxy `server ... check`.
     Haproxy,
+    /// nginx open source `upstream` (passive checks only), NGINX Plus `health_check`.
+    Nginx,
+    /// Talos KubePrism, the node-local load balancer in front of the control planes.
+    Talos,
+    /// The k3s / RKE2 agent load balancer.
+    K3s,
 }
 
 /// What graceline knows about one kind of load balancer, and the only place it is said: the
@@ -156,6 +167,20 @@ pub trait Provider: Sync + std::fmt::Debug {
         }
     }
 
+    /// Whether a `port` setting means the check goes to another port than the traffic (HAProxy's
+    /// `check port N` / `port N`: another listener or process), rather than the health-check port
+    /// a cloud load balancer is given.
+    fn port_is_another_listener(&self) -> bool {
+        false
+    }
+
+    /// For a load balancer without active health checks (it learns of a server's state only
+    /// from the requests it passes): what it does instead, in one line. Its report replaces the
+    /// detection figures with "routed to until the server is back" and its own findings.
+    fn passive(&self, _s: &LbSettings) -> Option<PassiveView> {
+        None
+    }
+
     /// Values the provider assumes for these settings beyond the profile's (setting, value, why):
     /// HAProxy's version when its check timer depends on it and nothing named one.
     fn assumed(&self, _s: &LbSettings) -> Vec<(String, String, String)> {
@@ -171,13 +196,17 @@ pub trait Provider: Sync + std::fmt::Debug {
 
 /// Every provider graceline models: a new provider is one module, one profile TOML and one line
 /// here.
-pub static PROVIDERS: [&dyn Provider; 6] = [
+pub static PROVIDERS: [&dyn Provider; 10] = [
     &aws::NLB,
     &aws::ALB,
     &aws::CLB,
     &gcp::GCP,
     &azure::AZURE,
     &haproxy::HAPROXY,
+    &nginx::NGINX,
+    &nginx::NGINX_PLUS,
+    &talos::KUBEPRISM,
+    &k3s::AGENT_LB,
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.
@@ -186,6 +215,15 @@ pub fn of(family: Family, variant: &str) -> Option<&'static dyn Provider> {
         .iter()
         .copied()
         .find(|p| p.family() == family && p.variant() == variant)
+}
+
+/// What a load balancer without active checks does instead ([`Provider::passive`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassiveView {
+    /// What it is, in a few words (`passive checks only (nginx open source)`).
+    pub label: &'static str,
+    /// What new connections meet after E3 and what there is to tune, in one line.
+    pub words: String,
 }
 
 /// One value of a check setting, for the recommendation's JSON (durations in seconds).
@@ -684,6 +722,19 @@ lb_fields! {
     redispatch: bool,
     matcher: matcher::Matcher,
     unchecked: bool,
+    max_fails: u32,
+    fail_timeout: Micros,
+    next_upstream: String,
+    next_upstream_tries: u32,
+    next_upstream_timeout: Micros,
+    servers: u32,
+    backup_servers: u32,
+    weight: u32,
+    total_weight: u32,
+    balancer: String,
+    workers: u32,
+    keepalive: u32,
+    proxy_timeout: Micros,
     version: String,
 }
 

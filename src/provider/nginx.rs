@@ -42,6 +42,11 @@
 //! Request arrivals are steady with an unknown phase: an interval of length L holds between
 //! ⌊L·rate⌋ and ⌊L·rate⌋ + 1 of them.
 
+use super::{
+    Family, Grid, KnobValue, LbSettings, LimitViolation, Limits, Located, PassiveView, ProbeModel, Propagation,
+    Protocol, Provider, Refusal, Schedule, Setting as ProbeSetting,
+};
+use crate::error::{InputError, Loc};
 use crate::time::Micros;
 use crate::timeline::ServerSpec;
 
@@ -673,6 +678,402 @@ pub fn findings(p: &Passive, server: &ServerSpec) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The nginx provider: nginx open source in front of a server, judged by the passive model
+/// above. Its knobs are the settings the model reads (the reader fills them from the
+/// configuration, `profiles/nginx.toml` holds nginx 1.22.1's defaults with their sources).
+#[derive(Debug)]
+pub struct Nginx;
+
+/// The nginx provider.
+pub static NGINX: Nginx = Nginx;
+
+/// Settings an `[[lb]]` table with profile `nginx` accepts.
+pub const KNOBS: &[&str] = &[
+    "protocol",
+    "max_fails",
+    "fail_timeout",
+    "timeout_connect",
+    "next_upstream",
+    "next_upstream_tries",
+    "next_upstream_timeout",
+    "servers",
+    "backup_servers",
+    "weight",
+    "total_weight",
+    "balancer",
+    "workers",
+    "keepalive",
+    "proxy_timeout",
+];
+
+/// `balancer` values, as the directives are named (`round_robin`: no directive).
+pub const BALANCERS: &[&str] = &["round_robin", "least_conn", "hash", "ip_hash", "random"];
+
+fn bad(l: &Located<impl Sized>, field: &str, msg: String) -> InputError {
+    InputError::new(l.loc.clone(), field, msg)
+}
+
+/// `next_upstream` as written: `on`/`off` (stream) or conditions (http), in nginx's words.
+pub fn parse_next_upstream(text: &str, module: Module) -> Result<NextUpstream, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match (module, words.as_slice()) {
+        (_, ["off"]) => Ok(NextUpstream::Off),
+        (Module::Stream, ["on"]) => Ok(NextUpstream::On(vec![Condition::Error, Condition::Timeout])),
+        (Module::Stream, _) => Err(format!("the stream module takes \"on\" or \"off\", got \"{text}\"")),
+        (Module::Http, []) => Err("is empty; nginx takes \"off\" or conditions such as \"error timeout\"".into()),
+        (Module::Http, ws) => {
+            let mut out = Vec::new();
+            for w in ws {
+                let c = Condition::ALL.iter().find(|c| c.name() == *w).ok_or_else(|| {
+                    format!(
+                        "invalid value \"{w}\" (nginx takes off or {})",
+                        Condition::ALL.map(Condition::name).join(", ")
+                    )
+                })?;
+                out.push(*c);
+            }
+            Ok(NextUpstream::On(out))
+        }
+    }
+}
+
+fn module_of(s: &LbSettings) -> Module {
+    match super::protocol_of(s) {
+        Protocol::Tcp => Module::Stream,
+        Protocol::Http | Protocol::Https => Module::Http,
+    }
+}
+
+impl Passive {
+    /// The passive settings of an `[[lb]]` (or what the nginx reader read), validated as nginx
+    /// validates them; `total_weight` defaults to `servers × weight`.
+    pub fn from_settings(s: &LbSettings, at: &Loc) -> Result<Passive, InputError> {
+        let module = module_of(s);
+        let count = |v: &Option<Located<u32>>, d: u32| v.as_ref().map_or(d, |v| v.value);
+        let dur = |v: &Option<Located<Micros>>, d: Micros| v.as_ref().map_or(d, |v| v.value);
+        let next_upstream = match &s.next_upstream {
+            Some(n) => parse_next_upstream(&n.value, module).map_err(|m| bad(n, "next_upstream", m))?,
+            None => match module {
+                Module::Stream => NextUpstream::On(vec![Condition::Error, Condition::Timeout]),
+                Module::Http => NextUpstream::On(vec![Condition::Error, Condition::Timeout]),
+            },
+        };
+        let spread = match &s.balancer {
+            None => Spread::Weighted,
+            Some(b) => match b.value.as_str() {
+                "round_robin" => Spread::Weighted,
+                "least_conn" => Spread::LeastConn,
+                "hash" | "ip_hash" | "random" => Spread::Keyed,
+                other => {
+                    return Err(bad(
+                        b,
+                        "balancer",
+                        format!("unknown balancer \"{other}\" (nginx has {})", BALANCERS.join(", ")),
+                    ))
+                }
+            },
+        };
+        let servers = count(&s.servers, 1);
+        if servers == 0 {
+            let l = s.servers.as_ref().map_or_else(|| at.clone(), |v| v.loc.clone());
+            return Err(InputError::new(
+                l,
+                "servers",
+                "an upstream needs at least one server (nginx: \"no servers are inside upstream\")",
+            ));
+        }
+        let weight = count(&s.weight, 1);
+        if let Some(w) = s.weight.as_ref().filter(|w| w.value == 0) {
+            return Err(bad(
+                w,
+                "weight",
+                "invalid parameter \"weight=0\" (nginx takes 1 or more)".into(),
+            ));
+        }
+        let total_weight = count(&s.total_weight, servers.saturating_mul(weight));
+        if let Some(t) = s.total_weight.as_ref().filter(|t| t.value < weight) {
+            return Err(bad(
+                t,
+                "total_weight",
+                format!("{} is below the server's own weight {weight}", t.value),
+            ));
+        }
+        if let Some(f) = s.fail_timeout.as_ref().filter(|f| f.value.0 % 1_000_000 != 0) {
+            return Err(bad(
+                f,
+                "fail_timeout",
+                format!(
+                    "{} is not whole seconds; nginx reads fail_timeout in seconds (invalid parameter)",
+                    f.value
+                ),
+            ));
+        }
+        for (name, v) in [
+            ("timeout_connect", &s.timeout_connect),
+            ("proxy_timeout", &s.proxy_timeout),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| v.value <= Micros::ZERO) {
+                return Err(bad(v, name, format!("must be positive, got {}", v.value)));
+            }
+        }
+        if let Some(w) = s.workers.as_ref().filter(|w| w.value == 0) {
+            return Err(bad(w, "workers", "must be 1 or more".into()));
+        }
+        if let (Some(k), Module::Stream) = (&s.keepalive, module) {
+            return Err(bad(
+                k,
+                "keepalive",
+                "\"keepalive\" is an http upstream directive; the stream module has none".into(),
+            ));
+        }
+        Ok(Passive {
+            module,
+            peers: servers,
+            backups: count(&s.backup_servers, 0),
+            weight,
+            total_weight,
+            spread,
+            max_fails: count(&s.max_fails, 1),
+            fail_timeout: dur(&s.fail_timeout, Micros::from_secs(10)),
+            connect_timeout: dur(&s.timeout_connect, Micros::from_secs(60)),
+            next_upstream,
+            tries: count(&s.next_upstream_tries, 0),
+            next_upstream_timeout: dur(&s.next_upstream_timeout, Micros::ZERO),
+            workers: count(&s.workers, 1),
+            keepalive: s.keepalive.as_ref().map(|k| k.value).filter(|k| *k > 0),
+            session_timeout: dur(
+                &s.proxy_timeout,
+                match module {
+                    Module::Stream => Micros::from_secs(600),
+                    Module::Http => Micros::from_secs(60),
+                },
+            ),
+        })
+    }
+}
+
+impl Provider for Nginx {
+    fn family(&self) -> Family {
+        Family::Nginx
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        KNOBS
+    }
+
+    fn interval_key(&self) -> &'static str {
+        "fail_timeout"
+    }
+
+    fn threshold_key(&self) -> &'static str {
+        "max_fails"
+    }
+
+    fn validate(&self, s: &LbSettings, _limits: &Limits, _profile: &str) -> Result<(), InputError> {
+        let at = Loc {
+            file: String::new(),
+            line: 0,
+            column: 0,
+        };
+        Passive::from_settings(s, &at).map(|_| ())
+    }
+
+    /// nginx sends no probes: the "check" is the traffic itself, which sees only the listener
+    /// (a TCP view, failing at E3), marks the server after `max_fails` failures and tries it again
+    /// once per `fail_timeout`. Reports of a passive provider replace the detection figures (see
+    /// [`Provider::passive`]), so this model only carries those settings to the simulator's
+    /// inputs and the charts.
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        let p = Passive::from_settings(s, at)?;
+        let mut tcp = s.clone();
+        tcp.protocol = None;
+        Ok(Some(ProbeModel {
+            schedule: Schedule::FixedRate {
+                interval: p.fail_timeout.max(Micros::from_secs(1)),
+            },
+            view: super::probe_view(&tcp, readiness_path, p.connect_timeout, p.connect_timeout),
+            threshold: p.max_fails.max(1),
+            rise: 1,
+            probers: p.workers,
+            propagation: Propagation::default(),
+            answered_marks_down: false,
+        }))
+    }
+
+    fn limit_violations(&self, _s: &LbSettings, _limits: &Limits, _profile: &str) -> Vec<LimitViolation> {
+        Vec::new()
+    }
+
+    fn grid(&self, _s: &LbSettings, _limits: &Limits) -> Grid {
+        Grid {
+            settings: Vec::new(),
+            description: "none: nginx open source has no active check whose timing could be searched".into(),
+        }
+    }
+
+    fn describe(&self, st: &ProbeSetting) -> String {
+        format!("max_fails = {}, fail_timeout = {}", st.threshold, st.interval)
+    }
+
+    fn setting_values(&self, st: &ProbeSetting) -> Vec<(&'static str, KnobValue)> {
+        vec![
+            ("max_fails", KnobValue::Count(st.threshold)),
+            ("fail_timeout", KnobValue::Duration(st.interval)),
+        ]
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "every server is marked unavailable: nginx answers 502 (no live upstreams) or closes the connection until a fail_timeout passes, unless backup servers take over"
+    }
+
+    fn refusal(&self, s: &LbSettings, _backends: u32) -> Refusal {
+        let at = Loc {
+            file: String::new(),
+            line: 0,
+            column: 0,
+        };
+        let Ok(p) = Passive::from_settings(s, &at) else {
+            return Refusal {
+                failing_share: 1.0,
+                after: Micros::ZERO,
+                summary: "each new connection nginx sends to the closed port is refused".into(),
+                fix: None,
+            };
+        };
+        if p.passes_on(Failure::Refused { answer: Micros::ZERO }) {
+            Refusal {
+                failing_share: 0.0,
+                after: Micros::ZERO,
+                summary: "a connection refused by the closed port is passed to the next server (proxy_next_upstream): the client sees a round trip more, no error, while another server is up".into(),
+                fix: None,
+            }
+        } else {
+            Refusal {
+                failing_share: 1.0,
+                after: Micros::ZERO,
+                summary: "each new connection nginx sends to the closed port is the client's failure (not passed to another server)".into(),
+                fix: None,
+            }
+        }
+    }
+
+    fn passive(&self, _s: &LbSettings) -> Option<PassiveView> {
+        Some(PassiveView {
+            label: "passive checks only (nginx open source)",
+            words: "nginx open source sends no health checks: from E3 it sends new connections to the closed port until they fail max_fails times, then tries it again once per fail_timeout until the server listens again; nothing to tune but the passive settings (or NGINX Plus `health_check uri=/readyz`)".into(),
+        })
+    }
+}
+
+/// NGINX Plus active checks (`health_check` in a location, commercial build; nginx open source
+/// refuses the directive). From the documentation only, NOT VALIDATED against a running NGINX
+/// Plus: https://nginx.org/en/docs/http/ngx_http_upstream_hc_module.html (`interval` 5 s, `fails`
+/// 1, `passes` 1, `uri` /, default match 2xx/3xx) and
+/// https://nginx.org/en/docs/stream/ngx_stream_upstream_hc_module.html (`health_check_timeout`
+/// 5 s). Whether `interval` runs from a check's start or its end is not documented: the model
+/// takes the conservative reading, completion-relative (the next check `interval` after the
+/// previous one ended), as the reference notes advise; `jitter` is not modelled.
+#[derive(Debug)]
+pub struct NginxPlus;
+
+/// The NGINX Plus provider.
+pub static NGINX_PLUS: NginxPlus = NginxPlus;
+
+/// Settings an `[[lb]]` with profile `nginx-plus` accepts (`health_check` parameters in
+/// graceline's names: `unhealthy_threshold` is `fails=`, `healthy_threshold` `passes=`, `path`
+/// `uri=`).
+pub const PLUS_KNOBS: &[&str] = &[
+    "interval",
+    "timeout",
+    "unhealthy_threshold",
+    "healthy_threshold",
+    "protocol",
+    "path",
+    "matcher",
+    "propagation_delay",
+    "latency",
+];
+
+/// The grid a recommendation searches for NGINX Plus: whole-second intervals 1-30 s, fails 1-5.
+const PLUS_GRID_MAX: i64 = 30;
+
+impl Provider for NginxPlus {
+    fn family(&self) -> Family {
+        Family::Nginx
+    }
+
+    fn variant(&self) -> &'static str {
+        "plus"
+    }
+
+    fn knobs(&self) -> &'static [&'static str] {
+        PLUS_KNOBS
+    }
+
+    fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
+        super::matcher_codes(s, limits, profile)
+    }
+
+    fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+        let interval = super::required(&s.interval, "interval", at)?.value;
+        let timeout = super::required(&s.timeout, "timeout", at)?.value;
+        Ok(Some(ProbeModel {
+            schedule: Schedule::CompletionRelative {
+                inter: interval,
+                fastinter: interval,
+                downinter: interval,
+                spread_pct: 0,
+            },
+            view: super::probe_view(s, readiness_path, timeout, timeout),
+            threshold: s.unhealthy_threshold.as_ref().map_or(1, |v| v.value),
+            rise: s.healthy_threshold.as_ref().map_or(1, |v| v.value),
+            probers: 1,
+            propagation: super::propagation_of(s),
+            answered_marks_down: false,
+        }))
+    }
+
+    fn grid(&self, s: &LbSettings, _limits: &Limits) -> Grid {
+        let timeout = s.timeout.as_ref().map_or(Micros::from_secs(5), |t| t.value);
+        let mut settings = Vec::new();
+        for i in 1..=PLUS_GRID_MAX {
+            for fails in 1..=5 {
+                let interval = Micros::from_secs(i);
+                settings.push(ProbeSetting {
+                    interval,
+                    timeout,
+                    timeout_min: timeout,
+                    threshold: fails,
+                    fastinter: interval,
+                });
+            }
+        }
+        Grid {
+            settings,
+            description: format!("health_check interval 1-{PLUS_GRID_MAX} s, fails 1-5, timeout {timeout}"),
+        }
+    }
+
+    fn describe(&self, st: &ProbeSetting) -> String {
+        format!(
+            "health_check interval={} fails={} (timeout {})",
+            st.interval, st.threshold, st.timeout
+        )
+    }
+
+    fn setting_values(&self, st: &ProbeSetting) -> Vec<(&'static str, KnobValue)> {
+        vec![
+            ("interval", KnobValue::Duration(st.interval)),
+            ("unhealthy_threshold", KnobValue::Count(st.threshold)),
+            ("timeout", KnobValue::Duration(st.timeout)),
+        ]
+    }
+
+    fn all_unhealthy(&self) -> &'static str {
+        "no server passes its health checks: NGINX Plus answers 502 (no live upstreams) unless backup servers take over"
+    }
 }
 
 #[cfg(test)]

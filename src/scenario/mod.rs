@@ -994,6 +994,6 @@ path = "/readyz"
 
     #[test]
     fn the_builtin_matrix_loads() {
-        assert_eq!(builtin_matrix().len(), 6 * 7);
+        assert_eq!(builtin_matrix().len(), 10 * 7);
     }
 }

@@ -41,13 +41,14 @@ pub fn lb_name(profile: &str, check: &str) -> String {
     format!("{profile} {check}")
 }
 
-/// One scenario per server timeline, each with every LB profile twice (default, `/readyz`).
+/// One scenario per server timeline, each with every LB profile whose check the user configures
+/// twice (default, `/readyz`).
 pub fn teaching_matrix() -> Vec<Scenario> {
     TIMELINES
         .iter()
         .map(|t| {
             let mut text = format!("name = \"{}\"\n[server]\n{}\n", t.title, t.server);
-            for lb in profiles::names("lb") {
+            for lb in profiles::tunable_lb_names() {
                 for (check, keys) in CHECKS {
                     text.push_str(&format!(
                         "[[lb]]\nname = \"{}\"\nprofile = \"{lb}\"\n{keys}",
@@ -69,7 +70,7 @@ mod tests {
         let m = teaching_matrix();
         assert_eq!(m.len(), TIMELINES.len());
         for sc in &m {
-            assert_eq!(sc.lbs.len(), profiles::names("lb").len() * CHECKS.len());
+            assert_eq!(sc.lbs.len(), profiles::tunable_lb_names().len() * CHECKS.len());
         }
     }
 }

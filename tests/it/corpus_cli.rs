@@ -560,10 +560,22 @@ fn haproxy_reading_fixes() {
     let port = lb.settings.port.as_ref().expect("the check's other port");
     assert_eq!((port.value, port.loc.line, port.loc.column), (8008, 27, 76));
     assert!(lb.refused.is_none());
-    check_json(
+    // ... and said as a warning at that port: the check watches another listener or process.
+    let v = check_json(
         &[&fx("checks/http-check-other-port.cfg"), "--lb", "batman/*", "--no-fail"],
         0,
     );
+    let other = v["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("the check goes to port 8008"))
+        .unwrap_or_else(|| panic!("no finding about the check's port: {v}"));
+    assert_eq!(
+        (other["rule"].as_str(), other["severity"].as_str()),
+        (Some("GL003"), Some("warning"))
+    );
+    assert_eq!((other["line"].as_u64(), other["column"].as_u64()), (Some(27), Some(76)));
 }
 
 /// Every haproxy.cfg of the corpus graceline reads is accepted by `haproxy -c` (HAProxy 2.6, the

@@ -474,7 +474,7 @@ fn server_applies_to_scenarios_and_the_builtin_matrix_or_fails() {
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     let r = v["results"].as_array().unwrap();
-    assert_eq!(r.len(), 6);
+    assert_eq!(r.len(), 10);
     assert!(r.iter().all(|x| x["server"] == "kube-apiserver-openshift-gcp"));
 }
 

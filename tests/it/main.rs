@@ -11,7 +11,8 @@
 //!   servers over TLS, files written or left alone).
 //! - `prop_*`: property tests (proptest reads and writes the seeds of past failures in
 //!   `tests/proptest-regressions/<module>.txt`, where it looks for a module under `tests/it/`).
-//! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22.
+//! - `haproxy_real`, `nginx_real`: the model against a real HAProxy 2.6 and a real nginx 1.22;
+//!   `nginx_cli`: nginx configurations through the binary, every format.
 //! - `report_html`: the HTML report rendered in headless Chromium.
 //! - `one_model`: a Service's load balancer and its pods' Kubernetes paths as one result.
 //! - `paths_fixed`: the Kubernetes paths as Kubernetes runs them, each case with its source.
@@ -39,6 +40,7 @@ mod golden_ci;
 mod haproxy_real;
 mod inputs_cli;
 mod manual;
+mod nginx_cli;
 mod nginx_real;
 mod one_model;
 mod paths_added;

@@ -135,10 +135,25 @@ fn nginx_test(bin: &Path, conf: &Path, flag: &str) -> (bool, String, String) {
 fn nginx_t_accepts_what_the_reader_reads_and_refuses_what_it_refuses() {
     let Some(bin) = nginx_binary() else { return };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES);
-    // The main files (conf.d/ holds included pieces, not configurations of their own).
-    let good = ["kubespray/nginx.conf", "http-upstream/nginx.conf"];
-    for f in good {
-        let p = root.join(f);
+    // Every configuration graceline reads: the fixtures' main files (a conf.d/ holds included
+    // pieces, not configurations of their own; bad/ is below) and the rules' examples.
+    let mut good: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.is_dir() && !d.ends_with("bad"))
+        .map(|d| d.join("nginx.conf"))
+        .collect();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/analysis/rules/examples");
+    good.extend(
+        std::fs::read_dir(&examples)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "conf")),
+    );
+    good.sort();
+    assert!(good.len() >= 6, "{good:?}");
+    for p in good {
+        let f = p.display();
         nginx_cfg::parse_file(&p).unwrap_or_else(|e| panic!("the reader refuses {f}: {e}"));
         let (ok, _, err) = nginx_test(&bin, &p, "-t");
         assert!(ok, "nginx -t refuses {f}, which the reader reads: {err}");

@@ -3,6 +3,7 @@
 //! come from.
 
 use crate::analysis::findings::Rule;
+use crate::provider::nginx;
 
 /// An input file that raises the rule, embedded from `src/analysis/rules/examples/`.
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +161,38 @@ pub fn doc(rule: Rule) -> RuleDoc {
                 "https://github.com/openshift/cluster-kube-apiserver-operator/pull/2267",
                 "https://github.com/aws/containers-roadmap/issues/470",
                 "graceline profiles aws-nlb ([propagation] tiers, each with its source)",
+            ],
+        },
+        Rule::GL021 => RuleDoc {
+            why: "nginx open source learns that a server is gone only from failed connections: it never stops routing before the server stops listening. Whether clients notice depends on its passive settings: a refused connection passed to the next server costs a round trip, one that is not passed on is an error.",
+            example: example!("GL021.conf"),
+            sources: &[
+                nginx::sources::MAX_FAILS_DOC,
+                nginx::sources::HEALTH_CHECK_DOC,
+                nginx::sources::ROUND_ROBIN_SRC,
+            ],
+        },
+        Rule::GL022 => RuleDoc {
+            why: "Without passing a failed connection on, every connection nginx sends to a stopped server after E3 is an error for a client, at every restart of every server behind it.",
+            example: example!("GL022.conf"),
+            sources: &[nginx::sources::STREAM_NEXT_DOC, nginx::sources::HTTP_NEXT_DOC, nginx::sources::NEXT_SRC],
+        },
+        Rule::GL023 => RuleDoc {
+            why: "A host that reboots or loses power answers nothing: each new connection sent to it waits the whole connect timeout before nginx tries another server, so a 60 s default turns a reboot into minute-long stalls for the clients picked for it.",
+            example: example!("GL023.conf"),
+            sources: &[
+                nginx::sources::CONNECT_TIMEOUT_DOC,
+                nginx::sources::MAX_FAILS_DOC,
+                nginx::sources::ROUND_ROBIN_SRC,
+            ],
+        },
+        Rule::GL024 => RuleDoc {
+            why: "Connections nginx opened to the server before E3 are not moved when the server stops listening: requests on them reach the stopping server until it closes them.",
+            example: example!("GL024.conf"),
+            sources: &[
+                nginx::sources::KEEPALIVE_DOC,
+                nginx::sources::KEEPALIVE_SRC,
+                nginx::sources::PROXY_TIMEOUT_DOC,
             ],
         },
         Rule::GL030 => RuleDoc {

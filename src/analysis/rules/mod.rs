@@ -10,6 +10,7 @@ pub mod docs;
 pub mod failopen;
 pub mod grace;
 pub mod limits;
+pub mod passive;
 pub mod propagation;
 pub mod reset;
 pub mod route;
@@ -98,7 +99,7 @@ impl<'a> Case<'a> {
 pub fn findings(c: &Case) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(detection::finding(c));
-    out.extend(visibility::finding(c));
+    out.extend(visibility::findings(c));
     out.extend(grace::finding(c));
     out.extend(limits::findings(c));
     out.extend(reset::finding(c));

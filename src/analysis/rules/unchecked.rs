@@ -7,9 +7,26 @@ use crate::analysis::findings::{Finding, Rule};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 
-/// True for a server without `check` (rule GL008): HAProxy never takes it out.
+/// True for a server no active check takes out: an HAProxy server without `check` (rule GL008),
+/// or any server behind a load balancer without active checks (nginx open source, GL021).
 pub fn is_unchecked(lb: &LbSpec) -> bool {
-    lb.settings.unchecked.as_ref().is_some_and(|u| u.value)
+    lb.settings.unchecked.as_ref().is_some_and(|u| u.value) || lb.provider.passive(&lb.settings).is_some()
+}
+
+/// What an unchecked server leaves to tune, in one line: [`UNCHECKED_WORDS`], or the passive
+/// load balancer's own words.
+pub fn unchecked_words(lb: &LbSpec) -> String {
+    lb.provider
+        .passive(&lb.settings)
+        .map_or_else(|| UNCHECKED_WORDS.to_string(), |p| p.words)
+}
+
+/// How an unchecked server is checked, in a table cell: `none (no `check`)` or the passive load
+/// balancer's label.
+pub fn unchecked_label(lb: &LbSpec) -> String {
+    lb.provider
+        .passive(&lb.settings)
+        .map_or_else(|| "none (no `check`)".to_string(), |p| format!("none ({})", p.label))
 }
 
 /// For a server without `check` (HAProxy never takes it out): the time from E2 until it is back,
@@ -31,7 +48,11 @@ pub const UNCHECKED_WORDS: &str =
 /// worst alike). `None` for a checked server (the findings are left alone).
 pub fn apply(c: &Case, findings: &mut Vec<Finding>) -> Option<Extremes> {
     let lb = c.lb;
-    let u = lb.settings.unchecked.as_ref().filter(|u| u.value)?;
+    let passive = lb.provider.passive(&lb.settings).is_some();
+    let u = lb.settings.unchecked.as_ref().filter(|u| u.value);
+    if u.is_none() && !passive {
+        return None;
+    }
     findings.retain(|f| {
         !matches!(
             f.rule,
@@ -45,6 +66,10 @@ pub fn apply(c: &Case, findings: &mut Vec<Finding>) -> Option<Extremes> {
         b.time = back;
         b.detection = back;
     }
+    let Some(u) = u.filter(|_| !passive) else {
+        findings.extend(super::passive::findings(c));
+        return Some(e);
+    };
     findings.push(Finding::new(
         Rule::GL008,
         u.loc.clone(),

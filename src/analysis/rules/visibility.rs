@@ -8,6 +8,31 @@ use crate::provider::matcher::READYZ_FAILURE_STATUS;
 use crate::provider::Protocol;
 use crate::timeline::ReadyzFailure;
 
+/// GL003 with the reason (protocol, path, matcher), at the setting that causes it; a check sent to
+/// another port (HAProxy `check port N`) is a warning of its own.
+pub fn findings(c: &Case) -> Vec<Finding> {
+    let mut out: Vec<Finding> = finding(c).into_iter().collect();
+    let lb = c.lb;
+    if let Some(p) = lb
+        .settings
+        .port
+        .as_ref()
+        .filter(|_| lb.provider.port_is_another_listener())
+    {
+        let mut f = Finding::new(
+            Rule::GL003,
+            p.loc.clone(),
+            format!(
+                "{}: the check goes to port {}, not the port traffic goes to: it watches another listener or process (a REST API such as Patroni's on 8008, a sidecar), so the verdict holds only if that fails with the server's {} and stops with it",
+                lb.name, p.value, c.sc.server.readiness_path
+            ),
+        );
+        f.severity = crate::analysis::findings::Severity::Warning;
+        out.push(f);
+    }
+    out
+}
+
 /// GL003 with the reason (protocol, path, matcher), at the setting that causes it.
 pub fn finding(c: &Case) -> Option<Finding> {
     let (server, lb) = (&c.sc.server, c.lb);

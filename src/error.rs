@@ -6,6 +6,14 @@ use std::fmt;
 /// How standard input is named in messages and finding locations (`Loc::file`).
 pub const STDIN_NAME: &str = "<stdin>";
 
+/// The path that stands for standard input on the command line.
+pub const STDIN_PATH: &str = "-";
+
+/// True for the path `-` (standard input).
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+}
+
 /// A place in an input file (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
 pub struct Loc {

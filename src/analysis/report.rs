@@ -558,7 +558,7 @@ pub fn digest_inputs(paths: &[PathBuf]) -> Result<(Vec<InputFile>, String)> {
     }
     let mut files = Vec::new();
     for p in paths {
-        if crate::input::is_stdin(p) {
+        if crate::error::is_stdin(p) {
             continue;
         }
         walk(p, &mut files)?;
@@ -579,7 +579,7 @@ pub fn digest_inputs(paths: &[PathBuf]) -> Result<(Vec<InputFile>, String)> {
             bytes: bytes.len() as u64,
         });
     }
-    if paths.iter().any(|p| crate::input::is_stdin(p)) {
+    if paths.iter().any(|p| crate::error::is_stdin(p)) {
         out.push(InputFile {
             name: "- (standard input, not in the digest)".to_string(),
             bytes: 0,

@@ -38,6 +38,15 @@ pub fn nothing_to_read(command: &str) -> String {
     )
 }
 
+/// Every rule id of the rule table, for the readers' `[[ignore]]` validation.
+pub fn rule_ids() -> Vec<&'static str> {
+    crate::analysis::findings::RULES
+        .iter()
+        .chain(crate::analysis::findings::PATH_RULES.iter())
+        .map(|r| r.id())
+        .collect()
+}
+
 impl InputOptions {
     /// Resolves raw flags: the paths given, else `./graceline.toml` if `cwd` has one, else nothing.
     /// Refuses `-` twice and `--lb` patterns that are not valid globs.
@@ -79,6 +88,7 @@ impl InputOptions {
                     max_depth: a.max_depth.map(|d| d as usize),
                     exclude: a.exclude.clone(),
                 },
+                rule_ids: rule_ids(),
             },
         })
     }

@@ -39,6 +39,7 @@ pub fn example_findings(rule: Rule) -> Result<Vec<String>> {
     }
     let opts = crate::input::Options {
         allow_empty: true,
+        rule_ids: super::inputs::rule_ids(),
         ..Default::default()
     };
     let groups = crate::input::load(std::slice::from_ref(&path), &opts)

@@ -129,6 +129,9 @@ pub struct Options {
     pub dataplane: Option<crate::scenario::path_settings::Dataplane>,
     /// How directory arguments are walked (`--max-depth`, `--exclude`).
     pub walk: walk::WalkOptions,
+    /// The rule ids a project file's `[[ignore]]` may name (the rule table, given by the command
+    /// line: readers know no rules).
+    pub rule_ids: Vec<&'static str>,
 }
 
 /// Where a group's server is named.
@@ -179,15 +182,7 @@ fn whole_file(file: &str) -> Loc {
     }
 }
 
-/// The path that stands for standard input on the command line.
-pub const STDIN_PATH: &str = "-";
-
-pub use crate::error::STDIN_NAME;
-
-/// True for the path `-` (standard input).
-pub fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == STDIN_PATH
-}
+pub use crate::error::{is_stdin, STDIN_NAME, STDIN_PATH};
 
 /// The name of an input in messages and locations (`<stdin>` for `-`).
 pub fn display_name(path: &Path) -> String {
@@ -814,7 +809,7 @@ pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
         if is_toml {
             let text = read_text(p)?;
             if is_project(&text) {
-                out.ignores.extend(project::ignores(p, &text)?);
+                out.ignores.extend(project::ignores(p, &text, &opts.rule_ids)?);
             }
         }
     }

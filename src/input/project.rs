@@ -82,15 +82,10 @@ pub struct Ignore {
 
 /// The `[[ignore]]` entries of a project file; an unknown rule, a bad glob or a date that is not
 /// a calendar day is an error at its line.
-pub fn ignores(path: &Path, text: &str) -> Result<Vec<Ignore>> {
+pub fn ignores(path: &Path, text: &str, ids: &[&'static str]) -> Result<Vec<Ignore>> {
     let file = path.display().to_string();
     let doc = Doc { file: &file, text };
     let raw: ProjectRaw = toml::from_str(text).map_err(|e| toml_error(&doc, e))?;
-    let ids: Vec<&str> = crate::analysis::findings::RULES
-        .iter()
-        .chain(crate::analysis::findings::PATH_RULES.iter())
-        .map(|r| r.id())
-        .collect();
     let mut out = Vec::new();
     for (i, e) in raw.ignore.iter().enumerate() {
         let r = e.get_ref();
@@ -102,7 +97,7 @@ pub fn ignores(path: &Path, text: &str) -> Result<Vec<Ignore>> {
                 format!(
                     "\"{}\" is not a rule{}; rules: {}",
                     r.rule.get_ref(),
-                    crate::scenario::words::did_you_mean(&[rule.as_str()], &ids),
+                    crate::scenario::words::did_you_mean(&[rule.as_str()], ids),
                     ids.join(", ")
                 )
             )));

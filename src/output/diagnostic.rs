@@ -26,12 +26,12 @@ impl Sources {
             if file.starts_with("builtin:") {
                 return None;
             }
-            let path = if file == crate::input::STDIN_NAME {
-                Path::new(crate::input::STDIN_PATH)
+            let path = if file == crate::error::STDIN_NAME {
+                Path::new(crate::error::STDIN_PATH)
             } else {
                 Path::new(file)
             };
-            if !crate::input::is_stdin(path) && !path.is_file() {
+            if !crate::error::is_stdin(path) && !path.is_file() {
                 return None;
             }
             let text = crate::input::read_text(path).ok()?;

@@ -165,7 +165,7 @@ fn edits_for(sc: &ServerOf, delay: Option<Micros>, grace: Option<Micros>) -> Vec
     let mut out = Vec::new();
     let mut push = |key: &str, value: Micros| {
         let Some(loc) = sc.locs.get(key) else { return };
-        if loc.file.starts_with("builtin:") || loc.file == crate::input::STDIN_NAME {
+        if loc.file.starts_with("builtin:") || loc.file == crate::error::STDIN_NAME {
             return;
         }
         let Some(lines) = lines_of(&loc.file) else { return };

@@ -321,8 +321,8 @@ impl Suppressions {
     pub fn collect(files: &[String], ignores: Vec<Ignore>, baseline: Option<Baseline>) -> Suppressions {
         let mut in_source = Vec::new();
         for file in files {
-            let path = if file == crate::input::STDIN_NAME {
-                Path::new(crate::input::STDIN_PATH)
+            let path = if file == crate::error::STDIN_NAME {
+                Path::new(crate::error::STDIN_PATH)
             } else {
                 Path::new(file)
             };

@@ -326,6 +326,8 @@ pub struct LbPart {
     pub pareto_same_as: Option<String>,
     /// P(violation) against the shutdown delay.
     pub sweep: Option<Sweep>,
+    /// The same sweep in the other evidence tiers (vendor, tail), each with its range.
+    pub tier_sweeps: Vec<Sweep>,
     /// Every assumed value and what it changes.
     pub effects: Vec<Effect>,
     /// The settings as used.
@@ -414,9 +416,8 @@ impl Knob {
     }
 }
 
-/// A propagation tier a sweep runs on. Today the model has one range per load balancer (the
-/// profile's or the user's); the evidence tiers (typical / vendor / tail) plug in here as more
-/// tiers, each a range of its own.
+/// A propagation tier a sweep runs on: the error tier (the model's own range, which the verdict
+/// takes), or another evidence tier of the profile (vendor, tail) with its range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
     /// Its name in the report.
@@ -425,12 +426,36 @@ pub struct Tier {
     pub propagation: Option<Propagation>,
 }
 
-/// The tiers a load balancer's sweep runs on: one today, the model's own range.
-pub fn tiers(lb: &LbSpec) -> Vec<Tier> {
-    vec![Tier {
-        name: format!("propagation {}", lb.model.propagation),
+/// The tiers a load balancer's sweeps run on: the error tier first (the model's own range), then
+/// every other evidence tier whose range differs from it (none for a measured propagation, which
+/// replaces every tier).
+pub fn tiers(sc: &Scenario, lb: &LbSpec) -> Vec<Tier> {
+    let own = lb.model.propagation;
+    let resolved = super::tiers::resolve(sc, lb);
+    let error = if super::tiers::measured(lb).is_some() {
+        ", measured".to_string()
+    } else {
+        resolved
+            .iter()
+            .find(|r| r.figure.range == own)
+            .map(|r| format!(", {} tier", r.tier))
+            .unwrap_or_default()
+    };
+    let mut out = vec![Tier {
+        name: format!("propagation {own}{error}"),
         propagation: None,
-    }]
+    }];
+    if super::tiers::measured(lb).is_none() {
+        for r in &resolved {
+            if r.figure.range != own && !out.iter().any(|t| t.propagation == Some(r.figure.range)) {
+                out.push(Tier {
+                    name: format!("propagation {}, {} tier", r.figure.range, r.tier),
+                    propagation: Some(r.figure.range),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// P(violation) and the failed requests at one value of the knob.
@@ -1244,11 +1269,16 @@ fn scenario_part(
                 })
                 .map(|x| x.name.clone())
         });
-        let sweep = match index {
-            Some(i) if own => tiers(lb)
-                .first()
-                .and_then(|t| delay_sweep(&sampled, i, t, &plan.rollout, opts)),
-            _ => None,
+        let (sweep, tier_sweeps) = match index {
+            Some(i) if own => {
+                let ts = tiers(sc, lb);
+                let mut all = ts
+                    .iter()
+                    .filter_map(|t| delay_sweep(&sampled, i, t, &plan.rollout, opts));
+                let first = all.next();
+                (first, all.collect())
+            }
+            _ => (None, Vec::new()),
         };
         let effects = sensitivity::effects(sc, lb);
         let settings = lb_settings(sc, lb, &effects, refs);
@@ -1290,6 +1320,7 @@ fn scenario_part(
             pareto_shown,
             pareto_same_as,
             sweep,
+            tier_sweeps,
             effects,
             settings,
             schedule_words: super::explain::describe_schedule(lb),

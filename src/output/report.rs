@@ -620,7 +620,7 @@ fn sweeps(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &ScenarioP
         });
     }
     b.push(Block::Para(format!(
-        "Each row runs the same trials (seed and load balancer as above) with `shutdown_delay` at the row's value and the grace period raised where the delay needs it; the row at the current delay is the figure above. Tier: each load balancer's one propagation range (the model has one tier today{}).",
+        "Each row runs the same trials (seed and load balancer as above) with `shutdown_delay` at the row's value and the grace period raised where the delay needs it; the row at the current delay is the figure above. The chart and each load balancer's first table take the error tier (the propagation the verdict takes); the tables after it run the same delays with the profile's other evidence tiers (vendor, tail), each *if* propagation behaves as that tier's sources say{}.",
         if sc.traffic.is_some() {
             ""
         } else {
@@ -634,6 +634,13 @@ fn sweeps(b: &mut Vec<Block>, charts: &mut Vec<(String, String)>, sc: &ScenarioP
             b.push(Block::Para(format!("No delay helps: {h}.")));
         }
         b.push(sweep_rows(s, sc.traffic.is_some()));
+        for t in &x.tier_sweeps {
+            b.push(Block::Heading(4, format!("{} ({})", x.name, t.tier.name)));
+            if let Some(h) = &t.helpless {
+                b.push(Block::Para(format!("No delay helps: {h}.")));
+            }
+            b.push(sweep_rows(t, sc.traffic.is_some()));
+        }
     }
     Ok(())
 }

@@ -310,6 +310,18 @@ fn report_sections_agree_with_check_and_simulate() {
         assert!(said.contains(&want), "{said:?} vs {want}");
     }
     // Sources once: no paragraph of the profile's propagation evidence outside the references.
+    // What a longer delay buys, per evidence tier (issue 15's tiers): the error tier first, then
+    // the vendor and tail tiers; a measured propagation replaces every tier.
+    let buys = section(today, "### What a longer shutdown delay buys");
+    for h in [
+        "#### api-int (propagation 0s-40s, typical tier)",
+        "#### api-int (propagation 0s-1m49s, vendor tier)",
+        "#### api-int (propagation 1m23s-2m52s, tail tier)",
+        "#### api-int-measured-40s (propagation 30s-40s, measured)",
+    ] {
+        assert!(buys.contains(h), "{h} missing: {buys}");
+    }
+    assert!(!buys.contains("#### api-int-measured-40s (propagation 0s"), "{buys}");
     // Each propagation tier's sources are one reference, cited from the tier table.
     let refs_part = &md[md.find("## References").unwrap()..];
     assert!(refs_part.contains("harness"), "the NLB tail's sources are listed");

@@ -669,7 +669,11 @@ fn findings(b: &mut Vec<Block>, sc: &ScenarioPart) {
         match (same, who) {
             (Some((_, names, locs, _)), Some(who)) => {
                 names.push(who);
-                locs.push(f.loc.to_string());
+                // Two load balancers of one table share its location: name it once.
+                let at = f.loc.to_string();
+                if !locs.contains(&at) {
+                    locs.push(at);
+                }
             }
             (_, who) => items.push((f, who.into_iter().collect(), vec![f.loc.to_string()], tail)),
         }

@@ -284,6 +284,11 @@ fn report_sections_agree_with_check_and_simulate() {
     // points to it instead of repeating it.
     let findings = section(today, "### Findings");
     assert_eq!(findings.matches("**GL019").count(), 1, "{findings}");
+    // A location two grouped load balancers share is named once.
+    assert!(
+        findings.contains("(warning) `reports/openshift-aws/today.toml:43:1`: api-int, api-int-measured-40s"),
+        "{findings}"
+    );
     assert!(
         findings.contains("api-int, api-int-measured-40s: established keep-alive"),
         "{findings}"

@@ -23,7 +23,7 @@
 //!   worst 4 + 20 + 240 = 264 s, best 0 + 10 + 30 = 40 s; preStop 30 s: margin -234 s, FAIL,
 //!   recommended preStop 264 + 5 = 269 s.
 
-use crate::support::{check_json, decode_png, fixture_rel, graceline};
+use crate::support::{check_json, decode_png, fixture_rel, graceline, rules_of};
 use serde_json::Value;
 
 /// A file of this module's folder, tests/fixtures/inputs/kubernetes-paths/, relative to the root.
@@ -42,15 +42,6 @@ fn path<'a>(v: &'a Value, family: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {family} path in {v:#}"))
 }
 
-fn rules(p: &Value) -> Vec<String> {
-    p["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn clusterip_without_prestop_fails_and_gets_a_recommended_prestop() {
     let v = check_json(&[&fx("web-no-prestop.yaml")], 1);
@@ -61,7 +52,7 @@ fn clusterip_without_prestop_fails_and_gets_a_recommended_prestop() {
     assert_eq!(p["verdict"], "fail");
     assert_eq!(p["recommended_prestop_s"], 9.0);
     assert_eq!(p["recommended_termination_grace_period_s"], 34.0);
-    assert_eq!(rules(p), ["GL030"]);
+    assert_eq!(rules_of(p), ["GL030"]);
     assert_eq!(p["server_source"]["assumed"], true);
     assert_eq!(p["readiness_probe"], "httpGet /ready");
     assert_eq!(v["summary"]["kubernetes_paths"]["verdicts"]["fail"], 1);
@@ -93,7 +84,7 @@ fn a_prestop_sleep_above_the_kube_proxy_chain_passes() {
     // failed sync, pkg/controller/endpointslice/endpointslice_controller.go) reaches 11 s, past the
     // 10 s preStop: a warning (GL040) naming the preStop that covers it, 16 s.
     assert_eq!(p["verdict"], "warn");
-    assert_eq!(rules(p), ["GL040"]);
+    assert_eq!(rules_of(p), ["GL040"]);
     assert_eq!(p["tail"]["last_send_worst_s"], 11.0);
     assert_eq!(p["tail"]["recommended_prestop_s"], 16.0);
     assert!(v["kubernetes_paths"]["findings"].as_array().unwrap().is_empty());
@@ -158,7 +149,7 @@ fn the_same_pod_behind_an_nlb_with_ip_targets_fails_on_the_deregistration_path()
     // advice of 85 s left the path failing at 2m35s; see prestop_needed).
     assert_eq!(p["recommended_prestop_s"], 198.0);
     assert_eq!(p["recommended_termination_grace_period_s"], 223.0);
-    assert_eq!(rules(p), ["GL030"]);
+    assert_eq!(rules_of(p), ["GL030"]);
     // The finding points at the preStop command.
     assert_eq!(
         (p["findings"][0]["line"].as_u64(), p["findings"][0]["column"].as_u64()),
@@ -185,7 +176,7 @@ fn kube_apiserver_without_a_shutdown_delay_fails_for_in_cluster_clients_and_70s_
     assert_eq!(p["verdict"], "fail");
     assert_eq!(p["recommended_shutdown_delay_s"], 9.0);
     assert_eq!(p["recommended_prestop_s"], Value::Null);
-    assert_eq!(rules(p), ["GL030"]);
+    assert_eq!(rules_of(p), ["GL030"]);
     // Tail: a hook that times out removed nothing; the lease (TTL 15 s) expires and a peer's
     // reconcile (10 s) rewrites the endpoints: 25 s + 3 s of kube-proxy = 28 s, while the listener
     // waited only the hook's 20 s bound; the delay that covers it is 28 + 5 = 33 s

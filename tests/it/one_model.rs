@@ -2,7 +2,7 @@
 //! through what the cloud really checks, and the load-balancer table and the Kubernetes paths are
 //! two views of one result per (workload, load balancer).
 
-use crate::support::graceline;
+use crate::support::{graceline, rules_of};
 use serde_json::Value;
 
 fn fx(name: &str) -> String {
@@ -17,15 +17,6 @@ fn check(args: &[&str], stdin: Option<String>, code: i32) -> Value {
     }
     let out = c.assert().code(code).get_output().stdout.clone();
     serde_json::from_slice(&out).unwrap()
-}
-
-fn rules(findings: &Value) -> Vec<String> {
-    findings
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// The path a load balancer's row names, from the same document.
@@ -54,7 +45,7 @@ fn following_the_fix_of_a_local_nlb_gives_one_verdict_in_both_tables() {
     assert_eq!(row["lb"], "default/edge");
     assert_eq!(row["check"], "health-check-node-port");
     assert_eq!(row["times_from"], "pod-deletion");
-    let rs = rules(&row["findings"]);
+    let rs = rules_of(&row["findings"]);
     assert!(!rs.iter().any(|r| r == "GL001" || r == "GL003"), "{rs:?}");
     let path = path_of(&v, row);
     assert_eq!(path["family"], "local-traffic");
@@ -80,7 +71,7 @@ fn node_checks_under_cluster_policy_leave_through_kube_proxy() {
         let v = check(&[&fx(file)], None, 0);
         let row = &v["results"][0];
         assert_eq!(row["check"], check_target, "{file}");
-        let rs = rules(&row["findings"]);
+        let rs = rules_of(&row["findings"]);
         assert!(!rs.iter().any(|r| r == "GL001" || r == "GL003"), "{file}: {rs:?}");
         let note = row["findings"]
             .as_array()
@@ -113,7 +104,7 @@ fn local_policy_is_one_verdict_through_the_health_check_node_port() {
     let path = path_of(&v, row);
     assert_eq!(path["verdict"], row["verdict"]);
     assert_eq!(row["verdict"], "fail");
-    assert!(rules(&path["findings"]).contains(&"GL030".to_string()));
+    assert!(rules_of(&path["findings"]).contains(&"GL030".to_string()));
 }
 
 /// An app's Service beside a kube-apiserver manifest is judged against the app (its preStop,

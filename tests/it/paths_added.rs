@@ -45,25 +45,9 @@
 //! - [paths.stages] pod-watch = 200ms, rule-programming = [0s, 5s] on web-prestop-10s.yaml:
 //!   0.2 + 0 + 1 + 1 + 5 = 7.2 s, margin 10 - 7.2 = 2.8 s: WARN, preStop 13 s.
 
-use crate::support::graceline;
+use crate::support::{check_json, graceline, k8s_fixture, rules_of};
 use serde_json::Value;
 use std::path::Path;
-
-fn fx(name: &str) -> String {
-    format!("tests/fixtures/inputs/kubernetes-paths/{name}")
-}
-
-fn check_json(args: &[&str], code: i32) -> Value {
-    let out = graceline()
-        .args(["check", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
 
 fn results(v: &Value) -> &Vec<Value> {
     v["kubernetes_paths"]["results"].as_array().unwrap()
@@ -77,15 +61,6 @@ fn one<'a>(v: &'a Value, fam: &str) -> &'a Value {
     let f = family(v, fam);
     assert_eq!(f.len(), 1, "one {fam} path expected in {v:#}");
     f[0]
-}
-
-fn rules(p: &Value) -> Vec<String> {
-    p["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn general<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
@@ -117,12 +92,12 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn manifest(name: &str) -> String {
-    format!("{}/{}", env!("CARGO_MANIFEST_DIR"), fx(name))
+    format!("{}/{}", env!("CARGO_MANIFEST_DIR"), k8s_fixture(name))
 }
 
 #[test]
 fn an_httproute_through_envoy_gateway() {
-    let v = check_json(&[&fx("gateway-envoy.yaml")], 0);
+    let v = check_json(&[&k8s_fixture("gateway-envoy.yaml")], 0);
     let p = one(&v, "gateway-envoy-gateway");
     assert_eq!(
         stage_ids(p),
@@ -140,7 +115,7 @@ fn an_httproute_through_envoy_gateway() {
     assert_eq!(p["verdict"], "warn");
     assert_eq!(p["recommended_prestop_s"], 9.0);
     assert_eq!(p["recommended_termination_grace_period_s"], 34.0);
-    assert_eq!(rules(p), ["GL031"]);
+    assert_eq!(rules_of(p), ["GL031"]);
     assert!(p["path"]
         .as_str()
         .unwrap()
@@ -155,14 +130,14 @@ fn an_httproute_through_envoy_gateway() {
 
 #[test]
 fn gateway_implementations_and_what_cannot_be_judged() {
-    let v = check_json(&[&fx("gateway-classes.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("gateway-classes.yaml")], 1);
     let istio = one(&v, "gateway-istio");
     assert_eq!(istio["last_send_worst_s"], 13.0);
     assert_eq!(istio["last_send_best_s"], 0.1);
     assert_eq!(istio["margin_s"], 7.0);
     // The tail tier: endpointslice-batch up to 7 s on a failed sync: 13 + 7 = 20 s, margin 0.
     assert_eq!(istio["verdict"], "warn");
-    assert_eq!(rules(istio), ["GL040"]);
+    assert_eq!(rules_of(istio), ["GL040"]);
     let gke = one(&v, "gateway-gke");
     assert_eq!(gke["last_send_worst_s"], 72.0);
     assert_eq!(gke["margin_s"], -52.0);
@@ -225,7 +200,7 @@ fn a_route_whose_gateway_is_missing_is_said_at_its_parent_ref() {
 
 #[test]
 fn an_istio_sidecar_closes_the_pod_before_the_apps_prestop_ends() {
-    let v = check_json(&[&fx("istio-sidecar.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("istio-sidecar.yaml")], 1);
     let kp = one(&v, "kube-proxy");
     assert_eq!(kp["app_stops_listening_s"], 5.0);
     assert_eq!(kp["margin_s"], 1.0);
@@ -277,7 +252,7 @@ fn an_istio_sidecar_closes_the_pod_before_the_apps_prestop_ends() {
     assert_eq!(one(&v, "kube-proxy")["margin_s"], 6.0);
     // Only warnings that are not this path's typical figures are left: the tail tier (GL040) and
     // the single replica's KEP-1669 case (GL042).
-    assert_eq!(rules(one(&v, "kube-proxy")), ["GL040", "GL042"]);
+    assert_eq!(rules_of(one(&v, "kube-proxy")), ["GL040", "GL042"]);
     assert_eq!(one(&v, "istio-mesh")["margin_s"], -3.0);
     assert_eq!(one(&v, "istio-mesh")["recommended_prestop_s"], 18.0);
     assert!(general(&v, "GL037").is_empty());
@@ -321,7 +296,7 @@ fn an_istio_sidecar_closes_the_pod_before_the_apps_prestop_ends() {
 
 #[test]
 fn cilium_replaces_the_kube_proxy_stages_chosen_by_its_configmap_or_the_flag() {
-    let v = check_json(&[&fx("cilium-kpr.yaml")], 0);
+    let v = check_json(&[&k8s_fixture("cilium-kpr.yaml")], 0);
     let p = one(&v, "cilium");
     assert_eq!(
         stage_ids(p),
@@ -341,17 +316,17 @@ fn cilium_replaces_the_kube_proxy_stages_chosen_by_its_configmap_or_the_flag() {
     );
     assert!(!a.contains("kube-proxy mode assumed"), "{a}");
     // The flag wins over the ConfigMap.
-    let v = check_json(&[&fx("cilium-kpr.yaml"), "--dataplane", "kube-proxy"], 0);
+    let v = check_json(&[&k8s_fixture("cilium-kpr.yaml"), "--dataplane", "kube-proxy"], 0);
     assert_eq!(one(&v, "kube-proxy")["last_send_worst_s"], 4.0);
     // And chooses Cilium without a ConfigMap.
-    let v = check_json(&[&fx("web-prestop-10s.yaml"), "--dataplane", "cilium"], 0);
+    let v = check_json(&[&k8s_fixture("web-prestop-10s.yaml"), "--dataplane", "cilium"], 0);
     assert_eq!(one(&v, "cilium")["last_send_worst_s"], 3.0);
     assert!(assumptions(&v).contains("(--dataplane)"));
 }
 
 #[test]
 fn headless_services_through_coredns() {
-    let v = check_json(&[&fx("headless-dns.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("headless-dns.yaml")], 1);
     let dns = family(&v, "headless-dns");
     assert_eq!(dns.len(), 2);
     let web = dns.iter().find(|p| p["workload"] == "default/web").unwrap();
@@ -373,7 +348,7 @@ fn headless_services_through_coredns() {
     assert!(stage_ids(zk).is_empty());
     assert_eq!(zk["last_send_worst_s"], Value::Null);
     assert_eq!(zk["verdict"], "fail");
-    assert_eq!(rules(zk), ["GL041"]);
+    assert_eq!(rules_of(zk), ["GL041"]);
     assert_eq!(zk["recommended_prestop_s"], Value::Null);
     assert_eq!(zk["recommended_shutdown_delay_s"], Value::Null);
     assert!(zk["findings"][0]["message"]
@@ -403,7 +378,7 @@ fn headless_services_through_coredns() {
 
 #[test]
 fn metallb_local_waits_for_the_readiness_probe() {
-    let v = check_json(&[&fx("metallb-l2.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("metallb-l2.yaml")], 1);
     let p = one(&v, "metallb-l2");
     assert_eq!(
         stage_ids(p),
@@ -424,7 +399,7 @@ fn metallb_local_waits_for_the_readiness_probe() {
     assert_eq!(p["recommended_termination_grace_period_s"], 64.0);
     assert!(p["notes"].to_string().contains("EndpointCanServe"));
     assert_eq!(one(&v, "kube-proxy")["margin_s"], 6.0);
-    assert!(!rules(one(&v, "kube-proxy"))
+    assert!(!rules_of(one(&v, "kube-proxy"))
         .iter()
         .any(|r| r == "GL030" || r == "GL031"));
     // The MetalLB Service is not read as a cloud load balancer (no exit 2, no LB row).
@@ -441,7 +416,7 @@ fn metallb_local_waits_for_the_readiness_probe() {
 
 #[test]
 fn terminations_the_kubelet_starts() {
-    let run = |t: &str| check_json(&[&fx("kubelet-config.yaml"), "--termination", t], 1);
+    let run = |t: &str| check_json(&[&k8s_fixture("kubelet-config.yaml"), "--termination", t], 1);
     let v = run("eviction");
     let p = one(&v, "kube-proxy");
     assert_eq!(
@@ -506,7 +481,7 @@ fn terminations_the_kubelet_starts() {
     let v = check_json(&[&project], 1);
     assert_eq!(one(&v, "kube-proxy")["last_send_worst_s"], 18.0);
     assert!(assumptions(&v).contains("termination eviction (") && assumptions(&v).contains("graceline.toml:2:15"));
-    let v = check_json(&[&fx("kubelet-config.yaml")], 0);
+    let v = check_json(&[&k8s_fixture("kubelet-config.yaml")], 0);
     assert_eq!(one(&v, "kube-proxy")["last_send_worst_s"], 4.0);
     assert!(general(&v, "GL036").is_empty());
 }
@@ -555,7 +530,7 @@ fn measured_stages_replace_the_built_in_figures_and_say_where() {
         "[server]\nprofile = \"app-stops-at-sigterm\"\n\n[[lb]]\nname = \"hap\"\nprofile = \"haproxy\"\n\n[paths.stages]\nrule-programming = \"3s\"\n",
     );
     // (its HAProxy in front of an app that stops listening at SIGTERM fails on its own: exit 1)
-    let v = check_json(&[&fx("web-prestop-10s.yaml"), &scenario], 1);
+    let v = check_json(&[&k8s_fixture("web-prestop-10s.yaml"), &scenario], 1);
     assert_eq!(one(&v, "kube-proxy")["last_send_worst_s"], 6.0);
 }
 
@@ -668,7 +643,7 @@ fn every_path_family_and_its_evidence_in_the_profile() {
 #[test]
 fn sarif_lists_the_new_rules() {
     let out = graceline()
-        .args(["check", "--format", "sarif", &fx("istio-sidecar.yaml")])
+        .args(["check", "--format", "sarif", &k8s_fixture("istio-sidecar.yaml")])
         .assert()
         .code(1)
         .get_output()

@@ -1,24 +1,8 @@
 //! The Kubernetes paths as Kubernetes runs them (issue 16, "wrong today"): each case on the real
 //! binary, with the code or document it follows in a comment.
 
-use crate::support::graceline;
+use crate::support::{check_json, graceline, k8s_fixture, rules_of};
 use serde_json::Value;
-
-fn fx(name: &str) -> String {
-    format!("tests/fixtures/inputs/kubernetes-paths/{name}")
-}
-
-fn check(args: &[&str], code: i32) -> Value {
-    let out = graceline()
-        .args(["check", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
 
 fn paths(v: &Value) -> Vec<&Value> {
     v["kubernetes_paths"]["results"].as_array().unwrap().iter().collect()
@@ -31,15 +15,6 @@ fn path<'v>(v: &'v Value, name_part: &str) -> &'v Value {
         .unwrap_or_else(|| panic!("no path containing {name_part}: {v}"))
 }
 
-fn rules(p: &Value) -> Vec<String> {
-    p["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn general(v: &Value) -> Vec<&Value> {
     v["kubernetes_paths"]["findings"].as_array().unwrap().iter().collect()
 }
@@ -49,10 +24,10 @@ fn general(v: &Value) -> Vec<&Value> {
 /// kube-proxy sends until the Pod object is deleted: a failure no preStop fixes.
 #[test]
 fn publish_not_ready_addresses_is_never_withdrawn() {
-    let v = check(&[&fx("publish-not-ready.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("publish-not-ready.yaml")], 1);
     let p = path(&v, "via kube-proxy");
     assert_eq!(p["verdict"], "fail");
-    assert_eq!(rules(p), ["GL041"]);
+    assert_eq!(rules_of(p), ["GL041"]);
     assert_eq!(p["last_send_worst_s"], Value::Null);
     assert_eq!(p["recommended_prestop_s"], Value::Null);
     assert!(p["findings"][0]["message"]
@@ -69,7 +44,7 @@ fn publish_not_ready_addresses_is_never_withdrawn() {
 /// Deployment of one surges its replacement in a rollout, but a drain deletes its pod: a warning.
 #[test]
 fn the_last_replica_keeps_receiving_until_its_readiness_probe_fails() {
-    let v = check(&[&fx("last-replica.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("last-replica.yaml")], 1);
     let db = paths(&v).into_iter().find(|p| p["workload"] == "default/db").unwrap();
     assert!(db["path"].as_str().unwrap().contains("last endpoint"));
     assert_eq!(db["last_send_worst_s"], 25.0);
@@ -77,7 +52,7 @@ fn the_last_replica_keeps_receiving_until_its_readiness_probe_fails() {
     assert_eq!(db["verdict"], "fail");
     assert_eq!(db["stages"][1]["id"], "readiness-probe");
     let api = paths(&v).into_iter().find(|p| p["workload"] == "default/api").unwrap();
-    assert!(rules(api).contains(&"GL042".to_string()), "{api}");
+    assert!(rules_of(api).contains(&"GL042".to_string()), "{api}");
     assert_eq!(api["verdict"], "warn");
 }
 
@@ -87,7 +62,7 @@ fn the_last_replica_keeps_receiving_until_its_readiness_probe_fails() {
 /// stage is up to 1/0.3 s = 3.33 s (--sync-rate-limit, pkg/flags/flags.go).
 #[test]
 fn ingress_classes_and_service_upstream() {
-    let v = check(&[&fx("ingress-class.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("ingress-class.yaml")], 1);
     let nginx = path(&v, "front -> default/shop via ingress-nginx");
     assert_eq!(nginx["family"], "ingress-nginx");
     assert_eq!(nginx["last_send_worst_s"], 6.333334);
@@ -101,8 +76,8 @@ fn ingress_classes_and_service_upstream() {
 /// 1 + 2 + 1 + 5 + 1 = 10 s.
 #[test]
 fn configured_sync_and_batch_periods_replace_their_stages() {
-    let file = fx("proxy-config.yaml");
-    let v = check(&[&file], 1);
+    let file = k8s_fixture("proxy-config.yaml");
+    let v = check_json(&[&file], 1);
     let p = path(&v, "via kube-proxy");
     assert_eq!(p["last_send_worst_s"], 10.0);
     let stages = p["stages"].as_array().unwrap();
@@ -124,9 +99,9 @@ fn configured_sync_and_batch_periods_replace_their_stages() {
 /// accepts the connection whether it answers 200 or 503 (k/k pkg/proxy/healthcheck).
 #[test]
 fn a_tcp_check_of_the_health_check_node_port_never_ejects_the_node() {
-    let v = check(&[&fx("local-tcp-check.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("local-tcp-check.yaml")], 1);
     let p = path(&v, "externalTrafficPolicy Local");
-    assert_eq!(rules(p), ["GL041"]);
+    assert_eq!(rules_of(p), ["GL041"]);
     assert_eq!(p["last_send_worst_s"], Value::Null);
     assert_eq!(v["results"][0]["verdict"], "fail");
 }
@@ -136,7 +111,7 @@ fn a_tcp_check_of_the_health_check_node_port_never_ejects_the_node() {
 /// app's 25 s drain and then its own 12 s preStop. A port no container declares is said.
 #[test]
 fn native_sidecars_and_undeclared_ports() {
-    let v = check(&[&fx("sidecar.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("sidecar.yaml")], 1);
     let proxied = path(&v, "mesh-app:80");
     assert_eq!(proxied["container"], "proxy");
     assert_eq!(proxied["app_stops_listening_s"], 37.0);
@@ -154,7 +129,7 @@ fn native_sidecars_and_undeclared_ports() {
 /// the NEG path (https://cloud.google.com/kubernetes-engine/docs/how-to/standalone-neg).
 #[test]
 fn a_standalone_neg_opens_the_neg_path() {
-    let v = check(&[&fx("neg-standalone.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("neg-standalone.yaml")], 1);
     let p = path(&v, "via GKE NEG");
     assert_eq!(p["family"], "gke-neg");
 }
@@ -169,8 +144,8 @@ fn a_standalone_neg_opens_the_neg_path() {
 /// the verdict. The Service-level NEG is judged once, as the Ingress's path.
 #[test]
 fn a_backend_config_health_check_is_the_negs_other_way_out() {
-    let f = fx("gke-backendconfig.yaml");
-    let v = check(&[&f], 1);
+    let f = k8s_fixture("gke-backendconfig.yaml");
+    let v = check_json(&[&f], 1);
     let negs: Vec<_> = paths(&v).into_iter().filter(|p| p["family"] == "gke-neg").collect();
     assert_eq!(negs.len(), 1, "one NEG path: {v}");
     let alt = &negs[0]["alternative"];
@@ -197,7 +172,7 @@ fn a_backend_config_health_check_is_the_negs_other_way_out() {
     };
     // A check of / while the readiness probe is /ready: blind to readiness.
     let root = write("root.yaml", text.replace("requestPath: /ready", "requestPath: /"));
-    let v = check(&[&root], 1);
+    let v = check_json(&[&root], 1);
     let alt = &path(&v, "via GKE NEG")["alternative"];
     assert!(alt["label"].as_str().unwrap().contains("blind to readiness"), "{alt}");
     // No BackendConfig: the readiness probe's period 5 s and timeout 1 s; unhealthy 2 is GKE's
@@ -206,7 +181,7 @@ fn a_backend_config_health_check_is_the_negs_other_way_out() {
         "none.yaml",
         text.replace("    cloud.google.com/backend-config: '{\"default\": \"web-hc\"}'\n", ""),
     );
-    let v = check(&[&none], 1);
+    let v = check_json(&[&none], 1);
     let alt = &path(&v, "via GKE NEG")["alternative"];
     assert_eq!(alt["stages"][1]["lo_s"], 5.0);
     assert_eq!(alt["stages"][1]["hi_s"], 70.0);
@@ -243,7 +218,7 @@ fn a_backend_config_health_check_is_the_negs_other_way_out() {
         "missing.yaml",
         text.replace("\"default\": \"web-hc\"", "\"default\": \"other\""),
     );
-    let v = check(&[&missing], 1);
+    let v = check_json(&[&missing], 1);
     assert!(v
         .to_string()
         .contains("BackendConfig default/other named by default/web is not among the inputs"));
@@ -255,7 +230,7 @@ fn a_backend_config_health_check_is_the_negs_other_way_out() {
 /// (pkg/kubelet/kuberuntime/kuberuntime_container.go, minimumGracePeriodInSeconds).
 #[test]
 fn alb_ingress_gate_delay_and_a_prestop_past_the_grace_period() {
-    let v = check(&[&fx("alb-ingress.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("alb-ingress.yaml")], 1);
     let p = path(&v, "ALB ip targets");
     let notes: Vec<&str> = p["notes"]
         .as_array()
@@ -286,7 +261,7 @@ fn alb_ingress_gate_delay_and_a_prestop_past_the_grace_period() {
 /// its load balancer is said as not judged (GL033), its pods' ClusterIP path is judged.
 #[test]
 fn a_load_balancer_without_a_cloud_leaves_the_rest_judged() {
-    let v = check(&[&fx("no-cloud.yaml")], 1);
+    let v = check_json(&[&k8s_fixture("no-cloud.yaml")], 1);
     assert_eq!(path(&v, "via kube-proxy")["verdict"], "pass");
     let g = general(&v);
     let f = g.iter().find(|f| f["rule"] == "GL033").unwrap();

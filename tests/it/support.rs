@@ -70,6 +70,23 @@ pub fn check_json(args: &[&str], code: i32) -> Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// A fixture of `tests/fixtures/inputs/kubernetes-paths/`, as the repository-relative path the
+/// tests pass to the binary.
+pub fn k8s_fixture(name: &str) -> String {
+    format!("tests/fixtures/inputs/kubernetes-paths/{name}")
+}
+
+/// The rule ids of a JSON object's `findings` (a path report's, or a list of findings itself).
+pub fn rules_of(v: &Value) -> Vec<String> {
+    v.get("findings")
+        .unwrap_or(v)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The standard output of `cmd` as JSON, asserting exit code 0.
 pub fn json_ok(cmd: &mut Command) -> Value {
     let out = cmd.assert().code(0).get_output().stdout.clone();

@@ -325,7 +325,7 @@ pub fn stop_listening(t: &Target, path: &Path, prestop: Micros, hook: Micros) ->
 
 /// True for a stage that lasts until a moment of the pod's own shutdown, so it grows one for one
 /// with the preStop (E2, the exit, the PLEG relist after the exit).
-fn follows_prestop(s: &Stage) -> bool {
+pub fn follows_prestop(s: &Stage) -> bool {
     matches!(s.id.as_str(), "until-readiness-fails" | "until-exit" | "pleg-relist")
 }
 

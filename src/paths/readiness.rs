@@ -90,9 +90,7 @@ pub fn until_exit(t: &Target, from: From) -> Stage {
 
 /// True when a path's stages depend on the pod's own shutdown.
 pub fn depends_on_pod(p: &Path) -> bool {
-    p.stages
-        .iter()
-        .any(|s| s.id == "until-readiness-fails" || s.id == "until-exit" || s.id == "pleg-relist")
+    p.stages.iter().any(super::follows_prestop)
 }
 
 /// What can end such a path sooner than the app stops listening.

@@ -25,7 +25,7 @@
 //! operating system's connect timeout before it moves on.
 
 use super::{
-    fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Family, Grid, KnobValue, LbSettings, Limits,
+    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Family, Grid, KnobValue, LbSettings, Limits,
     ProbeModel, Provider, Refusal, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -62,25 +62,11 @@ impl Provider for AgentLb {
     }
 
     fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
-        let interval = required(&s.interval, "interval", at)?.value;
-        let timeout = required(&s.timeout, "timeout", at)?.value;
-        let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
-        let mut tcp = s.clone();
-        tcp.protocol = None;
-        Ok(Some(fixed_rate_model(
-            &tcp,
-            interval,
-            timeout,
-            threshold,
-            readiness_path,
-        )))
+        constant_dialer_model(s, readiness_path, at)
     }
 
     fn grid(&self, _s: &LbSettings, _limits: &Limits) -> Grid {
-        Grid {
-            settings: Vec::new(),
-            description: "none: the agent load balancer's timings are constants of k3s, not settings".into(),
-        }
+        no_grid("none: the agent load balancer's timings are constants of k3s, not settings")
     }
 
     fn describe(&self, st: &Setting) -> String {

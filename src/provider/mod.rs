@@ -759,6 +759,32 @@ fn pick<T: Clone>(
     }
 }
 
+/// The probe model of a built-in dialer whose check timings are constants of its product
+/// (Talos KubePrism, the k3s agent load balancer): a fixed-rate TCP dial at the profile's
+/// interval, timeout and threshold, whatever protocol the settings name.
+pub fn constant_dialer_model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
+    let interval = required(&s.interval, "interval", at)?.value;
+    let timeout = required(&s.timeout, "timeout", at)?.value;
+    let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
+    let mut tcp = s.clone();
+    tcp.protocol = None;
+    Ok(Some(fixed_rate_model(
+        &tcp,
+        interval,
+        timeout,
+        threshold,
+        readiness_path,
+    )))
+}
+
+/// A grid with no setting to propose, saying why.
+pub fn no_grid(why: &str) -> Grid {
+    Grid {
+        settings: Vec::new(),
+        description: why.into(),
+    }
+}
+
 /// Accepted ranges of a provider, from its profile's `[limits]` table.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

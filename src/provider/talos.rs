@@ -22,7 +22,7 @@
 //! holds the round up to 15 s), and the jitter option (Talos does not set it).
 
 use super::{
-    fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Family, Grid, KnobValue, LbSettings, Limits,
+    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Family, Grid, KnobValue, LbSettings, Limits,
     ProbeModel, Provider, Refusal, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -59,26 +59,11 @@ impl Provider for KubePrism {
     }
 
     fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {
-        let interval = required(&s.interval, "interval", at)?.value;
-        let timeout = required(&s.timeout, "timeout", at)?.value;
-        let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
-        let mut tcp = s.clone();
-        tcp.protocol = None;
-        Ok(Some(fixed_rate_model(
-            &tcp,
-            interval,
-            timeout,
-            threshold,
-            readiness_path,
-        )))
+        constant_dialer_model(s, readiness_path, at)
     }
 
     fn grid(&self, _s: &LbSettings, _limits: &Limits) -> Grid {
-        Grid {
-            settings: Vec::new(),
-            description:
-                "none: KubePrism's check timings are constants of Talos (pkg/machinery/constants), not settings".into(),
-        }
+        no_grid("none: KubePrism's check timings are constants of Talos (pkg/machinery/constants), not settings")
     }
 
     fn describe(&self, st: &Setting) -> String {

@@ -67,34 +67,7 @@ fn server() -> impl Strategy<Value = ServerSpec> {
 }
 
 fn model() -> impl Strategy<Value = ProbeModel> {
-    let fixed = (
-        100i64..20_000,
-        1i64..=200,
-        1u32..6,
-        1u32..4,
-        prop::bool::ANY,
-        (0i64..5_000, 0i64..3_000),
-        0u8..8,
-    )
-        .prop_map(|(i, tpct, u, n, sees, (prop_ms, prop_extra), flags)| ProbeModel {
-            schedule: Schedule::FixedRate { interval: ms(i) },
-            view: ProbeView {
-                sees_readiness: sees,
-                timeout: ms((i * tpct / 100).max(25)),
-                timeout_min: ms((i * tpct / 100).max(25)),
-                accepts_readyz_error: flags & 1 != 0,
-                fails_on_retry_after: flags & 2 != 0,
-            },
-            threshold: u,
-            rise: 2,
-            probers: n,
-            // A propagation range: the exact best takes `lo`, the worst and the simulator `hi`.
-            propagation: Propagation {
-                lo: ms(prop_ms),
-                hi: ms(prop_ms + prop_extra),
-            },
-            answered_marks_down: flags & 4 != 0,
-        });
+    let fixed = crate::support::fixed_rate_strategy();
     let completion = (
         100i64..10_000,
         10i64..=200,

@@ -427,30 +427,30 @@ pub struct Tier {
 }
 
 /// The tiers a load balancer's sweeps run on: the error tier first (the model's own range), then
-/// every other evidence tier whose range differs from it (none for a measured propagation, which
-/// replaces every tier).
-pub fn tiers(sc: &Scenario, lb: &LbSpec) -> Vec<Tier> {
+/// every other evidence tier of its verdict (`by_tier`, as `check` judged it) whose range differs
+/// (none for a measured propagation, which replaces every tier).
+pub fn tiers(lb: &LbSpec, by_tier: &[super::tiers::TierVerdict]) -> Vec<Tier> {
     let own = lb.model.propagation;
-    let resolved = super::tiers::resolve(sc, lb);
-    let error = if super::tiers::measured(lb).is_some() {
+    let measured = super::tiers::measured(lb).is_some();
+    let error = if measured {
         ", measured".to_string()
     } else {
-        resolved
+        by_tier
             .iter()
-            .find(|r| r.figure.range == own)
-            .map(|r| format!(", {} tier", r.tier))
+            .find(|t| t.error_tier)
+            .map(|t| format!(", {} tier", t.tier))
             .unwrap_or_default()
     };
     let mut out = vec![Tier {
         name: format!("propagation {own}{error}"),
         propagation: None,
     }];
-    if super::tiers::measured(lb).is_none() {
-        for r in &resolved {
-            if r.figure.range != own && !out.iter().any(|t| t.propagation == Some(r.figure.range)) {
+    if !measured {
+        for t in by_tier {
+            if t.range != own && !out.iter().any(|x| x.propagation == Some(t.range)) {
                 out.push(Tier {
-                    name: format!("propagation {}, {} tier", r.figure.range, r.tier),
-                    propagation: Some(r.figure.range),
+                    name: format!("propagation {}, {} tier", t.range, t.tier),
+                    propagation: Some(t.range),
                 });
             }
         }
@@ -1271,7 +1271,7 @@ fn scenario_part(
         });
         let (sweep, tier_sweeps) = match index {
             Some(i) if own => {
-                let ts = tiers(sc, lb);
+                let ts = tiers(lb, &row.tiers);
                 let mut all = ts
                     .iter()
                     .filter_map(|t| delay_sweep(&sampled, i, t, &plan.rollout, opts));

@@ -14,6 +14,7 @@ use crate::output::term::Term;
 use crate::output::{exporter, ExportContext, Format, SourceRoot};
 use crate::profiles::{self, Profile};
 use crate::scenario::group::Group;
+use crate::scenario::sources::Texts;
 use crate::scenario::{self, Scenario};
 use anyhow::{anyhow, bail, Context, Result};
 pub use args::{
@@ -180,13 +181,13 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Baseline(a) => {
             let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-            let (mut result, suppressions, overrides, _) = judge(&i, "write a baseline of", None)?;
-            for a in &overrides {
+            let mut j = judge(&i, "write a baseline of", None)?;
+            for a in &j.overrides {
                 eprintln!("{a}");
             }
             let root = SourceRoot::current();
-            suppressions.apply(&mut result, &root);
-            out.write_all(crate::output::suppress::Baseline::document(&result, &root).as_bytes())?;
+            j.suppressions.apply(&mut j.outcome, &root);
+            out.write_all(crate::output::suppress::Baseline::document(&j.outcome, &root).as_bytes())?;
             Ok(Exit::Clean)
         }
         Command::Explain(a) => explain_cmd(&a, out),
@@ -388,7 +389,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
-    export(o, result, Vec::new(), overrides, Vec::new(), out)
+    export(o, result, Vec::new(), overrides, Vec::new(), Texts::default(), out)
 }
 
 /// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
@@ -396,9 +397,15 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
     let baseline = o
         .baseline
         .as_deref()
-        .map(crate::output::suppress::Baseline::read)
+        .map(crate::input::suppressions::read_baseline)
         .transpose()?;
-    let (mut result, suppressions, overrides, servers) = judge(i, "check", baseline)?;
+    let Judged {
+        outcome: mut result,
+        suppressions,
+        overrides,
+        servers,
+        texts,
+    } = judge(i, "check", baseline)?;
     let fixes = crate::output::fixes::plan(&servers, &result);
     if o.fix_diff {
         let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
@@ -417,24 +424,35 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
             eprintln!("{a}");
         }
     }
-    export(o, result, suppressed, overrides, fixes, out)
+    export(o, result, suppressed, overrides, fixes, texts, out)
 }
 
-/// Loads the inputs, judges them once and gathers the suppressions written in them.
-fn judge(
-    i: &InputOptions,
-    command: &str,
-    baseline: Option<crate::output::suppress::Baseline>,
-) -> Result<(
-    Outcome,
-    crate::output::suppress::Suppressions,
-    Vec<crate::scenario::overrides::Applied>,
-    Vec<crate::output::fixes::ServerOf>,
-)> {
+/// One judged run of the user's inputs, with what the outputs need of the reading.
+struct Judged {
+    /// The outcome, before suppressions.
+    outcome: Outcome,
+    /// The suppressions written in the inputs, the `[[ignore]]` entries and the baseline.
+    suppressions: crate::output::suppress::Suppressions,
+    /// What `--set` changed.
+    overrides: Vec<crate::scenario::overrides::Applied>,
+    /// Every scenario's server, for the fixes.
+    servers: Vec<crate::output::fixes::ServerOf>,
+    /// The input files' texts as read.
+    texts: Texts,
+}
+
+/// Loads the inputs once, judges them once and gathers the suppressions read with them.
+fn judge(i: &InputOptions, command: &str, baseline: Option<crate::output::suppress::Baseline>) -> Result<Judged> {
     let loaded = i.load_all(command)?;
-    let suppressions = crate::output::suppress::Suppressions::collect(&loaded.files, loaded.ignores, baseline);
+    let suppressions = crate::output::suppress::Suppressions::collect(loaded.in_source, loaded.ignores, baseline);
     let servers = crate::output::fixes::ServerOf::of(&loaded.groups);
-    Ok((outcome::run(loaded.groups), suppressions, loaded.overrides, servers))
+    Ok(Judged {
+        outcome: outcome::run(loaded.groups),
+        suppressions,
+        overrides: loaded.overrides,
+        servers,
+        texts: loaded.texts,
+    })
 }
 
 /// Writes an outcome in the chosen format; the exit code of what is left after suppressions.
@@ -444,11 +462,13 @@ fn export(
     suppressed: Vec<crate::output::suppress::Suppressed>,
     overrides: Vec<crate::scenario::overrides::Applied>,
     fixes: Vec<crate::output::fixes::Edit>,
+    texts: Texts,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let ctx = ExportContext {
         overrides,
         fixes,
+        texts,
         fail_on: o.fail_on,
         root: SourceRoot::current(),
         term: o.term,

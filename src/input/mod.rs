@@ -16,6 +16,7 @@ pub mod nginx;
 pub mod nginx_cfg;
 pub mod project;
 pub mod registry;
+pub mod suppressions;
 pub mod terraform;
 pub mod walk;
 pub mod workload;
@@ -25,6 +26,7 @@ use crate::error::{InputError, Loc};
 use crate::profiles::{self, Profile};
 use crate::scenario::group::{assemble, Group, InputGroup, LbFile};
 use crate::scenario::select::Patterns;
+use crate::scenario::sources::{InlineSuppression, Texts};
 use crate::scenario::{self, ServerSource};
 use crate::time::Micros;
 use crate::timeline::ServerSpec;
@@ -245,18 +247,25 @@ pub fn named_server(opts: &Options) -> Result<Option<scenario::NamedServer>> {
     opts.server
         .as_ref()
         .map(|s| {
-            resolve_server(&ServerRef {
-                text: s.clone(),
-                base: PathBuf::new(),
-                at: None,
-                via: "--server".to_string(),
-            })
+            resolve_server(
+                &ServerRef {
+                    text: s.clone(),
+                    base: PathBuf::new(),
+                    at: None,
+                    via: "--server".to_string(),
+                },
+                &mut Texts::default(),
+            )
         })
         .transpose()
 }
 
-/// Resolves a named server: a built-in server profile, a scenario file's `[server]` or a manifest.
-pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
+/// Resolves a named server: a built-in server profile, a scenario file's `[server]` or a manifest
+/// (its text kept in `texts`).
+pub(crate) fn resolve_server(
+    r: &ServerRef,
+    texts: &mut Texts,
+) -> Result<(ServerSpec, BTreeMap<&'static str, Loc>, ServerSource)> {
     let err_at = |m: String| -> anyhow::Error {
         match &r.at {
             Some(l) => anyhow!(InputError::new(l.clone(), "server", m)),
@@ -306,7 +315,9 @@ pub(crate) fn resolve_server(r: &ServerRef) -> Result<(ServerSpec, BTreeMap<&'st
         assumed: false,
         reason: format!("named by {}", r.via),
     };
-    match registry::family_of_name(&display).or_else(|| registry::family_of_content(&text)) {
+    let syntax = registry::family_of_name(&display).or_else(|| registry::family_of_content(&text));
+    texts.insert(&display, &text, syntax);
+    match syntax {
         Some(registry::Family::Toml) => {
             let (spec, locs) = scenario::load_server_str(&display, &text)?;
             Ok((spec, locs, source))
@@ -367,6 +378,8 @@ enum Unit {
 pub struct Reading {
     /// Every input file read, as named in finding locations.
     pub files: Vec<String>,
+    /// Their texts, and the server files' (for diagnostics and fixes).
+    pub texts: Texts,
     /// Walked files that could not be read (each reported; the run exits 2 after judging the rest).
     pub bad: Vec<anyhow::Error>,
 }
@@ -619,7 +632,10 @@ pub fn read_group_noting(g: &GroupSpec, opts: &Options, reading: &mut Reading) -
     });
     // A named server is resolved before anything else, so a bad name is an error whatever the
     // inputs are; scenario files are then checked against it too.
-    let server = named.as_ref().map(resolve_server).transpose()?;
+    let server = named
+        .as_ref()
+        .map(|r| resolve_server(r, &mut reading.texts))
+        .transpose()?;
     let mut out = InputGroup {
         label: g.label.clone(),
         files: g.files.iter().map(|f| f.display().to_string()).collect(),
@@ -688,6 +704,8 @@ fn read_unit(
             let display = display_name(&path);
             reading.files.push(display.clone());
             let text = registry::decode(&display, read_bytes(&path)?, kind)?;
+            let syntax = registry::family_of_name(&display).or_else(|| registry::family_of_content(&text));
+            reading.texts.insert(&display, &text, syntax);
             let ctx = registry::ReadContext {
                 kind,
                 cloud,
@@ -695,6 +713,9 @@ fn read_unit(
                 named: out.server.as_ref(),
             };
             let f = registry::read_file(&display, &text, &ctx)?;
+            for (name, text) in &f.included {
+                reading.texts.insert(name, text, syntax);
+            }
             if let Some(p) = f.paths {
                 scenario_paths.join(p).map_err(|e| anyhow!(e))?;
             }
@@ -718,7 +739,9 @@ fn read_unit(
             reading.files.extend(names.iter().cloned());
             let mut texts = Vec::new();
             for (f, n) in files.iter().zip(&names) {
-                texts.push(registry::decode_haproxy(n, read_bytes(f)?)?);
+                let text = registry::decode_haproxy(n, read_bytes(f)?)?;
+                reading.texts.insert(n, &text, Some(registry::Family::Haproxy));
+                texts.push(text);
             }
             let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -796,6 +819,10 @@ pub struct Loaded {
     pub ignores: Vec<project::Ignore>,
     /// Walked files that could not be read, each error in words; the rest was judged.
     pub bad: Vec<String>,
+    /// The text of every file read (inputs, server files, project files), read once.
+    pub texts: Texts,
+    /// The suppressions written in the inputs (comments, annotations).
+    pub in_source: Vec<InlineSuppression>,
     /// What `--set` changed (filled by the command line after loading).
     pub overrides: Vec<crate::scenario::overrides::Applied>,
 }
@@ -809,6 +836,7 @@ pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
         if is_toml {
             let text = read_text(p)?;
             if is_project(&text) {
+                out.texts.insert(&display_name(p), &text, Some(registry::Family::Toml));
                 out.ignores.extend(project::ignores(p, &text, &opts.rule_ids)?);
             }
         }
@@ -817,6 +845,7 @@ pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
         let mut reading = Reading::default();
         let group = read_group_noting(&g, opts, &mut reading)?;
         out.files.extend(reading.files);
+        out.texts.extend(reading.texts);
         let bad = !reading.bad.is_empty();
         out.bad.extend(reading.bad.iter().map(|e| format!("{e:#}")));
         match assemble(group) {
@@ -828,5 +857,9 @@ pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
     }
     let mut seen = std::collections::HashSet::new();
     out.files.retain(|f| seen.insert(f.clone()));
+    // Every file read, includes and server files too: a suppression may sit beside any finding.
+    for (name, f) in out.texts.iter() {
+        out.in_source.extend(suppressions::scan(name, &f.text, f.syntax));
+    }
     Ok(out)
 }

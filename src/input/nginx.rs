@@ -61,9 +61,13 @@ fn balancer_name(b: &Balancer) -> &'static str {
     }
 }
 
+/// A file an `include` read from disk: (name, text).
+pub type Included = (String, String);
+
 /// Reads one nginx configuration; `include`s are read relative to `prefix` (the directory of the
-/// file, as nginx reads them relative to the directory of `-c`).
-pub fn lbs(file: &str, text: &str, prefix: &Path) -> Result<Vec<LbInput>, InputError> {
+/// file, as nginx reads them relative to the directory of `-c`). Also returns the included files
+/// read from disk.
+pub fn lbs(file: &str, text: &str, prefix: &Path) -> Result<(Vec<LbInput>, Vec<Included>), InputError> {
     let cfg = nginx_cfg::parse_str(file, text, prefix).map_err(|e| {
         InputError::new(
             Loc {
@@ -75,7 +79,12 @@ pub fn lbs(file: &str, text: &str, prefix: &Path) -> Result<Vec<LbInput>, InputE
             e.message,
         )
     })?;
-    Ok(lbs_of(&cfg))
+    let included = cfg
+        .files
+        .iter()
+        .filter_map(|f| Some((f.shown.clone(), f.text.clone()?)))
+        .collect();
+    Ok((lbs_of(&cfg), included))
 }
 
 /// The load balancers of a configuration read by [`nginx_cfg`].
@@ -255,7 +264,7 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/nginx");
         let p = dir.join(rel);
         let text = std::fs::read_to_string(&p).unwrap();
-        lbs(&p.display().to_string(), &text, p.parent().unwrap()).unwrap()
+        lbs(&p.display().to_string(), &text, p.parent().unwrap()).unwrap().0
     }
 
     #[test]
@@ -311,7 +320,8 @@ mod tests {
             "events {}\nhttp {\n  server {\n    location / {\n      proxy_pass http://$host;\n    }\n  }\n}\n",
             Path::new("."),
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(l.len(), 1);
         assert!(l[0].refused.as_ref().unwrap().message.contains("variables"));
     }

@@ -56,29 +56,7 @@ struct IgnoreRaw {
     expires: Option<Spanned<toml::value::Datetime>>,
 }
 
-/// An `[[ignore]]` entry of graceline.toml: findings of `rule` (about the subjects `lb` matches,
-/// all when unset) are suppressed with `reason`, until `expires` has passed.
-///
-/// ```toml
-/// [[ignore]]
-/// rule = "GL007"
-/// lb = "azure-*"            # optional: a glob on the load balancer (or workload, path) name
-/// reason = "propagation measured by hand, see INC-123"
-/// expires = 2026-06-30      # optional: from the day after, the entry stops suppressing
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignore {
-    /// The `[[ignore]]` header.
-    pub loc: crate::error::Loc,
-    /// The rule id.
-    pub rule: String,
-    /// The subject glob, as written.
-    pub lb: Option<String>,
-    /// Why.
-    pub reason: String,
-    /// The last day the entry suppresses: (year, month, day).
-    pub expires: Option<(i32, u32, u32)>,
-}
+pub use crate::scenario::sources::Ignore;
 
 /// The `[[ignore]]` entries of a project file; an unknown rule, a bad glob or a date that is not
 /// a calendar day is an error at its line.

@@ -27,20 +27,8 @@ pub fn is_kubernetes_text(text: &str) -> bool {
     }
 }
 
-/// The syntax family a file's name or content points to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// JSON: `terraform show -json`, or Kubernetes objects from `kubectl get -o json`.
-    Json,
-    /// YAML: Kubernetes objects and kube-apiserver manifests.
-    Yaml,
-    /// TOML: scenario files and graceline.toml.
-    Toml,
-    /// An haproxy.cfg.
-    Haproxy,
-    /// An nginx configuration (`nginx.conf`, `*.conf`, `nginx -T` output).
-    Nginx,
-}
+/// The syntax family a file's name or content points to (kept with each file's text).
+pub use crate::scenario::sources::Syntax as Family;
 
 impl Family {
     fn describe(self) -> &'static str {
@@ -272,6 +260,8 @@ pub struct FileInputs {
     pub scenario: Option<Scenario>,
     /// The scenario file's `[paths]` table.
     pub paths: Option<crate::scenario::path_settings::PathSettings>,
+    /// Other files the reader read for this one (nginx `include`s), as (name, text).
+    pub included: Vec<(String, String)>,
 }
 
 /// How one run reads its files.
@@ -433,12 +423,13 @@ fn read_nginx(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInputs, I
         Some(p) if file != "-" && !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => Path::new(".").to_path_buf(),
     };
-    let lbs = nginx::lbs(file, text, &prefix)?;
+    let (lbs, included) = nginx::lbs(file, text, &prefix)?;
     if lbs.is_empty() && !ctx.allow_empty {
         return Err(empty(file, "no server/location that proxy_passes to an upstream"));
     }
     Ok(FileInputs {
         lbs,
+        included,
         ..FileInputs::default()
     })
 }
@@ -533,8 +524,7 @@ fn read_kubernetes(file: &str, text: &str, ctx: &ReadContext) -> Result<FileInpu
     Ok(FileInputs {
         lbs,
         objects,
-        scenario: None,
-        paths: None,
+        ..FileInputs::default()
     })
 }
 

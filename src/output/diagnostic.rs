@@ -8,41 +8,8 @@ use super::table::severity_paint;
 use super::term::{width_of, wrap, Term};
 use super::{join_names, Reported, Subject};
 use crate::analysis::findings::Rule;
+use crate::scenario::sources::Texts;
 use crate::time::Micros;
-use std::collections::HashMap;
-use std::path::Path;
-
-/// The source lines of the files findings point into, each file read once.
-#[derive(Debug, Default)]
-pub struct Sources {
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl Sources {
-    /// Line `line` (1-based) of `file`, if the file can be read (`<stdin>` is the standard input
-    /// already read; `builtin:…` pseudo-files have none).
-    pub fn line(&mut self, file: &str, line: u32) -> Option<&str> {
-        let lines = self.files.entry(file.to_string()).or_insert_with(|| {
-            if file.starts_with("builtin:") {
-                return None;
-            }
-            let path = if file == crate::error::STDIN_NAME {
-                Path::new(crate::error::STDIN_PATH)
-            } else {
-                Path::new(file)
-            };
-            if !crate::error::is_stdin(path) && !path.is_file() {
-                return None;
-            }
-            let text = crate::input::read_text(path).ok()?;
-            Some(text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect())
-        });
-        lines
-            .as_ref()?
-            .get(usize::try_from(line).ok()?.checked_sub(1)?)
-            .map(String::as_str)
-    }
-}
 
 /// `text` with its first letter lower-case, unless it starts an acronym (`NLB`, `HAProxy`).
 fn lower_first(text: &str) -> String {
@@ -191,7 +158,7 @@ fn snippet(line_no: u32, column: u32, source: &str, width: Option<usize>) -> Str
 }
 
 /// One finding as a diagnostic block (ending in a blank line).
-pub fn render(x: &Reported, term: &Term, sources: &mut Sources, extra_help: &[String]) -> String {
+pub fn render(x: &Reported, term: &Term, sources: &Texts, extra_help: &[String]) -> String {
     let f = x.finding;
     let tag = term.paint(&format!("{}[{}]", f.severity, f.rule.id()), severity_paint(f.severity));
     let width = term.width;

@@ -43,6 +43,8 @@ pub struct ExportContext {
     pub overrides: Vec<crate::scenario::overrides::Applied>,
     /// The paste-ready fixes of GL001/GL004 findings (the server's delay and grace period).
     pub fixes: Vec<fixes::Edit>,
+    /// The input files' texts as read (the source line under a diagnostic).
+    pub texts: crate::scenario::sources::Texts,
 }
 
 /// Renders one outcome in one format.

@@ -18,17 +18,14 @@ use super::SourceRoot;
 use crate::analysis::findings::Finding;
 use crate::analysis::outcome::Outcome;
 use crate::error::Loc;
-use crate::input::project::Ignore;
+use crate::scenario::sources::{BaselineDoc, BaselineEntry, Ignore, InlineSuppression};
 use serde::Serialize;
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::path::Path;
 
-/// The marker of an inline suppression comment.
-pub const MARKER: &str = "graceline:ignore";
+pub use crate::scenario::sources::Baseline;
 
-/// The Kubernetes annotation of a suppression.
-pub const ANNOTATION: &str = "graceline.io/ignore";
+pub use crate::scenario::sources::{ANNOTATION, MARKER};
 
 /// Where a suppression lives (SARIF `suppression.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,71 +70,7 @@ impl Suppressed {
     }
 }
 
-/// One suppression written in an input, with the lines it covers.
-#[derive(Debug)]
-struct InSource {
-    loc: Loc,
-    /// Covered lines of `loc.file`, inclusive.
-    lines: (u32, u32),
-    rules: Vec<String>,
-    reason: String,
-    what: &'static str,
-    used: Cell<bool>,
-}
-
-/// A baseline file: the fingerprints of the findings it accepts.
-#[derive(Debug, Clone, Default)]
-pub struct Baseline {
-    /// The file, as named on the command line.
-    pub file: String,
-    /// Its fingerprints.
-    pub fingerprints: HashSet<String>,
-}
-
-/// One entry of a baseline file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct BaselineEntry {
-    /// The finding's fingerprint (what is matched).
-    pub fingerprint: String,
-    /// Its rule.
-    pub rule: String,
-    /// What it is about.
-    pub subject: String,
-    /// Where it was (for a reader; not matched).
-    pub file: String,
-    /// Its line (for a reader; not matched).
-    pub line: u32,
-}
-
-#[derive(Debug, Serialize, serde::Deserialize)]
-struct BaselineDoc {
-    tool: String,
-    version: String,
-    findings: Vec<BaselineEntry>,
-}
-
 impl Baseline {
-    /// Reads a baseline written by `graceline baseline`.
-    pub fn read(path: &Path) -> anyhow::Result<Baseline> {
-        let file = path.display().to_string();
-        let text = crate::input::read_text(path)?;
-        let doc: BaselineDoc = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{file}:{}:{}: not a graceline baseline ({}); write one with `graceline baseline > {file}`",
-                e.line(),
-                e.column(),
-                crate::scenario::words::json_syntax(&e.to_string())
-            )
-        })?;
-        if doc.tool != "graceline" {
-            anyhow::bail!("{file}: a baseline of \"{}\", not of graceline", doc.tool);
-        }
-        Ok(Baseline {
-            file,
-            fingerprints: doc.findings.into_iter().map(|e| e.fingerprint).collect(),
-        })
-    }
-
     /// The baseline document of every finding of `o`, one entry per fingerprint.
     pub fn document(o: &Outcome, root: &SourceRoot) -> String {
         let mut findings = Vec::new();
@@ -169,7 +102,7 @@ impl Baseline {
 /// Every suppression of a run, and which of them matched.
 #[derive(Debug, Default)]
 pub struct Suppressions {
-    in_source: Vec<InSource>,
+    in_source: Vec<(InlineSuppression, Cell<bool>)>,
     ignores: Vec<(Ignore, Cell<bool>, bool)>,
     baseline: Option<Baseline>,
     baseline_used: std::cell::RefCell<HashSet<String>>,
@@ -202,152 +135,17 @@ fn civil_from_days(z: i64) -> (i32, u32, u32) {
     )
 }
 
-/// The rule ids at the start of `text` (`GL003,GL019`, `GL003 GL019`) and the rest, the reason
-/// (after an optional `:` or `-`).
-fn rules_and_reason(text: &str) -> (Vec<String>, String) {
-    let mut rules = Vec::new();
-    let mut rest = text.trim_start();
-    loop {
-        let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        let up = word.to_ascii_uppercase();
-        if up.len() == 5 && up.starts_with("GL") && up[2..].chars().all(|c| c.is_ascii_digit()) {
-            rules.push(up);
-            rest = rest[word.len()..].trim_start_matches([',', ' ', '\t']);
-        } else {
-            break;
-        }
-    }
-    let reason = rest.trim_start_matches([':', '-', ' ', '\t']).trim().to_string();
-    (rules, reason)
-}
-
-/// The inline suppressions of one file's text: `# graceline:ignore ...` on a line with code
-/// covers that line; alone on its line, the next line that is neither blank nor a comment.
-fn comments(file: &str, text: &str) -> Vec<InSource> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(hash) = line.find('#') else {
-            continue;
-        };
-        let comment = &line[hash + 1..];
-        let Some(at) = comment.find(MARKER) else {
-            continue;
-        };
-        let (rules, reason) = rules_and_reason(&comment[at + MARKER.len()..]);
-        let own_line = line[..hash].trim().is_empty();
-        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let covered = if own_line {
-            let next = lines[i + 1..]
-                .iter()
-                .position(|l| {
-                    let t = l.trim();
-                    !t.is_empty() && !t.starts_with('#')
-                })
-                .map_or(n, |k| n + u32::try_from(k + 1).unwrap_or(0));
-            (n, next)
-        } else {
-            (n, n)
-        };
-        out.push(InSource {
-            loc: Loc {
-                file: file.to_string(),
-                line: n,
-                column: u32::try_from(line[..hash].chars().count() + 1).unwrap_or(1),
-            },
-            lines: covered,
-            rules,
-            reason,
-            what: "comment",
-            used: Cell::new(false),
-        });
-    }
-    out
-}
-
-/// The `graceline.io/ignore` annotations of a YAML file's objects, each covering its object.
-fn annotations(file: &str, text: &str) -> Vec<InSource> {
-    use crate::input::yaml;
-    if !text.contains(ANNOTATION) {
-        return Vec::new();
-    }
-    let t = yaml::Text::new(file, text);
-    let Ok(docs) = yaml::load(&t) else {
-        return Vec::new();
-    };
-    let mut objects: Vec<&yaml::Node> = Vec::new();
-    fn walk<'n, 'a>(n: &'n yaml::Node<'a>, out: &mut Vec<&'n yaml::Node<'a>>) {
-        out.push(n);
-        if let Some(items) = yaml::get(n, "items") {
-            for i in yaml::items(items) {
-                walk(i, out);
-            }
-        }
-    }
-    for d in &docs {
-        walk(d, &mut objects);
-    }
-    let mut out = Vec::new();
-    for o in objects {
-        let Some(value) = yaml::get(o, "metadata")
-            .and_then(|m| yaml::get(m, "annotations"))
-            .and_then(|a| yaml::get(a, ANNOTATION))
-        else {
-            continue;
-        };
-        let Some(text) = yaml::as_str(value) else {
-            continue;
-        };
-        let from = u32::try_from(o.span.start.line()).unwrap_or(1);
-        let to = u32::try_from(o.span.end.line()).unwrap_or(u32::MAX).max(from);
-        for entry in text.split(';').filter(|e| !e.trim().is_empty()) {
-            let (rules, reason) = rules_and_reason(entry);
-            out.push(InSource {
-                loc: t.loc(value),
-                lines: (from, to),
-                rules,
-                reason,
-                what: "annotation",
-                used: Cell::new(false),
-            });
-        }
-    }
-    out
-}
-
 impl Suppressions {
-    /// Reads the suppressions of the run's files, the project's `[[ignore]]` entries and the
-    /// baseline. A file that cannot be read again is skipped (it was read once already).
-    pub fn collect(files: &[String], ignores: Vec<Ignore>, baseline: Option<Baseline>) -> Suppressions {
-        let mut in_source = Vec::new();
-        for file in files {
-            let path = if file == crate::error::STDIN_NAME {
-                Path::new(crate::error::STDIN_PATH)
-            } else {
-                Path::new(file)
-            };
-            let Ok(text) = crate::input::read_text(path) else {
-                continue;
-            };
-            if !text.contains(MARKER) && !text.contains(ANNOTATION) {
-                continue;
-            }
-            // JSON has no comments; an annotation in `kubectl get -o json` output still counts.
-            let family = crate::input::registry::family_of_name(file)
-                .or_else(|| crate::input::registry::family_of_content(&text));
-            if family != Some(crate::input::registry::Family::Json) {
-                in_source.extend(comments(file, &text));
-            }
-            if matches!(
-                family,
-                Some(crate::input::registry::Family::Yaml | crate::input::registry::Family::Json)
-            ) {
-                in_source.extend(annotations(file, &text));
-            }
-        }
+    /// The run's suppressions: those written in the inputs (read with them), the project's
+    /// `[[ignore]]` entries and the baseline.
+    pub fn collect(
+        in_source: Vec<InlineSuppression>,
+        ignores: Vec<Ignore>,
+        baseline: Option<Baseline>,
+    ) -> Suppressions {
         let today = today();
         Suppressions {
-            in_source,
+            in_source: in_source.into_iter().map(|s| (s, Cell::new(false))).collect(),
             ignores: ignores
                 .into_iter()
                 .map(|i| {
@@ -363,12 +161,12 @@ impl Suppressions {
     /// Why `f` (about `names`, with fingerprint `fp`) is suppressed, if it is.
     fn decide(&self, f: &Finding, names: &[&str], fp: &str) -> Option<Suppression> {
         let rule = f.rule.id();
-        for s in &self.in_source {
+        for (s, used) in &self.in_source {
             if s.loc.file == f.loc.file
                 && (s.lines.0..=s.lines.1).contains(&f.loc.line)
                 && s.rules.iter().any(|r| r == rule)
             {
-                s.used.set(true);
+                used.set(true);
                 return Some(Suppression {
                     kind: Kind::InSource,
                     justification: s.reason.clone(),
@@ -473,13 +271,13 @@ impl Suppressions {
     /// are gone.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for s in &self.in_source {
+        for (s, used) in &self.in_source {
             if s.rules.is_empty() {
                 out.push(format!(
                     "{}: this {} names no rule (write `{MARKER} GL001 reason`, or `{ANNOTATION}: \"GL001: reason\"`); it suppresses nothing",
                     s.loc, s.what
                 ));
-            } else if !s.used.get() {
+            } else if !used.get() {
                 out.push(format!(
                     "{}: `{MARKER} {}` matches no finding (it covers {}); remove it",
                     s.loc,
@@ -563,39 +361,5 @@ mod tests {
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    }
-
-    #[test]
-    fn comments_cover_their_line_or_the_next_one() {
-        let text = "backend b\n  # graceline:ignore GL003,GL019: measured\n\n  option httpchk GET /healthz\n  server a 1.2.3.4:6443 check # graceline:ignore gl001 - known\n  # not a marker\n";
-        let c = comments("h.cfg", text);
-        assert_eq!(c.len(), 2);
-        assert_eq!(
-            (c[0].lines, c[0].rules.clone(), c[0].reason.as_str()),
-            ((2, 4), vec!["GL003".to_string(), "GL019".to_string()], "measured")
-        );
-        assert_eq!(
-            (c[1].lines, c[1].rules.clone(), c[1].reason.as_str()),
-            ((5, 5), vec!["GL001".to_string()], "known")
-        );
-        assert_eq!(
-            rules_and_reason(" reason only"),
-            (Vec::new(), "reason only".to_string())
-        );
-    }
-
-    #[test]
-    fn annotations_cover_their_object() {
-        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  annotations:\n    graceline.io/ignore: \"GL003: node check by design; GL019: fine\"\nspec:\n  type: LoadBalancer\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: b\n";
-        let a = annotations("s.yaml", text);
-        assert_eq!(a.len(), 2);
-        assert_eq!(a[0].rules, vec!["GL003".to_string()]);
-        assert_eq!(a[0].reason, "node check by design");
-        assert_eq!(a[1].rules, vec!["GL019".to_string()]);
-        assert!(
-            a[0].lines.0 <= 3 && a[0].lines.1 >= 8 && a[0].lines.1 < 10,
-            "{:?}",
-            a[0].lines
-        );
     }
 }

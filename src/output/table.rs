@@ -1,12 +1,13 @@
 //! Human-readable table (comfy-table, fitted to the terminal) followed by the findings as
 //! diagnostics; `-q` prints the findings alone, one a line.
 
-use super::diagnostic::{self, Sources};
+use super::diagnostic;
 use super::term::{layout, wrap, write_table, Col, Paint};
 use super::{reported, ExportContext, Exporter, Subject};
 use crate::analysis::findings::Severity;
 use crate::analysis::outcome::Outcome;
 use crate::analysis::{LbReport, TimesFrom, Verdict};
+use crate::scenario::sources::Texts;
 use std::io::Write;
 
 /// Table exporter.
@@ -37,7 +38,7 @@ pub fn write_findings(
     o: &Outcome,
     which: Option<bool>,
     ctx: &ExportContext,
-    sources: &mut Sources,
+    sources: &Texts,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     for x in reported(o) {
@@ -65,15 +66,15 @@ pub fn write_findings(
 
 impl Exporter for TableExporter {
     fn write(&self, o: &Outcome, ctx: &ExportContext, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut sources = Sources::default();
+        let sources = &ctx.texts;
         for a in &ctx.overrides {
             writeln!(out, "{a}")?;
         }
         if ctx.quiet {
-            return write_findings(o, None, ctx, &mut sources, out);
+            return write_findings(o, None, ctx, sources, out);
         }
         if !o.lbs.is_empty() || o.paths.is_empty() {
-            write_lbs(o, ctx, &mut sources, out)?;
+            write_lbs(o, ctx, sources, out)?;
         }
         let mut k = o.paths_analysis();
         // An assumption the load balancers' notes already said is not said twice.
@@ -84,7 +85,7 @@ impl Exporter for TableExporter {
         });
         if !(k.is_empty() && k.assumptions.is_empty()) {
             let mut findings = Vec::new();
-            write_findings(o, Some(false), ctx, &mut sources, &mut findings)?;
+            write_findings(o, Some(false), ctx, sources, &mut findings)?;
             let findings = String::from_utf8_lossy(&findings);
             out.write_all(super::paths::table(&k, ctx.term.width, findings.trim_end()).as_bytes())?;
         }
@@ -111,7 +112,7 @@ fn figure(r: &LbReport, m: crate::time::Micros) -> String {
 }
 
 /// The load balancers' table, their findings, what was assumed and skipped, and the counts.
-fn write_lbs(o: &Outcome, ctx: &ExportContext, sources: &mut Sources, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_lbs(o: &Outcome, ctx: &ExportContext, sources: &Texts, out: &mut dyn Write) -> std::io::Result<()> {
     let reports = &o.lbs;
     {
         // Rows are grouped by scenario and server, each group under a heading line: they are

@@ -10,6 +10,7 @@ pub mod overrides;
 pub mod path_figures;
 pub mod path_settings;
 pub mod select;
+pub mod sources;
 pub mod teaching;
 pub mod words;
 

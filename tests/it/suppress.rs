@@ -249,3 +249,41 @@ fn an_ignore_entry_names_a_known_rule() {
         "{err}"
     );
 }
+
+/// A suppression in a file an nginx `include` read (the files are read once, includes too) covers
+/// the finding at its line, and the diagnostic shows that line from the text read.
+#[test]
+fn a_suppression_in_an_nginx_include_covers_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fixture("inputs/nginx/http-upstream");
+    std::fs::create_dir(tmp.path().join("conf.d")).unwrap();
+    std::fs::copy(src.join("nginx.conf"), tmp.path().join("nginx.conf")).unwrap();
+    let app = std::fs::read_to_string(src.join("conf.d/app.conf")).unwrap();
+    let marked = app.replacen(
+        "  server 10.0.1.21:8080 max_fails=3 fail_timeout=5s;",
+        "  # graceline:ignore GL021 passive by design, see INC-7\n  server 10.0.1.21:8080 max_fails=3 fail_timeout=5s;",
+        1,
+    );
+    assert_ne!(marked, app);
+    std::fs::write(tmp.path().join("conf.d/app.conf"), marked).unwrap();
+    let args = [
+        "nginx.conf",
+        "--server",
+        "app-stops-at-sigterm",
+        "--lb",
+        "app/10.0.1.21*",
+    ];
+    let (_, out, err) = run(tmp.path(), &[&args[..], &["--format", "json"]].concat());
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        suppressed(&v)
+            .iter()
+            .any(|(rule, _, kind, why)| rule == "GL021" && kind == "inSource" && why == "passive by design, see INC-7"),
+        "{out}"
+    );
+    assert!(active(&v, "GL021").is_empty(), "{out}");
+    assert!(!err.contains("matches no finding"), "{err}");
+    // The table's diagnostics quote the include's lines from the text read once.
+    let (_, table, _) = run(tmp.path(), &args);
+    assert!(table.contains("|     proxy_connect_timeout 2s;"), "{table}");
+}

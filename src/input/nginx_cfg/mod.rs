@@ -112,6 +112,9 @@ pub struct SourceFile {
     pub shown: String,
     /// The path nginx knows it by (the `include` target, or the dump's `# configuration file`).
     pub path: String,
+    /// The text of an `include` read from disk (`None` for the main file and a dump's sections,
+    /// whose text the caller already holds), kept so no one reads it again.
+    pub text: Option<String>,
 }
 
 /// How an upstream picks a server.
@@ -293,6 +296,7 @@ pub fn parse_str(name: &str, text: &str, prefix: &Path) -> Result<NginxConfig, P
                 SourceFile {
                     shown: name.to_string(),
                     path: first_path,
+                    text: None,
                 },
                 first_offset,
             )
@@ -305,6 +309,7 @@ pub fn parse_str(name: &str, text: &str, prefix: &Path) -> Result<NginxConfig, P
             SourceFile {
                 shown: name.to_string(),
                 path: name.to_string(),
+                text: None,
             },
             0,
         ),

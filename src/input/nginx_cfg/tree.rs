@@ -96,14 +96,15 @@ impl Files {
     fn read(&self, path: &str) -> Result<(String, SourceFile, u32), String> {
         match self {
             Files::Disk { .. } => match std::fs::read(path) {
-                Ok(bytes) => Ok((
-                    String::from_utf8_lossy(&bytes).into_owned(),
-                    SourceFile {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let source = SourceFile {
                         shown: path.to_string(),
                         path: path.to_string(),
-                    },
-                    0,
-                )),
+                        text: Some(text.clone()),
+                    };
+                    Ok((text, source, 0))
+                }
                 Err(e) => Err(format!(
                     "open() \"{path}\" failed ({}: {})",
                     e.raw_os_error().unwrap_or(0),
@@ -116,6 +117,7 @@ impl Files {
                     SourceFile {
                         shown: shown.clone(),
                         path: path.to_string(),
+                        text: None,
                     },
                     *offset,
                 )),

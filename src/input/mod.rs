@@ -464,11 +464,63 @@ fn haproxy_images(units: &[Unit], kind: Option<InputKind>) -> Vec<((u32, u32, u3
     out
 }
 
-/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] before reading them.
+thread_local! {
+    /// The bytes of every file read while a [`ReadOnce`] is alive, by path: content sniffing, the
+    /// directory walk, image tags and the readers all look at the same files, and each is read
+    /// from disk once.
+    static READ_ONCE: std::cell::RefCell<Option<std::collections::HashMap<PathBuf, Vec<u8>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, [`read_bytes`] reads each file from disk once (one load of the inputs); dropped,
+/// the kept bytes are let go.
+pub struct ReadOnce {
+    outer: bool,
+}
+
+impl ReadOnce {
+    /// Starts keeping what is read (nested loads share the outer one's files).
+    pub fn start() -> ReadOnce {
+        let outer = READ_ONCE.with(|c| {
+            let mut c = c.borrow_mut();
+            let outer = c.is_none();
+            if outer {
+                *c = Some(Default::default());
+            }
+            outer
+        });
+        ReadOnce { outer }
+    }
+}
+
+impl Drop for ReadOnce {
+    fn drop(&mut self) {
+        if self.outer {
+            READ_ONCE.with(|c| *c.borrow_mut() = None);
+        }
+    }
+}
+
+/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] before reading them; inside a
+/// [`ReadOnce`], a file already read is not read again.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     if is_stdin(path) {
         return stdin_bytes();
     }
+    if let Some(bytes) = READ_ONCE.with(|c| c.borrow().as_ref().and_then(|m| m.get(path).cloned())) {
+        return Ok(bytes);
+    }
+    let bytes = read_from_disk(path)?;
+    READ_ONCE.with(|c| {
+        if let Some(m) = c.borrow_mut().as_mut() {
+            m.insert(path.to_path_buf(), bytes.clone());
+        }
+    });
+    Ok(bytes)
+}
+
+/// [`read_bytes`] without the keeping.
+fn read_from_disk(path: &Path) -> Result<Vec<u8>> {
     let name = path.display();
     if path.is_dir() {
         return Err(anyhow!("{name}: is a directory, where a file is expected here"));
@@ -829,6 +881,7 @@ pub struct Loaded {
 
 /// [`load`], with the files read and the project files' `[[ignore]]` entries.
 pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
+    let _once = ReadOnce::start();
     let mut out = Loaded::default();
     for p in paths.iter().filter(|p| p.is_file()) {
         let is_toml =
@@ -862,4 +915,30 @@ pub fn load_all(paths: &[PathBuf], opts: &Options) -> Result<Loaded> {
         out.in_source.extend(suppressions::scan(name, &f.text, f.syntax));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_a_load_each_file_is_read_from_disk_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.yaml");
+        std::fs::write(&p, "first").unwrap();
+        {
+            let _once = ReadOnce::start();
+            assert_eq!(read_bytes(&p).unwrap(), b"first");
+            std::fs::write(&p, "second").unwrap();
+            // Sniffing, walking and reading all see what was read first.
+            assert_eq!(read_bytes(&p).unwrap(), b"first");
+            {
+                let _nested = ReadOnce::start();
+                assert_eq!(read_text(&p).unwrap(), "first");
+            }
+            assert_eq!(read_bytes(&p).unwrap(), b"first");
+        }
+        // Outside a load, the disk is read again.
+        assert_eq!(read_bytes(&p).unwrap(), b"second");
+    }
 }

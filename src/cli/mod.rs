@@ -1,6 +1,7 @@
 //! Command line: raw flags (`args`), resolved options and the commands that run them.
 
 pub mod args;
+pub mod complete;
 pub mod inputs;
 pub mod manual;
 pub mod paths;

@@ -24,6 +24,117 @@ fn completions_for_every_shell() {
     }
 }
 
+/// The candidates `COMPLETE=SHELL graceline` prints for `words` with the cursor on word `index`
+/// (the program name is word 0), as the registration script of bash or zsh calls it; fish passes
+/// no index and completes the last word.
+fn candidates(shell: &str, index: Option<usize>, words: &[&str]) -> Vec<String> {
+    let mut c = graceline();
+    c.env("COMPLETE", shell).env("_CLAP_IFS", "\n").arg("--").args(words);
+    if let Some(i) = index {
+        c.env("_CLAP_COMPLETE_INDEX", i.to_string());
+    }
+    let out = c.assert().code(0).stderr("").get_output().stdout.clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        // fish and zsh append a description after a tab or a colon.
+        .map(|l| l.split(['\t', ':']).next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+/// Run-time completion (`COMPLETE=bash graceline`, clap_complete's protocol): the registration
+/// script for each shell, built-in profile names where a flag takes a profile, and for `--lb` the
+/// names of the load balancers in the inputs already typed, before or after the cursor; inputs
+/// that cannot be read give no candidate and no message.
+fn dynamic_completion_offers_profiles_and_the_inputs_lb_names() {
+    for (shell, needle) in [
+        ("bash", "_clap_complete_graceline"),
+        ("zsh", "#compdef graceline"),
+        ("fish", "complete --keep-order --exclusive --command graceline"),
+    ] {
+        graceline()
+            .env("COMPLETE", shell)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(needle).and(predicate::str::contains("COMPLETE=")));
+    }
+    let multi = crate::support::fixture_rel("multi-lb.toml");
+    let lbs = ["azure-probe", "gcp-internal", "haproxy-healthz", "nlb-external"];
+    assert_eq!(
+        candidates("bash", Some(4), &["graceline", "check", &multi, "--lb", ""]),
+        lbs
+    );
+    assert_eq!(
+        candidates("zsh", Some(4), &["graceline", "simulate", &multi, "--lb"]),
+        lbs
+    );
+    assert_eq!(
+        candidates("bash", Some(3), &["graceline", "check", "--lb", "", &multi]),
+        lbs
+    );
+    assert_eq!(
+        candidates("bash", Some(2), &["graceline", "timeline", "--lb=h", &multi]),
+        ["--lb=haproxy-healthz"]
+    );
+    assert_eq!(
+        candidates("fish", None, &["graceline", "check", &multi, "--lb", "nlb"]),
+        ["nlb-external"]
+    );
+    // Without a path: ./graceline.toml, as check reads it.
+    let project = crate::support::fixture("inputs/project");
+    let mut c = graceline();
+    c.current_dir(&project)
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .args(["--", "graceline", "check", "--lb", "apiserverbackend/"]);
+    let out = String::from_utf8(c.assert().code(0).get_output().stdout.clone()).unwrap();
+    assert!(
+        out.contains("apiserverbackend/cp1") && !out.contains("hcp-demo"),
+        "{out}"
+    );
+    // Unreadable inputs: nothing offered, nothing said, exit 0.
+    assert!(candidates("bash", Some(4), &["graceline", "check", "no-such.toml", "--lb", ""]).is_empty());
+    let bad = crate::support::fixture_rel("inputs/bad");
+    assert!(candidates("bash", Some(4), &["graceline", "check", &bad, "--lb", ""]).is_empty());
+    // Profiles: server profiles for --server (then files), every profile for `profiles NAME`.
+    let servers = candidates(
+        "bash",
+        Some(3),
+        &["graceline", "check", "--server", "kube-apiserver-openshift"],
+    );
+    assert_eq!(
+        servers,
+        [
+            "kube-apiserver-openshift",
+            "kube-apiserver-openshift-aws",
+            "kube-apiserver-openshift-gcp",
+            "kube-apiserver-openshift-sno"
+        ]
+    );
+    assert!(
+        candidates("bash", Some(3), &["graceline", "check", "--server", "aws"]).is_empty(),
+        "LB profiles are not servers"
+    );
+    assert_eq!(
+        candidates("fish", None, &["graceline", "profiles", "aws-"]),
+        ["aws-nlb", "aws-alb", "aws-clb"]
+    );
+    assert_eq!(
+        candidates(
+            "bash",
+            Some(4),
+            &["graceline", "calibrate", "run.log", "--server", "kube-apiserver-pre"]
+        ),
+        ["kube-apiserver-pre-1.18"]
+    );
+    // --set: the server settings, and lb[NAME]. for the inputs' load balancers.
+    let sets = candidates("bash", Some(4), &["graceline", "check", &multi, "--set", ""]);
+    assert!(sets.contains(&"server.shutdown_delay=".to_string()), "{sets:?}");
+    assert!(sets.contains(&"lb[nlb-external].".to_string()), "{sets:?}");
+}
+
 #[test]
 fn tables_fit_80_columns() {
     let inputs = [

@@ -462,3 +462,71 @@ fn reading_standard_input_at_a_terminal_is_said() {
     assert!(text.contains("apiserverbackend/cp1"), "{text}");
     // Into a pipe it says nothing (tests/cmd/check-stdin has an empty stderr).
 }
+
+#[test]
+/// A finding's headline, evidence and help wrap at whitespace only: a dotted setting name
+/// (`target_health_state.unhealthy.connection_termination.enabled=false` in GL006's help), a
+/// path or a `key=value` is never split across lines, at any width; a line is wider than the
+/// terminal only when one such word alone does not fit.
+fn diagnostics_wrap_at_whitespace_never_inside_a_setting_name() {
+    let seed = fixture_abs("seed-openshift-aws.toml");
+    let run = |columns: Option<&str>| {
+        let mut c = graceline();
+        if let Some(w) = columns {
+            c.env("COLUMNS", w);
+        }
+        stdout(c.args(["check", "--no-fail", &seed]))
+    };
+    // The diagnostic blocks' lines (from `severity[rule]:` to the blank line), without the source
+    // snippet (cut to the width) and the paste-ready `= fix:` lines (written as they are pasted).
+    let prose = |out: &str| -> Vec<String> {
+        let (mut inside, mut paste) = (false, false);
+        out.lines()
+            .filter(|l| {
+                inside = (inside || ["error[", "warning[", "note["].iter().any(|s| l.starts_with(s))) && !l.is_empty();
+                paste = inside && (paste || l.trim_start().starts_with("= fix:"));
+                inside && !paste
+            })
+            .filter(|l| {
+                !l.trim_start()
+                    .split_once(" |")
+                    .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+            })
+            .filter(|l| !l.trim_start().starts_with("-->"))
+            .map(str::to_string)
+            .collect()
+    };
+    let words = |lines: &[String]| -> std::collections::HashSet<String> {
+        lines
+            .iter()
+            .flat_map(|l| l.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let whole = words(&prose(&run(None)));
+    let setting = "target_health_state.unhealthy.connection_termination.enabled=false";
+    assert!(whole.contains(setting), "{whole:?}");
+    for width in [40usize, 60, 80] {
+        let out = run(Some(&width.to_string()));
+        let lines = prose(&out);
+        for line in &lines {
+            for w in line.split_whitespace() {
+                assert!(whole.contains(w), "at {width}: `{w}` is a piece of a word:\n{out}");
+            }
+            if line.chars().count() > width {
+                let tokens: Vec<&str> = line
+                    .split_whitespace()
+                    .filter(|t| !["=", "help:"].contains(t))
+                    .collect();
+                assert_eq!(
+                    tokens.len(),
+                    1,
+                    "at {width}, wider than the terminal with room to break: {line}"
+                );
+            }
+        }
+        assert!(
+            lines.iter().any(|l| l.split_whitespace().any(|w| w == setting)),
+            "at {width}:\n{out}"
+        );
+    }
+}

@@ -194,7 +194,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Profiles(a) => profiles_cmd(&a, out),
         Command::Rules(a) => rules::run(&a, &Term::detect(cli.color.mode()), out),
         Command::Backend(a) => backend_cmd(&a, out),
-        Command::Calibrate(a) => calibrate_cmd(&a, out),
+        Command::Calibrate(a) => calibrate_cmd(&a, Term::detect(cli.color.mode()), out),
         Command::Timeline(a) => timeline_cmd(&a, out),
         Command::Report(a) => report_cmd(&a, out),
         Command::Simulate(a) => simulate_cmd(&a, out),
@@ -203,7 +203,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 }
 
 /// `graceline calibrate`: exit 1 when a measurement falls outside the model's range.
-fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+fn calibrate_cmd(a: &CalibrateArgs, term: Term, out: &mut dyn Write) -> Result<Exit> {
     if let Some(family) = &a.path {
         // A whole Kubernetes path measured end to end (calibrate::paths).
         let opts = crate::calibrate::paths::PathCalibrateOptions {
@@ -233,6 +233,7 @@ fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
             .iter()
             .map(|s| crate::scenario::overrides::parse(s))
             .collect::<Result<Vec<_>>>()?,
+        term,
     };
     let found = crate::calibrate::run(&opts, out)?;
     Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean })

@@ -345,8 +345,49 @@ fn table_tokens(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// `graceline calibrate` on tests/cmd/inputs/calibrate, compared with HAProxy's DOWN line or
+/// (without the HAProxy log) with the last data request.
+fn calibrate_args(haproxy_log: bool) -> Vec<String> {
+    let file = |name: &str| {
+        crate::support::root()
+            .join("tests/cmd/inputs/calibrate")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let mut args = vec![
+        "calibrate".into(),
+        file("backend.log"),
+        "--scenario".into(),
+        file("scenario.toml"),
+    ];
+    if haproxy_log {
+        args.extend(["--haproxy-log".into(), file("haproxy.log")]);
+    }
+    args
+}
+
 #[test]
-/// Every table (load balancers, Kubernetes paths, simulate, recommend, the first run's matrix) at
+/// The calibrate table and the lines around it fit COLUMNS=60 and 80 whole (it took 113 columns
+/// before it was fitted like the other tables); its words are checked with the other tables.
+fn calibrate_fits_60_and_80_columns() {
+    for haproxy_log in [true, false] {
+        for width in [60, 80] {
+            let out = stdout(
+                graceline()
+                    .env("COLUMNS", width.to_string())
+                    .args(calibrate_args(haproxy_log)),
+            );
+            assert!(out.contains("verdict") && out.contains('┌'), "{out}");
+            for line in out.lines() {
+                assert!(line.chars().count() <= width, "at {width}: {line}\n{out}");
+            }
+        }
+    }
+}
+
+#[test]
+/// Every table (load balancers, Kubernetes paths, simulate, recommend, calibrate, the first run's matrix) at
 /// COLUMNS=60 and 80: no line wider than the terminal, and every word whole or split only where
 /// the unwrapped table's words have a separator (a path's `/`, a name's `-`, a figure's unit).
 fn tables_fit_60_and_80_columns_without_breaking_a_word() {
@@ -375,6 +416,8 @@ fn tables_fit_60_and_80_columns_without_breaking_a_word() {
         ),
         (vec!["recommend".into(), multi.clone()], false),
         (vec!["check".into()], true),
+        (calibrate_args(true), false),
+        (calibrate_args(false), false),
     ];
     for (args, in_tmp) in runs {
         let run = |columns: Option<&str>| {

@@ -302,7 +302,7 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
         let file = a.scenario.display().to_string();
         let text = crate::input::read_text(&a.scenario)?;
         let mut sc = scenario::load_str_with(&file, &text, named.as_ref())?;
-        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc])? {
+        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc], &mut Default::default())? {
             eprintln!("{a}");
         }
         sc

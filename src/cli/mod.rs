@@ -507,7 +507,11 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
     let inputs = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-    let groups = inputs.load("report on")?;
+    let loaded = inputs.load_all("report on")?;
+    for a in &loaded.overrides {
+        eprintln!("{a}");
+    }
+    let groups = loaded.groups;
     let named = match &inputs.sources {
         Sources::Files(paths) => paths.clone(),
         Sources::Nothing => Vec::new(),
@@ -516,7 +520,8 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
         trials: a.trials,
         seed: a.seed,
     };
-    let report = crate::analysis::report::build(groups, &named, &opts)?;
+    let mut report = crate::analysis::report::build(groups, &named, &opts)?;
+    report.overrides = loaded.overrides;
     for f in crate::output::report::write(&report, &a.output_dir, a.format)? {
         writeln!(out, "wrote {}", f.display())?;
     }

@@ -20,9 +20,9 @@ pub fn answer_shell() {
 }
 
 /// The candidates among `names` that start with what is typed, with a description each.
-fn starting_with<'a>(
+fn starting_with(
     current: &OsStr,
-    names: impl IntoIterator<Item = (String, Option<String>)> + 'a,
+    names: impl IntoIterator<Item = (String, Option<String>)>,
 ) -> Vec<CompletionCandidate> {
     let typed = current.to_string_lossy();
     names

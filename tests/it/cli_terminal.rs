@@ -512,13 +512,23 @@ fn reading_standard_input_at_a_terminal_is_said() {
 /// path or a `key=value` is never split across lines, at any width; a line is wider than the
 /// terminal only when one such word alone does not fit.
 fn diagnostics_wrap_at_whitespace_never_inside_a_setting_name() {
-    let seed = fixture_abs("seed-openshift-aws.toml");
+    // The scenario of the worked example, and a Terraform plan that sets the attribute.
+    for input in [
+        fixture_abs("seed-openshift-aws.toml"),
+        fixture_abs("inputs/aws/openshift-nlb.tfplan.json"),
+    ] {
+        diagnostics_keep_words_whole(&input);
+    }
+}
+
+/// `check INPUT` at 40, 60 and 80 columns against its unwrapped output: GL006's setting whole.
+fn diagnostics_keep_words_whole(input: &str) {
     let run = |columns: Option<&str>| {
         let mut c = graceline();
         if let Some(w) = columns {
             c.env("COLUMNS", w);
         }
-        stdout(c.args(["check", "--no-fail", &seed]))
+        stdout(c.args(["check", "--no-fail", input]))
     };
     // The diagnostic blocks' lines (from `severity[rule]:` to the blank line), without the source
     // snippet (cut to the width) and the paste-ready `= fix:` lines (written as they are pasted).
@@ -558,7 +568,7 @@ fn diagnostics_wrap_at_whitespace_never_inside_a_setting_name() {
             if line.chars().count() > width {
                 let tokens: Vec<&str> = line
                     .split_whitespace()
-                    .filter(|t| !["=", "help:"].contains(t))
+                    .filter(|t| !["=", "help:"].contains(t) && !t.ends_with("]:"))
                     .collect();
                 assert_eq!(
                     tokens.len(),

@@ -4,6 +4,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash graceline ...`: the shell asks for its script or for candidates; answered, exits.
+    graceline::cli::complete::answer_shell();
     let cli = graceline::cli::Cli::parse();
     let stdout = std::io::stdout();
     match graceline::cli::run(cli, &mut stdout.lock()) {

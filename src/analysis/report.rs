@@ -199,6 +199,9 @@ pub struct Report {
     pub k8s_assumptions: Vec<String>,
     /// Every source quoted, once; parts refer to them by index.
     pub references: Vec<String>,
+    /// The `--set` overrides the model was judged with, each with its origin (set by the command
+    /// that applied them; [`build`] leaves it empty).
+    pub overrides: Vec<crate::scenario::overrides::Applied>,
 }
 
 /// A source's index in [`Report::references`].
@@ -646,6 +649,7 @@ pub fn build(groups: Vec<Group>, inputs: &[PathBuf], opts: &ReportOptions) -> Re
         general: o.general.clone(),
         k8s_assumptions: o.assumptions.clone(),
         references: refs.0,
+        overrides: Vec::new(),
     })
 }
 

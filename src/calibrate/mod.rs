@@ -22,6 +22,7 @@ pub mod log;
 pub mod paths;
 
 use crate::analysis::exact::extremes;
+use crate::output::term::{fit_painted, wrap_prose, Col, Paint, Term};
 use crate::output::{secs, PlainFormat};
 use crate::scenario::{self, LbSpec, Scenario};
 use crate::time::Micros;
@@ -271,6 +272,8 @@ pub struct CalibrateOptions {
     pub format: PlainFormat,
     /// `--set` overrides applied to the scenario (each said on stderr).
     pub sets: Vec<scenario::overrides::Set>,
+    /// The terminal the table is fitted to.
+    pub term: Term,
 }
 
 /// What a calibration found: how many shutdowns were measured and how many fell outside the
@@ -299,7 +302,7 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
         let file = a.scenario.display().to_string();
         let text = crate::input::read_text(&a.scenario)?;
         let mut sc = scenario::load_str_with(&file, &text, named.as_ref())?;
-        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc])? {
+        for a in scenario::overrides::apply(&a.sets, &mut [&mut sc], &mut Default::default())? {
             eprintln!("{a}");
         }
         sc
@@ -369,7 +372,7 @@ pub fn run(a: &CalibrateOptions, out: &mut dyn Write) -> Result<Calibration> {
     };
     let ms = measure(&sc, lb, &events, downs.as_deref(), a.tolerance);
     let text = match a.format {
-        PlainFormat::Table => render_table(&sc, lb, method, a.tolerance, &ms),
+        PlainFormat::Table => render_table(&sc, lb, method, a.tolerance, &ms, &a.term),
         PlainFormat::Json => render_json(&sc, lb, method, a.tolerance, &ms),
     };
     out.write_all(text.as_bytes()).context("cannot write the output")?;
@@ -390,51 +393,69 @@ fn verdict(m: &Measurement) -> &'static str {
     }
 }
 
-fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Measurement]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "#",
-        "E2 line",
-        "mode",
-        "E3 - E2",
-        "measured",
-        "model best",
-        "model worst",
-        "verdict",
-        "note",
-    ]);
-    for m in ms {
-        let measured = m.measured.map_or("-".to_string(), |x| {
-            if m.censored {
-                format!(">= {x}")
-            } else {
-                x.to_string()
-            }
-        });
-        t.add_row([
-            m.index.to_string(),
-            m.line.to_string(),
-            format!("{:?}", m.mode).to_lowercase(),
-            m.budget.map_or("-".to_string(), |b| b.to_string()),
-            measured,
-            m.best.to_string(),
-            m.worst.to_string(),
-            verdict(m).to_string(),
-            m.note.clone(),
-        ]);
-    }
+/// The comparison as a table fitted to the terminal (`term`: wrapped at separators, figures
+/// shrunk before anything overflows, as the other tables) between prose lines wrapped at spaces.
+fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[Measurement], term: &Term) -> String {
+    let col = |header, numeric| Col { header, numeric };
+    let cols = [
+        col("#", true),
+        col("E2 line", true),
+        col("mode", false),
+        col("E3 - E2", true),
+        col("measured", true),
+        col("model best", true),
+        col("model worst", true),
+        col("verdict", false),
+        col("note", false),
+    ];
+    let rows: Vec<Vec<String>> = ms
+        .iter()
+        .map(|m| {
+            let measured = m.measured.map_or("-".to_string(), |x| {
+                if m.censored {
+                    format!(">= {x}")
+                } else {
+                    x.to_string()
+                }
+            });
+            vec![
+                m.index.to_string(),
+                m.line.to_string(),
+                format!("{:?}", m.mode).to_lowercase(),
+                m.budget.map_or("-".to_string(), |b| b.to_string()),
+                measured,
+                m.best.to_string(),
+                m.worst.to_string(),
+                verdict(m).to_string(),
+                m.note.clone(),
+            ]
+        })
+        .collect();
+    let paint = |r: usize, c: usize| -> Option<Paint> {
+        (c == 7).then(|| match verdict(&ms[r]) {
+            "inside" => Paint::Green,
+            "OUTSIDE" => Paint::Red,
+            _ => Paint::Yellow,
+        })
+    };
+    let t = fit_painted(&cols, &rows, &paint, term);
+    let prose = |text: String| match term.width {
+        Some(w) => format!("{}\n", wrap_prose(&text, w)),
+        None => format!("{text}\n"),
+    };
     let outside = ms.iter().filter(|m| m.inside == Some(false)).count();
     let inconclusive = ms.iter().filter(|m| verdict(m) == "inconclusive").count();
     let what = match method {
         Method::HaproxyDown => "E2 -> HAProxy DOWN line vs model detection",
         Method::LastDataRequest => "E2 -> last data request vs model detection + propagation",
     };
-    let mut text = format!(
-        "{} / {} ({}): {what}; tolerance {tol}\n{t}\n{} of {} measurements outside the model range{}\n",
-        sc.name,
-        lb.name,
-        lb.profile,
+    let mut text = prose(format!(
+        "{} / {} ({}): {what}; tolerance {tol}",
+        sc.name, lb.name, lb.profile
+    ));
+    text.push_str(&format!("{t}\n"));
+    text.push_str(&prose(format!(
+        "{} of {} measurements outside the model range{}",
         outside,
         ms.len(),
         if inconclusive > 0 {
@@ -444,21 +465,22 @@ fn render_table(sc: &Scenario, lb: &LbSpec, method: Method, tol: Micros, ms: &[M
         } else {
             String::new()
         }
-    );
+    )));
     match (method, measured_propagation(ms)) {
-        (Method::HaproxyDown, _) => text.push_str(
-            "propagation: not measured by HAProxy's DOWN line (HAProxy stops choosing the server in the same step: 0 s)\n",
-        ),
+        (Method::HaproxyDown, _) => text.push_str(&prose(
+            "propagation: not measured by HAProxy's DOWN line (HAProxy stops choosing the server in the same step: 0 s)".into(),
+        )),
         (_, Some(p)) => {
-            text.push_str(&format!(
-                "measured propagation (last data request minus the model's detection, one request gap of slack): paste into the [[lb]] table:\n{}\n",
-                paste_line(&p)
+            text.push_str(&prose(
+                "measured propagation (last data request minus the model's detection, one request gap of slack): paste into the [[lb]] table:".into(),
             ));
+            // The line to paste, as written (never wrapped).
+            text.push_str(&format!("{}\n", paste_line(&p)));
             if p.censored {
-                text.push_str("note: a shutdown was still routing at E3, so the real top may be higher: lengthen shutdown_delay and measure again\n");
+                text.push_str(&prose("note: a shutdown was still routing at E3, so the real top may be higher: lengthen shutdown_delay and measure again".into()));
             }
         }
-        (_, None) => text.push_str("propagation: no uncensored measurement to derive it from\n"),
+        (_, None) => text.push_str(&prose("propagation: no uncensored measurement to derive it from".into())),
     }
     text
 }

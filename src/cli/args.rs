@@ -4,6 +4,7 @@ use crate::input::{Cloud, InputKind};
 use crate::output::{Format, PlainFormat};
 use crate::time::Micros;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
 
 /// graceline: does the load balancer stop routing to a shutting-down server before it stops listening?
@@ -74,7 +75,8 @@ pub enum Command {
     Recommend(RecommendArgs),
     /// List every rule, or explain one (what, why, an example that raises it, the fix, sources).
     Rules(RulesArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    /// Print a static shell completion script (bash, zsh, fish, powershell, elvish) to standard
+    /// output; `COMPLETE=bash graceline` prints one that also completes profile and `--lb` names.
     Completions(CompletionsArgs),
     /// Print a manual page (roff): graceline(1), or one subcommand's (`graceline man check`).
     Man(ManArgs),
@@ -97,7 +99,7 @@ pub struct ManArgs {
 /// Flags of `completions`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  graceline completions bash > ~/.local/share/bash-completion/completions/graceline\n      bash\n  graceline completions zsh > \"${fpath[1]}/_graceline\"\n      zsh\n  graceline completions fish > ~/.config/fish/completions/graceline.fish\n      fish"
+    after_help = "Examples:\n  graceline completions bash > ~/.local/share/bash-completion/completions/graceline\n      bash (static; `source <(COMPLETE=bash graceline)` also completes profile and --lb names)\n  graceline completions zsh > \"${fpath[1]}/_graceline\"\n      zsh\n  graceline completions fish > ~/.config/fish/completions/graceline.fish\n      fish"
 )]
 pub struct CompletionsArgs {
     /// The shell to complete in.
@@ -148,7 +150,7 @@ pub struct RecommendArgs {
 
 /// What every analysing command reads (`check`, `explain`, `simulate`, `recommend`, `timeline`,
 /// `report`): raw flags, resolved by [`crate::cli::inputs::InputOptions::from_cli_arguments`].
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
     /// Inputs: haproxy.cfg, Kubernetes YAML or JSON, `terraform show -json` output, kube-apiserver
     /// manifests, scenario files or a graceline.toml project file; `-` reads standard input. A
@@ -161,7 +163,7 @@ pub struct InputArgs {
     /// What if: change a setting of the loaded model without editing a file, as a scenario file
     /// would write it: `server.shutdown_delay=90s`, `lb[api-*].interval=5s` (a glob on the LB
     /// name), `lb.fall=3` (every LB); repeatable, applied in order, each listed in the output.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", add = ArgValueCompleter::new(super::complete::set))]
     pub set: Vec<String>,
     /// With a directory: read at most this many levels below it (1: its own files only).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -172,14 +174,14 @@ pub struct InputArgs {
     pub exclude: Vec<String>,
     /// Only the load balancers whose name matches this glob (`backend/*`, `default/api-*`);
     /// repeatable; replaces the default selection (the LBs that send traffic to the server's port).
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", add = ArgValueCompleter::new(super::complete::lb))]
     pub lb: Vec<String>,
     /// Read every path as this kind instead of detecting it from its name and content.
     #[arg(long, value_enum)]
     pub input_kind: Option<InputKind>,
     /// The server behind the load balancers: a built-in server profile, a scenario file (its
     /// [server]) or a kube-apiserver manifest; default: a manifest among the inputs, else kube-apiserver.
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH", add = ArgValueCompleter::new(super::complete::server))]
     pub server: Option<String>,
     /// Cloud of Kubernetes Services that carry no cloud-specific annotation.
     #[arg(long, value_enum)]
@@ -349,6 +351,7 @@ pub enum RulesFormat {
 )]
 pub struct ProfilesArgs {
     /// Print this profile as TOML.
+    #[arg(add = ArgValueCompleter::new(super::complete::any_profile))]
     pub name: Option<String>,
 }
 
@@ -429,12 +432,12 @@ pub struct CalibrateArgs {
     pub prestop: Option<Micros>,
     /// The scenario's load balancer: a glob on its name, as `--lb` of the other commands (it must
     /// select exactly one); needed when the scenario has several.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", add = ArgValueCompleter::new(super::complete::lb))]
     pub lb: Option<String>,
     /// The server behind the load balancer, as `--server` of the other commands: a built-in
     /// server profile, a scenario file (its [server]) or a kube-apiserver manifest, replacing the
     /// scenario's [server] (the log still gives each shutdown's failure mode and E3 - E2).
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH", add = ArgValueCompleter::new(super::complete::server))]
     pub server: Option<String>,
     /// HAProxy's own log with microsecond timestamps (`log ... format iso` or `rfc5424`): the
     /// "Server B/S is DOWN" line is then the instant routing stopped.
@@ -442,7 +445,7 @@ pub struct CalibrateArgs {
     pub haproxy_log: Option<PathBuf>,
     /// What if: change a setting of the scenario, as `--set` of the other commands
     /// (`server.shutdown_delay=90s`, `lb[api-*].interval=5s`); repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "path")]
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "path", add = ArgValueCompleter::new(super::complete::set))]
     pub set: Vec<String>,
     /// With `--haproxy-log`: only DOWN lines of this HAProxy server (`backend/server`).
     #[arg(long, value_name = "BACKEND/SERVER")]

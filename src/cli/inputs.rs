@@ -133,7 +133,7 @@ impl InputOptions {
     }
 }
 
-/// Applies `--set` to every scenario of the groups.
+/// Applies `--set` to every scenario of the groups and to the pods of their Kubernetes paths.
 pub fn apply_sets(
     sets: &[crate::scenario::overrides::Set],
     groups: &mut [Group],
@@ -141,8 +141,15 @@ pub fn apply_sets(
     if sets.is_empty() {
         return Ok(Vec::new());
     }
-    let mut scenarios: Vec<&mut Scenario> = groups.iter_mut().flat_map(|g| g.scenarios.iter_mut()).collect();
-    crate::scenario::overrides::apply(sets, &mut scenarios)
+    let mut scenarios: Vec<&mut Scenario> = Vec::new();
+    let mut pods = crate::scenario::overrides::Pods::default();
+    for g in groups.iter_mut() {
+        let (s, p) = g.scenarios_and_pods_mut();
+        scenarios.extend(s);
+        pods.targets.extend(p.targets);
+        pods.apiservers.extend(p.apiservers);
+    }
+    crate::scenario::overrides::apply(sets, &mut scenarios, &mut pods)
 }
 
 thread_local! {

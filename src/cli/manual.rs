@@ -60,7 +60,7 @@ fn exit_status(name: &str) -> &'static str {
     }
 }
 
-const ENVIRONMENT: &str = ".TP\n\\fBCOLUMNS\\fR\nWidth tables and findings are wrapped to (a positive number); unset, the terminal's width, and no wrapping into a pipe.\n.TP\n\\fBNO_COLOR\\fR\nSet to a non\\-empty value, no colour (as \\-\\-color never); \\-\\-color always wins over it.\n";
+const ENVIRONMENT: &str = ".TP\n\\fBCOLUMNS\\fR\nWidth tables and findings are wrapped to (a positive number); unset, the terminal's width, and no wrapping into a pipe.\n.TP\n\\fBNO_COLOR\\fR\nSet to a non\\-empty value, no colour (as \\-\\-color never); \\-\\-color always wins over it.\n.TP\n\\fBCOMPLETE\\fR\nbash, zsh, fish, elvish or powershell: instead of running a command, print that shell's script of completion computed at run time (source <(COMPLETE=bash graceline)), which calls graceline back on every Tab; it completes profile names for \\-\\-server and profiles, server settings for \\-\\-set, and for \\-\\-lb the load\\-balancer names of the inputs on the command line (or ./graceline.toml), read but never judged. graceline completions SHELL prints a static script without them.\n";
 
 const FILES: &str = ".TP\n\\fBgraceline.toml\\fR\nThe project file every analysing command reads when no path is given: [[check]] groups (inputs, server, cloud, select, min_margin), [[ignore]] entries (rule, lb, reason, expires) and [paths] settings.\n.TP\n\\fB.gitignore\\fR, \\fB.ignore\\fR\nHonoured when a directory argument is walked.\n";
 

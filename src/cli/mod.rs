@@ -1,6 +1,7 @@
 //! Command line: raw flags (`args`), resolved options and the commands that run them.
 
 pub mod args;
+pub mod complete;
 pub mod inputs;
 pub mod manual;
 pub mod paths;
@@ -194,7 +195,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Profiles(a) => profiles_cmd(&a, out),
         Command::Rules(a) => rules::run(&a, &Term::detect(cli.color.mode()), out),
         Command::Backend(a) => backend_cmd(&a, out),
-        Command::Calibrate(a) => calibrate_cmd(&a, out),
+        Command::Calibrate(a) => calibrate_cmd(&a, Term::detect(cli.color.mode()), out),
         Command::Timeline(a) => timeline_cmd(&a, out),
         Command::Report(a) => report_cmd(&a, out),
         Command::Simulate(a) => simulate_cmd(&a, out),
@@ -203,7 +204,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
 }
 
 /// `graceline calibrate`: exit 1 when a measurement falls outside the model's range.
-fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
+fn calibrate_cmd(a: &CalibrateArgs, term: Term, out: &mut dyn Write) -> Result<Exit> {
     if let Some(family) = &a.path {
         // A whole Kubernetes path measured end to end (calibrate::paths).
         let opts = crate::calibrate::paths::PathCalibrateOptions {
@@ -233,6 +234,7 @@ fn calibrate_cmd(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Exit> {
             .iter()
             .map(|s| crate::scenario::overrides::parse(s))
             .collect::<Result<Vec<_>>>()?,
+        term,
     };
     let found = crate::calibrate::run(&opts, out)?;
     Ok(if found.outside > 0 { Exit::Findings } else { Exit::Clean })
@@ -525,7 +527,11 @@ fn explain_cmd(a: &ExplainArgs, out: &mut dyn Write) -> Result<Exit> {
 
 fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
     let inputs = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-    let groups = inputs.load("report on")?;
+    let loaded = inputs.load_all("report on")?;
+    for a in &loaded.overrides {
+        eprintln!("{a}");
+    }
+    let groups = loaded.groups;
     let named = match &inputs.sources {
         Sources::Files(paths) => paths.clone(),
         Sources::Nothing => Vec::new(),
@@ -534,7 +540,8 @@ fn report_cmd(a: &ReportArgs, out: &mut dyn Write) -> Result<Exit> {
         trials: a.trials,
         seed: a.seed,
     };
-    let report = crate::analysis::report::build(groups, &named, &opts)?;
+    let mut report = crate::analysis::report::build(groups, &named, &opts)?;
+    report.overrides = loaded.overrides;
     for f in crate::output::report::write(&report, &a.output_dir, a.format)? {
         writeln!(out, "wrote {}", f.display())?;
     }

@@ -5,7 +5,7 @@
 //! form of `check -q` (`file:line:col: error[GL001]: headline`) for grep.
 
 use super::table::severity_paint;
-use super::term::{width_of, wrap, Term};
+use super::term::{width_of, wrap_prose, Term};
 use super::{join_names, Reported, Subject};
 use crate::analysis::findings::Rule;
 use crate::scenario::sources::Texts;
@@ -103,11 +103,11 @@ pub fn one_line(x: &Reported, term: &Term) -> String {
     format!("{}: {tag}: {}", f.loc, headline(x))
 }
 
-/// Lines of `text` wrapped to `width` (none: one line), the first after `first`, the others after
-/// `rest`.
+/// Lines of `text` wrapped to `width` (none: one line) at whitespace only (a setting name, path,
+/// URL or `key=value` stays whole), the first after `first`, the others after `rest`.
 fn block(text: &str, first: &str, rest: &str, width: Option<usize>) -> String {
     let body = match width {
-        Some(w) => wrap(text, w.saturating_sub(width_of(first)).max(20)),
+        Some(w) => wrap_prose(text, w.saturating_sub(width_of(first)).max(20)),
         None => text.to_string(),
     };
     let mut out = String::new();

@@ -175,6 +175,7 @@ pub fn layout(r: &Report) -> Result<Doc> {
     if let Some(w) = &r.trials_warning {
         b.push(Block::Para(format!("**Warning**: {w}.")));
     }
+    overrides(&mut b, r);
     summary(&mut b, r);
     b.push(Block::Para(
         "How to read: E1 SIGTERM, E2 the readiness endpoint (`/readyz` for kube-apiserver) starts failing, E3 the server stops listening (or, with send-retry-after, answers 429), E5 exit. A load balancer's time runs from E2 until it routes no new request to the server: detection (until the last prober marks the server down), then propagation (until no new request is routed). The budget is E3 - E2; the exact worst case (over every probe phase, jitter and the top of the propagation range) decides the verdict, as `graceline check` does; the best case takes the bottom of the range. Sampled figures are Monte Carlo draws of the same model (propagation uniform over its range: the sources give bounds, not frequencies), with 95% intervals; percentiles are shown to a resolution their spread supports and never above the exact worst case. Rows of a Kubernetes Service's pods run from the pod's deletion, like their Kubernetes paths.".to_string(),
@@ -233,6 +234,33 @@ fn recommended_words(x: &LbPart, sc: &ScenarioPart) -> String {
         _ if x.unchecked => "add `check` to the server line".to_string(),
         _ => "-".to_string(),
     }
+}
+
+/// The `--set` overrides, as check lists them: what each changed, in which scenario or pod, and
+/// the value it replaced.
+fn overrides(b: &mut Vec<Block>, r: &Report) {
+    if r.overrides.is_empty() {
+        return;
+    }
+    b.push(Block::Para(
+        "**What if**: the model was judged with these `--set` overrides, not with the values in the inputs (findings point at the values in the files, where a change goes):".to_string(),
+    ));
+    b.push(Block::Table {
+        head: ["--set", "setting", "of", "was", "scenario"].map(String::from).to_vec(),
+        rows: r
+            .overrides
+            .iter()
+            .map(|a| {
+                vec![
+                    format!("`{}`", cell(&a.set)),
+                    cell(&a.key),
+                    cell(&a.subject),
+                    a.was.as_deref().map_or("-".to_string(), cell),
+                    cell(&a.scenario),
+                ]
+            })
+            .collect(),
+    });
 }
 
 fn summary(b: &mut Vec<Block>, r: &Report) {

@@ -155,15 +155,22 @@ fn split_pieces(text: &str, after: impl Fn(char, Option<char>) -> bool) -> Vec<(
 /// Wraps `text` into lines of at most `width` characters, breaking at word and path boundaries;
 /// a piece longer than a line is cut (the only mid-word break, when nothing else fits).
 pub fn wrap(text: &str, width: usize) -> String {
-    wrap_pieces(text, width, pieces)
+    wrap_pieces(text, width, pieces, true)
 }
 
 /// Wraps a figure at its unit boundaries (`1m` / `30.5s`), like [`wrap`] otherwise.
 pub fn wrap_number(text: &str, width: usize) -> String {
-    wrap_pieces(text, width, number_pieces)
+    wrap_pieces(text, width, number_pieces, true)
 }
 
-fn wrap_pieces(text: &str, width: usize, split: fn(&str) -> Vec<(String, bool)>) -> String {
+/// Wraps prose (a finding's headline, evidence and help) at whitespace only: a setting name
+/// (`connection_termination.enabled`), a path, a URL or a `key=value` is copied from the output,
+/// so it stays whole on one line even when that line is then wider than `width`.
+pub fn wrap_prose(text: &str, width: usize) -> String {
+    wrap_pieces(text, width, |t| split_pieces(t, |_, _| false), false)
+}
+
+fn wrap_pieces(text: &str, width: usize, split: fn(&str) -> Vec<(String, bool)>, cut_long: bool) -> String {
     let width = width.max(1);
     let mut lines: Vec<String> = Vec::new();
     for para in text.split('\n') {
@@ -179,7 +186,7 @@ fn wrap_pieces(text: &str, width: usize, split: fn(&str) -> Vec<(String, bool)>)
                     lines.push(std::mem::take(&mut line));
                 }
                 let mut rest: Vec<char> = piece.chars().collect();
-                while rest.len() > width {
+                while cut_long && rest.len() > width {
                     lines.push(rest.drain(..width).collect());
                 }
                 line = rest.into_iter().collect();
@@ -610,6 +617,21 @@ mod tests {
             assert_eq!(String::from_utf8(pieces).unwrap(), whole);
             assert!(whole.lines().count() > 2500);
         }
+    }
+
+    #[test]
+    fn prose_wraps_at_whitespace_only_and_keeps_long_words_whole() {
+        let help = "set target_health_state.unhealthy.connection_termination.enabled=false with a draining interval";
+        assert_eq!(
+            wrap_prose(help, 30),
+            "set\ntarget_health_state.unhealthy.connection_termination.enabled=false\nwith a draining interval"
+        );
+        assert_eq!(
+            wrap_prose("see https://example.com/a/b now", 12),
+            "see\nhttps://example.com/a/b\nnow"
+        );
+        assert_eq!(wrap_prose("one two three", 7), "one two\nthree");
+        assert_eq!(wrap_prose("a\nb c", 80), "a\nb c");
     }
 
     #[test]

@@ -194,6 +194,24 @@ impl Group {
         }
     }
 
+    /// The scenarios and every pod a path judges (each Service port's, Ingress backend's, route's,
+    /// headless Service's and MetalLB Service's, and the kube-apiserver pods), for `--set` server
+    /// settings ([`super::overrides::apply`]); a workload scenario's own pod is reached through
+    /// its scenario.
+    pub fn scenarios_and_pods_mut(&mut self) -> (Vec<&mut Scenario>, super::overrides::Pods<'_>) {
+        let mut targets: Vec<&mut Target> = Vec::new();
+        targets.extend(self.bindings.iter_mut().map(|b| &mut b.target));
+        targets.extend(self.ingresses.iter_mut().map(|b| &mut b.target));
+        targets.extend(self.added.routes.iter_mut().map(|b| &mut b.target));
+        targets.extend(self.added.dns.iter_mut().map(|b| &mut b.target));
+        targets.extend(self.added.metallb.iter_mut().map(|b| &mut b.target));
+        let pods = super::overrides::Pods {
+            targets,
+            apiservers: self.objects.apiservers.iter_mut().collect(),
+        };
+        (self.scenarios.iter_mut().collect(), pods)
+    }
+
     /// Every load balancer of the group.
     pub fn lbs(&self) -> impl Iterator<Item = &LbSpec> {
         self.scenarios.iter().flat_map(|s| &s.lbs)

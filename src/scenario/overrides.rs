@@ -7,12 +7,23 @@
 //! in a file. An overridden setting keeps the location of the value it replaces (that is where
 //! the change goes once it is decided); every override is listed in the output with its origin.
 
+use super::k8s::{Apiserver, Prestop, Target};
 use super::words;
 use super::Scenario;
 use crate::provider::LbRaw;
+use crate::time::Micros;
 use crate::timeline::ServerRaw;
 use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
+
+/// The pods of the Kubernetes paths a server setting changes besides the scenarios' servers.
+#[derive(Default)]
+pub struct Pods<'a> {
+    /// The pods bound to Services, Ingresses, routes and MetalLB (each binding's copy).
+    pub targets: Vec<&'a mut Target>,
+    /// The kube-apiserver pods behind the `kubernetes` Service.
+    pub apiservers: Vec<&'a mut Apiserver>,
+}
 
 /// One `--set` as parsed.
 #[derive(Debug, Clone)]
@@ -129,9 +140,11 @@ struct ServerTable {
     server: ServerRaw,
 }
 
-/// Applies every `--set` to the scenarios, in the order given; an error (exit 2) for a value the
-/// setting does not take, a key the LB's provider does not have, or a pattern matching no LB.
-pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario]) -> Result<Vec<Applied>> {
+/// Applies every `--set` to the scenarios and the pods of the Kubernetes paths, in the order
+/// given; an error (exit 2) for a value the setting does not take, a key the LB's provider does
+/// not have, or a pattern matching no LB. A server setting changes every pod as [`set_pod`] maps
+/// it; each pod changed is listed once, however many paths it is behind.
+pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario], pods: &mut Pods) -> Result<Vec<Applied>> {
     let mut applied = Vec::new();
     for set in sets {
         let fail = |why: String| anyhow!("--set {}: {why}", set.text);
@@ -139,12 +152,22 @@ pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario]) -> Result<Vec<Applie
             None => {
                 let t: ServerTable =
                     toml::from_str(&format!("[server]\n{}", set.toml)).map_err(|e| fail(toml_words(&e)))?;
+                if t.server
+                    .readiness_path
+                    .as_ref()
+                    .is_some_and(|p| !p.get_ref().starts_with('/'))
+                {
+                    bail!(fail("server.readiness_path must start with /".into()));
+                }
+                let pod = |target: &mut Target, applied: &mut Vec<Applied>| {
+                    let a = set_pod(target, &t.server, set);
+                    if !applied.contains(&a) {
+                        applied.push(a);
+                    }
+                };
                 for sc in scenarios.iter_mut() {
                     let was = server_value(&sc.server, &set.key);
                     set_server(&mut sc.server, &t.server);
-                    if !sc.server.readiness_path.starts_with('/') {
-                        bail!(fail("server.readiness_path must start with /".into()));
-                    }
                     // Load balancers are validated against the server (a probe timeout below its
                     // response time is refused): rebuilt with the new one.
                     let server = sc.server.clone();
@@ -159,6 +182,19 @@ pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario]) -> Result<Vec<Applie
                         key: set.key.clone(),
                         was,
                     });
+                    if let Some(target) = sc.target.as_mut() {
+                        pod(target, &mut applied);
+                    }
+                }
+                for target in pods.targets.iter_mut() {
+                    pod(target, &mut applied);
+                }
+                // The `kubernetes` Service's pods are built from the manifest when judged: changed
+                // through the same mapping, kept as the manifest's server.
+                for a in pods.apiservers.iter_mut() {
+                    let mut target = Target::apiserver(a);
+                    pod(&mut target, &mut applied);
+                    a.server.spec = target.server;
                 }
             }
             Some(glob) => {
@@ -220,6 +256,56 @@ pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario]) -> Result<Vec<Applie
         }
     }
     Ok(applied)
+}
+
+/// A server setting applied to a pod of a Kubernetes path. The pod shuts down like the server:
+/// deletion, its preStop, SIGTERM, then the server's own `readyz_fail_after` and `shutdown_delay`
+/// until it stops listening, so `shutdown_delay` is the time from the end of the preStop to the
+/// close (a kube-apiserver pod's `--shutdown-delay-duration`); `prestop_sleep` replaces the pod's
+/// preStop sleep and `termination_grace_period` its `terminationGracePeriodSeconds`. A native
+/// sidecar's SIGTERM waits for the app containers to exit (`Target::app`), so its start moves
+/// with them. The pod's locations stay: that is where the change goes.
+fn set_pod(t: &mut Target, raw: &ServerRaw, set: &Set) -> Applied {
+    let before = t.server.clone();
+    let (key, was) = match set.key.as_str() {
+        "prestop_sleep" if t.sidecar => ("preStop sleep".to_string(), Some(t.prestop.duration().to_string())),
+        "prestop_sleep" => ("preStop sleep".to_string(), Some(before.prestop_sleep.to_string())),
+        "termination_grace_period" => (
+            "terminationGracePeriodSeconds".to_string(),
+            Some(before.termination_grace_period.to_string()),
+        ),
+        k => (k.to_string(), server_value(&before, k)),
+    };
+    set_server(&mut t.server, raw);
+    let app_exit = |s: &crate::timeline::ServerSpec| s.readyz_fail_after + s.shutdown_delay + s.request_grace;
+    match set.key.as_str() {
+        "prestop_sleep" => {
+            let v = t.server.prestop_sleep;
+            match &mut t.prestop {
+                Prestop::Sleep { duration, .. } => *duration = v,
+                Prestop::Unknown { assumed, .. } => *assumed = v,
+                // No hook in the file: the model sleeps, a fix still adds the hook.
+                Prestop::None => {}
+            }
+            if t.sidecar {
+                // Every container now sleeps v: the app containers exit at v + their drain, then
+                // the sidecar's own preStop runs.
+                t.server.prestop_sleep = v + app_exit(&before) + v;
+            }
+        }
+        "termination_grace_period" => t.grace_defaulted = false,
+        "readyz_fail_after" | "shutdown_delay" | "request_grace" if t.sidecar => {
+            t.server.prestop_sleep = (before.prestop_sleep + app_exit(&t.server) - app_exit(&before)).max(Micros::ZERO);
+        }
+        _ => {}
+    }
+    Applied {
+        set: set.text.clone(),
+        scenario: t.file.clone(),
+        subject: format!("{} {} (container {})", t.kind, t.name, t.container),
+        key,
+        was,
+    }
 }
 
 fn server_value(s: &crate::timeline::ServerSpec, key: &str) -> Option<String> {
@@ -286,14 +372,18 @@ mod tests {
             parse("server.shutdown_delay=90s").unwrap(),
             parse("lb[api-*].interval=10s").unwrap(),
         ];
-        let applied = apply(&sets, &mut [&mut sc]).unwrap();
+        let applied = apply(&sets, &mut [&mut sc], &mut Pods::default()).unwrap();
         assert_eq!(sc.server.shutdown_delay, crate::time::Micros::from_secs(90));
         assert_eq!(applied.len(), 2);
         assert_eq!(applied[0].was.as_deref(), Some("0s")); // kube-apiserver's default --shutdown-delay-duration
         assert_eq!(applied[1].subject, "api-a");
         let interval = sc.lbs[0].settings.interval.as_ref().unwrap();
         assert_eq!(interval.value, crate::time::Micros::from_secs(10));
-        let e = |t: &str, sc: &mut Scenario| apply(&[parse(t).unwrap()], &mut [sc]).unwrap_err().to_string();
+        let e = |t: &str, sc: &mut Scenario| {
+            apply(&[parse(t).unwrap()], &mut [sc], &mut Pods::default())
+                .unwrap_err()
+                .to_string()
+        };
         // A value the provider refuses outright; haproxy has no `interval`; no LB is called db.
         assert!(e("lb[api-*].interval=0s", &mut sc).contains("api-a: must be positive"));
         assert!(e("lb[web].interval=5s", &mut sc).contains("did you mean \"inter\""));

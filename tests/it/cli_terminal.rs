@@ -24,6 +24,117 @@ fn completions_for_every_shell() {
     }
 }
 
+/// The candidates `COMPLETE=SHELL graceline` prints for `words` with the cursor on word `index`
+/// (the program name is word 0), as the registration script of bash or zsh calls it; fish passes
+/// no index and completes the last word.
+fn candidates(shell: &str, index: Option<usize>, words: &[&str]) -> Vec<String> {
+    let mut c = graceline();
+    c.env("COMPLETE", shell).env("_CLAP_IFS", "\n").arg("--").args(words);
+    if let Some(i) = index {
+        c.env("_CLAP_COMPLETE_INDEX", i.to_string());
+    }
+    let out = c.assert().code(0).stderr("").get_output().stdout.clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        // fish and zsh append a description after a tab or a colon.
+        .map(|l| l.split(['\t', ':']).next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+/// Run-time completion (`COMPLETE=bash graceline`, clap_complete's protocol): the registration
+/// script for each shell, built-in profile names where a flag takes a profile, and for `--lb` the
+/// names of the load balancers in the inputs already typed, before or after the cursor; inputs
+/// that cannot be read give no candidate and no message.
+fn dynamic_completion_offers_profiles_and_the_inputs_lb_names() {
+    for (shell, needle) in [
+        ("bash", "_clap_complete_graceline"),
+        ("zsh", "#compdef graceline"),
+        ("fish", "complete --keep-order --exclusive --command graceline"),
+    ] {
+        graceline()
+            .env("COMPLETE", shell)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(needle).and(predicate::str::contains("COMPLETE=")));
+    }
+    let multi = crate::support::fixture_rel("multi-lb.toml");
+    let lbs = ["azure-probe", "gcp-internal", "haproxy-healthz", "nlb-external"];
+    assert_eq!(
+        candidates("bash", Some(4), &["graceline", "check", &multi, "--lb", ""]),
+        lbs
+    );
+    assert_eq!(
+        candidates("zsh", Some(4), &["graceline", "simulate", &multi, "--lb"]),
+        lbs
+    );
+    assert_eq!(
+        candidates("bash", Some(3), &["graceline", "check", "--lb", "", &multi]),
+        lbs
+    );
+    assert_eq!(
+        candidates("bash", Some(2), &["graceline", "timeline", "--lb=h", &multi]),
+        ["--lb=haproxy-healthz"]
+    );
+    assert_eq!(
+        candidates("fish", None, &["graceline", "check", &multi, "--lb", "nlb"]),
+        ["nlb-external"]
+    );
+    // Without a path: ./graceline.toml, as check reads it.
+    let project = crate::support::fixture("inputs/project");
+    let mut c = graceline();
+    c.current_dir(&project)
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .args(["--", "graceline", "check", "--lb", "apiserverbackend/"]);
+    let out = String::from_utf8(c.assert().code(0).get_output().stdout.clone()).unwrap();
+    assert!(
+        out.contains("apiserverbackend/cp1") && !out.contains("hcp-demo"),
+        "{out}"
+    );
+    // Unreadable inputs: nothing offered, nothing said, exit 0.
+    assert!(candidates("bash", Some(4), &["graceline", "check", "no-such.toml", "--lb", ""]).is_empty());
+    let bad = crate::support::fixture_rel("inputs/bad");
+    assert!(candidates("bash", Some(4), &["graceline", "check", &bad, "--lb", ""]).is_empty());
+    // Profiles: server profiles for --server (then files), every profile for `profiles NAME`.
+    let servers = candidates(
+        "bash",
+        Some(3),
+        &["graceline", "check", "--server", "kube-apiserver-openshift"],
+    );
+    assert_eq!(
+        servers,
+        [
+            "kube-apiserver-openshift",
+            "kube-apiserver-openshift-aws",
+            "kube-apiserver-openshift-gcp",
+            "kube-apiserver-openshift-sno"
+        ]
+    );
+    assert!(
+        candidates("bash", Some(3), &["graceline", "check", "--server", "aws"]).is_empty(),
+        "LB profiles are not servers"
+    );
+    assert_eq!(
+        candidates("fish", None, &["graceline", "profiles", "aws-"]),
+        ["aws-nlb", "aws-alb", "aws-clb"]
+    );
+    assert_eq!(
+        candidates(
+            "bash",
+            Some(4),
+            &["graceline", "calibrate", "run.log", "--server", "kube-apiserver-pre"]
+        ),
+        ["kube-apiserver-pre-1.18"]
+    );
+    // --set: the server settings, and lb[NAME]. for the inputs' load balancers.
+    let sets = candidates("bash", Some(4), &["graceline", "check", &multi, "--set", ""]);
+    assert!(sets.contains(&"server.shutdown_delay=".to_string()), "{sets:?}");
+    assert!(sets.contains(&"lb[nlb-external].".to_string()), "{sets:?}");
+}
+
 #[test]
 fn tables_fit_80_columns() {
     let inputs = [
@@ -234,8 +345,49 @@ fn table_tokens(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// `graceline calibrate` on tests/cmd/inputs/calibrate, compared with HAProxy's DOWN line or
+/// (without the HAProxy log) with the last data request.
+fn calibrate_args(haproxy_log: bool) -> Vec<String> {
+    let file = |name: &str| {
+        crate::support::root()
+            .join("tests/cmd/inputs/calibrate")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let mut args = vec![
+        "calibrate".into(),
+        file("backend.log"),
+        "--scenario".into(),
+        file("scenario.toml"),
+    ];
+    if haproxy_log {
+        args.extend(["--haproxy-log".into(), file("haproxy.log")]);
+    }
+    args
+}
+
 #[test]
-/// Every table (load balancers, Kubernetes paths, simulate, recommend, the first run's matrix) at
+/// The calibrate table and the lines around it fit COLUMNS=60 and 80 whole (it took 113 columns
+/// before it was fitted like the other tables); its words are checked with the other tables.
+fn calibrate_fits_60_and_80_columns() {
+    for haproxy_log in [true, false] {
+        for width in [60, 80] {
+            let out = stdout(
+                graceline()
+                    .env("COLUMNS", width.to_string())
+                    .args(calibrate_args(haproxy_log)),
+            );
+            assert!(out.contains("verdict") && out.contains('┌'), "{out}");
+            for line in out.lines() {
+                assert!(line.chars().count() <= width, "at {width}: {line}\n{out}");
+            }
+        }
+    }
+}
+
+#[test]
+/// Every table (load balancers, Kubernetes paths, simulate, recommend, calibrate, the first run's matrix) at
 /// COLUMNS=60 and 80: no line wider than the terminal, and every word whole or split only where
 /// the unwrapped table's words have a separator (a path's `/`, a name's `-`, a figure's unit).
 fn tables_fit_60_and_80_columns_without_breaking_a_word() {
@@ -264,6 +416,8 @@ fn tables_fit_60_and_80_columns_without_breaking_a_word() {
         ),
         (vec!["recommend".into(), multi.clone()], false),
         (vec!["check".into()], true),
+        (calibrate_args(true), false),
+        (calibrate_args(false), false),
     ];
     for (args, in_tmp) in runs {
         let run = |columns: Option<&str>| {
@@ -350,4 +504,82 @@ fn reading_standard_input_at_a_terminal_is_said() {
     );
     assert!(text.contains("apiserverbackend/cp1"), "{text}");
     // Into a pipe it says nothing (tests/cmd/check-stdin has an empty stderr).
+}
+
+#[test]
+/// A finding's headline, evidence and help wrap at whitespace only: a dotted setting name
+/// (`target_health_state.unhealthy.connection_termination.enabled=false` in GL006's help), a
+/// path or a `key=value` is never split across lines, at any width; a line is wider than the
+/// terminal only when one such word alone does not fit.
+fn diagnostics_wrap_at_whitespace_never_inside_a_setting_name() {
+    // The scenario of the worked example, and a Terraform plan that sets the attribute.
+    for input in [
+        fixture_abs("seed-openshift-aws.toml"),
+        fixture_abs("inputs/aws/openshift-nlb.tfplan.json"),
+    ] {
+        diagnostics_keep_words_whole(&input);
+    }
+}
+
+/// `check INPUT` at 40, 60 and 80 columns against its unwrapped output: GL006's setting whole.
+fn diagnostics_keep_words_whole(input: &str) {
+    let run = |columns: Option<&str>| {
+        let mut c = graceline();
+        if let Some(w) = columns {
+            c.env("COLUMNS", w);
+        }
+        stdout(c.args(["check", "--no-fail", input]))
+    };
+    // The diagnostic blocks' lines (from `severity[rule]:` to the blank line), without the source
+    // snippet (cut to the width) and the paste-ready `= fix:` lines (written as they are pasted).
+    let prose = |out: &str| -> Vec<String> {
+        let (mut inside, mut paste) = (false, false);
+        out.lines()
+            .filter(|l| {
+                inside = (inside || ["error[", "warning[", "note["].iter().any(|s| l.starts_with(s))) && !l.is_empty();
+                paste = inside && (paste || l.trim_start().starts_with("= fix:"));
+                inside && !paste
+            })
+            .filter(|l| {
+                !l.trim_start()
+                    .split_once(" |")
+                    .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+            })
+            .filter(|l| !l.trim_start().starts_with("-->"))
+            .map(str::to_string)
+            .collect()
+    };
+    let words = |lines: &[String]| -> std::collections::HashSet<String> {
+        lines
+            .iter()
+            .flat_map(|l| l.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let whole = words(&prose(&run(None)));
+    let setting = "target_health_state.unhealthy.connection_termination.enabled=false";
+    assert!(whole.contains(setting), "{whole:?}");
+    for width in [40usize, 60, 80] {
+        let out = run(Some(&width.to_string()));
+        let lines = prose(&out);
+        for line in &lines {
+            for w in line.split_whitespace() {
+                assert!(whole.contains(w), "at {width}: `{w}` is a piece of a word:\n{out}");
+            }
+            if line.chars().count() > width {
+                let tokens: Vec<&str> = line
+                    .split_whitespace()
+                    .filter(|t| !["=", "help:"].contains(t) && !t.ends_with("]:"))
+                    .collect();
+                assert_eq!(
+                    tokens.len(),
+                    1,
+                    "at {width}, wider than the terminal with room to break: {line}"
+                );
+            }
+        }
+        assert!(
+            lines.iter().any(|l| l.split_whitespace().any(|w| w == setting)),
+            "at {width}:\n{out}"
+        );
+    }
 }

@@ -183,3 +183,129 @@ fn bad_keys_values_and_patterns_exit_2_in_words() {
         }
     }
 }
+
+/// `check --format json` on a Kubernetes fixture: exit code, every rule raised and the
+/// overrides listed.
+fn paths_json(file: &str, sets: &[&str]) -> (i32, Vec<String>, Value) {
+    let mut args = vec!["check".to_string(), fixture_rel(file), "--format".into(), "json".into()];
+    for s in sets {
+        args.extend(["--set".to_string(), s.to_string()]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&refs);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    (code, crate::support::rules_of(&v), v)
+}
+
+#[test]
+/// Server settings reach the pods of the Kubernetes paths: `prestop_sleep` is the pod's preStop
+/// sleep, `termination_grace_period` its terminationGracePeriodSeconds, `shutdown_delay` the
+/// app's time from the end of the preStop until it stops listening (a kube-apiserver pod's
+/// --shutdown-delay-duration); each pod changed is listed once, with the value it replaced.
+fn server_settings_reach_the_kubernetes_paths() {
+    // No preStop: kube-proxy sends for up to 4 s after the app stops at its deletion (GL030).
+    let (code, rules, _) = paths_json("inputs/kubernetes-paths/web-no-prestop.yaml", &[]);
+    assert_eq!(code, 1);
+    assert!(rules.contains(&"GL030".to_string()), "{rules:?}");
+    for (sets, stops) in [
+        (
+            ["server.prestop_sleep=20s", "server.termination_grace_period=50s"],
+            20.0,
+        ),
+        (
+            ["server.shutdown_delay=20s", "server.termination_grace_period=50s"],
+            20.0,
+        ),
+    ] {
+        let (code, rules, v) = paths_json("inputs/kubernetes-paths/web-no-prestop.yaml", &sets);
+        assert_eq!((code, rules.clone()), (0, Vec::<String>::new()), "{sets:?}: {v}");
+        let path = &v["kubernetes_paths"]["results"][0];
+        assert_eq!(path["app_stops_listening_s"], stops, "{path}");
+        assert_eq!(path["margin_s"], 16.0, "{path}");
+        let o = v["overrides"].as_array().unwrap();
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert_eq!(o[0]["set"], sets[0]);
+        assert_eq!(o[0]["subject"], "Deployment shop/web (container web)");
+        assert_eq!(o[0]["was"], "0s");
+        assert_eq!(o[1]["key"], "terminationGracePeriodSeconds");
+        assert_eq!(o[1]["was"], "30s");
+    }
+    // The reverse: a 10 s preStop passes; cut to 1 s it fails (GL030), and a grace period below
+    // preStop + drain is GL004's SIGKILL.
+    let (code, rules, _) = paths_json("inputs/kubernetes-paths/web-prestop-10s.yaml", &[]);
+    assert_eq!(code, 0, "{rules:?}");
+    let (code, rules, v) = paths_json(
+        "inputs/kubernetes-paths/web-prestop-10s.yaml",
+        &["server.prestop_sleep=1s"],
+    );
+    assert_eq!(code, 1);
+    assert!(rules.contains(&"GL030".to_string()), "{rules:?}");
+    assert_eq!(v["overrides"][0]["key"], "preStop sleep");
+    assert_eq!(v["overrides"][0]["was"], "10s");
+    let (code, rules, _) = paths_json(
+        "inputs/kubernetes-paths/web-prestop-10s.yaml",
+        &["server.termination_grace_period=20s"],
+    );
+    assert_eq!(code, 1);
+    assert!(rules.contains(&"GL004".to_string()), "{rules:?}");
+    // A kube-apiserver pod: --set on the 0 s manifest judges its path as the 70 s manifest does.
+    let path_of = |v: &Value| {
+        let r = &v["kubernetes_paths"]["results"][0];
+        (
+            r["app_stops_listening_s"].clone(),
+            r["margin_s"].clone(),
+            r["verdict"].clone(),
+        )
+    };
+    let (_, _, seventy) = paths_json("inputs/kubernetes-paths/kube-apiserver-70s.yaml", &[]);
+    let (code, _, set) = paths_json(
+        "inputs/kubernetes-paths/kube-apiserver-0s.yaml",
+        &["server.shutdown_delay=70s", "server.termination_grace_period=135s"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(path_of(&set), path_of(&seventy));
+    assert_eq!(set["overrides"][0]["was"], "0s");
+    // The table says it above the paths, as it says an LB's.
+    let (_, table, _) = run(&[
+        "check",
+        &fixture_rel("inputs/kubernetes-paths/web-no-prestop.yaml"),
+        "--set",
+        "server.prestop_sleep=20s",
+    ]);
+    assert!(
+        table.starts_with(
+            "override: server.prestop_sleep=20s (preStop sleep of Deployment shop/web (container web), was 0s; scenario tests/fixtures/inputs/kubernetes-paths/web-no-prestop.yaml)\n"
+        ),
+        "{table}"
+    );
+}
+
+#[test]
+/// report.md lists every override, with what it changed and the value it replaced, as check does.
+fn report_md_lists_the_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "report",
+        &multi(),
+        &fixture_rel("inputs/kubernetes-paths/web-no-prestop.yaml"),
+        "--allow-empty",
+        "--trials",
+        "2000",
+        "--set",
+        "server.shutdown_delay=1m",
+        "--set",
+        "lb[haproxy-*].inter=2s",
+        "--output-dir",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for row in [
+        "| `server.shutdown_delay=1m` | shutdown_delay | server | 30s | multi-lb |",
+        "| `server.shutdown_delay=1m` | shutdown_delay | Deployment shop/web (container web) | 0s | tests/fixtures/inputs/kubernetes-paths/web-no-prestop.yaml |",
+        "| `lb[haproxy-*].inter=2s` | inter | haproxy-healthz | - | multi-lb |",
+    ] {
+        assert!(md.contains(row), "{row}\n{md}");
+    }
+    assert!(md.find("**What if**").unwrap() < md.find("## Summary").unwrap());
+}

@@ -35,10 +35,12 @@ pub fn fixture_rel(rel: &str) -> String {
 }
 
 /// The environment variables graceline reads besides its arguments: the terminal's width and
-/// colour (`COLUMNS`, `NO_COLOR`) and the variables the corpus's haproxy.cfg files expand.
-const CALLER_ENV: [&str; 7] = [
+/// colour (`COLUMNS`, `NO_COLOR`), the shell asking for completions (`COMPLETE`) and the
+/// variables the corpus's haproxy.cfg files expand.
+const CALLER_ENV: [&str; 8] = [
     "COLUMNS",
     "NO_COLOR",
+    "COMPLETE",
     "CHECK_INTER",
     "CHECK_TIMEOUT",
     "SLOW_CHECKS",

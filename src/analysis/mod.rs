@@ -15,7 +15,6 @@ pub mod streaming;
 pub mod tiers;
 pub mod walk;
 
-use crate::provider::Family;
 use crate::scenario::{LbSpec, Scenario, ServerSource};
 use crate::time::Micros;
 use crate::timeline::Timeline;
@@ -49,7 +48,7 @@ pub struct LbReport {
     /// LB profile (provider).
     pub provider: String,
     /// Provider family.
-    pub family: Family,
+    pub family: &'static str,
     /// Server profile (or the manifest it was read from).
     pub server: String,
     /// Where the server came from and whether it was assumed.

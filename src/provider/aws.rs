@@ -12,7 +12,7 @@
 
 use super::{
     fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, matcher, matcher_codes, required,
-    whole_seconds, Family, Grid, KnobValue, LbSettings, Limits, Located, ProbeModel, ProberCount, Provider, Setting,
+    whole_seconds, Builtin, Grid, KnobValue, LbSettings, Limits, Located, ProbeModel, ProberCount, Provider, Setting,
 };
 use crate::error::{InputError, Loc};
 
@@ -64,8 +64,16 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
 }
 
 impl Provider for Elb {
-    fn family(&self) -> Family {
-        Family::Aws
+    fn family(&self) -> &'static str {
+        "aws"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        match self.0 {
+            Product::Nlb => &[builtin!("aws-nlb")],
+            Product::Alb => &[builtin!("aws-alb")],
+            Product::Clb => &[builtin!("aws-clb")],
+        }
     }
 
     fn variant(&self) -> &'static str {

@@ -26,7 +26,7 @@
 //! Services and as a warning for Terraform and scenario files.
 
 use super::{
-    apply_setting, count_range, protocol_of, required, secs_range, Family, Grid, KnobValue, LbSettings, Limits,
+    apply_setting, count_range, protocol_of, required, secs_range, Builtin, Grid, KnobValue, LbSettings, Limits,
     ProbeModel, Protocol, Provider, Schedule, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -88,8 +88,12 @@ pub struct Azure;
 pub static AZURE: Azure = Azure;
 
 impl Provider for Azure {
-    fn family(&self) -> Family {
-        Family::Azure
+    fn family(&self) -> &'static str {
+        "azure"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("azure-lb")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

@@ -9,7 +9,7 @@
 //! `checkIntervalSec` (Compute API `healthChecks` field description).
 
 use super::{
-    fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Family, Grid, KnobValue,
+    fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Builtin, Grid, KnobValue,
     LbSettings, Limits, ProbeModel, Provider, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -44,8 +44,12 @@ pub struct Gcp;
 pub static GCP: Gcp = Gcp;
 
 impl Provider for Gcp {
-    fn family(&self) -> Family {
-        Family::Gcp
+    fn family(&self) -> &'static str {
+        "gcp"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("gcp")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

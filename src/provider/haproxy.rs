@@ -38,7 +38,7 @@
 //! health = rise and goes down on the first failure; see doc "init-state").
 
 use super::{
-    matcher_codes, required, Family, Grid, KnobValue, LbSettings, Limits, ProbeModel, Provider, Refusal, Schedule,
+    matcher_codes, required, Builtin, Grid, KnobValue, LbSettings, Limits, ProbeModel, Provider, Refusal, Schedule,
     Setting,
 };
 use crate::error::{InputError, Loc};
@@ -227,8 +227,12 @@ pub struct Haproxy;
 pub static HAPROXY: Haproxy = Haproxy;
 
 impl Provider for Haproxy {
-    fn family(&self) -> Family {
-        Family::Haproxy
+    fn family(&self) -> &'static str {
+        "haproxy"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("haproxy")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

@@ -3,12 +3,22 @@
 //!
 //! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
 //! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
-//! names by its `family` and `variant`. A new provider costs a module implementing the trait, a profile
-//! `profiles/<name>.toml` listed in `profiles.rs`'s `builtin!`, its line in [`PROVIDERS`], a
-//! [`Family`] variant when it is a new family, and a line in `lb_fields!` for each setting no
-//! provider had before (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`], each
-//! value with its location); each provider interprets it (knobs, validation, probe model,
+//! names by its `family` and `variant`. A new provider costs a module implementing the trait
+//! (embedding its profile `profiles/<name>.toml` with [`Provider::profiles`]), that profile, its
+//! line in [`PROVIDERS`], and a line in `lb_fields!` for each setting no provider had before
+//! (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`],
+//! each value with its location); each provider interprets it (knobs, validation, probe model,
 //! recommendation grid, wording).
+
+/// The [`Builtin`] of `profiles/<name>.toml`, embedded so the binary works anywhere.
+macro_rules! builtin {
+    ($name:literal) => {
+        $crate::provider::Builtin {
+            name: $name,
+            text: include_str!(concat!("../../profiles/", $name, ".toml")),
+        }
+    };
+}
 
 pub mod aws;
 pub mod azure;
@@ -29,24 +39,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// Provider family, as profiles name it; with the variant it selects the [`Provider`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// AWS Elastic Load Balancing (NLB, ALB, CLB).
-    Aws,
-    /// Google Cloud Load Balancing health checks.
-    Gcp,
-    /// Azure Load Balancer probes.
-    Azure,
-    /// HAProxy `server ... check`.
-    Haproxy,
-    /// nginx open source `upstream` (passive checks only), NGINX Plus `health_check`.
-    Nginx,
-    /// Talos KubePrism, the node-local load balancer in front of the control planes.
-    Talos,
-    /// The k3s / RKE2 agent load balancer.
-    K3s,
+/// One embedded profile file (`profiles/<name>.toml`): the providers embed their own, the server
+/// profiles are listed in `profiles.rs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// Profile name.
+    pub name: &'static str,
+    /// The file's text, sources included.
+    pub text: &'static str,
 }
 
 /// What graceline knows about one kind of load balancer, and the only place it is said: the
@@ -55,14 +55,18 @@ pub enum Family {
 /// what clients see of a refused request. Each family module implements it (AWS once per ELB
 /// product); [`PROVIDERS`] lists them and [`of`] finds the one a profile names.
 pub trait Provider: Sync + std::fmt::Debug {
-    /// The family whose profiles name this provider.
-    fn family(&self) -> Family;
+    /// The family whose profiles name this provider (`family = "aws"` in its profile TOML).
+    fn family(&self) -> &'static str;
 
     /// The product within the family, as profiles name it (`nlb`, `alb`, `clb`); empty when the
     /// family has one.
     fn variant(&self) -> &'static str {
         ""
     }
+
+    /// The built-in profiles of this provider (`profiles/<name>.toml`), in the order `graceline
+    /// profiles` lists them.
+    fn profiles(&self) -> &'static [Builtin];
 
     /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`).
     fn knobs(&self) -> &'static [&'static str];
@@ -210,7 +214,7 @@ pub static PROVIDERS: [&dyn Provider; 10] = [
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.
-pub fn of(family: Family, variant: &str) -> Option<&'static dyn Provider> {
+pub fn of(family: &str, variant: &str) -> Option<&'static dyn Provider> {
     PROVIDERS
         .iter()
         .copied()

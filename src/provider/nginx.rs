@@ -43,7 +43,7 @@
 //! ⌊L·rate⌋ and ⌊L·rate⌋ + 1 of them.
 
 use super::{
-    Family, Grid, KnobValue, LbSettings, LimitViolation, Limits, Located, PassiveView, ProbeModel, Propagation,
+    Builtin, Grid, KnobValue, LbSettings, LimitViolation, Limits, Located, PassiveView, ProbeModel, Propagation,
     Protocol, Provider, Refusal, Schedule, Setting as ProbeSetting,
 };
 use crate::error::{InputError, Loc};
@@ -855,8 +855,12 @@ impl Passive {
 }
 
 impl Provider for Nginx {
-    fn family(&self) -> Family {
-        Family::Nginx
+    fn family(&self) -> &'static str {
+        "nginx"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("nginx")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {
@@ -1000,8 +1004,12 @@ pub const PLUS_KNOBS: &[&str] = &[
 const PLUS_GRID_MAX: i64 = 30;
 
 impl Provider for NginxPlus {
-    fn family(&self) -> Family {
-        Family::Nginx
+    fn family(&self) -> &'static str {
+        "nginx"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("nginx-plus")]
     }
 
     fn variant(&self) -> &'static str {

@@ -669,12 +669,12 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
 
 /// The provider a profile names; an input error at `at` if graceline models none.
 fn provider_of(profile: &LbProfile, at: &Loc, field: &str) -> Result<&'static dyn Provider, InputError> {
-    provider::of(profile.family, &profile.variant).ok_or_else(|| {
+    provider::of(&profile.family, &profile.variant).ok_or_else(|| {
         InputError::new(
             at.clone(),
             field,
             format!(
-                "profile {} names family {:?} variant \"{}\", which no provider models",
+                "profile {} names family \"{}\" variant \"{}\", which no provider models",
                 profile.name, profile.family, profile.variant
             ),
         )

@@ -180,9 +180,28 @@ fn not_found(name: &str, kind: &str, found: Option<Result<Profile, String>>) -> 
 /// The built-in load-balancer profile `name`, or a message naming the ones that exist.
 pub fn lb(name: &str) -> Result<Box<LbProfile>, String> {
     match find(name).map(|b| b.parse()) {
-        Some(Ok(Profile::Lb(p))) => Ok(p),
+        Some(Ok(Profile::Lb(p))) => typed(p),
         other => Err(not_found(name, "lb", other)),
     }
+}
+
+/// The profile once every setting of its `[settings]` and `[protocol_defaults.*]` that is not a
+/// shared one is its provider's own and has that setting's type (the readers rely on it).
+fn typed(p: Box<LbProfile>) -> Result<Box<LbProfile>, String> {
+    let Some(provider) = crate::provider::of(&p.family, &p.variant) else {
+        return Ok(p);
+    };
+    let tables = std::iter::once(("settings".to_string(), &p.settings)).chain(
+        p.protocol_defaults
+            .iter()
+            .map(|(k, t)| (format!("protocol_defaults.{k}"), t)),
+    );
+    for (table, raw) in tables {
+        if let Err(e) = raw.own_typed(provider) {
+            return Err(format!("profile {}: {table}.{}: {}", p.name, e.key, e.message));
+        }
+    }
+    Ok(p)
 }
 
 /// The built-in server profile `name`, or a message naming the ones that exist.

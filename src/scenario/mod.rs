@@ -17,7 +17,7 @@ use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
 use crate::provider::latency::{self, Latency, LatencyRange};
 use crate::provider::tiers::{PropagationTier, Tiers};
-use crate::provider::{self, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
+use crate::provider::{self, Check, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ServerRaw, ServerSpec};
 use serde::Deserialize;
@@ -539,9 +539,9 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
 /// [`build_lb`] with the LB profile already parsed (readers of large inputs parse it once).
 pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let defaults = profile.settings_for(input.settings.protocol.as_ref().map(|p| p.value));
-    let s = input.settings.clone().with_defaults(&defaults, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     let provider = provider_of(profile, &input.loc, &field("profile"))?;
+    let s = input.settings.clone().with_defaults(provider, &defaults, &input.loc);
     let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
@@ -658,13 +658,26 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
         }
     }
     let defaults = profile.settings_for(user.protocol.as_ref().map(|p| *p.get_ref()));
-    let s = LbSettings::overlay(&defaults, user, doc, &chosen);
+    let s = LbSettings::overlay(provider, &defaults, user, doc, &chosen).map_err(|e| own_error(doc, &e, &field))?;
     let name = user
         .name
         .as_ref()
         .map_or_else(|| format!("{pname}#{i}"), |n| n.get_ref().clone());
     let latency = user.latency.as_ref().map(|l| (l, doc));
     finish_lb(name, &pname, &profile, provider, s, table_loc, server, &field, latency)
+}
+
+/// A provider's own setting whose value has the wrong type, as [`toml_error`] words a shared one.
+fn own_error(doc: &Doc, e: &provider::OwnTypeError, field: &dyn Fn(&str) -> String) -> InputError {
+    let message = e
+        .message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(words::humanize)
+        .collect::<Vec<_>>()
+        .join("; ");
+    InputError::new(doc.loc(e.span.start), field(&e.key), message)
 }
 
 /// The provider a profile names; an input error at `at` if graceline models none.
@@ -695,7 +708,7 @@ fn finish_lb(
     field: &dyn Fn(&str) -> String,
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
-    validate_values(&s, field)?;
+    validate_values(&s, &provider.own(), field)?;
     let in_field = |mut e: InputError| {
         e.field = field(&e.field);
         e
@@ -713,13 +726,15 @@ fn finish_lb(
             )
         })?;
     if server.response_time >= model.view.timeout_min {
+        // The timeout, else the provider's first own timeout setting, else the interval.
+        let own_timeout = provider.own().knobs.iter().find(|k| k.row == provider::Row::Timeout);
         let timeout_loc = s
             .timeout
-            .as_ref()
-            .or(s.timeout_check.as_ref())
-            .or(s.inter.as_ref())
-            .or(s.interval.as_ref())
-            .map_or_else(|| table_loc.clone(), |v| v.loc.clone());
+            .clone()
+            .or_else(|| own_timeout.and_then(|k| s.duration(k.name)))
+            .or_else(|| s.duration(provider.interval_key()))
+            .or_else(|| s.interval.clone())
+            .map_or_else(|| table_loc.clone(), |v| v.loc);
         return Err(InputError::new(
             timeout_loc,
             field("timeout"),
@@ -794,26 +809,23 @@ pub fn rebuild_lb(lb: &LbSpec, settings: LbSettings, server: &ServerSpec) -> Res
     Ok(spec)
 }
 
-fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
-    if let Some(r) = &s.retries {
-        if r.value > MAX_COUNT {
-            return Err(InputError::new(
-                r.loc.clone(),
-                field("retries"),
-                format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
-            ));
+fn validate_values(s: &LbSettings, own: &provider::OwnKnobs, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
+    let own_of = |check: Check| own.knobs.iter().filter(move |k| k.check == check).map(|k| k.name);
+    let bounded = own_of(Check::Bounded).map(|k| (k, s.own_as::<u32>(k)));
+    for (key, r) in bounded {
+        if let Some(r) = r {
+            if r.value > MAX_COUNT {
+                return Err(InputError::new(
+                    r.loc.clone(),
+                    field(key),
+                    format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
+                ));
+            }
         }
     }
-    let positive = [
-        ("interval", &s.interval),
-        ("timeout", &s.timeout),
-        ("check_interval", &s.check_interval),
-        ("inter", &s.inter),
-        ("fastinter", &s.fastinter),
-        ("downinter", &s.downinter),
-        ("timeout_check", &s.timeout_check),
-        ("timeout_connect", &s.timeout_connect),
-    ];
+    let positive = [("interval", s.interval.clone()), ("timeout", s.timeout.clone())]
+        .into_iter()
+        .chain(own_of(Check::Positive).map(|k| (k, s.own_as::<Micros>(k))));
     for (key, v) in positive {
         if let Some(v) = v {
             if v.value <= Micros::ZERO {
@@ -838,17 +850,12 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         loc: p.loc.clone(),
         from_profile: p.from_profile,
     });
-    let counts: [(&str, &Option<Located<u32>>); 9] = [
-        ("targets", &s.targets),
-        ("zones", &s.zones),
-        ("unhealthy_threshold", &s.unhealthy_threshold),
-        ("healthy_threshold", &s.healthy_threshold),
-        ("probe_threshold", &s.probe_threshold),
-        ("fall", &s.fall),
-        ("rise", &s.rise),
-        ("probers", &probers),
-        ("probers", &probers_hi),
-    ];
+    let counts = own_of(Check::AtLeastOne).map(|k| (k, s.own_as::<u32>(k))).chain([
+        ("unhealthy_threshold", s.unhealthy_threshold.clone()),
+        ("healthy_threshold", s.healthy_threshold.clone()),
+        ("probers", probers),
+        ("probers", probers_hi),
+    ]);
     for (key, v) in counts {
         if let Some(v) = v {
             if v.value == 0 {

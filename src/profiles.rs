@@ -266,6 +266,21 @@ mod tests {
     }
 
     #[test]
+    fn every_profile_setting_is_shared_or_its_provider_s_own() {
+        for name in names("lb") {
+            let p = lb(name).unwrap();
+            let q = crate::provider::of(&p.family, &p.variant).unwrap();
+            for raw in std::iter::once(&p.settings).chain(p.protocol_defaults.values()) {
+                let typed = raw.own_typed(q).unwrap();
+                assert_eq!(typed.len(), raw.own.len(), "{name}");
+                for (key, _, _) in typed {
+                    assert!(q.own().knobs.iter().any(|k| k.name == key), "{name}: {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_provider_embeds_the_profiles_that_name_it() {
         use crate::provider::PROVIDERS;
         for q in PROVIDERS {

@@ -3,12 +3,19 @@
 //!
 //! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
 //! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
-//! names by its `family` and `variant`. A new provider costs a module implementing the trait
-//! (embedding its profile `profiles/<name>.toml` with [`Provider::profiles`]), that profile, its
-//! line in [`PROVIDERS`], and a line in `lb_fields!` for each setting no provider had before
-//! (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`],
-//! each value with its location); each provider interprets it (knobs, validation, probe model,
-//! recommendation grid, wording).
+//! names by its `family` and `variant` (plain names the profile TOML states).
+//!
+//! A new provider is one module, one profile TOML and one line in [`PROVIDERS`]: the module
+//! implements the trait, embeds its profile `profiles/<name>.toml` ([`Provider::profiles`]; the
+//! built-in profile list is the providers' profiles in registry order) and declares the settings
+//! only it has with `own_knobs!` (its `Knobs` struct; [`Provider::own`] hands it to the generic
+//! code). [`LbSettings`] holds what every provider's model reads (interval, timeout, thresholds,
+//! protocol, path, port, matcher, probers, propagation, latency) plus the provider's own settings
+//! in a provider-neutral carrier ([`LbSettings::own`]), each value with its location: a scenario's
+//! `[[lb]]` table and a profile's `[settings]` keep every other key as written ([`LbRaw::own`])
+//! until the chosen provider types it, so an unknown key is refused with that provider's own list.
+//! Each provider interprets the settings (knobs, validation, probe model, recommendation grid,
+//! wording); readers build the shared settings and the provider's `Knobs` (`Knobs::onto`).
 
 /// The [`Builtin`] of `profiles/<name>.toml`, embedded so the binary works anywhere.
 macro_rules! builtin {
@@ -131,7 +138,9 @@ pub trait Provider: Sync + std::fmt::Debug {
         &[]
     }
 
-    /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`).
+    /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`),
+    /// in the order its messages list them: shared settings and its own `Knobs` (a unit test
+    /// holds the list and the struct together).
     fn knobs(&self) -> &'static [&'static str];
 
     /// Settings beyond the check knobs: the target layout that decides fail-open (ELBv2 target
@@ -743,11 +752,14 @@ macro_rules! lb_fields {
         #[derive(Debug, Clone, Default)]
         pub struct LbSettings {
             $(#[allow(missing_docs)] pub $name: Option<Located<$ty>>,)*
-            /// The provider's own settings by name, typed by its `Knobs` ([`own_knobs!`]).
+            /// The provider's own settings by name, typed by its `Knobs` (`own_knobs!`).
             pub own: BTreeMap<&'static str, Located<Own>>,
         }
 
         impl LbSettings {
+            /// The shared settings' names, as `[[lb]]` tables write them.
+            pub const SHARED: &'static [&'static str] = &[$(stringify!($name)),*];
+
             /// Overlays the user's table on a profile's defaults; `chosen` is where the profile was
             /// named. The provider types its own settings; a value of the wrong type is an error.
             pub fn overlay(
@@ -1026,7 +1038,7 @@ pub struct OwnKnob {
 }
 
 /// A provider's own settings as the generic code sees them (its `Knobs::OWN`, from
-/// [`own_knobs!`]): their names with their checks and rows, and how a raw value is typed.
+/// `own_knobs!`): their names with their checks and rows, and how a raw value is typed.
 #[derive(Debug, Clone, Copy)]
 pub struct OwnKnobs {
     /// In declaration order.
@@ -1329,6 +1341,32 @@ mod tests {
         assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));
+    }
+
+    #[test]
+    fn every_key_a_provider_takes_is_shared_or_its_own_and_every_own_one_is_taken() {
+        let shared = LbSettings::SHARED;
+        for p in PROVIDERS {
+            let own = p.own();
+            let takes = [p.knobs(), p.layout_knobs()].concat();
+            for key in &takes {
+                let is_own = own.knobs.iter().any(|k| k.name == *key);
+                assert!(shared.contains(key) != is_own, "{p:?}: {key}");
+            }
+            // Each own setting is taken by this provider or a sibling of its family (an ALB
+            // shares the NLB's Knobs, without the NLB-only ones).
+            for k in own.knobs {
+                assert!(
+                    PROVIDERS
+                        .iter()
+                        .filter(|q| q.family() == p.family())
+                        .any(|q| q.knobs().contains(&k.name) || q.layout_knobs().contains(&k.name)),
+                    "{p:?}: {}",
+                    k.name
+                );
+                assert!(!shared.contains(&k.name), "{p:?}: {} is also shared", k.name);
+            }
+        }
     }
 
     #[test]

@@ -985,6 +985,33 @@ path = "/readyz"
     }
 
     #[test]
+    fn a_provider_s_own_settings_are_typed_and_refused_where_written() {
+        let hap = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"haproxy\"\n";
+        let e = err(&format!("{hap}fall = \"x\"\n"));
+        assert_eq!((e.loc.line, e.loc.column, e.field.as_str()), (5, 8, "lb[0].fall"));
+        assert!(e.message.contains("expected a whole number"), "{e}");
+        let e = err(&format!("{hap}fall = 0\n"));
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("lb[0].fall", "must be at least 1, got 0")
+        );
+        // A key no provider takes names the chosen provider's own settings.
+        let e = err(&format!("{hap}falls = 3\n"));
+        assert_eq!((e.loc.line, e.field.as_str()), (5, "lb[0].falls"));
+        assert!(e.message.contains("not a haproxy setting; did you mean 'fall'?"), "{e}");
+        assert!(e.message.contains("retries, redispatch"), "{e}");
+        let sc = load_str("f.toml", &format!("{hap}fall = 5\n")).unwrap();
+        let fall = crate::provider::haproxy::Knobs::of(&sc.lbs[0].settings).fall.unwrap();
+        assert_eq!((fall.value, fall.loc.line, fall.from_profile), (5, 5, false));
+        assert!(
+            crate::provider::haproxy::Knobs::of(&sc.lbs[0].settings)
+                .rise
+                .unwrap()
+                .from_profile
+        );
+    }
+
+    #[test]
     fn contradictory_response_time_is_an_error() {
         let e = err(&SEED.replace("readyz_failure = \"timeout\"", "response_time = \"10s\""));
         assert!(e.message.contains("contradicts"), "{e}");

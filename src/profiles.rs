@@ -1,47 +1,42 @@
 //! Built-in profiles: the TOML files under `profiles/`, embedded so the binary works anywhere.
 
-use crate::provider::{Family, LbRaw, Limits, Protocol};
+use crate::provider::{LbRaw, Limits, Protocol};
 use crate::timeline::ServerRaw;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// One embedded profile file.
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    /// Profile name.
-    pub name: &'static str,
-    /// The file's text, sources included.
-    pub text: &'static str,
-}
-
-macro_rules! builtin {
-    ($($name:literal),* $(,)?) => {
-        /// Every built-in profile, load balancers first.
-        pub const BUILTIN: &[Builtin] = &[
-            $(Builtin { name: $name, text: include_str!(concat!("../profiles/", $name, ".toml")) },)*
-        ];
+/// The [`Builtin`] of the server profile `profiles/<name>.toml`.
+macro_rules! server {
+    ($name:literal) => {
+        Builtin {
+            name: $name,
+            text: include_str!(concat!("../profiles/", $name, ".toml")),
+        }
     };
 }
 
-builtin!(
-    "aws-nlb",
-    "aws-alb",
-    "aws-clb",
-    "gcp",
-    "azure-lb",
-    "haproxy",
-    "nginx",
-    "nginx-plus",
-    "talos-kubeprism",
-    "k3s-agent-lb",
-    "kube-apiserver",
-    "kube-apiserver-openshift",
-    "kube-apiserver-openshift-aws",
-    "kube-apiserver-openshift-gcp",
-    "kube-apiserver-openshift-sno",
-    "kube-apiserver-pre-1.18",
-    "app-stops-at-sigterm",
-);
+pub use crate::provider::Builtin;
+
+/// The server profiles, in the order `graceline profiles` lists them (after the load balancers).
+const SERVERS: &[Builtin] = &[
+    server!("kube-apiserver"),
+    server!("kube-apiserver-openshift"),
+    server!("kube-apiserver-openshift-aws"),
+    server!("kube-apiserver-openshift-gcp"),
+    server!("kube-apiserver-openshift-sno"),
+    server!("kube-apiserver-pre-1.18"),
+    server!("app-stops-at-sigterm"),
+];
+
+/// Every built-in profile: each provider's own (in [`crate::provider::PROVIDERS`] order), then the
+/// server profiles.
+pub static BUILTIN: std::sync::LazyLock<Vec<Builtin>> = std::sync::LazyLock::new(|| {
+    crate::provider::PROVIDERS
+        .iter()
+        .flat_map(|p| p.profiles().iter().copied())
+        .chain(SERVERS.iter().copied())
+        .collect()
+});
 
 /// A load-balancer profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,8 +46,8 @@ pub struct LbProfile {
     pub name: String,
     /// Always `lb`.
     pub kind: String,
-    /// Provider family whose rules apply.
-    pub family: Family,
+    /// Provider family whose rules apply, as its provider names it ([`crate::provider::Provider::family`]).
+    pub family: String,
     /// Product within the family (e.g. `nlb`).
     #[serde(default)]
     pub variant: String,
@@ -185,9 +180,28 @@ fn not_found(name: &str, kind: &str, found: Option<Result<Profile, String>>) -> 
 /// The built-in load-balancer profile `name`, or a message naming the ones that exist.
 pub fn lb(name: &str) -> Result<Box<LbProfile>, String> {
     match find(name).map(|b| b.parse()) {
-        Some(Ok(Profile::Lb(p))) => Ok(p),
+        Some(Ok(Profile::Lb(p))) => typed(p),
         other => Err(not_found(name, "lb", other)),
     }
+}
+
+/// The profile once every setting of its `[settings]` and `[protocol_defaults.*]` that is not a
+/// shared one is its provider's own and has that setting's type (the readers rely on it).
+fn typed(p: Box<LbProfile>) -> Result<Box<LbProfile>, String> {
+    let Some(provider) = crate::provider::of(&p.family, &p.variant) else {
+        return Ok(p);
+    };
+    let tables = std::iter::once(("settings".to_string(), &p.settings)).chain(
+        p.protocol_defaults
+            .iter()
+            .map(|(k, t)| (format!("protocol_defaults.{k}"), t)),
+    );
+    for (table, raw) in tables {
+        if let Err(e) = raw.own_typed(provider) {
+            return Err(format!("profile {}: {table}.{}: {}", p.name, e.key, e.message));
+        }
+    }
+    Ok(p)
 }
 
 /// The built-in server profile `name`, or a message naming the ones that exist.
@@ -207,7 +221,7 @@ pub fn tunable_lb_names() -> Vec<&'static str> {
         .into_iter()
         .filter(|n| {
             lb(n).ok().is_some_and(|p| {
-                crate::provider::of(p.family, &p.variant).is_some_and(|q| {
+                crate::provider::of(&p.family, &p.variant).is_some_and(|q| {
                     q.passive(&crate::provider::LbSettings::default()).is_none() && q.knobs().contains(&"path")
                 })
             })
@@ -226,7 +240,7 @@ mod tests {
 
     #[test]
     fn every_builtin_parses_and_names_itself() {
-        for b in BUILTIN {
+        for b in BUILTIN.iter() {
             match b.parse().unwrap() {
                 Profile::Lb(p) => assert_eq!(p.name, b.name),
                 Profile::Server(p) => assert_eq!(p.name, b.name),
@@ -246,8 +260,40 @@ mod tests {
                 .filter(|q| q.family() == p.family && q.variant() == p.variant)
                 .count();
             assert_eq!(found, 1, "{name}");
-            assert!(of(p.family, &p.variant).is_some(), "{name}");
+            assert!(of(&p.family, &p.variant).is_some(), "{name}");
         }
-        assert!(of(Family::Aws, "glb").is_none());
+        assert!(of("aws", "glb").is_none());
+    }
+
+    #[test]
+    fn every_profile_setting_is_shared_or_its_provider_s_own() {
+        for name in names("lb") {
+            let p = lb(name).unwrap();
+            let q = crate::provider::of(&p.family, &p.variant).unwrap();
+            for raw in std::iter::once(&p.settings).chain(p.protocol_defaults.values()) {
+                let typed = raw.own_typed(q).unwrap();
+                assert_eq!(typed.len(), raw.own.len(), "{name}");
+                for (key, _, _) in typed {
+                    assert!(q.own().knobs.iter().any(|k| k.name == key), "{name}: {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_provider_embeds_the_profiles_that_name_it() {
+        use crate::provider::PROVIDERS;
+        for q in PROVIDERS {
+            assert!(!q.profiles().is_empty(), "{q:?}");
+            for b in q.profiles() {
+                let p = lb(b.name).unwrap();
+                assert_eq!(
+                    (p.family.as_str(), p.variant.as_str()),
+                    (q.family(), q.variant()),
+                    "{}",
+                    b.name
+                );
+            }
+        }
     }
 }

@@ -15,7 +15,6 @@ pub mod streaming;
 pub mod tiers;
 pub mod walk;
 
-use crate::provider::Family;
 use crate::scenario::{LbSpec, Scenario, ServerSource};
 use crate::time::Micros;
 use crate::timeline::Timeline;
@@ -49,7 +48,7 @@ pub struct LbReport {
     /// LB profile (provider).
     pub provider: String,
     /// Provider family.
-    pub family: Family,
+    pub family: &'static str,
     /// Server profile (or the manifest it was read from).
     pub server: String,
     /// Where the server came from and whether it was assumed.
@@ -218,6 +217,14 @@ pub fn assumed_values(lb: &LbSpec) -> Vec<(String, String, String)> {
     out
 }
 
+/// An own setting's value as [`profile_defaults_used`] words it (as written, no quotes).
+fn own_words(v: &crate::provider::Own) -> String {
+    match v {
+        crate::provider::Own::Text(t) => t.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The settings that shape the verdict and came from the profile's defaults: (setting, value).
 fn profile_defaults_used(lb: &LbSpec) -> Vec<(&'static str, String)> {
     let s = &lb.settings;
@@ -229,15 +236,13 @@ fn profile_defaults_used(lb: &LbSpec) -> Vec<(&'static str, String)> {
             }
         )*};
     }
-    take!(
-        interval,
-        timeout,
-        unhealthy_threshold,
-        healthy_threshold,
-        check_interval,
-        probe_threshold
-    );
-    take!(inter, fall, rise, propagation_delay);
+    take!(interval, timeout, unhealthy_threshold, healthy_threshold);
+    for key in lb.provider.verdict_knobs() {
+        if let Some(v) = s.own.get(key).filter(|v| v.from_profile) {
+            out.push((*key, own_words(&v.value)));
+        }
+    }
+    take!(propagation_delay);
     if let Some(p) = s.protocol.as_ref().filter(|v| v.from_profile) {
         out.push(("protocol", format!("{:?}", p.value).to_lowercase()));
     }

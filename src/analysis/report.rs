@@ -15,7 +15,7 @@ use super::{analyze, is_unchecked, LbReport, TimesFrom, Verdict};
 use crate::paths::sample::PathDistribution;
 use crate::paths::{PathReport, Start};
 use crate::profiles;
-use crate::provider::{Propagation, Schedule};
+use crate::provider::{Propagation, Row, Schedule};
 use crate::scenario::group::Group;
 use crate::scenario::{LbSpec, Rollout, Scenario, Traffic};
 use crate::time::Micros;
@@ -791,9 +791,9 @@ fn lb_settings(sc: &Scenario, lb: &LbSpec, effects: &[Effect], refs: &mut Refs) 
     let st = &lb.settings;
     let mut out = Vec::new();
     macro_rules! row {
-        ($field:ident, $show:expr) => {{
-            if let Some(v) = &st.$field {
-                let key = stringify!($field);
+        ($key:expr, $v:expr, $show:expr) => {{
+            if let Some(v) = $v {
+                let key: &str = $key;
                 let value = $show(&v.value);
                 let effect = effects
                     .iter()
@@ -821,46 +821,44 @@ fn lb_settings(sc: &Scenario, lb: &LbSpec, effects: &[Effect], refs: &mut Refs) 
             }
         }};
     }
+    // The provider's own settings are listed after the shared one of the same role.
+    let own = lb.provider.own();
+    macro_rules! own_rows {
+        ($row:ident) => {
+            for k in own.knobs.iter().filter(|k| k.row == Row::$row) {
+                row!(k.name, st.own.get(k.name), |v: &crate::provider::Own| v
+                    .to_string());
+            }
+        };
+    }
     let dur = |m: &Micros| m.to_string();
     let num = |n: &u32| n.to_string();
-    row!(protocol, |v: &crate::provider::Protocol| spelled(v));
-    row!(path, |v: &String| format!("`{v}`"));
-    row!(port, |v: &u16| v.to_string());
-    row!(matcher, |v: &crate::provider::matcher::Matcher| v.text.clone());
-    row!(interval, dur);
-    row!(check_interval, dur);
-    row!(inter, dur);
-    row!(fastinter, dur);
-    row!(downinter, dur);
-    row!(spread_checks, num);
-    row!(timeout, dur);
-    row!(timeout_check, dur);
-    row!(timeout_connect, dur);
-    row!(unhealthy_threshold, num);
-    row!(probe_threshold, num);
-    row!(fall, num);
-    row!(healthy_threshold, num);
-    row!(rise, num);
-    row!(probers, |v: &crate::provider::ProberCount| if v.lo == v.hi {
-        v.hi.to_string()
-    } else {
-        format!("{}-{}", v.lo, v.hi)
-    });
-    row!(propagation_delay, |v: &Propagation| v.to_string());
-    row!(connection_termination, |v: &bool| v.to_string());
-    let word = |v: &String| format!("`{v}`");
-    row!(servers, num);
-    row!(backup_servers, num);
-    row!(weight, num);
-    row!(balancer, word);
-    row!(max_fails, num);
-    row!(fail_timeout, dur);
-    row!(next_upstream, word);
-    row!(next_upstream_tries, num);
-    row!(next_upstream_timeout, dur);
-    row!(workers, num);
-    row!(keepalive, num);
-    row!(proxy_timeout, dur);
+    row!("protocol", &st.protocol, |v: &crate::provider::Protocol| spelled(v));
+    row!("path", &st.path, |v: &String| format!("`{v}`"));
+    row!("port", &st.port, |v: &u16| v.to_string());
+    row!("matcher", &st.matcher, |v: &crate::provider::matcher::Matcher| v
+        .text
+        .clone());
+    row!("interval", &st.interval, dur);
+    own_rows!(Interval);
+    row!("timeout", &st.timeout, dur);
+    own_rows!(Timeout);
+    row!("unhealthy_threshold", &st.unhealthy_threshold, num);
+    own_rows!(Down);
+    row!("healthy_threshold", &st.healthy_threshold, num);
+    own_rows!(Up);
+    row!(
+        "probers",
+        &st.probers,
+        |v: &crate::provider::ProberCount| if v.lo == v.hi {
+            v.hi.to_string()
+        } else {
+            format!("{}-{}", v.lo, v.hi)
+        }
+    );
+    row!("propagation_delay", &st.propagation_delay, |v: &Propagation| v
+        .to_string());
+    own_rows!(Other);
     // An assumed value the settings table does not list (a reader's own default).
     for e in effects {
         if !out.iter().any(|r| r.key == e.setting) {
@@ -1187,9 +1185,8 @@ fn zero_probability_fail(r: &LbReport, p: Option<Proportion>) -> Option<String> 
 
 /// Backends one load balancer checks: its targets, else the rollout's replicas.
 fn backends(lb: &LbSpec, plan: &RolloutPlan) -> u32 {
-    lb.settings
+    crate::provider::aws::Knobs::of(&lb.settings)
         .targets
-        .as_ref()
         .map_or(plan.rollout.replicas, |t| t.value)
         .max(1)
 }

@@ -15,7 +15,7 @@
 
 use super::haproxy_cfg::{self, Pos, ReadOptions};
 use crate::error::{InputError, Loc};
-use crate::provider::{LbSettings, Located, Protocol};
+use crate::provider::{haproxy, LbSettings, Located, Protocol};
 use crate::scenario::LbInput;
 use crate::time::Micros;
 use std::collections::HashMap;
@@ -247,13 +247,16 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
                 field_prefix: format!("{name}."),
                 name,
                 profile: "haproxy".to_string(),
-                settings: LbSettings {
-                    unchecked: Some(located(file, true, srv.pos)),
+                settings: haproxy::Knobs {
                     // What HAProxy does with a refused connection applies whether or not it checks.
                     retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
                     redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
+                    ..Default::default()
+                }
+                .onto(LbSettings {
+                    unchecked: Some(located(file, true, srv.pos)),
                     ..LbSettings::default()
-                },
+                }),
                 loc,
                 ports,
                 refused: None,
@@ -292,8 +295,7 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
         let matcher = crate::provider::matcher::Matcher::all(rules.into_iter().map(|r| r.0).collect())
             .zip(first_pos)
             .map(|(m, p)| located(file, m, p));
-        let s = LbSettings {
-            matcher,
+        let s = haproxy::Knobs {
             inter: micros(file, &srv.inter),
             fastinter: micros(file, &srv.fastinter),
             downinter: micros(file, &srv.downinter),
@@ -302,11 +304,8 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
             timeout_check: micros(file, &srv.timeout_check),
             timeout_connect: micros(file, &srv.timeout_connect),
             spread_checks: cfg.spread_checks.as_ref().map(|l| located(file, l.value, l.pos)),
-            protocol: Some(protocol),
-            path,
             retries: srv.retries.as_ref().map(|l| located(file, l.value, l.pos)),
             redispatch: srv.redispatch.as_ref().map(|l| located(file, l.value, l.pos)),
-            port: other_port,
             version: opts.version_from.as_ref().map(|_| Located {
                 value: format!(
                     "{}.{}.{}",
@@ -315,8 +314,14 @@ pub fn lbs_of(names: &[&str], texts: &[&str], opts: &ReadOptions) -> Result<Vec<
                 loc: loc.clone(),
                 from_profile: false,
             }),
+        }
+        .onto(LbSettings {
+            matcher,
+            protocol: Some(protocol),
+            path,
+            port: other_port,
             ..LbSettings::default()
-        };
+        });
         // The version decides the check timer only with `timeout check` below the connect phase's.
         let assumed = match &opts.version_from {
             Some(from) if crate::provider::haproxy::timer_depends_on_version(&s) => vec![(
@@ -357,10 +362,10 @@ mod tests {
         let s = &a.settings;
         assert_eq!(s.protocol.as_ref().unwrap().value, Protocol::Https);
         assert_eq!(s.path.as_ref().unwrap().value, "/readyz");
-        let i = s.inter.as_ref().unwrap();
+        let i = haproxy::Knobs::of(s).inter.unwrap();
         assert_eq!((i.value, i.loc.line, i.loc.column), (Micros::from_secs(1), 7, 48));
-        assert!(s.timeout_check.is_none());
-        assert_eq!(s.spread_checks.as_ref().unwrap().value, 5);
+        assert!(haproxy::Knobs::of(s).timeout_check.is_none());
+        assert_eq!(haproxy::Knobs::of(s).spread_checks.unwrap().value, 5);
         let c = &lbs[2];
         assert_eq!(c.settings.protocol.as_ref().unwrap().value, Protocol::Tcp);
         assert_eq!(c.settings.protocol.as_ref().unwrap().loc.column, 26);
@@ -374,12 +379,15 @@ mod tests {
         let read = lbs("h.cfg", cfg).unwrap();
         let get = |i: usize| {
             let s = &read[i].settings;
-            (s.retries.as_ref().unwrap().value, s.redispatch.as_ref().unwrap().value)
+            (
+                haproxy::Knobs::of(s).retries.unwrap().value,
+                haproxy::Knobs::of(s).redispatch.unwrap().value,
+            )
         };
         assert_eq!(get(0), (5, true));
         assert_eq!(get(1), (2, false));
         assert_eq!(get(2), (0, false));
-        let r = read[1].settings.retries.as_ref().unwrap();
+        let r = haproxy::Knobs::of(&read[1].settings).retries.unwrap();
         assert_eq!((r.loc.line, r.loc.column), (7, 11));
         // HAProxy 2.6 refuses the pre-2.1 keyword and a bare `retries`.
         let e = lbs("h.cfg", "backend b\n  redispatch 1\n  server s 1.2.3.4:80 check\n").unwrap_err();
@@ -434,8 +442,11 @@ mod tests {
         let cfg = "backend b\n  retries 2\n  option redispatch\n  server s 10.0.0.1:6443\n";
         let read = lbs("h.cfg", cfg).unwrap();
         let s = &read[0].settings;
-        assert_eq!(s.retries.as_ref().map(|r| (r.value, r.loc.line)), Some((2, 2)));
-        assert_eq!(s.redispatch.as_ref().map(|r| r.value), Some(true));
+        assert_eq!(
+            haproxy::Knobs::of(s).retries.map(|r| (r.value, r.loc.line)),
+            Some((2, 2))
+        );
+        assert_eq!(haproxy::Knobs::of(s).redispatch.map(|r| r.value), Some(true));
         let cfg = "backend b\n  option httpchk GET /health\n  server s 10.0.0.1:5432 check port 8008\n  server t 10.0.0.2:5432 check port 5432\n";
         let read = lbs("h.cfg", cfg).unwrap();
         let p = read[0].settings.port.as_ref().unwrap();

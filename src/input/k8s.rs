@@ -45,7 +45,7 @@
 use super::yaml::{self, Node, Text};
 use super::Cloud;
 use crate::error::{InputError, Loc};
-use crate::provider::{LbSettings, Located, Protocol};
+use crate::provider::{aws, azure, gcp, LbSettings, Located, Protocol};
 use crate::scenario::k8s::CheckTarget;
 use crate::scenario::LbInput;
 use crate::time::Micros;
@@ -551,11 +551,15 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
                         ))
                     }
                 };
-                s.connection_termination = Some(Located {
-                    value: on,
-                    loc: svc.t.loc_within(a.node, CONNECTION_TERMINATION),
-                    from_profile: false,
-                });
+                aws::Knobs {
+                    connection_termination: Some(Located {
+                        value: on,
+                        loc: svc.t.loc_within(a.node, CONNECTION_TERMINATION),
+                        from_profile: false,
+                    }),
+                    ..Default::default()
+                }
+                .put(&mut s);
             }
         }
     }
@@ -579,11 +583,15 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
                         ))
                     }
                 };
-                s.cross_zone = Some(Located {
-                    value: on,
-                    loc: svc.t.loc_within(a.node, CROSS_ZONE),
-                    from_profile: false,
-                });
+                aws::Knobs {
+                    cross_zone: Some(Located {
+                        value: on,
+                        loc: svc.t.loc_within(a.node, CROSS_ZONE),
+                        from_profile: false,
+                    }),
+                    ..Default::default()
+                }
+                .put(&mut s);
             }
         }
     }
@@ -652,15 +660,17 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
         }
     }
     let (interval, unhealthy) = if l4 && svc.local { (3, 2) } else { (8, 3) };
-    let s = LbSettings {
+    let s = gcp::Knobs {
         check_interval: svc.default(Micros::from_secs(interval)),
+    }
+    .onto(LbSettings {
         timeout: svc.default(Micros::from_secs(1)),
         healthy_threshold: svc.default(1),
         unhealthy_threshold: svc.default(unhealthy),
         protocol: svc.default(Protocol::Http),
         path: svc.default("/healthz".to_string()),
         ..LbSettings::default()
-    };
+    });
     Ok(LbInput {
         name: svc.name.clone(),
         profile: "gcp".to_string(),
@@ -744,11 +754,15 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
                 .seconds(&global("interval"), 5)?
                 .or_else(|| svc.default(Micros::from_secs(5))),
         };
-        s.probe_threshold = match svc.count(&key("num-of-probe"), 2)? {
+        let probe_threshold = match svc.count(&key("num-of-probe"), 2)? {
             Some(v) => Some(v),
             None => svc.count(&global("num-of-probe"), 2)?.or_else(|| svc.default(2)),
         };
-        if let (Some(i), Some(n)) = (&s.interval, &s.probe_threshold) {
+        azure::Knobs {
+            probe_threshold: probe_threshold.clone(),
+        }
+        .put(&mut s);
+        if let (Some(i), Some(n)) = (&s.interval, &probe_threshold) {
             if i.value.0 / 1_000_000 * i64::from(n.value) >= 120 {
                 let at = if n.from_profile { &i.loc } else { &n.loc };
                 return Err(InputError::new(
@@ -822,7 +836,7 @@ mod tests {
         assert!(s.timeout.as_ref().unwrap().from_profile);
         assert_eq!(s.unhealthy_threshold.as_ref().unwrap().value, 2);
         assert_eq!(s.healthy_threshold.as_ref().unwrap().value, 3);
-        let ct = s.connection_termination.as_ref().unwrap();
+        let ct = aws::Knobs::of(s).connection_termination.unwrap();
         assert!(!ct.value);
         assert_eq!(ct.loc.line, 13);
     }
@@ -833,7 +847,7 @@ mod tests {
             "    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-attributes: load_balancing.cross_zone.enabled=true\n",
             "",
         );
-        let cz = read(&y, None).unwrap()[0].settings.cross_zone.clone().unwrap();
+        let cz = aws::Knobs::of(&read(&y, None).unwrap()[0].settings).cross_zone.unwrap();
         assert!(cz.value && !cz.from_profile);
         let bad = svc(
             "    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-attributes: load_balancing.cross_zone.enabled=yes\n",
@@ -955,7 +969,7 @@ mod tests {
         let s = &lbs[0].settings;
         assert_eq!(s.protocol.as_ref().unwrap().value, Protocol::Https);
         assert_eq!(s.path.as_ref().unwrap().value, "/readyz");
-        assert_eq!(s.probe_threshold.as_ref().unwrap().value, 3);
+        assert_eq!(azure::Knobs::of(s).probe_threshold.unwrap().value, 3);
         assert_eq!(secs(&s.interval), 5);
         assert_eq!(lbs[1].settings.protocol.as_ref().unwrap().value, Protocol::Http);
     }
@@ -971,10 +985,10 @@ mod tests {
         )
         .unwrap()[0];
         assert_eq!(lb.profile, "gcp");
-        assert_eq!(secs(&lb.settings.check_interval), 3);
+        assert_eq!(secs(&gcp::Knobs::of(&lb.settings).check_interval), 3);
         assert_eq!(lb.settings.unhealthy_threshold.as_ref().unwrap().value, 2);
         let lb = &read(&svc("    x: y\n", ""), Some(Cloud::Gcp)).unwrap()[0];
-        assert_eq!(secs(&lb.settings.check_interval), 8);
+        assert_eq!(secs(&gcp::Knobs::of(&lb.settings).check_interval), 8);
         assert_eq!(lb.settings.path.as_ref().unwrap().value, "/healthz");
         assert_eq!(
             read(&svc("    x: y\n", "").replace("LoadBalancer", "ClusterIP"), None)

@@ -8,7 +8,7 @@
 use super::nginx_cfg::{self, Balancer, NginxConfig, Pos, Proxy, Workers};
 use crate::error::{InputError, Loc};
 use crate::provider::nginx::{Module, NextUpstream};
-use crate::provider::{LbSettings, Located, Protocol};
+use crate::provider::{nginx, LbSettings, Located, Protocol};
 use crate::scenario::{k8s, LbInput};
 use std::path::Path;
 
@@ -207,15 +207,7 @@ fn one(cfg: &NginxConfig, p: &Proxy, ui: usize, srv: &nginx_cfg::UpstreamServer,
             ));
         }
     }
-    let settings = LbSettings {
-        protocol: Some(Located {
-            value: match p.module {
-                Module::Stream => Protocol::Tcp,
-                Module::Http => Protocol::Http,
-            },
-            loc: loc(cfg, p.server_pos),
-            from_profile: false,
-        }),
+    let settings = nginx::Knobs {
         servers: Some(fixed(u32::try_from(live(false).count()).unwrap_or(u32::MAX))),
         backup_servers: Some(fixed(u32::try_from(live(true).count()).unwrap_or(u32::MAX))),
         weight: Some(setting(cfg, &srv.weight, &at)),
@@ -239,8 +231,18 @@ fn one(cfg: &NginxConfig, p: &Proxy, ui: usize, srv: &nginx_cfg::UpstreamServer,
         workers: Some(workers),
         keepalive,
         proxy_timeout: Some(setting(cfg, &p.timeout, &at)),
+    }
+    .onto(LbSettings {
+        protocol: Some(Located {
+            value: match p.module {
+                Module::Stream => Protocol::Tcp,
+                Module::Http => Protocol::Http,
+            },
+            loc: loc(cfg, p.server_pos),
+            from_profile: false,
+        }),
         ..LbSettings::default()
-    };
+    });
     LbInput {
         field_prefix: format!("{name}."),
         name,
@@ -281,10 +283,10 @@ mod tests {
         );
         assert_eq!(l[0].ports, [6443]);
         let s = &l[0].settings;
-        let ct = s.timeout_connect.as_ref().unwrap();
+        let ct = nginx::Knobs::of(s).timeout_connect.unwrap();
         assert_eq!((ct.loc.line, ct.from_profile), (32, false));
-        assert!(s.max_fails.as_ref().unwrap().from_profile);
-        assert_eq!(s.workers.as_ref().unwrap().loc.line, 10);
+        assert!(nginx::Knobs::of(s).max_fails.unwrap().from_profile);
+        assert_eq!(nginx::Knobs::of(s).workers.unwrap().loc.line, 10);
         // The model gets what Passive::from_nginx gives (passive.rs of the reader).
         let p = Passive::from_settings(s, &l[0].loc).unwrap();
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/nginx/kubespray/nginx.conf");
@@ -310,7 +312,10 @@ mod tests {
                 lb.name
             );
         }
-        assert!(l[0].settings.keepalive.is_some() && l[4].settings.keepalive.is_none());
+        assert!(
+            nginx::Knobs::of(&l[0].settings).keepalive.is_some()
+                && nginx::Knobs::of(&l[4].settings).keepalive.is_none()
+        );
     }
 
     #[test]

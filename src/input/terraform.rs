@@ -26,7 +26,7 @@
 
 use super::yaml::Text;
 use crate::error::{InputError, Loc};
-use crate::provider::{LbSettings, Located, Protocol};
+use crate::provider::{aws, azure, gcp, LbSettings, Located, Protocol};
 use crate::scenario::LbInput;
 use crate::time::Micros;
 use serde::Deserialize;
@@ -218,11 +218,11 @@ fn assumed_of(s: &LbSettings, why: &str) -> Vec<(String, String, String)> {
     };
     time("interval", &s.interval);
     time("timeout", &s.timeout);
-    time("check_interval", &s.check_interval);
+    time("check_interval", &s.duration("check_interval"));
     for (name, v) in [
         ("healthy_threshold", &s.healthy_threshold),
         ("unhealthy_threshold", &s.unhealthy_threshold),
-        ("probe_threshold", &s.probe_threshold),
+        ("probe_threshold", &s.count("probe_threshold")),
     ] {
         if let Some(v) = v.as_ref().filter(|v| v.from_profile) {
             out.push((name.to_string(), v.value.to_string(), why.to_string()));
@@ -413,11 +413,15 @@ fn aws_target_group(r: &Reader, address: &str, values: &RawValue) -> Result<Opti
     }
     if profile == "aws-nlb" {
         if let Some(ths) = r.block(&v, "target_health_state")? {
-            s.connection_termination = r.boolean(
-                &ths,
-                "enable_unhealthy_connection_termination",
-                &format!("{address}.target_health_state.enable_unhealthy_connection_termination"),
-            )?;
+            aws::Knobs {
+                connection_termination: r.boolean(
+                    &ths,
+                    "enable_unhealthy_connection_termination",
+                    &format!("{address}.target_health_state.enable_unhealthy_connection_termination"),
+                )?,
+                ..Default::default()
+            }
+            .put(&mut s);
         }
     }
     let ports = r.port(&v);
@@ -532,8 +536,10 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
     let v = r.obj(values, address)?;
     let f = |k: &str| format!("{address}.{k}");
     let mut block_ports = Vec::new();
-    let mut s = LbSettings {
+    let mut k = gcp::Knobs {
         check_interval: r.seconds(&v, "check_interval_sec", &f("check_interval_sec"))?,
+    };
+    let mut s = LbSettings {
         timeout: r.seconds(&v, "timeout_sec", &f("timeout_sec"))?,
         healthy_threshold: r.count(&v, "healthy_threshold", &f("healthy_threshold"))?,
         unhealthy_threshold: r.count(&v, "unhealthy_threshold", &f("unhealthy_threshold"))?,
@@ -573,7 +579,7 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
         }
     }
     let at = v.at;
-    s.check_interval = s.check_interval.or_else(|| r.default(Micros::from_secs(5), at));
+    k.check_interval = k.check_interval.or_else(|| r.default(Micros::from_secs(5), at));
     s.timeout = s.timeout.or_else(|| r.default(Micros::from_secs(5), at));
     s.healthy_threshold = s.healthy_threshold.or_else(|| r.default(2, at));
     s.unhealthy_threshold = s.unhealthy_threshold.or_else(|| r.default(2, at));
@@ -584,6 +590,7 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
     // (OpenShift's GCP installer probes an apiserver-watcher proxy on 6080): not used for selection.
     let _probe_port = if legacy { r.port(&v) } else { block_ports };
     let ports = Vec::new();
+    let s = k.onto(s);
     let assumed = assumed_of(&s, "not set in the health check: Google's default");
     Ok(Some(LbInput {
         name: address.to_string(),
@@ -602,9 +609,11 @@ fn gcp_health_check(r: &Reader, address: &str, values: &RawValue, legacy: bool) 
 fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, InputError> {
     let v = r.obj(values, address)?;
     let f = |k: &str| format!("{address}.{k}");
+    let mut k = azure::Knobs {
+        probe_threshold: r.count(&v, "probe_threshold", &f("probe_threshold"))?,
+    };
     let mut s = LbSettings {
         interval: r.seconds(&v, "interval_in_seconds", &f("interval_in_seconds"))?,
-        probe_threshold: r.count(&v, "probe_threshold", &f("probe_threshold"))?,
         ..LbSettings::default()
     };
     s.protocol = match r.string(&v, "protocol", &f("protocol"))? {
@@ -636,7 +645,8 @@ fn azure_probe(r: &Reader, address: &str, values: &RawValue) -> Result<LbInput, 
         }
     }
     s.interval = s.interval.or_else(|| r.default(Micros::from_secs(15), v.at));
-    s.probe_threshold = s.probe_threshold.or_else(|| r.default(1, v.at));
+    k.probe_threshold = k.probe_threshold.or_else(|| r.default(1, v.at));
+    let s = k.onto(s);
     let ports = r.port(&v);
     let assumed = assumed_of(&s, "not set in the probe: Azure's default");
     Ok(LbInput {
@@ -734,14 +744,14 @@ mod tests {
         let built = crate::scenario::build_lb(&lbs[0], &server).unwrap();
         let t = built.settings.timeout.as_ref().unwrap();
         assert_eq!((t.value, t.from_profile), (Micros::from_secs(10), true));
-        assert!(!aws.connection_termination.as_ref().unwrap().value);
+        assert!(!aws::Knobs::of(aws).connection_termination.unwrap().value);
         assert_eq!(aws.port.as_ref().unwrap().value, 6443);
         let g = &lbs[1].settings;
         assert_eq!(g.protocol.as_ref().unwrap().value, Protocol::Https);
         assert_eq!(g.path.as_ref().unwrap().value, "/readyz");
         let a = &lbs[2].settings;
-        assert_eq!(a.probe_threshold.as_ref().unwrap().value, 1);
-        assert!(a.probe_threshold.as_ref().unwrap().from_profile);
+        assert_eq!(azure::Knobs::of(a).probe_threshold.unwrap().value, 1);
+        assert!(azure::Knobs::of(a).probe_threshold.unwrap().from_profile);
     }
 
     #[test]

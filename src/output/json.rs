@@ -5,7 +5,6 @@ use crate::analysis::findings::Severity;
 use crate::analysis::outcome::{Outcome, Route};
 use crate::analysis::{LbReport, TimesFrom, Verdict};
 use crate::paths::PathVerdict;
-use crate::provider::Family;
 use crate::scenario::k8s::CheckTarget;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,7 +25,7 @@ struct ReportJson<'a> {
     check: CheckTarget,
     detection_best_s: f64,
     detection_worst_s: f64,
-    family: Family,
+    family: &'static str,
     file: &'a str,
     findings: Vec<FindingJson<'a>>,
     lb: &'a str,

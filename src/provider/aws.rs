@@ -12,7 +12,7 @@
 
 use super::{
     fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, matcher, matcher_codes, required,
-    whole_seconds, Family, Grid, KnobValue, LbSettings, Limits, Located, ProbeModel, ProberCount, Provider, Setting,
+    whole_seconds, Builtin, Grid, KnobValue, LbSettings, Limits, Located, ProbeModel, ProberCount, Provider, Setting,
 };
 use crate::error::{InputError, Loc};
 
@@ -63,9 +63,36 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
     Ok(fixed_rate_model(s, interval, timeout, threshold, readiness_path))
 }
 
+own_knobs! {
+    /// The ELB settings beyond the shared check settings: NLB connection termination and the
+    /// target layout that decides fail-open.
+    pub struct Knobs {
+        /// NLB `deregistration_delay.connection_termination.enabled`.
+        connection_termination: bool,
+        /// Registered targets of the target group.
+        targets: u32 [AtLeastOne, Hidden],
+        /// Availability zones with targets (NLB).
+        zones: u32 [AtLeastOne, Hidden],
+        /// Cross-zone load balancing (NLB; off by default).
+        cross_zone: bool [None, Hidden],
+    }
+}
+
 impl Provider for Elb {
-    fn family(&self) -> Family {
-        Family::Aws
+    fn family(&self) -> &'static str {
+        "aws"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        match self.0 {
+            Product::Nlb => &[builtin!("aws-nlb")],
+            Product::Alb => &[builtin!("aws-alb")],
+            Product::Clb => &[builtin!("aws-clb")],
+        }
+    }
+
+    fn own(&self) -> super::OwnKnobs {
+        Knobs::OWN
     }
 
     fn variant(&self) -> &'static str {
@@ -96,7 +123,7 @@ impl Provider for Elb {
     /// Whole seconds; ELB success matchers take only HTTP codes (`Matcher.HttpCode`), inside the
     /// profile's range.
     fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
-        whole_seconds(s, profile)?;
+        whole_seconds(s, profile, "interval")?;
         if let Some(m) = &s.matcher {
             if !matches!(m.value.test, matcher::Test::Status(_)) {
                 return Err(InputError::new(
@@ -113,8 +140,9 @@ impl Provider for Elb {
     /// the profile's `[sources]`): with `zones` given and `probers` not, the assumed count follows
     /// `zones`.
     fn settle(&self, mut s: LbSettings) -> LbSettings {
+        let k = Knobs::of(&s);
         if self.0 == Product::Nlb {
-            if let (Some(z), Some(p)) = (&s.zones, &s.probers) {
+            if let (Some(z), Some(p)) = (&k.zones, &s.probers) {
                 if !z.from_profile && p.from_profile {
                     s.probers = Some(Located {
                         value: ProberCount {
@@ -148,9 +176,9 @@ impl Provider for Elb {
 
     /// `target_health_state.unhealthy.connection_termination.enabled` (NLB target groups, default
     /// on): the NLB sends a TCP RST on the target's client connections (NLB guide).
-    fn resets_connections<'a>(&self, s: &'a LbSettings) -> Option<&'a Located<bool>> {
+    fn resets_connections(&self, s: &LbSettings) -> Option<Located<bool>> {
         (self.0 == Product::Nlb)
-            .then_some(s.connection_termination.as_ref())
+            .then(|| Knobs::of(s).connection_termination)
             .flatten()
             .filter(|c| c.value)
     }
@@ -179,10 +207,11 @@ impl Provider for Elb {
     /// The NLB routes connections, not requests: keep-alive connections outlive its decision
     /// until the server closes them or the NLB resets them (`connection_termination`).
     fn established_connections(&self, s: &LbSettings, until_server: &str) -> Option<String> {
+        let k = Knobs::of(s);
         if self.0 != Product::Nlb {
             return None;
         }
-        let termination = s.connection_termination.as_ref().map(|c| c.value);
+        let termination = k.connection_termination.as_ref().map(|c| c.value);
         Some(if termination == Some(true) {
             "established keep-alive connections keep carrying requests after the NLB stops new connections, until the NLB resets them when the target turns unhealthy (connection_termination = true, see GL006): requests in flight on them then fail with a reset".to_string()
         } else {

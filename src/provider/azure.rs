@@ -26,8 +26,8 @@
 //! Services and as a warning for Terraform and scenario files.
 
 use super::{
-    apply_setting, count_range, protocol_of, required, secs_range, Family, Grid, KnobValue, LbSettings, Limits,
-    ProbeModel, Protocol, Provider, Schedule, Setting,
+    apply_setting, count_range, protocol_of, required, secs_range, Builtin, Grid, KnobValue, LbSettings,
+    LimitViolation, Limits, ProbeModel, Protocol, Provider, Schedule, Setting,
 };
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
@@ -43,6 +43,14 @@ pub const KNOBS: &[&str] = &[
     "propagation_delay",
     "latency",
 ];
+
+own_knobs! {
+    /// Azure's own settings: the probe's `probeThreshold`.
+    pub struct Knobs {
+        /// `probeThreshold`: consecutive failed probes that take the instance out.
+        probe_threshold: u32 [AtLeastOne, Down],
+    }
+}
 
 /// cloud-provider-azure refuses `interval × probeThreshold >= 120` s
 /// (pkg/provider/azure_loadbalancer_healthprobe.go); the older Azure docs cap the total at 120 s.
@@ -61,10 +69,11 @@ pub fn effective_timeout(protocol: Protocol, interval: Micros) -> Micros {
 
 /// Builds the probe model: fixed-rate at `interval`, timeout fixed by the platform.
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
+    let k = Knobs::of(s);
     let interval = required(&s.interval, "interval", at)?.value;
     let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
     let timeout = effective_timeout(protocol, interval);
-    let threshold = required(&s.probe_threshold, "probe_threshold", at)?.value;
+    let threshold = required(&k.probe_threshold, "probe_threshold", at)?.value;
     Ok(ProbeModel {
         schedule: Schedule::FixedRate { interval },
         view: super::probe_view(s, readiness_path, timeout, timeout),
@@ -88,8 +97,20 @@ pub struct Azure;
 pub static AZURE: Azure = Azure;
 
 impl Provider for Azure {
-    fn family(&self) -> Family {
-        Family::Azure
+    fn family(&self) -> &'static str {
+        "azure"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("azure-lb")]
+    }
+
+    fn own(&self) -> super::OwnKnobs {
+        Knobs::OWN
+    }
+
+    fn verdict_knobs(&self) -> &'static [&'static str] {
+        &["probe_threshold"]
     }
 
     fn knobs(&self) -> &'static [&'static str] {
@@ -98,6 +119,31 @@ impl Provider for Azure {
 
     fn threshold_key(&self) -> &'static str {
         "probe_threshold"
+    }
+
+    /// The profile's ranges, then cloud-provider-azure's cap on interval x probe_threshold, then
+    /// the protocol.
+    fn limit_violations(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Vec<LimitViolation> {
+        let mut out = super::check_ranges(s, limits, profile, "timeout", self.interval_key());
+        let k = Knobs::of(s);
+        if let (Some(max), Some(i), Some(t)) = (limits.interval_times_threshold_below, &s.interval, &k.probe_threshold)
+        {
+            if i.value.times(i64::from(t.value)) >= max {
+                let loc = if i.from_profile { t.loc.clone() } else { i.loc.clone() };
+                out.push(LimitViolation {
+                    loc,
+                    message: format!(
+                        "cloud-provider-azure requires interval x probe_threshold below {max} for Service annotations (pkg/provider/azure_loadbalancer_healthprobe.go), got {} x {} = {}; the Azure API itself accepts it (MicrosoftDocs/azure-docs#107019)",
+                        i.value,
+                        t.value,
+                        i.value.times(i64::from(t.value))
+                    ),
+                    tool_only: true,
+                });
+            }
+        }
+        out.extend(super::check_protocol(s, limits, profile));
+        out
     }
 
     fn model(&self, s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<Option<ProbeModel>, InputError> {

@@ -9,10 +9,11 @@
 //! `checkIntervalSec` (Compute API `healthChecks` field description).
 
 use super::{
-    fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Family, Grid, KnobValue,
+    fixed_rate_grid, fixed_rate_model, fixed_rate_values, fixed_rate_words, required, Builtin, Grid, KnobValue,
     LbSettings, Limits, ProbeModel, Provider, Setting,
 };
 use crate::error::{InputError, Loc};
+use crate::time::Micros;
 
 /// Settings accepted in a GCP `[[lb]]` table.
 pub const KNOBS: &[&str] = &[
@@ -28,9 +29,18 @@ pub const KNOBS: &[&str] = &[
     "latency",
 ];
 
+own_knobs! {
+    /// GCP's own settings: the health check's `checkIntervalSec` under its own name.
+    pub struct Knobs {
+        /// `checkIntervalSec`.
+        check_interval: Micros [Positive, Interval],
+    }
+}
+
 /// Builds the probe model: each prober fixed-rate at `check_interval`, timeout `timeout`.
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
-    let interval = required(&s.check_interval, "check_interval", at)?.value;
+    let k = Knobs::of(s);
+    let interval = required(&k.check_interval, "check_interval", at)?.value;
     let timeout = required(&s.timeout, "timeout", at)?.value;
     let threshold = required(&s.unhealthy_threshold, "unhealthy_threshold", at)?.value;
     Ok(fixed_rate_model(s, interval, timeout, threshold, readiness_path))
@@ -44,8 +54,20 @@ pub struct Gcp;
 pub static GCP: Gcp = Gcp;
 
 impl Provider for Gcp {
-    fn family(&self) -> Family {
-        Family::Gcp
+    fn family(&self) -> &'static str {
+        "gcp"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("gcp")]
+    }
+
+    fn own(&self) -> super::OwnKnobs {
+        Knobs::OWN
+    }
+
+    fn verdict_knobs(&self) -> &'static [&'static str] {
+        &["check_interval"]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

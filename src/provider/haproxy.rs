@@ -38,7 +38,7 @@
 //! health = rise and goes down on the first failure; see doc "init-state").
 
 use super::{
-    matcher_codes, required, Family, Grid, KnobValue, LbSettings, Limits, ProbeModel, Provider, Refusal, Schedule,
+    matcher_codes, required, Builtin, Grid, KnobValue, LbSettings, Limits, ProbeModel, Provider, Refusal, Schedule,
     Setting,
 };
 use crate::error::{InputError, Loc};
@@ -62,6 +62,35 @@ pub const KNOBS: &[&str] = &[
     "matcher",
     "version",
 ];
+
+own_knobs! {
+    /// HAProxy's own settings (`server ... check` keywords and the backend's `timeout`s,
+    /// `retries`, `option redispatch`), in the order a report lists them.
+    pub struct Knobs {
+        /// `inter`: the check interval while the server is up.
+        inter: Micros [Positive, Interval],
+        /// `fastinter`: the interval while it is transitioning.
+        fastinter: Micros [Positive, Interval],
+        /// `downinter`: the interval while it is down.
+        downinter: Micros [Positive, Interval],
+        /// `spread-checks`: the jitter, in percent of the interval.
+        spread_checks: u32 [None, Interval],
+        /// `timeout check`: the read timeout of a check once connected.
+        timeout_check: Micros [Positive, Timeout],
+        /// `timeout connect`.
+        timeout_connect: Micros [Positive, Timeout],
+        /// `fall`: consecutive failed checks that mark the server down.
+        fall: u32 [AtLeastOne, Down],
+        /// `rise`: consecutive passed checks that bring it back.
+        rise: u32 [AtLeastOne, Up],
+        /// `retries`: connection attempts on a refused connection.
+        retries: u32 [Bounded, Hidden],
+        /// `option redispatch`: the last retry goes to another server.
+        redispatch: bool [None, Hidden],
+        /// The HAProxy version that reads the configuration (its check timer depends on it).
+        version: String [None, Hidden],
+    }
+}
 
 /// Largest `spread-checks` HAProxy accepts (src/cfgparse-global.c).
 pub const MAX_SPREAD: u32 = 50;
@@ -127,18 +156,20 @@ pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
 /// Whether the check timer of these settings depends on the version: `timeout check` below the
 /// connect-phase timer min(`inter`, `timeout connect`).
 pub fn timer_depends_on_version(s: &LbSettings) -> bool {
-    let Some(check) = &s.timeout_check else {
+    let k = Knobs::of(s);
+    let Some(check) = &k.timeout_check else {
         return false;
     };
-    let inter = s.inter.as_ref().map_or(DEF_INTER, |v| v.value);
-    let t = |f: bool| effective_timeout(inter, Some(check.value), s.timeout_connect.as_ref().map(|v| v.value), f);
+    let inter = k.inter.as_ref().map_or(DEF_INTER, |v| v.value);
+    let t = |f: bool| effective_timeout(inter, Some(check.value), k.timeout_connect.as_ref().map(|v| v.value), f);
     t(true) != t(false)
 }
 
 /// The version of the settings (`version`), else [`DEFAULT_VERSION`]; an error at the setting when
 /// it does not parse.
 pub fn version_of(s: &LbSettings) -> Result<(u32, u32, u32), InputError> {
-    match &s.version {
+    let k = Knobs::of(s);
+    match &k.version {
         None => Ok(DEFAULT_VERSION),
         Some(v) => parse_version(&v.value).ok_or_else(|| {
             InputError::new(
@@ -171,11 +202,12 @@ pub fn version_words(v: (u32, u32, u32)) -> String {
 
 /// Builds the probe model: completion-relative with `inter`/`fastinter`/`downinter`.
 pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeModel, InputError> {
-    let inter = required(&s.inter, "inter", at)?.value;
-    let fastinter = s.fastinter.as_ref().map_or(inter, |v| v.value);
-    let downinter = s.downinter.as_ref().map_or(inter, |v| v.value);
-    let spread = s.spread_checks.as_ref().map_or(0, |v| v.value);
-    if let Some(sp) = &s.spread_checks {
+    let k = Knobs::of(s);
+    let inter = required(&k.inter, "inter", at)?.value;
+    let fastinter = k.fastinter.as_ref().map_or(inter, |v| v.value);
+    let downinter = k.downinter.as_ref().map_or(inter, |v| v.value);
+    let spread = k.spread_checks.as_ref().map_or(0, |v| v.value);
+    if let Some(sp) = &k.spread_checks {
         if sp.value > MAX_SPREAD {
             return Err(InputError::new(
                 sp.loc.clone(),
@@ -187,8 +219,8 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
     let fixed = has_check_timer_fix(version_of(s)?);
     let (timeout_min, timeout) = effective_timeout(
         inter,
-        s.timeout_check.as_ref().map(|v| v.value),
-        s.timeout_connect.as_ref().map(|v| v.value),
+        k.timeout_check.as_ref().map(|v| v.value),
+        k.timeout_connect.as_ref().map(|v| v.value),
         fixed,
     );
     Ok(ProbeModel {
@@ -199,8 +231,8 @@ pub fn model(s: &LbSettings, readiness_path: &str, at: &Loc) -> Result<ProbeMode
             spread_pct: spread,
         },
         view: super::probe_view(s, readiness_path, timeout, timeout_min),
-        threshold: s.fall.as_ref().map_or(3, |v| v.value),
-        rise: s.rise.as_ref().map_or(2, |v| v.value),
+        threshold: k.fall.as_ref().map_or(3, |v| v.value),
+        rise: k.rise.as_ref().map_or(2, |v| v.value),
         probers: 1,
         propagation: super::propagation_of(s),
         answered_marks_down: false,
@@ -227,8 +259,20 @@ pub struct Haproxy;
 pub static HAPROXY: Haproxy = Haproxy;
 
 impl Provider for Haproxy {
-    fn family(&self) -> Family {
-        Family::Haproxy
+    fn family(&self) -> &'static str {
+        "haproxy"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("haproxy")]
+    }
+
+    fn own(&self) -> super::OwnKnobs {
+        Knobs::OWN
+    }
+
+    fn verdict_knobs(&self) -> &'static [&'static str] {
+        &["inter", "fall", "rise"]
     }
 
     fn knobs(&self) -> &'static [&'static str] {
@@ -266,9 +310,10 @@ impl Provider for Haproxy {
     /// `inter` and `fastinter` in [`GRID_STEP`] steps up to [`GRID_MAX`], `fall` 1 to
     /// [`GRID_MAX_FALL`], `timeout check` as configured (else `inter`).
     fn grid(&self, s: &LbSettings, _limits: &Limits) -> Grid {
+        let k = Knobs::of(s);
         let mut settings = Vec::new();
-        let tcheck = s.timeout_check.as_ref().map(|v| v.value);
-        let tconnect = s.timeout_connect.as_ref().map(|v| v.value);
+        let tcheck = k.timeout_check.as_ref().map(|v| v.value);
+        let tconnect = k.timeout_connect.as_ref().map(|v| v.value);
         let fixed = version_of(s).is_ok_and(has_check_timer_fix);
         let steps = GRID_MAX.0 / GRID_STEP.0;
         for a in 1..=steps {
@@ -318,7 +363,8 @@ impl Provider for Haproxy {
 
     /// The version, when the check timer depends on it and nothing named one.
     fn assumed(&self, s: &LbSettings) -> Vec<(String, String, String)> {
-        if !timer_depends_on_version(s) || s.version.as_ref().is_some_and(|v| !v.from_profile) {
+        let k = Knobs::of(s);
+        if !timer_depends_on_version(s) || k.version.as_ref().is_some_and(|v| !v.from_profile) {
             return Vec::new();
         }
         vec![(
@@ -331,19 +377,20 @@ impl Provider for Haproxy {
     /// Retried on the same closed port `retries` times unless `option redispatch` sends it to
     /// another server (see the module's notes).
     fn refusal(&self, s: &LbSettings, backends: u32) -> Refusal {
-        let retries = s.retries.as_ref().map_or(3, |r| r.value);
-        let redispatch = s.redispatch.as_ref().is_some_and(|r| r.value);
-        let turnaround = s
+        let k = Knobs::of(s);
+        let retries = k.retries.as_ref().map_or(3, |r| r.value);
+        let redispatch = k.redispatch.as_ref().is_some_and(|r| r.value);
+        let turnaround = k
             .timeout_connect
             .as_ref()
             .map_or(RETRY_TURNAROUND, |t| t.value.min(RETRY_TURNAROUND));
         let waited = turnaround.times(i64::from(retries));
-        let fix_at = s
+        let fix_at = k
             .redispatch
             .as_ref()
             .filter(|r| !r.from_profile)
             .map(|r| &r.loc)
-            .or(s.retries.as_ref().filter(|r| !r.from_profile).map(|r| &r.loc))
+            .or(k.retries.as_ref().filter(|r| !r.from_profile).map(|r| &r.loc))
             .cloned();
         let fix = Some(("add `option redispatch` to the backend (or defaults)", fix_at));
         if retries == 0 {

@@ -25,7 +25,7 @@
 //! operating system's connect timeout before it moves on.
 
 use super::{
-    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Family, Grid, KnobValue, LbSettings, Limits,
+    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Builtin, Grid, KnobValue, LbSettings, Limits,
     ProbeModel, Provider, Refusal, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -49,8 +49,12 @@ pub struct AgentLb;
 pub static AGENT_LB: AgentLb = AgentLb;
 
 impl Provider for AgentLb {
-    fn family(&self) -> Family {
-        Family::K3s
+    fn family(&self) -> &'static str {
+        "k3s"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("k3s-agent-lb")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

@@ -3,12 +3,81 @@
 //!
 //! Everything the rest of graceline asks of a provider goes through the [`Provider`] trait; the
 //! registry [`PROVIDERS`] is the only place that lists them, and [`of`] finds the one a profile
-//! names by its `family` and `variant`. A new provider costs a module implementing the trait, a profile
-//! `profiles/<name>.toml` listed in `profiles.rs`'s `builtin!`, its line in [`PROVIDERS`], a
-//! [`Family`] variant when it is a new family, and a line in `lb_fields!` for each setting no
-//! provider had before (nginx added its passive settings there). What a reader reads stays generic ([`LbSettings`], each
-//! value with its location); each provider interprets it (knobs, validation, probe model,
-//! recommendation grid, wording).
+//! names by its `family` and `variant` (plain names the profile TOML states).
+//!
+//! A new provider is one module, one profile TOML and one line in [`PROVIDERS`]: the module
+//! implements the trait, embeds its profile `profiles/<name>.toml` ([`Provider::profiles`]; the
+//! built-in profile list is the providers' profiles in registry order) and declares the settings
+//! only it has with `own_knobs!` (its `Knobs` struct; [`Provider::own`] hands it to the generic
+//! code). [`LbSettings`] holds what every provider's model reads (interval, timeout, thresholds,
+//! protocol, path, port, matcher, probers, propagation, latency) plus the provider's own settings
+//! in a provider-neutral carrier ([`LbSettings::own`]), each value with its location: a scenario's
+//! `[[lb]]` table and a profile's `[settings]` keep every other key as written ([`LbRaw::own`])
+//! until the chosen provider types it, so an unknown key is refused with that provider's own list.
+//! Each provider interprets the settings (knobs, validation, probe model, recommendation grid,
+//! wording); readers build the shared settings and the provider's `Knobs` (`Knobs::onto`).
+
+/// The [`Builtin`] of `profiles/<name>.toml`, embedded so the binary works anywhere.
+macro_rules! builtin {
+    ($name:literal) => {
+        $crate::provider::Builtin {
+            name: $name,
+            text: include_str!(concat!("../../profiles/", $name, ".toml")),
+        }
+    };
+}
+
+/// Declares a provider module's own settings: `pub struct Knobs` (each field an
+/// `Option<Located<T>>`), `Knobs::OWN` (names, checks and typing for the generic code), `Knobs::of`
+/// (read from an [`LbSettings`]) and `Knobs::put` (write into one). A field may name its
+/// [`Check`] and report [`Row`] in brackets (`inter: Micros [Positive, Interval]`; without:
+/// `[None, Other]`).
+macro_rules! own_knobs {
+    (@knob $name:ident) => {
+        $crate::provider::OwnKnob { name: stringify!($name), check: $crate::provider::Check::None, row: $crate::provider::Row::Other }
+    };
+    (@knob $name:ident $check:ident $row:ident) => {
+        $crate::provider::OwnKnob { name: stringify!($name), check: $crate::provider::Check::$check, row: $crate::provider::Row::$row }
+    };
+    ($(#[$doc:meta])* pub struct Knobs { $($(#[$fdoc:meta])* $name:ident : $ty:ty $([$check:ident, $row:ident])?),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct Knobs {
+            $($(#[$fdoc])* pub $name: Option<$crate::provider::Located<$ty>>,)*
+        }
+
+        impl Knobs {
+            /// These settings as the generic code sees them: names, checks and typing.
+            pub const OWN: $crate::provider::OwnKnobs = $crate::provider::OwnKnobs {
+                knobs: &[$(own_knobs!(@knob $name $($check $row)?)),*],
+                type_value: |key, v| match key {
+                    $(stringify!($name) => Some(<$ty as $crate::provider::OwnType>::from_toml(v)),)*
+                    _ => None,
+                },
+            };
+
+            /// This provider's settings, read from the carrier of `s`.
+            pub fn of(s: &$crate::provider::LbSettings) -> Self {
+                Knobs {
+                    $($name: s.own_as(stringify!($name)),)*
+                }
+            }
+
+            /// `s` with the settings set here (a reader's shared settings plus this provider's own).
+            pub fn onto(self, mut s: $crate::provider::LbSettings) -> $crate::provider::LbSettings {
+                self.put(&mut s);
+                s
+            }
+
+            /// Writes the settings set here into `s` (replacing those of the same name).
+            pub fn put(self, s: &mut $crate::provider::LbSettings) {
+                $(if let Some(v) = self.$name {
+                    s.set_own(stringify!($name), v);
+                })*
+            }
+        }
+    };
+}
 
 pub mod aws;
 pub mod azure;
@@ -29,24 +98,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// Provider family, as profiles name it; with the variant it selects the [`Provider`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Family {
-    /// AWS Elastic Load Balancing (NLB, ALB, CLB).
-    Aws,
-    /// Google Cloud Load Balancing health checks.
-    Gcp,
-    /// Azure Load Balancer probes.
-    Azure,
-    /// HAProxy `server ... check`.
-    Haproxy,
-    /// nginx open source `upstream` (passive checks only), NGINX Plus `health_check`.
-    Nginx,
-    /// Talos KubePrism, the node-local load balancer in front of the control planes.
-    Talos,
-    /// The k3s / RKE2 agent load balancer.
-    K3s,
+/// One embedded profile file (`profiles/<name>.toml`): the providers embed their own, the server
+/// profiles are listed in `profiles.rs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// Profile name.
+    pub name: &'static str,
+    /// The file's text, sources included.
+    pub text: &'static str,
 }
 
 /// What graceline knows about one kind of load balancer, and the only place it is said: the
@@ -55,8 +114,8 @@ pub enum Family {
 /// what clients see of a refused request. Each family module implements it (AWS once per ELB
 /// product); [`PROVIDERS`] lists them and [`of`] finds the one a profile names.
 pub trait Provider: Sync + std::fmt::Debug {
-    /// The family whose profiles name this provider.
-    fn family(&self) -> Family;
+    /// The family whose profiles name this provider (`family = "aws"` in its profile TOML).
+    fn family(&self) -> &'static str;
 
     /// The product within the family, as profiles name it (`nlb`, `alb`, `clb`); empty when the
     /// family has one.
@@ -64,7 +123,24 @@ pub trait Provider: Sync + std::fmt::Debug {
         ""
     }
 
-    /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`).
+    /// The built-in profiles of this provider (`profiles/<name>.toml`), in the order `graceline
+    /// profiles` lists them.
+    fn profiles(&self) -> &'static [Builtin];
+
+    /// The settings this provider owns beside the shared ones: its module's `Knobs::OWN`.
+    fn own(&self) -> OwnKnobs {
+        OwnKnobs::NONE
+    }
+
+    /// The provider's own settings whose profile default shapes the verdict, named as assumed
+    /// when the input left them to the profile (HAProxy's `inter`, `fall`, `rise`).
+    fn verdict_knobs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Setting names an `[[lb]]` table of this provider accepts (besides `name` and `profile`),
+    /// in the order its messages list them: shared settings and its own `Knobs` (a unit test
+    /// holds the list and the struct together).
     fn knobs(&self) -> &'static [&'static str];
 
     /// Settings beyond the check knobs: the target layout that decides fail-open (ELBv2 target
@@ -78,6 +154,18 @@ pub trait Provider: Sync + std::fmt::Debug {
         "interval"
     }
 
+    /// The check interval when the provider holds it in a setting of its own (HAProxy's `inter`,
+    /// GCP's `check_interval`: an own setting listed beside `interval`).
+    fn own_interval(&self, s: &LbSettings) -> Option<Located<Micros>> {
+        let key = self.interval_key();
+        self.own()
+            .knobs
+            .iter()
+            .any(|k| k.name == key && k.row == Row::Interval)
+            .then(|| s.own_as(key))
+            .flatten()
+    }
+
     /// The setting that holds the consecutive failures that mark a server down.
     fn threshold_key(&self) -> &'static str {
         "unhealthy_threshold"
@@ -87,7 +175,7 @@ pub trait Provider: Sync + std::fmt::Debug {
     /// input's prefix). By default: the cloud APIs' whole-second durations and the profile's
     /// success-code range.
     fn validate(&self, s: &LbSettings, limits: &Limits, profile: &str) -> Result<(), InputError> {
-        whole_seconds(s, profile)?;
+        whole_seconds(s, profile, self.interval_key())?;
         matcher_codes(s, limits, profile)
     }
 
@@ -138,7 +226,7 @@ pub trait Provider: Sync + std::fmt::Debug {
 
     /// The setting under which the load balancer resets established connections when a target
     /// turns unhealthy (rule GL006), if it is on.
-    fn resets_connections<'a>(&self, _s: &'a LbSettings) -> Option<&'a Located<bool>> {
+    fn resets_connections(&self, _s: &LbSettings) -> Option<Located<bool>> {
         None
     }
 
@@ -210,7 +298,7 @@ pub static PROVIDERS: [&dyn Provider; 10] = [
 ];
 
 /// The provider a profile's `family` and `variant` name, if graceline models it.
-pub fn of(family: Family, variant: &str) -> Option<&'static dyn Provider> {
+pub fn of(family: &str, variant: &str) -> Option<&'static dyn Provider> {
     PROVIDERS
         .iter()
         .copied()
@@ -352,13 +440,14 @@ fn fixed_rate_grid(limits: &Limits, ikey: &str) -> Grid {
 /// AWS, GCP and Azure take their interval and timeout as whole seconds (`HealthCheckIntervalSeconds`,
 /// `checkIntervalSec`, `intervalInSeconds`: integers in each API), so `"10.5s"` is refused as they
 /// would refuse it.
-fn whole_seconds(s: &LbSettings, profile: &str) -> Result<(), InputError> {
-    for (name, v) in [
-        ("interval", &s.interval),
-        ("check_interval", &s.check_interval),
-        ("timeout", &s.timeout),
-    ] {
-        if let Some(v) = v.as_ref().filter(|v| v.value.0 % 1_000_000 != 0) {
+fn whole_seconds(s: &LbSettings, profile: &str, interval_key: &str) -> Result<(), InputError> {
+    let mut keys = vec!["interval"];
+    if interval_key != "interval" {
+        keys.push(interval_key);
+    }
+    keys.push("timeout");
+    for name in keys {
+        if let Some(v) = s.duration(name).filter(|v| v.value.0 % 1_000_000 != 0) {
             return Err(InputError::new(
                 v.loc.clone(),
                 name,
@@ -615,60 +704,113 @@ pub struct Located<T> {
 
 macro_rules! lb_fields {
     ($($name:ident : $ty:ty),* $(,)?) => {
-        /// An `[[lb]]` table (or a profile's `[settings]`) as written, with byte spans.
-        #[derive(Debug, Clone, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
+        /// An `[[lb]]` table (or a profile's `[settings]`) as written, with byte spans: the shared
+        /// settings typed, every other key kept as written for the provider to type
+        /// ([`LbSettings::overlay`]) or refuse with its own list of settings.
+        #[derive(Debug, Clone, Default)]
         pub struct LbRaw {
             /// Name of this LB in reports.
             pub name: Option<Spanned<String>>,
             /// Built-in profile the settings start from.
             pub profile: Option<Spanned<String>>,
             $(#[allow(missing_docs)] pub $name: Option<Spanned<$ty>>,)*
+            /// Every other key: a provider's own settings (or a key no provider takes).
+            pub own: BTreeMap<String, Spanned<toml::Value>>,
         }
 
-        /// Merged LB settings (user over profile), each with its location.
-        #[derive(Debug, Clone, Default)]
-        pub struct LbSettings {
-            $(#[allow(missing_docs)] pub $name: Option<Located<$ty>>,)*
-        }
-
-        impl LbSettings {
-            /// Overlays the user's table on a profile's defaults; `chosen` is where the profile was named.
-            pub fn overlay(profile: &LbRaw, user: &LbRaw, udoc: &Doc, chosen: &Loc) -> Self {
-                LbSettings {
-                    $($name: pick(&profile.$name, &user.$name, udoc, chosen),)*
+        impl<'de> Deserialize<'de> for LbRaw {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = LbRaw;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        write!(f, "a table of load-balancer settings")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<LbRaw, A::Error> {
+                        let mut raw = LbRaw::default();
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                "name" => raw.name = Some(map.next_value()?),
+                                "profile" => raw.profile = Some(map.next_value()?),
+                                $(stringify!($name) => raw.$name = Some(map.next_value()?),)*
+                                _ => {
+                                    let v = map.next_value()?;
+                                    raw.own.insert(key, v);
+                                }
+                            }
+                        }
+                        Ok(raw)
+                    }
                 }
+                d.deserialize_map(V)
             }
         }
 
+        /// Merged LB settings (user over profile), each with its location: the settings every
+        /// provider's model reads, and the provider's own ones in a provider-neutral carrier
+        /// (`own`; each provider module's `Knobs` reads and writes them).
+        #[derive(Debug, Clone, Default)]
+        pub struct LbSettings {
+            $(#[allow(missing_docs)] pub $name: Option<Located<$ty>>,)*
+            /// The provider's own settings by name, typed by its `Knobs` (`own_knobs!`).
+            pub own: BTreeMap<&'static str, Located<Own>>,
+        }
+
         impl LbSettings {
+            /// The shared settings' names, as `[[lb]]` tables write them.
+            pub const SHARED: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// Overlays the user's table on a profile's defaults; `chosen` is where the profile was
+            /// named. The provider types its own settings; a value of the wrong type is an error.
+            pub fn overlay(
+                provider: &dyn Provider,
+                profile: &LbRaw,
+                user: &LbRaw,
+                udoc: &Doc,
+                chosen: &Loc,
+            ) -> Result<Self, OwnTypeError> {
+                let mut s = LbSettings {
+                    $($name: pick(&profile.$name, &user.$name, udoc, chosen),)*
+                    own: BTreeMap::new(),
+                };
+                for (key, span, value) in user.own_typed(provider)? {
+                    s.own.insert(key, Located { value, loc: udoc.loc(span.start), from_profile: false });
+                }
+                Ok(s.with_own_defaults(provider, profile, chosen))
+            }
+
             /// Fills every setting the input left unset from a profile's defaults, located at `chosen`.
-            pub fn with_defaults(self, profile: &LbRaw, chosen: &Loc) -> Self {
+            pub fn with_defaults(self, provider: &dyn Provider, profile: &LbRaw, chosen: &Loc) -> Self {
                 LbSettings {
                     $($name: self.$name.or_else(|| profile.$name.as_ref().map(|p| Located {
                         value: p.get_ref().clone(),
                         loc: chosen.clone(),
                         from_profile: true,
                     })),)*
+                    own: self.own,
                 }
+                .with_own_defaults(provider, profile, chosen)
             }
-        }
 
-        impl LbSettings {
             /// Sets what `user` has (`--set`), each value keeping the location of the one it
             /// replaces (where the change goes), or `at` when there was none.
-            pub fn override_with(&mut self, user: &LbRaw, at: &Loc) {
+            pub fn override_with(&mut self, provider: &dyn Provider, user: &LbRaw, at: &Loc) -> Result<(), OwnTypeError> {
                 $(if let Some(v) = &user.$name {
                     let loc = self.$name.as_ref().map_or_else(|| at.clone(), |o| o.loc.clone());
                     self.$name = Some(Located { value: v.get_ref().clone(), loc, from_profile: false });
                 })*
+                for (key, _, value) in user.own_typed(provider)? {
+                    let loc = self.own.get(key).map_or_else(|| at.clone(), |o| o.loc.clone());
+                    self.own.insert(key, Located { value, loc, from_profile: false });
+                }
+                Ok(())
             }
 
             /// True when `key` holds the profile's default rather than a value the input gave.
             pub fn present_from_profile(&self, key: &str) -> bool {
                 match key {
                     $(stringify!($name) => self.$name.as_ref().is_some_and(|v| v.from_profile),)*
-                    _ => false,
+                    _ => self.own.get(key).is_some_and(|v| v.from_profile),
                 }
             }
         }
@@ -676,20 +818,240 @@ macro_rules! lb_fields {
         impl LbRaw {
             /// This table's settings, each one it lacks taken from `base`.
             pub fn over(&self, base: &LbRaw) -> LbRaw {
+                let mut own = base.own.clone();
+                own.extend(self.own.clone());
                 LbRaw {
                     name: self.name.clone().or_else(|| base.name.clone()),
                     profile: self.profile.clone().or_else(|| base.profile.clone()),
                     $($name: self.$name.clone().or_else(|| base.$name.clone()),)*
+                    own,
                 }
             }
 
-            /// Names and spans of the settings present in this table.
-            pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+            /// Names and spans of the settings present in this table, in the order written.
+            pub fn present(&self) -> Vec<(&str, std::ops::Range<usize>)> {
                 let mut out = Vec::new();
                 $(if let Some(v) = &self.$name { out.push((stringify!($name), v.span())); })*
+                out.extend(self.own.iter().map(|(k, v)| (k.as_str(), v.span())));
+                out.sort_by_key(|(_, span)| span.start);
                 out
             }
         }
+    };
+}
+
+impl LbSettings {
+    /// Every own setting of `provider` this lacks, from `profile` (validated when the profile
+    /// was read: `profiles::lb`), located at `chosen`.
+    fn with_own_defaults(mut self, provider: &dyn Provider, profile: &LbRaw, chosen: &Loc) -> Self {
+        for (key, _, value) in profile.own_typed(provider).unwrap_or_default() {
+            self.own.entry(key).or_insert_with(|| Located {
+                value,
+                loc: chosen.clone(),
+                from_profile: true,
+            });
+        }
+        self
+    }
+
+    /// A duration setting by name, shared (`interval`, `timeout`) or the provider's own.
+    pub fn duration(&self, key: &str) -> Option<Located<Micros>> {
+        match key {
+            "interval" => self.interval.clone(),
+            "timeout" => self.timeout.clone(),
+            _ => self.own_as(key),
+        }
+    }
+
+    /// A count setting by name, shared (`unhealthy_threshold`, `healthy_threshold`) or the
+    /// provider's own.
+    pub fn count(&self, key: &str) -> Option<Located<u32>> {
+        match key {
+            "unhealthy_threshold" => self.unhealthy_threshold.clone(),
+            "healthy_threshold" => self.healthy_threshold.clone(),
+            _ => self.own_as(key),
+        }
+    }
+
+    /// The provider's own setting `key` as its type, if set.
+    pub fn own_as<T: OwnType>(&self, key: &str) -> Option<Located<T>> {
+        let v = self.own.get(key)?;
+        Some(Located {
+            value: T::from_own(&v.value)?,
+            loc: v.loc.clone(),
+            from_profile: v.from_profile,
+        })
+    }
+
+    /// Sets the provider's own setting `key`.
+    pub fn set_own<T: OwnType>(&mut self, key: &'static str, v: Located<T>) {
+        self.own.insert(
+            key,
+            Located {
+                value: v.value.into_own(),
+                loc: v.loc,
+                from_profile: v.from_profile,
+            },
+        );
+    }
+}
+
+impl LbRaw {
+    /// The keys of this table that are `provider`'s own settings, typed, in the order written; an
+    /// error for a value of the wrong type or a key that is neither shared nor the provider's.
+    pub fn own_typed(&self, provider: &dyn Provider) -> Result<Vec<OwnValue>, OwnTypeError> {
+        let own = provider.own();
+        let mut out = Vec::new();
+        for (key, v) in &self.own {
+            let fail = |message: String| OwnTypeError {
+                key: key.clone(),
+                span: v.span(),
+                message,
+            };
+            let Some(name) = own.knobs.iter().map(|k| k.name).find(|n| n == key) else {
+                return Err(fail(format!("is not a setting of the {} provider", provider.family())));
+            };
+            let value = (own.type_value)(name, v.get_ref().clone())
+                .ok_or_else(|| fail(format!("is not a setting of the {} provider", provider.family())))?
+                .map_err(|e| fail(e.message().to_string()))?;
+            out.push((name, v.span(), value));
+        }
+        out.sort_by_key(|(_, span, _)| span.start);
+        Ok(out)
+    }
+}
+
+/// One own setting of a raw table, typed: its name, the value's byte span and the value.
+pub type OwnValue = (&'static str, std::ops::Range<usize>, Own);
+
+/// A provider's own setting whose value it refuses ([`LbRaw::own_typed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnTypeError {
+    /// The key as written.
+    pub key: String,
+    /// The value's byte span in its file.
+    pub span: std::ops::Range<usize>,
+    /// What is wrong (a serde type error's message, or an unknown key).
+    pub message: String,
+}
+
+/// The value of a provider's own setting in the provider-neutral carrier ([`LbSettings::own`]);
+/// the provider's `Knobs` gives each its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Own {
+    /// A duration (`"5s"`).
+    Duration(Micros),
+    /// A count.
+    Count(u32),
+    /// On or off.
+    Flag(bool),
+    /// A word or list in the provider's terms (`next_upstream`, `balancer`, `version`).
+    Text(String),
+}
+
+impl std::fmt::Display for Own {
+    /// As reports show it: durations and counts as written, words in backquotes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Own::Duration(d) => write!(f, "{d}"),
+            Own::Count(n) => write!(f, "{n}"),
+            Own::Flag(b) => write!(f, "{b}"),
+            Own::Text(t) => write!(f, "`{t}`"),
+        }
+    }
+}
+
+/// A type a provider's own setting may have: how it is read from TOML and kept in [`Own`].
+pub trait OwnType: Sized + serde::de::DeserializeOwned {
+    /// Into the carrier.
+    fn into_own(self) -> Own;
+    /// Out of the carrier (`None`: another type, which the provider's own typing never stores).
+    fn from_own(o: &Own) -> Option<Self>;
+    /// A raw TOML value typed as `Self`, into the carrier.
+    fn from_toml(v: toml::Value) -> Result<Own, toml::de::Error> {
+        v.try_into::<Self>().map(Self::into_own)
+    }
+}
+
+macro_rules! own_type {
+    ($ty:ty, $variant:ident) => {
+        impl OwnType for $ty {
+            fn into_own(self) -> Own {
+                Own::$variant(self)
+            }
+            fn from_own(o: &Own) -> Option<Self> {
+                match o {
+                    Own::$variant(v) => Some(v.clone()),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+own_type!(Micros, Duration);
+own_type!(u32, Count);
+own_type!(bool, Flag);
+own_type!(String, Text);
+
+/// How `scenario::validate_values` checks a provider's own setting beside the shared ones (the
+/// provider's `validate` refuses what its API refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing beyond its type.
+    None,
+    /// A duration above zero and within the input limit.
+    Positive,
+    /// A count from 1 up to the count limit.
+    AtLeastOne,
+    /// A count up to the count limit.
+    Bounded,
+}
+
+/// Where a report's settings table lists a provider's own setting: after the shared setting of
+/// the same role (the check interval, the probe timeout, the thresholds down and up), after all
+/// of them, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// After `interval`.
+    Interval,
+    /// After `timeout`.
+    Timeout,
+    /// After `unhealthy_threshold`.
+    Down,
+    /// After `healthy_threshold`.
+    Up,
+    /// After every shared setting.
+    Other,
+    /// Not listed (layout and version settings; their effects are listed where they apply).
+    Hidden,
+}
+
+/// One own setting of a provider, as its `Knobs` declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnKnob {
+    /// Its name in `[[lb]]` tables, profiles and `--set`.
+    pub name: &'static str,
+    /// How it is checked beside the shared settings.
+    pub check: Check,
+    /// Where a report lists it.
+    pub row: Row,
+}
+
+/// A provider's own settings as the generic code sees them (its `Knobs::OWN`, from
+/// `own_knobs!`): their names with their checks and rows, and how a raw value is typed.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnKnobs {
+    /// In declaration order.
+    pub knobs: &'static [OwnKnob],
+    /// The raw value of `key` typed (`None`: not one of these settings).
+    pub type_value: fn(&str, toml::Value) -> Option<Result<Own, toml::de::Error>>,
+}
+
+impl OwnKnobs {
+    /// A provider with no settings of its own.
+    pub const NONE: OwnKnobs = OwnKnobs {
+        knobs: &[],
+        type_value: |_, _| None,
     };
 }
 
@@ -698,44 +1060,14 @@ lb_fields! {
     timeout: Micros,
     unhealthy_threshold: u32,
     healthy_threshold: u32,
-    check_interval: Micros,
-    probe_threshold: u32,
-    inter: Micros,
-    fastinter: Micros,
-    downinter: Micros,
-    fall: u32,
-    rise: u32,
-    timeout_check: Micros,
-    timeout_connect: Micros,
-    spread_checks: u32,
     protocol: Protocol,
     path: String,
     port: u16,
     probers: ProberCount,
     propagation_delay: Propagation,
-    connection_termination: bool,
     latency: LatencyRaw,
-    targets: u32,
-    zones: u32,
-    cross_zone: bool,
-    retries: u32,
-    redispatch: bool,
     matcher: matcher::Matcher,
     unchecked: bool,
-    max_fails: u32,
-    fail_timeout: Micros,
-    next_upstream: String,
-    next_upstream_tries: u32,
-    next_upstream_timeout: Micros,
-    servers: u32,
-    backup_servers: u32,
-    weight: u32,
-    total_weight: u32,
-    balancer: String,
-    workers: u32,
-    keepalive: u32,
-    proxy_timeout: Micros,
-    version: String,
 }
 
 fn pick<T: Clone>(
@@ -833,7 +1165,7 @@ pub fn required<T: Clone>(v: &Option<Located<T>>, field: &str, at: &Loc) -> Resu
         .ok_or_else(|| InputError::new(at.clone(), field, "is required (the profile gives no default)"))
 }
 
-/// Checks the settings against the provider's ranges and relations.
+/// Checks the settings against the provider's ranges, relations and protocols.
 pub fn check_limits(
     s: &LbSettings,
     limits: &Limits,
@@ -841,31 +1173,36 @@ pub fn check_limits(
     timeout_key: &str,
     interval_key: &str,
 ) -> Vec<LimitViolation> {
+    let mut out = check_ranges(s, limits, profile, timeout_key, interval_key);
+    out.extend(check_protocol(s, limits, profile));
+    out
+}
+
+/// The shared keys of a kind first, then the other keys the profile's `[limits]` range (a
+/// provider's own settings), in name order.
+fn limit_keys<'a, T>(shared: [&'a str; 2], ranged: &'a BTreeMap<String, T>) -> impl Iterator<Item = &'a str> {
+    shared
+        .into_iter()
+        .chain(ranged.keys().map(String::as_str).filter(move |k| !shared.contains(k)))
+}
+
+/// Checks the settings against the ranges of the profile's `[limits]` and its timeout/interval
+/// relation.
+pub fn check_ranges(
+    s: &LbSettings,
+    limits: &Limits,
+    profile: &str,
+    timeout_key: &str,
+    interval_key: &str,
+) -> Vec<LimitViolation> {
     let mut out = Vec::new();
-    for (key, v) in [
-        ("interval", &s.interval),
-        ("timeout", &s.timeout),
-        ("check_interval", &s.check_interval),
-        ("inter", &s.inter),
-    ] {
-        out.extend(out_of_range(profile, key, v, limits.durations.get(key)));
+    for key in limit_keys(["interval", "timeout"], &limits.durations) {
+        out.extend(out_of_range(profile, key, &s.duration(key), limits.durations.get(key)));
     }
-    for (key, v) in [
-        ("unhealthy_threshold", &s.unhealthy_threshold),
-        ("healthy_threshold", &s.healthy_threshold),
-        ("probe_threshold", &s.probe_threshold),
-        ("fall", &s.fall),
-        ("rise", &s.rise),
-        ("spread_checks", &s.spread_checks),
-    ] {
-        out.extend(out_of_range(profile, key, v, limits.counts.get(key)));
+    for key in limit_keys(["unhealthy_threshold", "healthy_threshold"], &limits.counts) {
+        out.extend(out_of_range(profile, key, &s.count(key), limits.counts.get(key)));
     }
-    let get = |key: &str| match key {
-        "interval" => s.interval.clone(),
-        "check_interval" => s.check_interval.clone(),
-        "timeout" => s.timeout.clone(),
-        _ => None,
-    };
+    let get = |key: &str| s.duration(key);
     if let (Some(rel), Some(t), Some(i)) = (limits.timeout_vs_interval, get(timeout_key), get(interval_key)) {
         let bad = match rel {
             Relation::LessThan => t.value >= i.value,
@@ -888,24 +1225,15 @@ pub fn check_limits(
             });
         }
     }
-    if let (Some(max), Some(i), Some(t)) = (limits.interval_times_threshold_below, &s.interval, &s.probe_threshold) {
-        if i.value.times(i64::from(t.value)) >= max {
-            let loc = if i.from_profile { t.loc.clone() } else { i.loc.clone() };
-            out.push(LimitViolation {
-                loc,
-                message: format!(
-                    "cloud-provider-azure requires interval x probe_threshold below {max} for Service annotations (pkg/provider/azure_loadbalancer_healthprobe.go), got {} x {} = {}; the Azure API itself accepts it (MicrosoftDocs/azure-docs#107019)",
-                    i.value,
-                    t.value,
-                    i.value.times(i64::from(t.value))
-                ),
-                tool_only: true,
-            });
-        }
-    }
+    out
+}
+
+/// A protocol the profile's `[limits]` does not list.
+pub fn check_protocol(s: &LbSettings, limits: &Limits, profile: &str) -> Option<LimitViolation> {
+    let mut out = None;
     if let (Some(list), Some(p)) = (&limits.protocols, &s.protocol) {
         if !list.contains(&p.value) {
-            out.push(LimitViolation {
+            out = Some(LimitViolation {
                 loc: p.loc.clone(),
                 message: format!("{profile} does not offer {:?} health checks", p.value).to_lowercase(),
                 tool_only: false,
@@ -1013,6 +1341,32 @@ mod tests {
         assert!(!sees_readiness(Protocol::Https, Some("/healthz"), "/readyz"));
         assert!(!sees_readiness(Protocol::Http, Some("/livez"), "/readyz"));
         assert!(!sees_readiness(Protocol::Tcp, Some("/readyz"), "/readyz"));
+    }
+
+    #[test]
+    fn every_key_a_provider_takes_is_shared_or_its_own_and_every_own_one_is_taken() {
+        let shared = LbSettings::SHARED;
+        for p in PROVIDERS {
+            let own = p.own();
+            let takes = [p.knobs(), p.layout_knobs()].concat();
+            for key in &takes {
+                let is_own = own.knobs.iter().any(|k| k.name == *key);
+                assert!(shared.contains(key) != is_own, "{p:?}: {key}");
+            }
+            // Each own setting is taken by this provider or a sibling of its family (an ALB
+            // shares the NLB's Knobs, without the NLB-only ones).
+            for k in own.knobs {
+                assert!(
+                    PROVIDERS
+                        .iter()
+                        .filter(|q| q.family() == p.family())
+                        .any(|q| q.knobs().contains(&k.name) || q.layout_knobs().contains(&k.name)),
+                    "{p:?}: {}",
+                    k.name
+                );
+                assert!(!shared.contains(&k.name), "{p:?}: {} is also shared", k.name);
+            }
+        }
     }
 
     #[test]

@@ -43,8 +43,8 @@
 //! ⌊L·rate⌋ and ⌊L·rate⌋ + 1 of them.
 
 use super::{
-    Family, Grid, KnobValue, LbSettings, LimitViolation, Limits, Located, PassiveView, ProbeModel, Propagation,
-    Protocol, Provider, Refusal, Schedule, Setting as ProbeSetting,
+    Builtin, Grid, KnobValue, LbSettings, LimitViolation, Limits, Located, OwnKnobs, PassiveView, ProbeModel,
+    Propagation, Protocol, Provider, Refusal, Schedule, Setting as ProbeSetting,
 };
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
@@ -689,6 +689,42 @@ pub struct Nginx;
 /// The nginx provider.
 pub static NGINX: Nginx = Nginx;
 
+own_knobs! {
+    /// nginx's own settings (passive checks and what the proxy does with a failed connection),
+    /// as the nginx reader reads them or an `[[lb]]` table writes them; declared in the order a
+    /// report lists them.
+    pub struct Knobs {
+        /// `proxy_connect_timeout`: how long a connection to a silent server waits.
+        timeout_connect: Micros [Positive, Timeout],
+        /// Servers of the upstream that are not `down` or `backup`.
+        servers: u32,
+        /// `backup` servers of the upstream.
+        backup_servers: u32,
+        /// `weight=` of the server that shuts down.
+        weight: u32,
+        /// The balancing directive (`round_robin`, `least_conn`, `hash`, `ip_hash`, `random`).
+        balancer: String,
+        /// `max_fails=`: failures within `fail_timeout` that mark a server unavailable.
+        max_fails: u32,
+        /// `fail_timeout=`: the failure window and how long a marked server is skipped.
+        fail_timeout: Micros,
+        /// `proxy_next_upstream`: `on`/`off` (stream) or the conditions (http), in nginx's words.
+        next_upstream: String,
+        /// `proxy_next_upstream_tries` (0: no limit).
+        next_upstream_tries: u32,
+        /// `proxy_next_upstream_timeout` (0: no limit).
+        next_upstream_timeout: Micros,
+        /// Worker processes that each keep their own failure counts (1 with a `zone`).
+        workers: u32,
+        /// `keepalive` connections cached per worker (http).
+        keepalive: u32,
+        /// `proxy_timeout` (stream) or `proxy_read_timeout` (http).
+        proxy_timeout: Micros,
+        /// The sum of the live servers' weights.
+        total_weight: u32 [None, Hidden],
+    }
+}
+
 /// Settings an `[[lb]]` table with profile `nginx` accepts.
 pub const KNOBS: &[&str] = &[
     "protocol",
@@ -750,17 +786,18 @@ impl Passive {
     /// The passive settings of an `[[lb]]` (or what the nginx reader read), validated as nginx
     /// validates them; `total_weight` defaults to `servers × weight`.
     pub fn from_settings(s: &LbSettings, at: &Loc) -> Result<Passive, InputError> {
+        let k = Knobs::of(s);
         let module = module_of(s);
         let count = |v: &Option<Located<u32>>, d: u32| v.as_ref().map_or(d, |v| v.value);
         let dur = |v: &Option<Located<Micros>>, d: Micros| v.as_ref().map_or(d, |v| v.value);
-        let next_upstream = match &s.next_upstream {
+        let next_upstream = match &k.next_upstream {
             Some(n) => parse_next_upstream(&n.value, module).map_err(|m| bad(n, "next_upstream", m))?,
             None => match module {
                 Module::Stream => NextUpstream::On(vec![Condition::Error, Condition::Timeout]),
                 Module::Http => NextUpstream::On(vec![Condition::Error, Condition::Timeout]),
             },
         };
-        let spread = match &s.balancer {
+        let spread = match &k.balancer {
             None => Spread::Weighted,
             Some(b) => match b.value.as_str() {
                 "round_robin" => Spread::Weighted,
@@ -775,32 +812,32 @@ impl Passive {
                 }
             },
         };
-        let servers = count(&s.servers, 1);
+        let servers = count(&k.servers, 1);
         if servers == 0 {
-            let l = s.servers.as_ref().map_or_else(|| at.clone(), |v| v.loc.clone());
+            let l = k.servers.as_ref().map_or_else(|| at.clone(), |v| v.loc.clone());
             return Err(InputError::new(
                 l,
                 "servers",
                 "an upstream needs at least one server (nginx: \"no servers are inside upstream\")",
             ));
         }
-        let weight = count(&s.weight, 1);
-        if let Some(w) = s.weight.as_ref().filter(|w| w.value == 0) {
+        let weight = count(&k.weight, 1);
+        if let Some(w) = k.weight.as_ref().filter(|w| w.value == 0) {
             return Err(bad(
                 w,
                 "weight",
                 "invalid parameter \"weight=0\" (nginx takes 1 or more)".into(),
             ));
         }
-        let total_weight = count(&s.total_weight, servers.saturating_mul(weight));
-        if let Some(t) = s.total_weight.as_ref().filter(|t| t.value < weight) {
+        let total_weight = count(&k.total_weight, servers.saturating_mul(weight));
+        if let Some(t) = k.total_weight.as_ref().filter(|t| t.value < weight) {
             return Err(bad(
                 t,
                 "total_weight",
                 format!("{} is below the server's own weight {weight}", t.value),
             ));
         }
-        if let Some(f) = s.fail_timeout.as_ref().filter(|f| f.value.0 % 1_000_000 != 0) {
+        if let Some(f) = k.fail_timeout.as_ref().filter(|f| f.value.0 % 1_000_000 != 0) {
             return Err(bad(
                 f,
                 "fail_timeout",
@@ -811,17 +848,17 @@ impl Passive {
             ));
         }
         for (name, v) in [
-            ("timeout_connect", &s.timeout_connect),
-            ("proxy_timeout", &s.proxy_timeout),
+            ("timeout_connect", &k.timeout_connect),
+            ("proxy_timeout", &k.proxy_timeout),
         ] {
             if let Some(v) = v.as_ref().filter(|v| v.value <= Micros::ZERO) {
                 return Err(bad(v, name, format!("must be positive, got {}", v.value)));
             }
         }
-        if let Some(w) = s.workers.as_ref().filter(|w| w.value == 0) {
+        if let Some(w) = k.workers.as_ref().filter(|w| w.value == 0) {
             return Err(bad(w, "workers", "must be 1 or more".into()));
         }
-        if let (Some(k), Module::Stream) = (&s.keepalive, module) {
+        if let (Some(k), Module::Stream) = (&k.keepalive, module) {
             return Err(bad(
                 k,
                 "keepalive",
@@ -831,20 +868,20 @@ impl Passive {
         Ok(Passive {
             module,
             peers: servers,
-            backups: count(&s.backup_servers, 0),
+            backups: count(&k.backup_servers, 0),
             weight,
             total_weight,
             spread,
-            max_fails: count(&s.max_fails, 1),
-            fail_timeout: dur(&s.fail_timeout, Micros::from_secs(10)),
-            connect_timeout: dur(&s.timeout_connect, Micros::from_secs(60)),
+            max_fails: count(&k.max_fails, 1),
+            fail_timeout: dur(&k.fail_timeout, Micros::from_secs(10)),
+            connect_timeout: dur(&k.timeout_connect, Micros::from_secs(60)),
             next_upstream,
-            tries: count(&s.next_upstream_tries, 0),
-            next_upstream_timeout: dur(&s.next_upstream_timeout, Micros::ZERO),
-            workers: count(&s.workers, 1),
-            keepalive: s.keepalive.as_ref().map(|k| k.value).filter(|k| *k > 0),
+            tries: count(&k.next_upstream_tries, 0),
+            next_upstream_timeout: dur(&k.next_upstream_timeout, Micros::ZERO),
+            workers: count(&k.workers, 1),
+            keepalive: k.keepalive.as_ref().map(|k| k.value).filter(|k| *k > 0),
             session_timeout: dur(
-                &s.proxy_timeout,
+                &k.proxy_timeout,
                 match module {
                     Module::Stream => Micros::from_secs(600),
                     Module::Http => Micros::from_secs(60),
@@ -855,8 +892,16 @@ impl Passive {
 }
 
 impl Provider for Nginx {
-    fn family(&self) -> Family {
-        Family::Nginx
+    fn family(&self) -> &'static str {
+        "nginx"
+    }
+
+    fn own(&self) -> OwnKnobs {
+        Knobs::OWN
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("nginx")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {
@@ -1000,8 +1045,12 @@ pub const PLUS_KNOBS: &[&str] = &[
 const PLUS_GRID_MAX: i64 = 30;
 
 impl Provider for NginxPlus {
-    fn family(&self) -> Family {
-        Family::Nginx
+    fn family(&self) -> &'static str {
+        "nginx"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("nginx-plus")]
     }
 
     fn variant(&self) -> &'static str {

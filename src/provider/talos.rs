@@ -22,7 +22,7 @@
 //! holds the round up to 15 s), and the jitter option (Talos does not set it).
 
 use super::{
-    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Family, Grid, KnobValue, LbSettings, Limits,
+    constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Builtin, Grid, KnobValue, LbSettings, Limits,
     ProbeModel, Provider, Refusal, Setting,
 };
 use crate::error::{InputError, Loc};
@@ -46,8 +46,12 @@ pub struct KubePrism;
 pub static KUBEPRISM: KubePrism = KubePrism;
 
 impl Provider for KubePrism {
-    fn family(&self) -> Family {
-        Family::Talos
+    fn family(&self) -> &'static str {
+        "talos"
+    }
+
+    fn profiles(&self) -> &'static [Builtin] {
+        &[builtin!("talos-kubeprism")]
     }
 
     fn knobs(&self) -> &'static [&'static str] {

@@ -6,7 +6,7 @@
 use super::k8s::{Objects, Service, ServicePort, Target};
 use super::LbInput;
 use crate::error::Loc;
-use crate::provider::{LbSettings, Located, Protocol};
+use crate::provider::{gcp, LbSettings, Located, Protocol};
 use crate::time::Micros;
 
 /// ingress-gce's own source of the defaults below.
@@ -33,8 +33,10 @@ pub fn neg_health_check(
     let mut assumed: Vec<(String, String, String)> = Vec::new();
     // DefaultNEGHealthCheck: interval 15 s, timeout 15 s, healthy 1, unhealthy 2, the serving
     // port, request path / (Compute's default).
-    let mut s = LbSettings {
+    let mut k = gcp::Knobs {
         check_interval: located(&svc.loc, true, Micros::from_secs(15)),
+    };
+    let mut s = LbSettings {
         timeout: located(&svc.loc, true, Micros::from_secs(15)),
         healthy_threshold: located(&svc.loc, true, 1),
         unhealthy_threshold: located(&svc.loc, true, 2),
@@ -49,7 +51,7 @@ pub fn neg_health_check(
     if let (Some(path), Some(p)) = (probe_path, &target.probe) {
         s.path = located(&p.loc, false, path.to_string());
         s.timeout = located(&p.loc, false, p.timeout);
-        s.check_interval = located(&p.loc, false, p.period);
+        k.check_interval = located(&p.loc, false, p.period);
         from = format!("the readiness probe at {} (path, periodSeconds, timeoutSeconds)", p.loc);
     }
     let cfg_name = svc
@@ -71,7 +73,7 @@ pub fn neg_health_check(
                 cfg_loc = Some(b.loc.clone());
                 if let Some(hc) = &b.health_check {
                     if let Some((v, l)) = &hc.interval {
-                        s.check_interval = located(l, false, *v);
+                        k.check_interval = located(l, false, *v);
                     }
                     if let Some((v, l)) = &hc.timeout {
                         s.timeout = located(l, false, *v);
@@ -98,7 +100,7 @@ pub fn neg_health_check(
     // GCP rejects a timeout longer than the interval (a BackendConfig that shortens the interval
     // alone keeps the 15 s default timeout): ingress-gce's update then fails and the health check
     // keeps its previous settings, which graceline cannot know.
-    if let (Some(i), Some(to)) = (&s.check_interval, &s.timeout) {
+    if let (Some(i), Some(to)) = (&k.check_interval, &s.timeout) {
         if to.value > i.value {
             notes.push(format!(
                 "{}: the GKE health check of {} would have timeout {} > interval {}, which Google Cloud refuses (the controller's update fails); set timeoutSec in the BackendConfig",
@@ -109,8 +111,8 @@ pub fn neg_health_check(
     for (key, from_profile, value) in [
         (
             "check_interval",
-            s.check_interval.as_ref().is_some_and(|v| v.from_profile),
-            s.check_interval.as_ref().map(|v| v.value.to_string()),
+            k.check_interval.as_ref().is_some_and(|v| v.from_profile),
+            k.check_interval.as_ref().map(|v| v.value.to_string()),
         ),
         (
             "timeout",
@@ -136,6 +138,7 @@ pub fn neg_health_check(
             ));
         }
     }
+    k.put(&mut s);
     let name = format!("GKE load balancer of {}", svc.name);
     (
         LbInput {

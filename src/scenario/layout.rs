@@ -1,10 +1,11 @@
 //! What the inputs say about how targets sit behind a load balancer (targets, zones, cross-zone)
 //! and which propagation tiers that layout selects: facts of the resolved model that both the
-//! model (choosing the error tier) and the analysis (fail-open rules) read.
+//! model (choosing the error tier) and the analysis (fail-open rules) read. The layout settings
+//! are the ELB provider's own ([`crate::provider::aws::Knobs`]); other providers have none.
 
 use super::{LbSpec, Scenario};
 use crate::provider::tiers::{self, Resolved};
-use crate::provider::{Located, Propagation};
+use crate::provider::{aws, Located, Propagation};
 
 /// How targets are registered behind an LB, as far as the inputs say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct Layout {
 
 /// The layout of one LB.
 pub fn layout(sc: &Scenario, lb: &LbSpec) -> Layout {
-    let s = &lb.settings;
+    let s = aws::Knobs::of(&lb.settings);
     Layout {
         targets: s
             .targets
@@ -50,8 +51,8 @@ pub fn measured(lb: &LbSpec) -> Option<&Located<Propagation>> {
 /// What decides the NLB's tail for this load balancer.
 pub fn tier_layout(sc: &Scenario, lb: &LbSpec) -> tiers::Layout {
     tiers::Layout {
-        cross_zone: lb.settings.cross_zone.as_ref().map(|c| c.value),
-        cross_zone_defaulted: lb.settings.cross_zone.as_ref().is_some_and(|c| c.from_profile),
+        cross_zone: aws::Knobs::of(&lb.settings).cross_zone.map(|c| c.value),
+        cross_zone_defaulted: aws::Knobs::of(&lb.settings).cross_zone.is_some_and(|c| c.from_profile),
         zone_fail_open: zone_fails_open(sc, lb),
     }
 }
@@ -64,7 +65,7 @@ pub fn resolve(sc: &Scenario, lb: &LbSpec) -> Vec<Resolved> {
 /// The tiers of `lb` from its own settings alone (a Service's load balancer on a Kubernetes path:
 /// its targets and zones as its settings give them).
 pub fn resolve_lb(lb: &LbSpec) -> Vec<Resolved> {
-    let s = &lb.settings;
+    let s = aws::Knobs::of(&lb.settings);
     let cross_zone = s.cross_zone.as_ref().map(|c| c.value);
     let zone_fail_open = lb.provider.zone_fails_open()
         && cross_zone == Some(false)

@@ -18,7 +18,7 @@ use crate::error::{Doc, InputError, Loc};
 use crate::profiles::{self, LbProfile};
 use crate::provider::latency::{self, Latency, LatencyRange};
 use crate::provider::tiers::{PropagationTier, Tiers};
-use crate::provider::{self, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
+use crate::provider::{self, Check, LbRaw, LbSettings, Limits, Located, ProbeModel, ProberCount, Protocol, Provider};
 use crate::time::{Micros, MAX_INPUT};
 use crate::timeline::{ReadyzFailure, ServerRaw, ServerSpec};
 use serde::Deserialize;
@@ -540,9 +540,9 @@ pub fn build_lb(input: &LbInput, server: &ServerSpec) -> Result<LbSpec, InputErr
 /// [`build_lb`] with the LB profile already parsed (readers of large inputs parse it once).
 pub fn build_lb_with(input: &LbInput, profile: &LbProfile, server: &ServerSpec) -> Result<LbSpec, InputError> {
     let defaults = profile.settings_for(input.settings.protocol.as_ref().map(|p| p.value));
-    let s = input.settings.clone().with_defaults(&defaults, &input.loc);
     let field = |f: &str| format!("{}{f}", input.field_prefix);
     let provider = provider_of(profile, &input.loc, &field("profile"))?;
+    let s = input.settings.clone().with_defaults(provider, &defaults, &input.loc);
     let mut spec = finish_lb(
         input.name.clone(),
         &input.profile,
@@ -659,7 +659,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
         }
     }
     let defaults = profile.settings_for(user.protocol.as_ref().map(|p| *p.get_ref()));
-    let s = LbSettings::overlay(&defaults, user, doc, &chosen);
+    let s = LbSettings::overlay(provider, &defaults, user, doc, &chosen).map_err(|e| own_error(doc, &e, &field))?;
     let name = user
         .name
         .as_ref()
@@ -668,14 +668,27 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
     finish_lb(name, &pname, &profile, provider, s, table_loc, server, &field, latency)
 }
 
+/// A provider's own setting whose value has the wrong type, as [`toml_error`] words a shared one.
+fn own_error(doc: &Doc, e: &provider::OwnTypeError, field: &dyn Fn(&str) -> String) -> InputError {
+    let message = e
+        .message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(words::humanize)
+        .collect::<Vec<_>>()
+        .join("; ");
+    InputError::new(doc.loc(e.span.start), field(&e.key), message)
+}
+
 /// The provider a profile names; an input error at `at` if graceline models none.
 fn provider_of(profile: &LbProfile, at: &Loc, field: &str) -> Result<&'static dyn Provider, InputError> {
-    provider::of(profile.family, &profile.variant).ok_or_else(|| {
+    provider::of(&profile.family, &profile.variant).ok_or_else(|| {
         InputError::new(
             at.clone(),
             field,
             format!(
-                "profile {} names family {:?} variant \"{}\", which no provider models",
+                "profile {} names family \"{}\" variant \"{}\", which no provider models",
                 profile.name, profile.family, profile.variant
             ),
         )
@@ -696,7 +709,7 @@ fn finish_lb(
     field: &dyn Fn(&str) -> String,
     latency: Option<(&Spanned<latency::LatencyRaw>, &Doc)>,
 ) -> Result<LbSpec, InputError> {
-    validate_values(&s, field)?;
+    validate_values(&s, &provider.own(), field)?;
     let in_field = |mut e: InputError| {
         e.field = field(&e.field);
         e
@@ -714,13 +727,15 @@ fn finish_lb(
             )
         })?;
     if server.response_time >= model.view.timeout_min {
+        // The timeout, else the provider's first own timeout setting, else the interval.
+        let own_timeout = provider.own().knobs.iter().find(|k| k.row == provider::Row::Timeout);
         let timeout_loc = s
             .timeout
-            .as_ref()
-            .or(s.timeout_check.as_ref())
-            .or(s.inter.as_ref())
-            .or(s.interval.as_ref())
-            .map_or_else(|| table_loc.clone(), |v| v.loc.clone());
+            .clone()
+            .or_else(|| own_timeout.and_then(|k| s.duration(k.name)))
+            .or_else(|| s.duration(provider.interval_key()))
+            .or_else(|| s.interval.clone())
+            .map_or_else(|| table_loc.clone(), |v| v.loc);
         return Err(InputError::new(
             timeout_loc,
             field("timeout"),
@@ -795,26 +810,23 @@ pub fn rebuild_lb(lb: &LbSpec, settings: LbSettings, server: &ServerSpec) -> Res
     Ok(spec)
 }
 
-fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
-    if let Some(r) = &s.retries {
-        if r.value > MAX_COUNT {
-            return Err(InputError::new(
-                r.loc.clone(),
-                field("retries"),
-                format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
-            ));
+fn validate_values(s: &LbSettings, own: &provider::OwnKnobs, field: &dyn Fn(&str) -> String) -> Result<(), InputError> {
+    let own_of = |check: Check| own.knobs.iter().filter(move |k| k.check == check).map(|k| k.name);
+    let bounded = own_of(Check::Bounded).map(|k| (k, s.own_as::<u32>(k)));
+    for (key, r) in bounded {
+        if let Some(r) = r {
+            if r.value > MAX_COUNT {
+                return Err(InputError::new(
+                    r.loc.clone(),
+                    field(key),
+                    format!("{} is absurdly large (the limit is {MAX_COUNT})", r.value),
+                ));
+            }
         }
     }
-    let positive = [
-        ("interval", &s.interval),
-        ("timeout", &s.timeout),
-        ("check_interval", &s.check_interval),
-        ("inter", &s.inter),
-        ("fastinter", &s.fastinter),
-        ("downinter", &s.downinter),
-        ("timeout_check", &s.timeout_check),
-        ("timeout_connect", &s.timeout_connect),
-    ];
+    let positive = [("interval", s.interval.clone()), ("timeout", s.timeout.clone())]
+        .into_iter()
+        .chain(own_of(Check::Positive).map(|k| (k, s.own_as::<Micros>(k))));
     for (key, v) in positive {
         if let Some(v) = v {
             if v.value <= Micros::ZERO {
@@ -839,17 +851,12 @@ fn validate_values(s: &LbSettings, field: &dyn Fn(&str) -> String) -> Result<(),
         loc: p.loc.clone(),
         from_profile: p.from_profile,
     });
-    let counts: [(&str, &Option<Located<u32>>); 9] = [
-        ("targets", &s.targets),
-        ("zones", &s.zones),
-        ("unhealthy_threshold", &s.unhealthy_threshold),
-        ("healthy_threshold", &s.healthy_threshold),
-        ("probe_threshold", &s.probe_threshold),
-        ("fall", &s.fall),
-        ("rise", &s.rise),
-        ("probers", &probers),
-        ("probers", &probers_hi),
-    ];
+    let counts = own_of(Check::AtLeastOne).map(|k| (k, s.own_as::<u32>(k))).chain([
+        ("unhealthy_threshold", s.unhealthy_threshold.clone()),
+        ("healthy_threshold", s.healthy_threshold.clone()),
+        ("probers", probers),
+        ("probers", probers_hi),
+    ]);
     for (key, v) in counts {
         if let Some(v) = v {
             if v.value == 0 {
@@ -976,6 +983,33 @@ path = "/readyz"
         assert_eq!(e.loc.line, 2);
         let e = err("[server]\nprofile = \"kube-apiserver\"\n");
         assert!(e.message.contains("no [[lb]]"));
+    }
+
+    #[test]
+    fn a_provider_s_own_settings_are_typed_and_refused_where_written() {
+        let hap = "[server]\nprofile = \"kube-apiserver\"\n[[lb]]\nprofile = \"haproxy\"\n";
+        let e = err(&format!("{hap}fall = \"x\"\n"));
+        assert_eq!((e.loc.line, e.loc.column, e.field.as_str()), (5, 8, "lb[0].fall"));
+        assert!(e.message.contains("expected a whole number"), "{e}");
+        let e = err(&format!("{hap}fall = 0\n"));
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("lb[0].fall", "must be at least 1, got 0")
+        );
+        // A key no provider takes names the chosen provider's own settings.
+        let e = err(&format!("{hap}falls = 3\n"));
+        assert_eq!((e.loc.line, e.field.as_str()), (5, "lb[0].falls"));
+        assert!(e.message.contains("not a haproxy setting; did you mean 'fall'?"), "{e}");
+        assert!(e.message.contains("retries, redispatch"), "{e}");
+        let sc = load_str("f.toml", &format!("{hap}fall = 5\n")).unwrap();
+        let fall = crate::provider::haproxy::Knobs::of(&sc.lbs[0].settings).fall.unwrap();
+        assert_eq!((fall.value, fall.loc.line, fall.from_profile), (5, 5, false));
+        assert!(
+            crate::provider::haproxy::Knobs::of(&sc.lbs[0].settings)
+                .rise
+                .unwrap()
+                .from_profile
+        );
     }
 
     #[test]

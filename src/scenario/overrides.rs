@@ -227,7 +227,9 @@ pub fn apply(sets: &[Set], scenarios: &mut [&mut Scenario], pods: &mut Pods) -> 
                             None => raw.insert(toml::from_str(&set.toml).map_err(|e| fail(toml_words(&e)))?),
                         };
                         let mut settings = lb.settings.clone();
-                        settings.override_with(raw, &lb.loc);
+                        settings
+                            .override_with(lb.provider, raw, &lb.loc)
+                            .map_err(|e| fail(e.message.lines().next().unwrap_or("").trim().to_string()))?;
                         *lb = super::rebuild_lb(lb, settings, &server)
                             .map_err(|e| fail(format!("{}: {}", lb.name, e.message)))?;
                         applied.push(Applied {

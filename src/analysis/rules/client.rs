@@ -23,12 +23,10 @@ pub fn findings(c: &Case) -> Vec<Finding> {
         ));
     }
     if let Some(c) = v.connections {
-        let loc = lb
-            .settings
+        let loc = crate::provider::aws::Knobs::of(&lb.settings)
             .connection_termination
-            .as_ref()
             .filter(|t| !t.from_profile)
-            .map_or_else(|| lb.loc.clone(), |t| t.loc.clone());
+            .map_or_else(|| lb.loc.clone(), |t| t.loc);
         let mut f = Finding::new(Rule::GL019, loc, format!("{}: {c}", lb.name));
         f.severity = Severity::Note;
         out.push(f);

@@ -22,7 +22,8 @@ pub fn findings(c: &Case) -> Vec<Finding> {
     let mut out = Vec::new();
     let lay = layout(sc, lb);
     let loc_of = |v: Option<&Loc>| v.cloned().unwrap_or_else(|| lb.loc.clone());
-    let targets_loc = loc_of(lb.settings.targets.as_ref().filter(|t| !t.from_profile).map(|t| &t.loc));
+    let k = crate::provider::aws::Knobs::of(&lb.settings);
+    let targets_loc = loc_of(k.targets.as_ref().filter(|t| !t.from_profile).map(|t| &t.loc));
     if lb.provider.target_group_fails_open() && lay.targets == Some(1) {
         out.push(Finding::new(
             Rule::GL015,
@@ -37,12 +38,11 @@ pub fn findings(c: &Case) -> Vec<Finding> {
         if let (Some(n), Some(z)) = (lay.targets, lay.zones) {
             {
                 let loc = loc_of(
-                    lb.settings
-                        .cross_zone
+                    k.cross_zone.as_ref().filter(|c| !c.from_profile).map(|c| &c.loc).or(k
+                        .zones
                         .as_ref()
                         .filter(|c| !c.from_profile)
-                        .map(|c| &c.loc)
-                        .or(lb.settings.zones.as_ref().filter(|c| !c.from_profile).map(|c| &c.loc)),
+                        .map(|c| &c.loc)),
                 );
                 out.push(Finding::new(
                     Rule::GL016,
@@ -50,7 +50,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
                     format!(
                         "{}: cross-zone load balancing is off{} and {n} target(s) over {z} zones leave an AZ with a single target; when it shuts down that AZ has no healthy target and its LB node fails open, routing to it until DNS failover removes the AZ's address (clients cache it up to the 60 s TTL); enable load_balancing.cross_zone.enabled or run at least 2 targets per AZ",
                         lb.name,
-                        if lb.settings.cross_zone.as_ref().is_some_and(|c| c.from_profile) {
+                        if k.cross_zone.as_ref().is_some_and(|c| c.from_profile) {
                             " (the NLB default)"
                         } else {
                             ""

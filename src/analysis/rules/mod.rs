@@ -85,11 +85,11 @@ impl<'a> Case<'a> {
     /// one, else the LB's declaration.
     pub fn lb_loc(&self) -> Loc {
         let s = &self.lb.settings;
-        [&s.interval, &s.check_interval, &s.inter]
+        [s.interval.clone(), self.lb.provider.own_interval(s)]
             .into_iter()
             .flatten()
             .find(|v| !v.from_profile)
-            .map_or_else(|| self.lb.loc.clone(), |v| v.loc.clone())
+            .map_or_else(|| self.lb.loc.clone(), |v| v.loc)
     }
 }
 

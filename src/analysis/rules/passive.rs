@@ -112,7 +112,7 @@ pub fn findings(c: &Case) -> Vec<Finding> {
     let Some(p) = passive_of(c) else {
         return Vec::new();
     };
-    let (lb, s) = (c.lb, &c.lb.settings);
+    let (lb, k) = (c.lb, nginx::Knobs::of(&c.lb.settings));
     let server = &c.sc.server;
     let rate =
         c.sc.traffic
@@ -145,9 +145,9 @@ pub fn findings(c: &Case) -> Vec<Finding> {
             | FindingKind::PerWorkerAccounting { .. } => blind.push(f.message),
             FindingKind::RetriesOff { .. } => {
                 let loc = [
-                    at(&s.next_upstream, &lb.loc),
-                    at(&s.next_upstream_tries, &lb.loc),
-                    at(&s.servers, &lb.loc),
+                    at(&k.next_upstream, &lb.loc),
+                    at(&k.next_upstream_tries, &lb.loc),
+                    at(&k.servers, &lb.loc),
                 ]
                 .into_iter()
                 .find(|l| *l != lb.loc)
@@ -166,19 +166,19 @@ pub fn findings(c: &Case) -> Vec<Finding> {
                 if let Some(h) = &hole {
                     m.push_str(&format!("; {h}"));
                 }
-                out.push(Finding::new(Rule::GL023, at(&s.timeout_connect, &lb.loc), m));
+                out.push(Finding::new(Rule::GL023, at(&k.timeout_connect, &lb.loc), m));
             }
             FindingKind::KeepaliveOutlivesE3 { .. } => {
                 out.push(Finding::new(
                     Rule::GL024,
-                    at(&s.keepalive, &lb.loc),
+                    at(&k.keepalive, &lb.loc),
                     format!("{}: {}", lb.name, f.message),
                 ));
             }
             FindingKind::SessionsOutliveE3 { .. } => {
                 out.push(Finding::new(
                     Rule::GL024,
-                    at(&s.proxy_timeout, &lb.loc),
+                    at(&k.proxy_timeout, &lb.loc),
                     format!("{}: {}", lb.name, f.message),
                 ));
             }

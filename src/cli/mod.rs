@@ -403,7 +403,7 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
     if o.fix_diff {
         let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
         if text.is_empty() {
-            eprintln!("graceline: nothing to change: no GL001 or GL004 finding whose fix is a server setting read from a file");
+            eprintln!("graceline: nothing to change: no finding whose fix is a setting read from a file (server shutdown, preStop, grace period, HAProxy check, Service annotation)");
         }
         out.write_all(text.as_bytes()).context("cannot write the diff")?;
         return Ok(Exit::Clean);

@@ -388,7 +388,7 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
-    export(o, result, Vec::new(), overrides, Vec::new(), out)
+    export(o, result, Vec::new(), overrides, Default::default(), out)
 }
 
 /// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
@@ -401,7 +401,7 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
     let (mut result, suppressions, overrides, servers) = judge(i, "check", baseline)?;
     let fixes = crate::output::fixes::plan(&servers, &result);
     if o.fix_diff {
-        let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
+        let text = crate::output::fixes::diff(&fixes.edits).context("cannot read a file to diff")?;
         if text.is_empty() {
             eprintln!("graceline: nothing to change: no finding whose fix is a setting read from a file (server shutdown, preStop, grace period, HAProxy check, Service annotation)");
         }
@@ -443,7 +443,7 @@ fn export(
     result: Outcome,
     suppressed: Vec<crate::output::suppress::Suppressed>,
     overrides: Vec<crate::scenario::overrides::Applied>,
-    fixes: Vec<crate::output::fixes::Edit>,
+    fixes: crate::output::fixes::Plan,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let ctx = ExportContext {

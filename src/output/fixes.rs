@@ -46,7 +46,7 @@ use crate::provider::{Located, Protocol};
 use crate::scenario::{LbSpec, Scenario};
 use crate::time::Micros;
 use crate::timeline::ServerSpec;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a fix needs of a scenario: its name, its server and where each server setting was read.
 #[derive(Debug, Clone)]
@@ -129,14 +129,6 @@ impl Edit {
         let what = if self.insert { "add after line" } else { "replace line" };
         format!("fix: {what} {} of {}:\n{}", self.line, self.file, self.text)
     }
-
-    /// The same change of the same place (several findings may ask for it).
-    fn same_place(&self, other: &Edit) -> bool {
-        self.file == other.file
-            && self.line == other.line
-            && self.insert == other.insert
-            && self.written == other.written
-    }
 }
 
 /// The key a load balancer's check edits are filed under ([`Edit::fixes`]).
@@ -150,24 +142,54 @@ pub fn fixes_lb_rule(rule: Rule) -> bool {
     matches!(rule, Rule::GL001 | Rule::GL002 | Rule::GL003 | Rule::GL006)
 }
 
+/// Every planned edit, indexed by what it fixes, so a finding finds its edits without a scan
+/// (50 000 findings against as many edits).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The edits, in the order they were planned.
+    pub edits: Vec<Edit>,
+    /// Edits by the server or workload key they are filed under.
+    by_key: HashMap<String, Vec<usize>>,
+    /// Edits by the (load balancer key, rule) they fix.
+    by_lb: HashMap<(String, Rule), Vec<usize>>,
+}
+
+impl Plan {
+    /// The edits, indexed.
+    pub fn new(edits: Vec<Edit>) -> Plan {
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_lb: HashMap<(String, Rule), Vec<usize>> = HashMap::new();
+        for (i, e) in edits.iter().enumerate() {
+            if !e.scenario.is_empty() {
+                by_key.entry(e.scenario.clone()).or_default().push(i);
+            }
+            for f in &e.fixes {
+                by_lb.entry(f.clone()).or_default().push(i);
+            }
+        }
+        Plan { edits, by_key, by_lb }
+    }
+
+    fn keyed(&self, key: &str) -> impl Iterator<Item = &Edit> {
+        self.by_key.get(key).into_iter().flatten().map(|&i| &self.edits[i])
+    }
+}
+
 /// The edits that fix one reported finding, in the order they were planned: the server's, the
 /// workload's, or those of every load balancer the finding names. The one source of the `fix:`
 /// lines in the table and of `fix` in JSON.
-pub fn for_finding<'e>(edits: &'e [Edit], x: &Reported) -> Vec<&'e Edit> {
+pub fn for_finding<'e>(plan: &'e Plan, x: &Reported) -> Vec<&'e Edit> {
     let rule = x.finding.rule;
     let mut out: Vec<&Edit> = Vec::new();
     match &x.subject {
         Subject::Lb { report, lbs } => {
             if fixes_rule(rule) {
-                out.extend(edits.iter().filter(|e| e.scenario == report.scenario));
+                out.extend(plan.keyed(&report.scenario));
             }
             if fixes_lb_rule(rule) {
                 for lb in lbs {
-                    let key = lb_key(&report.scenario, lb);
-                    for e in edits
-                        .iter()
-                        .filter(|e| e.fixes.iter().any(|(k, r)| *k == key && *r == rule))
-                    {
+                    let at = plan.by_lb.get(&(lb_key(&report.scenario, lb), rule));
+                    for e in at.into_iter().flatten().map(|&i| &plan.edits[i]) {
                         if !out.iter().any(|o| std::ptr::eq(*o, e)) {
                             out.push(e);
                         }
@@ -175,10 +197,7 @@ pub fn for_finding<'e>(edits: &'e [Edit], x: &Reported) -> Vec<&'e Edit> {
                 }
             }
         }
-        Subject::Path(p) if fixes_path_rule(rule) => {
-            let key = path_key(&p.target);
-            out.extend(edits.iter().filter(|e| e.scenario == key));
-        }
+        Subject::Path(p) if fixes_path_rule(rule) => out.extend(plan.keyed(&path_key(&p.target))),
         _ => {}
     }
     out
@@ -429,7 +448,7 @@ fn edits_for(sc: &ServerOf, delay: Option<Micros>, grace: Option<Micros>) -> Vec
 /// check is fixed), the GL030/GL041 findings of its Kubernetes paths (per workload, the preStop
 /// sleep and grace period), then the GL001/GL002/GL003/GL006 findings fixed in a load balancer's
 /// own check.
-pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Vec<Edit> {
+pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Plan {
     let (lb_out, judged_again) = lb_edits(scenarios, o);
     // Per scenario: the delay its failing LBs ask for, and whether SIGKILL cuts the drain.
     let mut wanted: BTreeMap<&str, (Option<Micros>, Option<Micros>, bool)> = BTreeMap::new();
@@ -438,13 +457,23 @@ pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Vec<Edit> {
             continue;
         }
         // A check made to see readiness: the delay it needs from then on.
-        let now = judged_again.get(&(r.scenario.as_str(), r.lb.as_str())).unwrap_or(r);
+        let (delay, grace) = judged_again
+            .get(&(r.scenario.as_str(), r.lb.as_str()))
+            .copied()
+            .unwrap_or((r.recommended_shutdown_delay, r.recommended_termination_grace_period));
         let w = wanted.entry(r.scenario.as_str()).or_default();
-        w.0 = w.0.max(now.recommended_shutdown_delay);
-        w.1 = w.1.max(now.recommended_termination_grace_period);
+        w.0 = w.0.max(delay);
+        w.1 = w.1.max(grace);
         w.2 |= r.findings.iter().any(|f| f.rule == Rule::GL004);
     }
     let mut out: Vec<Edit> = Vec::new();
+    // Where the edits so far go (file, line, insert, written): each place is changed once.
+    let mut places: std::collections::HashSet<(String, usize, bool, bool)> = std::collections::HashSet::new();
+    let mut add = |e: Edit, out: &mut Vec<Edit>| {
+        if places.insert((e.file.clone(), e.line, e.insert, e.written)) {
+            out.push(e);
+        }
+    };
     for sc in scenarios {
         let Some((d, g, kill)) = wanted.get(sc.name.as_str()) else {
             continue;
@@ -458,25 +487,19 @@ pub fn plan(scenarios: &[ServerOf], o: &Outcome) -> Vec<Edit> {
         } else {
             *g
         };
+        // Scenarios sharing a server file (one manifest, several LBs) ask once.
         for e in edits_for(sc, *d, grace) {
-            // Scenarios sharing a server file (one manifest, several LBs) ask once.
-            if !out.iter().any(|x| x.same_place(&e)) {
-                out.push(e);
-            }
+            add(e, &mut out);
         }
     }
     for e in path_edits(o) {
-        if !out.iter().any(|x| x.same_place(&e)) {
-            out.push(e);
-        }
+        add(e, &mut out);
     }
     // A line a server or workload edit rewrites is not rewritten again for the load balancer.
     for e in lb_out {
-        if !out.iter().any(|x| x.same_place(&e)) {
-            out.push(e);
-        }
+        add(e, &mut out);
     }
-    out
+    Plan::new(out)
 }
 
 /// Where a load balancer's settings are written, when a diff can write them.
@@ -626,23 +649,34 @@ fn judge_fix(sc: &Scenario, lb: &LbSpec, r: &LbReport, server_file: bool) -> Opt
     changes.retain(|(rule, _)| fixed(*rule));
     // GL001/GL002 gone with the check's other fixes alone (a blind check made to see readiness):
     // the same edits fix them.
+    // The server's new delay (when it has a file) is then judged against the fixed check, so
+    // GL001 needs both.
     let also = (has(detect_rule)
         && !changes.is_empty()
         && changes.len() == all
         && !changes.iter().any(|(r, _)| *r == detect_rule)
-        && !slow(&after))
+        && (!slow(&after) || (server_file && r.route.is_none())))
     .then_some(detect_rule);
-    Some(Fix { changes, also, after })
+    Some(Fix {
+        changes,
+        also,
+        after: (
+            after.recommended_shutdown_delay,
+            after.recommended_termination_grace_period,
+        ),
+    })
 }
 
 /// What fixes one load balancer's findings in its own check.
+#[derive(Clone)]
 struct Fix {
     /// Each change with the rule it fixes.
     changes: Vec<(Rule, Change)>,
     /// A rule the changes fix besides their own.
     also: Option<Rule>,
-    /// The load balancer judged again with the changes.
-    after: LbReport,
+    /// The shutdown delay and grace period the load balancer asks for, judged again with the
+    /// changes.
+    after: (Option<Micros>, Option<Micros>),
 }
 
 /// The changes of one printed alternative (`fall = 2`, `interval = 5s (timeout 5s)`).
@@ -724,9 +758,13 @@ fn loc_of(s: &crate::provider::LbSettings, key: &str) -> Option<(Loc, bool)> {
     }
 }
 
+/// Load balancers judged again with their check fixed: (scenario, LB) -> the shutdown delay and
+/// grace period they ask for then.
+type Judged<'o> = BTreeMap<(&'o str, &'o str), (Option<Micros>, Option<Micros>)>;
+
 /// The edits of every load balancer whose GL001/GL002/GL003/GL006 findings a change of its own
 /// check fixes, and those load balancers judged again with the fix (keyed by scenario and LB).
-fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, BTreeMap<(&'o str, &'o str), LbReport>) {
+fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, Judged<'o>) {
     let mut by_name: BTreeMap<(&str, &str), (&ServerOf, &Scenario, &LbSpec)> = BTreeMap::new();
     for sof in scenarios {
         if let Some(sc) = sof.editable.as_deref() {
@@ -737,6 +775,10 @@ fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, BTreeMap<
     }
     let mut ops: Vec<(Op, String, Rule)> = Vec::new();
     let mut again = BTreeMap::new();
+    let mut files: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
+    let mut memo: HashMap<String, Option<Fix>> = HashMap::new();
+    let without_locs =
+        regex::Regex::new(r#"loc: Loc \{ file: "(?:[^"\\]|\\.)*", line: \d+, column: \d+ \}"#).expect("a valid regex");
     for r in &o.lbs {
         if !r.findings.iter().any(|f| fixes_lb_rule(f.rule)) {
             continue;
@@ -745,11 +787,34 @@ fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, BTreeMap<
             continue;
         };
         let server_file = sof.locs.get("shutdown_delay").is_some_and(|l| writable(&l.file));
-        let Some(fix) = judge_fix(sc, lb, r, server_file) else {
+        // Load balancers alike but for their names and places (the servers of one backend) are
+        // judged once.
+        let memo_key = format!(
+            "{}|{server_file}|{}|{:?}|{:?}|{}|{}|{:?}",
+            sc.name,
+            lb.profile,
+            lb.check,
+            lb.latency,
+            without_locs.replace_all(&format!("{:?}", lb.settings), ""),
+            r.route.is_none(),
+            r.findings
+                .iter()
+                .map(|f| (f.rule, f.severity, f.message.replace(&r.lb, "")))
+                .collect::<Vec<_>>()
+        );
+        let fix = memo
+            .entry(memo_key)
+            .or_insert_with(|| judge_fix(sc, lb, r, server_file))
+            .clone();
+        let Some(fix) = fix else {
             continue;
         };
         let key = lb_key(&r.scenario, &r.lb);
-        let written = write_changes(lb, &fix.changes);
+        let lines = files
+            .entry(lb.loc.file.as_str())
+            .or_insert_with(|| lines_of(&lb.loc.file));
+        let Some(lines) = lines.as_deref() else { continue };
+        let written = write_changes(lb, lines, &fix.changes);
         let complete = fix.changes.iter().all(|(r, _)| written.iter().any(|(w, _)| w == r));
         for (rule, op) in written {
             if let Some(also) = fix.also.filter(|_| complete) {
@@ -798,18 +863,15 @@ fn op(file: &str, line: usize, kind: OpKind) -> Op {
 
 /// The ops that write `changes` in the load balancer's own syntax; a rule one of whose changes
 /// cannot be written gets none.
-fn write_changes(lb: &LbSpec, changes: &[(Rule, Change)]) -> Vec<(Rule, Op)> {
+fn write_changes(lb: &LbSpec, lines: &[String], changes: &[(Rule, Change)]) -> Vec<(Rule, Op)> {
     let Some(syntax) = lb_syntax(lb) else { return Vec::new() };
-    let Some(lines) = lines_of(&lb.loc.file) else {
-        return Vec::new();
-    };
     let all: Vec<&Change> = changes.iter().map(|(_, c)| c).collect();
     let mut out = Vec::new();
     let mut failed = Vec::new();
     for (rule, c) in changes {
         let ops = match syntax {
-            LbSyntax::Haproxy => haproxy_ops(lb, &lines, c, &all),
-            LbSyntax::Service => service_ops(lb, &lines, c),
+            LbSyntax::Haproxy => haproxy_ops(lb, lines, c, &all),
+            LbSyntax::Service => service_ops(lb, lines, c),
         };
         match ops {
             Some(ops) => out.extend(ops.into_iter().map(|o| (*rule, o))),
@@ -1287,11 +1349,15 @@ fn assemble(ops: Vec<(Op, String, Rule)>) -> Vec<Edit> {
     // (file, line, insert) -> its ops, each with the LB key and rule it fixes.
     type Group = ((String, usize, bool), Vec<(OpKind, String, Rule)>);
     let mut groups: Vec<Group> = Vec::new();
+    let mut at: HashMap<(String, usize, bool), usize> = HashMap::new();
     for (o, key, rule) in ops {
         let g = (o.file, o.line, matches!(o.kind, OpKind::Insert { .. }));
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push((o.kind, key, rule)),
-            None => groups.push((g, vec![(o.kind, key, rule)])),
+        match at.get(&g) {
+            Some(&i) => groups[i].1.push((o.kind, key, rule)),
+            None => {
+                at.insert(g.clone(), groups.len());
+                groups.push((g, vec![(o.kind, key, rule)]));
+            }
         }
     }
     let mut files: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();

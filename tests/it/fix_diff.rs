@@ -410,3 +410,43 @@ fn a_shell_prestop_gets_its_sleep_and_another_hook_is_said_not_written() {
     assert_eq!(code, 0);
     assert!(!diff.contains("httpGet") && !diff.contains("preStop"), "{diff}{err}");
 }
+
+#[test]
+fn a_blind_haproxy_check_and_its_kube_apiserver_are_fixed_together() {
+    if !have_git() {
+        return;
+    }
+    // The TCP check sees readiness once it is `option httpchk GET /readyz` over TLS; the delay the
+    // manifest then needs is judged against that check (2 s x 3 + margin: 11 s).
+    let tmp = repo(&[
+        ("inputs/corpus/split/10-api.cfg", "haproxy.cfg"),
+        ("inputs/kubeadm-ha/kube-apiserver.yaml", "kube-apiserver.yaml"),
+    ]);
+    let inputs = ["haproxy.cfg", "kube-apiserver.yaml"];
+    let (_, json, _) = check(tmp.path(), &["haproxy.cfg", "kube-apiserver.yaml", "--format", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let gl001 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "GL001")
+        .unwrap();
+    let texts: Vec<&str> = gl001["fix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"    - --shutdown-delay-duration=11s") && texts.contains(&"  option httpchk GET /readyz"),
+        "{texts:?}"
+    );
+    let diff = round_trip(tmp.path(), &inputs);
+    assert!(
+        diff.contains(" backend apiserverbackend\n+  option httpchk GET /readyz\n")
+            && diff.contains("+  server cp2 192.168.0.12:6443 check check-ssl verify none\n")
+            && diff.contains("     - kube-apiserver\n+    - --shutdown-delay-duration=11s\n")
+            && diff.contains("+  terminationGracePeriodSeconds: 71\n"),
+        "{diff}"
+    );
+}

@@ -777,6 +777,7 @@ fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, Judged<'o
     let mut again = BTreeMap::new();
     let mut files: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
     let mut memo: HashMap<String, Option<Fix>> = HashMap::new();
+    let mut server_files: BTreeMap<&str, bool> = BTreeMap::new();
     let without_locs =
         regex::Regex::new(r#"loc: Loc \{ file: "(?:[^"\\]|\\.)*", line: \d+, column: \d+ \}"#).expect("a valid regex");
     for r in &o.lbs {
@@ -786,7 +787,11 @@ fn lb_edits<'o>(scenarios: &[ServerOf], o: &'o Outcome) -> (Vec<Edit>, Judged<'o
         let Some((sof, sc, lb)) = by_name.get(&(r.scenario.as_str(), r.lb.as_str())) else {
             continue;
         };
-        let server_file = sof.locs.get("shutdown_delay").is_some_and(|l| writable(&l.file));
+        // Whether the server's own fix can be written (a file that holds its delay).
+        let server_file = *server_files.entry(sof.name.as_str()).or_insert_with(|| {
+            let longer = sof.server.shutdown_delay + Micros::from_secs(1);
+            !edits_for(sof, Some(longer), None).is_empty()
+        });
         // Load balancers alike but for their names and places (the servers of one backend) are
         // judged once.
         let memo_key = format!(
@@ -1012,7 +1017,8 @@ fn haproxy_ops(lb: &LbSpec, lines: &[String], c: &Change, all: &[&Change]) -> Op
         // Written with the `option httpchk` a TCP check gets.
         Change::Path(_) if tcp => Some(Vec::new()),
         Change::Path(p) => {
-            let (loc, _) = loc_of(s, "path")?;
+            // Read from another file of the configuration (`-f A -f B`): not rewritten here.
+            let (loc, _) = loc_of(s, "path").filter(|(l, _)| l.file == lb.loc.file)?;
             let line = lines.get((loc.line as usize).checked_sub(1)?)?;
             let words: Vec<&str> = line.split('#').next().unwrap_or("").split_whitespace().collect();
             let append = |text: String| {
@@ -1041,7 +1047,7 @@ fn haproxy_ops(lb: &LbSpec, lines: &[String], c: &Change, all: &[&Change]) -> Op
             }
         }
         Change::Matcher => {
-            let (loc, _) = loc_of(s, "matcher")?;
+            let (loc, _) = loc_of(s, "matcher").filter(|(l, _)| l.file == lb.loc.file)?;
             let line = lines.get((loc.line as usize).checked_sub(1)?)?;
             (first_word(line) == "http-check").then(|| {
                 vec![op(

@@ -450,3 +450,47 @@ fn a_blind_haproxy_check_and_its_kube_apiserver_are_fixed_together() {
         "{diff}"
     );
 }
+
+#[test]
+fn an_haproxy_matcher_accepting_500_gets_status_200_399() {
+    if !have_git() {
+        return;
+    }
+    let cfg = fixture_with(
+        "inputs/corpus/conditions/haproxy.cfg",
+        &[(
+            "  option httpchk GET /readyz\n",
+            "  option httpchk GET /readyz\n  http-check expect rstatus ^[2345]\n",
+        )],
+    );
+    let tmp = repo_with(&[("haproxy.cfg", &cfg)]);
+    // The 500 of a failing /readyz passes the check (GL003, and the GL001 it causes): one edit
+    // fixes both.
+    let inputs = ["haproxy.cfg", "--server", "kube-apiserver-openshift"];
+    let (_, json, _) = check(
+        tmp.path(),
+        &[
+            "haproxy.cfg",
+            "--server",
+            "kube-apiserver-openshift",
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    for rule in ["GL001", "GL003"] {
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap();
+        assert_eq!(f["fix"][0]["text"], "  http-check expect status 200-399", "{f}");
+        assert_eq!(f["fix"][0]["action"], "replace", "{f}");
+    }
+    let diff = round_trip(tmp.path(), &inputs);
+    assert!(
+        diff.contains("-  http-check expect rstatus ^[2345]\n+  http-check expect status 200-399\n"),
+        "{diff}"
+    );
+}

@@ -269,7 +269,9 @@ pub struct CheckArgs {
     pub format: Format,
     /// Print a unified diff for `git apply` instead of the findings: the shutdown delay and grace
     /// period where the server was read (scenario [server], kube-apiserver manifest) as GL001/GL004
-    /// ask, and the preStop sleep and grace period of workloads whose paths fail (GL030/GL041).
+    /// ask, the preStop sleep and grace period of workloads whose paths fail (GL030/GL041), and
+    /// the load balancer's check where it was read (haproxy.cfg lines, Service annotations) for
+    /// GL001/GL002/GL003/GL006.
     #[arg(long, conflicts_with_all = ["format", "quiet", "baseline"])]
     pub fix_diff: bool,
     /// Lowest severity that makes the exit code 1.

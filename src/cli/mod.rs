@@ -391,7 +391,15 @@ pub fn check(o: &CheckOptions, out: &mut dyn Write) -> Result<Exit> {
         // It judged nothing of the user's: a demonstration never fails a run.
         return Ok(Exit::Clean);
     }
-    export(o, result, Vec::new(), overrides, Vec::new(), Texts::default(), out)
+    export(
+        o,
+        result,
+        Vec::new(),
+        overrides,
+        Default::default(),
+        Texts::default(),
+        out,
+    )
 }
 
 /// `check` on the user's inputs: suppressions and the baseline taken out, their warnings said.
@@ -408,11 +416,11 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
         servers,
         texts,
     } = judge(i, "check", baseline)?;
-    let fixes = crate::output::fixes::plan(&servers, &result);
+    let fixes = crate::output::fixes::plan(&servers, &result, &texts);
     if o.fix_diff {
-        let text = crate::output::fixes::diff(&fixes).context("cannot read a file to diff")?;
+        let text = crate::output::fixes::diff(&fixes.edits, &texts).context("cannot read a file to diff")?;
         if text.is_empty() {
-            eprintln!("graceline: nothing to change: no GL001 or GL004 finding whose fix is a server setting read from a file");
+            eprintln!("graceline: nothing to change: no finding whose fix is a setting read from a file (server shutdown, preStop, grace period, HAProxy check, Service annotation)");
         }
         out.write_all(text.as_bytes()).context("cannot write the diff")?;
         return Ok(Exit::Clean);
@@ -447,7 +455,7 @@ struct Judged {
 fn judge(i: &InputOptions, command: &str, baseline: Option<crate::output::suppress::Baseline>) -> Result<Judged> {
     let loaded = i.load_all(command)?;
     let suppressions = crate::output::suppress::Suppressions::collect(loaded.in_source, loaded.ignores, baseline);
-    let servers = crate::output::fixes::ServerOf::of(&loaded.groups);
+    let servers = crate::output::fixes::ServerOf::of(&loaded.groups, &loaded.texts);
     Ok(Judged {
         outcome: outcome::run(loaded.groups),
         suppressions,
@@ -463,7 +471,7 @@ fn export(
     result: Outcome,
     suppressed: Vec<crate::output::suppress::Suppressed>,
     overrides: Vec<crate::scenario::overrides::Applied>,
-    fixes: Vec<crate::output::fixes::Edit>,
+    fixes: crate::output::fixes::Plan,
     texts: Texts,
     out: &mut dyn Write,
 ) -> Result<Exit> {

@@ -261,7 +261,7 @@ struct ReportedJson<'a> {
     column: u32,
     file: &'a str,
     fingerprints: Vec<String>,
-    /// Paste-ready fixes in the input's own syntax (GL001/GL004 with a server read from a file).
+    /// Paste-ready fixes in the input's own syntax (`output::fixes::for_finding`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fix: Vec<FixJson<'a>>,
     headline: String,
@@ -280,7 +280,8 @@ struct ReportedJson<'a> {
 struct FixJson<'a> {
     file: &'a str,
     line: usize,
-    /// `replace` the line, or `insert_after` it.
+    /// `replace` the line, `insert_after` it, or `none`: a fix `--fix-diff` cannot write (`text`
+    /// says why).
     action: &'static str,
     text: &'a str,
 }
@@ -288,25 +289,19 @@ struct FixJson<'a> {
 impl<'a> ReportedJson<'a> {
     fn of(x: &Reported<'a>, ctx: &'a ExportContext) -> Self {
         let f = x.finding;
-        let key = match &x.subject {
-            Subject::Lb { report, .. } if super::fixes::fixes_rule(f.rule) => Some(report.scenario.clone()),
-            Subject::Path(p) if super::fixes::fixes_path_rule(f.rule) => Some(super::fixes::path_key(&p.target)),
-            _ => None,
-        };
-        let fix = match key {
-            Some(key) => ctx
-                .fixes
-                .iter()
-                .filter(|e| e.scenario == key)
-                .map(|e| FixJson {
-                    file: &e.file,
-                    line: e.line,
-                    action: if e.insert { "insert_after" } else { "replace" },
-                    text: &e.text,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let fix = super::fixes::for_finding(&ctx.fixes, x)
+            .into_iter()
+            .map(|e| FixJson {
+                file: &e.file,
+                line: e.line,
+                action: match (e.written, e.insert) {
+                    (false, _) => "none",
+                    (true, true) => "insert_after",
+                    (true, false) => "replace",
+                },
+                text: &e.text,
+            })
+            .collect();
         ReportedJson {
             fix,
             column: f.loc.column,

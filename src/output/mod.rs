@@ -41,8 +41,8 @@ pub struct ExportContext {
     pub suppressed: Vec<suppress::Suppressed>,
     /// What `--set` changed before judging.
     pub overrides: Vec<crate::scenario::overrides::Applied>,
-    /// The paste-ready fixes of GL001/GL004 findings (the server's delay and grace period).
-    pub fixes: Vec<fixes::Edit>,
+    /// The paste-ready fixes of the findings (`fixes::for_finding` finds a finding's).
+    pub fixes: fixes::Plan,
     /// The input files' texts as read (the source line under a diagnostic).
     pub texts: crate::scenario::sources::Texts,
 }

@@ -49,15 +49,10 @@ pub fn write_findings(
         if ctx.quiet {
             writeln!(out, "{}", diagnostic::one_line(&x, &ctx.term))?;
         } else {
-            let fix = match &x.subject {
-                Subject::Lb { report, .. } if super::fixes::fixes_rule(x.finding.rule) => {
-                    super::fixes::paste_lines(&ctx.fixes, &report.scenario)
-                }
-                Subject::Path(p) if super::fixes::fixes_path_rule(x.finding.rule) => {
-                    super::fixes::paste_lines(&ctx.fixes, &super::fixes::path_key(&p.target))
-                }
-                _ => Vec::new(),
-            };
+            let fix: Vec<String> = super::fixes::for_finding(&ctx.fixes, &x)
+                .into_iter()
+                .map(super::fixes::Edit::paste)
+                .collect();
             out.write_all(diagnostic::render(&x, &ctx.term, sources, &fix).as_bytes())?;
         }
     }

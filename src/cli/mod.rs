@@ -420,7 +420,7 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
     if o.fix_diff {
         let text = crate::output::fixes::diff(&fixes.edits, &texts).context("cannot read a file to diff")?;
         if text.is_empty() {
-            eprintln!("graceline: nothing to change: no finding whose fix is a setting read from a file (server shutdown, preStop, grace period, HAProxy check, Service annotation)");
+            eprintln!("graceline: nothing to change: no finding whose fix is a setting read from a file (server shutdown, preStop, grace period, HAProxy check, Service annotation, scenario [[lb]] key)");
         }
         out.write_all(text.as_bytes()).context("cannot write the diff")?;
         return Ok(Exit::Clean);

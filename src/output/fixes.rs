@@ -16,26 +16,36 @@
 //!   starts with gets the new number, or `sleep N; ` is put in front of the script. Any other hook
 //!   is left alone and its findings say so (`fix: not in --fix-diff`).
 //! - The load balancer's own check, where it was read (HAProxy lines, the annotations of a
-//!   Kubernetes Service in YAML): GL003 (an HTTP(S) check of the server's readiness path, HTTPS for
-//!   a kube-apiserver; a success matcher of 200-399), GL001/GL002 when the printed fix is a check
-//!   setting (the server has no file to change: the first "detect faster" alternative graceline
-//!   prints), GL006 (connection termination off, with an unhealthy draining interval that covers
-//!   the drain). Each is checked on the model first: the load balancer rebuilt with the new
-//!   settings (as `--set` does) and judged again must be clean of the rules it fixes, else nothing
-//!   is written for them. In an haproxy.cfg: the `inter`/`fall`/`fastinter` token replaced (on the
-//!   `server` or `default-server` line that set it) or added to the `server` line, `option httpchk
-//!   GET /readyz` added after the `backend`/`listen` line (with `check-ssl verify none` on the
-//!   `server` line for HTTPS), the `option httpchk` URI or the `http-check expect` rule replaced. In
-//!   a Service: the annotation the value was read from rewritten, or a new one added under
-//!   `metadata.annotations` (AWS `service.beta.kubernetes.io/aws-load-balancer-healthcheck-*` and
-//!   `-target-group-attributes`, Azure `service.beta.kubernetes.io/azure-load-balancer-health-probe-*`
-//!   or `port_<port>_health-probe_*` for a Service with several ports). GCP Services carry no
-//!   health-check annotations, Terraform and scenario `[[lb]]` tables are not written: their
-//!   findings keep their `help:` text.
+//!   Kubernetes Service in YAML, a scenario file's `[[lb]]` table): GL003 (an HTTP(S) check of the
+//!   server's readiness path, HTTPS for a kube-apiserver; a success matcher of 200-399),
+//!   GL001/GL002 when the printed fix is a check setting (the server has no file to change: the
+//!   first "detect faster" alternative graceline prints), GL006 (connection termination off, with
+//!   an unhealthy draining interval that covers the drain). Each is checked on the model first:
+//!   the load balancer rebuilt with the new settings (as `--set` does) and judged again must be
+//!   clean of the rules it fixes, else nothing is written for them. In an haproxy.cfg: the
+//!   `inter`/`fall`/`fastinter` token replaced (on the `server` or `default-server` line that set
+//!   it) or added to the `server` line, `option httpchk GET /readyz` added after the
+//!   `backend`/`listen` line (with `check-ssl verify none` on the `server` line for HTTPS), the
+//!   `option httpchk` URI or the `http-check expect` rule replaced. In a Service: the annotation
+//!   the value was read from rewritten, or a new one added under `metadata.annotations` (AWS
+//!   `service.beta.kubernetes.io/aws-load-balancer-healthcheck-*` and `-target-group-attributes`,
+//!   Azure `service.beta.kubernetes.io/azure-load-balancer-health-probe-*` or
+//!   `port_<port>_health-probe_*` for a Service with several ports). In a scenario file's
+//!   `[[lb]]` table (any provider): the key's value replaced where the table writes it (the
+//!   indentation and a trailing comment kept), else `key = value` added after the table's
+//!   `profile =` line, typed as the scenario reader takes it (`interval = "5s"`,
+//!   `unhealthy_threshold = 2`, `protocol = "https"`, `path = "/readyz"`,
+//!   `matcher = "200-399"`, `connection_termination = false`; the provider's own keys such as
+//!   `fall` or `check_interval` alike). GCP Services carry no health-check annotations and
+//!   Terraform is not written: their findings keep their `help:` text. A GKE BackendConfig's
+//!   `healthCheck` is not written either: it is the other way a NEG endpoint leaves (an
+//!   alternative of a Kubernetes path, `paths::build`), so its findings are the path's
+//!   GL030/GL041, fixed by the pod's preStop; no load-balancer row with GL001/GL002/GL003 is ever
+//!   built from it.
 //!
-//! Several findings on one line make one edit; an edit of the load balancer never touches a line
-//! a server edit changes. Files are read through [`lines_of`] and their syntax told by
-//! [`syntax_of`] only.
+//! The server's two settings added under one `[server]` make one edit, as several findings on
+//! one line do; an edit of the load balancer never touches a line a server edit changes. Files
+//! are read through [`lines_of`] and their syntax told by [`syntax_of`] only.
 
 use super::{Reported, Subject};
 use crate::analysis::findings::{Rule, Severity};
@@ -59,7 +69,8 @@ pub struct ServerOf {
     /// Where each server setting was read.
     pub locs: BTreeMap<&'static str, Loc>,
     /// The scenario holding only its load balancers whose settings a diff can write (HAProxy
-    /// lines, Service annotations in YAML), to judge them again with the fix; `None` without any.
+    /// lines, Service annotations in YAML, scenario `[[lb]]` tables), to judge them again with the
+    /// fix; `None` without any.
     pub editable: Option<Box<Scenario>>,
 }
 
@@ -344,7 +355,9 @@ enum Syntax {
     Yaml,
     /// An haproxy.cfg.
     Haproxy,
-    /// Anything else (TOML scenario files, JSON).
+    /// TOML: scenario files (and graceline.toml).
+    Toml,
+    /// Anything else (JSON, nginx).
     Other,
 }
 
@@ -353,6 +366,7 @@ fn syntax_of(file: &str, texts: &Texts) -> Syntax {
     match texts.get(file).and_then(|f| f.syntax) {
         Some(sources::Syntax::Yaml) => Syntax::Yaml,
         Some(sources::Syntax::Haproxy) => Syntax::Haproxy,
+        Some(sources::Syntax::Toml) => Syntax::Toml,
         _ => Syntax::Other,
     }
 }
@@ -444,7 +458,21 @@ fn edits_for(sc: &ServerOf, delay: Option<Micros>, grace: Option<Micros>, texts:
     if let Some(g) = grace.filter(|g| *g > sc.server.termination_grace_period) {
         push("termination_grace_period", g);
     }
-    out
+    // Both added under `[server]`: one edit (each place is changed once).
+    let mut merged: Vec<Edit> = Vec::new();
+    for e in out {
+        match merged
+            .iter_mut()
+            .find(|m| m.insert && e.insert && m.file == e.file && m.line == e.line)
+        {
+            Some(m) => {
+                m.text.push('\n');
+                m.text.push_str(&e.text);
+            }
+            None => merged.push(e),
+        }
+    }
+    merged
 }
 
 /// The edits that fix the GL001 and GL004 findings of the outcome (per scenario, the largest
@@ -513,6 +541,8 @@ enum LbSyntax {
     Haproxy,
     /// The annotations of a Kubernetes Service (AWS, Azure) in YAML.
     Service,
+    /// The keys of a scenario file's `[[lb]]` table (any provider).
+    Scenario,
 }
 
 /// The syntax a load balancer's settings were read in, from what the model says of it (its
@@ -520,6 +550,11 @@ enum LbSyntax {
 fn lb_syntax(lb: &LbSpec, texts: &Texts) -> Option<LbSyntax> {
     if !writable(&lb.loc.file) {
         return None;
+    }
+    // A scenario file locates a load balancer at its `[[lb]]` header (whatever its provider).
+    if syntax_of(&lb.loc.file, texts) == Syntax::Toml {
+        let header = texts.line(&lb.loc.file, lb.loc.line)?;
+        return (lb.service.is_none() && header.trim_start().starts_with("[[lb]]")).then_some(LbSyntax::Scenario);
     }
     match lb.profile.as_str() {
         "haproxy" => Some(LbSyntax::Haproxy),
@@ -665,12 +700,13 @@ fn judge_fix(sc: &Scenario, lb: &LbSpec, r: &LbReport, server_file: bool) -> Opt
     // GL001/GL002 gone with the check's other fixes alone (a blind check made to see readiness):
     // the same edits fix them.
     // The server's new delay (when it has a file) is then judged against the fixed check, so
-    // GL001 needs both.
+    // GL001 needs both when the fix changes what the server needs (not, say, GL006's alone).
+    let needs = |x: &LbReport| (x.recommended_shutdown_delay, x.recommended_termination_grace_period);
     let also = (has(detect_rule)
         && !changes.is_empty()
         && changes.len() == all
         && !changes.iter().any(|(r, _)| *r == detect_rule)
-        && (!slow(&after) || (server_file && r.route.is_none())))
+        && (!slow(&after) || (server_file && r.route.is_none() && needs(&after) != needs(r))))
     .then_some(detect_rule);
     Some(Fix {
         changes,
@@ -845,6 +881,9 @@ enum OpKind {
     Tail { col: usize, text: String },
     /// Replace the whitespace-delimited token at character column `col`.
     Token { col: usize, text: String },
+    /// Replace the TOML value (a one-line string, or a bare number, boolean or date) at character
+    /// column `col`; what follows it (a `# comment`) stays.
+    Value { col: usize, text: String },
     /// Replace the first `from` of the line by `to`.
     Sub { from: String, to: String },
     /// Add `text` at the end of the line, before a `#` comment; inside a closing quote when
@@ -875,6 +914,7 @@ fn write_changes(lb: &LbSpec, lines: &[String], changes: &[(Rule, Change)], text
         let ops = match syntax {
             LbSyntax::Haproxy => haproxy_ops(lb, lines, c, &all),
             LbSyntax::Service => service_ops(lb, lines, c),
+            LbSyntax::Scenario => toml_ops(lb, lines, c),
         };
         match ops {
             Some(ops) => out.extend(ops.into_iter().map(|o| (*rule, o))),
@@ -1292,6 +1332,104 @@ fn no_reset_ops(lb: &LbSpec, lines: &[String], drain: i64) -> Option<Vec<Op>> {
     }
 }
 
+/// A change of a scenario file's load balancer as a key of its `[[lb]]` table, typed as the
+/// scenario reader takes it (`scenario::resolve_lb`: durations as strings like `"5s"`, counts as
+/// integers, `protocol` lowercase, `matcher` in ELBv2's code syntax, `provider::matcher`): the
+/// value replaced where the table writes the key (its indentation and comment kept), else
+/// `key = value` added after the table's `profile =` line.
+fn toml_ops(lb: &LbSpec, lines: &[String], c: &Change) -> Option<Vec<Op>> {
+    let duration = |v: &Micros| (Micros::parse(&v.to_string()).ok() == Some(*v)).then(|| toml_string(&v.to_string()));
+    let (key, value) = match c {
+        Change::Protocol(p) => (
+            "protocol",
+            toml_string(match p {
+                Protocol::Tcp => "tcp",
+                Protocol::Http => "http",
+                Protocol::Https => "https",
+            }),
+        ),
+        Change::Path(p) => ("path", toml_string(p)),
+        Change::Matcher => ("matcher", toml_string(CODES)),
+        Change::Interval(key, v) => (*key, duration(v)?),
+        Change::Timeout(v) => ("timeout", duration(v)?),
+        Change::Threshold(key, n) => (*key, n.to_string()),
+        // The model's setting (the draining interval is no `[[lb]]` key: the drain is the server's).
+        Change::NoReset(_) => ("connection_termination", "false".to_string()),
+    };
+    let file = lb.loc.file.as_str();
+    let header = (lb.loc.line as usize).checked_sub(1)?;
+    if !lines.get(header)?.trim_start().starts_with("[[lb]]") {
+        return None;
+    }
+    // The table runs until the next table header (a `[lb.latency]` sub-table too).
+    let end = (header + 1..lines.len())
+        .find(|&i| lines[i].trim_start().starts_with('['))
+        .unwrap_or(lines.len());
+    let writes = |i: usize, k: &str| {
+        lines[i]
+            .trim_start()
+            .strip_prefix(k)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    if let Some(i) = (header + 1..end).find(|&i| writes(i, key)) {
+        let line = &lines[i];
+        let eq = line.find('=')? + 1;
+        let start = eq + (line[eq..].len() - line[eq..].trim_start().len());
+        toml_value_len(&line[start..])?;
+        return Some(vec![op(
+            file,
+            i + 1,
+            OpKind::Value {
+                col: line[..start].chars().count() + 1,
+                text: value,
+            },
+        )]);
+    }
+    let at = (header + 1..end).find(|&i| writes(i, "profile"))?;
+    Some(vec![op(
+        file,
+        at + 1,
+        OpKind::Insert {
+            text: format!("{}{key} = {value}", indent_of(&lines[at])),
+        },
+    )])
+}
+
+/// `text` as a TOML basic string, quoted and escaped.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// The length in bytes of the TOML value `s` starts with: a one-line basic or literal string, or
+/// a bare number, boolean or date; `None` for a multi-line string, an array or an inline table.
+fn toml_value_len(s: &str) -> Option<usize> {
+    if s.starts_with("\"\"\"") || s.starts_with("'''") {
+        return None;
+    }
+    match s.chars().next()? {
+        '"' => {
+            let mut escaped = false;
+            for (i, c) in s.char_indices().skip(1) {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => return Some(i + 1),
+                    _ => {}
+                }
+            }
+            None
+        }
+        '\'' => s[1..].find('\'').map(|i| i + 2),
+        '[' | '{' => None,
+        _ => {
+            let n = s
+                .find(|c: char| c.is_whitespace() || matches!(c, '#' | ',' | ']' | '}'))
+                .unwrap_or(s.len());
+            (n > 0).then_some(n)
+        }
+    }
+}
+
 /// Byte index of 1-based character column `col` in `line` (its end past the last character).
 fn byte_at(line: &str, col: usize) -> usize {
     line.char_indices()
@@ -1305,10 +1443,10 @@ fn apply_ops(line: &str, ops: &[&OpKind]) -> String {
     let mut cols: Vec<&OpKind> = ops
         .iter()
         .copied()
-        .filter(|k| matches!(k, OpKind::Tail { .. } | OpKind::Token { .. }))
+        .filter(|k| matches!(k, OpKind::Tail { .. } | OpKind::Token { .. } | OpKind::Value { .. }))
         .collect();
     cols.sort_by_key(|k| match k {
-        OpKind::Tail { col, .. } | OpKind::Token { col, .. } => std::cmp::Reverse(*col),
+        OpKind::Tail { col, .. } | OpKind::Token { col, .. } | OpKind::Value { col, .. } => std::cmp::Reverse(*col),
         _ => std::cmp::Reverse(0),
     });
     cols.dedup();
@@ -1321,6 +1459,11 @@ fn apply_ops(line: &str, ops: &[&OpKind]) -> String {
             OpKind::Token { col, text } => {
                 let at = byte_at(&out, *col);
                 let end = out[at..].find(char::is_whitespace).map_or(out.len(), |e| at + e);
+                out.replace_range(at..end, text);
+            }
+            OpKind::Value { col, text } => {
+                let at = byte_at(&out, *col);
+                let end = toml_value_len(&out[at..]).map_or(out.len(), |n| at + n);
                 out.replace_range(at..end, text);
             }
             _ => {}
@@ -1578,6 +1721,79 @@ mod tests {
         assert_eq!(apply_ops("    k: \"a=1\"", &[&attrs]), "    k: \"a=1,b=2\"");
         assert_eq!(haproxy_time(Micros::from_millis(11_200)).as_deref(), Some("11200ms"));
         assert_eq!(haproxy_time(Micros::from_secs(2)).as_deref(), Some("2s"));
+    }
+
+    /// The second `[[lb]]` of a scenario file, as the scenario reader locates it.
+    const SCENARIO: &str = "name = \"s\"\n\n[[lb]]\nname = \"a\"\nprofile = \"aws-nlb\"\n\n[[lb]]\n  name = \"b\"\n  profile = \"aws-nlb\" # NLB\n  interval = \"30s\"   # slow\n  protocol = 'tcp'\n  unhealthy_threshold = 3\n[lb.latency]\ndistribution = \"uniform\"\nmin = \"10ms\"\nmax = \"20ms\"\n";
+
+    fn scenario_lb() -> LbSpec {
+        let sc = crate::scenario::load_str("s.toml", SCENARIO).unwrap();
+        sc.lbs[1].clone()
+    }
+
+    #[test]
+    fn a_scenario_lb_table_gets_its_keys_replaced_in_place_or_added() {
+        let text = lines(SCENARIO);
+        let lb = scenario_lb();
+        assert_eq!(lb.loc.line, 7);
+        let one = |c: Change| {
+            let ops = toml_ops(&lb, &text, &c).unwrap();
+            assert_eq!(ops.len(), 1, "{ops:?}");
+            let o = ops.into_iter().next().unwrap();
+            let new = match &o.kind {
+                OpKind::Insert { text } => text.clone(),
+                k => apply_ops(&text[o.line - 1], &[k]),
+            };
+            (o.line, matches!(o.kind, OpKind::Insert { .. }), new)
+        };
+        // Written: the value replaced, the indentation and the comment kept.
+        assert_eq!(
+            one(Change::Interval("interval", Micros::from_secs(5))),
+            (10, false, "  interval = \"5s\"   # slow".to_string())
+        );
+        assert_eq!(
+            one(Change::Protocol(Protocol::Https)),
+            (11, false, "  protocol = \"https\"".to_string())
+        );
+        assert_eq!(
+            one(Change::Threshold("unhealthy_threshold", 2)),
+            (12, false, "  unhealthy_threshold = 2".to_string())
+        );
+        // The profile's: added after the table's `profile =` line, never in the other table.
+        assert_eq!(
+            one(Change::Path("/readyz".into())),
+            (9, true, "  path = \"/readyz\"".to_string())
+        );
+        assert_eq!(one(Change::Matcher), (9, true, "  matcher = \"200-399\"".to_string()));
+        assert_eq!(
+            one(Change::NoReset(30)),
+            (9, true, "  connection_termination = false".to_string())
+        );
+        assert_eq!(
+            one(Change::Timeout(Micros::from_millis(2_500))),
+            (9, true, "  timeout = \"2.5s\"".to_string())
+        );
+        // An added key and a replaced one are read back as the change.
+        let mut fixed = text.clone();
+        fixed[9] = one(Change::Interval("interval", Micros::from_secs(5))).2;
+        fixed.insert(9, one(Change::Path("/readyz".into())).2);
+        let again = crate::scenario::load_str("s.toml", &fixed.join("\n")).unwrap();
+        let s = &again.lbs[1].settings;
+        assert_eq!(s.interval.as_ref().unwrap().value, Micros::from_secs(5));
+        assert_eq!(s.path.as_ref().unwrap().value, "/readyz");
+        assert!(again.lbs[0].settings.path.as_ref().is_none_or(|p| p.from_profile));
+    }
+
+    #[test]
+    fn toml_values_end_before_their_comment() {
+        assert_eq!(toml_value_len("\"a\\\"b\" # c"), Some(6));
+        assert_eq!(toml_value_len("'x#y' # c"), Some(5));
+        assert_eq!(toml_value_len("3# c"), Some(1));
+        assert_eq!(toml_value_len("true"), Some(4));
+        assert_eq!(toml_value_len("\"\"\"long\"\"\""), None);
+        assert_eq!(toml_value_len("[1, 2]"), None);
+        assert_eq!(toml_string("/readyz"), "\"/readyz\"");
+        assert_eq!(toml_string("/a\"b"), "'/a\"b'");
     }
 
     #[test]

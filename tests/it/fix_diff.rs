@@ -1,6 +1,6 @@
 //! Issue 18 point 6 on the real binary: every finding whose fix is a setting read from a file (the
 //! server's shutdown, a workload's preStop and grace period, an HAProxy check, a Service's
-//! annotations) carries the fix in that file's own syntax (table and JSON), and `check
+//! annotations, a scenario file's `[[lb]]` keys) carries the fix in that file's own syntax (table and JSON), and `check
 //! --fix-diff` prints a unified diff that `git apply` takes, after which `check` is clean.
 //! Locally skipped without `git`; with `CI=true` that is a failure.
 
@@ -493,4 +493,117 @@ fn an_haproxy_matcher_accepting_500_gets_status_200_399() {
         diff.contains("-  http-check expect rstatus ^[2345]\n+  http-check expect status 200-399\n"),
         "{diff}"
     );
+}
+
+/// A scenario file's NLB that checks over TCP, its server named by a built-in profile (no file to
+/// change).
+const TCP_SCENARIO: &str = "name = \"tcp\"
+
+[[lb]]
+name = \"nlb\"
+profile = \"aws-nlb\"
+protocol = \"tcp\"   # plain TCP
+interval = \"10s\"
+";
+
+#[test]
+fn a_scenario_lb_table_with_a_tcp_check_gets_https_readyz() {
+    if !have_git() {
+        return;
+    }
+    let tmp = repo_with(&[("tcp.toml", TCP_SCENARIO)]);
+    let inputs = ["tcp.toml", "--server", "kube-apiserver-openshift-aws"];
+    // GL003 (and the GL001 it causes) carry the keys in TOML: the value replaced in place (its
+    // comment kept), the profile's path added after `profile =` (with GL006's key beside it).
+    let (_, table, _) = check(tmp.path(), &inputs);
+    assert!(
+        table.contains("= fix: replace line 6 of tcp.toml:\n        protocol = \"https\"   # plain TCP\n  = fix: add after line 5 of tcp.toml:\n        path = \"/readyz\"\n        connection_termination = false\n"),
+        "{table}"
+    );
+    let (_, json, _) = check(tmp.path(), &[inputs.as_slice(), &["--format", "json"]].concat());
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let gl003 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "GL003")
+        .unwrap();
+    assert_eq!(gl003["fix"][0]["action"], "replace", "{gl003}");
+    assert_eq!(gl003["fix"][0]["text"], "protocol = \"https\"   # plain TCP", "{gl003}");
+    let diff = round_trip(tmp.path(), &inputs);
+    assert_eq!(
+        diff,
+        "--- a/tcp.toml\n+++ b/tcp.toml\n@@ -3,5 +3,7 @@\n [[lb]]\n name = \"nlb\"\n profile = \"aws-nlb\"\n-protocol = \"tcp\"   # plain TCP\n+path = \"/readyz\"\n+connection_termination = false\n+protocol = \"https\"   # plain TCP\n interval = \"10s\"\n"
+    );
+    // Nothing of GL001/GL003/GL006 is left.
+    let (_, json, _) = check(tmp.path(), &[inputs.as_slice(), &["--format", "json"]].concat());
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        !rules.iter().any(|r| ["GL001", "GL003", "GL006"].contains(r)),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn a_slow_scenario_lb_table_gets_the_printed_threshold() {
+    if !have_git() {
+        return;
+    }
+    let text = "# An NLB checking /readyz slowly: 30 s x 3 before the target turns unhealthy.
+name = \"slow\"
+
+[[lb]]
+  name = \"nlb\"
+  profile = \"aws-nlb\"
+  protocol = \"https\"
+  path = \"/readyz\"
+  interval = \"30s\"
+  unhealthy_threshold = 3 # set by hand
+  connection_termination = false
+";
+    let tmp = repo_with(&[("slow.toml", text)]);
+    // A built-in server has no file: the fix is the first alternative GL001 prints.
+    let inputs = ["slow.toml", "--server", "kube-apiserver-openshift-aws"];
+    let (_, table, _) = check(tmp.path(), &inputs);
+    assert!(
+        table.contains("or detect faster: unhealthy_threshold = 2 (worst case 1m40s)")
+            && table
+                .contains("= fix: replace line 10 of slow.toml:\n          unhealthy_threshold = 2 # set by hand\n"),
+        "{table}"
+    );
+    let diff = round_trip(tmp.path(), &inputs);
+    assert!(
+        diff.contains("-  unhealthy_threshold = 3 # set by hand\n+  unhealthy_threshold = 2 # set by hand\n"),
+        "{diff}"
+    );
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .count();
+    assert_eq!(added, 1, "{diff}");
+}
+
+#[test]
+fn a_scenario_files_haproxy_table_and_server_are_fixed_together() {
+    if !have_git() {
+        return;
+    }
+    // HAProxy checks /healthz (GL003): the table's path replaced; the server's delay, judged
+    // against the fixed check, and the grace period it needs are both added under `[server]`.
+    let tmp = repo(&[("kubeadm-haproxy.toml", "kubeadm-haproxy.toml")]);
+    let diff = round_trip(tmp.path(), &["kubeadm-haproxy.toml"]);
+    assert!(
+        diff.contains(
+            " [server]\n+shutdown_delay = \"25s\"\n+termination_grace_period = \"1m25s\"\n profile = \"kube-apiserver\"\n"
+        ),
+        "{diff}"
+    );
+    assert!(diff.contains("-path = \"/healthz\"\n+path = \"/readyz\"\n"), "{diff}");
+    assert!(!diff.contains("inter ") && !diff.contains("fall 3"), "{diff}");
 }

@@ -50,15 +50,22 @@ use crate::scenario::k8s::CheckTarget;
 use crate::scenario::LbInput;
 use crate::time::Micros;
 
-const AWS: &str = "service.beta.kubernetes.io/aws-load-balancer-";
-const AZURE: &str = "service.beta.kubernetes.io/azure-";
-const AZURE_PORT: &str = "service.beta.kubernetes.io/port_";
+use crate::provider::annotations::{self, AWS, AWS_TARGET_GROUP_ATTRIBUTES, AZURE, AZURE_PORT, CONNECTION_TERMINATION};
+
+/// The AWS annotation of a health-check setting ([`annotations::AWS_CHECK`] names them all).
+fn aws_check(setting: &str) -> String {
+    annotations::aws(setting).expect("a setting of annotations::AWS_CHECK")
+}
+
+/// The Azure annotation of a health-check setting, for one port or every port.
+fn azure_check(setting: &str, port: Option<&str>) -> String {
+    annotations::azure(setting, port).expect("a setting of annotations::AZURE_CHECK")
+}
 const LBC_CLASS: &str = "service.k8s.aws/nlb";
 const GKE_CLASSES: &[&str] = &[
     "networking.gke.io/l4-regional-external",
     "networking.gke.io/l4-regional-internal",
 ];
-const CONNECTION_TERMINATION: &str = "target_health_state.unhealthy.connection_termination.enabled";
 /// The load-balancer attribute for cross-zone load balancing (`aws-load-balancer-attributes`).
 const CROSS_ZONE: &str = "load_balancing.cross_zone.enabled";
 
@@ -472,7 +479,7 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
     if clb {
         accepted.push(("SSL", Protocol::Tcp));
     }
-    if let Some(p) = protocol_value(svc, &format!("{AWS}healthcheck-protocol"), &accepted)? {
+    if let Some(p) = protocol_value(svc, &aws_check("protocol"), &accepted)? {
         s.protocol = Some(p);
     }
     let protocol = s.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value);
@@ -480,19 +487,19 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         if s.path.is_none() {
             s.path = svc.default("/".to_string());
         }
-        if let Some(p) = svc.path(&format!("{AWS}healthcheck-path"))? {
+        if let Some(p) = svc.path(&aws_check("path"))? {
             s.path = Some(p);
         }
     } else {
         s.path = None;
     }
-    if let Some(a) = svc.ann(&format!("{AWS}healthcheck-port")) {
+    if let Some(a) = svc.ann(&aws_check("port")) {
         let v = a.value.trim();
         if v != "traffic-port" {
             let port = v.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
                 svc.err(
                     a.node,
-                    &format!("{AWS}healthcheck-port"),
+                    &aws_check("port"),
                     format!("\"{v}\" is not a port number or traffic-port"),
                 )
             })?;
@@ -500,43 +507,43 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
         }
     }
     s.interval = svc
-        .seconds(&format!("{AWS}healthcheck-interval"), 1)?
+        .seconds(&aws_check("interval"), 1)?
         .or_else(|| svc.default(Micros::from_secs(interval)));
     s.timeout = match timeout {
         Some(d) => svc
-            .seconds(&format!("{AWS}healthcheck-timeout"), 1)?
+            .seconds(&aws_check("timeout"), 1)?
             .or_else(|| svc.default(Micros::from_secs(d))),
         // In-tree NLB: the annotation is validated but AWS's protocol default applies (from the
         // aws-nlb profile, like every reader).
         None => {
-            svc.seconds(&format!("{AWS}healthcheck-timeout"), 1)?;
+            svc.seconds(&aws_check("timeout"), 1)?;
             None
         }
     };
     if matches!(controller, AwsController::Lbc { .. }) {
-        let key = format!("{AWS}healthcheck-success-codes");
+        let key = aws_check("matcher");
         if let Some(a) = svc.ann(&key) {
             let m = crate::provider::matcher::Matcher::parse_codes(a.value).map_err(|e| svc.err(a.node, &key, e))?;
             s.matcher = Some(svc.located(m, a.node));
         }
     }
     s.healthy_threshold = svc
-        .count(&format!("{AWS}healthcheck-healthy-threshold"), 1)?
+        .count(&aws_check("healthy_threshold"), 1)?
         .or_else(|| svc.default(healthy));
     s.unhealthy_threshold = svc
-        .count(&format!("{AWS}healthcheck-unhealthy-threshold"), 1)?
+        .count(&aws_check("unhealthy_threshold"), 1)?
         .or_else(|| svc.default(unhealthy));
-    let attr_key = format!("{AWS}target-group-attributes");
-    if let Some(a) = svc.ann(&attr_key) {
+    let attr_key = AWS_TARGET_GROUP_ATTRIBUTES;
+    if let Some(a) = svc.ann(attr_key) {
         for pair in a.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((k, v)) = pair.split_once('=') else {
-                return Err(svc.err(a.node, &attr_key, format!("\"{pair}\" is not key=value")));
+                return Err(svc.err(a.node, attr_key, format!("\"{pair}\" is not key=value")));
             };
             if k.trim() == CONNECTION_TERMINATION {
                 if clb {
                     return Err(svc.err(
                         a.node,
-                        &attr_key,
+                        attr_key,
                         "target-group attributes do not apply to a Classic ELB",
                     ));
                 }
@@ -546,7 +553,7 @@ fn aws(svc: &Svc, lbc_class: bool) -> Result<LbInput, InputError> {
                     other => {
                         return Err(svc.err(
                             a.node,
-                            &attr_key,
+                            attr_key,
                             format!("{CONNECTION_TERMINATION} must be true or false, got \"{other}\""),
                         ))
                     }
@@ -690,7 +697,7 @@ fn gcp(svc: &Svc, gke_class: bool) -> Result<LbInput, InputError> {
 }
 
 fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
-    let global = |p: &str| format!("{AZURE}load-balancer-health-probe-{p}");
+    let global = |setting: &str| azure_check(setting, None);
     let accepted = [
         ("Tcp", Protocol::Tcp),
         ("Http", Protocol::Http),
@@ -715,7 +722,8 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
     }
     let mut out = Vec::new();
     for (port, pnode) in &tcp_ports {
-        let key = |p: &str| format!("{AZURE_PORT}{port}_health-probe_{p}");
+        let port_text = port.to_string();
+        let key = |setting: &str| azure_check(setting, Some(&port_text));
         let own_port = svc.ann(&key("port")).is_some();
         let node_check = svc.local && !own_port;
         let mut s = LbSettings::default();
@@ -740,11 +748,9 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
                 },
             };
             if s.protocol.as_ref().is_some_and(|p| p.value != Protocol::Tcp) {
-                s.path = match svc.path(&key("request-path"))? {
+                s.path = match svc.path(&key("path"))? {
                     Some(p) => Some(p),
-                    None => svc
-                        .path(&global("request-path"))?
-                        .or_else(|| svc.default("/".to_string())),
+                    None => svc.path(&global("path"))?.or_else(|| svc.default("/".to_string())),
                 };
             }
         }
@@ -754,9 +760,9 @@ fn azure(svc: &Svc) -> Result<Vec<LbInput>, InputError> {
                 .seconds(&global("interval"), 5)?
                 .or_else(|| svc.default(Micros::from_secs(5))),
         };
-        let probe_threshold = match svc.count(&key("num-of-probe"), 2)? {
+        let probe_threshold = match svc.count(&key("probe_threshold"), 2)? {
             Some(v) => Some(v),
-            None => svc.count(&global("num-of-probe"), 2)?.or_else(|| svc.default(2)),
+            None => svc.count(&global("probe_threshold"), 2)?.or_else(|| svc.default(2)),
         };
         azure::Knobs {
             probe_threshold: probe_threshold.clone(),

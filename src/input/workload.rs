@@ -8,6 +8,7 @@
 use super::manifest::{find_flag, is_apiserver};
 use super::yaml::{self, Node, Text};
 use crate::error::{InputError, Loc};
+use crate::provider::annotations::{AWS, AWS_TARGET_GROUP_ATTRIBUTES};
 use crate::scenario::k8s::{
     Apiserver, Backend, BackendConfig, BackendConfigRef, Container, GkeHealthCheck, Ingress, IngressClass, Namespace,
     Objects, Prestop, Probe, ProxyMode, Reconciler, Service, ServicePort, Strategy, TargetPort, Workload,
@@ -465,8 +466,6 @@ fn strategy(doc: &Node, kind: &str) -> Strategy {
     }
 }
 
-const AWS: &str = "service.beta.kubernetes.io/aws-load-balancer-";
-
 fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
     let (name, namespace, loc) = name_ns(t, doc, "Service")?;
     let spec = yaml::get(doc, "spec");
@@ -533,7 +532,7 @@ fn service(t: &Text, doc: &Node) -> Result<Service, InputError> {
         .and_then(yaml::as_str)
         .is_some_and(|v| v.replace(' ', "").contains("\"ingress\":true") || v.contains("exposed_ports"));
     let mut deregistration_delay = None;
-    if let Some(n) = ann(&format!("{AWS}target-group-attributes")) {
+    if let Some(n) = ann(AWS_TARGET_GROUP_ATTRIBUTES) {
         if let Some(v) = yaml::as_str(n) {
             for kv in v.split(',') {
                 if let Some(secs) = kv.trim().strip_prefix("deregistration_delay.timeout_seconds=") {

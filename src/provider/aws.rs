@@ -183,6 +183,12 @@ impl Provider for Elb {
             .filter(|c| c.value)
     }
 
+    /// A Service of type LoadBalancer sets an NLB's or CLB's check by annotations; an ALB comes
+    /// from an Ingress.
+    fn service_annotations(&self) -> Option<super::annotations::Cloud> {
+        matches!(self.0, Product::Nlb | Product::Clb).then_some(super::annotations::Cloud::Aws)
+    }
+
     /// ELBv2 routes to all targets when every target of a target group is unhealthy (ALB and
     /// NLB guides, target-group-health-checks); a CLB has no InService instance and answers 503.
     fn target_group_fails_open(&self) -> bool {

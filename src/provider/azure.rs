@@ -117,6 +117,10 @@ impl Provider for Azure {
         KNOBS
     }
 
+    fn service_annotations(&self) -> Option<super::annotations::Cloud> {
+        Some(super::annotations::Cloud::Azure)
+    }
+
     fn threshold_key(&self) -> &'static str {
         "probe_threshold"
     }

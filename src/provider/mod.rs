@@ -79,6 +79,7 @@ macro_rules! own_knobs {
     };
 }
 
+pub mod annotations;
 pub mod aws;
 pub mod azure;
 pub mod gcp;
@@ -227,6 +228,12 @@ pub trait Provider: Sync + std::fmt::Debug {
     /// The setting under which the load balancer resets established connections when a target
     /// turns unhealthy (rule GL006), if it is on.
     fn resets_connections(&self, _s: &LbSettings) -> Option<Located<bool>> {
+        None
+    }
+
+    /// The cloud whose Kubernetes Service annotations set this load balancer's check (the reader
+    /// reads them, a fix writes them); `None` when a Service does not set it.
+    fn service_annotations(&self) -> Option<annotations::Cloud> {
         None
     }
 

@@ -25,15 +25,13 @@ pub(super) fn lb_syntax(lb: &LbSpec, texts: &Texts) -> Option<LbSyntax> {
         let header = texts.line(&lb.loc.file, lb.loc.line)?;
         return (lb.service.is_none() && header.trim_start().starts_with("[[lb]]")).then_some(LbSyntax::Scenario);
     }
-    match lb.profile.as_str() {
-        "haproxy" => Some(LbSyntax::Haproxy),
-        "aws-nlb" | "aws-clb" | "azure-lb"
-            if lb.service.is_some() && syntax_of(&lb.loc.file, texts) == Syntax::Yaml =>
-        {
-            Some(LbSyntax::Service)
-        }
-        _ => None,
+    if syntax_of(&lb.loc.file, texts) == Syntax::Haproxy {
+        return Some(LbSyntax::Haproxy);
     }
+    (lb.service.is_some()
+        && lb.provider.service_annotations().is_some()
+        && syntax_of(&lb.loc.file, texts) == Syntax::Yaml)
+        .then_some(LbSyntax::Service)
 }
 
 /// A file a diff can change (not a built-in profile, not standard input).

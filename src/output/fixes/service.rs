@@ -2,67 +2,51 @@
 //! in-tree AWS, cloud-provider-azure), in place or under `metadata.annotations`.
 
 use super::*;
+use crate::provider::annotations::{
+    self, Cloud, AWS_TARGET_GROUP_ATTRIBUTES, CONNECTION_TERMINATION, DRAINING_INTERVAL,
+};
 
-/// Annotation prefixes (module doc of the Service reader for their meaning).
-pub(super) const AWS_ANN: &str = "service.beta.kubernetes.io/aws-load-balancer-";
-pub(super) const ANN: &str = "service.beta.kubernetes.io/";
-/// AWS target-group attributes (aws-load-balancer-controller docs/guide/service/annotations.md;
-/// docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html).
-pub(super) const CONNECTION_TERMINATION: &str = "target_health_state.unhealthy.connection_termination.enabled";
-pub(super) const DRAINING_INTERVAL: &str = "target_health_state.unhealthy.draining_interval_seconds";
-
-/// A change of a Service's load balancer as its annotation.
+/// A change of a Service's load balancer as its annotation, named by the table the Service reader
+/// reads ([`annotations`]).
 pub(super) fn service_ops(lb: &LbSpec, lines: &[String], c: &Change) -> Option<Vec<Op>> {
-    let aws = lb.profile.starts_with("aws-");
+    let cloud = lb.provider.service_annotations()?;
     let quoted = |n: i64| format!("\"{n}\"");
-    let (field, suffix, value) = match c {
+    let whole = |v: &Micros| v.0 % 1_000_000 == 0;
+    let (field, value) = match c {
         Change::Protocol(p) => {
-            let v = match (p, aws) {
-                (Protocol::Https, true) => "HTTPS",
-                (Protocol::Http, true) => "HTTP",
-                (Protocol::Https, false) => "Https",
-                (Protocol::Http, false) => "Http",
+            let v = match (p, cloud) {
+                (Protocol::Https, Cloud::Aws) => "HTTPS",
+                (Protocol::Http, Cloud::Aws) => "HTTP",
+                (Protocol::Https, Cloud::Azure) => "Https",
+                (Protocol::Http, Cloud::Azure) => "Http",
                 _ => return None,
             };
-            (
-                "protocol",
-                if aws { "healthcheck-protocol" } else { "protocol" },
-                v.to_string(),
-            )
+            ("protocol", v.to_string())
         }
-        Change::Path(p) => ("path", if aws { "healthcheck-path" } else { "request-path" }, p.clone()),
-        Change::Matcher if aws => ("matcher", "healthcheck-success-codes", CODES.to_string()),
-        Change::Interval("interval", v) if v.0 % 1_000_000 == 0 => (
-            "interval",
-            if aws { "healthcheck-interval" } else { "interval" },
-            quoted(v.0 / 1_000_000),
-        ),
-        Change::Timeout(v) if aws && v.0 % 1_000_000 == 0 => {
-            ("timeout", "healthcheck-timeout", quoted(v.0 / 1_000_000))
-        }
-        Change::Threshold("unhealthy_threshold", n) if aws => (
-            "unhealthy_threshold",
-            "healthcheck-unhealthy-threshold",
-            quoted(i64::from(*n)),
-        ),
-        Change::Threshold("probe_threshold", n) if !aws => ("probe_threshold", "num-of-probe", quoted(i64::from(*n))),
-        Change::NoReset(drain) if aws => return no_reset_ops(lb, lines, *drain),
+        Change::Path(p) => ("path", p.clone()),
+        Change::Matcher => ("matcher", CODES.to_string()),
+        Change::Interval(key, v) if whole(v) => (*key, quoted(v.0 / 1_000_000)),
+        Change::Timeout(v) if whole(v) => ("timeout", quoted(v.0 / 1_000_000)),
+        Change::Threshold(key, n) => (*key, quoted(i64::from(*n))),
+        Change::NoReset(drain) if cloud == Cloud::Aws => return no_reset_ops(lb, lines, *drain),
         _ => return None,
     };
-    let key = if aws {
-        format!("{AWS_ANN}{suffix}")
-    } else {
-        match lb.name.rsplit_once(':') {
-            Some((_, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
-                format!("{ANN}port_{port}_health-probe_{suffix}")
-            }
-            _ => format!("{ANN}azure-load-balancer-health-probe-{suffix}"),
+    // A setting the cloud sets by no annotation (Azure's timeout, AWS's probe_threshold) is not written.
+    let key = match cloud {
+        Cloud::Aws => annotations::aws(field)?,
+        Cloud::Azure => {
+            let port = lb
+                .name
+                .rsplit_once(':')
+                .map(|(_, p)| p)
+                .filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            annotations::azure(field, port)?
         }
     };
     // The annotation the value was read from, rewritten in place.
     if let Some((loc, false)) = loc_of(&lb.settings, field) {
         let line = lines.get((loc.line as usize).checked_sub(1)?)?;
-        if loc.file == lb.loc.file && line.trim_start().starts_with(ANN) {
+        if loc.file == lb.loc.file && line.trim_start().starts_with(annotations::PREFIX) {
             return Some(vec![op(
                 &loc.file,
                 loc.line as usize,
@@ -164,7 +148,7 @@ pub(super) fn annotation_ops(lb: &LbSpec, lines: &[String], key: &str, value: &s
 /// GL006 in a Service: connection termination off in the target-group attributes, with an
 /// unhealthy draining interval of `drain` seconds (unless one is there).
 pub(super) fn no_reset_ops(lb: &LbSpec, lines: &[String], drain: i64) -> Option<Vec<Op>> {
-    let key = format!("{AWS_ANN}target-group-attributes");
+    let key = AWS_TARGET_GROUP_ATTRIBUTES;
     let off = format!("{CONNECTION_TERMINATION}=false");
     let draining = format!("{DRAINING_INTERVAL}={drain}");
     if let Some((loc, false)) = loc_of(&lb.settings, "connection_termination") {
@@ -204,6 +188,6 @@ pub(super) fn no_reset_ops(lb: &LbSpec, lines: &[String], drain: i64) -> Option<
                 },
             )])
         }
-        None => annotation_ops(lb, lines, &key, &format!("{off},{draining}")),
+        None => annotation_ops(lb, lines, key, &format!("{off},{draining}")),
     }
 }

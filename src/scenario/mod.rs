@@ -651,7 +651,7 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
                 doc.loc(span.start),
                 field(key),
                 format!(
-                    "is not a {pname} setting;{} {pname} takes: {}",
+                    "is not a setting of {pname};{} {pname} takes: {}",
                     words::nearest(key, &all).map_or_else(String::new, |n| format!(" did you mean '{n}'?")),
                     all.join(", ")
                 ),
@@ -970,7 +970,7 @@ path = "/readyz"
         let e = err(&SEED.replace("unhealthy_threshold = 2", "unhealthy_threshold = 99999999999"));
         assert_eq!(e.field, "lb[0].unhealthy_threshold");
         let e = err(&SEED.replace("interval = \"10s\"", "inter = \"10s\""));
-        assert!(e.message.contains("not a aws-nlb setting"), "{e}");
+        assert!(e.message.contains("not a setting of aws-nlb"), "{e}");
         assert_eq!((e.loc.line, e.loc.column), (12, 9));
         let e = err(&SEED.replace("interval = \"10s\"", "intervall = \"10s\""));
         assert_eq!(e.loc.line, 12);
@@ -999,7 +999,10 @@ path = "/readyz"
         // A key no provider takes names the chosen provider's own settings.
         let e = err(&format!("{hap}falls = 3\n"));
         assert_eq!((e.loc.line, e.field.as_str()), (5, "lb[0].falls"));
-        assert!(e.message.contains("not a haproxy setting; did you mean 'fall'?"), "{e}");
+        assert!(
+            e.message.contains("not a setting of haproxy; did you mean 'fall'?"),
+            "{e}"
+        );
         assert!(e.message.contains("retries, redispatch"), "{e}");
         let sc = load_str("f.toml", &format!("{hap}fall = 5\n")).unwrap();
         let fall = crate::provider::haproxy::Knobs::of(&sc.lbs[0].settings).fall.unwrap();

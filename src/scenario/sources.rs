@@ -35,6 +35,20 @@ pub struct SourceFile {
     pub text: String,
     /// Its syntax, when its name or content told it.
     pub syntax: Option<Syntax>,
+    /// Byte offset of each line's start, so a diagnostic finds its line without scanning the file.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Line `line` (1-based), without its line ending.
+    pub fn line(&self, line: u32) -> Option<&str> {
+        let n = usize::try_from(line).ok()?.checked_sub(1)?;
+        let start = *self.line_starts.get(n)?;
+        let end = self.line_starts.get(n + 1).map_or(self.text.len(), |e| e - 1);
+        let l = &self.text[start..end];
+        // The text's final line ending starts no line of its own (as `str::lines`).
+        (start < self.text.len()).then(|| l.trim_end_matches('\r'))
+    }
 }
 
 /// Every input file a run read, by the name findings give it (`<stdin>` for standard input).
@@ -49,6 +63,9 @@ impl Texts {
         self.files.entry(name.to_string()).or_insert_with(|| SourceFile {
             text: text.to_string(),
             syntax,
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
         });
     }
 
@@ -59,8 +76,7 @@ impl Texts {
 
     /// Line `line` (1-based) of `name`, without its line ending.
     pub fn line(&self, name: &str, line: u32) -> Option<&str> {
-        let n = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.get(name)?.text.lines().nth(n).map(|l| l.trim_end_matches('\r'))
+        self.get(name)?.line(line)
     }
 
     /// Every file, by name.
@@ -164,7 +180,12 @@ mod tests {
         assert_eq!(t.line("a.cfg", 2), Some("two"));
         assert_eq!(t.line("a.cfg", 0), None);
         assert_eq!(t.line("a.cfg", 3), None);
-        assert_eq!(t.line("b.cfg", 1), None);
+        t.insert("b.cfg", "x\n\nlast", None);
+        assert_eq!(
+            (t.line("b.cfg", 2), t.line("b.cfg", 3), t.line("b.cfg", 4)),
+            (Some(""), Some("last"), None)
+        );
+        assert_eq!(t.line("c.cfg", 1), None);
         assert_eq!(t.get("a.cfg").and_then(|f| f.syntax), Some(Syntax::Haproxy));
     }
 }

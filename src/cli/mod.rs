@@ -182,7 +182,7 @@ fn run_command(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
         }
         Command::Baseline(a) => {
             let i = InputOptions::from_cli_arguments(&a.input, &cwd()?)?;
-            let mut j = judge(&i, "write a baseline of", None)?;
+            let mut j = judge(&i, "write a baseline of", None, false)?;
             for a in &j.overrides {
                 eprintln!("{a}");
             }
@@ -409,14 +409,20 @@ fn check_given(o: &CheckOptions, i: &InputOptions, out: &mut dyn Write) -> Resul
         .as_deref()
         .map(crate::input::suppressions::read_baseline)
         .transpose()?;
+    let wants_fixes = o.fix_diff || o.format.shows_fixes();
     let Judged {
         outcome: mut result,
         suppressions,
         overrides,
         servers,
         texts,
-    } = judge(i, "check", baseline)?;
-    let fixes = crate::output::fixes::plan(&servers, &result, &texts);
+    } = judge(i, "check", baseline, wants_fixes)?;
+    // Planned only when printed: planning judges every fixable load balancer again.
+    let fixes = if wants_fixes {
+        crate::output::fixes::plan(&servers, &result, &texts)
+    } else {
+        Default::default()
+    };
     if o.fix_diff {
         let text = crate::output::fixes::diff(&fixes.edits, &texts).context("cannot read a file to diff")?;
         if text.is_empty() {
@@ -445,17 +451,27 @@ struct Judged {
     suppressions: crate::output::suppress::Suppressions,
     /// What `--set` changed.
     overrides: Vec<crate::scenario::overrides::Applied>,
-    /// Every scenario's server, for the fixes.
+    /// Every scenario's server, for the fixes (none when no fix is wanted).
     servers: Vec<crate::output::fixes::ServerOf>,
     /// The input files' texts as read.
     texts: Texts,
 }
 
-/// Loads the inputs once, judges them once and gathers the suppressions read with them.
-fn judge(i: &InputOptions, command: &str, baseline: Option<crate::output::suppress::Baseline>) -> Result<Judged> {
+/// Loads the inputs once, judges them once and gathers the suppressions read with them; with
+/// `fixes`, what planning the fixes needs of the scenarios.
+fn judge(
+    i: &InputOptions,
+    command: &str,
+    baseline: Option<crate::output::suppress::Baseline>,
+    fixes: bool,
+) -> Result<Judged> {
     let loaded = i.load_all(command)?;
     let suppressions = crate::output::suppress::Suppressions::collect(loaded.in_source, loaded.ignores, baseline);
-    let servers = crate::output::fixes::ServerOf::of(&loaded.groups, &loaded.texts);
+    let servers = if fixes {
+        crate::output::fixes::ServerOf::of(&loaded.groups, &loaded.texts)
+    } else {
+        Vec::new()
+    };
     Ok(Judged {
         outcome: outcome::run(loaded.groups),
         suppressions,

@@ -424,6 +424,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format prints each finding's paste-ready fix (so the fixes are worth planning).
+    pub fn shows_fixes(self) -> bool {
+        matches!(self, Format::Table | Format::Json)
+    }
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -26,20 +26,10 @@
 
 use super::{
     constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Builtin, Grid, KnobValue, LbSettings, Limits,
-    ProbeModel, Provider, Refusal, Setting,
+    ProbeModel, Provider, Refusal, Setting, DIALER_KNOBS,
 };
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
-
-/// Settings an `[[lb]]` with profile `k3s-agent-lb` accepts (constants of k3s, the profile's
-/// defaults).
-pub const KNOBS: &[&str] = &[
-    "interval",
-    "timeout",
-    "unhealthy_threshold",
-    "propagation_delay",
-    "latency",
-];
 
 /// The k3s / RKE2 agent load balancer.
 #[derive(Debug)]
@@ -58,7 +48,7 @@ impl Provider for AgentLb {
     }
 
     fn knobs(&self) -> &'static [&'static str] {
-        KNOBS
+        DIALER_KNOBS
     }
 
     fn validate(&self, _s: &LbSettings, _limits: &Limits, _profile: &str) -> Result<(), InputError> {

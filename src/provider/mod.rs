@@ -1098,6 +1098,16 @@ fn pick<T: Clone>(
     }
 }
 
+/// Settings an `[[lb]]` of a built-in dialer (Talos KubePrism, the k3s agent load balancer)
+/// accepts: its timings are constants of the product, the profile's defaults, and may be restated.
+pub const DIALER_KNOBS: &[&str] = &[
+    "interval",
+    "timeout",
+    "unhealthy_threshold",
+    "propagation_delay",
+    "latency",
+];
+
 /// The probe model of a built-in dialer whose check timings are constants of its product
 /// (Talos KubePrism, the k3s agent load balancer): a fixed-rate TCP dial at the profile's
 /// interval, timeout and threshold, whatever protocol the settings name.

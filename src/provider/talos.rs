@@ -23,20 +23,10 @@
 
 use super::{
     constant_dialer_model, fixed_rate_values, fixed_rate_words, no_grid, Builtin, Grid, KnobValue, LbSettings, Limits,
-    ProbeModel, Provider, Refusal, Setting,
+    ProbeModel, Provider, Refusal, Setting, DIALER_KNOBS,
 };
 use crate::error::{InputError, Loc};
 use crate::time::Micros;
-
-/// Settings an `[[lb]]` with profile `talos-kubeprism` accepts (Talos's constants are the
-/// profile's defaults; they are not configurable in Talos).
-pub const KNOBS: &[&str] = &[
-    "interval",
-    "timeout",
-    "unhealthy_threshold",
-    "propagation_delay",
-    "latency",
-];
 
 /// Talos KubePrism.
 #[derive(Debug)]
@@ -55,7 +45,7 @@ impl Provider for KubePrism {
     }
 
     fn knobs(&self) -> &'static [&'static str] {
-        KNOBS
+        DIALER_KNOBS
     }
 
     fn validate(&self, _s: &LbSettings, _limits: &Limits, _profile: &str) -> Result<(), InputError> {

@@ -283,14 +283,7 @@ pub fn load_file(path: &Path) -> anyhow::Result<Scenario> {
 /// A TOML parse or type error as a one-line located input error.
 pub fn toml_error(doc: &Doc, e: toml::de::Error) -> InputError {
     let at = e.span().map_or(0, |s| s.start);
-    let message = e
-        .message()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(words::humanize)
-        .collect::<Vec<_>>()
-        .join("; ");
+    let message = one_line(e.message());
     let line_start = doc.text[..at.min(doc.text.len())].rfind('\n').map_or(0, |p| p + 1);
     let message = if doc.text[line_start..].trim_start().starts_with('[') {
         message.replacen("unknown key '", "unknown table '", 1)
@@ -670,15 +663,19 @@ fn resolve_lb(i: usize, lb: &Spanned<LbRaw>, doc: &Doc, server: &ServerSpec) -> 
 
 /// A provider's own setting whose value has the wrong type, as [`toml_error`] words a shared one.
 fn own_error(doc: &Doc, e: &provider::OwnTypeError, field: &dyn Fn(&str) -> String) -> InputError {
-    let message = e
-        .message
+    InputError::new(doc.loc(e.span.start), field(&e.key), one_line(&e.message))
+}
+
+/// A parser's (possibly multi-line) message as one line of words: lines trimmed, blank ones
+/// dropped, each humanized, joined with `; `.
+fn one_line(message: &str) -> String {
+    message
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(words::humanize)
         .collect::<Vec<_>>()
-        .join("; ");
-    InputError::new(doc.loc(e.span.start), field(&e.key), message)
+        .join("; ")
 }
 
 /// The provider a profile names; an input error at `at` if graceline models none.

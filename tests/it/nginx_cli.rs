@@ -15,16 +15,11 @@ fn every_format_carries_the_passive_findings_of_kubespray_s_nginx() {
     assert_eq!(results.len(), 3, "one per control plane");
     for r in results {
         assert_eq!(r["provider"], "nginx");
-        let rules: Vec<&str> = r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap())
-            .collect();
+        let rules = crate::support::rules_of(r);
         for id in ["GL021", "GL023", "GL024"] {
-            assert!(rules.contains(&id), "{id} missing in {r}");
+            assert!(rules.iter().any(|x| x == id), "{id} missing in {r}");
         }
-        assert!(!rules.contains(&"GL001") && !rules.contains(&"GL003"), "{rules:?}");
+        assert!(!rules.iter().any(|x| x == "GL001" || x == "GL003"), "{rules:?}");
     }
     let gl022 = results[0]["findings"]
         .as_array()

@@ -32,6 +32,29 @@ fn count_label(v: &f64) -> String {
     }
 }
 
+/// The axes of both halves of the delay chart: the shutdown delay below (`x_label` words it),
+/// `y_desc` at the side, in the report's muted style.
+fn delay_axes<DB: DrawingBackend>(
+    c: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y_desc: &str,
+    x_label: &dyn Fn(&f64) -> String,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    c.configure_mesh()
+        .x_desc("shutdown_delay")
+        .y_desc(y_desc)
+        .x_label_formatter(x_label)
+        .label_style(font(12.0).color(&MUTED))
+        .axis_desc_style(font(12.0).color(&INK))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .y_label_formatter(&count_label)
+        .draw()
+}
+
 /// P(reaches E3) with its 95% band (top) and failed requests per restart, or the mean time the
 /// load balancer routes after E3 without `[traffic]` (bottom), against the shutdown delay, one
 /// line per load balancer; the current delay and each recommended one marked. `None` when no
@@ -83,17 +106,7 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             .y_label_area_size(72)
             .build_cartesian_2d(x0..x1, 0f64..1f64)
             .map_err(|e| err(&e))?;
-        c.configure_mesh()
-            .x_desc("shutdown_delay")
-            .y_desc("P(reaches E3), 95% band")
-            .x_label_formatter(&label)
-            .label_style(font(12.0).color(&MUTED))
-            .axis_desc_style(font(12.0).color(&INK))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .y_label_formatter(&count_label)
-            .draw()
-            .map_err(|e| err(&e))?;
+        delay_axes(&mut c, "P(reaches E3), 95% band", &label).map_err(|e| err(&e))?;
         for (i, (name, s)) in lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let mut band: Vec<(f64, f64)> = s.rows.iter().map(|r| (xs(r.value), r.p.interval().1)).collect();
@@ -150,17 +163,7 @@ pub fn sweep_svg(title: &str, lines: &[(&str, &Sweep)], traffic: bool) -> Result
             .y_label_area_size(72)
             .build_cartesian_2d(x0..x1, 0f64..ymax)
             .map_err(|e| err(&e))?;
-        c.configure_mesh()
-            .x_desc("shutdown_delay")
-            .y_desc(what)
-            .x_label_formatter(&label)
-            .label_style(font(12.0).color(&MUTED))
-            .axis_desc_style(font(12.0).color(&INK))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .y_label_formatter(&count_label)
-            .draw()
-            .map_err(|e| err(&e))?;
+        delay_axes(&mut c, what, &label).map_err(|e| err(&e))?;
         for (i, (_, s)) in lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             c.draw_series(std::iter::once(PathElement::new(

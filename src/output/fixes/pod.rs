@@ -19,8 +19,14 @@ pub(super) fn path_edits(o: &Outcome, texts: &Texts) -> Vec<Edit> {
     }
     let re = regex::Regex::new(r"(sleep\s+|seconds:\s*)(\d+)").expect("a valid regex");
     let mut out = Vec::new();
+    // Many workloads may live in one manifest: its lines are taken once.
+    let mut files: HashMap<&str, Option<Vec<String>>> = HashMap::new();
     for (key, (t, prestop, grace)) in wanted {
-        let Some(lines) = lines_of(&t.file, texts) else {
+        let Some(lines) = files
+            .entry(t.file.as_str())
+            .or_insert_with(|| lines_of(&t.file, texts))
+            .as_deref()
+        else {
             continue;
         };
         let edit = |line: usize, insert: bool, text: String| Edit::new(&t.file, line, insert, text, &key);
@@ -47,7 +53,7 @@ pub(super) fn path_edits(o: &Outcome, texts: &Texts) -> Vec<Edit> {
                 }
                 Prestop::Unknown { loc, .. } => {
                     let idx = (loc.line as usize).saturating_sub(1);
-                    match script_sleep(&lines, idx, secs) {
+                    match script_sleep(lines, idx, secs) {
                         Some((i, text)) => out.push(edit(i + 1, false, text)),
                         None => out.push(Edit {
                             written: false,
